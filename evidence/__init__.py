@@ -1,0 +1,3 @@
+"""Fromline: container-image security evidence into audit packages."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,104 @@
+"""Collect: walk the inputs, recognize each file by content, read it into `Evidence`."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+from evidence.collectors.cosign import CosignPayload, DetachedSignature, PublicKey, link_signatures
+from evidence.collectors.cyclonedx import CycloneDxJson
+from evidence.collectors.dockerfile import Dockerfile
+from evidence.collectors.grype import GrypeJson
+from evidence.collectors.image_config import DockerInspect
+from evidence.collectors.interface import Collector, CollectorError, Document
+from evidence.collectors.openvex import OpenVex
+from evidence.collectors.provenance import InTotoAttestation
+from evidence.collectors.trivy import TrivyJson
+from evidence.errors import InputError
+from evidence.model import Binding, Evidence, Skipped
+
+__all__ = ["COLLECTORS", "Collector", "CollectorError", "Document", "EvidenceSet", "collect", "read_documents"]
+
+# Order matters only where two formats could both claim a file; the more specific comes first.
+COLLECTORS: tuple[Collector, ...] = (
+    TrivyJson(),
+    GrypeJson(),
+    CycloneDxJson(),
+    OpenVex(),
+    InTotoAttestation(),
+    CosignPayload(),
+    DockerInspect(),
+    PublicKey(),
+    DetachedSignature(),
+    Dockerfile(),
+)
+
+MAX_FILE_BYTES = 512 * 1024 * 1024
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class EvidenceSet:
+    items: tuple[Evidence, ...]
+    skipped: tuple[Skipped, ...] = ()
+
+
+def read_documents(inputs: Sequence[Path]) -> Iterator[tuple[Document, bool]]:
+    """Yield each file once, with whether it was named on the command line (not found by walking)."""
+    seen: set[Path] = set()
+    for given in inputs:
+        if not given.exists():
+            raise InputError(given, "no such file or directory")
+        if given.is_dir():
+            files: Iterable[tuple[Path, str]] = (
+                (p, f"{given.resolve().name}/{p.relative_to(given).as_posix()}")
+                for p in sorted(given.rglob("*"))
+                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(given).parts)
+            )
+            named = False
+        else:
+            files = [(given, given.name)]
+            named = True
+        for path, shown in files:
+            real = path.resolve()
+            if real in seen:
+                continue
+            seen.add(real)
+            size = path.stat().st_size
+            if size > MAX_FILE_BYTES:
+                raise InputError(shown, f"file is {size} bytes, over the {MAX_FILE_BYTES}-byte limit")
+            try:
+                data = path.read_bytes()
+            except OSError as e:
+                raise InputError(shown, f"cannot be read: {e.strerror}") from e
+            yield Document(path=shown, data=data), named
+
+
+def recognize(doc: Document) -> Collector | None:
+    return next((c for c in COLLECTORS if c.sniff(doc)), None)
+
+
+def collect(inputs: Sequence[Path], *, image_digest: str) -> EvidenceSet:
+    """Read every input; evidence that names other digests only is marked as a mismatch."""
+    items: list[Evidence] = []
+    docs: dict[str, Document] = {}
+    skipped: list[Skipped] = []
+    for doc, named in read_documents(inputs):
+        collector = recognize(doc)
+        if collector is None:
+            if named:
+                raise InputError(doc.path, "not a recognized evidence format")
+            skipped.append(Skipped(path=doc.path, reason="not a recognized evidence format"))
+            continue
+        items.append(collector.parse(doc))
+        docs[doc.path] = doc
+    linked = link_signatures(items, docs)
+    bound = [dataclasses.replace(e, binding=_binding(e, image_digest)) for e in linked]
+    bound.sort(key=lambda e: (e.kind, e.path))
+    return EvidenceSet(items=tuple(bound), skipped=tuple(sorted(skipped, key=lambda s: s.path)))
+
+
+def _binding(item: Evidence, image_digest: str) -> Binding:
+    if not item.subjects:
+        return Binding.UNBOUND
+    return Binding.MATCH if image_digest in item.subjects else Binding.MISMATCH

@@ -1,0 +1,45 @@
+"""One error root for everything a user can cause, and the documented exit codes."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from pathlib import Path
+
+
+class ExitCode(IntEnum):
+    """Exit codes of the `fromline` command, documented in `--help` and the README."""
+
+    OK = 0
+    CONTROLS_NOT_SATISFIED = 1
+    USAGE = 2
+    BAD_INPUT = 3
+    OUTPUT_FAILURE = 4
+
+
+class EvidenceError(Exception):
+    """Root of every error the user can fix; `cli.main` catches it in one place."""
+
+    exit_code: ExitCode = ExitCode.BAD_INPUT
+
+    def diagnostics(self) -> str:
+        """Return the one-line message shown to the user."""
+        return str(self)
+
+
+class InputError(EvidenceError):
+    """An evidence file that cannot be used: names the file and the problem."""
+
+    def __init__(self, path: Path | str, problem: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
+class CatalogError(EvidenceError):
+    """A control catalog or profile that is not valid."""
+
+
+class RenderError(EvidenceError):
+    """A renderer or the package writer could not produce its output."""
+
+    exit_code = ExitCode.OUTPUT_FAILURE

@@ -1,0 +1,346 @@
+"""Frozen records passed between the stages: collect, evaluate, render.
+
+Everything here is plain data. `audit.json` is these records serialized (see
+`render/canonical.py`), and `load_package` reads them back, so the canonical
+file is lossless by construction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """The verdict on one control or one check."""
+
+    SATISFIED = "satisfied"
+    NOT_SATISFIED = "not-satisfied"
+    NOT_APPLICABLE = "not-applicable"
+    MANUAL = "manual"
+    EVIDENCE_MISSING = "evidence-missing"
+
+
+class EvidenceKind(StrEnum):
+    SBOM = "sbom"
+    VULNERABILITY_SCAN = "vulnerability-scan"
+    VEX = "vex"
+    SIGNATURE = "signature"
+    DETACHED_SIGNATURE = "detached-signature"
+    PUBLIC_KEY = "public-key"
+    PROVENANCE = "provenance"
+    DOCKERFILE = "dockerfile"
+    IMAGE_CONFIG = "image-config"
+
+
+class Binding(StrEnum):
+    """How an evidence file relates to the image being assessed."""
+
+    MATCH = "match"  # the file names the assessed image digest
+    MISMATCH = "mismatch"  # the file names other digests only: not used for verdicts
+    UNBOUND = "unbound"  # the file names no digest at all (a Dockerfile, a key)
+
+
+class Verification(StrEnum):
+    VERIFIED = "verified"
+    FAILED = "failed"
+    UNVERIFIABLE = "unverifiable"
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    NEGLIGIBLE = "negligible"
+    UNKNOWN = "unknown"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+    @classmethod
+    def parse(cls, text: str | None) -> Severity:
+        """Map a scanner's severity word to ours; anything unknown stays unknown."""
+        if not text:
+            return cls.UNKNOWN
+        word = text.strip().lower()
+        word = {"moderate": "medium", "important": "high", "info": "negligible", "informational": "negligible",
+                "none": "negligible"}.get(word, word)
+        try:
+            return cls(word)
+        except ValueError:
+            return cls.UNKNOWN
+
+
+_SEVERITY_RANK = {
+    Severity.CRITICAL: 5,
+    Severity.HIGH: 4,
+    Severity.MEDIUM: 3,
+    Severity.LOW: 2,
+    Severity.NEGLIGIBLE: 1,
+    Severity.UNKNOWN: 0,
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Located:
+    """A fact found at a place in a file: a JSON pointer (`/a/0/b`) or `line N`."""
+
+    value: str
+    location: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Component:
+    name: str
+    version: str | None = None
+    purl: str | None = None
+    type: str | None = None
+    licenses: tuple[str, ...] = ()
+    supplier: str | None = None
+    hashes: dict[str, str] = field(default_factory=dict)
+    layer: str | None = None
+    ref: str | None = None
+    depends_on: tuple[str, ...] = ()
+    location: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Cvss:
+    source: str
+    version: str | None = None
+    vector: str | None = None
+    score: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VulnerabilityFinding:
+    """One scanner's report of one vulnerability in one package."""
+
+    id: str
+    aliases: tuple[str, ...] = ()
+    package: str
+    installed_version: str | None = None
+    purl: str | None = None
+    package_type: str | None = None
+    fixed_versions: tuple[str, ...] = ()
+    severity: Severity = Severity.UNKNOWN
+    cvss: tuple[Cvss, ...] = ()
+    title: str | None = None
+    description: str | None = None
+    published: datetime | None = None
+    data_source: str | None = None
+    layer: str | None = None
+    location: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VexStatement:
+    vulnerability: str
+    aliases: tuple[str, ...] = ()
+    products: tuple[str, ...] = ()
+    status: str
+    justification: str | None = None
+    impact_statement: str | None = None
+    action_statement: str | None = None
+    timestamp: datetime | None = None
+    author: str | None = None
+    location: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignatureFacts:
+    """What was verified, against what, and the outcome."""
+
+    method: str  # "cosign key pair (simple signing)", "DSSE"
+    status: Verification
+    reason: str
+    signed_digest: str | None = None  # the image digest inside the signed payload
+    docker_reference: str | None = None
+    key_id: str | None = None  # "sha256:<hex>" of the public key's DER SubjectPublicKeyInfo
+    key_path: str | None = None
+    key_algorithm: str | None = None
+    signature_path: str | None = None
+    payload_path: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProvenanceFacts:
+    statement_type: str
+    predicate_type: str
+    builder_id: str | None = None
+    build_type: str | None = None
+    source_repository: str | None = None
+    source_revision: str | None = None
+    base_images: tuple[Located, ...] = ()  # resolved dependencies that are images, "name@sha256:..."
+    started_on: datetime | None = None
+    finished_on: datetime | None = None
+    signature: SignatureFacts | None = None  # None when the statement came without an envelope
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DockerfileFacts:
+    base_images: tuple[Located, ...] = ()  # FROM references, external images only
+    unpinned_base_images: tuple[Located, ...] = ()  # FROM references without @sha256
+    final_user: Located | None = None
+    healthcheck: Located | None = None
+    remote_adds: tuple[Located, ...] = ()
+    secret_variables: tuple[Located, ...] = ()  # ENV/ARG names that look like secrets; never their values
+    exposed_ports: tuple[Located, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImageConfigFacts:
+    image_id: str | None = None
+    repo_digests: tuple[str, ...] = ()
+    repo_tags: tuple[str, ...] = ()
+    created: datetime | None = None
+    user: str | None = None
+    exposed_ports: tuple[str, ...] = ()
+    env_names: tuple[str, ...] = ()  # names only: values may be secrets
+    secret_env: tuple[Located, ...] = ()
+    labels: dict[str, str] = field(default_factory=dict)
+    healthcheck: bool = False
+    volumes: tuple[str, ...] = ()
+    history: tuple[str, ...] = ()
+    architecture: str | None = None
+    os: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Evidence:
+    """One input file, what it is, what it is about, and what it says."""
+
+    id: str  # "ev-" + the first 12 hex digits of sha256(path + content sha256)
+    path: str
+    sha256: str
+    size: int
+    kind: EvidenceKind
+    format: str
+    format_version: str | None = None
+    tool: str | None = None
+    tool_version: str | None = None
+    subjects: tuple[str, ...] = ()  # image digests ("sha256:<hex>") the file claims to describe
+    binding: Binding = Binding.UNBOUND
+    collected_at: datetime | None = None  # when the producing tool made it, as the file says
+    components: tuple[Component, ...] = ()
+    vulnerabilities: tuple[VulnerabilityFinding, ...] = ()
+    statements: tuple[VexStatement, ...] = ()
+    signature: SignatureFacts | None = None
+    provenance: ProvenanceFacts | None = None
+    dockerfile: DockerfileFacts | None = None
+    image_config: ImageConfigFacts | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Skipped:
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImageRef:
+    reference: str  # as given: "registry.example.com/webapp@sha256:<hex>"
+    name: str  # "registry.example.com/webapp"
+    digest: str  # "sha256:<hex>"
+    release: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EvidenceRef:
+    evidence_id: str
+    path: str
+    sha256: str
+    location: str | None = None  # JSON pointer or line within the file
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outcome:
+    """What one check concluded, and the evidence that decided it."""
+
+    status: Status
+    reason: str
+    evidence: tuple[EvidenceRef, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckResult:
+    check: str
+    status: Status
+    reason: str
+    evidence: tuple[EvidenceRef, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ControlResult:
+    catalog: str
+    control_id: str
+    title: str
+    status: Status
+    reason: str
+    nist_800_53: tuple[str, ...] = ()
+    scope: str = "full"  # full, partial, none: how far image evidence reaches
+    checks: tuple[CheckResult, ...] = ()
+    evidence: tuple[EvidenceRef, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Suppression:
+    statement: VexStatement
+    evidence: EvidenceRef
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VulnerabilityRecord:
+    """One vulnerability in one package version, as all scanners of the image reported it."""
+
+    id: str
+    aliases: tuple[str, ...] = ()
+    package: str
+    installed_version: str | None = None
+    purl: str | None = None
+    fixed_versions: tuple[str, ...] = ()
+    severity: Severity = Severity.UNKNOWN  # the highest any scanner gave
+    severities: dict[str, Severity] = field(default_factory=dict)  # scanner -> severity
+    cvss: tuple[Cvss, ...] = ()
+    title: str | None = None
+    scanners: tuple[str, ...] = ()
+    state: str = "open"  # open, suppressed
+    suppression: Suppression | None = None
+    evidence: tuple[EvidenceRef, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CatalogInfo:
+    id: str
+    title: str
+    version: str
+    source: str  # file name of the catalog YAML
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ToolInfo:
+    name: str
+    version: str
+
+
+AUDIT_SCHEMA_VERSION = "1.0"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditPackage:
+    """The complete result of one assessment; `audit.json` is this, serialized."""
+
+    schema_version: str = AUDIT_SCHEMA_VERSION
+    tool: ToolInfo
+    subject: ImageRef
+    profile: str
+    assessed_at: datetime
+    catalogs: tuple[CatalogInfo, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+    controls: tuple[ControlResult, ...] = ()
+    vulnerabilities: tuple[VulnerabilityRecord, ...] = ()
