@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from evidence.model import (
+    AuditPackage,
+    Binding,
+    CatalogInfo,
+    CheckResult,
+    Component,
+    ControlResult,
+    Cvss,
+    Evidence,
+    EvidenceKind,
+    EvidenceRef,
+    ImageRef,
+    Severity,
+    SignatureFacts,
+    Skipped,
+    Status,
+    Suppression,
+    ToolInfo,
+    Verification,
+    VexStatement,
+    VulnerabilityFinding,
+    VulnerabilityRecord,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO.parent / "shared" / "corpus"
+OSCAL_SCHEMAS = REPO.parent / "shared" / "oscal-schemas" / "1.2.3"
+SAMPLES = REPO / "samples"
+
+DIGEST = "sha256:" + "ab" * 32
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def corpus_files(folder: str, suffix: str = "") -> list[Path]:
+    """Every corpus file in a folder, for parametrized tests."""
+    return sorted(p for p in (CORPUS / folder).rglob("*") if p.is_file() and p.name.endswith(suffix))
+
+
+@pytest.fixture
+def hand_package() -> AuditPackage:
+    """A small, hand-made package with every kind of record, for renderer tests."""
+    sbom = Evidence(
+        id="ev-000000000001", path="in/sbom.cdx.json", sha256="1" * 64, size=100,
+        kind=EvidenceKind.SBOM, format="CycloneDX JSON", format_version="1.5", tool="syft", tool_version="1.0.0",
+        subjects=(DIGEST,), binding=Binding.MATCH, collected_at=NOW,
+        components=(
+            Component(name="openssl", version="3.0.11-1~deb12u2", purl="pkg:deb/debian/openssl@3.0.11-1~deb12u2",
+                      type="library", licenses=("Apache-2.0",), location="/components/0"),
+            Component(name="=HYPERLINK(\"http://x\")", version="<script>alert(1)</script>", location="/components/1"),
+        ),
+    )
+    scan = Evidence(
+        id="ev-000000000002", path="in/trivy.json", sha256="2" * 64, size=200,
+        kind=EvidenceKind.VULNERABILITY_SCAN, format="Trivy JSON", format_version="2", tool="trivy",
+        tool_version="0.56.2", subjects=(DIGEST,), binding=Binding.MATCH, collected_at=NOW,
+        vulnerabilities=(
+            VulnerabilityFinding(id="CVE-2024-5535", package="openssl", installed_version="3.0.11-1~deb12u2",
+                                 fixed_versions=("3.0.14-1~deb12u1",), severity=Severity.CRITICAL,
+                                 location="/Results/0/Vulnerabilities/0"),
+        ),
+    )
+    vex = Evidence(
+        id="ev-000000000003", path="in/openvex.json", sha256="3" * 64, size=50, kind=EvidenceKind.VEX,
+        format="OpenVEX", format_version="0.2.0", binding=Binding.UNBOUND,
+        statements=(VexStatement(vulnerability="CVE-2023-0001", products=(DIGEST,), status="not_affected",
+                                 justification="vulnerable_code_not_in_execute_path", author="Sec Team",
+                                 location="/statements/0"),),
+    )
+    sig = Evidence(
+        id="ev-000000000004", path="in/payload.json", sha256="4" * 64, size=300, kind=EvidenceKind.SIGNATURE,
+        format="cosign simple signing", subjects=(DIGEST,), binding=Binding.MATCH,
+        signature=SignatureFacts(method="cosign key pair (simple signing)", status=Verification.VERIFIED,
+                                 reason="ECDSA P-256 signature verified with cosign.pub", signed_digest=DIGEST,
+                                 key_id="sha256:" + "cd" * 32, key_path="in/cosign.pub"),
+    )
+    other = Evidence(
+        id="ev-000000000005", path="in/grype-other.json", sha256="5" * 64, size=10,
+        kind=EvidenceKind.VULNERABILITY_SCAN, format="Grype JSON", tool="grype", tool_version="0.80.0",
+        subjects=("sha256:" + "ef" * 32,), binding=Binding.MISMATCH,
+    )
+
+    def ref(e: Evidence, loc: str | None = None) -> EvidenceRef:
+        return EvidenceRef(evidence_id=e.id, path=e.path, sha256=e.sha256, location=loc)
+
+    return AuditPackage(
+        tool=ToolInfo(name="fromline", version="0.1.0"),
+        subject=ImageRef(reference=f"registry.example.com/webapp@{DIGEST}", name="registry.example.com/webapp",
+                         digest=DIGEST, release="1.4.0"),
+        profile="default",
+        assessed_at=NOW,
+        catalogs=(CatalogInfo(id="nist-800-190", title="NIST SP 800-190 section 4", version="2017-09",
+                              source="nist-800-190.yaml", sha256="9" * 64),),
+        evidence=(sbom, scan, vex, sig, other),
+        skipped=(Skipped(path="in/notes.txt", reason="not a recognized evidence format"),),
+        controls=(
+            ControlResult(catalog="nist-800-190", control_id="4.1.1", title="Image vulnerabilities",
+                          status=Status.NOT_SATISFIED, reason="1 open critical vulnerability with a fix available",
+                          nist_800_53=("RA-5", "SI-2"),
+                          checks=(CheckResult(check="vulnscan.no_fixable_critical_high", status=Status.NOT_SATISFIED,
+                                              reason="CVE-2024-5535 in openssl", evidence=(ref(scan, "/Results/0"),)),),
+                          evidence=(ref(scan, "/Results/0"),)),
+            ControlResult(catalog="nist-800-190", control_id="4.1.5", title="Use of untrusted images",
+                          status=Status.SATISFIED, reason="signature verified", nist_800_53=("CM-14", "SI-7(15)"),
+                          scope="partial", evidence=(ref(sig),)),
+            ControlResult(catalog="nist-800-190", control_id="4.1.3", title="Embedded malware",
+                          status=Status.EVIDENCE_MISSING, reason="no malware scan was supplied",
+                          nist_800_53=("SI-3",)),
+            ControlResult(catalog="nist-800-190", control_id="4.2.3", title="Registry authentication",
+                          status=Status.MANUAL, reason="registry access control is not visible in image evidence",
+                          nist_800_53=("AC-2",), scope="none"),
+            ControlResult(catalog="nist-800-190", control_id="4.3.1", title="Unbounded administrative access",
+                          status=Status.NOT_APPLICABLE, reason="orchestrator control", nist_800_53=("AC-6",),
+                          scope="none"),
+        ),
+        vulnerabilities=(
+            VulnerabilityRecord(id="CVE-2024-5535", package="openssl", installed_version="3.0.11-1~deb12u2",
+                                fixed_versions=("3.0.14-1~deb12u1",), severity=Severity.CRITICAL,
+                                severities={"trivy": Severity.CRITICAL},
+                                cvss=(Cvss(source="nvd", version="3.1",
+                                           vector="CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:H", score=9.1),),
+                                title="openssl: SSL_select_next_proto buffer overread", scanners=("trivy",),
+                                evidence=(ref(scan, "/Results/0/Vulnerabilities/0"),)),
+            VulnerabilityRecord(id="CVE-2023-0001", package="@cmd|' /C calc'!A0", installed_version="1.0",
+                                severity=Severity.LOW, severities={"grype": Severity.LOW}, scanners=("grype",),
+                                state="suppressed",
+                                suppression=Suppression(statement=vex.statements[0], evidence=ref(vex, "/statements/0")),
+                                evidence=(ref(scan),)),
+        ),
+    )
