@@ -66,8 +66,13 @@ class Severity(StrEnum):
         if not text:
             return cls.UNKNOWN
         word = text.strip().lower()
-        word = {"moderate": "medium", "important": "high", "info": "negligible", "informational": "negligible",
-                "none": "negligible"}.get(word, word)
+        word = {
+            "moderate": "medium",
+            "important": "high",
+            "info": "negligible",
+            "informational": "negligible",
+            "none": "negligible",
+        }.get(word, word)
         try:
             return cls(word)
         except ValueError:
@@ -238,6 +243,14 @@ class Evidence:
 class Skipped:
     path: str
     reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EvidenceSet:
+    """What collection produced: the evidence read, and the files not used with the reason."""
+
+    items: tuple[Evidence, ...]
+    skipped: tuple[Skipped, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -16,7 +16,7 @@ from evidence.collectors.openvex import OpenVex
 from evidence.collectors.provenance import InTotoAttestation
 from evidence.collectors.trivy import TrivyJson
 from evidence.errors import InputError
-from evidence.model import Binding, Evidence, Skipped
+from evidence.model import Binding, Evidence, EvidenceSet, Skipped
 
 __all__ = ["COLLECTORS", "Collector", "CollectorError", "Document", "EvidenceSet", "collect", "read_documents"]
 
@@ -35,12 +35,6 @@ COLLECTORS: tuple[Collector, ...] = (
 )
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
-
-
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class EvidenceSet:
-    items: tuple[Evidence, ...]
-    skipped: tuple[Skipped, ...] = ()
 
 
 def read_documents(inputs: Sequence[Path]) -> Iterator[tuple[Document, bool]]:

@@ -1,0 +1,38 @@
+# `make demo` sets everything up and packages the bundled sample; `make test` runs lint, types and tests.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+READY := $(VENV)/.ready
+DEMO_RELEASE := 1.4.0
+DEMO_IMAGE := registry.example.com/webapp@$(shell cat samples/webapp-$(DEMO_RELEASE)/DIGEST 2>/dev/null)
+
+.PHONY: demo test lint typecheck unit golden clean
+
+$(READY): pyproject.toml scripts/install-system-deps
+	./scripts/install-system-deps
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(READY)
+
+demo: $(READY)
+	$(BIN)/fromline package samples/webapp-$(DEMO_RELEASE) --image $(DEMO_IMAGE) --release $(DEMO_RELEASE) \
+		--out build/webapp-$(DEMO_RELEASE)
+
+test: lint typecheck unit
+
+lint: $(READY)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(READY)
+	$(BIN)/mypy
+
+unit: $(READY)
+	$(BIN)/pytest
+
+golden: $(READY)
+	FROMLINE_UPDATE_GOLDEN=1 $(BIN)/pytest tests/test_cli.py
+
+clean:
+	rm -rf build $(VENV)

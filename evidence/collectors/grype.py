@@ -1,0 +1,160 @@
+"""Grype JSON reports (`grype -o json`), from the 0.2x releases to the current schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from evidence.collectors._util import (
+    digests_in,
+    expect_array,
+    expect_number,
+    expect_object,
+    expect_string,
+    expect_strings,
+    parse_time,
+    pointer,
+    require_string,
+)
+from evidence.collectors.interface import Document
+from evidence.model import Cvss, Evidence, EvidenceKind, Severity, VulnerabilityFinding
+
+# Releases before `cvss` was a list wrote one object per CVSS version.
+_LEGACY_CVSS_KEYS = (("cvssV3", "3.0"), ("cvssV2", "2.0"))
+
+
+class GrypeJson:
+    name = "grype-json"
+
+    def sniff(self, doc: Document) -> bool:
+        data = doc.json()
+        if not isinstance(data, dict) or not isinstance(data.get("matches"), list):
+            return False
+        descriptor, source = data.get("descriptor"), data.get("source")
+        return (isinstance(descriptor, dict) and descriptor.get("name") == "grype") or (
+            isinstance(source, dict) and "type" in source
+        )
+
+    def parse(self, doc: Document) -> Evidence:
+        return _Reader(doc.path).read(doc)
+
+
+class _Reader:
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def read(self, doc: Document) -> Evidence:
+        report = expect_object(doc.json(), self.path, "")
+        descriptor = expect_object(report.get("descriptor"), self.path, "/descriptor", optional=True)
+        findings: list[VulnerabilityFinding] = []
+        for i, match in enumerate(expect_array(report.get("matches"), self.path, "/matches")):
+            where = pointer("matches", i)
+            findings.append(self._finding(expect_object(match, self.path, where), where))
+        return doc.evidence(
+            kind=EvidenceKind.VULNERABILITY_SCAN,
+            format="Grype JSON",
+            # The report itself carries no schema version; descriptor.db.schemaVersion is the database's.
+            format_version=None,
+            tool="grype",
+            tool_version=expect_string(descriptor.get("version"), self.path, "/descriptor/version"),
+            subjects=self._subjects(report),
+            collected_at=parse_time(expect_string(descriptor.get("timestamp"), self.path, "/descriptor/timestamp")),
+            vulnerabilities=tuple(findings),
+        )
+
+    def _subjects(self, report: dict[str, Any]) -> tuple[str, ...]:
+        source = expect_object(report.get("source"), self.path, "/source", optional=True)
+        target = source.get("target")
+        if not isinstance(target, dict):
+            return ()  # a directory or file scan names a path, not an image
+        where = "/source/target"
+        found = [
+            digest
+            for reference in expect_strings(target.get("repoDigests"), self.path, f"{where}/repoDigests")
+            for digest in digests_in(reference)
+        ]
+        for key in ("manifestDigest", "imageID"):
+            found += digests_in(expect_string(target.get(key), self.path, f"{where}/{key}"))
+        return tuple(dict.fromkeys(found))
+
+    def _finding(self, match: dict[str, Any], where: str) -> VulnerabilityFinding:
+        vulnerability = expect_object(match.get("vulnerability"), self.path, f"{where}/vulnerability")
+        artifact = expect_object(match.get("artifact"), self.path, f"{where}/artifact")
+        related = [
+            expect_object(entry, self.path, f"{where}/relatedVulnerabilities/{i}")
+            for i, entry in enumerate(
+                expect_array(match.get("relatedVulnerabilities"), self.path, f"{where}/relatedVulnerabilities")
+            )
+        ]
+        at = f"{where}/vulnerability"
+        identifier = require_string(vulnerability.get("id"), self.path, f"{at}/id")
+        description = expect_string(vulnerability.get("description"), self.path, f"{at}/description")
+        cvss = self._cvss(vulnerability, at)
+        aliases: list[str] = []
+        for i, entry in enumerate(related):
+            related_at = f"{where}/relatedVulnerabilities/{i}"
+            aliases += [require_string(entry.get("id"), self.path, f"{related_at}/id")]
+            cvss += self._cvss(entry, related_at)
+            description = description or expect_string(entry.get("description"), self.path, f"{related_at}/description")
+        for i, entry in enumerate(expect_array(vulnerability.get("advisories"), self.path, f"{at}/advisories")):
+            advisory_at = f"{at}/advisories/{i}"
+            advisory = expect_string(
+                expect_object(entry, self.path, advisory_at).get("id"), self.path, f"{advisory_at}/id"
+            )
+            aliases += [advisory] if advisory else []
+        return VulnerabilityFinding(
+            id=identifier,
+            aliases=tuple(a for a in dict.fromkeys(aliases) if a != identifier),
+            package=require_string(artifact.get("name"), self.path, f"{where}/artifact/name"),
+            installed_version=expect_string(artifact.get("version"), self.path, f"{where}/artifact/version"),
+            purl=expect_string(artifact.get("purl"), self.path, f"{where}/artifact/purl"),
+            package_type=expect_string(artifact.get("type"), self.path, f"{where}/artifact/type"),
+            fixed_versions=self._fixed_versions(vulnerability, at),
+            severity=Severity.parse(expect_string(vulnerability.get("severity"), self.path, f"{at}/severity")),
+            cvss=tuple(dict.fromkeys(cvss)),
+            description=description,
+            data_source=expect_string(vulnerability.get("dataSource"), self.path, f"{at}/dataSource"),
+            layer=self._layer(artifact, f"{where}/artifact"),
+            location=where,
+        )
+
+    def _fixed_versions(self, vulnerability: dict[str, Any], where: str) -> tuple[str, ...]:
+        fix = expect_object(vulnerability.get("fix"), self.path, f"{where}/fix", optional=True)
+        versions = expect_strings(fix.get("versions"), self.path, f"{where}/fix/versions")
+        legacy = expect_string(vulnerability.get("fixedInVersion"), self.path, f"{where}/fixedInVersion")
+        return tuple(dict.fromkeys([*versions, *([legacy] if legacy else [])]))
+
+    def _cvss(self, vulnerability: dict[str, Any], where: str) -> list[Cvss]:
+        """CVSS entries of a vulnerability or related vulnerability; unnamed sources take its namespace."""
+        namespace = expect_string(vulnerability.get("namespace"), self.path, f"{where}/namespace") or "grype"
+        scores: list[Cvss] = []
+        for i, entry in enumerate(expect_array(vulnerability.get("cvss"), self.path, f"{where}/cvss")):
+            at = f"{where}/cvss/{i}"
+            fields = expect_object(entry, self.path, at)
+            metrics = expect_object(fields.get("metrics"), self.path, f"{at}/metrics", optional=True)
+            scores.append(
+                Cvss(
+                    source=expect_string(fields.get("source"), self.path, f"{at}/source") or namespace,
+                    version=expect_string(fields.get("version"), self.path, f"{at}/version"),
+                    vector=expect_string(fields.get("vector"), self.path, f"{at}/vector"),
+                    score=expect_number(metrics.get("baseScore"), self.path, f"{at}/metrics/baseScore"),
+                )
+            )
+        for key, version in _LEGACY_CVSS_KEYS:
+            legacy = expect_object(vulnerability.get(key), self.path, f"{where}/{key}", optional=True)
+            if legacy:
+                scores.append(
+                    Cvss(
+                        source=namespace,
+                        version=version,
+                        vector=expect_string(legacy.get("vector"), self.path, f"{where}/{key}/vector"),
+                        score=expect_number(legacy.get("baseScore"), self.path, f"{where}/{key}/baseScore"),
+                    )
+                )
+        return scores
+
+    def _layer(self, artifact: dict[str, Any], where: str) -> str | None:
+        locations = expect_array(artifact.get("locations"), self.path, f"{where}/locations")
+        if not locations:
+            return None
+        first = expect_object(locations[0], self.path, f"{where}/locations/0")
+        return expect_string(first.get("layerID"), self.path, f"{where}/locations/0/layerID")

@@ -1,0 +1,195 @@
+"""The one Jinja2 environment of the renderers, and the filters the templates use.
+
+Every string in an `AuditPackage` comes from files an attacker may have written, so
+the environment escapes everything (`select_autoescape` with every default on) and
+fails on any undefined name (`StrictUndefined`). Filters return plain `str`, never
+`Markup`: their output is escaped like any other value.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import UTC, datetime
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from evidence.model import Binding, EvidenceKind, Severity, Status, Verification
+
+__all__ = ["TEMPLATES", "environment"]
+
+# The repository's `templates/` directory, next to the `evidence` package.
+# TODO(packaging): the templates must ship with the package (package data or
+# importlib.resources) before the wheel is published; this path only works from a checkout.
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+
+_STATUS_LABELS = {
+    Status.SATISFIED: "Satisfied",
+    Status.NOT_SATISFIED: "Not satisfied",
+    Status.NOT_APPLICABLE: "Not applicable",
+    Status.MANUAL: "Manual review",
+    Status.EVIDENCE_MISSING: "Evidence missing",
+}
+
+_SEVERITY_LABELS = {
+    Severity.CRITICAL: "Critical",
+    Severity.HIGH: "High",
+    Severity.MEDIUM: "Medium",
+    Severity.LOW: "Low",
+    Severity.NEGLIGIBLE: "Negligible",
+    Severity.UNKNOWN: "Unknown",
+}
+
+_BINDING_LABELS = {
+    Binding.MATCH: "Match",
+    Binding.MISMATCH: "Mismatch",
+    Binding.UNBOUND: "No digest",
+}
+
+_VERIFICATION_LABELS = {
+    Verification.VERIFIED: "Verified",
+    Verification.FAILED: "Failed",
+    Verification.UNVERIFIABLE: "Not verifiable",
+}
+
+_KIND_LABELS = {
+    EvidenceKind.SBOM: "SBOM",
+    EvidenceKind.VULNERABILITY_SCAN: "Vulnerability scan",
+    EvidenceKind.VEX: "VEX",
+    EvidenceKind.SIGNATURE: "Signature",
+    EvidenceKind.DETACHED_SIGNATURE: "Detached signature",
+    EvidenceKind.PUBLIC_KEY: "Public key",
+    EvidenceKind.PROVENANCE: "Provenance",
+    EvidenceKind.DOCKERFILE: "Dockerfile",
+    EvidenceKind.IMAGE_CONFIG: "Image configuration",
+}
+
+# CSS class names come from these fixed tables only, never from input text.
+_STATUS_CLASSES = {status: "st-" + status.value for status in Status}
+_SEVERITY_CLASSES = {severity: "sev-" + severity.value for severity in Severity}
+_BINDING_CLASSES = {binding: "bind-" + binding.value for binding in Binding}
+_VERIFICATION_CLASSES = {verification: "ver-" + verification.value for verification in Verification}
+
+NOT_STATED = "not stated"
+
+
+def _as_utc(moment: datetime) -> datetime:
+    # A naive datetime is taken to be UTC already: the collectors store UTC.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def utc(moment: datetime | None) -> str:
+    """`2026-11-20 12:00:00 UTC`; seconds are kept because evidence times are compared."""
+    if moment is None:
+        return NOT_STATED
+    return _as_utc(moment).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def utc_date(moment: datetime | None) -> str:
+    """`2026-11-20`."""
+    if moment is None:
+        return NOT_STATED
+    return _as_utc(moment).strftime("%Y-%m-%d")
+
+
+def w3c(moment: datetime) -> str:
+    """`2026-11-20T12:00:00Z`, for `dcterms.created` and friends."""
+    return _as_utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def short(digest: str | None, length: int = 12) -> str:
+    """The first `length` hex digits of a sha256 digest, with or without its `sha256:` prefix."""
+    if not digest:
+        return NOT_STATED
+    _, _, hexpart = digest.rpartition(":")
+    return hexpart[:length]
+
+
+def status_label(status: Status) -> str:
+    return _STATUS_LABELS.get(status, str(status))
+
+
+def status_class(status: Status) -> str:
+    return _STATUS_CLASSES.get(status, "st-unknown")
+
+
+def severity_label(severity: Severity) -> str:
+    return _SEVERITY_LABELS.get(severity, "Unknown")
+
+
+def severity_class(severity: Severity) -> str:
+    return _SEVERITY_CLASSES.get(severity, "sev-unknown")
+
+
+def binding_label(binding: Binding) -> str:
+    return _BINDING_LABELS.get(binding, str(binding))
+
+
+def binding_class(binding: Binding) -> str:
+    return _BINDING_CLASSES.get(binding, "bind-unbound")
+
+
+def verification_label(verification: Verification) -> str:
+    return _VERIFICATION_LABELS.get(verification, str(verification))
+
+
+def verification_class(verification: Verification) -> str:
+    return _VERIFICATION_CLASSES.get(verification, "ver-unverifiable")
+
+
+def kind_label(kind: EvidenceKind) -> str:
+    return _KIND_LABELS.get(kind, str(kind))
+
+
+def or_not_stated(value: str | None) -> str:
+    return value if value else NOT_STATED
+
+
+def with_version(name: str | None, version: str | None) -> str:
+    """`trivy 0.56.2`, `trivy`, or `not stated`."""
+    if not name:
+        return NOT_STATED
+    return f"{name} {version}" if version else name
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """`1 component`, `3 components`."""
+    word = singular if count == 1 else (plural_form or singular + "s")
+    return f"{count} {word}"
+
+
+@functools.cache
+def environment() -> Environment:
+    """The shared environment; built once, then reused by every renderer."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(
+            enabled_extensions=("html", "htm", "xml", "j2"),
+            default_for_string=True,
+            default=True,
+        ),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,
+    )
+    env.filters.update(
+        utc=utc,
+        utc_date=utc_date,
+        w3c=w3c,
+        short=short,
+        status_label=status_label,
+        status_class=status_class,
+        severity_label=severity_label,
+        severity_class=severity_class,
+        binding_label=binding_label,
+        binding_class=binding_class,
+        verification_label=verification_label,
+        verification_class=verification_class,
+        kind_label=kind_label,
+        or_not_stated=or_not_stated,
+        with_version=with_version,
+        plural=plural,
+    )
+    return env

@@ -1,0 +1,709 @@
+"""OSCAL 1.2.3 Assessment Results: the package as a machine-readable assessment for GRC tools.
+
+Mapping, in short (the README of the package explains it for auditors):
+
+- One result. `reviewed-controls` selects the NIST SP 800-53 controls the catalog controls map to
+  (`SI-7(15)` becomes `si-7.15`); a prop per catalog control keeps the catalog's own ids.
+- One observation per evidence file (method TEST), linked to a back-matter resource that names the
+  file and its SHA-256. Manual controls get an observation with method EXAMINE that says what a
+  person must check, and no finding.
+- One finding per satisfied, not-satisfied or evidence-missing control. The target is an
+  `objective-id` built from the catalog and control id; it resolves to a local objective in
+  `local-definitions/objectives-and-methods` when the control maps to an 800-53 control.
+  Evidence-missing is `not-satisfied` with reason `other` and the prop `fromline-status`.
+- Not-applicable controls get no finding: they are props and remarks on the result.
+- One risk per vulnerability record: `open` when open, `closed` with the VEX statement quoted when
+  suppressed.
+
+There is no separate assessment plan; `import-ap` points at a back-matter resource that says so.
+
+Every id is a UUID v5 of names made from the inputs, so the same package gives the same bytes.
+Strings from the inputs are data: titles are collapsed to one line, Markdown and HTML
+metacharacters in markup fields are escaped, and prop values are trimmed to OSCAL's string type.
+The document is built as plain data, then validated by the `oscal-bindings` models (dict input,
+OSCAL keys only) and serialized from them; the bindings are imported only when rendering.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+from typing import Any, BinaryIO
+from urllib.parse import quote
+
+import orjson
+
+from evidence.errors import RenderError
+from evidence.model import (
+    AuditPackage,
+    Binding,
+    ControlResult,
+    Evidence,
+    EvidenceKind,
+    EvidenceRef,
+    Status,
+    VulnerabilityRecord,
+)
+
+__all__ = ["FROMLINE_NS", "OSCAL_VERSION", "UUID_NAMESPACE", "OscalAssessmentResults"]
+
+OSCAL_VERSION = "1.2.3"
+FROMLINE_NS = "https://fromline.dev/ns/oscal"
+UUID_NAMESPACE = uuid.UUID("babce88d-6c18-5361-99a4-0dead95a7976")  # uuid5(NAMESPACE_URL, FROMLINE_NS)
+
+Json = dict[str, Any]
+
+_FILE = "oscal/assessment-results.json"
+_FINDING_STATUSES = (Status.SATISFIED, Status.NOT_SATISFIED, Status.EVIDENCE_MISSING)
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>&|~!#])")
+_TOKEN_BAD = re.compile(r"[^A-Za-z0-9._-]")
+_TOKEN = re.compile(r"^[A-Za-z_][A-Za-z0-9._-]*$")
+_ENHANCEMENT = re.compile(r"\(\s*([A-Za-z0-9]+)\s*\)")
+
+
+class OscalAssessmentResults:
+    """Renders `oscal/assessment-results.json`."""
+
+    filename = _FILE
+
+    def render(self, pkg: AuditPackage, out: BinaryIO) -> None:
+        out.write(render_bytes(pkg))
+
+
+def render_bytes(pkg: AuditPackage) -> bytes:
+    """The document's bytes: validated by the OSCAL bindings, keys sorted, two-space indent, final newline."""
+    # Imported here so that commands that do not write OSCAL never pay for the pydantic models.
+    from oscal_bindings.v1 import AssessmentResultsDocument  # noqa: PLC0415
+    from pydantic import ValidationError  # noqa: PLC0415
+
+    data = _Builder(pkg).document()
+    try:
+        doc = AssessmentResultsDocument.model_validate(data)
+    except ValidationError as e:
+        first = e.errors()[0]
+        where = "/".join(str(p) for p in first["loc"])
+        raise RenderError(
+            f"{_FILE}: the OSCAL document is not valid at {where}: {first['msg']} ({e.error_count()} errors)"
+        ) from e
+    dumped = doc.model_dump(mode="json", by_alias=True, exclude_none=True)
+    try:
+        return orjson.dumps(dumped, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+    except orjson.JSONEncodeError as e:
+        raise RenderError(f"{_FILE}: cannot serialize the OSCAL document: {e}") from e
+
+
+
+# --- text hygiene -------------------------------------------------------------------------------
+
+
+def _clean(text: str) -> str:
+    """Replace what JSON cannot carry (lone surrogates) and drop NUL."""
+    return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(_clean(text).split())
+
+
+def _md(text: str) -> str:
+    """Input text inside a markup field: one line, with Markdown and HTML metacharacters escaped."""
+    return _MD_SPECIAL.sub(r"\\\1", _one_line(text))
+
+
+def _title(text: str, fallback: str) -> str:
+    """A markup-line value: never empty, never more than one line."""
+    return text if text.strip() else fallback
+
+
+def _token(text: str) -> str:
+    """An OSCAL token (NCName) made from arbitrary text."""
+    token = _TOKEN_BAD.sub("_", _one_line(text))
+    if not token or not (token[0].isascii() and (token[0].isalpha() or token[0] == "_")):
+        token = "_" + token
+    return token
+
+
+def nist_control_id(control: str) -> str | None:
+    """`SI-7(15)` -> `si-7.15`, `RA-5` -> `ra-5`; None when the text is not a usable control id."""
+    text = _ENHANCEMENT.sub(r".\1", _one_line(control)).lower().replace(" ", "")
+    return text if _TOKEN.match(text) else None
+
+
+def _href(path: str) -> str:
+    """A relative path as a URI reference: percent-encoded, never read as a scheme or an authority."""
+    href = quote(_clean(path), safe="/")
+    if href.startswith("//"):
+        href = "." + href
+    return href or "."
+
+
+def _timestamp(value: datetime) -> str:
+    """UTC with a `Z`; a naive time is taken as UTC."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    value = value.astimezone(UTC)
+    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    if value.microsecond:
+        text += f".{value.microsecond:06d}"
+    return text + "Z"
+
+
+def _in_schema_range(value: datetime) -> bool:
+    """OSCAL's date-time pattern only admits the years 1900 to 2999."""
+    return 1900 <= value.astimezone(UTC).year <= 2999 if value.tzinfo else 1900 <= value.year <= 2999
+
+
+def _prop(name: str, value: object, *, remarks: str | None = None, group: str | None = None) -> Json | None:
+    """A prop in the Fromline namespace, or None when the value is empty."""
+    text = _one_line(str(value)) if value is not None else ""
+    if not text:
+        return None
+    prop: Json = {"name": name, "ns": FROMLINE_NS, "value": text}
+    if remarks:
+        prop["remarks"] = remarks
+    if group:
+        prop["group"] = group
+    return prop
+
+
+def _props(*items: Json | None) -> list[Json] | None:
+    kept = [p for p in items if p is not None]
+    return kept or None
+
+
+def _compact(obj: Json) -> Json:
+    """Drop None and empty lists: OSCAL forbids null and requires at least one item in every array."""
+    return {k: v for k, v in obj.items() if v is not None and v != []}
+
+
+# --- the document -------------------------------------------------------------------------------
+
+
+class _Ids:
+    """UUID v5 from names; a repeated name (duplicate inputs) still gets a distinct id."""
+
+    def __init__(self) -> None:
+        self._seen: set[str] = set()
+
+    def __call__(self, name: str) -> str:
+        candidate = name
+        n = 1
+        while candidate in self._seen:
+            n += 1
+            candidate = f"{name}#{n}"
+        self._seen.add(candidate)
+        return str(uuid.uuid5(UUID_NAMESPACE, candidate))
+
+
+class _Builder:
+    def __init__(self, pkg: AuditPackage) -> None:
+        self.pkg = pkg
+        self.ids = _Ids()
+        self.digest = _one_line(pkg.subject.digest)
+        if not _in_schema_range(pkg.assessed_at):
+            raise RenderError(f"{_FILE}: assessed_at {pkg.assessed_at} is outside the years OSCAL accepts")
+        self.assessed_at = _timestamp(pkg.assessed_at)
+        scope = f"{self.digest}@{self.assessed_at}"
+        self.document_uuid = self.ids(f"{scope}/assessment-results")
+        self.result_uuid = self.ids(f"{scope}/result")
+        self.plan_uuid = self.ids(f"{scope}/resource/assessment-plan")
+        tool = f"tool/{pkg.tool.name}/{pkg.tool.version}"
+        self.tool_uuid = self.ids(tool)
+        self.platform_uuid = self.ids(f"{tool}/platform")
+        self.image_uuid = self.ids(f"{self.digest}/component/image")
+        self.resource_uuid: dict[str, str] = {}
+        self.observation_uuid: dict[str, str] = {}
+        for ev in pkg.evidence:
+            if ev.id not in self.observation_uuid:
+                self.resource_uuid[ev.id] = self.ids(f"{self.digest}/resource/{ev.id}")
+                self.observation_uuid[ev.id] = self.ids(f"{self.digest}/observation/{ev.id}")
+        self.evidence_by_id = {ev.id: ev for ev in reversed(pkg.evidence)}
+        self.catalog_titles = {c.id: c.title for c in pkg.catalogs}
+        self.risk_uuid: dict[int, str] = {
+            i: self.ids(f"{self.digest}/risk/{v.id}/{v.package}/{v.installed_version or ''}/{v.purl or ''}")
+            for i, v in enumerate(pkg.vulnerabilities)
+        }
+
+    # -- helpers
+
+    def origins(self) -> list[Json]:
+        return [{"actors": [{"type": "tool", "actor-uuid": self.tool_uuid}]}]
+
+    def image_subject(self) -> list[Json]:
+        return [{"subject-uuid": self.image_uuid, "type": "component", "title": _md(self.pkg.subject.reference)}]
+
+    def control_label(self, control: ControlResult) -> str:
+        catalog = self.catalog_titles.get(control.catalog, control.catalog)
+        return _title(_md(f"{catalog}, {control.control_id}: {control.title}"), "Control")
+
+    def related_observations(self, refs: tuple[EvidenceRef, ...]) -> list[Json] | None:
+        uuids = dict.fromkeys(self.observation_uuid[r.evidence_id] for r in refs if r.evidence_id in self.observation_uuid)
+        return [{"observation-uuid": u} for u in uuids] or None
+
+    @staticmethod
+    def control_refs(control: ControlResult) -> tuple[EvidenceRef, ...]:
+        refs = list(control.evidence)
+        for check in control.checks:
+            refs.extend(check.evidence)
+        return tuple(refs)
+
+    @staticmethod
+    def control_props(control: ControlResult) -> list[Json | None]:
+        return [
+            _prop("catalog", control.catalog),
+            _prop("control-id", control.control_id),
+            _prop("fromline-status", control.status.value),
+            _prop("scope", control.scope),
+            *(_prop("nist-800-53", nist_control_id(c) or c) for c in control.nist_800_53),
+        ]
+
+    # -- top level
+
+    def document(self) -> Json:
+        pkg = self.pkg
+        objectives = [o for o in (self.local_objective(c) for c in pkg.controls if c.status in _FINDING_STATUSES) if o]
+        local = _compact({"objectives-and-methods": objectives})
+        release = _one_line(pkg.subject.release or "")
+        name = _one_line(pkg.subject.name) or self.digest
+        title = f"Assessment results for {name}" + (f" release {release}" if release else f" at {self.digest}")
+        ar = _compact(
+            {
+                "uuid": self.document_uuid,
+                "metadata": _compact(
+                    {
+                        "title": _title(_md(title), "Assessment results"),
+                        "last-modified": self.assessed_at,
+                        "version": release or self.digest or "unversioned",
+                        "oscal-version": OSCAL_VERSION,
+                        "props": _props(
+                            _prop("generator", pkg.tool.name),
+                            _prop("generator-version", pkg.tool.version),
+                            _prop("image-reference", pkg.subject.reference),
+                            _prop("image-digest", pkg.subject.digest),
+                            _prop("audit-schema-version", pkg.schema_version),
+                        ),
+                        "remarks": "Generated by "
+                        + _md(f"{pkg.tool.name} {pkg.tool.version}")
+                        + " from container-image security evidence.",
+                    }
+                ),
+                "import-ap": {
+                    "href": f"#{self.plan_uuid}",
+                    "remarks": "No separate assessment plan exists: the plan is implicit and described by the "
+                    "back-matter resource this reference points to.",
+                },
+                "local-definitions": local or None,
+                "results": [self.result()],
+                "back-matter": {"resources": self.resources()},
+            }
+        )
+        return {"assessment-results": ar}
+
+    def resources(self) -> list[Json]:
+        pkg = self.pkg
+        catalogs = ", ".join(_md(f"{c.title} ({c.id}, version {c.version})") for c in pkg.catalogs) or "no catalog"
+        plan: Json = _compact(
+            {
+                "uuid": self.plan_uuid,
+                "title": "Implicit assessment plan",
+                "description": (
+                    "There is no OSCAL assessment plan for this assessment. The plan is implicit: "
+                    + _md(f"{pkg.tool.name} {pkg.tool.version}")
+                    + f" evaluated the controls of {catalogs} under the profile {_md(pkg.profile) or 'default'} "
+                    "against the evidence files listed in this back-matter, for the container image "
+                    + _md(pkg.subject.reference)
+                    + "."
+                ),
+                "props": _props(
+                    _prop("profile", pkg.profile),
+                    *(_prop("catalog", c.id, group=_token(c.id)) for c in pkg.catalogs),
+                    *(_prop("catalog-version", c.version, group=_token(c.id)) for c in pkg.catalogs),
+                    *(_prop("catalog-source", c.source, group=_token(c.id)) for c in pkg.catalogs),
+                    *(_prop("catalog-sha256", c.sha256, group=_token(c.id)) for c in pkg.catalogs),
+                ),
+            }
+        )
+        out = [plan]
+        for ev in pkg.evidence:
+            if self.evidence_by_id.get(ev.id) is not ev:
+                continue
+            digest = _one_line(ev.sha256)
+            rlink = _compact(
+                {
+                    "href": _href(ev.path),
+                    "media-type": "application/json" if ev.path.lower().endswith(".json") else None,
+                    "hashes": [{"algorithm": "SHA-256", "value": digest}] if digest else None,
+                }
+            )
+            out.append(
+                _compact(
+                    {
+                        "uuid": self.resource_uuid[ev.id],
+                        "title": _title(_md(ev.path), "Evidence file"),
+                        "description": f"Evidence file ({_md(ev.kind.value)}, {_md(ev.format)}), {ev.size} bytes.",
+                        "props": self.evidence_props(ev),
+                        "rlinks": [rlink],
+                    }
+                )
+            )
+        return out
+
+    def result(self) -> Json:
+        pkg = self.pkg
+        by_status: dict[Status, int] = {}
+        for c in pkg.controls:
+            by_status[c.status] = by_status.get(c.status, 0) + 1
+        counts = ", ".join(f"{n} {s.value}" for s, n in sorted(by_status.items())) or "no controls"
+        open_risks = sum(1 for v in pkg.vulnerabilities if v.state == "open")
+        not_applicable = [c for c in pkg.controls if c.status is Status.NOT_APPLICABLE]
+        remarks = [
+            f"- Not applicable: {self.control_label(c)}. {_md(c.reason)}"
+            for c in not_applicable
+        ]
+        remarks += [f"- Skipped file {_md(s.path)}: {_md(s.reason)}" for s in pkg.skipped]
+        observations = [self.evidence_observation(ev) for ev in pkg.evidence if self.evidence_by_id.get(ev.id) is ev]
+        observations += [self.manual_observation(c) for c in pkg.controls if c.status is Status.MANUAL]
+        return _compact(
+            {
+                "uuid": self.result_uuid,
+                "title": _title(_md(f"Assessment of {pkg.subject.reference}"), "Assessment"),
+                "description": (
+                    f"Automated assessment of the container image {_md(pkg.subject.reference)} "
+                    f"from {len(pkg.evidence)} evidence files. Controls: {counts}. "
+                    f"Open vulnerabilities: {open_risks}."
+                ),
+                "start": self.assessed_at,
+                "props": _props(
+                    _prop("profile", pkg.profile),
+                    *(_prop("catalog", c.id) for c in pkg.catalogs),
+                    *(
+                        _prop("not-applicable-control", f"{c.catalog} {c.control_id}", remarks=_md(c.reason) or None)
+                        for c in not_applicable
+                    ),
+                    *(_prop("skipped-file", s.path, remarks=_md(s.reason) or None) for s in pkg.skipped),
+                ),
+                "local-definitions": self.local_definitions(),
+                "reviewed-controls": self.reviewed_controls(),
+                "observations": observations,
+                "risks": [self.risk(i, v) for i, v in enumerate(pkg.vulnerabilities)],
+                "findings": [self.finding(c) for c in pkg.controls if c.status in _FINDING_STATUSES],
+                "remarks": "\n".join(remarks) or None,
+            }
+        )
+
+    def local_definitions(self) -> Json:
+        pkg = self.pkg
+        subject = pkg.subject
+        image = {
+            "uuid": self.image_uuid,
+            "type": "software",
+            "title": _title(_md(f"Container image {subject.name}"), "Container image"),
+            "description": f"The container image under assessment: {_md(subject.reference)}.",
+            "props": _props(
+                _prop("image-reference", subject.reference),
+                _prop("image-name", subject.name),
+                _prop("image-digest", subject.digest),
+                _prop("image-release", subject.release),
+            ),
+            "status": {"state": "other", "remarks": "A container image assessed before or after release."},
+        }
+        tool = {
+            "uuid": self.tool_uuid,
+            "type": "software",
+            "title": _title(_md(f"{pkg.tool.name} {pkg.tool.version}"), "Assessment tool"),
+            "description": "The tool that read the evidence files and evaluated the controls.",
+            "props": _props(_prop("tool-name", pkg.tool.name), _prop("tool-version", pkg.tool.version)),
+            "status": {"state": "operational"},
+        }
+        return {
+            "components": [_compact(image)],
+            "assessment-assets": {
+                "components": [_compact(tool)],
+                "assessment-platforms": [
+                    {
+                        "uuid": self.platform_uuid,
+                        "title": _title(_md(pkg.tool.name), "Assessment platform"),
+                        "uses-components": [{"component-uuid": self.tool_uuid}],
+                    }
+                ],
+            },
+        }
+
+    def reviewed_controls(self) -> Json:
+        ids: dict[str, None] = {}
+        props: list[Json | None] = []
+        for c in self.pkg.controls:
+            mapped = [nist_control_id(n) for n in c.nist_800_53]
+            ids.update(dict.fromkeys(m for m in mapped if m))
+            props.append(
+                _prop(
+                    "catalog-control",
+                    f"{c.catalog} {c.control_id}",
+                    remarks=(
+                        f"{self.control_label(c)}: {c.status.value}; NIST SP 800-53: "
+                        + (", ".join(_md(n) for n in c.nist_800_53) or "none")
+                    ),
+                )
+            )
+        if ids:
+            selection: Json = {
+                "description": "The NIST SP 800-53 Rev. 5 controls that the evaluated catalog controls map to.",
+                "include-controls": [{"control-id": i} for i in ids],
+            }
+        else:
+            selection = {
+                "description": "No NIST SP 800-53 control was evaluated. OSCAL requires a selection, so this one "
+                "selects every control of the implicit assessment plan, which has none.",
+                "include-all": {},
+            }
+        selection["props"] = _props(*props)
+        return {
+            "description": "Catalog controls evaluated from image evidence, with their NIST SP 800-53 mappings.",
+            "control-selections": [_compact(selection)],
+        }
+
+    def local_objective(self, control: ControlResult) -> Json | None:
+        mapped = [m for m in (nist_control_id(n) for n in control.nist_800_53) if m]
+        if not mapped:
+            return None
+        return {
+            "control-id": mapped[0],
+            "description": f"{self.control_label(control)}, mapped to NIST SP 800-53 "
+            + ", ".join(_md(n) for n in control.nist_800_53)
+            + ".",
+            "props": _props(*self.control_props(control)),
+            "parts": [
+                {
+                    "id": self.target_id(control),
+                    "name": "assessment-objective",
+                    "title": self.control_label(control),
+                    "prose": f"Determine whether the image meets {self.control_label(control)}.",
+                }
+            ],
+        }
+
+    @staticmethod
+    def target_id(control: ControlResult) -> str:
+        return _token(f"{control.catalog}_{control.control_id}")
+
+    # -- observations
+
+    def evidence_props(self, ev: Evidence) -> list[Json] | None:
+        return _props(
+            _prop("evidence-id", ev.id),
+            _prop("path", ev.path),
+            _prop("sha256", ev.sha256),
+            _prop("size", ev.size),
+            _prop("kind", ev.kind.value),
+            _prop("format", ev.format),
+            _prop("format-version", ev.format_version),
+            _prop("tool", ev.tool),
+            _prop("tool-version", ev.tool_version),
+            _prop("binding", ev.binding.value),
+            *(_prop("subject-digest", s) for s in ev.subjects),
+        )
+
+    def evidence_observation(self, ev: Evidence) -> Json:
+        decided = {r.evidence_id for c in self.pkg.controls for r in self.control_refs(c)}
+        collected = ev.collected_at if ev.collected_at and _in_schema_range(ev.collected_at) else None
+        tool = " ".join(t for t in (ev.tool, ev.tool_version) if t)
+        return _compact(
+            {
+                "uuid": self.observation_uuid[ev.id],
+                "title": _title(_md(f"Evidence {ev.path}"), "Evidence"),
+                "description": _describe(ev),
+                "props": self.evidence_props(ev),
+                "methods": ["TEST"],
+                "types": ["control-objective"] if ev.id in decided else ["discovery"],
+                "origins": self.origins(),
+                "subjects": self.image_subject(),
+                "relevant-evidence": [
+                    {
+                        "href": f"#{self.resource_uuid[ev.id]}",
+                        "description": f"{_md(ev.path)} (SHA-256 {_md(ev.sha256)})"
+                        + (f", produced by {_md(tool)}" if tool else ""),
+                        "props": _props(_prop("path", ev.path), _prop("sha256", ev.sha256)),
+                    }
+                ],
+                "collected": _timestamp(collected) if collected else self.assessed_at,
+            }
+        )
+
+    def manual_observation(self, control: ControlResult) -> Json:
+        return _compact(
+            {
+                "uuid": self.ids(f"{self.digest}/observation/manual/{control.catalog}/{control.control_id}"),
+                "title": _title(f"Manual check: {self.control_label(control)}", "Manual check"),
+                "description": (
+                    f"Image evidence cannot decide {self.control_label(control)}. A person must check: "
+                    f"{_md(control.reason) or 'the control as the catalog states it'}."
+                ),
+                "props": _props(*self.control_props(control)),
+                "methods": ["EXAMINE"],
+                "types": ["control-objective"],
+                "subjects": self.image_subject(),
+                "collected": self.assessed_at,
+                "remarks": "No verdict was recorded: this control awaits a manual assessment.",
+            }
+        )
+
+    # -- findings and risks
+
+    def finding(self, control: ControlResult) -> Json:
+        missing = control.status is Status.EVIDENCE_MISSING
+        state = "satisfied" if control.status is Status.SATISFIED else "not-satisfied"
+        reason = "other" if missing else ("pass" if state == "satisfied" else "fail")
+        checks = [f"- {_md(c.check)}: {c.status.value}. {_md(c.reason)}" for c in control.checks]
+        description = _md(control.reason) or control.status.value
+        if checks:
+            description += "\n\nChecks:\n\n" + "\n".join(checks)
+        refs = self.control_refs(control)
+        scans = {r.evidence_id for r in refs if self._is_scan(r.evidence_id)}
+        risks = [
+            {"risk-uuid": self.risk_uuid[i]}
+            for i, v in enumerate(self.pkg.vulnerabilities)
+            if scans & {r.evidence_id for r in v.evidence}
+        ]
+        return _compact(
+            {
+                "uuid": self.ids(f"{self.digest}/finding/{control.catalog}/{control.control_id}"),
+                "title": self.control_label(control),
+                "description": description,
+                "props": _props(*self.control_props(control)),
+                "origins": self.origins(),
+                "target": _compact(
+                    {
+                        "type": "objective-id",
+                        "target-id": self.target_id(control),
+                        "title": self.control_label(control),
+                        "props": _props(_prop("catalog", control.catalog), _prop("control-id", control.control_id)),
+                        "status": _compact(
+                            {
+                                "state": state,
+                                "reason": reason,
+                                "remarks": (
+                                    "Evidence missing: the evidence needed to decide this control was not supplied."
+                                    if missing
+                                    else None
+                                ),
+                            }
+                        ),
+                    }
+                ),
+                "related-observations": self.related_observations(refs),
+                "related-risks": risks,
+            }
+        )
+
+    def _is_scan(self, evidence_id: str) -> bool:
+        ev = self.evidence_by_id.get(evidence_id)
+        return ev is not None and ev.kind is EvidenceKind.VULNERABILITY_SCAN
+
+    def risk(self, index: int, v: VulnerabilityRecord) -> Json:
+        is_open = v.state == "open"
+        package = " ".join(p for p in (v.package, v.installed_version) if p)
+        fixed = ", ".join(_md(f) for f in v.fixed_versions)
+        scanners = ", ".join(_md(s) for s in v.scanners) or "the vulnerability scan"
+        refs = list(v.evidence)
+        remarks = None
+        if v.suppression is not None:
+            refs.append(v.suppression.evidence)
+            s = v.suppression.statement
+            quoted = [
+                f"VEX status {_md(s.status)}",
+                f"justification {_md(s.justification)}" if s.justification else "",
+                f"impact statement: {_md(s.impact_statement)}" if s.impact_statement else "",
+                f"action statement: {_md(s.action_statement)}" if s.action_statement else "",
+                f"by {_md(s.author)}" if s.author else "",
+                f"at {_timestamp(s.timestamp)}" if s.timestamp else "",
+            ]
+            where = _md(v.suppression.evidence.path) + (
+                f" at {_md(v.suppression.evidence.location)}" if v.suppression.evidence.location else ""
+            )
+            remarks = f"Suppressed by the VEX statement in {where}: " + "; ".join(q for q in quoted if q) + "."
+        elif not is_open:
+            remarks = f"State: {_md(v.state)}."
+        cvss_props: list[Json | None] = []
+        for c in v.cvss:
+            group = _token(f"cvss-{c.source}-{c.version or ''}")
+            cvss_props += [
+                _prop("cvss-source", c.source, group=group),
+                _prop("cvss-version", c.version, group=group),
+                _prop("cvss-score", c.score, group=group),
+                _prop("cvss-vector", c.vector, group=group),
+            ]
+        return _compact(
+            {
+                "uuid": self.risk_uuid[index],
+                "title": _title(_md(f"{v.id} in {package}"), "Vulnerability"),
+                "description": _md(v.title or "") or f"{_md(v.id)} reported by {scanners}.",
+                "statement": (
+                    f"The image contains {_md(package)}, which {scanners} report as affected by {_md(v.id)} "
+                    f"(severity {v.severity.value}). "
+                    + (f"Fixed in: {fixed}." if fixed else "No fixed version is known.")
+                ),
+                "props": _props(
+                    _prop("vulnerability-id", v.id),
+                    *(_prop("alias", a) for a in v.aliases),
+                    _prop("severity", v.severity.value),
+                    *(_prop("scanner-severity", sev.value, remarks=_md(s) or None) for s, sev in v.severities.items()),
+                    _prop("package", v.package),
+                    _prop("version", v.installed_version),
+                    _prop("purl", v.purl),
+                    *(_prop("fixed-version", f) for f in v.fixed_versions),
+                    *(_prop("scanner", s) for s in v.scanners),
+                    _prop("state", v.state),
+                    *cvss_props,
+                ),
+                "status": "open" if is_open else "closed",
+                "origins": self.origins(),
+                "characterizations": [
+                    {
+                        "origin": self.origins()[0],
+                        "facets": [{"name": "severity", "system": FROMLINE_NS, "value": v.severity.value}],
+                    }
+                ],
+                "related-observations": self.related_observations(tuple(refs)),
+                "remarks": remarks,
+            }
+        )
+
+
+def _describe(ev: Evidence) -> str:
+    """What the evidence file says, in a sentence or two; input strings escaped."""
+    binding = {
+        Binding.MATCH: "It names the assessed image digest.",
+        Binding.MISMATCH: "It names other image digests only, so it was not used for any verdict.",
+        Binding.UNBOUND: "It names no image digest.",
+    }[ev.binding]
+    what = f"{_md(ev.format)} file ({ev.kind.value})"
+    match ev.kind:
+        case EvidenceKind.SBOM:
+            detail = f"It lists {len(ev.components)} components."
+        case EvidenceKind.VULNERABILITY_SCAN:
+            detail = f"It reports {len(ev.vulnerabilities)} vulnerability findings."
+        case EvidenceKind.VEX:
+            detail = f"It holds {len(ev.statements)} VEX statements."
+        case EvidenceKind.SIGNATURE | EvidenceKind.DETACHED_SIGNATURE if ev.signature is not None:
+            s = ev.signature
+            detail = f"Signature ({_md(s.method)}): {s.status.value}. {_md(s.reason)}"
+        case EvidenceKind.PROVENANCE if ev.provenance is not None:
+            p = ev.provenance
+            detail = f"Provenance statement of type {_md(p.predicate_type)}" + (
+                f", built by {_md(p.builder_id)}." if p.builder_id else "."
+            )
+            if p.signature is not None:
+                detail += f" Signature: {p.signature.status.value}. {_md(p.signature.reason)}"
+        case EvidenceKind.DOCKERFILE if ev.dockerfile is not None:
+            d = ev.dockerfile
+            detail = (
+                f"It uses {len(d.base_images)} external base images, {len(d.unpinned_base_images)} of them "
+                "not pinned by digest."
+            )
+        case EvidenceKind.IMAGE_CONFIG if ev.image_config is not None:
+            user = ev.image_config.user
+            detail = f"The image runs as user {_md(user)}." if user else "The image sets no user."
+        case _:
+            detail = ""
+    return " ".join(t for t in (f"{what}.", detail, binding) if t)

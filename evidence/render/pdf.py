@@ -1,0 +1,106 @@
+"""`report.pdf`: the HTML report, printed by WeasyPrint.
+
+WeasyPrint is imported inside `render` only: importing it takes about a second and
+needs Pango and its friends, which the other renderers do not. The report embeds
+nothing external, so the URL fetcher refuses every URL: a reference that slipped
+into the HTML stops the rendering instead of reading a local file or the network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn
+
+from evidence.errors import RenderError
+from evidence.render.report import render_html
+
+if TYPE_CHECKING:
+    from evidence.model import AuditPackage
+
+__all__ = ["PdfReport", "html_to_pdf", "refuse_url"]
+
+# Options of WeasyPrint's `write_pdf` chosen for output that depends on the input only.
+PDF_OPTIONS: dict[str, object] = {
+    "pdf_version": "1.7",
+    "uncompressed_pdf": False,
+    "full_fonts": False,  # subset fonts; the subset depends on the text only
+    "custom_metadata": False,  # no <meta> from the document beyond title, dates, generator
+    "optimize_images": False,
+    "presentational_hints": False,
+}
+
+
+class ExternalResourceRefusedError(RenderError):
+    """The report asked for a URL; it must be self-contained."""
+
+
+def refuse_url(url: str, headers: object = None) -> NoReturn:
+    """The whole URL policy of the PDF renderer: nothing is fetched."""
+    del headers
+    raise ExternalResourceRefusedError(
+        f"the report must not load external resources, refused to fetch {url[:200]!r}"
+    )
+
+
+def _weasyprint() -> Any:  # noqa: ANN401 - WeasyPrint has no type information
+    try:
+        with warnings.catch_warnings():
+            # Without libharfbuzz-subset WeasyPrint 70 subsets fonts with fontTools and warns
+            # that a future version will require the library; the output is still correct.
+            warnings.filterwarnings("ignore", message="HarfBuzz-Subset", category=DeprecationWarning)
+            import weasyprint  # noqa: PLC0415 - slow import, needed by this renderer only
+    except ImportError as exc:
+        raise RenderError(f"cannot write report.pdf: WeasyPrint is not installed ({exc})") from exc
+    except OSError as exc:
+        # WeasyPrint loads Pango, HarfBuzz and fontconfig with cffi at import time.
+        raise RenderError(
+            f"cannot write report.pdf: a system library WeasyPrint needs is missing ({exc}); "
+            "install Pango (Debian: libpango-1.0-0 libpangoft2-1.0-0) and fonts-dejavu-core"
+        ) from exc
+    return weasyprint
+
+
+def _refusing_fetcher(weasyprint: Any) -> Any:  # noqa: ANN401
+    """A WeasyPrint `URLFetcher` whose every fetch is refused, and the refusal is fatal."""
+
+    class RefusingFetcher(weasyprint.urls.URLFetcher):  # type: ignore[misc]
+        def fetch(self, url: str, headers: object = None) -> NoReturn:
+            refuse_url(url, headers)
+
+    return RefusingFetcher(fail_on_errors=True, allowed_protocols=())
+
+
+def _identifier(html: str) -> bytes:
+    """A PDF file identifier from the content, instead of none or a random one."""
+    return hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
+
+
+def html_to_pdf(html: str) -> bytes:
+    """Print an HTML document that references nothing outside itself."""
+    weasyprint = _weasyprint()
+    fetcher = _refusing_fetcher(weasyprint)
+    try:
+        document = weasyprint.HTML(string=html, base_url=None, url_fetcher=fetcher)
+        pdf = document.write_pdf(pdf_identifier=_identifier(html), **PDF_OPTIONS)
+    except weasyprint.urls.FatalURLFetchingError as exc:
+        cause = exc.__cause__
+        if isinstance(cause, RenderError):
+            raise cause from None
+        raise RenderError(f"cannot write report.pdf: {exc}") from exc
+    except RenderError:
+        raise
+    except Exception as exc:
+        raise RenderError(f"cannot write report.pdf: WeasyPrint failed: {type(exc).__name__}: {exc}") from exc
+    if not isinstance(pdf, bytes):
+        raise RenderError("cannot write report.pdf: WeasyPrint returned no PDF")
+    return pdf
+
+
+class PdfReport:
+    """`report.pdf`: the same document as `report.html`, paginated for print and signature."""
+
+    filename = "report.pdf"
+
+    def render(self, pkg: AuditPackage, out: BinaryIO) -> None:
+        out.write(html_to_pdf(render_html(pkg)))

@@ -1,0 +1,574 @@
+"""The Excel workbook of the package: one sheet to read, four to sort and filter.
+
+Sheets, in order: Summary, Controls, Vulnerabilities, Components, Evidence.
+
+Every string in an `AuditPackage` may come from a file an attacker wrote, and a
+spreadsheet cell whose text starts with `=` is a formula to openpyxl, Excel and
+LibreOffice alike. So every string cell is written with the string type set
+explicitly (`t="inlineStr"`, never an `<f>` element), and text starting with a
+character a spreadsheet reads as the start of a formula also gets the
+`quotePrefix` style, so that editing the cell keeps it text. The text itself is
+never changed, with two exceptions XML and the format impose: characters XML 1.0
+cannot carry become U+FFFD, and text past the 32,767-character cell limit is cut
+with a visible marker. `audit.json` stays the lossless record.
+
+openpyxl is imported inside `render` only: it costs about a quarter of a second,
+and the command line must start fast.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+import textwrap
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeAlias
+
+from evidence.errors import RenderError
+from evidence.model import (
+    AuditPackage,
+    Binding,
+    Cvss,
+    Evidence,
+    EvidenceKind,
+    EvidenceRef,
+    Severity,
+    Status,
+    Verification,
+    VulnerabilityRecord,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+__all__ = ["Workbook"]
+
+CellValue: TypeAlias = str | int | float | None
+Row: TypeAlias = tuple[CellValue, ...]
+# openpyxl ships no type information: its worksheets, cells and styles are this, and stay in `_Writer`.
+Xl: TypeAlias = Any
+
+SHEETS = ("Summary", "Controls", "Vulnerabilities", "Components", "Evidence")
+
+# A cell's text may start a formula when it starts with one of these.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# What XML 1.0 cannot carry (and openpyxl refuses): C0 controls but tab, LF and CR;
+# lone surrogates; the two non-characters U+FFFE and U+FFFF.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_CELL_LIMIT = 32_767
+_TRUNCATED = " [... truncated: see audit.json]"
+
+_MIN_WIDTH = 6
+_LINE_HEIGHT = 15  # points, one line of the default 11-point font
+_MAX_ROW_HEIGHT = 409  # points, the most a spreadsheet row can be
+_MAX_WIDTH = 72  # characters, enough for "sha256:<hex>"; longer text wraps
+_HEADER_FILL = "D9E1F2"
+_SECTION_FILL = "BDD7EE"
+_STATUS_FILLS = {
+    Status.SATISFIED.value: "C6EFCE",
+    Status.NOT_SATISFIED.value: "FFC7CE",
+    Status.EVIDENCE_MISSING.value: "FFEB9C",
+    Status.MANUAL.value: "DDEBF7",
+    Status.NOT_APPLICABLE.value: "EDEDED",
+}
+_SEVERITY_FILLS = {
+    Severity.CRITICAL.value: "FF9999",
+    Severity.HIGH.value: "FFC7CE",
+    Severity.MEDIUM.value: "FFEB9C",
+    Severity.LOW.value: "DDEBF7",
+}
+_SIGNED_KINDS = (EvidenceKind.SIGNATURE, EvidenceKind.DETACHED_SIGNATURE)
+
+
+# --- the content, as plain data ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A header row and data rows; `fills` names the columns colored by their value."""
+
+    headers: tuple[str, ...]
+    rows: tuple[Row, ...]
+    fills: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A titled block of the Summary sheet, or a second table below a data sheet's main one."""
+
+    title: str
+    table: Table
+    show_headers: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Sheet:
+    name: str
+    table: Table | None = None  # the main table: header row 1, frozen, filtered
+    sections: tuple[Section, ...] = ()  # below it, after a blank row
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 text in UTC (`Z`); a naive time is taken to be UTC already."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _lines(values: Iterable[str]) -> str:
+    return "\n".join(values)
+
+
+def _ref(ref: EvidenceRef) -> str:
+    text = f"{ref.path} [sha256:{ref.sha256[:12]}]"
+    return f"{text} {ref.location}" if ref.location else text
+
+
+def _refs(refs: Iterable[EvidenceRef]) -> str:
+    return _lines(_ref(r) for r in refs)
+
+
+def _highest_cvss(scores: Sequence[Cvss]) -> Cvss | None:
+    scored = [c for c in scores if c.score is not None]
+    if scored:
+        return max(scored, key=lambda c: c.score or 0.0)  # max keeps the first of equals
+    return next((c for c in scores if c.vector), None)
+
+
+def _verification(ev: Evidence) -> tuple[str | None, str | None]:
+    if ev.signature is not None:
+        return ev.signature.status.value, ev.signature.reason
+    if ev.provenance is not None:
+        sig = ev.provenance.signature
+        if sig is None:
+            return "unsigned", "the statement came without a signature envelope"
+        return sig.status.value, sig.reason
+    return None, None
+
+
+def controls_table(pkg: AuditPackage) -> Table:
+    rows = tuple(
+        (
+            c.catalog,
+            c.control_id,
+            c.title,
+            c.status.value,
+            c.reason,
+            ", ".join(c.nist_800_53),
+            c.scope,
+            _lines(f"{k.check}: {k.status.value}" for k in c.checks),
+            _refs(c.evidence),
+        )
+        for c in pkg.controls
+    )
+    headers = ("Catalog", "Control", "Title", "Status", "Reason", "NIST 800-53", "Scope", "Checks", "Evidence")
+    return Table(headers, rows, fills=("Status",))
+
+
+def _vulnerability_row(v: VulnerabilityRecord) -> Row:
+    cvss = _highest_cvss(v.cvss)
+    vex = v.suppression.statement if v.suppression else None
+    return (
+        v.id,
+        ", ".join(v.aliases),
+        v.package,
+        v.installed_version,
+        ", ".join(v.fixed_versions),
+        v.severity.value,
+        _lines(f"{scanner}: {sev.value}" for scanner, sev in v.severities.items()),
+        cvss.score if cvss else None,
+        cvss.vector if cvss else None,
+        cvss.source if cvss else None,
+        v.title,
+        ", ".join(v.scanners),
+        v.state,
+        vex.status if vex else None,
+        vex.justification if vex else None,
+        vex.author if vex else None,
+        _ref(v.suppression.evidence) if v.suppression else None,
+        _refs(v.evidence),
+    )
+
+
+def vulnerabilities_table(pkg: AuditPackage) -> Table:
+    headers = (
+        "ID", "Aliases", "Package", "Installed version", "Fixed versions", "Severity", "Severity by scanner",
+        "CVSS score", "CVSS vector", "CVSS source", "Title", "Scanners", "State", "VEX status",
+        "VEX justification", "VEX author", "VEX file", "Evidence",
+    )  # fmt: skip
+    return Table(headers, tuple(_vulnerability_row(v) for v in pkg.vulnerabilities), fills=("Severity",))
+
+
+def bound_sboms(pkg: AuditPackage) -> list[Evidence]:
+    return [e for e in pkg.evidence if e.kind is EvidenceKind.SBOM and e.binding is Binding.MATCH]
+
+
+def components_table(pkg: AuditPackage) -> Table:
+    rows = tuple(
+        (
+            c.name,
+            c.version,
+            c.type,
+            c.purl,
+            ", ".join(c.licenses),
+            c.supplier,
+            c.layer,
+            e.path,
+            c.location,
+        )
+        for e in bound_sboms(pkg)
+        for c in e.components
+    )
+    headers = ("Name", "Version", "Type", "purl", "Licenses", "Supplier", "Layer", "Source file", "Location")
+    return Table(headers, rows)
+
+
+def evidence_table(pkg: AuditPackage) -> Table:
+    rows = tuple(
+        (
+            e.path,
+            e.kind.value,
+            e.format,
+            e.format_version,
+            e.tool,
+            e.tool_version,
+            e.sha256,
+            e.size,
+            _lines(e.subjects),
+            e.binding.value,
+            iso(e.collected_at),
+            *_verification(e),
+        )
+        for e in pkg.evidence
+    )
+    headers = (
+        "Path", "Kind", "Format", "Format version", "Tool", "Tool version", "SHA-256", "Size (bytes)",
+        "Subjects", "Binding", "Collected at (UTC)", "Verification", "Verification reason",
+    )  # fmt: skip
+    return Table(headers, rows)
+
+
+def skipped_section(pkg: AuditPackage) -> Section:
+    rows = tuple((s.path, s.reason) for s in pkg.skipped)
+    return Section(f"Skipped files ({len(rows)})", Table(("Path", "Reason"), rows))
+
+
+def _signature_verdict(pkg: AuditPackage) -> Row:
+    facts = [(e, e.signature) for e in pkg.evidence if e.kind in _SIGNED_KINDS and e.signature is not None]
+    if not facts:
+        return ("Signature", "none supplied", None)
+    good = [sig for e, sig in facts if sig.status is Verification.VERIFIED and e.binding is Binding.MATCH]
+    verdict = f"verified by key {good[0].key_id or 'of unknown id'}" if good else "not verified"
+    detail = _lines(
+        f"{e.path}: {sig.status.value}; key {sig.key_id or 'unknown'}; {sig.method}; binding {e.binding.value}:"
+        f" {sig.reason}"
+        for e, sig in facts
+    )
+    return ("Signature", verdict, detail)
+
+
+def _provenance_verdict(pkg: AuditPackage) -> Row:
+    facts = [(e, e.provenance) for e in pkg.evidence if e.provenance is not None]
+    if not facts:
+        return ("Provenance", "none supplied", None)
+    bound = [(e, prov) for e, prov in facts if e.binding is Binding.MATCH]
+    if bound:
+        verified = [prov for e, prov in bound if _verification(e)[0] == Verification.VERIFIED.value]
+        prov = (verified or [bound[0][1]])[0]
+        signed = "signature verified" if verified else "signature not verified"
+        verdict = f"bound, builder {prov.builder_id or 'unknown'}, {signed}"
+    else:
+        verdict = "not bound to the image"
+    detail = _lines(
+        f"{e.path}: builder {prov.builder_id or 'unknown'}; signature {_verification(e)[0]}; binding {e.binding.value}"
+        for e, prov in facts
+    )
+    return ("Provenance", verdict, detail)
+
+
+def _sbom_verdict(pkg: AuditPackage) -> Row:
+    sboms = [e for e in pkg.evidence if e.kind is EvidenceKind.SBOM]
+    if not sboms:
+        return ("SBOM", "none supplied", None)
+    bound = bound_sboms(pkg)
+    if bound:
+        count = sum(len(e.components) for e in bound)
+        verdict = f"bound, {count} component{'s' if count != 1 else ''}"
+    else:
+        verdict = "not bound to the image"
+    detail = _lines(
+        f"{e.path}: {len(e.components)} components ({e.format}"
+        f"{' ' + e.format_version if e.format_version else ''}); binding {e.binding.value}"
+        for e in sboms
+    )
+    return ("SBOM", verdict, detail)
+
+
+def _mismatch_verdict(pkg: AuditPackage) -> Row:
+    mismatched = [e for e in pkg.evidence if e.binding is Binding.MISMATCH]
+    return ("Evidence mismatches", len(mismatched), _lines(f"{e.path}: names other images only" for e in mismatched))
+
+
+def summary_sections(pkg: AuditPackage) -> tuple[Section, ...]:
+    s = pkg.subject
+    assessment = (
+        ("Image reference", s.reference),
+        ("Image name", s.name),
+        ("Digest", s.digest),
+        ("Release", s.release),
+        ("Profile", pkg.profile),
+        ("Assessed at (UTC)", iso(pkg.assessed_at)),
+        ("Tool", f"{pkg.tool.name} {pkg.tool.version}"),
+        ("Audit schema version", pkg.schema_version),
+        *(("Catalog", f"{c.id} {c.version}: {c.title}") for c in pkg.catalogs),
+        ("Evidence files", len(pkg.evidence)),
+        ("Skipped files", len(pkg.skipped)),
+    )
+
+    catalogs = list(dict.fromkeys([c.id for c in pkg.catalogs] + [c.catalog for c in pkg.controls]))
+    counts = Counter((c.catalog, c.status) for c in pkg.controls)
+    control_rows: list[Row] = [
+        (st.value, *(counts[cat, st] for cat in catalogs), sum(counts[cat, st] for cat in catalogs)) for st in Status
+    ]
+    control_rows.append(("Total", *(sum(counts[cat, st] for st in Status) for cat in catalogs), len(pkg.controls)))
+
+    severities = sorted(Severity, key=lambda sev: -sev.rank)
+    open_counts = Counter(v.severity for v in pkg.vulnerabilities if v.state == "open")
+    other_counts = Counter(v.severity for v in pkg.vulnerabilities if v.state != "open")
+    vuln_rows: list[Row] = [(sev.value, open_counts[sev], other_counts[sev]) for sev in severities]
+    vuln_rows.append(("Total", open_counts.total(), other_counts.total()))
+
+    verdicts = (_signature_verdict(pkg), _provenance_verdict(pkg), _sbom_verdict(pkg), _mismatch_verdict(pkg))
+    return (
+        Section("Assessment", Table(("Field", "Value"), assessment), show_headers=False),
+        Section(
+            "Controls by catalog and status",
+            Table(("Status", *catalogs, "Total"), tuple(control_rows), fills=("Status",)),
+        ),
+        Section(
+            "Vulnerabilities by severity",
+            Table(("Severity", "Open", "Suppressed"), tuple(vuln_rows), fills=("Severity",)),
+        ),
+        Section("Verification", Table(("Evidence", "Verdict", "Detail"), verdicts)),
+    )
+
+
+def sheets(pkg: AuditPackage) -> tuple[Sheet, ...]:
+    """The workbook's content, sheet by sheet, before any openpyxl is involved."""
+    return (
+        Sheet("Summary", sections=summary_sections(pkg)),
+        Sheet("Controls", controls_table(pkg)),
+        Sheet("Vulnerabilities", vulnerabilities_table(pkg)),
+        Sheet("Components", components_table(pkg)),
+        Sheet("Evidence", evidence_table(pkg), sections=(skipped_section(pkg),)),
+    )
+
+
+# --- writing it with openpyxl ------------------------------------------------------------------
+
+
+def cell_text(value: str) -> str:
+    """The text a cell can hold: XML-illegal characters replaced, the length capped."""
+    text = _NOT_XML.sub("\ufffd", value)
+    if len(text) > _CELL_LIMIT:
+        text = text[: _CELL_LIMIT - len(_TRUNCATED)] + _TRUNCATED
+    return text
+
+
+def _wrapped_lines(line: str, width: int) -> int:
+    """About how many lines a spreadsheet shows `line` on, wrapped at `width` characters.
+
+    Spreadsheets also break after a slash, which a URL or an image reference has many of.
+    """
+    return max(1, len(textwrap.wrap(line.replace("/", "/ "), width=width)))
+
+
+class _Writer:
+    """Puts `Sheet`s into an openpyxl workbook. openpyxl is untyped: its objects stay `Any` in here."""
+
+    def __init__(self, styles: Xl) -> None:
+        self.styles = styles
+        self.bold = styles.Font(bold=True)
+        self.header_fill = styles.PatternFill(fill_type="solid", start_color=_HEADER_FILL, end_color=_HEADER_FILL)
+        self.section_fill = styles.PatternFill(fill_type="solid", start_color=_SECTION_FILL, end_color=_SECTION_FILL)
+        self.header_border = styles.Border(bottom=styles.Side(style="thin"))
+        # (horizontal, wrapped) -> alignment; the Summary sheet aligns its numbers left, as text.
+        self.alignments = {
+            (horizontal, wrap): styles.Alignment(horizontal=horizontal, vertical="top", wrap_text=wrap or None)
+            for horizontal in (None, "left")
+            for wrap in (False, True)
+        }
+        self._fills: dict[str, Xl] = {}
+
+    def fill(self, color: str) -> Xl:
+        if color not in self._fills:
+            self._fills[color] = self.styles.PatternFill(fill_type="solid", start_color=color, end_color=color)
+        return self._fills[color]
+
+    def put(self, ws: Xl, row: int, column: int, value: CellValue, *, left: bool = False) -> Xl:
+        """Write one value. Text is always a string cell, whatever it starts with."""
+        cell = ws.cell(row=row, column=column)
+        if value is None or value == "":
+            return cell
+        if isinstance(value, str):
+            text = cell_text(value)
+            cell.value = text  # openpyxl guesses "f" for "=...", "e" for "#N/A": both undone here
+            cell.data_type = "s"
+            if text.startswith(_FORMULA_STARTS):
+                cell.quotePrefix = True
+        elif isinstance(value, float) and not math.isfinite(value):
+            cell.value = str(value)
+            cell.data_type = "s"
+        else:
+            cell.value = value
+        cell.alignment = self.alignments["left" if left else None, False]
+        return cell
+
+    def header(self, ws: Xl, row: int, headers: Sequence[str], *, left: bool) -> None:
+        for column, text in enumerate(headers, start=1):
+            cell = self.put(ws, row, column, text, left=left)
+            cell.font = self.bold
+            cell.fill = self.header_fill
+            cell.border = self.header_border
+
+    def table(self, ws: Xl, first_row: int, table: Table, *, show_headers: bool = True, left: bool = False) -> int:
+        """Write a table from `first_row`; returns the last row written."""
+        row = first_row
+        if show_headers:
+            self.header(ws, row, table.headers, left=left)
+            row += 1
+        filled = {table.headers.index(name) for name in table.fills}
+        palette = {**_STATUS_FILLS, **_SEVERITY_FILLS}
+        for values in table.rows:
+            for index, value in enumerate(values):
+                cell = self.put(ws, row, index + 1, value, left=left)
+                if index in filled and isinstance(value, str) and value in palette:
+                    cell.fill = self.fill(palette[value])
+                if not show_headers and index == 0:
+                    cell.font = self.bold
+            row += 1
+        return row - 1
+
+    def sheet(self, ws: Xl, sheet: Sheet) -> None:
+        last = 0  # the last row written
+        if sheet.table is not None:
+            last = self.table(ws, 1, sheet.table)
+            ws.freeze_panes = "A2"
+            ws.auto_filter.ref = f"A1:{self.column_letter(len(sheet.table.headers))}{last}"
+            ws.print_title_rows = "1:1"
+        for section in sheet.sections:
+            title_row = last + 2 if last else 1  # a blank row between blocks
+            title = self.put(ws, title_row, 1, section.title, left=True)
+            title.font = self.bold
+            title.fill = self.section_fill
+            left = sheet.table is None  # a sheet of blocks only (Summary) reads as a form, not a grid
+            last = self.table(ws, title_row + 1, section.table, show_headers=section.show_headers, left=left)
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        self.widths(ws)
+
+    def widths(self, ws: Xl) -> None:
+        """Size each column to its longest line, capped; wrap the columns with longer or multi-line text."""
+        longest: dict[int, int] = {}
+        wrapped: set[int] = set()
+        for cells in ws.iter_rows():
+            for cell in cells:
+                if cell.value is None:
+                    continue
+                lines = str(cell.value).split("\n")
+                size = max(len(line) for line in lines)
+                longest[cell.column] = max(longest.get(cell.column, 0), size)
+                if len(lines) > 1 or size > _MAX_WIDTH:
+                    wrapped.add(cell.column)
+        widths = {column: max(_MIN_WIDTH, min(size, _MAX_WIDTH) + 2) for column, size in longest.items()}
+        for column, width in widths.items():
+            ws.column_dimensions[self.column_letter(column)].width = width
+        self.wrap(ws, {column: widths[column] for column in wrapped})
+
+    def wrap(self, ws: Xl, widths: dict[int, int]) -> None:
+        """Wrap these columns, and grow their rows: LibreOffice does not do it for wrapped text on opening."""
+        lines: dict[int, int] = {}
+        for column, width in sorted(widths.items()):
+            per_line = max(1, width - 3)
+            for cells in ws.iter_rows(min_col=column, max_col=column):
+                for cell in cells:
+                    if cell.value is None:
+                        continue
+                    cell.alignment = self.alignments[cell.alignment.horizontal, True]
+                    count = sum(_wrapped_lines(text, per_line) for text in str(cell.value).split("\n"))
+                    lines[cell.row] = max(lines.get(cell.row, 1), count)
+        for row, count in lines.items():
+            if count > 1:
+                ws.row_dimensions[row].height = min(_LINE_HEIGHT * count, _MAX_ROW_HEIGHT)
+
+    def column_letter(self, index: int) -> str:
+        return str(self.styles.get_column_letter(index))
+
+
+@dataclass(frozen=True, slots=True)
+class _Openpyxl:
+    """The parts of openpyxl used here, imported on first use."""
+
+    Font: Any
+    PatternFill: Any
+    Border: Any
+    Side: Any
+    Alignment: Any
+    get_column_letter: Any
+
+
+def _write(pkg: AuditPackage, content: Sequence[Sheet]) -> bytes:
+    # Imported here, not at the top: openpyxl takes ~0.25 s to import and the CLI must start fast.
+    from zipfile import ZIP_DEFLATED, ZipFile  # noqa: PLC0415
+
+    from openpyxl import Workbook as OpenpyxlWorkbook  # noqa: PLC0415
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side  # noqa: PLC0415
+    from openpyxl.utils import get_column_letter  # noqa: PLC0415
+    from openpyxl.writer.excel import ExcelWriter  # noqa: PLC0415
+
+    writer = _Writer(_Openpyxl(Font, PatternFill, Border, Side, Alignment, get_column_letter))
+    book = OpenpyxlWorkbook()
+    book.remove(book.active)
+    for sheet in content:
+        writer.sheet(book.create_sheet(sheet.name), sheet)
+    book.active = 0
+
+    assessed = pkg.assessed_at if pkg.assessed_at.tzinfo else pkg.assessed_at.replace(tzinfo=UTC)
+    stamp = assessed.astimezone(UTC).replace(tzinfo=None)  # openpyxl wants naive UTC
+    book.properties.creator = "fromline"
+    book.properties.lastModifiedBy = "fromline"
+    book.properties.title = cell_text(f"Audit workbook: {pkg.subject.reference}")
+    book.properties.created = stamp
+    book.properties.modified = stamp
+
+    # Not `book.save()`: openpyxl's save stamps `modified` with the wall clock.
+    buffer = io.BytesIO()
+    with ZipFile(buffer, "w", ZIP_DEFLATED, allowZip64=True) as archive:
+        ExcelWriter(book, archive).write_data()
+    return buffer.getvalue()
+
+
+class Workbook:
+    """Renders `workbook.xlsx`: Summary, Controls, Vulnerabilities, Components, Evidence."""
+
+    filename = "workbook.xlsx"
+
+    def render(self, pkg: AuditPackage, out: BinaryIO) -> None:
+        content = sheets(pkg)
+        try:
+            data = _write(pkg, content)
+        except ImportError as e:
+            raise RenderError(f"{self.filename}: openpyxl is not installed ({e})") from e
+        except (ValueError, TypeError, KeyError) as e:
+            raise RenderError(f"{self.filename}: cannot write the workbook: {e}") from e
+        try:
+            out.write(data)
+        except OSError as e:
+            raise RenderError(f"{self.filename}: cannot write: {e}") from e

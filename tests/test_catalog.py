@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from evidence.catalog import load_catalog, load_profile
+from evidence.catalog.loader import CONTROLS_DIR
+from evidence.catalog.schema import NIST_800_53_ID
+from evidence.errors import CatalogError
+from evidence.evaluate import CHECKS
+
+CATALOGS = sorted(p.stem for p in CONTROLS_DIR.glob("*.yaml"))
+
+
+@pytest.mark.parametrize("name", CATALOGS)
+def test_catalog_lint(name: str) -> None:
+    catalog = load_catalog(name, CHECKS)
+    ids = [c.id for c in catalog.controls]
+    assert len(ids) == len(set(ids))
+    for control in catalog.controls:
+        assert control.nist_800_53, control.id
+        assert all(NIST_800_53_ID.match(m) for m in control.nist_800_53), control.id
+        assert control.checks or (control.status and control.reason), control.id
+        assert all(c in CHECKS for c in control.checks), control.id
+
+
+def test_nist_800_190_has_every_countermeasure() -> None:
+    catalog = load_catalog("nist-800-190", CHECKS)
+    expected = [f"4.1.{i}" for i in range(1, 6)] + [f"4.2.{i}" for i in range(1, 4)]
+    expected += [f"4.3.{i}" for i in range(1, 6)] + [f"4.4.{i}" for i in range(1, 6)]
+    expected += [f"4.5.{i}" for i in range(1, 6)] + ["4.6"]
+    assert [c.id for c in catalog.controls] == expected
+
+
+def test_every_check_is_used_by_some_catalog() -> None:
+    used = {name for n in CATALOGS for c in load_catalog(n, CHECKS).controls for name in c.checks}
+    assert used == set(CHECKS)
+
+
+def test_all_catalog_errors_reported_at_once(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "catalog: mine\ntitle: t\nversion: '1'\ncontrols:\n"
+        "  - {id: A, title: a, scope: full, nist_800_53: [RA5], checks: [vulnscan.present]}\n"
+        "  - {id: B, title: b, scope: sideways, nist_800_53: [RA-5], status: manual, reason: r}\n"
+        "  - {id: C, title: c, scope: full, nist_800_53: [RA-5], surprise: 1, checks: [vulnscan.present]}\n"
+    )
+    with pytest.raises(CatalogError) as caught:
+        load_catalog(str(bad), CHECKS)
+    message = str(caught.value)
+    assert "bad.yaml: 3 problem(s)" in message
+    assert "control A" in message
+    assert "RA5" in message
+    assert "control B.scope" in message
+    assert "control C.surprise" in message
+
+
+def test_unknown_check_is_named(tmp_path: Path) -> None:
+    bad = tmp_path / "c.yaml"
+    bad.write_text(
+        "catalog: mine\ntitle: t\nversion: '1'\ncontrols:\n"
+        "  - {id: A, title: a, scope: full, nist_800_53: [RA-5], checks: [no.such.check]}\n"
+    )
+    with pytest.raises(CatalogError, match=r"control A: unknown check no\.such\.check"):
+        load_catalog(str(bad), CHECKS)
+
+
+def test_unknown_profile_lists_the_available_ones() -> None:
+    with pytest.raises(CatalogError, match="available: default"):
+        load_profile("nope")
+
+
+def test_default_profile() -> None:
+    profile = load_profile("default")
+    assert profile.catalogs == ("nist-800-190",)
+    assert profile.parameters.max_scan_age_days == 30
