@@ -1,0 +1,183 @@
+"""The command driven in-process on the bundled samples, and its error paths."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+from openpyxl import load_workbook
+from pypdf import PdfReader
+import pytest
+from conftest import SAMPLES
+
+from evidence.cli import main
+from evidence.model import Status
+from evidence.render.canonical import dumps, load_package
+
+RELEASE = "1.4.0"
+SAMPLE = SAMPLES / f"webapp-{RELEASE}"
+DIGEST = (SAMPLE / "DIGEST").read_text().strip()
+IMAGE = f"registry.example.com/webapp@{DIGEST}"
+TIMESTAMP = "2026-11-20T12:00:00Z"
+GOLDEN = Path(__file__).parent / "golden" / f"webapp-{RELEASE}.audit.json"
+FILES = ["audit.json", "manifest.json", "oscal/assessment-results.json", "report.html", "report.pdf", "workbook.xlsx"]
+
+
+def package_args(out: Path, *extra: str) -> list[str]:
+    return [
+        "package",
+        str(SAMPLE),
+        "--image",
+        IMAGE,
+        "--release",
+        RELEASE,
+        "--timestamp",
+        TIMESTAMP,
+        "--out",
+        str(out),
+        *extra,
+    ]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("pkg") / "webapp"
+    assert main([*package_args(out), "--quiet"]) == 0
+    return out
+
+
+def test_package_has_every_file(built: Path) -> None:
+    assert sorted(p.relative_to(built).as_posix() for p in built.rglob("*") if p.is_file()) == FILES
+    manifest = orjson.loads((built / "manifest.json").read_bytes())
+    assert sorted(f["path"] for f in manifest["files"]) == [f for f in FILES if f != "manifest.json"]
+    for entry in manifest["files"]:
+        assert (built / entry["path"]).stat().st_size == entry["size"]
+
+
+def test_audit_json_matches_golden(built: Path) -> None:
+    produced = (built / "audit.json").read_bytes()
+    if os.environ.get("FROMLINE_UPDATE_GOLDEN"):
+        GOLDEN.write_bytes(produced)
+    assert produced == GOLDEN.read_bytes(), "audit.json changed: review, then `make golden`"
+
+
+def test_audit_json_reads_back_losslessly(built: Path) -> None:
+    pkg = load_package(built / "audit.json")
+    assert pkg.subject.digest == DIGEST
+    assert pkg.subject.release == RELEASE
+    assert pkg.assessed_at.isoformat() == "2026-11-20T12:00:00+00:00"
+    assert dumps(pkg) == (built / "audit.json").read_bytes()
+
+
+def test_sample_verdicts(built: Path) -> None:
+    pkg = load_package(built / "audit.json")
+    by_id = {c.control_id: c for c in pkg.controls}
+    assert by_id["4.1.5"].status is Status.SATISFIED, by_id["4.1.5"].reason
+    assert by_id["4.1.1"].status is Status.NOT_SATISFIED, by_id["4.1.1"].reason
+    assert by_id["4.3.1"].status is Status.NOT_APPLICABLE
+    assert by_id["4.2.1"].status is Status.MANUAL
+    assert any(v.state == "suppressed" for v in pkg.vulnerabilities)
+    for control in pkg.controls:
+        if control.status in (Status.SATISFIED, Status.NOT_SATISFIED):
+            assert control.evidence, f"{control.control_id} decided without evidence"
+
+
+def test_pdf_names_controls_and_digest(built: Path) -> None:
+    text = " ".join(page.extract_text() for page in PdfReader(built / "report.pdf").pages)
+    flat = "".join(text.split())
+    for control_id in ("4.1.1", "4.1.5", "4.5.5", "4.6"):
+        assert control_id in text
+    assert DIGEST in flat
+
+
+def test_workbook_cells(built: Path) -> None:
+    book = load_workbook(built / "workbook.xlsx")
+    assert book.sheetnames == ["Summary", "Controls", "Vulnerabilities", "Components", "Evidence"]
+    controls = book["Controls"]
+    ids = {row[1] for row in controls.iter_rows(min_row=2, values_only=True)}
+    assert {"4.1.1", "4.1.5", "4.6"} <= ids
+
+
+def test_fail_on_not_satisfied_exits_1(tmp_path: Path) -> None:
+    assert main([*package_args(tmp_path / "p"), "--quiet", "--fail-on", "not-satisfied"]) == 1
+    assert (tmp_path / "p" / "audit.json").is_file()
+
+
+def test_summary_printed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(package_args(tmp_path / "p")) == 0
+    out = capsys.readouterr().out
+    assert "report.pdf" in out
+    assert "oscal/assessment-results.json" in out.replace(os.sep, "/")
+    assert f"release {RELEASE}" in out
+
+
+def test_help_lists_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["package", "--help"])
+    assert stop.value.code == 0
+    help_text = capsys.readouterr().out
+    for line in ("0  done", "2  usage error", "3  bad input", "4  render or output failure"):
+        assert line in help_text
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["package", "x", "--image", "webapp:latest", "--out", "o"],
+        ["package", "x", "--image", IMAGE, "--out", "o", "--timestamp", "yesterday"],
+        ["package", "x", "--image", IMAGE, "--out", "o", "--fail-on", "everything"],
+        ["package", "x", "--out", "o"],
+    ],
+)
+def test_usage_errors_exit_2(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(args)
+    assert stop.value.code == 2
+    assert "error:" in capsys.readouterr().err
+
+
+def test_unrecognized_named_file_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello\n")
+    out = tmp_path / "pkg"
+    assert main(["package", str(notes), "--image", IMAGE, "--out", str(out)]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "notes.txt: not a recognized evidence format" in err
+    assert "Traceback" not in err
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+def test_failed_run_leaves_existing_package_untouched(built: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "trivy.json"
+    broken.write_text('{"SchemaVersion": 2, "ArtifactName": "x", "Results": 7}')
+    before = {p: p.read_bytes() for p in built.rglob("*") if p.is_file()}
+    assert main(["package", str(broken), "--image", IMAGE, "--out", str(built), "--quiet"]) == 3
+    assert {p: p.read_bytes() for p in built.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in built.parent.iterdir()) == [built.name]
+
+
+def test_refuses_to_replace_a_directory_that_is_not_a_package(tmp_path: Path) -> None:
+    precious = tmp_path / "home"
+    precious.mkdir()
+    (precious / "thesis.tex").write_text("years of work")
+    assert main([*package_args(precious), "--quiet"]) == 4
+    assert (precious / "thesis.tex").read_text() == "years of work"
+
+
+def test_replaces_a_previous_package(built: Path, tmp_path: Path) -> None:
+    out = tmp_path / "again"
+    assert main([*package_args(out), "--quiet"]) == 0
+    assert main([*package_args(out), "--quiet"]) == 0
+    assert (out / "audit.json").read_bytes() == (built / "audit.json").read_bytes()
+
+
+def test_help_is_light() -> None:
+    heavy = "{'weasyprint', 'openpyxl', 'jinja2', 'pydantic', 'oscal_bindings', 'cryptography'}"
+    code = f"import sys, evidence.cli; print(sorted({heavy} & set(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
