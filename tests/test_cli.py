@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 import orjson
-from openpyxl import load_workbook
-from pypdf import PdfReader
 import pytest
 from conftest import SAMPLES
+from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from evidence.cli import main
 from evidence.model import Status
