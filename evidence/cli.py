@@ -173,8 +173,10 @@ def _summary(pkg: AuditPackage, out: Path, written: list[Path]) -> str:
         f"  vulnerabilities: {len(open_vulns)} open"
         + (f" ({severities})" if severities else "")
         + f", {suppressed} suppressed by VEX",
-        (f"  evidence:        {len(pkg.evidence)} file(s) read, {mismatched} about another image, "
-        f"{len(pkg.skipped)} skipped"),
+        (
+            f"  evidence:        {len(pkg.evidence)} file(s) read, {mismatched} about another image, "
+            f"{len(pkg.skipped)} skipped"
+        ),
     ]
     width = max(len(p.name) for p in written)
     lines += [f"  {p.name:<{width}}  {p}" for p in written]

@@ -212,6 +212,8 @@ class ImageConfigFacts:
     history: tuple[str, ...] = ()
     architecture: str | None = None
     os: str | None = None
+    config_location: str = ""  # JSON pointer to the config object: "/0/Config" (docker inspect), "/config" (OCI)
+    created_location: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -17,7 +17,7 @@ def digests_in(text: str | None) -> list[str]:
     return DIGEST_RE.findall(text or "")
 
 
-def parse_time(value: Any) -> datetime | None:
+def parse_time(value: object) -> datetime | None:
     """An RFC 3339 timestamp as an aware UTC datetime; None when absent or unreadable.
 
     Go tools write up to nine fractional digits and `Z`; Python keeps six.
@@ -39,7 +39,7 @@ def pointer(*parts: str | int) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
 
 
-def text_or_none(value: Any) -> str | None:
+def text_or_none(value: object) -> str | None:
     """A non-empty string, or None."""
     if isinstance(value, str) and value.strip():
         return value
@@ -113,6 +113,20 @@ def expect_strings(value: object, path: str, where: str) -> list[str]:
     """An array of strings, blanks dropped; null or absent reads as empty."""
     texts = (expect_string(v, path, f"{where}/{i}") for i, v in enumerate(expect_array(value, path, where)))
     return [text for text in texts if text is not None]
+
+
+def string_at(fields: dict[str, Any], key: str, path: str, where: str) -> str | None:
+    """`expect_string` of `fields[key]`; the pointer is built only for the message, as this runs per field."""
+    value = fields.get(key)
+    if isinstance(value, str) and value and not value.isspace():
+        return value
+    return expect_string(value, path, f"{where}/{key}")
+
+
+def array_at(fields: dict[str, Any], key: str, path: str, where: str) -> list[Any]:
+    """`expect_array` of `fields[key]`."""
+    value = fields.get(key)
+    return value if isinstance(value, list) else expect_array(value, path, f"{where}/{key}")
 
 
 def expect_number(value: object, path: str, where: str) -> float | None:

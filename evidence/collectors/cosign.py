@@ -327,6 +327,12 @@ def _link_payload(
         return _verified(
             facts, key, signature_path, f"{key.algorithm} signature {signature_path} verified with {key.path}"
         )
+    return _unverified_payload(facts, signatures, claimed, keys)
+
+
+def _unverified_payload(
+    facts: SignatureFacts, signatures: list[tuple[str, bytes]], claimed: set[str], keys: list[_Key]
+) -> SignatureFacts:
     unclaimed = [path for path, _ in signatures if path not in claimed]
     if not signatures:
         return dataclasses.replace(facts, reason="no detached signature was supplied for this payload")

@@ -7,6 +7,7 @@ from urllib.parse import unquote
 
 from evidence.collectors._util import (
     DIGEST_RE,
+    array_at,
     digests_in,
     digests_in_reference,
     expect_array,
@@ -17,6 +18,7 @@ from evidence.collectors._util import (
     parse_time,
     pointer,
     require_string,
+    string_at,
 )
 from evidence.collectors.interface import CollectorError, Document
 from evidence.model import Component, Cvss, Evidence, EvidenceKind, Severity, VulnerabilityFinding
@@ -57,7 +59,11 @@ class _Reader:
             )
         metadata = expect_object(bom.get("metadata"), self.path, "/metadata", optional=True)
         tool, tool_version = self._tool(metadata)
-        components = self._components(bom)
+        depends_on = self._dependencies(bom)
+        components = self._components(bom, depends_on)
+        # Vulnerabilities may name the described component itself (a VEX about a product), so it resolves too.
+        described = expect_object(metadata.get("component"), self.path, "/metadata/component", optional=True)
+        subject = (self._component(described, "/metadata/component", depends_on),) if described.get("name") else ()
         return doc.evidence(
             kind=EvidenceKind.SBOM,
             format="CycloneDX JSON",
@@ -67,7 +73,7 @@ class _Reader:
             subjects=self._subjects(metadata),
             collected_at=parse_time(expect_string(metadata.get("timestamp"), self.path, "/metadata/timestamp")),
             components=components,
-            vulnerabilities=self._vulnerabilities(bom, components),
+            vulnerabilities=self._vulnerabilities(bom, subject + components),
         )
 
     def _tool(self, metadata: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -84,17 +90,17 @@ class _Reader:
             entries = [(f"{where}/{i}", entry) for i, entry in enumerate(expect_array(tools, self.path, where))]
         for at, entry in entries:
             fields = expect_object(entry, self.path, at)
-            name = expect_string(fields.get("name"), self.path, f"{at}/name")
+            name = string_at(fields, "name", self.path, at)
             if name:
-                return name, expect_string(fields.get("version"), self.path, f"{at}/version")
+                return name, string_at(fields, "version", self.path, at)
         return None, None
 
     def _subjects(self, metadata: dict[str, Any]) -> tuple[str, ...]:
         """Image digests named by the component the BOM describes."""
         subject = expect_object(metadata.get("component"), self.path, "/metadata/component", optional=True)
         where = "/metadata/component"
-        found = digests_in(expect_string(subject.get("version"), self.path, f"{where}/version"))
-        purl = expect_string(subject.get("purl"), self.path, f"{where}/purl")
+        found = digests_in(string_at(subject, "version", self.path, where))
+        purl = string_at(subject, "purl", self.path, where)
         if purl and purl.startswith("pkg:oci/"):
             found += digests_in_reference(purl)
         for alg, content in self._hashes(subject, where).items():
@@ -104,8 +110,7 @@ class _Reader:
             found += digests_in(value)
         return tuple(dict.fromkeys(found))
 
-    def _components(self, bom: dict[str, Any]) -> tuple[Component, ...]:
-        depends_on = self._dependencies(bom)
+    def _components(self, bom: dict[str, Any], depends_on: dict[str, tuple[str, ...]]) -> tuple[Component, ...]:
         # An explicit stack, not recursion: nesting depth is the file author's choice.
         stack: list[tuple[str, Any]] = [
             (pointer("components", i), c)
@@ -117,18 +122,18 @@ class _Reader:
             where, entry = stack.pop()
             fields = expect_object(entry, self.path, where)
             components.append(self._component(fields, where, depends_on))
-            nested = expect_array(fields.get("components"), self.path, f"{where}/components")
+            nested = array_at(fields, "components", self.path, where)
             stack.extend((f"{where}/components/{i}", c) for i, c in reversed(list(enumerate(nested))))
         return tuple(components)
 
     def _component(self, fields: dict[str, Any], where: str, depends_on: dict[str, tuple[str, ...]]) -> Component:
         layers = dict(reversed(self._properties(fields, where, _LAYER_PROPERTIES)))  # the first of a repeated name wins
-        ref = expect_string(fields.get("bom-ref"), self.path, f"{where}/bom-ref")
+        ref = string_at(fields, "bom-ref", self.path, where)
         return Component(
             name=require_string(fields.get("name"), self.path, f"{where}/name"),
-            version=expect_string(fields.get("version"), self.path, f"{where}/version"),
-            purl=expect_string(fields.get("purl"), self.path, f"{where}/purl"),
-            type=expect_string(fields.get("type"), self.path, f"{where}/type"),
+            version=string_at(fields, "version", self.path, where),
+            purl=string_at(fields, "purl", self.path, where),
+            type=string_at(fields, "type", self.path, where),
             licenses=self._licenses(fields, where),
             supplier=self._supplier(fields, where),
             hashes=self._hashes(fields, where),
@@ -140,10 +145,10 @@ class _Reader:
 
     def _licenses(self, fields: dict[str, Any], where: str) -> tuple[str, ...]:
         found: list[str] = []
-        for i, choice in enumerate(expect_array(fields.get("licenses"), self.path, f"{where}/licenses")):
+        for i, choice in enumerate(array_at(fields, "licenses", self.path, where)):
             at = f"{where}/licenses/{i}"
             entry = expect_object(choice, self.path, at)
-            expression = expect_string(entry.get("expression"), self.path, f"{at}/expression")
+            expression = string_at(entry, "expression", self.path, at)
             if expression:
                 found.append(expression)
                 continue
@@ -159,15 +164,15 @@ class _Reader:
         supplier = expect_object(fields.get("supplier"), self.path, f"{where}/supplier", optional=True)
         name = expect_string(supplier.get("name"), self.path, f"{where}/supplier/name")
         # Syft writes the package maintainer as `publisher` and no supplier; that is the closest name there is.
-        return name or expect_string(fields.get("publisher"), self.path, f"{where}/publisher")
+        return name or string_at(fields, "publisher", self.path, where)
 
     def _hashes(self, fields: dict[str, Any], where: str) -> dict[str, str]:
         hashes: dict[str, str] = {}
-        for i, entry in enumerate(expect_array(fields.get("hashes"), self.path, f"{where}/hashes")):
+        for i, entry in enumerate(array_at(fields, "hashes", self.path, where)):
             at = f"{where}/hashes/{i}"
             pair = expect_object(entry, self.path, at)
-            alg = expect_string(pair.get("alg"), self.path, f"{at}/alg")
-            content = expect_string(pair.get("content"), self.path, f"{at}/content")
+            alg = string_at(pair, "alg", self.path, at)
+            content = string_at(pair, "content", self.path, at)
             if alg and content:
                 hashes[alg] = content
         return hashes
@@ -179,7 +184,7 @@ class _Reader:
         checked for shape but not for value types.
         """
         found: list[tuple[str, str]] = []
-        for i, entry in enumerate(expect_array(fields.get("properties"), self.path, f"{where}/properties")):
+        for i, entry in enumerate(array_at(fields, "properties", self.path, where)):
             if not isinstance(entry, dict):
                 expect_object(entry, self.path, f"{where}/properties/{i}")
             name = entry.get("name")
@@ -203,13 +208,13 @@ class _Reader:
     def _vulnerabilities(
         self, bom: dict[str, Any], components: tuple[Component, ...]
     ) -> tuple[VulnerabilityFinding, ...]:
-        by_ref = {c.ref: c for c in components if c.ref}
+        by_ref = {c.ref: c for c in reversed(components) if c.ref}  # the first of a repeated bom-ref wins
         findings: list[VulnerabilityFinding] = []
         for i, entry in enumerate(expect_array(bom.get("vulnerabilities"), self.path, "/vulnerabilities")):
             where = pointer("vulnerabilities", i)
             fields = expect_object(entry, self.path, where)
             facts = self._vulnerability_facts(fields, where)
-            affects = expect_array(fields.get("affects"), self.path, f"{where}/affects")
+            affects = array_at(fields, "affects", self.path, where)
             if not affects:
                 # A vulnerability that names no component is still reported, with no package.
                 findings.append(VulnerabilityFinding(package="", location=where, **facts))
@@ -222,21 +227,21 @@ class _Reader:
     def _vulnerability_facts(self, fields: dict[str, Any], where: str) -> dict[str, Any]:
         """What a vulnerability entry says independent of the component it affects."""
         aliases = []
-        for i, reference in enumerate(expect_array(fields.get("references"), self.path, f"{where}/references")):
+        for i, reference in enumerate(array_at(fields, "references", self.path, where)):
             at = f"{where}/references/{i}"
             alias = expect_string(expect_object(reference, self.path, at).get("id"), self.path, f"{at}/id")
             if alias:
                 aliases.append(alias)
         source = expect_object(fields.get("source"), self.path, f"{where}/source", optional=True)
         severities, cvss = self._ratings(fields, where)
-        description = expect_string(fields.get("description"), self.path, f"{where}/description")
+        description = string_at(fields, "description", self.path, where)
         return {
             "id": require_string(fields.get("id"), self.path, f"{where}/id"),
             "aliases": tuple(dict.fromkeys(aliases)),
             "severity": max(severities, key=lambda s: s.rank, default=Severity.UNKNOWN),
             "cvss": tuple(dict.fromkeys(cvss)),
-            "description": description or expect_string(fields.get("detail"), self.path, f"{where}/detail"),
-            "published": parse_time(expect_string(fields.get("published"), self.path, f"{where}/published")),
+            "description": description or string_at(fields, "detail", self.path, where),
+            "published": parse_time(string_at(fields, "published", self.path, where)),
             "data_source": expect_string(source.get("url"), self.path, f"{where}/source/url")
             or expect_string(source.get("name"), self.path, f"{where}/source/name"),
         }
@@ -244,20 +249,20 @@ class _Reader:
     def _ratings(self, fields: dict[str, Any], where: str) -> tuple[list[Severity], list[Cvss]]:
         severities: list[Severity] = []
         cvss: list[Cvss] = []
-        for i, entry in enumerate(expect_array(fields.get("ratings"), self.path, f"{where}/ratings")):
+        for i, entry in enumerate(array_at(fields, "ratings", self.path, where)):
             at = f"{where}/ratings/{i}"
             rating = expect_object(entry, self.path, at)
-            severity = expect_string(rating.get("severity"), self.path, f"{at}/severity")
+            severity = string_at(rating, "severity", self.path, at)
             if severity:
                 severities.append(Severity.parse(severity))
-            method = expect_string(rating.get("method"), self.path, f"{at}/method")
+            method = string_at(rating, "method", self.path, at)
             if method in _CVSS_METHODS:
                 source = expect_object(rating.get("source"), self.path, f"{at}/source", optional=True)
                 cvss.append(
                     Cvss(
                         source=expect_string(source.get("name"), self.path, f"{at}/source/name") or "",
                         version=_CVSS_METHODS[method],
-                        vector=expect_string(rating.get("vector"), self.path, f"{at}/vector"),
+                        vector=string_at(rating, "vector", self.path, at),
                         score=expect_number(rating.get("score"), self.path, f"{at}/score"),
                     )
                 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from evidence.collectors._util import (
+    array_at,
     digests_in,
     expect_array,
     expect_number,
@@ -14,6 +15,7 @@ from evidence.collectors._util import (
     parse_time,
     pointer,
     require_string,
+    string_at,
 )
 from evidence.collectors.interface import Document
 from evidence.model import Cvss, Evidence, EvidenceKind, Severity, VulnerabilityFinding
@@ -81,21 +83,19 @@ class _Reader:
         artifact = expect_object(match.get("artifact"), self.path, f"{where}/artifact")
         related = [
             expect_object(entry, self.path, f"{where}/relatedVulnerabilities/{i}")
-            for i, entry in enumerate(
-                expect_array(match.get("relatedVulnerabilities"), self.path, f"{where}/relatedVulnerabilities")
-            )
+            for i, entry in enumerate(array_at(match, "relatedVulnerabilities", self.path, where))
         ]
         at = f"{where}/vulnerability"
         identifier = require_string(vulnerability.get("id"), self.path, f"{at}/id")
-        description = expect_string(vulnerability.get("description"), self.path, f"{at}/description")
+        description = string_at(vulnerability, "description", self.path, at)
         cvss = self._cvss(vulnerability, at)
         aliases: list[str] = []
         for i, entry in enumerate(related):
             related_at = f"{where}/relatedVulnerabilities/{i}"
             aliases += [require_string(entry.get("id"), self.path, f"{related_at}/id")]
             cvss += self._cvss(entry, related_at)
-            description = description or expect_string(entry.get("description"), self.path, f"{related_at}/description")
-        for i, entry in enumerate(expect_array(vulnerability.get("advisories"), self.path, f"{at}/advisories")):
+            description = description or string_at(entry, "description", self.path, related_at)
+        for i, entry in enumerate(array_at(vulnerability, "advisories", self.path, at)):
             advisory_at = f"{at}/advisories/{i}"
             advisory = expect_string(
                 expect_object(entry, self.path, advisory_at).get("id"), self.path, f"{advisory_at}/id"
@@ -109,10 +109,10 @@ class _Reader:
             purl=expect_string(artifact.get("purl"), self.path, f"{where}/artifact/purl"),
             package_type=expect_string(artifact.get("type"), self.path, f"{where}/artifact/type"),
             fixed_versions=self._fixed_versions(vulnerability, at),
-            severity=Severity.parse(expect_string(vulnerability.get("severity"), self.path, f"{at}/severity")),
+            severity=Severity.parse(string_at(vulnerability, "severity", self.path, at)),
             cvss=tuple(dict.fromkeys(cvss)),
             description=description,
-            data_source=expect_string(vulnerability.get("dataSource"), self.path, f"{at}/dataSource"),
+            data_source=string_at(vulnerability, "dataSource", self.path, at),
             layer=self._layer(artifact, f"{where}/artifact"),
             location=where,
         )
@@ -120,22 +120,22 @@ class _Reader:
     def _fixed_versions(self, vulnerability: dict[str, Any], where: str) -> tuple[str, ...]:
         fix = expect_object(vulnerability.get("fix"), self.path, f"{where}/fix", optional=True)
         versions = expect_strings(fix.get("versions"), self.path, f"{where}/fix/versions")
-        legacy = expect_string(vulnerability.get("fixedInVersion"), self.path, f"{where}/fixedInVersion")
+        legacy = string_at(vulnerability, "fixedInVersion", self.path, where)
         return tuple(dict.fromkeys([*versions, *([legacy] if legacy else [])]))
 
     def _cvss(self, vulnerability: dict[str, Any], where: str) -> list[Cvss]:
         """CVSS entries of a vulnerability or related vulnerability; unnamed sources take its namespace."""
-        namespace = expect_string(vulnerability.get("namespace"), self.path, f"{where}/namespace") or "grype"
+        namespace = string_at(vulnerability, "namespace", self.path, where) or "grype"
         scores: list[Cvss] = []
-        for i, entry in enumerate(expect_array(vulnerability.get("cvss"), self.path, f"{where}/cvss")):
+        for i, entry in enumerate(array_at(vulnerability, "cvss", self.path, where)):
             at = f"{where}/cvss/{i}"
             fields = expect_object(entry, self.path, at)
             metrics = expect_object(fields.get("metrics"), self.path, f"{at}/metrics", optional=True)
             scores.append(
                 Cvss(
-                    source=expect_string(fields.get("source"), self.path, f"{at}/source") or namespace,
-                    version=expect_string(fields.get("version"), self.path, f"{at}/version"),
-                    vector=expect_string(fields.get("vector"), self.path, f"{at}/vector"),
+                    source=string_at(fields, "source", self.path, at) or namespace,
+                    version=string_at(fields, "version", self.path, at),
+                    vector=string_at(fields, "vector", self.path, at),
                     score=expect_number(metrics.get("baseScore"), self.path, f"{at}/metrics/baseScore"),
                 )
             )
@@ -153,7 +153,7 @@ class _Reader:
         return scores
 
     def _layer(self, artifact: dict[str, Any], where: str) -> str | None:
-        locations = expect_array(artifact.get("locations"), self.path, f"{where}/locations")
+        locations = array_at(artifact, "locations", self.path, where)
         if not locations:
             return None
         first = expect_object(locations[0], self.path, f"{where}/locations/0")

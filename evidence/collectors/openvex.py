@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from evidence.collectors._util import (
+    array_at,
     digests_in_reference,
     expect_array,
     expect_object,
@@ -15,6 +16,7 @@ from evidence.collectors._util import (
     parse_time,
     pointer,
     require_string,
+    string_at,
 )
 from evidence.collectors.interface import CollectorError, Document
 from evidence.model import Evidence, EvidenceKind, VexStatement
@@ -76,11 +78,11 @@ class _Reader:
             aliases=aliases,
             products=products,
             status=require_string(fields.get("status"), self.path, f"{where}/status"),
-            justification=expect_string(fields.get("justification"), self.path, f"{where}/justification"),
-            impact_statement=expect_string(fields.get("impact_statement"), self.path, f"{where}/impact_statement"),
-            action_statement=expect_string(fields.get("action_statement"), self.path, f"{where}/action_statement"),
-            timestamp=parse_time(expect_string(fields.get("timestamp"), self.path, f"{where}/timestamp")) or timestamp,
-            author=expect_string(fields.get("author"), self.path, f"{where}/author") or author,
+            justification=string_at(fields, "justification", self.path, where),
+            impact_statement=string_at(fields, "impact_statement", self.path, where),
+            action_statement=string_at(fields, "action_statement", self.path, where),
+            timestamp=parse_time(string_at(fields, "timestamp", self.path, where)) or timestamp,
+            author=string_at(fields, "author", self.path, where) or author,
             location=where,
         )
 
@@ -89,7 +91,7 @@ class _Reader:
         if isinstance(value, str):
             return require_string(value, self.path, where), ()
         fields = expect_object(value, self.path, where)
-        name = expect_string(fields.get("name"), self.path, f"{where}/name") or require_string(
+        name = string_at(fields, "name", self.path, where) or require_string(
             fields.get("@id"), self.path, f"{where}/name"
         )
         aliases = expect_strings(fields.get("aliases"), self.path, f"{where}/aliases")
@@ -98,7 +100,7 @@ class _Reader:
     def _products(self, fields: dict[str, Any], where: str) -> tuple[str, ...]:
         """Product and subcomponent identifiers; the image digests among the products become subjects."""
         found: list[str] = []
-        for i, entry in enumerate(expect_array(fields.get("products"), self.path, f"{where}/products")):
+        for i, entry in enumerate(array_at(fields, "products", self.path, where)):
             at = f"{where}/products/{i}"
             identifiers = self._identifiers(entry, at)
             self.subjects += [
@@ -109,10 +111,10 @@ class _Reader:
             ]
             found += identifiers
             if isinstance(entry, dict):
-                for j, sub in enumerate(expect_array(entry.get("subcomponents"), self.path, f"{at}/subcomponents")):
+                for j, sub in enumerate(array_at(entry, "subcomponents", self.path, at)):
                     found += self._identifiers(sub, f"{at}/subcomponents/{j}")
         # Before v0.2.0, subcomponents were listed once for the whole statement.
-        for j, sub in enumerate(expect_array(fields.get("subcomponents"), self.path, f"{where}/subcomponents")):
+        for j, sub in enumerate(array_at(fields, "subcomponents", self.path, where)):
             found += self._identifiers(sub, f"{where}/subcomponents/{j}")
         return tuple(dict.fromkeys(found))
 
@@ -123,7 +125,7 @@ class _Reader:
         component = expect_object(value, self.path, where)
         identifiers = expect_object(component.get("identifiers"), self.path, f"{where}/identifiers", optional=True)
         ids = [
-            expect_string(component.get("@id"), self.path, f"{where}/@id"),
+            string_at(component, "@id", self.path, where),
             expect_string(identifiers.get("purl"), self.path, f"{where}/identifiers/purl"),
         ]
         return [i for i in ids if i is not None]

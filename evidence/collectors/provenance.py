@@ -67,7 +67,7 @@ def _b64(text: str) -> bytes | None:
     return None
 
 
-def _outer_json(doc: Document) -> Any:
+def _outer_json(doc: Document) -> object:
     """The file's JSON; for a JSON-lines file, its first non-empty line."""
     whole = doc.json()
     if whole is not None or not doc.looks_like_json:
@@ -104,11 +104,15 @@ def read_envelope(doc: Document) -> Envelope | None:
     return _envelope(obj) if isinstance(obj, dict) else None
 
 
-def _is_provenance_statement(value: Any) -> bool:
+def _is_provenance_statement(value: object) -> bool:
+    if not isinstance(value, dict):
+        return False
+    statement_type, predicate_type = value.get("_type"), value.get("predicateType")
     return (
-        isinstance(value, dict)
-        and value.get("_type") in STATEMENT_TYPES
-        and (value.get("predicateType") in SLSA_V1 or value.get("predicateType") == SLSA_V02)
+        isinstance(statement_type, str)
+        and statement_type in STATEMENT_TYPES
+        and isinstance(predicate_type, str)
+        and (predicate_type in SLSA_V1 or predicate_type == SLSA_V02)
     )
 
 
@@ -128,13 +132,13 @@ def _attestation(doc: Document) -> _Attestation | None:
     return _Attestation(statement=statement, envelope=env) if _is_provenance_statement(statement) else None
 
 
-def _time(value: Any) -> datetime | None:
+def _time(value: object) -> datetime | None:
     """A timestamp; Go's zero time (year 1) means unset."""
     moment = parse_time(value)
     return moment if moment is not None and moment.year > 1 else None
 
 
-def _digest_text(value: Any) -> str | None:
+def _digest_text(value: object) -> str | None:
     return value.lower() if isinstance(value, str) and _HEX64_RE.fullmatch(value) else None
 
 
@@ -307,7 +311,8 @@ def _slsa_v02(r: _Reader, predicate: dict[str, Any]) -> dict[str, Any]:
         expect_array(predicate.get("materials"), r.path, r.at("predicate", "materials")), "predicate", "materials"
     )
     config_uri = r.text(config, "uri", "predicate", "invocation", "configSource")
-    candidates = [(config_uri, r.obj(config, "digest", "predicate", "invocation", "configSource"))] if config_uri else []
+    config_digest = r.obj(config, "digest", "predicate", "invocation", "configSource")
+    candidates = [(config_uri, config_digest)] if config_uri else []
     repository, revision = _source(candidates, deps)
     return {
         "builder_id": r.text(builder, "id", "predicate", "builder"),

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from evidence.collectors._util import (
+    array_at,
     digests_in,
     expect_array,
     expect_number,
@@ -15,6 +16,7 @@ from evidence.collectors._util import (
     parse_time,
     pointer,
     require_string,
+    string_at,
 )
 from evidence.collectors.interface import CollectorError, Document
 from evidence.model import Cvss, Evidence, EvidenceKind, Severity, VulnerabilityFinding
@@ -92,8 +94,8 @@ class _Reader:
         for i, entry in enumerate(expect_array(report.get("Results"), self.path, "/Results")):
             where = pointer("Results", i)
             result = expect_object(entry, self.path, where)
-            package_type = expect_string(result.get("Type"), self.path, f"{where}/Type")
-            vulnerabilities = expect_array(result.get("Vulnerabilities"), self.path, f"{where}/Vulnerabilities")
+            package_type = string_at(result, "Type", self.path, where)
+            vulnerabilities = array_at(result, "Vulnerabilities", self.path, where)
             for j, vulnerability in enumerate(vulnerabilities):
                 at = f"{where}/Vulnerabilities/{j}"
                 findings.append(self._finding(expect_object(vulnerability, self.path, at), package_type, at))

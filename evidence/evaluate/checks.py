@@ -163,6 +163,12 @@ def _config(ctx: Context) -> list[Evidence]:
     return [e for e in ctx.usable(EvidenceKind.IMAGE_CONFIG, bound=True) if e.image_config]
 
 
+def _at(item: Evidence, field: str) -> EvidenceRef:
+    """A reference to one field of an image config, at its real place in the file."""
+    base = item.image_config.config_location if item.image_config else ""
+    return ref(item, f"{base}/{field}" if base else None)
+
+
 def _dockerfiles(ctx: Context) -> list[Evidence]:
     return [e for e in ctx.usable(EvidenceKind.DOCKERFILE) if e.dockerfile]
 
@@ -178,12 +184,12 @@ def non_root_user(ctx: Context) -> Outcome:
             return Outcome(
                 status=Status.NOT_SATISFIED,
                 reason=f"The image config user is {shown}.",
-                evidence=(ref(item, "/Config/User"),),
+                evidence=(_at(item, "User"),),
             )
         return Outcome(
             status=Status.SATISFIED,
             reason=f"The image config runs as user '{user}'.",
-            evidence=(ref(item, "/Config/User"),),
+            evidence=(_at(item, "User"),),
         )
     for item in _dockerfiles(ctx):
         assert item.dockerfile is not None  # noqa: S101
@@ -210,7 +216,7 @@ def healthcheck(ctx: Context) -> Outcome:
         status = Status.SATISFIED if item.image_config.healthcheck else Status.NOT_SATISFIED
         word = "defines" if item.image_config.healthcheck else "defines no"
         return Outcome(
-            status=status, reason=f"The image config {word} HEALTHCHECK.", evidence=(ref(item, "/Config/Healthcheck"),)
+            status=status, reason=f"The image config {word} HEALTHCHECK.", evidence=(_at(item, "Healthcheck"),)
         )
     for item in _dockerfiles(ctx):
         assert item.dockerfile is not None  # noqa: S101
@@ -310,13 +316,13 @@ def no_sensitive_volumes(ctx: Context) -> Outcome:
     if bad:
         return Outcome(
             status=Status.NOT_SATISFIED,
-            evidence=(ref(item, "/Config/Volumes"),),
+            evidence=(_at(item, "Volumes"),),
             reason=f"Volumes declared on sensitive paths: {_listing(bad)}.",
         )
     vols = _listing(list(item.image_config.volumes)) if item.image_config.volumes else "none"
     return Outcome(
         status=Status.SATISFIED,
-        evidence=(ref(item, "/Config/Volumes"),),
+        evidence=(_at(item, "Volumes"),),
         reason=f"Declared volumes: {vols}; none is a sensitive host path.",
     )
 
@@ -334,7 +340,7 @@ def image_age(ctx: Context) -> Outcome:
     status = Status.SATISFIED if 0 <= age <= limit else Status.NOT_SATISFIED
     return Outcome(
         status=status,
-        evidence=(ref(item, "/Created"),),
+        evidence=(ref(item, item.image_config.created_location or None),),
         reason=f"The image was built {item.image_config.created:%Y-%m-%d}, {age:.0f} day(s) before the "
         f"assessment (limit {limit}).",
     )
@@ -473,7 +479,7 @@ def base_image_pinned(ctx: Context) -> Outcome:
         if digest:
             return Outcome(
                 status=Status.SATISFIED,
-                evidence=(ref(item, "/Config/Labels"),),
+                evidence=(_at(item, "Labels"),),
                 reason=f"The image label org.opencontainers.image.base.digest records {digest}.",
             )
     return _missing("Dockerfile, provenance or base-image label", ctx, EvidenceKind.DOCKERFILE)

@@ -19,7 +19,7 @@ from evidence.model import Binding, EvidenceKind, Severity, Status, Verification
 __all__ = ["TEMPLATES", "environment"]
 
 # The repository's `templates/` directory, next to the `evidence` package.
-# TODO(packaging): the templates must ship with the package (package data or
+# Packaging: the templates must ship with the package (package data or
 # importlib.resources) before the wheel is published; this path only works from a checkout.
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
@@ -62,6 +62,12 @@ _KIND_LABELS = {
     EvidenceKind.PROVENANCE: "Provenance",
     EvidenceKind.DOCKERFILE: "Dockerfile",
     EvidenceKind.IMAGE_CONFIG: "Image configuration",
+}
+
+_SCOPE_LABELS = {
+    "full": "Full: image evidence can decide the whole control.",
+    "partial": "Partial: image evidence decides part of the control; the rest needs other evidence.",
+    "none": "None: image evidence cannot decide this control.",
 }
 
 # CSS class names come from these fixed tables only, never from input text.
@@ -141,8 +147,12 @@ def kind_label(kind: EvidenceKind) -> str:
     return _KIND_LABELS.get(kind, str(kind))
 
 
+def scope_label(scope: str) -> str:
+    return _SCOPE_LABELS.get(scope, scope)
+
+
 def or_not_stated(value: str | None) -> str:
-    return value if value else NOT_STATED
+    return value or NOT_STATED
 
 
 def with_version(name: str | None, version: str | None) -> str:
@@ -188,6 +198,7 @@ def environment() -> Environment:
         verification_label=verification_label,
         verification_class=verification_class,
         kind_label=kind_label,
+        scope_label=scope_label,
         or_not_stated=or_not_stated,
         with_version=with_version,
         plural=plural,

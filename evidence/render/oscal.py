@@ -93,7 +93,6 @@ def render_bytes(pkg: AuditPackage) -> bytes:
         raise RenderError(f"{_FILE}: cannot serialize the OSCAL document: {e}") from e
 
 
-
 # --- text hygiene -------------------------------------------------------------------------------
 
 
@@ -220,6 +219,7 @@ class _Builder:
                 self.observation_uuid[ev.id] = self.ids(f"{self.digest}/observation/{ev.id}")
         self.evidence_by_id = {ev.id: ev for ev in reversed(pkg.evidence)}
         self.catalog_titles = {c.id: c.title for c in pkg.catalogs}
+        self.decided = {r.evidence_id for c in pkg.controls for r in self.control_refs(c)}
         self.risk_uuid: dict[int, str] = {
             i: self.ids(f"{self.digest}/risk/{v.id}/{v.package}/{v.installed_version or ''}/{v.purl or ''}")
             for i, v in enumerate(pkg.vulnerabilities)
@@ -238,7 +238,9 @@ class _Builder:
         return _title(_md(f"{catalog}, {control.control_id}: {control.title}"), "Control")
 
     def related_observations(self, refs: tuple[EvidenceRef, ...]) -> list[Json] | None:
-        uuids = dict.fromkeys(self.observation_uuid[r.evidence_id] for r in refs if r.evidence_id in self.observation_uuid)
+        uuids = dict.fromkeys(
+            self.observation_uuid[r.evidence_id] for r in refs if r.evidence_id in self.observation_uuid
+        )
         return [{"observation-uuid": u} for u in uuids] or None
 
     @staticmethod
@@ -249,11 +251,11 @@ class _Builder:
         return tuple(refs)
 
     @staticmethod
-    def control_props(control: ControlResult) -> list[Json | None]:
+    def control_props(control: ControlResult, *, verdict: bool = True) -> list[Json | None]:
         return [
             _prop("catalog", control.catalog),
             _prop("control-id", control.control_id),
-            _prop("fromline-status", control.status.value),
+            _prop("fromline-status", control.status.value) if verdict else None,
             _prop("scope", control.scope),
             *(_prop("nist-800-53", nist_control_id(c) or c) for c in control.nist_800_53),
         ]
@@ -357,10 +359,7 @@ class _Builder:
         counts = ", ".join(f"{n} {s.value}" for s, n in sorted(by_status.items())) or "no controls"
         open_risks = sum(1 for v in pkg.vulnerabilities if v.state == "open")
         not_applicable = [c for c in pkg.controls if c.status is Status.NOT_APPLICABLE]
-        remarks = [
-            f"- Not applicable: {self.control_label(c)}. {_md(c.reason)}"
-            for c in not_applicable
-        ]
+        remarks = [f"- Not applicable: {self.control_label(c)}. {_md(c.reason)}" for c in not_applicable]
         remarks += [f"- Skipped file {_md(s.path)}: {_md(s.reason)}" for s in pkg.skipped]
         observations = [self.evidence_observation(ev) for ev in pkg.evidence if self.evidence_by_id.get(ev.id) is ev]
         observations += [self.manual_observation(c) for c in pkg.controls if c.status is Status.MANUAL]
@@ -472,7 +471,7 @@ class _Builder:
             "description": f"{self.control_label(control)}, mapped to NIST SP 800-53 "
             + ", ".join(_md(n) for n in control.nist_800_53)
             + ".",
-            "props": _props(*self.control_props(control)),
+            "props": _props(*self.control_props(control, verdict=False)),
             "parts": [
                 {
                     "id": self.target_id(control),
@@ -505,7 +504,6 @@ class _Builder:
         )
 
     def evidence_observation(self, ev: Evidence) -> Json:
-        decided = {r.evidence_id for c in self.pkg.controls for r in self.control_refs(c)}
         collected = ev.collected_at if ev.collected_at and _in_schema_range(ev.collected_at) else None
         tool = " ".join(t for t in (ev.tool, ev.tool_version) if t)
         return _compact(
@@ -515,7 +513,7 @@ class _Builder:
                 "description": _describe(ev),
                 "props": self.evidence_props(ev),
                 "methods": ["TEST"],
-                "types": ["control-objective"] if ev.id in decided else ["discovery"],
+                "types": ["control-objective"] if ev.id in self.decided else ["discovery"],
                 "origins": self.origins(),
                 "subjects": self.image_subject(),
                 "relevant-evidence": [
@@ -563,7 +561,7 @@ class _Builder:
         risks = [
             {"risk-uuid": self.risk_uuid[i]}
             for i, v in enumerate(self.pkg.vulnerabilities)
-            if scans & {r.evidence_id for r in v.evidence}
+            if v.state == "open" and scans & {r.evidence_id for r in v.evidence}
         ]
         return _compact(
             {
@@ -639,7 +637,7 @@ class _Builder:
                 "title": _title(_md(f"{v.id} in {package}"), "Vulnerability"),
                 "description": _md(v.title or "") or f"{_md(v.id)} reported by {scanners}.",
                 "statement": (
-                    f"The image contains {_md(package)}, which {scanners} report as affected by {_md(v.id)} "
+                    f"The image contains {_md(package)}; {scanners} reported it as affected by {_md(v.id)} "
                     f"(severity {v.severity.value}). "
                     + (f"Fixed in: {fixed}." if fixed else "No fixed version is known.")
                 ),
@@ -654,6 +652,7 @@ class _Builder:
                     *(_prop("fixed-version", f) for f in v.fixed_versions),
                     *(_prop("scanner", s) for s in v.scanners),
                     _prop("state", v.state),
+                    _prop("suppressed-by", v.suppression.evidence.path if v.suppression else None),
                     *cvss_props,
                 ),
                 "status": "open" if is_open else "closed",
@@ -664,8 +663,18 @@ class _Builder:
                         "facets": [{"name": "severity", "system": FROMLINE_NS, "value": v.severity.value}],
                     }
                 ],
+                "mitigating-factors": (
+                    [
+                        {
+                            "uuid": self.ids(f"{self.risk_uuid[index]}/mitigating-factor"),
+                            "description": remarks,
+                            "subjects": self.image_subject(),
+                        }
+                    ]
+                    if remarks
+                    else None
+                ),
                 "related-observations": self.related_observations(tuple(refs)),
-                "remarks": remarks,
             }
         )
 

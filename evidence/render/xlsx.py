@@ -21,7 +21,6 @@ from __future__ import annotations
 import io
 import math
 import re
-import textwrap
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -58,12 +57,14 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # What XML 1.0 cannot carry (and openpyxl refuses): C0 controls but tab, LF and CR;
 # lone surrogates; the two non-characters U+FFFE and U+FFFF.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_WORDS = re.compile(r"[^\s/]*[\s/]+|[^\s/]+")  # a word and the spaces or slash after it
 _CELL_LIMIT = 32_767
 _TRUNCATED = " [... truncated: see audit.json]"
 
 _MIN_WIDTH = 6
 _LINE_HEIGHT = 15  # points, one line of the default 11-point font
 _MAX_ROW_HEIGHT = 409  # points, the most a spreadsheet row can be
+_ROW_PADDING = 4  # points: fonts other than Calibri (LibreOffice's fallbacks) set lines a little taller
 _MAX_WIDTH = 72  # characters, enough for "sha256:<hex>"; longer text wraps
 _HEADER_FILL = "D9E1F2"
 _SECTION_FILL = "BDD7EE"
@@ -383,9 +384,18 @@ def cell_text(value: str) -> str:
 def _wrapped_lines(line: str, width: int) -> int:
     """About how many lines a spreadsheet shows `line` on, wrapped at `width` characters.
 
-    Spreadsheets also break after a slash, which a URL or an image reference has many of.
+    A word that does not fit goes to the next line; one longer than a line is cut. Spreadsheets
+    also break after a slash, which URLs and image references have many of.
     """
-    return max(1, len(textwrap.wrap(line.replace("/", "/ "), width=width)))
+    lines, used = 1, 0
+    for word in _WORDS.findall(line):
+        if used and used + len(word) > width:
+            lines, used = lines + 1, 0
+        size = len(word)
+        while size > width:
+            lines, size = lines + 1, size - width
+        used += size
+    return lines
 
 
 class _Writer:
@@ -506,7 +516,7 @@ class _Writer:
                     lines[cell.row] = max(lines.get(cell.row, 1), count)
         for row, count in lines.items():
             if count > 1:
-                ws.row_dimensions[row].height = min(_LINE_HEIGHT * count, _MAX_ROW_HEIGHT)
+                ws.row_dimensions[row].height = min(_LINE_HEIGHT * count + _ROW_PADDING, _MAX_ROW_HEIGHT)
 
     def column_letter(self, index: int) -> str:
         return str(self.styles.get_column_letter(index))

@@ -1,0 +1,319 @@
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from functools import cache
+from typing import Any
+
+import jsonschema_rs
+import pytest
+from conftest import DIGEST, NOW, OSCAL_SCHEMAS
+
+from evidence.model import (
+    AuditPackage,
+    ControlResult,
+    ImageRef,
+    Status,
+    ToolInfo,
+)
+from evidence.render.oscal import FROMLINE_NS, OscalAssessmentResults, nist_control_id
+
+UUID = re.compile(r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[45][0-9A-Fa-f]{3}-[89ABab][0-9A-Fa-f]{3}-[0-9A-Fa-f]{12}$")
+FINDING_STATUSES = {Status.SATISFIED, Status.NOT_SATISFIED, Status.EVIDENCE_MISSING}
+
+
+@cache
+def _validator() -> Any:
+    schema = json.loads((OSCAL_SCHEMAS / "oscal_assessment-results_schema.json").read_text(encoding="utf-8"))
+    return jsonschema_rs.validator_for(schema, validate_formats=True)
+
+
+def render(pkg: AuditPackage) -> bytes:
+    out = io.BytesIO()
+    OscalAssessmentResults().render(pkg, out)
+    return out.getvalue()
+
+
+def assert_schema_valid(doc: Any) -> None:
+    errors = [f"{'/'.join(map(str, e.instance_path))}: {e.message}" for e in _validator().iter_errors(doc)]
+    assert not errors, "OSCAL schema errors:\n" + "\n".join(errors)
+
+
+def walk(node: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    """Every (path, value) pair in a JSON tree, containers included."""
+    yield path, node
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from walk(v, f"{path}/{k}")
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from walk(v, f"{path}/{i}")
+
+
+def props(obj: dict[str, Any], name: str) -> list[str]:
+    return [p["value"] for p in obj.get("props", []) if p["name"] == name]
+
+
+@pytest.fixture
+def doc(hand_package: AuditPackage) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(render(hand_package))
+    return data
+
+
+@pytest.fixture
+def ar(doc: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = doc["assessment-results"]
+    return result
+
+
+def test_valid_against_nist_schema(doc: dict[str, Any]) -> None:
+    assert_schema_valid(doc)
+
+
+def test_metadata(ar: dict[str, Any], hand_package: AuditPackage) -> None:
+    md = ar["metadata"]
+    assert md["oscal-version"] == "1.2.3"
+    assert md["last-modified"] == "2026-11-20T12:00:00Z"
+    assert md["version"] == "1.4.0"
+    assert "registry.example.com/webapp" in md["title"]
+    assert "1.4.0" in md["title"]
+    assert props(md, "generator-version") == [hand_package.tool.version]
+
+
+def test_import_ap_points_at_the_implicit_plan(ar: dict[str, Any]) -> None:
+    href = ar["import-ap"]["href"]
+    assert href.startswith("#")
+    plan = [r for r in ar["back-matter"]["resources"] if r["uuid"] == href[1:]]
+    assert len(plan) == 1
+    assert "implicit" in plan[0]["description"]
+
+
+def test_one_result_with_reviewed_controls(ar: dict[str, Any], hand_package: AuditPackage) -> None:
+    assert len(ar["results"]) == 1
+    result = ar["results"][0]
+    assert result["start"] == "2026-11-20T12:00:00Z"
+    (selection,) = result["reviewed-controls"]["control-selections"]
+    ids = [c["control-id"] for c in selection["include-controls"]]
+    assert ids == ["ra-5", "si-2", "cm-14", "si-7.15", "si-3", "ac-2", "ac-6"]
+    assert props(selection, "catalog-control") == [f"{c.catalog} {c.control_id}" for c in hand_package.controls]
+
+
+def test_one_observation_per_evidence_item(ar: dict[str, Any], hand_package: AuditPackage) -> None:
+    observations = ar["results"][0]["observations"]
+    tested = [o for o in observations if o["methods"] == ["TEST"]]
+    assert [props(o, "evidence-id") for o in tested] == [[e.id] for e in hand_package.evidence]
+    resources = {r["uuid"]: r for r in ar["back-matter"]["resources"]}
+    for obs, ev in zip(tested, hand_package.evidence, strict=True):
+        assert obs["collected"] == "2026-11-20T12:00:00Z"
+        assert props(obs, "sha256") == [ev.sha256]
+        assert props(obs, "binding") == [ev.binding.value]
+        (evidence,) = obs["relevant-evidence"]
+        resource = resources[evidence["href"].removeprefix("#")]
+        (rlink,) = resource["rlinks"]
+        assert rlink["href"] == ev.path
+        assert rlink["hashes"] == [{"algorithm": "SHA-256", "value": ev.sha256}]
+    assert props(tested[1], "tool") == ["trivy"]
+    assert props(tested[1], "tool-version") == ["0.56.2"]
+
+
+def test_findings_per_control(ar: dict[str, Any], hand_package: AuditPackage) -> None:
+    result = ar["results"][0]
+    findings = {(props(f, "catalog")[0], props(f, "control-id")[0]): f for f in result["findings"]}
+    expected = {(c.catalog, c.control_id): c for c in hand_package.controls if c.status in FINDING_STATUSES}
+    assert findings.keys() == expected.keys()
+    states = {key: (f["target"]["status"]["state"], f["target"]["status"].get("reason")) for key, f in findings.items()}
+    assert states == {
+        ("nist-800-190", "4.1.1"): ("not-satisfied", "fail"),
+        ("nist-800-190", "4.1.5"): ("satisfied", "pass"),
+        ("nist-800-190", "4.1.3"): ("not-satisfied", "other"),
+    }
+    assert props(findings["nist-800-190", "4.1.3"], "fromline-status") == ["evidence-missing"]
+    vuln = findings["nist-800-190", "4.1.1"]
+    assert vuln["title"].startswith("NIST SP 800-190")
+    assert "4.1.1: Image vulnerabilities" in vuln["title"]
+    assert vuln["target"]["type"] == "objective-id"
+    assert props(vuln, "nist-800-53") == ["ra-5", "si-2"]
+    scan_obs = next(o["uuid"] for o in result["observations"] if props(o, "evidence-id") == ["ev-000000000002"])
+    assert vuln["related-observations"] == [{"observation-uuid": scan_obs}]
+    assert "related-observations" not in findings["nist-800-190", "4.1.3"]
+
+
+def test_manual_and_not_applicable_controls(ar: dict[str, Any]) -> None:
+    result = ar["results"][0]
+    finding_controls = {props(f, "control-id")[0] for f in result["findings"]}
+    assert not finding_controls & {"4.2.3", "4.3.1"}
+    (manual,) = [o for o in result["observations"] if o["methods"] == ["EXAMINE"]]
+    assert props(manual, "control-id") == ["4.2.3"]
+    assert "registry access control is not visible in image evidence" in manual["description"]
+    assert props(result, "not-applicable-control") == ["nist-800-190 4.3.1"]
+    assert "orchestrator control" in result["remarks"]
+
+
+def test_risks(ar: dict[str, Any]) -> None:
+    result = ar["results"][0]
+    risks = result["risks"]
+    open_risks = [r for r in risks if r["status"] == "open"]
+    assert [props(r, "vulnerability-id") for r in open_risks] == [["CVE-2024-5535"]]
+    (risk,) = open_risks
+    assert props(risk, "severity") == ["critical"]
+    assert props(risk, "package") == ["openssl"]
+    assert props(risk, "version") == ["3.0.11-1~deb12u2"]
+    assert props(risk, "cvss-score") == ["9.1"]
+    scan_obs = next(o["uuid"] for o in result["observations"] if props(o, "evidence-id") == ["ev-000000000002"])
+    assert {"observation-uuid": scan_obs} in risk["related-observations"]
+    vuln_finding = next(f for f in result["findings"] if props(f, "control-id") == ["4.1.1"])
+    assert vuln_finding["related-risks"] == [{"risk-uuid": risk["uuid"]}]
+    # The suppressed vulnerability stays visible as a closed risk that quotes the VEX statement.
+    closed = [r for r in risks if r["status"] != "open"]
+    assert [(r["status"], props(r, "vulnerability-id")) for r in closed] == [("closed", ["CVE-2023-0001"])]
+    (factor,) = closed[0]["mitigating-factors"]
+    assert "vulnerable\\_code\\_not\\_in\\_execute\\_path" in factor["description"]
+    assert props(closed[0], "suppressed-by") == ["in/openvex.json"]
+    vex_obs = next(o["uuid"] for o in result["observations"] if props(o, "evidence-id") == ["ev-000000000003"])
+    assert {"observation-uuid": vex_obs} in closed[0]["related-observations"]
+
+
+def test_uuids_and_references_resolve(doc: dict[str, Any]) -> None:
+    defined: list[str] = []
+    refs: list[tuple[str, str]] = []
+    hrefs: list[str] = []
+    for path, value in walk(doc):
+        if not isinstance(value, str):
+            continue
+        key = path.rsplit("/", 1)[-1]
+        if key == "uuid":
+            defined.append(value)
+        elif key.endswith("-uuid"):
+            refs.append((path, value))
+        elif key == "href":
+            hrefs.append(value)
+    assert defined
+    assert len(defined) == len(set(defined)), "uuids must be unique"
+    for value in defined + [v for _, v in refs]:
+        assert UUID.match(value), value
+    assert all(uuid in defined for _, uuid in refs), [r for r in refs if r[1] not in defined]
+    ar = doc["assessment-results"]
+    resources = {r["uuid"] for r in ar["back-matter"]["resources"]}
+    assert all(h.removeprefix("#") in resources for h in hrefs if h.startswith("#"))
+
+
+def test_referential_integrity_by_kind(ar: dict[str, Any]) -> None:
+    """Each reference points at an object of the right kind, not just at some uuid."""
+    result = ar["results"][0]
+    observations = {o["uuid"] for o in result["observations"]}
+    risks = {r["uuid"] for r in result["risks"]}
+    local = result["local-definitions"]
+    components = {c["uuid"] for c in local["components"]}
+    tools = {c["uuid"] for c in local["assessment-assets"]["components"]}
+    objectives = {p["id"] for o in ar["local-definitions"]["objectives-and-methods"] for p in o["parts"]}
+    included = {c["control-id"] for c in result["reviewed-controls"]["control-selections"][0]["include-controls"]}
+    for item in [*result["observations"], *result["findings"], *result["risks"]]:
+        for rel in item.get("related-observations", []):
+            assert rel["observation-uuid"] in observations
+        for origin in item.get("origins", []):
+            assert all(a["actor-uuid"] in tools for a in origin["actors"])
+        for subject in item.get("subjects", []):
+            assert subject["type"] == "component"
+            assert subject["subject-uuid"] in components
+    for finding in result["findings"]:
+        assert all(r["risk-uuid"] in risks for r in finding.get("related-risks", []))
+        assert finding["target"]["target-id"] in objectives
+    for objective in ar["local-definitions"]["objectives-and-methods"]:
+        assert objective["control-id"] in included
+    for platform in local["assessment-assets"]["assessment-platforms"]:
+        assert all(u["component-uuid"] in tools for u in platform["uses-components"])
+
+
+def test_every_custom_prop_has_our_namespace(doc: dict[str, Any]) -> None:
+    found = [v for path, v in walk(doc) if re.search(r"/props/\d+$", path)]
+    assert found
+    assert all(p["ns"] == FROMLINE_NS for p in found)
+
+
+def test_deterministic_bytes(hand_package: AuditPackage) -> None:
+    first = render(hand_package)
+    assert first == render(hand_package)
+    assert first.endswith(b"}\n")
+
+
+def test_renderer_contract() -> None:
+    assert OscalAssessmentResults.filename == "oscal/assessment-results.json"
+
+
+def test_empty_package_is_valid() -> None:
+    pkg = AuditPackage(
+        tool=ToolInfo(name="fromline", version="0.1.0"),
+        subject=ImageRef(reference=f"example/app@{DIGEST}", name="example/app", digest=DIGEST),
+        profile="default",
+        assessed_at=NOW,
+    )
+    doc = json.loads(render(pkg))
+    assert_schema_valid(doc)
+    ar = doc["assessment-results"]
+    assert ar["metadata"]["version"] == DIGEST
+    result = ar["results"][0]
+    assert "observations" not in result
+    assert "findings" not in result
+    assert "risks" not in result
+    assert "include-all" in result["reviewed-controls"]["control-selections"][0]
+    assert not [p for p, v in walk(doc) if v == [] or v is None]
+
+
+def test_hostile_strings_stay_data(hand_package: AuditPackage) -> None:
+    weird = "line one\nline two <script>alert(1)</script> [x](javascript:alert(1)) \ud800 "
+    control = ControlResult(
+        catalog="my catalog!",
+        control_id="9 9\n9",
+        title=weird,
+        status=Status.NOT_SATISFIED,
+        reason=weird,
+        nist_800_53=("SI-7 (15)", "not a control", "AC-2(1)(a)"),
+    )
+    evidence = dataclasses.replace(hand_package.evidence[0], path="dir with space/a:b#c?.json", tool=weird)
+    pkg = dataclasses.replace(
+        hand_package,
+        subject=dataclasses.replace(hand_package.subject, release=weird),
+        evidence=(evidence, *hand_package.evidence[1:]),
+        controls=(*hand_package.controls, control),
+        assessed_at=datetime(2026, 11, 20, 13, 0, tzinfo=timezone(timedelta(hours=1))),
+    )
+    data = render(pkg)
+    doc = json.loads(data)
+    assert_schema_valid(doc)
+    markup = ("title", "description", "remarks", "statement", "prose")
+    for path, value in walk(doc):
+        if path.rsplit("/", 1)[-1] in markup:
+            assert "<script>" not in value, path
+            assert not re.search(r"(?<!\\)\]\(", value), path  # no Markdown link survives
+    ar = doc["assessment-results"]
+    assert ar["metadata"]["last-modified"] == "2026-11-20T12:00:00Z"
+    for path, value in walk(doc):
+        if path.endswith("/title"):
+            assert "\n" not in value, path
+        if path.endswith("/value"):  # plain strings keep the text, on one line
+            assert value == value.strip(), path
+            assert "\n" not in value, path
+    result = ar["results"][0]
+    finding = next(f for f in result["findings"] if props(f, "catalog") == ["my catalog!"])
+    assert props(finding, "control-id") == ["9 9 9"]
+    rlinks = [r["rlinks"][0]["href"] for r in ar["back-matter"]["resources"] if "rlinks" in r]
+    assert "dir%20with%20space/a%3Ab%23c%3F.json" in rlinks
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [("SI-7(15)", "si-7.15"), ("RA-5", "ra-5"), ("AC-2(1)(a)", "ac-2.1.a"), (" cm-14 ", "cm-14"), ("(x)", None)],
+)
+def test_nist_control_id(given: str, expected: str | None) -> None:
+    assert nist_control_id(given) == expected
+
+
+def test_naive_times_are_utc(hand_package: AuditPackage) -> None:
+    pkg = dataclasses.replace(hand_package, assessed_at=NOW.replace(tzinfo=None))
+    doc = json.loads(render(pkg))
+    assert doc["assessment-results"]["results"][0]["start"] == "2026-11-20T12:00:00Z"
+    assert NOW.tzinfo is UTC
