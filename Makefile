@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.ready
 DEMO_RELEASE := 1.4.0
-DEMO_IMAGE := registry.example.com/webapp@$(shell cat samples/webapp-$(DEMO_RELEASE)/DIGEST 2>/dev/null)
+DEMO_IMAGE := registry.example.com/webapp@sha256:443eebbdc163dfdc0d40e185574019e4bfbe4eac2b13b7257d91f53c990ff80f
 
 .PHONY: demo test lint typecheck unit golden clean
 

@@ -12,6 +12,7 @@ import pytest
 from conftest import SAMPLES
 from openpyxl import load_workbook
 from pypdf import PdfReader
+from test_render_oscal import assert_schema_valid
 
 from evidence.cli import main
 from evidence.model import Status
@@ -19,7 +20,7 @@ from evidence.render.canonical import dumps, load_package
 
 RELEASE = "1.4.0"
 SAMPLE = SAMPLES / f"webapp-{RELEASE}"
-DIGEST = (SAMPLE / "DIGEST").read_text().strip()
+DIGEST = orjson.loads((SAMPLE / "cosign-payload.json").read_bytes())["critical"]["image"]["docker-manifest-digest"]
 IMAGE = f"registry.example.com/webapp@{DIGEST}"
 TIMESTAMP = "2026-11-20T12:00:00Z"
 GOLDEN = Path(__file__).parent / "golden" / f"webapp-{RELEASE}.audit.json"
@@ -83,6 +84,22 @@ def test_sample_verdicts(built: Path) -> None:
     for control in pkg.controls:
         if control.status in (Status.SATISFIED, Status.NOT_SATISFIED):
             assert control.evidence, f"{control.control_id} decided without evidence"
+
+
+def test_oscal_of_the_samples_is_valid(built: Path) -> None:
+    doc = orjson.loads((built / "oscal" / "assessment-results.json").read_bytes())
+    assert_schema_valid(doc)
+    (result,) = doc["assessment-results"]["results"]
+    assert len(result["observations"]) >= 10
+
+
+def test_same_inputs_and_timestamp_give_the_same_bytes_and_replace_a_package(built: Path, tmp_path: Path) -> None:
+    out = tmp_path / "again"
+    assert main([*package_args(out), "--quiet"]) == 0
+    assert main([*package_args(out), "--quiet"]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["again"]
+    for name in ("audit.json", "oscal/assessment-results.json", "report.html"):
+        assert (out / name).read_bytes() == (built / name).read_bytes(), name
 
 
 def test_pdf_names_controls_and_digest(built: Path) -> None:
@@ -167,13 +184,6 @@ def test_refuses_to_replace_a_directory_that_is_not_a_package(tmp_path: Path) ->
     (precious / "thesis.tex").write_text("years of work")
     assert main([*package_args(precious), "--quiet"]) == 4
     assert (precious / "thesis.tex").read_text() == "years of work"
-
-
-def test_replaces_a_previous_package(built: Path, tmp_path: Path) -> None:
-    out = tmp_path / "again"
-    assert main([*package_args(out), "--quiet"]) == 0
-    assert main([*package_args(out), "--quiet"]) == 0
-    assert (out / "audit.json").read_bytes() == (built / "audit.json").read_bytes()
 
 
 def test_help_is_light() -> None:

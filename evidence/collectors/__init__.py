@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
+from evidence.collectors._util import digests_in
 from evidence.collectors.cosign import CosignPayload, DetachedSignature, PublicKey, link_signatures
 from evidence.collectors.cyclonedx import CycloneDxJson
 from evidence.collectors.dockerfile import Dockerfile
@@ -87,12 +88,26 @@ def collect(inputs: Sequence[Path], *, image_digest: str) -> EvidenceSet:
         items.append(collector.parse(doc))
         docs[doc.path] = doc
     linked = link_signatures(items, docs)
-    bound = [dataclasses.replace(e, binding=_binding(e, image_digest)) for e in linked]
+    names = image_names(linked, image_digest)
+    bound = [dataclasses.replace(e, binding=_binding(e, names)) for e in linked]
     bound.sort(key=lambda e: (e.kind, e.path))
     return EvidenceSet(items=tuple(bound), skipped=tuple(sorted(skipped, key=lambda s: s.path)))
 
 
-def _binding(item: Evidence, image_digest: str) -> Binding:
+def image_names(items: Sequence[Evidence], image_digest: str) -> frozenset[str]:
+    """The digests that name the assessed image: its manifest digest, and its config digest (image id)
+    where a file names both, as a Trivy report or `docker inspect` output does."""
+    names = {image_digest}
+    for item in items:
+        if image_digest not in item.subjects:
+            continue
+        names.update(item.subjects)
+        if item.image_config and item.image_config.image_id:
+            names.update(digests_in(item.image_config.image_id))
+    return frozenset(names)
+
+
+def _binding(item: Evidence, names: frozenset[str]) -> Binding:
     if not item.subjects:
         return Binding.UNBOUND
-    return Binding.MATCH if image_digest in item.subjects else Binding.MISMATCH
+    return Binding.MATCH if names.intersection(item.subjects) else Binding.MISMATCH

@@ -31,7 +31,10 @@ def parse_time(value: object) -> datetime | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 with an offset that crosses the calendar's edge
+        return None
 
 
 def pointer(*parts: str | int) -> str:

@@ -50,7 +50,7 @@ class _Reader:
 
     def read(self, doc: Document) -> Evidence:
         bom = expect_object(doc.json(), self.path, "")
-        spec = expect_string(bom.get("specVersion"), self.path, "/specVersion")
+        spec = require_string(bom.get("specVersion"), self.path, "/specVersion")
         if spec not in SUPPORTED_SPEC_VERSIONS:
             raise CollectorError(
                 self.path,

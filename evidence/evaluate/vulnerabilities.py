@@ -37,7 +37,8 @@ def build_records(evidence: Iterable[Evidence], image_digest: str) -> tuple[Vuln
             continue
         if item.kind is EvidenceKind.VULNERABILITY_SCAN and item.binding is Binding.MATCH:
             for finding in item.vulnerabilities:
-                groups[(finding.id, finding.package, finding.installed_version or "")].append((item, finding))
+                key = (primary_id(finding), finding.package, finding.installed_version or "")
+                groups[key].append((item, finding))
         statements.extend((item, s) for s in item.statements)
     records = [_merge(found) for found in groups.values()]
     records = [_apply_vex(r, statements, image_digest) for r in records]
@@ -45,18 +46,24 @@ def build_records(evidence: Iterable[Evidence], image_digest: str) -> tuple[Vuln
     return tuple(records)
 
 
+def primary_id(finding: VulnerabilityFinding) -> str:
+    """The CVE id when the finding has one (scanners differ in whether they lead with GHSA or CVE)."""
+    return next((name for name in (finding.id, *finding.aliases) if name.startswith("CVE-")), finding.id)
+
+
 def _merge(found: list[tuple[Evidence, VulnerabilityFinding]]) -> VulnerabilityRecord:
     first = found[0][1]
+    primary = primary_id(first)
     severities: dict[str, Severity] = {}
     for item, finding in found:
         scanner = item.tool or item.format
         if finding.severity.rank >= severities.get(scanner, Severity.UNKNOWN).rank:
             severities[scanner] = finding.severity
-    aliases = sorted({a for _, f in found for a in f.aliases} - {first.id})
+    aliases = sorted({a for _, f in found for a in (f.id, *f.aliases)} - {primary})
     fixed = sorted({v for _, f in found for v in f.fixed_versions})
     cvss = tuple({(c.source, c.version, c.vector, c.score): c for _, f in found for c in f.cvss}.values())
     return VulnerabilityRecord(
-        id=first.id,
+        id=primary,
         aliases=tuple(aliases),
         package=first.package,
         installed_version=first.installed_version,
