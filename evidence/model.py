@@ -182,7 +182,6 @@ class ProvenanceFacts:
     base_images: tuple[Located, ...] = ()  # resolved dependencies that are images, "name@sha256:..."
     started_on: datetime | None = None
     finished_on: datetime | None = None
-    signature: SignatureFacts | None = None  # None when the statement came without an envelope
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -235,6 +234,8 @@ class Evidence:
     components: tuple[Component, ...] = ()
     vulnerabilities: tuple[VulnerabilityFinding, ...] = ()
     statements: tuple[VexStatement, ...] = ()
+    # The signature over this file's claim and its verification: a cosign payload's image signature, or the
+    # DSSE envelope of an attestation (None for an attestation that came without an envelope).
     signature: SignatureFacts | None = None
     provenance: ProvenanceFacts | None = None
     dockerfile: DockerfileFacts | None = None

@@ -441,7 +441,7 @@ def test_generated_dsse_envelope_verifies(tmp_path: Path, kind: str) -> None:
     assert item.format == "in-toto DSSE envelope"
     assert item.binding is Binding.MATCH
     assert item.provenance is not None
-    facts = item.provenance.signature
+    facts = item.signature
     assert facts is not None
     assert facts.method == "DSSE"
     assert facts.status is Verification.VERIFIED, facts.reason
@@ -460,9 +460,9 @@ def test_generated_dsse_envelope_with_another_key_fails(tmp_path: Path, kind: st
     (tmp_path / "cosign.pub").write_bytes(pem(make()))
     item = by_name(collect([tmp_path], image_digest=DIGEST).items, "provenance.json")
     assert item.provenance is not None
-    assert item.provenance.signature is not None
-    assert item.provenance.signature.status is Verification.FAILED
-    assert item.provenance.signature.reason == (
+    assert item.signature is not None
+    assert item.signature.status is Verification.FAILED
+    assert item.signature.reason == (
         f"DSSE envelope signature does not verify with any supplied public key: {tmp_path.name}/cosign.pub"
     )
 
@@ -479,17 +479,17 @@ def test_generated_dsse_envelope_changed_by_one_byte_fails(tmp_path: Path, kind:
     item = by_name(collect([tmp_path], image_digest=DIGEST).items, "provenance.json")
     assert item.provenance is not None
     assert item.provenance.builder_id == "https://github.com/actions/runner/github-hostee"
-    assert item.provenance.signature is not None
-    assert item.provenance.signature.status is Verification.FAILED
+    assert item.signature is not None
+    assert item.signature.status is Verification.FAILED
 
 
 def test_generated_dsse_envelope_without_key_is_unverifiable(tmp_path: Path) -> None:
     (tmp_path / "provenance.json").write_bytes(envelope(ec.generate_private_key(ec.SECP256R1()), slsa_v1_statement()))
     item = by_name(collect([tmp_path], image_digest=DIGEST).items, "provenance.json")
     assert item.provenance is not None
-    assert item.provenance.signature is not None
-    assert item.provenance.signature.status is Verification.UNVERIFIABLE
-    assert "no public key" in item.provenance.signature.reason
+    assert item.signature is not None
+    assert item.signature.status is Verification.UNVERIFIABLE
+    assert "no public key" in item.signature.reason
 
 
 def test_unsigned_dsse_envelope_is_unverifiable() -> None:
@@ -507,9 +507,9 @@ def test_unsigned_dsse_envelope_is_unverifiable() -> None:
     key = ed25519.Ed25519PrivateKey.generate()
     item = run(doc, Document(path="k.pub", data=pem(key)))["p.json"]
     assert item.provenance is not None
-    assert item.provenance.signature is not None
-    assert item.provenance.signature.status is Verification.UNVERIFIABLE
-    assert item.provenance.signature.reason == "the DSSE envelope carries no signature"
+    assert item.signature is not None
+    assert item.signature.status is Verification.UNVERIFIABLE
+    assert item.signature.reason == "the DSSE envelope carries no signature"
 
 
 def test_generated_slsa_v1_facts() -> None:
@@ -551,7 +551,7 @@ def test_corpus_slsa_v1_container_based_statement() -> None:
     assert prov.source_repository == "git+https://github.com/slsa-framework/slsa-github-generator@refs/heads/main"
     assert prov.source_revision == "cf5804b5c6f1a4b2a0b03401a487dfdfbe3a5f00"
     assert prov.base_images == ()  # the builder image is a parameter, not a resolved dependency
-    assert prov.signature is None
+    assert item.signature is None
     assert item.collected_at is None
 
 
@@ -581,7 +581,7 @@ def test_corpus_buildkit_slsa_v02_statement() -> None:
     assert prov.started_on == datetime(2025, 2, 25, 21, 57, 6, 800879, tzinfo=UTC)
     assert prov.finished_on == datetime(2025, 2, 25, 21, 57, 29, 660495, tzinfo=UTC)
     assert item.collected_at == prov.finished_on
-    assert prov.signature is None
+    assert item.signature is None
 
 
 def test_corpus_npm_slsa_v02_statement() -> None:
@@ -611,9 +611,9 @@ def test_corpus_slsa_github_generator_dsse_envelope() -> None:
     assert prov.build_type == "https://github.com/slsa-framework/slsa-github-generator/container@v1"
     assert prov.source_repository == "git+https://github.com/slsa-framework/example-package@refs/heads/main"
     assert prov.source_revision == "4d329c75e7ec1725f7c9ce917a8799d408d06be3"
-    assert prov.signature is not None
-    assert prov.signature.status is Verification.UNVERIFIABLE
-    assert prov.signature.signed_digest == item.subjects[0]
+    assert item.signature is not None
+    assert item.signature.status is Verification.UNVERIFIABLE
+    assert item.signature.signed_digest == item.subjects[0]
 
 
 def _attestation_certificate() -> bytes:
@@ -631,12 +631,13 @@ def _attestation_certificate() -> bytes:
 def test_corpus_dsse_envelope_verifies_with_its_fulcio_certificate(tmp_path: Path) -> None:
     cert = _attestation_certificate()
     linked = run(corpus_doc(SLSA_DSSE), Document(path="attestation-cert.pem", data=cert))
-    facts = linked[SLSA_DSSE.relative_to(CORPUS).as_posix()].provenance
+    attestation = linked[SLSA_DSSE.relative_to(CORPUS).as_posix()]
+    assert attestation.provenance is not None
+    facts = attestation.signature
     assert facts is not None
-    assert facts.signature is not None
-    assert facts.signature.status is Verification.VERIFIED
-    assert facts.signature.key_id == spki_id(x509.load_pem_x509_certificate(cert).public_key())
-    assert facts.signature.key_algorithm == "ECDSA P-256"
+    assert facts.status is Verification.VERIFIED
+    assert facts.key_id == spki_id(x509.load_pem_x509_certificate(cert).public_key())
+    assert facts.key_algorithm == "ECDSA P-256"
     # the same envelope as the first line of a JSON-lines file
     lines = json.dumps(json.loads(SLSA_DSSE.read_bytes())) + "\n" + '{"another": "line"}\n'
     (tmp_path / "attestation.intoto.jsonl").write_text(lines)
@@ -644,17 +645,17 @@ def test_corpus_dsse_envelope_verifies_with_its_fulcio_certificate(tmp_path: Pat
     item = by_name(collect([tmp_path], image_digest=SLSA_DSSE_SUBJECT).items, "attestation.intoto.jsonl")
     assert item.binding is Binding.MATCH
     assert item.provenance is not None
-    assert item.provenance.signature is not None
-    assert item.provenance.signature.status is Verification.VERIFIED
+    assert item.signature is not None
+    assert item.signature.status is Verification.VERIFIED
 
 
 def test_corpus_dsse_envelope_with_an_unrelated_certificate_fails() -> None:
     linked = run(corpus_doc(SLSA_DSSE), corpus_doc(FULCIO_CERT))
-    prov = linked[SLSA_DSSE.relative_to(CORPUS).as_posix()].provenance
-    assert prov is not None
-    assert prov.signature is not None
-    assert prov.signature.status is Verification.FAILED
-    assert "signatures/cosign-simple-signing-fulcio-cert.pem" in prov.signature.reason
+    item = linked[SLSA_DSSE.relative_to(CORPUS).as_posix()]
+    assert item.provenance is not None
+    assert item.signature is not None
+    assert item.signature.status is Verification.FAILED
+    assert "signatures/cosign-simple-signing-fulcio-cert.pem" in item.signature.reason
 
 
 @pytest.mark.parametrize(
@@ -1085,8 +1086,8 @@ def test_hostile_envelope_payloads_raise_only_collector_errors() -> None:
             key = Document(path="k.pub", data=pem(ed25519.Ed25519PrivateKey.generate()))
             linked = link_signatures([item, PublicKey().parse(key)], {doc.path: doc, key.path: key})
             assert linked[0].provenance is not None
-            assert linked[0].provenance.signature is not None
-            assert linked[0].provenance.signature.status is not Verification.VERIFIED
+            assert linked[0].signature is not None
+            assert linked[0].signature.status is not Verification.VERIFIED
 
 
 def test_broken_cosign_payload_is_a_collector_error() -> None:

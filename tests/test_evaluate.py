@@ -308,8 +308,8 @@ def provenance(status: Verification | None) -> Evidence:
             source_repository="git+https://example.com/app",
             source_revision="abc",
             base_images=(Located(value=f"python@{DIGEST}", location="/p"),),
-            signature=sig,
         ),
+        signature=sig,
     )
 
 

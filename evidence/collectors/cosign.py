@@ -360,10 +360,9 @@ def _unverified_payload(
 
 
 def _link_dsse(item: Evidence, doc: Document, keys: list[_Key]) -> Evidence:
-    provenance = item.provenance
-    if provenance is None or provenance.signature is None:
+    facts = item.signature
+    if facts is None:
         return item
-    facts = provenance.signature
     envelope = read_envelope(doc)
     if envelope is None or not envelope.signatures:
         return item
@@ -374,9 +373,7 @@ def _link_dsse(item: Evidence, doc: Document, keys: list[_Key]) -> Evidence:
         for key in keys:
             if verifies(key.key, signature, pae):
                 reason = f"{key.algorithm} DSSE envelope signature verified with {key.path}"
-                return dataclasses.replace(
-                    item, provenance=dataclasses.replace(provenance, signature=_verified(facts, key, doc.path, reason))
-                )
+                return dataclasses.replace(item, signature=_verified(facts, key, doc.path, reason))
     if not keys:
         new = dataclasses.replace(facts, reason="no public key was supplied to verify the DSSE envelope signature")
     else:
@@ -386,7 +383,7 @@ def _link_dsse(item: Evidence, doc: Document, keys: list[_Key]) -> Evidence:
             reason=f"DSSE envelope signature does not verify with any supplied public key: {_key_list(keys)}",
             signature_path=doc.path,
         )
-    return dataclasses.replace(item, provenance=dataclasses.replace(provenance, signature=new))
+    return dataclasses.replace(item, signature=new)
 
 
 def _is_cosign_payload(item: Evidence) -> bool:
@@ -394,12 +391,7 @@ def _is_cosign_payload(item: Evidence) -> bool:
 
 
 def _is_dsse(item: Evidence) -> bool:
-    return (
-        item.kind is EvidenceKind.PROVENANCE
-        and item.provenance is not None
-        and item.provenance.signature is not None
-        and item.provenance.signature.method == DSSE_METHOD
-    )
+    return item.signature is not None and item.signature.method == DSSE_METHOD
 
 
 def link_signatures(items: list[Evidence], docs: dict[str, Document]) -> list[Evidence]:

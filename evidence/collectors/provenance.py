@@ -355,9 +355,7 @@ class InTotoAttestation:
                 signed_digest=subjects[0] if len(subjects) == 1 else None,
                 payload_path=doc.path,
             )
-        provenance = ProvenanceFacts(
-            statement_type=str(statement["_type"]), predicate_type=predicate_type, signature=signature, **facts
-        )
+        provenance = ProvenanceFacts(statement_type=str(statement["_type"]), predicate_type=predicate_type, **facts)
         return doc.evidence(
             kind=EvidenceKind.PROVENANCE,
             format="in-toto DSSE envelope" if att.envelope is not None else "in-toto statement",
@@ -365,4 +363,5 @@ class InTotoAttestation:
             subjects=subjects,
             collected_at=provenance.finished_on or provenance.started_on,
             provenance=provenance,
+            signature=signature,
         )

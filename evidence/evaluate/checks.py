@@ -412,11 +412,7 @@ def signature_verified(ctx: Context) -> Outcome:
 @check("provenance.verified")
 def provenance_verified(ctx: Context) -> Outcome:
     found = [e for e in ctx.usable(EvidenceKind.PROVENANCE, bound=True) if e.provenance]
-    verified = [
-        e
-        for e in found
-        if e.provenance and e.provenance.signature and e.provenance.signature.status is Verification.VERIFIED
-    ]
+    verified = [e for e in found if e.signature and e.signature.status is Verification.VERIFIED]
     if verified:
         prov = verified[0].provenance
         assert prov is not None  # noqa: S101
@@ -429,12 +425,9 @@ def provenance_verified(ctx: Context) -> Outcome:
     if found:
         why = []
         for e in found:
-            sig = e.provenance.signature if e.provenance else None
+            sig = e.signature
             why.append(f"{e.path}: {sig.reason if sig else 'an unsigned in-toto statement'}")
-        failed = any(
-            e.provenance and e.provenance.signature and e.provenance.signature.status is Verification.FAILED
-            for e in found
-        )
+        failed = any(e.signature and e.signature.status is Verification.FAILED for e in found)
         return Outcome(
             status=Status.NOT_SATISFIED if failed else Status.EVIDENCE_MISSING,
             evidence=_refs(found),

@@ -702,8 +702,8 @@ def _describe(ev: Evidence) -> str:
             detail = f"Provenance statement of type {_md(p.predicate_type)}" + (
                 f", built by {_md(p.builder_id)}." if p.builder_id else "."
             )
-            if p.signature is not None:
-                detail += f" Signature: {p.signature.status.value}. {_md(p.signature.reason)}"
+            if ev.signature is not None:
+                detail += f" Signature: {ev.signature.status.value}. {_md(ev.signature.reason)}"
         case EvidenceKind.DOCKERFILE if ev.dockerfile is not None:
             d = ev.dockerfile
             detail = (

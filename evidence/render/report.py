@@ -84,6 +84,7 @@ class SignatureView:
 class ProvenanceView:
     evidence: Evidence
     facts: ProvenanceFacts
+    signature: SignatureFacts | None
 
 
 def _catalog_counts(pkg: AuditPackage) -> list[CatalogCounts]:
@@ -125,7 +126,7 @@ def _signature_verdict(views: list[SignatureView]) -> Verdict:
 
 
 def _provenance_verdict(views: list[ProvenanceView]) -> Verdict:
-    outcomes = {v.facts.signature.status if v.facts.signature else None for v in views}
+    outcomes = {v.signature.status if v.signature else None for v in views}
     if Verification.VERIFIED in outcomes:
         return Verdict("Verified", "good")
     if Verification.FAILED in outcomes:
@@ -146,7 +147,7 @@ def _sbom_verdict(sboms: list[Evidence]) -> Verdict:
 def _context(pkg: AuditPackage) -> dict[str, object]:
     used = [e for e in pkg.evidence if _used(e)]
     signatures = [SignatureView(e, e.signature) for e in used if e.kind in SIGNATURE_KINDS and e.signature]
-    provenance = [ProvenanceView(e, e.provenance) for e in used if e.provenance]
+    provenance = [ProvenanceView(e, e.provenance, e.signature) for e in used if e.provenance]
     sboms = [e for e in used if e.kind == EvidenceKind.SBOM]
     open_records = [r for r in pkg.vulnerabilities if r.state == "open"]
     return {

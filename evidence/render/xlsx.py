@@ -145,10 +145,7 @@ def _verification(ev: Evidence) -> tuple[str | None, str | None]:
     if ev.signature is not None:
         return ev.signature.status.value, ev.signature.reason
     if ev.provenance is not None:
-        sig = ev.provenance.signature
-        if sig is None:
-            return "unsigned", "the statement came without a signature envelope"
-        return sig.status.value, sig.reason
+        return "unsigned", "the statement came without a signature envelope"
     return None, None
 
 
