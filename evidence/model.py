@@ -32,6 +32,11 @@ class EvidenceKind(StrEnum):
     PROVENANCE = "provenance"
     DOCKERFILE = "dockerfile"
     IMAGE_CONFIG = "image-config"
+    IMAGE_MANIFEST = "image-manifest"
+    IMAGE_INDEX = "image-index"
+    KUBERNETES_WORKLOAD = "kubernetes-workload"
+    ADMISSION_POLICY = "admission-policy"
+    UPDATE_AUTOMATION = "update-automation"
 
 
 class Binding(StrEnum):
@@ -132,12 +137,29 @@ class VulnerabilityFinding:
     package_type: str | None = None
     fixed_versions: tuple[str, ...] = ()
     severity: Severity = Severity.UNKNOWN
+    severities: dict[str, Severity] = field(default_factory=dict)  # source (nvd, ghsa, debian...) -> severity
     cvss: tuple[Cvss, ...] = ()
     title: str | None = None
     description: str | None = None
     published: datetime | None = None
     data_source: str | None = None
     layer: str | None = None
+    epss: float | None = None  # probability, 0..1, as the scanner reported it
+    epss_percentile: float | None = None
+    kev: bool = False  # the scanner says it is in CISA's Known Exploited Vulnerabilities catalog
+    location: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Detection:
+    """A scanner result that is not a package vulnerability: a misconfiguration or an exposed secret."""
+
+    category: str  # "misconfiguration", "secret"
+    id: str
+    title: str | None = None
+    severity: Severity = Severity.UNKNOWN
+    target: str | None = None  # the file or layer it was found in
+    message: str | None = None  # never the secret itself
     location: str = ""
 
 
@@ -169,6 +191,11 @@ class SignatureFacts:
     key_algorithm: str | None = None
     signature_path: str | None = None
     payload_path: str | None = None
+    identity: str | None = None  # keyless: the certificate's subject alternative name
+    issuer: str | None = None  # keyless: the OIDC issuer in the certificate
+    log_index: int | None = None  # transparency log entry
+    integrated_time: datetime | None = None
+    asserted_by: str | None = None  # set when a tool's claim was recorded, not re-verified (e.g. "cosign verify")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -216,6 +243,75 @@ class ImageConfigFacts:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PlatformManifest:
+    digest: str
+    platform: str | None = None  # "linux/amd64", "linux/arm64/v8"
+    media_type: str | None = None
+    location: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ManifestFacts:
+    """An OCI or Docker image manifest or index."""
+
+    media_type: str | None = None
+    digest: str  # sha256 of the file's bytes: the manifest's own digest when the file is byte-exact
+    config_digest: str | None = None
+    layers: tuple[str, ...] = ()
+    platforms: tuple[PlatformManifest, ...] = ()  # an index's platform manifests
+    subject: str | None = None  # the manifest this one refers to (signatures, attestations)
+    annotations: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ContainerFacts:
+    name: str
+    image: str
+    image_digest: str | None = None  # when the image is referenced by digest
+    run_as_non_root: bool | None = None  # None: not set (pod level included)
+    run_as_user: int | None = None
+    privileged: bool | None = None
+    allow_privilege_escalation: bool | None = None
+    read_only_root_filesystem: bool | None = None
+    capabilities_drop: tuple[str, ...] = ()
+    capabilities_add: tuple[str, ...] = ()
+    location: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorkloadFacts:
+    kind: str  # Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob
+    name: str
+    namespace: str | None = None
+    containers: tuple[ContainerFacts, ...] = ()
+    location: str = ""  # "document N" of a multi-document YAML file
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PolicyFacts:
+    """An admission policy that verifies image signatures or attestations."""
+
+    engine: str  # kyverno, sigstore-policy-controller, connaisseur, ratify, portieris, gatekeeper
+    kind: str
+    name: str
+    action: str = "unknown"  # enforce, audit, unknown
+    image_patterns: tuple[str, ...] = ()
+    verifies: tuple[str, ...] = ()  # "signature", or "attestation:<predicate type>"
+    keys: tuple[str, ...] = ()  # key references or "sha256:<spki>" of inline PEM keys
+    identities: tuple[str, ...] = ()  # "<issuer> <subject>" of keyless identities
+    location: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UpdateAutomationFacts:
+    tool: str  # renovate, dependabot
+    ecosystems: tuple[str, ...] = ()
+    updates_base_images: bool = False  # covers Dockerfiles / docker images
+    pins_digests: bool = False  # keeps base images pinned by digest and bumps the digest
+    location: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Evidence:
     """One input file, what it is, what it is about, and what it says."""
 
@@ -231,6 +327,9 @@ class Evidence:
     subjects: tuple[str, ...] = ()  # image digests ("sha256:<hex>") the file claims to describe
     binding: Binding = Binding.UNBOUND
     collected_at: datetime | None = None  # when the producing tool made it, as the file says
+    database_updated: datetime | None = None  # a scanner's vulnerability database time
+    envelope: str | None = None  # how the content arrived: "DSSE envelope", "sigstore bundle v0.3", ...
+    predicate_type: str | None = None  # for an attestation: the in-toto predicate type
     components: tuple[Component, ...] = ()
     vulnerabilities: tuple[VulnerabilityFinding, ...] = ()
     statements: tuple[VexStatement, ...] = ()
@@ -240,6 +339,11 @@ class Evidence:
     provenance: ProvenanceFacts | None = None
     dockerfile: DockerfileFacts | None = None
     image_config: ImageConfigFacts | None = None
+    detections: tuple[Detection, ...] = ()
+    manifest: ManifestFacts | None = None
+    workloads: tuple[WorkloadFacts, ...] = ()
+    policies: tuple[PolicyFacts, ...] = ()
+    update_automation: UpdateAutomationFacts | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
