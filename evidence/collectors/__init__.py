@@ -38,20 +38,25 @@ COLLECTORS: tuple[Collector, ...] = (
 MAX_FILE_BYTES = 512 * 1024 * 1024
 
 
-def read_documents(inputs: Sequence[Path]) -> Iterator[tuple[Document, bool]]:
-    """Yield each file once, with whether it was named on the command line (not found by walking)."""
+def read_documents(inputs: Sequence[Path]) -> Iterator[tuple[Document | InputError, bool]]:
+    """Each file once, with whether it was named on the command line (not found by walking).
+
+    A file that cannot be read comes as an `InputError` value, so the caller decides whether it stops the run.
+    """
     seen: set[Path] = set()
     for given in inputs:
         if not given.exists():
             raise InputError(given, "no such file or directory")
         if given.is_dir():
+            root = given.resolve()
             files: Iterable[tuple[Path, str]] = (
-                (p, f"{given.resolve().name}/{p.relative_to(given).as_posix()}")
+                (p, f"{root.name}/{p.relative_to(given).as_posix()}")
                 for p in sorted(given.rglob("*"))
-                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(given).parts)
+                if not p.is_dir() and not any(part.startswith(".") for part in p.relative_to(given).parts)
             )
             named = False
         else:
+            root = None
             files = [(given, given.name)]
             named = True
         for path, shown in files:
@@ -59,35 +64,60 @@ def read_documents(inputs: Sequence[Path]) -> Iterator[tuple[Document, bool]]:
             if real in seen:
                 continue
             seen.add(real)
-            size = path.stat().st_size
-            if size > MAX_FILE_BYTES:
-                raise InputError(shown, f"file is {size} bytes, over the {MAX_FILE_BYTES}-byte limit")
-            try:
-                data = path.read_bytes()
-            except OSError as e:
-                raise InputError(shown, f"cannot be read: {e.strerror}") from e
-            yield Document(path=shown, data=data), named
+            yield _read(real, shown, root), named
+
+
+def _read(real: Path, shown: str, root: Path | None) -> Document | InputError:
+    if root is not None and not real.is_relative_to(root):
+        return InputError(shown, "is a symbolic link to a file outside the evidence directory")
+    if not real.is_file():
+        return InputError(shown, "is not a regular file")
+    size = real.stat().st_size
+    if size > MAX_FILE_BYTES:
+        return InputError(shown, f"is {size} bytes, over the {MAX_FILE_BYTES}-byte limit for one evidence file")
+    try:
+        return Document(path=shown, data=real.read_bytes())
+    except OSError as e:
+        return InputError(shown, f"cannot be read: {e.strerror}")
 
 
 def recognize(doc: Document) -> Collector | None:
     return next((c for c in COLLECTORS if c.sniff(doc)), None)
 
 
-def collect(inputs: Sequence[Path], *, image_digest: str) -> EvidenceSet:
-    """Read every input; evidence that names other digests only is marked as a mismatch."""
+def collect(inputs: Sequence[Path], *, image_digest: str | None, keep_going: bool = False) -> EvidenceSet:
+    """Read every input; evidence that names other digests only is marked as a mismatch.
+
+    A file named on the command line that cannot be used, and a broken file in a known format, stop the
+    run; with `keep_going` they are listed as skipped with the reason instead. Without an image digest
+    (`fromline inspect`) nothing is bound.
+    """
     items: list[Evidence] = []
     docs: dict[str, Document] = {}
     skipped: list[Skipped] = []
     for doc, named in read_documents(inputs):
+        if isinstance(doc, InputError):
+            if not keep_going:
+                raise doc
+            skipped.append(Skipped(path=doc.path, reason=doc.problem))
+            continue
         collector = recognize(doc)
         if collector is None:
-            if named:
+            if named and not keep_going:
                 raise InputError(doc.path, "not a recognized evidence format")
             skipped.append(Skipped(path=doc.path, reason="not a recognized evidence format"))
             continue
-        items.append(collector.parse(doc))
+        try:
+            items.append(collector.parse(doc))
+        except InputError as e:
+            if not keep_going:
+                raise
+            skipped.append(Skipped(path=doc.path, reason=e.problem))
+            continue
         docs[doc.path] = doc
     linked = link_signatures(items, docs)
+    if image_digest is None:
+        return EvidenceSet(items=tuple(sorted(linked, key=lambda e: (e.kind, e.path))), skipped=tuple(skipped))
     names = image_names(linked, image_digest)
     bound = [dataclasses.replace(e, binding=_binding(e, names)) for e in linked]
     bound.sort(key=lambda e: (e.kind, e.path))
