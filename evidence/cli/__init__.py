@@ -11,14 +11,14 @@ import sys
 from typing import TYPE_CHECKING
 
 from evidence import __version__
-from evidence.cli import package
+from evidence.cli import inspect, package
 from evidence.cli.options import EXIT_CODES, Parser
 from evidence.errors import EvidenceError
 
 if TYPE_CHECKING:
     from types import ModuleType
 
-COMMANDS: tuple[ModuleType, ...] = (package,)
+COMMANDS: tuple[ModuleType, ...] = (package, inspect)
 
 
 def build_parser() -> argparse.ArgumentParser:

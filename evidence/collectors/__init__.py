@@ -19,7 +19,16 @@ from evidence.collectors.trivy import TrivyJson
 from evidence.errors import InputError
 from evidence.model import Binding, Evidence, EvidenceSet, Skipped
 
-__all__ = ["COLLECTORS", "Collector", "CollectorError", "Document", "EvidenceSet", "collect", "read_documents"]
+__all__ = [
+    "COLLECTORS",
+    "UNRECOGNIZED",
+    "Collector",
+    "CollectorError",
+    "Document",
+    "EvidenceSet",
+    "collect",
+    "read_documents",
+]
 
 # Order matters only where two formats could both claim a file; the more specific comes first.
 COLLECTORS: tuple[Collector, ...] = (
@@ -36,6 +45,7 @@ COLLECTORS: tuple[Collector, ...] = (
 )
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
+UNRECOGNIZED = "not a recognized evidence format"
 
 
 def read_documents(inputs: Sequence[Path]) -> Iterator[tuple[Document | InputError, bool]]:
@@ -104,8 +114,8 @@ def collect(inputs: Sequence[Path], *, image_digest: str | None, keep_going: boo
         collector = recognize(doc)
         if collector is None:
             if named and not keep_going:
-                raise InputError(doc.path, "not a recognized evidence format")
-            skipped.append(Skipped(path=doc.path, reason="not a recognized evidence format"))
+                raise InputError(doc.path, UNRECOGNIZED)
+            skipped.append(Skipped(path=doc.path, reason=UNRECOGNIZED))
             continue
         try:
             items.append(collector.parse(doc))

@@ -1,0 +1,55 @@
+"""`fromline inspect`, driven in-process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+from conftest import CORPUS, SAMPLES
+
+from evidence.cli import main
+
+KEYS = {"path", "kind", "format", "format_version", "tool", "tool_version", "subjects", "counts"}
+
+
+def inspect_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[dict[str, object]]]:
+    code = main(["inspect", "--json", *args])
+    return code, orjson.loads(capsys.readouterr().out)
+
+
+def test_inspect_samples_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, entries = inspect_json(capsys, str(SAMPLES / "webapp-1.4.0"))
+    assert code == 0
+    by_name = {str(e["path"]).split("/")[-1]: e for e in entries}
+    assert set(by_name) == {p.name for p in (SAMPLES / "webapp-1.4.0").iterdir()}
+    for entry in entries:
+        assert set(entry) >= KEYS
+    sbom = by_name["sbom.cdx.json"]
+    components = orjson.loads((SAMPLES / "webapp-1.4.0" / "sbom.cdx.json").read_bytes())["components"]
+    assert sbom["kind"] == "sbom"
+    assert sbom["counts"] == {"components": len(components)}
+    vex = by_name["openvex.json"]
+    statements = orjson.loads((SAMPLES / "webapp-1.4.0" / "openvex.json").read_bytes())["statements"]
+    assert vex["counts"] == {"statements": len(statements)}
+    payload = by_name["cosign-payload.json"]
+    assert payload["verification"]["status"] == "verified"  # type: ignore[index]
+    assert payload["verification"]["key"].startswith("sha256:")  # type: ignore[index]
+
+
+def test_inspect_lists_unusable_files_with_reason(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "notes.txt").write_text("hello")
+    (tmp_path / "trivy.json").write_text('{"SchemaVersion": 1, "ArtifactName": "x", "Results": []}')
+    code, entries = inspect_json(capsys, str(tmp_path))
+    assert code == 3
+    reasons = {str(e["path"]).split("/")[-1]: e.get("skipped_reason") for e in entries}
+    assert reasons["notes.txt"] == "not a recognized evidence format"
+    assert "not supported" in str(reasons["trivy.json"])
+
+
+def test_inspect_text(capsys: pytest.CaptureFixture[str]) -> None:
+    trivy = CORPUS / "trivy-json" / "alpine-3.10.2-image.trivy-dev.json"
+    assert main(["inspect", str(trivy)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("alpine-3.10.2-image.trivy-dev.json\n")
+    assert "kind: vulnerability-scan; format: Trivy JSON 2" in out
