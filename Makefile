@@ -6,7 +6,7 @@ READY := $(VENV)/.ready
 DEMO_RELEASE := 1.4.0
 DEMO_IMAGE := registry.example.com/webapp@sha256:443eebbdc163dfdc0d40e185574019e4bfbe4eac2b13b7257d91f53c990ff80f
 
-.PHONY: demo test lint typecheck unit golden clean
+.PHONY: demo test lint typecheck unit golden bench clean
 
 $(READY): pyproject.toml scripts/install-system-deps
 	./scripts/install-system-deps
@@ -33,6 +33,10 @@ unit: $(READY)
 
 golden: $(READY)
 	FROMLINE_UPDATE_GOLDEN=1 $(BIN)/pytest tests/test_cli.py
+
+bench: $(READY)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/bench_sbom.py
 
 clean:
 	rm -rf build $(VENV)

@@ -8,8 +8,10 @@ file is lossless by construction.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
+
+from evidence.diff.model import PackageDiff
 
 
 class Status(StrEnum):
@@ -344,6 +346,9 @@ class Evidence:
     workloads: tuple[WorkloadFacts, ...] = ()
     policies: tuple[PolicyFacts, ...] = ()
     update_automation: UpdateAutomationFacts | None = None
+    stored_as: str | None = None  # the copy inside the package: "evidence/<safe relative path>"
+    expires: datetime | None = None  # collected_at plus the profile's maximum age for this kind
+    stale: bool = False  # older than the profile's maximum age at the assessment time
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -413,6 +418,27 @@ class Suppression:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Deviation:
+    """A FedRAMP deviation request (or vendor dependency) from the --deviations file."""
+
+    id: str
+    type: str  # risk-adjustment, false-positive, operational-requirement, vendor-dependency
+    vulnerability: str
+    package: str | None = None
+    status: str = "approved"  # pending, approved, withdrawn
+    justification: str
+    approver: str | None = None
+    requested: date | None = None
+    approved: date | None = None
+    expires: date | None = None
+    adjusted_severity: Severity | None = None  # risk-adjustment
+    vendor_product: str | None = None  # vendor-dependency
+    last_vendor_check_in: date | None = None  # vendor-dependency
+    auto_approved: bool = False
+    source: str = ""  # the deviations file and the entry's place in it
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class VulnerabilityRecord:
     """One vulnerability in one package version, as all scanners of the image reported it."""
 
@@ -427,9 +453,26 @@ class VulnerabilityRecord:
     cvss: tuple[Cvss, ...] = ()
     title: str | None = None
     scanners: tuple[str, ...] = ()
-    state: str = "open"  # open, suppressed
+    state: str = "open"  # open, suppressed, closed (see docs/audit-json.md)
     suppression: Suppression | None = None
     evidence: tuple[EvidenceRef, ...] = ()
+    vex: Suppression | None = None  # the VEX statement that applies, whatever its status
+    vex_unjustified: bool = False  # a not_affected with neither justification nor impact statement: not applied
+    kev: bool = False  # in CISA's KEV catalog (--kev) or so flagged by a scanner
+    kev_due: date | None = None  # the catalog's dueDate
+    epss: float | None = None
+    epss_percentile: float | None = None
+    attribution: str = "unknown"  # base-image, application, unknown
+    attribution_reason: str = ""
+    first_detected: datetime | None = None  # carried forward from the previous package: a re-scan keeps the clock
+    due: datetime | None = None  # remediation deadline: profile SLA by severity, or the KEV due date if earlier
+    sla_days: int | None = None
+    overdue: bool = False  # open and past `due` at the assessment time
+    vendor_due: datetime | None = None  # base-image findings: first_detected plus the vendor's SLA
+    closed_at: datetime | None = None  # state closed: the assessment that no longer found it
+    deviation: Deviation | None = None  # the deviation request that applies (not expired, not withdrawn)
+    deviation_flags: tuple[str, ...] = ()
+    disagreements: tuple[str, ...] = ()  # where the scanners differ: found by one only, different severities
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -445,6 +488,20 @@ class CatalogInfo:
 class ToolInfo:
     name: str
     version: str
+
+
+RUBRIC_CATALOG = "base-image-rubric"  # its controls are graded criteria, not findings against SP 800-53
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RubricScore:
+    """One criterion of the secure base-image rubric: 0 to 4 points, and why."""
+
+    criterion: str  # the rubric catalog's control title, e.g. "Minimization"
+    score: int  # 0..4
+    reason: str
+    evidence: tuple[EvidenceRef, ...] = ()
+    gate_failed: bool = False  # a hard gate failed: the grade is F whatever the total
 
 
 AUDIT_SCHEMA_VERSION = "1.0"
@@ -464,3 +521,6 @@ class AuditPackage:
     skipped: tuple[Skipped, ...] = ()
     controls: tuple[ControlResult, ...] = ()
     vulnerabilities: tuple[VulnerabilityRecord, ...] = ()
+    rubric: tuple[RubricScore, ...] = ()  # the base-image rubric, when the profile includes it
+    rubric_grade: str | None = None  # A, B, C, D or F
+    changes: PackageDiff | None = None  # what changed since the previous package (--previous)

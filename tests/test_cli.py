@@ -24,7 +24,18 @@ DIGEST = orjson.loads((SAMPLE / "cosign-payload.json").read_bytes())["critical"]
 IMAGE = f"registry.example.com/webapp@{DIGEST}"
 TIMESTAMP = "2026-11-20T12:00:00Z"
 GOLDEN = Path(__file__).parent / "golden" / f"webapp-{RELEASE}.audit.json"
-FILES = ["audit.json", "manifest.json", "oscal/assessment-results.json", "report.html", "report.pdf", "workbook.xlsx"]
+FILES = [
+    "audit.json",
+    "inventory.xlsx",
+    "manifest.json",
+    "oscal/assessment-results.json",
+    "oscal/component-definition.json",
+    "oscal/poam.json",
+    "poam.xlsx",
+    "report.html",
+    "report.pdf",
+    "workbook.xlsx",
+]
 
 
 def package_args(out: Path, *extra: str) -> list[str]:
@@ -51,9 +62,14 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_package_has_every_file(built: Path) -> None:
-    assert sorted(p.relative_to(built).as_posix() for p in built.rglob("*") if p.is_file()) == FILES
+    # Every sample file is evidence, copied under evidence/<input directory name>/ with its bytes unchanged.
+    copies = {f"evidence/{SAMPLE.name}/{p.name}": p for p in SAMPLE.iterdir() if p.is_file()}
+    expected = sorted([*FILES, *copies])
+    assert sorted(p.relative_to(built).as_posix() for p in built.rglob("*") if p.is_file()) == expected
+    for stored, source in copies.items():
+        assert (built / stored).read_bytes() == source.read_bytes(), stored
     manifest = orjson.loads((built / "manifest.json").read_bytes())
-    assert sorted(f["path"] for f in manifest["files"]) == [f for f in FILES if f != "manifest.json"]
+    assert sorted(f["path"] for f in manifest["files"]) == [f for f in expected if f != "manifest.json"]
     for entry in manifest["files"]:
         assert (built / entry["path"]).stat().st_size == entry["size"]
 

@@ -34,7 +34,7 @@ def test_inspect_samples_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert vex["counts"] == {"statements": len(statements)}
     payload = by_name["cosign-payload.json"]
     assert payload["verification"]["status"] == "verified"  # type: ignore[index]
-    assert payload["verification"]["key"].startswith("sha256:")  # type: ignore[index]
+    assert payload["verification"]["key_id"].startswith("sha256:")  # type: ignore[index]
 
 
 def test_inspect_lists_unusable_files_with_reason(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -53,3 +53,21 @@ def test_inspect_text(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert out.startswith("alpine-3.10.2-image.trivy-dev.json\n")
     assert "kind: vulnerability-scan; format: Trivy JSON 2" in out
+
+
+def test_inspect_verifies_a_keyless_bundle_with_policy_and_artifact(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bundle = CORPUS / "signatures" / "sigstore-bundle-v0.1-messagesig.bundle.txt.sigstore.json"
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        "version: 1\nrules:\n  - identities:\n      - {issuer: 'https://github.com/login/oauth', subject: a@tny.town}\n"
+    )
+    args = [str(bundle), "--staging", "--artifact", str(CORPUS / "signatures" / "bundle.txt")]
+    code, entries = inspect_json(capsys, *args, "--policy", str(policy))
+    assert code == 0
+    (entry,) = entries
+    assert entry["verification"]["status"] == "verified"  # type: ignore[index]
+    assert entry["verification"]["identity"] == "a@tny.town"  # type: ignore[index]
+    _, entries = inspect_json(capsys, *args)
+    assert entries[0]["verification"]["status"] == "unverifiable"  # type: ignore[index]

@@ -438,7 +438,7 @@ def test_generated_dsse_envelope_verifies(tmp_path: Path, kind: str) -> None:
     (tmp_path / "cosign.pub").write_bytes(pem(private))
     item = by_name(collect([tmp_path], image_digest=DIGEST).items, "provenance.json")
     assert item.kind is EvidenceKind.PROVENANCE
-    assert item.format == "in-toto DSSE envelope"
+    assert (item.format, item.envelope) == ("SLSA provenance", "DSSE envelope")
     assert item.binding is Binding.MATCH
     assert item.provenance is not None
     facts = item.signature
@@ -517,7 +517,7 @@ def test_generated_slsa_v1_facts() -> None:
     item = parse(Document(path="p.json", data=envelope(key, slsa_v1_statement())))
     prov = item.provenance
     assert prov is not None
-    assert item.format_version == "https://slsa.dev/provenance/v1"
+    assert (item.format_version, item.predicate_type) == ("1.0", "https://slsa.dev/provenance/v1")
     assert prov.statement_type == "https://in-toto.io/Statement/v1"
     assert prov.builder_id == "https://github.com/actions/runner/github-hosted"
     assert prov.build_type == "https://actions.github.io/buildtypes/workflow/v1"
@@ -540,8 +540,8 @@ def test_generated_slsa_v1_facts() -> None:
 def test_corpus_slsa_v1_container_based_statement() -> None:
     item = parse(corpus_doc(PROV_DIR / "container-based-build-slsa-v1.statement.json"))
     assert item.kind is EvidenceKind.PROVENANCE
-    assert item.format == "in-toto statement"
-    assert item.format_version == "https://slsa.dev/provenance/v1.0"
+    assert (item.format, item.envelope) == ("SLSA provenance", "in-toto statement")
+    assert item.predicate_type == "https://slsa.dev/provenance/v1.0"
     assert item.subjects == ("sha256:975a0582b8c9607f3f20a6b8cfef01b25823e68c5c3658e6e1ccaaced2a3255d",)
     prov = item.provenance
     assert prov is not None
@@ -557,8 +557,8 @@ def test_corpus_slsa_v1_container_based_statement() -> None:
 
 def test_corpus_buildkit_slsa_v02_statement() -> None:
     item = parse(corpus_doc(PROV_DIR / "buildkit-slsa-v0.2-statement-container-image.intoto.json"))
-    assert item.format == "in-toto statement"
-    assert item.format_version == "https://slsa.dev/provenance/v0.2"
+    assert (item.format, item.envelope) == ("SLSA provenance", "in-toto statement")
+    assert (item.format_version, item.predicate_type) == ("0.2", "https://slsa.dev/provenance/v0.2")
     assert item.subjects == ("sha256:d1fc0de9c6a33e502c488221644de1736c53d8ddb59b0e41b4946fb26af50e69",)
     prov = item.provenance
     assert prov is not None
@@ -599,8 +599,8 @@ def test_corpus_npm_slsa_v02_statement() -> None:
 
 def test_corpus_slsa_github_generator_dsse_envelope() -> None:
     item = parse(corpus_doc(SLSA_DSSE))
-    assert item.format == "in-toto DSSE envelope"
-    assert item.format_version == "https://slsa.dev/provenance/v0.2"
+    assert (item.format, item.envelope) == ("SLSA provenance", "DSSE envelope")
+    assert item.predicate_type == "https://slsa.dev/provenance/v0.2"
     assert item.subjects == (SLSA_DSSE_SUBJECT,)
     prov = item.provenance
     assert prov is not None
@@ -638,8 +638,9 @@ def test_corpus_dsse_envelope_verifies_with_its_fulcio_certificate(tmp_path: Pat
     assert facts.status is Verification.VERIFIED
     assert facts.key_id == spki_id(x509.load_pem_x509_certificate(cert).public_key())
     assert facts.key_algorithm == "ECDSA P-256"
-    # the same envelope as the first line of a JSON-lines file
-    lines = json.dumps(json.loads(SLSA_DSSE.read_bytes())) + "\n" + '{"another": "line"}\n'
+    # the same envelope on each line of a JSON-lines file: every line is verified
+    line = json.dumps(json.loads(SLSA_DSSE.read_bytes()))
+    lines = line + "\n\n" + line + "\n"
     (tmp_path / "attestation.intoto.jsonl").write_text(lines)
     (tmp_path / "attestation-cert.pem").write_bytes(cert)
     item = by_name(collect([tmp_path], image_digest=SLSA_DSSE_SUBJECT).items, "attestation.intoto.jsonl")
@@ -647,6 +648,9 @@ def test_corpus_dsse_envelope_verifies_with_its_fulcio_certificate(tmp_path: Pat
     assert item.provenance is not None
     assert item.signature is not None
     assert item.signature.status is Verification.VERIFIED
+    assert item.signature.reason == (
+        f"ECDSA P-256 all 2 DSSE envelope signatures verified with {tmp_path.name}/attestation-cert.pem"
+    )
 
 
 def test_corpus_dsse_envelope_with_an_unrelated_certificate_fails() -> None:
@@ -661,15 +665,18 @@ def test_corpus_dsse_envelope_with_an_unrelated_certificate_fails() -> None:
 @pytest.mark.parametrize(
     "name", ["centos-7-cyclonedx-attestation.dsse.intoto.jsonl", "cosign-vuln-attestation.dsse.json"]
 )
-def test_corpus_non_provenance_attestations_are_not_claimed(name: str) -> None:
+def test_corpus_non_provenance_attestations_are_claimed(name: str) -> None:
+    # read since attestations of SBOMs and scans are (tests/test_collectors_attestations_platform.py)
     doc = corpus_doc(PROV_DIR / name)
-    assert [c.name for c in MINE if c.sniff(doc)] == []
+    assert [c.name for c in MINE if c.sniff(doc)] == ["in-toto"]
 
 
 EXPECTED_CLAIMS = {
     "oci/ghcr-example-package-linux-amd64.oci-image-config.json": "docker-inspect",
     "oci/go-stream-client-latest.docker-image-inspect.json": "docker-inspect",
     "provenance/buildkit-slsa-v0.2-statement-container-image.intoto.json": "in-toto",
+    "provenance/centos-7-cyclonedx-attestation.dsse.intoto.jsonl": "in-toto",
+    "provenance/cosign-vuln-attestation.dsse.json": "in-toto",
     "provenance/container-based-build-slsa-v1.statement.json": "in-toto",
     "provenance/npm-sigstore-js-1.3.0-slsa-v0.2.statement.json": "in-toto",
     "provenance/slsa-github-generator-container-slsa-v0.2.dsse.json": "in-toto",

@@ -27,8 +27,9 @@ SECTION_HEADINGS = (
     "2 Control matrix",
     "3 Control details",
     "4 Vulnerabilities",
-    "5 Evidence index",
-    "6 Skipped files",
+    "5 Plan of action and milestones",
+    "6 Evidence index",
+    "7 Skipped files",
 )
 
 SCRIPT = "<script>alert(1)</script>"

@@ -34,7 +34,9 @@ HEADERS = {
     "Vulnerabilities": (
         "ID", "Aliases", "Package", "Installed version", "Fixed versions", "Severity", "Severity by scanner",
         "CVSS score", "CVSS vector", "CVSS source", "Title", "Scanners", "State", "VEX status",
-        "VEX justification", "VEX author", "VEX file", "Evidence",
+        "VEX justification", "VEX author", "VEX file", "Evidence", "KEV", "KEV due date", "EPSS",
+        "EPSS percentile", "Attribution", "Attribution reason", "First detected (UTC)", "SLA days", "Due (UTC)",
+        "Overdue", "Closed at (UTC)", "Deviation", "Deviation flags", "Disagreements",
     ),
     "Components": ("Name", "Version", "Type", "purl", "Licenses", "Supplier", "Layer", "Source file", "Location"),
     "Evidence": (

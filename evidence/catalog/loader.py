@@ -1,23 +1,29 @@
-"""Load catalogs and profiles; every problem in a file is reported at once."""
+"""Load catalogs, profiles and reference tables; every problem in a file is reported at once."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from evidence.catalog.schema import CatalogSpec, ControlSpec, Parameters, ProfileSpec
+from evidence.catalog.schema import CatalogSpec, ControlSpec, FipsModuleSpec, FipsModuleTable, Parameters, ProfileSpec
 from evidence.errors import CatalogError
 
 CONTROLS_DIR = Path(__file__).resolve().parents[2] / "controls"
 PROFILES_DIR = CONTROLS_DIR / "profiles"
+# YAML files in controls/ that are reference data read by checks, not catalogs.
+REFERENCE_TABLES = frozenset({"fips-modules"})
+FIPS_MODULES = CONTROLS_DIR / "fips-modules.yaml"
 
 _Spec = TypeVar("_Spec", bound=BaseModel)
+# The list of each kind of file whose items are labelled by their id in error messages.
+_ITEM_LISTS = {"controls": "control", "modules": "module"}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -36,49 +42,73 @@ class Profile:
     title: str
     catalogs: tuple[str, ...]
     parameters: Parameters
+    strict: bool = False  # evidence-missing counts as not-satisfied
 
 
-def _read(path: Path, spec: type[_Spec]) -> tuple[_Spec, bytes]:
+def _load_yaml(path: Path) -> tuple[Any, bytes]:
     try:
         data = path.read_bytes()
     except OSError as e:
         raise CatalogError(f"{path.name}: cannot be read: {e.strerror}") from e
     try:
-        raw = yaml.load(data, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
+        return yaml.load(data, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)), data  # noqa: S506 - safe loader
     except yaml.YAMLError as e:
         raise CatalogError(f"{path.name}: not valid YAML: {e}") from e
+
+
+def _validate(path: Path, raw: Any, spec: type[_Spec], extra: list[str] | None = None) -> _Spec:
+    """The validated spec, or one error naming every problem: schema errors and the `extra` ones."""
+    problems = list(extra or [])
     try:
-        return spec.model_validate(raw), data
+        result = spec.model_validate(raw)
     except ValidationError as e:
-        raise CatalogError(_describe(path, raw, e)) from e
+        problems = [*_describe(raw, e), *problems]
+    else:
+        if not problems:
+            return result
+    raise CatalogError("\n".join([f"{path.name}: {len(problems)} problem(s):", *problems]))
 
 
-def _describe(path: Path, raw: object, error: ValidationError) -> str:
-    """All validation errors of a file in one message, each with the control id when there is one."""
-    lines = [f"{path.name}: {error.error_count()} problem(s):"]
+def _describe(raw: Any, error: ValidationError) -> list[str]:
+    """Each validation error on its own line, labelled with the control (or module) id when there is one."""
+    lines = []
     for item in error.errors():
         where = list(item["loc"])
         label = ".".join(str(part) for part in where) or "(top level)"
-        if len(where) >= 2 and where[0] == "controls" and isinstance(where[1], int) and isinstance(raw, dict):
-            controls = raw.get("controls")
-            if isinstance(controls, list) and where[1] < len(controls) and isinstance(controls[where[1]], dict):
-                label = f"control {controls[where[1]].get('id', where[1])}" + "".join(f".{p}" for p in where[2:])
+        if len(where) >= 2 and where[0] in _ITEM_LISTS and isinstance(where[1], int) and isinstance(raw, dict):
+            items = raw.get(str(where[0]))
+            if isinstance(items, list) and where[1] < len(items) and isinstance(items[where[1]], dict):
+                name = items[where[1]].get("id", where[1])
+                label = f"{_ITEM_LISTS[str(where[0])]} {name}" + "".join(f".{p}" for p in where[2:])
         lines.append(f"  {label}: {item['msg']}")
-    return "\n".join(lines)
+    return lines
+
+
+def _unknown_checks(raw: Any, known_checks: Collection[str]) -> list[str]:
+    """Check names that do not exist, read from the raw file so that they are reported with schema errors."""
+    controls = raw.get("controls") if isinstance(raw, dict) else None
+    if not isinstance(controls, list):
+        return []
+    problems = []
+    for index, control in enumerate(controls):
+        if not isinstance(control, dict) or not isinstance(control.get("checks"), list):
+            continue
+        name = control.get("id", index)
+        problems += [
+            f"  control {name}: unknown check {check}"
+            for check in control["checks"]
+            if isinstance(check, str) and check not in known_checks
+        ]
+    return problems
 
 
 def load_catalog(name_or_path: str, known_checks: Collection[str]) -> Catalog:
     """A catalog by id (from `controls/`) or by path; every check it names must exist."""
     path = _locate(name_or_path, CONTROLS_DIR, "catalog")
-    spec, data = _read(path, CatalogSpec)
-    unknown = [
-        f"  control {c.id}: unknown check {name}"
-        for c in spec.controls
-        for name in c.checks
-        if name not in known_checks
-    ]
-    if unknown:
-        raise CatalogError("\n".join([f"{path.name}: {len(unknown)} problem(s):", *unknown]))
+    if path.parent == CONTROLS_DIR and path.stem in REFERENCE_TABLES:
+        raise CatalogError(f"{path.name}: a reference table, not a catalog")
+    raw, data = _load_yaml(path)
+    spec = _validate(path, raw, CatalogSpec, _unknown_checks(raw, known_checks))
     return Catalog(
         id=spec.catalog,
         title=spec.title,
@@ -91,12 +121,31 @@ def load_catalog(name_or_path: str, known_checks: Collection[str]) -> Catalog:
 
 def load_profile(name_or_path: str) -> Profile:
     path = _locate(name_or_path, PROFILES_DIR, "profile")
-    spec, _ = _read(path, ProfileSpec)
-    return Profile(name=spec.profile, title=spec.title, catalogs=spec.catalogs, parameters=spec.parameters)
+    raw, _ = _load_yaml(path)
+    spec = _validate(path, raw, ProfileSpec)
+    return Profile(
+        name=spec.profile, title=spec.title, catalogs=spec.catalogs, parameters=spec.parameters, strict=spec.strict
+    )
+
+
+def load_fips_modules(path: Path = FIPS_MODULES) -> tuple[FipsModuleSpec, ...]:
+    """The reference table of FIPS 140 cryptographic modules the FIPS checks map components to."""
+    return _fips_modules(path.resolve())
+
+
+@functools.cache
+def _fips_modules(path: Path) -> tuple[FipsModuleSpec, ...]:
+    raw, _ = _load_yaml(path)
+    return _validate(path, raw, FipsModuleTable).modules
 
 
 def available(folder: Path) -> list[str]:
     return sorted(p.stem for p in folder.glob("*.yaml"))
+
+
+def available_catalogs() -> list[str]:
+    """The ids of the bundled catalogs (reference tables excluded)."""
+    return [name for name in available(CONTROLS_DIR) if name not in REFERENCE_TABLES]
 
 
 def _locate(name_or_path: str, folder: Path, what: str) -> Path:
@@ -106,6 +155,18 @@ def _locate(name_or_path: str, folder: Path, what: str) -> Path:
             raise CatalogError(f"{name_or_path}: no such {what} file")
         return candidate
     path = folder / f"{name_or_path}.yaml"
-    if not path.is_file():
-        raise CatalogError(f"unknown {what} {name_or_path!r}; available: {', '.join(available(folder))}")
+    choices = available_catalogs() if folder == CONTROLS_DIR else available(folder)
+    if not path.is_file() or name_or_path not in choices:
+        raise CatalogError(f"unknown {what} {name_or_path!r}; available: {', '.join(choices)}")
     return path
+
+
+def load_catalogs(names_or_paths: Collection[str], known_checks: Collection[str]) -> list[Catalog]:
+    """Several catalogs, each named once; two catalogs with the same id are an error."""
+    catalogs = [load_catalog(name, known_checks) for name in dict.fromkeys(names_or_paths)]
+    seen: dict[str, str] = {}
+    for catalog in catalogs:
+        if catalog.id in seen:
+            raise CatalogError(f"{catalog.source}: catalog id {catalog.id!r} is already used by {seen[catalog.id]}")
+        seen[catalog.id] = catalog.source
+    return catalogs

@@ -1,14 +1,18 @@
-"""The shape of our own catalog and profile YAML: strict, every error reported at once."""
+"""The shape of our own catalog, profile and reference-table YAML: strict, every error reported at once."""
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Literal, Self
+from datetime import date
+from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from evidence.model import EvidenceKind
 
 NIST_800_53_ID = re.compile(r"^[A-Z]{2}-\d{1,2}(\(\d{1,2}\))?$")
+CCI_ID = re.compile(r"^CCI-\d{6}$")
 
 
 class _Strict(BaseModel):
@@ -25,12 +29,21 @@ class ControlSpec(_Strict):
     status: Literal["manual", "not-applicable"] | None = None
     reason: str | None = None
     manual_part: str | None = None
+    # Source-specific identifiers, as published.
+    assessment: Literal["Automated", "Manual"] | None = None  # CIS: the benchmark's own assessment status
+    cci: tuple[str, ...] = ()  # DISA: Control Correlation Identifiers
+    ia_control: str | None = None  # DISA: the control as the source names it (often rev4, e.g. "CM-5 (3)")
+    vuln_id: str | None = None  # DISA SRG: the Vuln ID (V-233065)
+    severity: Literal["CAT I", "CAT II", "CAT III"] | None = None  # DISA SRG category
 
     @model_validator(mode="after")
     def _decided_somehow(self) -> Self:
         bad = [c for c in self.nist_800_53 if not NIST_800_53_ID.match(c)]
         if bad:
             raise ValueError(f"not NIST SP 800-53 control ids (like RA-5 or SI-7(15)): {', '.join(bad)}")
+        bad_cci = [c for c in self.cci if not CCI_ID.match(c)]
+        if bad_cci:
+            raise ValueError(f"not CCI ids (like CCI-000366): {', '.join(bad_cci)}")
         if self.checks and self.status:
             raise ValueError("a control has either checks or a status (manual, not-applicable), not both")
         if not self.checks and not (self.status and self.reason):
@@ -55,14 +68,100 @@ class CatalogSpec(_Strict):
         return self
 
 
+class SlaDays(_Strict):
+    """Days allowed to remediate an open vulnerability, per severity (FedRAMP Rev5: 30, 30, 90, 180)."""
+
+    critical: int = Field(default=30, ge=1)
+    high: int = Field(default=30, ge=1)
+    medium: int = Field(default=90, ge=1)
+    low: int = Field(default=180, ge=1)
+
+    def for_severity(self, severity: str) -> int | None:
+        """The days for a severity word; None for negligible and unknown severities."""
+        return {"critical": self.critical, "high": self.high, "medium": self.medium, "low": self.low}.get(severity)
+
+
+class RubricParameters(_Strict):
+    """Inputs of the secure base-image rubric that evidence files do not carry."""
+
+    vendor_sla_days: int | None = Field(default=None, ge=0)  # the base image vendor's published Critical SLA
+    trusted_builders: tuple[str, ...] = ()  # provenance builder ids accepted as hardened (SLSA Build L3)
+    minimal_max_packages: int = Field(default=30, ge=1)  # at most this many packages counts as minimal
+    distro_max_packages: int = Field(default=200, ge=1)  # more than this counts as a full distribution
+    pass_score: int = Field(default=2, ge=0, le=4)  # a criterion scoring at least this is satisfied
+    # FedRAMP and DoD want STIG and FIPS evidence: without both, compliance posture is capped at 2.
+    require_stig_and_fips: bool = False
+
+
 class Parameters(_Strict):
     max_scan_age_days: int = Field(default=30, ge=1)
     gate_severity: Literal["critical", "high", "medium", "low"] = "high"
     max_image_age_days: int = Field(default=90, ge=1)
+    sla_days: SlaDays = SlaDays()
+    max_database_age_days: int = Field(default=30, ge=1)  # scanner database age at scan time
+    approved_base_registries: tuple[str, ...] = ()  # e.g. registry1.dso.mil; empty: no allowlist configured
+    rubric: RubricParameters = RubricParameters()
+    # Days after collection that evidence of a kind counts as current; a kind not listed, or null, never goes
+    # stale. Listed kinds merge over the defaults; a scan's limit follows max_scan_age_days unless set here.
+    max_age_days: dict[EvidenceKind, Annotated[int, Field(ge=1)] | None] = Field(
+        default_factory=dict, validate_default=True
+    )
+
+    @field_validator("max_age_days", mode="before")
+    @classmethod
+    def _over_default_ages(cls, value: object, info: ValidationInfo) -> object:
+        if not isinstance(value, dict):
+            return value
+        scan_days = info.data.get("max_scan_age_days", 30)
+        return {EvidenceKind.VULNERABILITY_SCAN.value: scan_days, "sbom": 90, "vex": 90, **value}
 
 
 class ProfileSpec(_Strict):
     profile: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     title: str
     catalogs: tuple[str, ...] = Field(min_length=1)
+    strict: bool = False  # evidence-missing counts as not-satisfied
     parameters: Parameters = Parameters()
+
+
+class FipsMatch(_Strict):
+    """How an SBOM component is recognized as this module: by name, and by version prefix when given."""
+
+    names: tuple[str, ...] = Field(min_length=1)  # component names (or purl names), compared case-insensitively
+    versions: tuple[str, ...] = ()  # the module versions; a component version matches one or starts with it + "-"
+
+
+class FipsModuleSpec(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]*$")
+    module: str
+    family: Literal["openssl", "go", "boringcrypto", "java", "system"]
+    version: str | None = None
+    certificate: str | None = Field(default=None, pattern=r"^\d+$")  # CMVP certificate number
+    standard: Literal["140-2", "140-3"] | None = None
+    status: Literal["active", "historical", "revoked", "in-process", "unknown"]
+    sunset: date | None = None  # after this date the certificate is historical
+    note: str | None = None
+    match: FipsMatch
+
+    @model_validator(mode="after")
+    def _validated_needs_a_certificate(self) -> Self:
+        if self.status in ("active", "historical", "revoked") and not (self.certificate and self.standard):
+            raise ValueError(f"a {self.status} module needs its certificate number and standard")
+        return self
+
+
+class FipsModuleTable(_Strict):
+    table: Literal["fips-modules"]
+    title: str
+    version: str
+    modules: tuple[FipsModuleSpec, ...]
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Self:
+        if not self.modules:
+            raise ValueError("a module table needs at least one module")
+        counts = Counter(m.id for m in self.modules)
+        dupes = sorted(i for i, n in counts.items() if n > 1)
+        if dupes:
+            raise ValueError(f"duplicate module ids: {', '.join(dupes)}")
+        return self

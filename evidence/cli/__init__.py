@@ -11,14 +11,14 @@ import sys
 from typing import TYPE_CHECKING
 
 from evidence import __version__
-from evidence.cli import inspect, package
+from evidence.cli import controls, diff, inspect, package, sign, verify
 from evidence.cli.options import EXIT_CODES, Parser
 from evidence.errors import EvidenceError
 
 if TYPE_CHECKING:
     from types import ModuleType
 
-COMMANDS: tuple[ModuleType, ...] = (package, inspect)
+COMMANDS: tuple[ModuleType, ...] = (package, inspect, controls, diff, sign, verify)
 
 
 def build_parser() -> argparse.ArgumentParser:

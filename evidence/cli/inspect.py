@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from evidence.cli.options import EXIT_CODES, add_common
+from evidence.cli.verification import add_verification_options, verification_context, verification_json
 from evidence.errors import ExitCode
 from evidence.model import Evidence, EvidenceKind, Skipped
 
@@ -33,6 +34,7 @@ def register(commands: Any) -> None:
     )
     parser.add_argument("inputs", nargs="+", type=Path, metavar="FILE_OR_DIR", help="evidence files or directories")
     parser.add_argument("--json", action="store_true", help="print a JSON array, one object per file")
+    add_verification_options(parser)
     add_common(parser)
     parser.set_defaults(run=run)
 
@@ -53,16 +55,9 @@ def describe(item: Evidence) -> dict[str, Any]:
         "subjects": list(item.subjects),
         "counts": shown,
     }
-    if item.signature is not None:
-        sig = item.signature
-        entry["verification"] = {
-            "status": sig.status.value,
-            "reason": sig.reason,
-            "key": sig.key_id,
-            "key_path": sig.key_path,
-            "identity": sig.identity,
-            "issuer": sig.issuer,
-        }
+    verification = verification_json(item.signature)
+    if verification is not None:
+        entry["verification"] = verification
     return entry
 
 
@@ -83,7 +78,7 @@ def skipped_entry(skipped: Skipped) -> dict[str, Any]:
 def run(args: argparse.Namespace, _parser: argparse.ArgumentParser) -> int:
     from evidence.collectors import UNRECOGNIZED, collect  # noqa: PLC0415 - keep --help instant
 
-    found = collect(args.inputs, image_digest=None, keep_going=True)
+    found = collect(args.inputs, image_digest=None, keep_going=True, verification=verification_context(args))
     entries = sorted(
         [describe(e) for e in found.items] + [skipped_entry(s) for s in found.skipped], key=lambda e: e["path"]
     )

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from evidence.cli.options import EXIT_CODES, add_common, parse_image, parse_timestamp, progress
+from evidence.cli.verification import add_verification_options, verification_context
 from evidence.errors import ExitCode
-from evidence.model import AuditPackage, Binding, Status
+from evidence.model import AuditPackage, Binding, EvidenceSet, Status
+
+if TYPE_CHECKING:
+    from evidence.lifecycle import LifecycleInputs
 
 FAIL_ON_CHOICES = (Status.NOT_SATISFIED, Status.EVIDENCE_MISSING)
 
@@ -29,6 +34,13 @@ def register(commands: Any) -> None:
     parser.add_argument("--release", metavar="VERSION", help="the release this image is, e.g. 1.4.0")
     parser.add_argument("--profile", default="default", metavar="NAME", help="profile name or YAML file")
     parser.add_argument(
+        "--catalog",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a catalog YAML file to evaluate besides the profile's catalogs (repeatable)",
+    )
+    parser.add_argument(
         "--timestamp",
         metavar="ISO8601",
         help="assessment time (default: SOURCE_DATE_EPOCH if set, else now); the same inputs and "
@@ -36,11 +48,28 @@ def register(commands: Any) -> None:
     )
     parser.add_argument("--out", required=True, type=Path, metavar="OUTDIR", help="package directory to write")
     parser.add_argument(
+        "--zip", action="store_true", help="also write the package as OUTDIR.zip (reproducible, like every file)"
+    )
+    parser.add_argument(
         "--fail-on",
         metavar="STATUSES",
         default="",
         help=f"exit 1 when any control has one of these statuses (comma-separated: {', '.join(FAIL_ON_CHOICES)})",
     )
+    lifecycle = parser.add_argument_group("vulnerability lifecycle (POA&M)")
+    lifecycle.add_argument("--kev", type=Path, metavar="FILE", help="CISA KEV catalog JSON (as CISA publishes it)")
+    lifecycle.add_argument("--epss", type=Path, metavar="FILE", help="FIRST EPSS scores CSV, plain or gzip")
+    lifecycle.add_argument(
+        "--deviations", type=Path, metavar="FILE", help="deviation requests YAML (see docs/deviations.md)"
+    )
+    lifecycle.add_argument(
+        "--previous",
+        type=Path,
+        metavar="DIR",
+        help="the previous release's package: first detection dates carry forward, fixed findings close, and "
+        "diff.json, diff.md and the report's last chapter say what changed since it",
+    )
+    add_verification_options(parser)
     add_common(parser)
     parser.set_defaults(run=run)
 
@@ -63,23 +92,64 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     except argparse.ArgumentTypeError as e:
         parser.error(str(e))
 
-    from evidence.catalog import load_catalog, load_profile  # noqa: PLC0415 - keep --help instant
+    from evidence.catalog import load_catalogs, load_profile  # noqa: PLC0415 - keep --help instant
     from evidence.collectors import collect  # noqa: PLC0415
+    from evidence.diff.compare import compare  # noqa: PLC0415
     from evidence.evaluate import CHECKS, evaluate  # noqa: PLC0415
-    from evidence.render import Format, write_package  # noqa: PLC0415
+    from evidence.render import formats_for, write_package, write_package_zip  # noqa: PLC0415
 
     show = progress(quiet=args.quiet)
     profile = load_profile(args.profile)
-    catalogs = [load_catalog(name, CHECKS) for name in profile.catalogs]
+    catalogs = load_catalogs([*profile.catalogs, *args.catalog], CHECKS)
     show(f"collecting evidence from {len(args.inputs)} input(s)")
-    collected = collect(args.inputs, image_digest=image.digest)
+    verification = verification_context(args, image=image.name)
+    collected = collect(args.inputs, image_digest=image.digest, verification=verification)
     show(f"evaluating {sum(len(c.controls) for c in catalogs)} controls against {len(collected.items)} file(s)")
-    pkg = evaluate(catalogs, profile, collected, image=image, now=now)
-    written = write_package(pkg, args.out, list(Format), progress=show)
+    lifecycle = lifecycle_inputs(args, collected)
+    pkg = evaluate(catalogs, profile, collected, image=image, now=now, lifecycle=lifecycle)
+    if lifecycle.previous is not None:
+        pkg = dataclasses.replace(pkg, changes=compare(lifecycle.previous, pkg))
+    evidence_files = read_evidence_files(args.inputs, pkg)
+    written = write_package(pkg, args.out, formats_for(pkg), progress=show, evidence_files=evidence_files)
+    if args.zip:
+        out = args.out.resolve()
+        written.append(write_package_zip(out, out.with_name(f"{out.name}.zip"), pkg.assessed_at))
     if not args.quiet:
         print(summary(pkg, args.out, written))
     failing = [c for c in pkg.controls if c.status in fail_on]
     return ExitCode.CONTROLS_NOT_SATISFIED if failing else ExitCode.OK
+
+
+def read_evidence_files(inputs: list[Path], pkg: AuditPackage) -> dict[str, bytes]:
+    """sha256 -> bytes of every evidence file, read again; a file whose bytes changed since collection stops the run."""
+    from evidence.collectors import read_documents  # noqa: PLC0415
+    from evidence.errors import InputError  # noqa: PLC0415
+
+    wanted = {e.sha256 for e in pkg.evidence}
+    found = {
+        doc.sha256: doc.data
+        for doc, _ in read_documents(inputs)
+        if not isinstance(doc, InputError) and doc.sha256 in wanted
+    }
+    for item in pkg.evidence:
+        if item.sha256 not in found:
+            raise InputError(item.path, "changed or disappeared while the package was being made; run again")
+    return found
+
+
+def lifecycle_inputs(args: argparse.Namespace, collected: EvidenceSet) -> LifecycleInputs:
+    """Read --kev, --epss, --deviations and --previous; EPSS keeps only the CVEs the evidence names."""
+    from evidence.lifecycle import LifecycleInputs, read_epss, read_kev  # noqa: PLC0415
+    from evidence.lifecycle.deviations import read_deviations  # noqa: PLC0415
+    from evidence.render.canonical import load_package  # noqa: PLC0415
+
+    wanted = {n for e in collected.items for f in e.vulnerabilities for n in (f.id, *f.aliases)}
+    return LifecycleInputs(
+        kev=read_kev(args.kev) if args.kev else None,
+        epss=read_epss(args.epss, wanted) if args.epss else None,
+        deviations=read_deviations(args.deviations) if args.deviations else (),
+        previous=load_package(args.previous / "audit.json") if args.previous else None,
+    )
 
 
 def summary(pkg: AuditPackage, out: Path, written: list[Path]) -> str:
@@ -88,7 +158,9 @@ def summary(pkg: AuditPackage, out: Path, written: list[Path]) -> str:
     open_vulns = [v for v in pkg.vulnerabilities if v.state == "open"]
     by_severity = Counter(v.severity for v in open_vulns)
     severities = ", ".join(f"{n} {s}" for s, n in sorted(by_severity.items(), key=lambda i: -i[0].rank))
-    suppressed = len(pkg.vulnerabilities) - len(open_vulns)
+    suppressed = sum(1 for v in pkg.vulnerabilities if v.state == "suppressed")
+    closed = sum(1 for v in pkg.vulnerabilities if v.state == "closed")
+    overdue = sum(1 for v in open_vulns if v.overdue)
     mismatched = sum(1 for e in pkg.evidence if e.binding is Binding.MISMATCH)
     release = f" (release {pkg.subject.release})" if pkg.subject.release else ""
     lines = [
@@ -96,7 +168,9 @@ def summary(pkg: AuditPackage, out: Path, written: list[Path]) -> str:
         f"  controls:        {controls}",
         f"  vulnerabilities: {len(open_vulns)} open"
         + (f" ({severities})" if severities else "")
-        + f", {suppressed} suppressed by VEX",
+        + f", {suppressed} suppressed (VEX or false positive)"
+        + (f", {overdue} overdue" if overdue else "")
+        + (f", {closed} closed (no longer found)" if closed else ""),
         (
             f"  evidence:        {len(pkg.evidence)} file(s) read, {mismatched} about another image, "
             f"{len(pkg.skipped)} skipped"

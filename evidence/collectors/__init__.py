@@ -7,17 +7,31 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from evidence.collectors._util import digests_in
-from evidence.collectors.cosign import CosignPayload, DetachedSignature, PublicKey, link_signatures
+from evidence.collectors.admission import AdmissionPolicies
+from evidence.collectors.cosign import CosignPayload, DetachedSignature, PublicKey
+from evidence.collectors.csaf import CsafVex
 from evidence.collectors.cyclonedx import CycloneDxJson
+from evidence.collectors.cyclonedx_xml import CycloneDxXml
 from evidence.collectors.dockerfile import Dockerfile
 from evidence.collectors.grype import GrypeJson
 from evidence.collectors.image_config import DockerInspect
-from evidence.collectors.interface import Collector, CollectorError, Document
+from evidence.collectors.inspector import InspectorFindings
+from evidence.collectors.interface import Collector, CollectorError, Document, SkipFile
+from evidence.collectors.kubernetes import KubernetesWorkloads
+from evidence.collectors.oci import OciManifest
 from evidence.collectors.openvex import OpenVex
 from evidence.collectors.provenance import InTotoAttestation
+from evidence.collectors.sarif import Sarif
+from evidence.collectors.sigstore_bundle import SigstoreBundle
+from evidence.collectors.snyk import SnykContainerJson
+from evidence.collectors.spdx import SpdxJson, SpdxTagValue
+from evidence.collectors.syft import SyftJson
 from evidence.collectors.trivy import TrivyJson
+from evidence.collectors.update_automation import DependabotConfig, RenovateConfig
 from evidence.errors import InputError
 from evidence.model import Binding, Evidence, EvidenceSet, Skipped
+from evidence.verify.apply import verify_all
+from evidence.verify.interface import VerificationContext
 
 __all__ = [
     "COLLECTORS",
@@ -34,11 +48,25 @@ __all__ = [
 COLLECTORS: tuple[Collector, ...] = (
     TrivyJson(),
     GrypeJson(),
+    SnykContainerJson(),
+    InspectorFindings(),
+    Sarif(),
     CycloneDxJson(),
+    CycloneDxXml(),
+    SpdxJson(),
+    SpdxTagValue(),
+    SyftJson(),
     OpenVex(),
+    CsafVex(),
+    SigstoreBundle(),  # before InTotoAttestation and the generic OCI manifest reader
     InTotoAttestation(),
     CosignPayload(),
     DockerInspect(),
+    OciManifest(),
+    RenovateConfig(),
+    AdmissionPolicies(),  # before KubernetesWorkloads: a file holding both is read as its policies
+    KubernetesWorkloads(),
+    DependabotConfig(),
     PublicKey(),
     DetachedSignature(),
     Dockerfile(),
@@ -95,7 +123,13 @@ def recognize(doc: Document) -> Collector | None:
     return next((c for c in COLLECTORS if c.sniff(doc)), None)
 
 
-def collect(inputs: Sequence[Path], *, image_digest: str | None, keep_going: bool = False) -> EvidenceSet:
+def collect(
+    inputs: Sequence[Path],
+    *,
+    image_digest: str | None,
+    keep_going: bool = False,
+    verification: VerificationContext | None = None,
+) -> EvidenceSet:
     """Read every input; evidence that names other digests only is marked as a mismatch.
 
     A file named on the command line that cannot be used, and a broken file in a known format, stop the
@@ -119,13 +153,13 @@ def collect(inputs: Sequence[Path], *, image_digest: str | None, keep_going: boo
             continue
         try:
             items.append(collector.parse(doc))
-        except InputError as e:
-            if not keep_going:
+        except InputError as e:  # a SkipFile (recognized, holds nothing readable) stops the run only when named
+            if not keep_going and (named or not isinstance(e, SkipFile)):
                 raise
             skipped.append(Skipped(path=doc.path, reason=e.problem))
             continue
         docs[doc.path] = doc
-    linked = link_signatures(items, docs)
+    linked = verify_all(items, docs, verification)
     if image_digest is None:
         return EvidenceSet(items=tuple(sorted(linked, key=lambda e: (e.kind, e.path))), skipped=tuple(skipped))
     names = image_names(linked, image_digest)

@@ -12,7 +12,7 @@ import binascii
 import dataclasses
 import hashlib
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -23,8 +23,9 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from evidence.collectors._util import DIGEST_RE, expect_object, expect_string, require_string
 from evidence.collectors.interface import CollectorError, Document
-from evidence.collectors.provenance import DSSE_METHOD, read_envelope
+from evidence.collectors.provenance import DSSE_METHOD, Envelope, read_envelopes
 from evidence.model import Evidence, EvidenceKind, SignatureFacts, Verification
+from evidence.verify.interface import LoadedKey
 
 COSIGN_TYPE = "cosign container image signature"
 COSIGN_METHOD = "cosign key pair (simple signing)"
@@ -151,14 +152,6 @@ class DetachedSignature:
 # --- the public key ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Key:
-    path: str
-    key: PublicKeyTypes
-    key_id: str
-    algorithm: str
-
-
 def load_public_key(data: bytes) -> tuple[PublicKeyTypes, str]:
     """The public key in a PEM public key or certificate file, and the PEM label it came from.
 
@@ -267,8 +260,9 @@ def dsse_pae(payload_type: str, body: bytes) -> bytes:
     return b"DSSEv1 %d %b %d %b" % (len(kind), kind, len(body), body)
 
 
-def _keys(items: list[Evidence], docs: dict[str, Document]) -> list[_Key]:
-    keys: list[_Key] = []
+def input_keys(items: list[Evidence], docs: dict[str, Document]) -> list[LoadedKey]:
+    """The public keys and certificates among the inputs."""
+    keys: list[LoadedKey] = []
     for item in items:
         doc = docs.get(item.path)
         if item.kind is not EvidenceKind.PUBLIC_KEY or doc is None:
@@ -277,7 +271,7 @@ def _keys(items: list[Evidence], docs: dict[str, Document]) -> list[_Key]:
             key, _ = load_public_key(doc.data)
         except ValueError:
             continue
-        keys.append(_Key(path=item.path, key=key, key_id=key_id(key), algorithm=key_algorithm(key)))
+        keys.append(LoadedKey(path=item.path, key=key, key_id=key_id(key), algorithm=key_algorithm(key)))
     return keys
 
 
@@ -292,11 +286,11 @@ def _signatures(items: list[Evidence], docs: dict[str, Document]) -> list[tuple[
     return found
 
 
-def _key_list(keys: list[_Key]) -> str:
+def _key_list(keys: list[LoadedKey]) -> str:
     return ", ".join(k.path for k in keys)
 
 
-def _verified(facts: SignatureFacts, key: _Key, signature_path: str, reason: str) -> SignatureFacts:
+def _verified(facts: SignatureFacts, key: LoadedKey, signature_path: str, reason: str) -> SignatureFacts:
     return dataclasses.replace(
         facts,
         status=Verification.VERIFIED,
@@ -310,10 +304,10 @@ def _verified(facts: SignatureFacts, key: _Key, signature_path: str, reason: str
 
 def _link_payload(
     facts: SignatureFacts,
-    matches: list[tuple[str, _Key]],
+    matches: list[tuple[str, LoadedKey]],
     signatures: list[tuple[str, bytes]],
     claimed: set[str],
-    keys: list[_Key],
+    keys: list[LoadedKey],
 ) -> SignatureFacts:
     if matches:
         signature_path, key = matches[0]
@@ -331,7 +325,7 @@ def _link_payload(
 
 
 def _unverified_payload(
-    facts: SignatureFacts, signatures: list[tuple[str, bytes]], claimed: set[str], keys: list[_Key]
+    facts: SignatureFacts, signatures: list[tuple[str, bytes]], claimed: set[str], keys: list[LoadedKey]
 ) -> SignatureFacts:
     unclaimed = [path for path, _ in signatures if path not in claimed]
     if not signatures:
@@ -359,31 +353,47 @@ def _unverified_payload(
     )
 
 
-def _link_dsse(item: Evidence, doc: Document, keys: list[_Key]) -> Evidence:
-    facts = item.signature
-    if facts is None:
-        return item
-    envelope = read_envelope(doc)
-    if envelope is None or not envelope.signatures:
-        return item
+def _dsse_key(envelope: Envelope, keys: list[LoadedKey]) -> LoadedKey | None:
     pae = dsse_pae(envelope.payload_type, envelope.payload)
     for _, signature in envelope.signatures:
         if signature is None:
             continue
-        for key in keys:
-            if verifies(key.key, signature, pae):
-                reason = f"{key.algorithm} DSSE envelope signature verified with {key.path}"
-                return dataclasses.replace(item, signature=_verified(facts, key, doc.path, reason))
-    if not keys:
-        new = dataclasses.replace(facts, reason="no public key was supplied to verify the DSSE envelope signature")
-    else:
-        new = dataclasses.replace(
-            facts,
-            status=Verification.FAILED,
-            reason=f"DSSE envelope signature does not verify with any supplied public key: {_key_list(keys)}",
-            signature_path=doc.path,
-        )
-    return dataclasses.replace(item, signature=new)
+        key = next((k for k in keys if verifies(k.key, signature, pae)), None)
+        if key is not None:
+            return key
+    return None
+
+
+def _link_dsse(item: Evidence, doc: Document, keys: list[LoadedKey]) -> Evidence:
+    """Verified only when every envelope in the file (one per line of a JSON-lines file) verifies."""
+    facts = item.signature
+    if facts is None:
+        return item
+    envelopes = read_envelopes(doc)
+    if not envelopes or any(e is None or not e.signatures for e in envelopes):
+        return item
+    found: list[LoadedKey] = []
+    for number, envelope in enumerate(envelopes, start=1):
+        assert envelope is not None  # noqa: S101 - checked above
+        key = _dsse_key(envelope, keys)
+        if key is None:
+            if not keys:
+                reason = "no public key was supplied to verify the DSSE envelope signature"
+                return dataclasses.replace(item, signature=dataclasses.replace(facts, reason=reason))
+            which = f" {number} of {len(envelopes)}" if len(envelopes) > 1 else ""
+            new = dataclasses.replace(
+                facts,
+                status=Verification.FAILED,
+                reason=f"DSSE envelope{which} signature does not verify with any supplied public key: "
+                f"{_key_list(keys)}",
+                signature_path=doc.path,
+            )
+            return dataclasses.replace(item, signature=new)
+        found.append(key)
+    paths = ", ".join(dict.fromkeys(k.path for k in found))
+    what = "DSSE envelope signature" if len(envelopes) == 1 else f"all {len(envelopes)} DSSE envelope signatures"
+    reason = f"{found[0].algorithm} {what} verified with {paths}"
+    return dataclasses.replace(item, signature=_verified(facts, found[0], doc.path, reason))
 
 
 def _is_cosign_payload(item: Evidence) -> bool:
@@ -394,11 +404,18 @@ def _is_dsse(item: Evidence) -> bool:
     return item.signature is not None and item.signature.method == DSSE_METHOD
 
 
-def link_signatures(items: list[Evidence], docs: dict[str, Document]) -> list[Evidence]:
-    """Verify payloads and envelopes against the supplied signatures and keys; a new list, same order."""
-    keys = _keys(items, docs)
+def link_signatures(
+    items: list[Evidence], docs: dict[str, Document], extra_keys: Sequence[LoadedKey] = ()
+) -> list[Evidence]:
+    """Verify payloads and envelopes against the supplied signatures and keys; a new list, same order.
+
+    The keys are those among the inputs and `extra_keys` (named with `--key` or in the identity policy).
+    """
+    keys = input_keys(items, docs)
+    known = {k.key_id for k in keys}
+    keys += [k for k in extra_keys if k.key_id not in known]
     signatures = _signatures(items, docs)
-    matches: dict[str, list[tuple[str, _Key]]] = {}
+    matches: dict[str, list[tuple[str, LoadedKey]]] = {}
     claimed: set[str] = set()
     for item in items:
         doc = docs.get(item.path)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import unquote
 
@@ -21,14 +23,14 @@ from evidence.collectors._util import (
     string_at,
 )
 from evidence.collectors.interface import CollectorError, Document
-from evidence.model import Component, Cvss, Evidence, EvidenceKind, Severity, VulnerabilityFinding
+from evidence.model import Component, Cvss, Evidence, EvidenceKind, Severity, VexStatement, VulnerabilityFinding
 
 SUPPORTED_SPEC_VERSIONS = ("1.2", "1.3", "1.4", "1.5", "1.6", "1.7")
 
 # Properties naming the layer a component was found in, most specific first.
-_LAYER_PROPERTIES = ("aquasecurity:trivy:LayerDiffID", "syft:location:0:layerID")
-_SUBJECT_PROPERTIES = ("aquasecurity:trivy:RepoDigest", "aquasecurity:trivy:ImageID")
-_CVSS_METHODS = {"CVSSv2": "2.0", "CVSSv3": "3.0", "CVSSv31": "3.1", "CVSSv4": "4.0"}
+LAYER_PROPERTIES = ("aquasecurity:trivy:LayerDiffID", "syft:location:0:layerID")
+SUBJECT_PROPERTIES = ("aquasecurity:trivy:RepoDigest", "aquasecurity:trivy:ImageID")
+CVSS_METHODS = {"CVSSv2": "2.0", "CVSSv3": "3.0", "CVSSv31": "3.1", "CVSSv4": "4.0"}
 
 
 class CycloneDxJson:
@@ -64,9 +66,12 @@ class _Reader:
         # Vulnerabilities may name the described component itself (a VEX about a product), so it resolves too.
         described = expect_object(metadata.get("component"), self.path, "/metadata/component", optional=True)
         subject = (self._component(described, "/metadata/component", depends_on),) if described.get("name") else ()
+        statements = self._statements(bom, metadata, subject[0] if subject else None, components)
+        # A BOM that only carries analyses of vulnerabilities is a VEX; one that lists components stays an SBOM.
+        vex = bool(statements) and not components
         return doc.evidence(
-            kind=EvidenceKind.SBOM,
-            format="CycloneDX JSON",
+            kind=EvidenceKind.VEX if vex else EvidenceKind.SBOM,
+            format="CycloneDX VEX" if vex else "CycloneDX JSON",
             format_version=spec,
             tool=tool,
             tool_version=tool_version,
@@ -74,7 +79,67 @@ class _Reader:
             collected_at=parse_time(expect_string(metadata.get("timestamp"), self.path, "/metadata/timestamp")),
             components=components,
             vulnerabilities=self._vulnerabilities(bom, subject + components),
+            statements=statements,
         )
+
+    def _statements(
+        self,
+        bom: dict[str, Any],
+        metadata: dict[str, Any],
+        described: Component | None,
+        components: tuple[Component, ...],
+    ) -> tuple[VexStatement, ...]:
+        """A VEX statement for each vulnerability that carries an `analysis` with a state."""
+        known = (described, *components) if described else components
+        by_ref = {c.ref: c for c in reversed(known) if c.ref}
+        subjects = self._subjects(metadata)
+        issued = parse_time(string_at(metadata, "timestamp", self.path, "/metadata"))
+        author = self._author(metadata)
+        statements: list[VexStatement] = []
+        for i, entry in enumerate(expect_array(bom.get("vulnerabilities"), self.path, "/vulnerabilities")):
+            where = pointer("vulnerabilities", i)
+            fields = expect_object(entry, self.path, where)
+            at = f"{where}/analysis"
+            analysis = expect_object(fields.get("analysis"), self.path, at, optional=True)
+            state = string_at(analysis, "state", self.path, at)
+            if state is None:
+                continue
+            refs = [
+                require_string(
+                    expect_object(target, self.path, f"{where}/affects/{j}").get("ref"),
+                    self.path,
+                    f"{where}/affects/{j}/ref",
+                )
+                for j, target in enumerate(array_at(fields, "affects", self.path, where))
+            ]
+            facts = self._vulnerability_facts(fields, where)
+            claim = Analysis(
+                vulnerability=facts["id"],
+                aliases=facts["aliases"],
+                products=vex_products(refs, by_ref, described, subjects),
+                state=state,
+                justification=string_at(analysis, "justification", self.path, at),
+                responses=tuple(expect_strings(analysis.get("response"), self.path, f"{at}/response")),
+                detail=string_at(analysis, "detail", self.path, at),
+                recommendation=string_at(fields, "recommendation", self.path, where),
+                timestamp=parse_time(string_at(analysis, "lastUpdated", self.path, at))
+                or parse_time(string_at(analysis, "firstIssued", self.path, at))
+                or issued,
+                author=author,
+            )
+            statements.append(vex_statement(self.path, claim, where))
+        return tuple(statements)
+
+    def _author(self, metadata: dict[str, Any]) -> str | None:
+        """Who made the document: its first named author, else its supplier."""
+        for i, entry in enumerate(array_at(metadata, "authors", self.path, "/metadata")):
+            name = string_at(
+                expect_object(entry, self.path, f"/metadata/authors/{i}"), "name", self.path, f"/metadata/authors/{i}"
+            )
+            if name:
+                return name
+        supplier = expect_object(metadata.get("supplier"), self.path, "/metadata/supplier", optional=True)
+        return string_at(supplier, "name", self.path, "/metadata/supplier")
 
     def _tool(self, metadata: dict[str, Any]) -> tuple[str | None, str | None]:
         """The first named tool: `tools` is a list before spec 1.5 and `{"components": [...]}` from 1.5 on."""
@@ -99,16 +164,12 @@ class _Reader:
         """Image digests named by the component the BOM describes."""
         subject = expect_object(metadata.get("component"), self.path, "/metadata/component", optional=True)
         where = "/metadata/component"
-        found = digests_in(string_at(subject, "version", self.path, where))
-        purl = string_at(subject, "purl", self.path, where)
-        if purl and purl.startswith("pkg:oci/"):
-            found += digests_in_reference(purl)
-        for alg, content in self._hashes(subject, where).items():
-            if alg.upper() == "SHA-256" and DIGEST_RE.fullmatch(digest := f"sha256:{content.lower()}"):
-                found.append(digest)
-        for _, value in self._properties(subject, where, _SUBJECT_PROPERTIES):
-            found += digests_in(value)
-        return tuple(dict.fromkeys(found))
+        return subject_digests(
+            string_at(subject, "version", self.path, where),
+            string_at(subject, "purl", self.path, where),
+            self._hashes(subject, where),
+            [value for _, value in self._properties(subject, where, SUBJECT_PROPERTIES)],
+        )
 
     def _components(self, bom: dict[str, Any], depends_on: dict[str, tuple[str, ...]]) -> tuple[Component, ...]:
         # An explicit stack, not recursion: nesting depth is the file author's choice.
@@ -127,7 +188,6 @@ class _Reader:
         return tuple(components)
 
     def _component(self, fields: dict[str, Any], where: str, depends_on: dict[str, tuple[str, ...]]) -> Component:
-        layers = dict(reversed(self._properties(fields, where, _LAYER_PROPERTIES)))  # the first of a repeated name wins
         ref = string_at(fields, "bom-ref", self.path, where)
         return Component(
             name=require_string(fields.get("name"), self.path, f"{where}/name"),
@@ -137,7 +197,7 @@ class _Reader:
             licenses=self._licenses(fields, where),
             supplier=self._supplier(fields, where),
             hashes=self._hashes(fields, where),
-            layer=next((layers[p] for p in _LAYER_PROPERTIES if p in layers), None),
+            layer=layer_of(self._properties(fields, where, LAYER_PROPERTIES)),
             ref=ref,
             depends_on=depends_on.get(ref, ()) if ref else (),
             location=where,
@@ -221,7 +281,7 @@ class _Reader:
             for j, target in enumerate(affects):
                 at = f"{where}/affects/{j}"
                 ref = require_string(expect_object(target, self.path, at).get("ref"), self.path, f"{at}/ref")
-                findings.append(self._finding(facts, ref, by_ref, at))
+                findings.append(finding_for(facts, ref, by_ref, at))
         return tuple(findings)
 
     def _vulnerability_facts(self, fields: dict[str, Any], where: str) -> dict[str, Any]:
@@ -256,43 +316,69 @@ class _Reader:
             if severity:
                 severities.append(Severity.parse(severity))
             method = string_at(rating, "method", self.path, at)
-            if method in _CVSS_METHODS:
+            if method in CVSS_METHODS:
                 source = expect_object(rating.get("source"), self.path, f"{at}/source", optional=True)
                 cvss.append(
                     Cvss(
                         source=expect_string(source.get("name"), self.path, f"{at}/source/name") or "",
-                        version=_CVSS_METHODS[method],
+                        version=CVSS_METHODS[method],
                         vector=string_at(rating, "vector", self.path, at),
                         score=expect_number(rating.get("score"), self.path, f"{at}/score"),
                     )
                 )
         return severities, cvss
 
-    def _finding(
-        self, facts: dict[str, Any], ref: str, by_ref: dict[str, Component], where: str
-    ) -> VulnerabilityFinding:
-        # A BOM-Link (`urn:cdx:<serial>/<version>#<bom-ref>`) points into another BOM, often the SBOM a VEX
-        # accompanies; its fragment is the bom-ref there, and usually a purl.
-        local_ref = ref.partition("#")[2] if ref.startswith("urn:cdx:") and "#" in ref else ref
-        component = by_ref.get(ref) or by_ref.get(local_ref)
-        if component is not None:
-            purl = component.purl
-            package, version = component.name, component.version
-        else:
-            purl = local_ref if local_ref.startswith("pkg:") else None
-            package, version = _purl_name_version(local_ref) if purl else (local_ref, None)
-        return VulnerabilityFinding(
-            package=package,
-            installed_version=version,
-            purl=purl,
-            package_type=_purl_type(purl),
-            layer=component.layer if component else None,
-            location=where,
-            **facts,
-        )
+
+def subject_digests(
+    version: str | None, purl: str | None, hashes: dict[str, str], property_values: list[str]
+) -> tuple[str, ...]:
+    """Image digests named by the component a BOM describes: in its version (`sha256:...`), an OCI purl,
+    a SHA-256 hash (the image's own digest), or a scanner's image properties."""
+    found = digests_in(version)
+    if purl and purl.startswith("pkg:oci/"):
+        found += digests_in_reference(purl)
+    for alg, content in hashes.items():
+        if alg.upper() == "SHA-256" and DIGEST_RE.fullmatch(digest := f"sha256:{content.lower()}"):
+            found.append(digest)
+    for value in property_values:
+        found += digests_in(value)
+    return tuple(dict.fromkeys(found))
 
 
-def _purl_type(purl: str | None) -> str | None:
+def layer_of(properties: list[tuple[str, str]]) -> str | None:
+    """The layer a component was found in, from its layer properties (name, value) in file order."""
+    layers = dict(reversed(properties))  # the first of a repeated name wins
+    return next((layers[p] for p in LAYER_PROPERTIES if p in layers), None)
+
+
+def finding_for(facts: dict[str, Any], ref: str, by_ref: dict[str, Component], where: str) -> VulnerabilityFinding:
+    """A vulnerability's finding on the component a `ref` names, or on the package the ref itself names."""
+    # A BOM-Link (`urn:cdx:<serial>/<version>#<bom-ref>`) points into another BOM, often the SBOM a VEX
+    # accompanies; its fragment is the bom-ref there, and usually a purl.
+    local_ref = ref.partition("#")[2] if ref.startswith("urn:cdx:") and "#" in ref else ref
+    component = by_ref.get(ref) or by_ref.get(local_ref)
+    if component is not None:
+        return finding_on(facts, component, where)
+    purl = local_ref if local_ref.startswith("pkg:") else None
+    package, version = _purl_name_version(local_ref) if purl else (local_ref, None)
+    return VulnerabilityFinding(
+        package=package, installed_version=version, purl=purl, package_type=purl_type(purl), location=where, **facts
+    )
+
+
+def finding_on(facts: dict[str, Any], component: Component, where: str) -> VulnerabilityFinding:
+    return VulnerabilityFinding(
+        package=component.name,
+        installed_version=component.version,
+        purl=component.purl,
+        package_type=purl_type(component.purl),
+        layer=component.layer,
+        location=where,
+        **facts,
+    )
+
+
+def purl_type(purl: str | None) -> str | None:
     """`deb` for `pkg:deb/debian/openssl@3.0.11`."""
     if not purl or not purl.startswith("pkg:"):
         return None
@@ -304,3 +390,85 @@ def _purl_name_version(purl: str) -> tuple[str, str | None]:
     path = purl.partition("#")[0].partition("?")[0]
     path, _, version = path.partition("@")
     return unquote(path.rstrip("/").rpartition("/")[2]) or purl, unquote(version) or None
+
+
+# CycloneDX analysis states and justifications in OpenVEX terms. The CycloneDX words are kept in the
+# statement's impact statement, as the mapping loses detail (four protections become one justification).
+VEX_STATUS = {
+    "not_affected": "not_affected",
+    "false_positive": "not_affected",
+    "resolved": "fixed",
+    "resolved_with_pedigree": "fixed",
+    "exploitable": "affected",
+    "in_triage": "under_investigation",
+}
+VEX_JUSTIFICATION = {
+    "code_not_present": "vulnerable_code_not_present",
+    "code_not_reachable": "vulnerable_code_not_in_execute_path",
+    "requires_configuration": "vulnerable_code_cannot_be_controlled_by_adversary",
+    "requires_dependency": "component_not_present",
+    "requires_environment": "vulnerable_code_cannot_be_controlled_by_adversary",
+    "protected_by_compiler": "inline_mitigations_already_exist",
+    "protected_at_runtime": "inline_mitigations_already_exist",
+    "protected_at_perimeter": "inline_mitigations_already_exist",
+    "protected_by_mitigating_control": "inline_mitigations_already_exist",
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Analysis:
+    """A vulnerability's `analysis` (its VEX) and what it is about, as read from CycloneDX JSON or XML."""
+
+    vulnerability: str
+    aliases: tuple[str, ...] = ()
+    products: tuple[str, ...] = ()
+    state: str
+    justification: str | None = None
+    responses: tuple[str, ...] = ()
+    detail: str | None = None
+    recommendation: str | None = None
+    timestamp: datetime | None = None  # lastUpdated, else firstIssued, else the document's timestamp
+    author: str | None = None
+
+
+def vex_statement(path: str, analysis: Analysis, where: str) -> VexStatement:
+    """The OpenVEX statement a CycloneDX analysis makes; the original state and justification stay readable."""
+    status = VEX_STATUS.get(analysis.state)
+    if status is None:
+        raise CollectorError(path, f"{where}: analysis state {analysis.state!r} is not one CycloneDX defines")
+    lossy = analysis.state in ("false_positive", "resolved_with_pedigree")
+    impact = [f"CycloneDX state: {analysis.state}"] if lossy else []
+    impact += [f"CycloneDX justification: {analysis.justification}"] if analysis.justification else []
+    impact += [analysis.detail] if analysis.detail else []
+    action = ["CycloneDX response: " + ", ".join(analysis.responses)] if analysis.responses else []
+    action += [analysis.recommendation] if analysis.recommendation and status == "affected" else []
+    return VexStatement(
+        vulnerability=analysis.vulnerability,
+        aliases=analysis.aliases,
+        products=analysis.products,
+        status=status,
+        justification=VEX_JUSTIFICATION.get(analysis.justification or ""),
+        impact_statement="; ".join(impact) or None,
+        action_statement="; ".join(action) or None,
+        timestamp=analysis.timestamp,
+        author=analysis.author,
+        location=where,
+    )
+
+
+def vex_products(
+    refs: list[str], by_ref: dict[str, Component], described: Component | None, subjects: tuple[str, ...]
+) -> tuple[str, ...]:
+    """What a statement is about: each affected component as a purl where one is known (else its ref), then
+    the product the BOM describes, by purl and by image digest."""
+    products: list[str] = []
+    for ref in refs:
+        local_ref = ref.partition("#")[2] if ref.startswith("urn:cdx:") and "#" in ref else ref
+        component = by_ref.get(ref) or by_ref.get(local_ref)
+        if component is not None and component.purl:
+            products.append(component.purl)
+        else:
+            products.append(local_ref if local_ref.startswith("pkg:") else ref)
+    if described is not None and described.purl:
+        products.append(described.purl)
+    return tuple(dict.fromkeys([*products, *subjects]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from evidence.collectors._util import (
@@ -60,8 +61,21 @@ class _Reader:
             tool_version=expect_string(descriptor.get("version"), self.path, "/descriptor/version"),
             subjects=self._subjects(report),
             collected_at=parse_time(expect_string(descriptor.get("timestamp"), self.path, "/descriptor/timestamp")),
+            database_updated=self._database_built(descriptor),
             vulnerabilities=tuple(findings),
         )
+
+    def _database_built(self, descriptor: dict[str, Any]) -> datetime | None:
+        """When the vulnerability database was built: `db.built` before schema 6, `db.status.built` from 6 on."""
+        where = "/descriptor/db"
+        db = expect_object(descriptor.get("db"), self.path, where, optional=True)
+        status = expect_object(db.get("status"), self.path, f"{where}/status", optional=True)
+        for fields, at in ((status, f"{where}/status"), (db, where)):
+            for key in ("built", "lastUpdated"):
+                built = parse_time(string_at(fields, key, self.path, at))
+                if built:
+                    return built
+        return None
 
     def _subjects(self, report: dict[str, Any]) -> tuple[str, ...]:
         source = expect_object(report.get("source"), self.path, "/source", optional=True)
@@ -90,17 +104,20 @@ class _Reader:
         description = string_at(vulnerability, "description", self.path, at)
         cvss = self._cvss(vulnerability, at)
         aliases: list[str] = []
+        severities = self._namespace_severity(vulnerability, at)
         for i, entry in enumerate(related):
             related_at = f"{where}/relatedVulnerabilities/{i}"
             aliases += [require_string(entry.get("id"), self.path, f"{related_at}/id")]
             cvss += self._cvss(entry, related_at)
             description = description or string_at(entry, "description", self.path, related_at)
+            severities = self._namespace_severity(entry, related_at) | severities
         for i, entry in enumerate(array_at(vulnerability, "advisories", self.path, at)):
             advisory_at = f"{at}/advisories/{i}"
             advisory = expect_string(
                 expect_object(entry, self.path, advisory_at).get("id"), self.path, f"{advisory_at}/id"
             )
             aliases += [advisory] if advisory else []
+        epss = self._epss(vulnerability, related, identifier, aliases, where)
         return VulnerabilityFinding(
             id=identifier,
             aliases=tuple(a for a in dict.fromkeys(aliases) if a != identifier),
@@ -110,12 +127,57 @@ class _Reader:
             package_type=expect_string(artifact.get("type"), self.path, f"{where}/artifact/type"),
             fixed_versions=self._fixed_versions(vulnerability, at),
             severity=Severity.parse(string_at(vulnerability, "severity", self.path, at)),
+            severities=severities,
             cvss=tuple(dict.fromkeys(cvss)),
             description=description,
             data_source=string_at(vulnerability, "dataSource", self.path, at),
             layer=self._layer(artifact, f"{where}/artifact"),
+            epss=epss[0] if epss else None,
+            epss_percentile=epss[1] if epss else None,
+            kev=self._known_exploited(vulnerability, related, where),
             location=where,
         )
+
+    def _namespace_severity(self, vulnerability: dict[str, Any], where: str) -> dict[str, Severity]:
+        namespace = string_at(vulnerability, "namespace", self.path, where)
+        severity = string_at(vulnerability, "severity", self.path, where)
+        return {namespace: Severity.parse(severity)} if namespace and severity else {}
+
+    def _epss(
+        self,
+        vulnerability: dict[str, Any],
+        related: list[dict[str, Any]],
+        identifier: str,
+        aliases: list[str],
+        where: str,
+    ) -> tuple[float | None, float | None] | None:
+        """EPSS probability and percentile of the finding's CVE (the match id, else its first CVE alias)."""
+        cve = next((name for name in (identifier, *aliases) if name.upper().startswith("CVE-")), None)
+        sources = [(vulnerability, f"{where}/vulnerability")] + [
+            (entry, f"{where}/relatedVulnerabilities/{i}") for i, entry in enumerate(related)
+        ]
+        scores: list[tuple[str | None, float | None, float | None]] = []
+        for fields, at in sources:
+            for i, entry in enumerate(array_at(fields, "epss", self.path, at)):
+                score_at = f"{at}/epss/{i}"
+                score = expect_object(entry, self.path, score_at)
+                scores.append(
+                    (
+                        string_at(score, "cve", self.path, score_at),
+                        expect_number(score.get("epss"), self.path, f"{score_at}/epss"),
+                        expect_number(score.get("percentile"), self.path, f"{score_at}/percentile"),
+                    )
+                )
+        chosen = next((s for s in scores if cve and s[0] and s[0].upper() == cve.upper()), None)
+        chosen = chosen or (scores[0] if scores else None)
+        return (chosen[1], chosen[2]) if chosen else None
+
+    def _known_exploited(self, vulnerability: dict[str, Any], related: list[dict[str, Any]], where: str) -> bool:
+        """Recent Grype releases list CISA KEV entries in `knownExploited`; `risk` is a score, not KEV membership."""
+        sources = [(vulnerability, f"{where}/vulnerability")] + [
+            (entry, f"{where}/relatedVulnerabilities/{i}") for i, entry in enumerate(related)
+        ]
+        return any(array_at(fields, "knownExploited", self.path, at) for fields, at in sources)
 
     def _fixed_versions(self, vulnerability: dict[str, Any], where: str) -> tuple[str, ...]:
         fix = expect_object(vulnerability.get("fix"), self.path, f"{where}/fix", optional=True)

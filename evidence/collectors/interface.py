@@ -18,6 +18,13 @@ class CollectorError(InputError):
     """A file in a recognized format that cannot be read; names the file and the problem."""
 
 
+class SkipFile(CollectorError):  # noqa: N818 - a signal to skip the file, which collect() records
+    """A recognized file that holds nothing this tool reads (an attestation of an unknown predicate type).
+
+    `collect` lists it as skipped with this reason; named on the command line, it is an error like any other.
+    """
+
+
 @dataclass(slots=True)
 class Document:
     """One input file: its bytes, read once, and its JSON parsed at most once."""

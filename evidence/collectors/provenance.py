@@ -1,16 +1,34 @@
-"""in-toto attestations with a SLSA provenance predicate: DSSE envelope, bare statement, or `.intoto.jsonl` line.
+"""in-toto attestations: a statement bare, in a DSSE envelope, or one per line of an `.intoto.jsonl` file.
 
-Only SLSA provenance (v0.2 and v1) is read here. A statement with any other predicate (a CycloneDX SBOM,
-a cosign vulnerability attestation) is not claimed by `sniff`, so it is skipped rather than misread.
+Predicates read, and the kind of evidence each becomes:
 
-Locations inside an envelope point into the decoded payload and start with `/payload`.
+- SLSA provenance v0.1, v0.2 and v1 (`https://slsa.dev/provenance/...`): PROVENANCE, read here.
+- CycloneDX (`https://cyclonedx.org/bom`, `.../bom/v1.5`, cosign's older `https://cyclonedx.org/schema`) and SPDX
+  (`https://spdx.dev/Document`, `.../Document/v2.3`): SBOM. The predicate is the SBOM document itself; the SBOM
+  collector reads it and its facts are kept, with the statement's subjects in place of the document's own.
+- cosign vulnerability attestations (`https://cosign.sigstore.dev/attestation/vuln/v1`): VULNERABILITY_SCAN when
+  `scanner.result` is a Trivy or Grype report, which that collector reads. An attestation that carries no result
+  (or one in another format) is skipped with the reason: evidence of a scan without its findings would read as a
+  clean scan.
+
+Any other predicate type is recognized as an attestation and skipped (`SkipFile`) with a reason naming it.
+
+A JSON-lines file is read line by line, every line, and still makes one `Evidence`: all its lines must be of one
+kind and format (an SBOM per platform, say). Their subjects, components and findings are joined; scalar facts (tool,
+time) come from the first line; several provenance lines must say the same thing. A file that mixes kinds is a
+`CollectorError` that names the lines, never a partial read.
+
+Locations inside an envelope point into the decoded payload and start with `/payload`; in a JSON-lines file they
+start with `line N `. The envelope's signatures are verified later, by `cosign.link_signatures`.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,7 +44,7 @@ from evidence.collectors._util import (
     parse_time,
     pointer,
 )
-from evidence.collectors.interface import CollectorError, Document
+from evidence.collectors.interface import Collector, CollectorError, Document, SkipFile
 from evidence.model import Evidence, EvidenceKind, Located, ProvenanceFacts, SignatureFacts, Verification
 
 STATEMENT_TYPES = frozenset(
@@ -34,9 +52,22 @@ STATEMENT_TYPES = frozenset(
 )
 SLSA_V1 = frozenset({"https://slsa.dev/provenance/v1", "https://slsa.dev/provenance/v1.0"})
 SLSA_V02 = "https://slsa.dev/provenance/v0.2"
+SLSA_V01 = "https://slsa.dev/provenance/v0.1"
+_SLSA_VERSIONS = {SLSA_V01: "0.1", SLSA_V02: "0.2"} | dict.fromkeys(SLSA_V1, "1.0")
+COSIGN_VULN = "https://cosign.sigstore.dev/attestation/vuln/v1"
 DSSE_METHOD = "DSSE"
 
+# `Evidence.envelope`: how the statement arrived.
+DSSE_ENVELOPE = "DSSE envelope"
+BARE_STATEMENT = "in-toto statement"
+JSON_LINES = "in-toto JSON lines"
+
+UNSIGNED_REASON = "the DSSE envelope carries no signature"
+UNVERIFIED_REASON = "no supplied public key has verified the DSSE envelope signature"
+
 _HEX64_RE = re.compile(r"[0-9a-fA-F]{64}")
+_CYCLONEDX_RE = re.compile(r"https://cyclonedx\.org/(?:bom(?:/v\d+(?:\.\d+)*)?|schema)")
+_SPDX_RE = re.compile(r"https://spdx\.dev/Document(?:/v\d+(?:\.\d+)*)?")
 _B64_ALT = b"-_"
 
 
@@ -53,6 +84,8 @@ class Envelope:
 class _Attestation:
     statement: dict[str, Any]
     envelope: Envelope | None
+    base: str  # where the statement is in the file: "", "/payload", "line 2 /payload"
+    line: int | None = None
 
 
 def _b64(text: str) -> bytes | None:
@@ -67,19 +100,21 @@ def _b64(text: str) -> bytes | None:
     return None
 
 
-def _outer_json(doc: Document) -> object:
-    """The file's JSON; for a JSON-lines file, its first non-empty line."""
-    whole = doc.json()
-    if whole is not None or not doc.looks_like_json:
-        return whole
-    for raw in doc.data.splitlines():
-        line = raw.strip().removeprefix(b"\xef\xbb\xbf")
+def _json_lines(doc: Document) -> Iterator[tuple[int, bytes]]:
+    """(line number, bytes) of each non-blank line."""
+    for number, raw in enumerate(doc.data.splitlines(), start=1):
+        line = raw.strip()
+        if number == 1:
+            line = line.removeprefix(b"\xef\xbb\xbf")
         if line:
-            try:
-                return orjson.loads(line)
-            except orjson.JSONDecodeError:
-                return None
-    return None
+            yield number, line
+
+
+def _loads(line: bytes) -> object:
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
 
 
 def _envelope(obj: dict[str, Any]) -> Envelope | None:
@@ -98,38 +133,57 @@ def _envelope(obj: dict[str, Any]) -> Envelope | None:
     return Envelope(payload_type=payload_type, payload=body, signatures=tuple(sigs))
 
 
+def _json_objects(doc: Document) -> list[object]:
+    """The file's JSON, or each line of a JSON-lines file (None for a line that is not JSON)."""
+    whole = doc.json()
+    if whole is not None or not doc.looks_like_json:
+        return [whole] if whole is not None else []
+    return [_loads(line) for _, line in _json_lines(doc)]
+
+
+def read_envelopes(doc: Document) -> tuple[Envelope | None, ...]:
+    """The DSSE envelope of the file, or of each line of a JSON-lines file; None for what is not one."""
+    return tuple(_envelope(obj) if isinstance(obj, dict) else None for obj in _json_objects(doc))
+
+
 def read_envelope(doc: Document) -> Envelope | None:
     """The DSSE envelope in a file (whole JSON or first JSON line), or None when there is none."""
-    obj = _outer_json(doc)
-    return _envelope(obj) if isinstance(obj, dict) else None
+    envelopes = read_envelopes(doc)
+    return envelopes[0] if envelopes else None
 
 
-def _is_provenance_statement(value: object) -> bool:
+def is_statement(value: object) -> bool:
+    """An in-toto statement (v0.1 or v1) with a predicate type, whatever the predicate."""
     if not isinstance(value, dict):
         return False
     statement_type, predicate_type = value.get("_type"), value.get("predicateType")
-    return (
-        isinstance(statement_type, str)
-        and statement_type in STATEMENT_TYPES
-        and isinstance(predicate_type, str)
-        and (predicate_type in SLSA_V1 or predicate_type == SLSA_V02)
-    )
+    return isinstance(statement_type, str) and statement_type in STATEMENT_TYPES and isinstance(predicate_type, str)
 
 
-def _attestation(doc: Document) -> _Attestation | None:
-    obj = _outer_json(doc)
+def _attestation(obj: object, base: str, line: int | None = None) -> _Attestation | None:
     if not isinstance(obj, dict):
         return None
-    if _is_provenance_statement(obj):
-        return _Attestation(statement=obj, envelope=None)
+    if is_statement(obj):
+        return _Attestation(statement=obj, envelope=None, base=base, line=line)
     env = _envelope(obj)
     if env is None:
         return None
-    try:
-        statement = orjson.loads(env.payload)
-    except orjson.JSONDecodeError:
+    statement = _loads(env.payload)
+    if not is_statement(statement):
         return None
-    return _Attestation(statement=statement, envelope=env) if _is_provenance_statement(statement) else None
+    assert isinstance(statement, dict)  # noqa: S101 - narrowed by is_statement
+    return _Attestation(statement=statement, envelope=env, base=base + "/payload", line=line)
+
+
+def _first_attestation(doc: Document) -> _Attestation | None:
+    """The attestation in the file, or on the first line of a JSON-lines file: what `sniff` looks at."""
+    whole = doc.json()
+    if whole is not None:
+        return _attestation(whole, "")
+    if not doc.looks_like_json:
+        return None
+    first = next(_json_lines(doc), None)
+    return None if first is None else _attestation(_loads(first[1]), f"line {first[0]} ", first[0])
 
 
 def _time(value: object) -> datetime | None:
@@ -325,43 +379,282 @@ def _slsa_v02(r: _Reader, predicate: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _slsa_v01(r: _Reader, predicate: dict[str, Any]) -> dict[str, Any]:
+    builder = r.obj(predicate, "builder", "predicate")
+    recipe = r.obj(predicate, "recipe", "predicate")
+    metadata = r.obj(predicate, "metadata", "predicate")
+    where = ("predicate", "materials")
+    materials = expect_array(predicate.get("materials"), r.path, r.at(*where))
+    deps = r.dependencies(materials, *where)
+    defined_in = recipe.get("definedInMaterial")
+    candidates = [
+        (uri, digest)
+        for i, uri, digest in deps
+        if isinstance(defined_in, int) and not isinstance(defined_in, bool) and i == defined_in
+    ]
+    repository, revision = _source(candidates, deps)
+    return {
+        "builder_id": r.text(builder, "id", "predicate", "builder"),
+        "build_type": r.text(recipe, "type", "predicate", "recipe"),
+        "source_repository": repository,
+        "source_revision": revision,
+        "base_images": r.base_images(deps, *where),
+        "started_on": _time(metadata.get("buildStartedOn")),
+        "finished_on": _time(metadata.get("buildFinishedOn")),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """What one statement says, before it becomes an `Evidence`."""
+
+    kind: EvidenceKind
+    predicate_type: str
+    subjects: tuple[str, ...]
+    facts: dict[str, Any]  # the other `Evidence` fields: format, components, provenance, ...
+
+
+def _provenance(r: _Reader, statement: dict[str, Any], predicate_type: str) -> dict[str, Any]:
+    predicate = expect_object(statement.get("predicate"), r.path, r.at("predicate"))
+    if predicate_type == SLSA_V01:
+        facts = _slsa_v01(r, predicate)
+    elif predicate_type == SLSA_V02:
+        facts = _slsa_v02(r, predicate)
+    else:
+        facts = _slsa_v1(r, predicate)
+    provenance = ProvenanceFacts(statement_type=str(statement["_type"]), predicate_type=predicate_type, **facts)
+    return {
+        "format": "SLSA provenance",
+        "format_version": _SLSA_VERSIONS[predicate_type],
+        "collected_at": provenance.finished_on or provenance.started_on,
+        "provenance": provenance,
+    }
+
+
+_COPIED = ("format", "format_version", "tool", "tool_version", "collected_at", "database_updated")
+_LOCATED = ("components", "vulnerabilities", "statements", "detections")
+
+
+def _relocated(items: tuple[Any, ...], prefix: str) -> tuple[Any, ...]:
+    """Records of an embedded document, their locations made relative to the whole file."""
+    return tuple(dataclasses.replace(item, location=prefix + item.location) for item in items)
+
+
+def _embedded(
+    doc: Document, collectors: tuple[Collector, ...], value: object, where: str, what: str
+) -> dict[str, Any] | None:
+    """Facts of a document embedded in the statement, read by the first collector that recognizes it, with
+    locations that point into this file; None when none does."""
+    try:
+        data = orjson.dumps(value)
+    except orjson.JSONEncodeError as e:  # nesting deeper than orjson writes
+        raise CollectorError(doc.path, f"{where} cannot be read: {e}") from e
+    inner = Document(path=doc.path, data=data)
+    collector = next((c for c in collectors if c.sniff(inner)), None)
+    if collector is None:
+        return None
+    try:
+        read = collector.parse(inner)
+    except CollectorError as e:
+        raise type(e)(doc.path, f"in the {what} at {where}: {e.problem}") from e
+    facts: dict[str, Any] = {name: getattr(read, name) for name in _COPIED}
+    facts.update({name: _relocated(getattr(read, name), where) for name in _LOCATED})
+    return facts
+
+
+def _sbom(doc: Document, r: _Reader, statement: dict[str, Any], predicate_type: str) -> dict[str, Any]:
+    from evidence.collectors.cyclonedx import CycloneDxJson  # noqa: PLC0415 - the SBOM readers import this module
+    from evidence.collectors.spdx import SpdxJson  # noqa: PLC0415
+
+    where = r.at("predicate")
+    predicate = expect_object(statement.get("predicate"), r.path, where)
+    cyclonedx = bool(_CYCLONEDX_RE.fullmatch(predicate_type))
+    what = "CycloneDX JSON document" if cyclonedx else "SPDX JSON document"
+    collector: Collector = CycloneDxJson() if cyclonedx else SpdxJson()
+    facts = _embedded(doc, (collector,), predicate, where, what)
+    if facts is None:
+        raise CollectorError(doc.path, f"{where} should be a {what} (predicate type {predicate_type}), and is not")
+    return facts
+
+
+def _vulnerability_scan(doc: Document, r: _Reader, statement: dict[str, Any]) -> dict[str, Any]:
+    from evidence.collectors.grype import GrypeJson  # noqa: PLC0415
+    from evidence.collectors.trivy import TrivyJson  # noqa: PLC0415
+
+    predicate = expect_object(statement.get("predicate"), r.path, r.at("predicate"))
+    scanner = r.obj(predicate, "scanner", "predicate")
+    metadata = r.obj(predicate, "metadata", "predicate")
+    uri = r.text(scanner, "uri", "predicate", "scanner")
+    version = r.text(scanner, "version", "predicate", "scanner")
+    finished = _time(r.text(metadata, "scanFinishedOn", "predicate", "metadata"))
+    started = _time(r.text(metadata, "scanStartedOn", "predicate", "metadata"))
+    result = scanner.get("result")
+    where = r.at("predicate", "scanner", "result")
+    if result is None:
+        raise SkipFile(
+            doc.path,
+            f"cosign vulnerability attestation without a scan result ({where} is null): it names no findings, "
+            "so it is not read as a scan",
+        )
+    expect_object(result, r.path, where)
+    facts = _embedded(doc, (TrivyJson(), GrypeJson()), result, where, "scan report")
+    if facts is None:
+        raise SkipFile(
+            doc.path,
+            f"cosign vulnerability attestation whose scan result ({where}) is neither a Trivy nor a Grype report: "
+            "its findings are not read",
+        )
+    facts["tool"] = facts["tool"] or uri
+    facts["tool_version"] = facts["tool_version"] or version
+    facts["collected_at"] = facts["collected_at"] or finished or started
+    return facts
+
+
+def _read_statement(doc: Document, statement: dict[str, Any], base: str) -> _Read:
+    if not is_statement(statement):
+        raise CollectorError(doc.path, f"{base or '/'} is not an in-toto statement with a predicate type")
+    reader = _Reader(doc, statement, base)
+    predicate_type = str(statement["predicateType"])
+    if predicate_type in _SLSA_VERSIONS:
+        kind, facts = EvidenceKind.PROVENANCE, _provenance(reader, statement, predicate_type)
+    elif _CYCLONEDX_RE.fullmatch(predicate_type) or _SPDX_RE.fullmatch(predicate_type):
+        kind, facts = EvidenceKind.SBOM, _sbom(doc, reader, statement, predicate_type)
+    elif predicate_type == COSIGN_VULN:
+        kind, facts = EvidenceKind.VULNERABILITY_SCAN, _vulnerability_scan(doc, reader, statement)
+    else:
+        raise SkipFile(doc.path, f"in-toto attestation with predicate type {predicate_type!r}, which is not read")
+    return _Read(kind=kind, predicate_type=predicate_type, subjects=reader.subjects(), facts=facts)
+
+
+def evidence_from_statement(
+    doc: Document, statement: dict[str, Any], *, envelope: str, signature: SignatureFacts | None, base_pointer: str
+) -> Evidence:
+    """The evidence in a decoded in-toto statement found at `base_pointer` of `doc` (e.g. `/dsseEnvelope/payload`).
+
+    For callers that unwrap statements themselves (sigstore bundles): `envelope` names the wrapping for
+    `Evidence.envelope`, `signature` is kept as given. Raises `SkipFile` for a predicate type that is not read,
+    `CollectorError` for a broken statement.
+    """
+    read = _read_statement(doc, statement, base_pointer)
+    return doc.evidence(
+        kind=read.kind,
+        subjects=read.subjects,
+        envelope=envelope,
+        predicate_type=read.predicate_type,
+        signature=signature,
+        **read.facts,
+    )
+
+
+def _dsse_signature(doc: Document, attestations: list[_Attestation], subjects: tuple[str, ...]) -> SignatureFacts:
+    """The DSSE facts before verification: unverifiable until `link_signatures` tries the supplied keys."""
+    unsigned = [a for a in attestations if a.envelope is not None and not a.envelope.signatures]
+    if unsigned and unsigned[0].line is not None and len(attestations) > 1:
+        reason = f"the DSSE envelope on line {unsigned[0].line} carries no signature"
+    else:
+        reason = UNSIGNED_REASON if unsigned else UNVERIFIED_REASON
+    return SignatureFacts(
+        method=DSSE_METHOD,
+        status=Verification.UNVERIFIABLE,
+        reason=reason,
+        signed_digest=subjects[0] if len(subjects) == 1 else None,
+        payload_path=doc.path,
+    )
+
+
+def _line_attestations(doc: Document) -> list[_Attestation]:
+    found: list[_Attestation] = []
+    for number, line in _json_lines(doc):
+        attestation = _attestation(_loads(line), f"line {number} ", number)
+        if attestation is None:
+            raise CollectorError(doc.path, f"line {number} is not an in-toto statement or a DSSE envelope")
+        found.append(attestation)
+    return found
+
+
+def _same_provenance(a: ProvenanceFacts, b: ProvenanceFacts) -> bool:
+    def values(p: ProvenanceFacts) -> ProvenanceFacts:
+        return dataclasses.replace(p, base_images=tuple(Located(value=x.value, location="") for x in p.base_images))
+
+    return values(a) == values(b)
+
+
+def _joined(doc: Document, lines: list[tuple[_Attestation, _Read]]) -> _Read:
+    """The reads of several lines as one: all of one kind and format, or a CollectorError naming the lines."""
+    first_line, first = lines[0]
+    for attestation, read in lines[1:]:
+        if (read.kind, read.facts["format"]) != (first.kind, first.facts["format"]):
+            raise CollectorError(
+                doc.path,
+                f"mixes attestation types: line {first_line.line} is {first.predicate_type} ({first.facts['format']}), "
+                f"line {attestation.line} is {read.predicate_type} ({read.facts['format']}); "
+                "one file is read as one piece of evidence, so split it",
+            )
+        if first.kind is EvidenceKind.PROVENANCE and not _same_provenance(
+            first.facts["provenance"], read.facts["provenance"]
+        ):
+            raise CollectorError(
+                doc.path,
+                f"holds different provenance on line {first_line.line} and line {attestation.line}; "
+                "one file is read as one provenance, so split it",
+            )
+    facts = dict(first.facts)
+    for name in _LOCATED:
+        if name in facts:
+            facts[name] = tuple(item for _, read in lines for item in read.facts[name])
+    subjects = tuple(dict.fromkeys(s for _, read in lines for s in read.subjects))
+    return dataclasses.replace(first, subjects=subjects, facts=facts)
+
+
 class InTotoAttestation:
-    """SLSA provenance in an in-toto statement, signed in a DSSE envelope or bare."""
+    """An in-toto attestation: a statement bare, in a DSSE envelope, or one per line of a JSON-lines file."""
 
     name = "in-toto"
 
     def sniff(self, doc: Document) -> bool:
-        return _attestation(doc) is not None
+        return _first_attestation(doc) is not None
 
     def parse(self, doc: Document) -> Evidence:
-        att = _attestation(doc)
-        if att is None:
-            raise CollectorError(doc.path, "not an in-toto statement with a SLSA provenance predicate")
-        statement = att.statement
-        reader = _Reader(doc, statement, "/payload" if att.envelope is not None else "")
-        predicate_type = str(statement["predicateType"])
-        predicate = expect_object(statement.get("predicate"), doc.path, reader.at("predicate"))
-        facts = _slsa_v02(reader, predicate) if predicate_type == SLSA_V02 else _slsa_v1(reader, predicate)
-        subjects = reader.subjects()
+        if doc.json() is not None:
+            attestation = _attestation(doc.json(), "")
+            if attestation is None:
+                raise CollectorError(doc.path, "not an in-toto statement or a DSSE envelope holding one")
+            attestations = [attestation]
+            read = _read_statement(doc, attestation.statement, attestation.base)
+            envelope = DSSE_ENVELOPE if attestation.envelope is not None else BARE_STATEMENT
+        else:
+            attestations = _line_attestations(doc)
+            if not attestations:
+                raise CollectorError(doc.path, "not an in-toto statement or a DSSE envelope holding one")
+            read = self._read_lines(doc, attestations)
+            envelope = JSON_LINES
         signature = None
-        if att.envelope is not None:
-            unsigned = not att.envelope.signatures
-            signature = SignatureFacts(
-                method=DSSE_METHOD,
-                status=Verification.UNVERIFIABLE,
-                reason="the DSSE envelope carries no signature"
-                if unsigned
-                else "no supplied public key has verified the DSSE envelope signature",
-                signed_digest=subjects[0] if len(subjects) == 1 else None,
-                payload_path=doc.path,
-            )
-        provenance = ProvenanceFacts(statement_type=str(statement["_type"]), predicate_type=predicate_type, **facts)
+        if all(a.envelope is not None for a in attestations):
+            signature = _dsse_signature(doc, attestations, read.subjects)
         return doc.evidence(
-            kind=EvidenceKind.PROVENANCE,
-            format="in-toto DSSE envelope" if att.envelope is not None else "in-toto statement",
-            format_version=predicate_type,
-            subjects=subjects,
-            collected_at=provenance.finished_on or provenance.started_on,
-            provenance=provenance,
+            kind=read.kind,
+            subjects=read.subjects,
+            envelope=envelope,
+            predicate_type=read.predicate_type,
             signature=signature,
+            **read.facts,
         )
+
+    def _read_lines(self, doc: Document, attestations: list[_Attestation]) -> _Read:
+        reads: list[tuple[_Attestation, _Read]] = []
+        skips: list[tuple[_Attestation, SkipFile]] = []
+        for attestation in attestations:
+            try:
+                reads.append((attestation, _read_statement(doc, attestation.statement, attestation.base)))
+            except SkipFile as e:
+                skips.append((attestation, e))
+        if skips and not reads:
+            attestation, skip = skips[0]
+            more = f" (and {len(skips) - 1} more line(s) not read)" if len(skips) > 1 else ""
+            raise SkipFile(doc.path, f"line {attestation.line}: {skip.problem}{more}")
+        if skips:
+            attestation, skip = skips[0]
+            raise CollectorError(
+                doc.path, f"mixes attestation types: line {attestation.line} is not read ({skip.problem})"
+            )
+        return _joined(doc, reads)

@@ -19,9 +19,13 @@ from evidence.collectors._util import (
     string_at,
 )
 from evidence.collectors.interface import CollectorError, Document
-from evidence.model import Cvss, Evidence, EvidenceKind, Severity, VulnerabilityFinding
+from evidence.model import Cvss, Detection, Evidence, EvidenceKind, Severity, VulnerabilityFinding
 
 SUPPORTED_SCHEMA_VERSION = 2
+# Trivy's VendorSeverity numbers.
+_VENDOR_SEVERITY = (Severity.UNKNOWN, Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL)
+# Misconfiguration checks that did not fail (`--include-non-failures`) are not findings.
+_NOT_FAILED = {"PASS", "EXCEPTION"}
 
 # Only references that are a CVE's own record name the CVE an advisory (GHSA, GO-, ...) is about;
 # other links mention unrelated CVEs too often to be aliases.
@@ -77,6 +81,7 @@ class _Reader:
             subjects=self._subjects(report),
             collected_at=parse_time(expect_string(report.get("CreatedAt"), self.path, "/CreatedAt")),
             vulnerabilities=self._findings(report),
+            detections=self._detections(report),
         )
 
     def _subjects(self, report: dict[str, Any]) -> tuple[str, ...]:
@@ -119,6 +124,7 @@ class _Reader:
             package_type=package_type,
             fixed_versions=tuple(v.strip() for v in fixed.split(",") if v.strip()),
             severity=Severity.parse(text("Severity")),
+            severities=self._vendor_severities(fields, where),
             cvss=self._cvss(fields, where),
             title=text("Title"),
             description=text("Description"),
@@ -128,6 +134,78 @@ class _Reader:
             layer=expect_string(layer.get("DiffID"), self.path, f"{where}/Layer/DiffID"),
             location=where,
         )
+
+    def _vendor_severities(self, fields: dict[str, Any], where: str) -> dict[str, Severity]:
+        at = f"{where}/VendorSeverity"
+        severities: dict[str, Severity] = {}
+        for source, value in expect_object(fields.get("VendorSeverity"), self.path, at, optional=True).items():
+            number = expect_number(value, self.path, f"{at}/{pointer(source)[1:]}")
+            if number is not None:
+                known = number.is_integer() and 0 <= number < len(_VENDOR_SEVERITY)
+                severities[source] = _VENDOR_SEVERITY[int(number)] if known else Severity.UNKNOWN
+        return severities
+
+    def _detections(self, report: dict[str, Any]) -> tuple[Detection, ...]:
+        detections: list[Detection] = []
+        for i, entry in enumerate(expect_array(report.get("Results"), self.path, "/Results")):
+            where = pointer("Results", i)
+            result = expect_object(entry, self.path, where)
+            target = string_at(result, "Target", self.path, where)
+            for j, item in enumerate(array_at(result, "Misconfigurations", self.path, where)):
+                at = f"{where}/Misconfigurations/{j}"
+                detection = self._misconfiguration(expect_object(item, self.path, at), target, at)
+                if detection is not None:
+                    detections.append(detection)
+            for j, item in enumerate(array_at(result, "Secrets", self.path, where)):
+                at = f"{where}/Secrets/{j}"
+                detections.append(self._secret(expect_object(item, self.path, at), target, at))
+        return tuple(detections)
+
+    def _misconfiguration(self, fields: dict[str, Any], target: str | None, where: str) -> Detection | None:
+        status = string_at(fields, "Status", self.path, where)
+        if status and status.upper() in _NOT_FAILED:
+            return None
+        identifier = string_at(fields, "AVDID", self.path, where) or require_string(
+            fields.get("ID"), self.path, f"{where}/ID"
+        )
+        cause = expect_object(fields.get("CauseMetadata"), self.path, f"{where}/CauseMetadata", optional=True)
+        lines = self._lines(cause, f"{where}/CauseMetadata")
+        message = string_at(fields, "Message", self.path, where) or string_at(fields, "Description", self.path, where)
+        return Detection(
+            category="misconfiguration",
+            id=identifier,
+            title=string_at(fields, "Title", self.path, where),
+            severity=Severity.parse(string_at(fields, "Severity", self.path, where)),
+            target=target,
+            message=" ".join(part for part in (message, lines and f"({lines})") if part) or None,
+            location=where,
+        )
+
+    def _secret(self, fields: dict[str, Any], target: str | None, where: str) -> Detection:
+        # `Match` and `Code` hold the secret itself (partly masked at best): they are never read.
+        title = string_at(fields, "Title", self.path, where)
+        category = string_at(fields, "Category", self.path, where)
+        lines = self._lines(fields, where)
+        described = f"{title} ({category})" if title and category else title or category
+        return Detection(
+            category="secret",
+            id=require_string(fields.get("RuleID"), self.path, f"{where}/RuleID"),
+            title=title,
+            severity=Severity.parse(string_at(fields, "Severity", self.path, where)),
+            target=target,
+            message=" ".join(part for part in (described, lines and f"at {lines}") if part) or None,
+            location=where,
+        )
+
+    def _lines(self, fields: dict[str, Any], where: str) -> str | None:
+        """`line 3` or `lines 3-7`, from StartLine and EndLine."""
+        start = expect_number(fields.get("StartLine"), self.path, f"{where}/StartLine")
+        end = expect_number(fields.get("EndLine"), self.path, f"{where}/EndLine")
+        if not start:
+            return None
+        if end is None or end == start:
+            return f"line {int(start)}"
+        return f"lines {int(start)}-{int(end)}"
 
     def _aliases(self, fields: dict[str, Any], identifier: str, where: str) -> tuple[str, ...]:
         aliases = expect_strings(fields.get("VendorIDs"), self.path, f"{where}/VendorIDs")

@@ -2,35 +2,60 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from evidence import __version__
-from evidence.catalog import Catalog, ControlSpec, Profile
+from evidence.catalog import Catalog, ControlSpec, Profile, load_fips_modules
 from evidence.evaluate.checks import CHECKS, Context
+from evidence.evaluate.checks.rubric import SCORERS, grade, rubric_score
 from evidence.evaluate.vulnerabilities import build_records
+from evidence.lifecycle import LifecycleInputs
+from evidence.lifecycle.sla import SlaPolicy
 from evidence.model import (
+    RUBRIC_CATALOG,
     AuditPackage,
     CatalogInfo,
     CheckResult,
     ControlResult,
+    Evidence,
+    EvidenceKind,
     EvidenceRef,
     EvidenceSet,
     ImageRef,
+    Outcome,
+    RubricScore,
     Status,
     ToolInfo,
 )
 
-__all__ = ["CHECKS", "evaluate"]
+__all__ = ["CHECKS", "evaluate", "mark_freshness"]
 
 
-def evaluate(
-    catalogs: Sequence[Catalog], profile: Profile, collected: EvidenceSet, *, image: ImageRef, now: datetime
+def evaluate(  # noqa: PLR0913 - keyword-only inputs of one assessment
+    catalogs: Sequence[Catalog],
+    profile: Profile,
+    collected: EvidenceSet,
+    *,
+    image: ImageRef,
+    now: datetime,
+    lifecycle: LifecycleInputs | None = None,
 ) -> AuditPackage:
-    records = build_records(collected.items, image.digest)
-    ctx = Context(image=image, now=now, params=profile.parameters, evidence=collected.items, vulnerabilities=records)
-    results = [decide(catalog.id, spec, ctx) for catalog in catalogs for spec in catalog.controls]
+    evidence = mark_freshness(collected.items, profile.parameters.max_age_days, now)
+    params = profile.parameters
+    sla = SlaPolicy(days=params.sla_days.model_dump(), vendor_days=params.rubric.vendor_sla_days)
+    records = build_records(evidence, image.digest, now=now, sla=sla, lifecycle=lifecycle)
+    ctx = Context(
+        image=image,
+        now=now,
+        params=profile.parameters,
+        evidence=evidence,
+        vulnerabilities=records,
+        fips_modules=load_fips_modules(),
+    )
+    results = [strictly(decide(c.id, spec, ctx), strict=profile.strict) for c in catalogs for spec in c.controls]
+    rubric = score_rubric(catalogs, ctx)
     return AuditPackage(
         tool=ToolInfo(name="fromline", version=__version__),
         subject=image,
@@ -39,10 +64,12 @@ def evaluate(
         catalogs=tuple(
             CatalogInfo(id=c.id, title=c.title, version=c.version, source=c.source, sha256=c.sha256) for c in catalogs
         ),
-        evidence=collected.items,
+        evidence=evidence,
         skipped=collected.skipped,
         controls=tuple(results),
         vulnerabilities=records,
+        rubric=rubric,
+        rubric_grade=grade(rubric) if rubric else None,
     )
 
 
@@ -63,7 +90,7 @@ def decide(catalog: str, spec: ControlSpec, ctx: Context) -> ControlResult:
         return replace(base, status=Status(spec.status), reason=spec.reason.strip())
     checks = []
     for name in spec.checks:
-        outcome = CHECKS[name](ctx)
+        outcome = _with_staleness(CHECKS[name](ctx), ctx)
         checks.append(CheckResult(check=name, status=outcome.status, reason=outcome.reason, evidence=outcome.evidence))
     evidence: dict[tuple[str, str | None], EvidenceRef] = {}
     for result in checks:
@@ -78,10 +105,54 @@ def decide(catalog: str, spec: ControlSpec, ctx: Context) -> ControlResult:
     )
 
 
+def mark_freshness(
+    items: Sequence[Evidence], max_age_days: Mapping[EvidenceKind, int | None], now: datetime
+) -> tuple[Evidence, ...]:
+    """Set each item's expiry (collection time plus its kind's maximum age) and whether `now` is past it.
+
+    Evidence of a kind without a maximum age, or that does not say when it was made, never goes stale.
+    """
+    marked = []
+    for item in items:
+        days = max_age_days.get(item.kind)
+        if days is None or item.collected_at is None:
+            marked.append(item)
+            continue
+        try:
+            expires = item.collected_at + timedelta(days=days)
+        except OverflowError:  # a collection time near year 9999: it cannot be stale
+            marked.append(item)
+            continue
+        marked.append(replace(item, expires=expires, stale=_utc(now) > _utc(expires)))
+    return tuple(marked)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _with_staleness(outcome: Outcome, ctx: Context) -> Outcome:
+    """Stale evidence decides nothing: an outcome that cites it says so, and cannot be satisfied."""
+    stale = {e.id: e for e in ctx.evidence if e.stale}
+    cited = [stale[i] for i in dict.fromkeys(r.evidence_id for r in outcome.evidence) if i in stale]
+    if not cited:
+        return outcome
+    notes = "; ".join(
+        f"{e.path} collected {e.collected_at:%Y-%m-%d}, older than {ctx.params.max_age_days.get(e.kind)} days"
+        for e in cited
+    )
+    status = Status.NOT_SATISFIED if outcome.status is Status.SATISFIED else outcome.status
+    return replace(outcome, status=status, reason=f"{outcome.reason} Evidence is stale: {notes}.")
+
+
 def _combine(checks: Sequence[CheckResult]) -> Status:
     statuses = {c.status for c in checks}
     if Status.NOT_SATISFIED in statuses:
         return Status.NOT_SATISFIED
+    if Status.EVIDENCE_MISSING in statuses:
+        return Status.EVIDENCE_MISSING
+    if Status.MANUAL in statuses:  # a check that needs a person (e.g. no allowlist configured)
+        return Status.MANUAL
     if statuses == {Status.SATISFIED}:
         return Status.SATISFIED
     return Status.EVIDENCE_MISSING
@@ -95,3 +166,26 @@ def _reason(checks: Sequence[CheckResult], spec: ControlSpec) -> str:
             text += f" Image evidence covers part of this control; not assessed here: {spec.manual_part.strip()}"
         return text
     return " ".join(c.reason for c in deciding)
+
+
+def strictly(result: ControlResult, *, strict: bool) -> ControlResult:
+    """Under a strict profile, evidence-missing counts as not-satisfied, and the reason says so."""
+    if not strict or result.status is not Status.EVIDENCE_MISSING:
+        return result
+    return replace(
+        result,
+        status=Status.NOT_SATISFIED,
+        reason=f"Strict profile: missing evidence counts as not satisfied. {result.reason}",
+    )
+
+
+def score_rubric(catalogs: Sequence[Catalog], ctx: Context) -> tuple[RubricScore, ...]:
+    """The base-image rubric's scores, one per criterion of the rubric catalog, when the profile includes it."""
+    return tuple(
+        rubric_score(spec.title, name, ctx)
+        for catalog in catalogs
+        if catalog.id == RUBRIC_CATALOG
+        for spec in catalog.controls
+        for name in spec.checks
+        if name in SCORERS
+    )

@@ -1,15 +1,35 @@
-"""Vulnerability records: one per (vulnerability, package, version) across scanners, with VEX applied."""
+"""Vulnerability records: one per (vulnerability, package, version) across scanners, with their lifecycle.
+
+The steps, in order:
+
+1. Merge: the findings of every scan bound to the image are grouped by package and installed version, then by
+   vulnerability. Findings that share a CVE id are one vulnerability; a finding without a CVE id (a GHSA, a
+   distribution advisory) joins the vulnerability that shares one of its ids. A record's identity is the set of
+   its ids; its `id` is the CVE id when it has one, else the GHSA id, else the first id.
+2. Disagreements between scanners: found by one scanner only, or rated differently.
+3. VEX: statements apply by vulnerability id and product (the image digest, the package's purl, or both: an
+   OpenVEX product that is the image with package subcomponents). The latest applicable statement decides.
+   `not_affected` (justified) and `fixed` suppress; `affected`, `under_investigation` and an unjustified
+   `not_affected` keep the record open, and an unjustified `not_affected` is flagged.
+4. KEV, EPSS (from --kev and --epss, or as a scanner reported them), and base-image attribution.
+5. Deviations (--deviations): an approved false positive suppresses; an expired or withdrawn one does not apply.
+6. First detection (the earliest scan that reported it, carried forward from --previous), deadline, overdue.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Iterable
-from datetime import UTC, datetime
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
 from urllib.parse import unquote
 
+from evidence.lifecycle import LifecycleInputs, carry_forward
+from evidence.lifecycle.attribution import BaseImage, attribute, base_image_of
+from evidence.lifecycle.sla import SlaPolicy, deadline, end_of_day, is_overdue, vendor_deadline
 from evidence.model import (
     Binding,
+    Deviation,
     Evidence,
     EvidenceKind,
     EvidenceRef,
@@ -21,53 +41,166 @@ from evidence.model import (
 )
 
 SUPPRESSING = {"not_affected", "fixed"}
+IMAGE_PURL_TYPES = {"oci", "docker"}
+VENDOR_CHECK_IN_DAYS = 30  # FedRAMP: check in with the vendor at least monthly
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+Found = tuple[Evidence, VulnerabilityFinding]
 
 
 def ref(item: Evidence, location: str | None = None) -> EvidenceRef:
     return EvidenceRef(evidence_id=item.id, path=item.path, sha256=item.sha256, location=location or None)
 
 
-def build_records(evidence: Iterable[Evidence], image_digest: str) -> tuple[VulnerabilityRecord, ...]:
-    """Merge the findings of every scan bound to the image, then apply VEX statements about it."""
-    groups: dict[tuple[str, str, str], list[tuple[Evidence, VulnerabilityFinding]]] = defaultdict(list)
-    statements: list[tuple[Evidence, VexStatement]] = []
-    for item in evidence:
-        if item.binding is Binding.MISMATCH:
-            continue
-        if item.kind is EvidenceKind.VULNERABILITY_SCAN and item.binding is Binding.MATCH:
-            for finding in item.vulnerabilities:
-                key = (primary_id(finding), finding.package, finding.installed_version or "")
-                groups[key].append((item, finding))
-        statements.extend((item, s) for s in item.statements)
-    records = [_merge(found) for found in groups.values()]
-    records = [_apply_vex(r, statements, image_digest) for r in records]
-    records.sort(key=lambda r: (-r.severity.rank, r.id, r.package, r.installed_version or ""))
+def scanner_of(item: Evidence) -> str:
+    return item.tool or item.format
+
+
+def build_records(
+    evidence: Iterable[Evidence],
+    image_digest: str,
+    *,
+    now: datetime | None = None,
+    sla: SlaPolicy | None = None,
+    lifecycle: LifecycleInputs | None = None,
+) -> tuple[VulnerabilityRecord, ...]:
+    """The image's vulnerability records; deadlines and deviations need `now`, carry-forward a previous package."""
+    items = [e for e in evidence if e.binding is not Binding.MISMATCH]
+    scans = [e for e in items if e.kind is EvidenceKind.VULNERABILITY_SCAN and e.binding is Binding.MATCH]
+    statements = [(e, s) for e in items for s in e.statements]
+    inputs = lifecycle or LifecycleInputs()
+    all_scanners = sorted({scanner_of(e) for e in scans})
+    base = base_image_of(items)
+    layers = _sbom_layers(items)
+    records = []
+    for found in _group(scans):
+        record = _merge(found, all_scanners, base, layers)
+        record = _apply_vex(record, statements, image_digest)
+        record = _enrich(record, inputs)
+        if now is not None:
+            record = _apply_deviations(record, inputs.deviations, now)
+        records.append(record)
+    if inputs.previous is not None and now is not None:
+        records = list(carry_forward(records, inputs.previous, now=now))
+    if now is not None:
+        policy = sla or SlaPolicy()
+        records = [_deadline(r, policy, now) for r in records]
+    records.sort(key=lambda r: (r.state == "closed", -r.severity.rank, r.id, r.package, r.installed_version or ""))
     return tuple(records)
 
 
 def primary_id(finding: VulnerabilityFinding) -> str:
     """The CVE id when the finding has one (scanners differ in whether they lead with GHSA or CVE)."""
-    return next((name for name in (finding.id, *finding.aliases) if name.startswith("CVE-")), finding.id)
+    return _primary([finding.id, *finding.aliases])
 
 
-def _merge(found: list[tuple[Evidence, VulnerabilityFinding]]) -> VulnerabilityRecord:
+def _primary(ids: Iterable[str]) -> str:
+    names = list(dict.fromkeys(ids))
+    for prefix in ("CVE-", "GHSA-"):
+        chosen = sorted(n for n in names if n.upper().startswith(prefix))
+        if chosen:
+            return chosen[0]
+    return names[0]
+
+
+# --- 1. merge ------------------------------------------------------------------------------------
+
+
+def _ids(finding: VulnerabilityFinding) -> set[str]:
+    return {n.strip().upper() for n in (finding.id, *finding.aliases) if n.strip()}
+
+
+def _cves(finding: VulnerabilityFinding) -> set[str]:
+    return {n for n in _ids(finding) if n.startswith("CVE-")}
+
+
+def _group(scans: Sequence[Evidence]) -> list[list[Found]]:
+    by_package: dict[tuple[str, str], list[Found]] = defaultdict(list)
+    for item in scans:
+        for finding in item.vulnerabilities:
+            by_package[finding.package.lower(), finding.installed_version or ""].append((item, finding))
+    groups: list[list[Found]] = []
+    for found in by_package.values():
+        groups.extend(_by_vulnerability(found))
+    return groups
+
+
+def _by_vulnerability(found: list[Found]) -> list[list[Found]]:
+    """Findings of one package version, grouped: a shared CVE id joins; other ids only attach CVE-less findings.
+
+    A distribution advisory (a DLA, an RHSA) covers several CVEs, so sharing one must not merge them.
+    """
+    clusters: list[tuple[set[str], set[str], list[Found]]] = []  # (CVE ids, all ids, findings)
+    for pair in sorted((p for p in found if _cves(p[1])), key=lambda p: sorted(_cves(p[1]))):
+        cves = _cves(pair[1])
+        joined = [c for c in clusters if c[0] & cves]
+        if not joined:
+            clusters.append((set(cves), _ids(pair[1]), [pair]))
+            continue
+        first = joined[0]
+        for other in joined[1:]:
+            first[0].update(other[0])
+            first[1].update(other[1])
+            first[2].extend(other[2])
+            clusters.remove(other)
+        first[0].update(cves)
+        first[1].update(_ids(pair[1]))
+        first[2].append(pair)
+    for pair in (p for p in found if not _cves(p[1])):
+        ids = _ids(pair[1])
+        target = next((c for c in clusters if c[1] & ids), None)
+        if target is None:
+            clusters.append((set(), set(ids), [pair]))
+        else:
+            target[1].update(ids)
+            target[2].append(pair)
+    return [c[2] for c in clusters]
+
+
+def _sbom_layers(items: Sequence[Evidence]) -> dict[tuple[str, str], str]:
+    """(package name, version) -> the layer a bound SBOM found it in."""
+    layers: dict[tuple[str, str], str] = {}
+    for e in items:
+        if e.kind is EvidenceKind.SBOM and e.binding is Binding.MATCH:
+            for c in e.components:
+                if c.layer:
+                    layers.setdefault((c.name.lower(), c.version or ""), c.layer)
+    return layers
+
+
+def _purl_type(purl: str | None) -> str | None:
+    parsed = parse_purl(purl) if purl else None
+    return parsed[0] if parsed else None
+
+
+def _merge(
+    found: list[Found], all_scanners: list[str], base: BaseImage, layers: dict[tuple[str, str], str]
+) -> VulnerabilityRecord:
     first = found[0][1]
-    primary = primary_id(first)
+    names = [n for _, f in found for n in (f.id, *f.aliases)]
+    primary = _primary(names)
     severities: dict[str, Severity] = {}
     for item, finding in found:
-        scanner = item.tool or item.format
+        scanner = scanner_of(item)
         if finding.severity.rank >= severities.get(scanner, Severity.UNKNOWN).rank:
             severities[scanner] = finding.severity
-    aliases = sorted({a for _, f in found for a in (f.id, *f.aliases)} - {primary})
+    aliases = sorted(set(names) - {primary})
     fixed = sorted({v for _, f in found for v in f.fixed_versions})
     cvss = tuple({(c.source, c.version, c.vector, c.score): c for _, f in found for c in f.cvss}.values())
+    purl = next((f.purl for _, f in found if f.purl), None)
+    layer = next((f.layer for _, f in found if f.layer), None) or layers.get(
+        (first.package.lower(), first.installed_version or "")
+    )
+    package_type = _purl_type(purl) or next((f.package_type for _, f in found if f.package_type), None)
+    attribution, reason = attribute(layer, package_type, base)
+    epss = [f for _, f in found if f.epss is not None]
+    collected = [i.collected_at for i, _ in found if i.collected_at is not None]
     return VulnerabilityRecord(
         id=primary,
         aliases=tuple(aliases),
         package=first.package,
         installed_version=first.installed_version,
-        purl=next((f.purl for _, f in found if f.purl), None),
+        purl=purl,
         fixed_versions=tuple(fixed),
         severity=max(severities.values(), key=lambda s: s.rank),
         severities=dict(sorted(severities.items())),
@@ -75,43 +208,196 @@ def _merge(found: list[tuple[Evidence, VulnerabilityFinding]]) -> VulnerabilityR
         title=next((f.title for _, f in found if f.title), None),
         scanners=tuple(sorted(severities)),
         evidence=tuple(sorted({ref(i, f.location) for i, f in found}, key=lambda r: (r.path, r.location or ""))),
+        kev=any(f.kev for _, f in found),
+        epss=max((f.epss for f in epss if f.epss is not None), default=None),
+        epss_percentile=max((f.epss_percentile for f in epss if f.epss_percentile is not None), default=None),
+        attribution=attribution,
+        attribution_reason=reason,
+        first_detected=min(collected, default=None),
+        disagreements=_disagreements(severities, all_scanners),
     )
 
 
+def _disagreements(severities: dict[str, Severity], all_scanners: list[str]) -> tuple[str, ...]:
+    if len(all_scanners) < 2:
+        return ()
+    notes = []
+    missing = [s for s in all_scanners if s not in severities]
+    if missing:
+        notes.append(f"reported by {', '.join(sorted(severities))} only, not by {', '.join(missing)}")
+    if len(set(severities.values())) > 1:
+        notes.append("severity differs: " + ", ".join(f"{s} {sev.value}" for s, sev in sorted(severities.items())))
+    return tuple(notes)
+
+
+# --- 3. VEX --------------------------------------------------------------------------------------
+
+
+def parse_purl(text: str) -> tuple[str, str, str, str | None] | None:
+    """(type, namespace, name, version) of a package URL, qualifiers and subpath left out; None if not a purl.
+
+    Type, namespace and name are compared case-insensitively, and PyPI names with `_` and `-` alike.
+    """
+    body = text.strip()
+    if not body.lower().startswith("pkg:"):
+        return None
+    body = body[4:].lstrip("/").split("#", 1)[0].split("?", 1)[0]
+    version = None
+    at = body.rfind("@")
+    if at > body.rfind("/"):
+        body, version = body[:at], unquote(body[at + 1 :]) or None
+    parts = [unquote(p) for p in body.split("/") if p]
+    if len(parts) < 2:
+        return None
+    kind, name = parts[0].lower(), parts[-1].lower()
+    if kind == "pypi":
+        name = name.replace("_", "-").replace(".", "-")
+    return kind, "/".join(parts[1:-1]).lower(), name, version
+
+
 def _names(record: VulnerabilityRecord) -> set[str]:
-    return {record.id, *record.aliases}
+    return {n.upper() for n in (record.id, *record.aliases)}
 
 
-def _product_matches(product: str, record: VulnerabilityRecord, image_digest: str) -> bool:
-    product = unquote(product)
-    if image_digest in product:
-        return True
-    if record.purl:
-        return _purl_base(product) == _purl_base(unquote(record.purl))
-    return False
+def _is_image(product: str, parsed: tuple[str, str, str, str | None] | None) -> bool:
+    return (parsed[0] in IMAGE_PURL_TYPES) if parsed else "sha256:" in product.lower()
 
 
-def _purl_base(purl: str) -> str:
-    """A purl without qualifiers or subpath: `pkg:pypi/jinja2@3.1.2`."""
-    return purl.split("?", 1)[0].split("#", 1)[0].lower()
+def _package_matches(parsed: tuple[str, str, str, str | None], record: VulnerabilityRecord) -> bool:
+    mine = parse_purl(record.purl) if record.purl else None
+    if mine is None:
+        same_package = parsed[2] == record.package.lower()
+        return same_package and parsed[3] in (None, record.installed_version)
+    return parsed[:3] == mine[:3] and parsed[3] in (None, mine[3])
+
+
+def applies(statement: VexStatement, record: VulnerabilityRecord, image_digest: str) -> bool:
+    """Whether the statement is about this record: its vulnerability, and its image and/or package.
+
+    Products that are images must include the assessed digest; products that are packages (an OpenVEX
+    product's subcomponents among them) must include the record's package, compared on purl type,
+    namespace, name and version (any version when the product names none).
+    """
+    if not ({n.upper() for n in (statement.vulnerability, *statement.aliases)} & _names(record)):
+        return False
+    image_hit: bool | None = None
+    package_hit: bool | None = None
+    for product in statement.products:
+        text = unquote(product)
+        parsed = parse_purl(product)
+        if _is_image(text, parsed):
+            image_hit = image_hit or image_digest.lower() in text.lower()
+        elif parsed is not None:
+            package_hit = package_hit or _package_matches(parsed, record)
+    if image_hit is None and package_hit is None:
+        return False
+    return image_hit is not False and package_hit is not False
 
 
 def _apply_vex(
     record: VulnerabilityRecord, statements: list[tuple[Evidence, VexStatement]], image_digest: str
 ) -> VulnerabilityRecord:
-    names = _names(record)
-    relevant = [
-        (item, s)
-        for item, s in statements
-        if ({s.vulnerability, *s.aliases} & names)
-        and any(_product_matches(p, record, image_digest) for p in s.products)
-    ]
+    relevant = [(item, s) for item, s in statements if applies(s, record, image_digest)]
     if not relevant:
         return record
     item, latest = max(relevant, key=lambda pair: pair[1].timestamp or _EPOCH)
-    justified = latest.status != "not_affected" or bool(latest.justification or latest.impact_statement)
-    if latest.status not in SUPPRESSING or not justified:
-        return record  # affected, under investigation, or an unjustified not_affected: stays open
+    applied = Suppression(statement=latest, evidence=ref(item, latest.location))
+    unjustified = latest.status == "not_affected" and not (latest.justification or latest.impact_statement)
+    if latest.status not in SUPPRESSING or unjustified:
+        return dataclasses.replace(record, vex=applied, vex_unjustified=unjustified)
+    return dataclasses.replace(record, state="suppressed", suppression=applied, vex=applied)
+
+
+# --- 4. KEV, EPSS --------------------------------------------------------------------------------
+
+
+def _enrich(record: VulnerabilityRecord, inputs: LifecycleInputs) -> VulnerabilityRecord:
+    names = _names(record)
+    if inputs.kev is not None and (entry := inputs.kev.get(names)) is not None:
+        record = dataclasses.replace(record, kev=True, kev_due=entry.due_date)
+    if inputs.epss is not None and (score := inputs.epss.get(sorted(names))) is not None:
+        record = dataclasses.replace(record, epss=score.epss, epss_percentile=score.percentile)
+    return record
+
+
+# --- 5. deviations -------------------------------------------------------------------------------
+
+
+def _deviation_matches(deviation: Deviation, record: VulnerabilityRecord) -> bool:
+    if deviation.vulnerability.strip().upper() not in _names(record):
+        return False
+    return deviation.package is None or deviation.package.strip().lower() == record.package.lower()
+
+
+def _apply_deviations(
+    record: VulnerabilityRecord, deviations: Sequence[Deviation], now: datetime
+) -> VulnerabilityRecord:
+    today = _utc(now).date()
+    flags: list[str] = []
+    applied: Deviation | None = None
+    for d in (d for d in deviations if _deviation_matches(d, record)):
+        if d.status == "withdrawn":
+            flags.append(f"{d.id} ({d.type}) is withdrawn: not applied")
+        elif d.expires is not None and d.expires < today:
+            flags.append(f"{d.id} ({d.type}) expired on {d.expires.isoformat()}: not applied")
+        elif applied is not None:
+            flags.append(f"{d.id} ({d.type}) not applied: {applied.id} already applies")
+        else:
+            applied = d
+    if applied is None:
+        return dataclasses.replace(record, deviation_flags=tuple(flags)) if flags else record
+    flags += _deviation_flags(applied, record, today)
+    state = record.state
+    if applied.type == "false-positive" and applied.status == "approved" and state == "open":
+        state = "suppressed"
+    return dataclasses.replace(record, deviation=applied, deviation_flags=tuple(flags), state=state)
+
+
+def _deviation_flags(applied: Deviation, record: VulnerabilityRecord, today: date) -> list[str]:
+    flags = []
+    if applied.status == "pending":
+        flags.append(f"{applied.id} ({applied.type}) is pending approval")
+    if applied.type == "operational-requirement" and record.severity.rank >= Severity.HIGH.rank:
+        flags.append(f"{applied.id}: FedRAMP does not approve an operational requirement for a high vulnerability")
+    if applied.type == "vendor-dependency":
+        check_in = applied.last_vendor_check_in
+        if check_in is None or (today - check_in).days > VENDOR_CHECK_IN_DAYS:
+            when = f"last on {check_in.isoformat()}" if check_in else "none recorded"
+            flags.append(f"{applied.id}: vendor check-in older than {VENDOR_CHECK_IN_DAYS} days ({when})")
+    return flags
+
+
+# --- 6. deadlines --------------------------------------------------------------------------------
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def effective_severity(record: VulnerabilityRecord) -> Severity:
+    """The severity the deadline follows: an approved risk adjustment's, else the highest a scanner gave."""
+    d = record.deviation
+    if d and d.type == "risk-adjustment" and d.status == "approved" and d.adjusted_severity:
+        return d.adjusted_severity
+    return record.severity
+
+
+def _deadline(record: VulnerabilityRecord, policy: SlaPolicy, now: datetime) -> VulnerabilityRecord:
+    if record.state == "closed":
+        return record
+    first = _utc(record.first_detected or now)
+    if record.state != "open":
+        return dataclasses.replace(record, first_detected=first, due=None, sla_days=None, overdue=False)
+    result = deadline(first, effective_severity(record), policy, record.kev_due)
+    due = result.due
+    d = record.deviation
+    if d and d.type == "operational-requirement" and d.status == "approved" and d.expires:
+        due = end_of_day(d.expires)  # an accepted risk is due for re-assessment when its approval expires
+    vendor_due = vendor_deadline(first, policy) if record.attribution == "base-image" else None
+    overdue = is_overdue(due, _utc(now))
     return dataclasses.replace(
-        record, state="suppressed", suppression=Suppression(statement=latest, evidence=ref(item, latest.location))
+        record, first_detected=first, due=due, sla_days=result.sla_days, overdue=overdue, vendor_due=vendor_due
     )
+
+
+__all__ = ["SUPPRESSING", "applies", "build_records", "effective_severity", "parse_purl", "primary_id", "ref"]

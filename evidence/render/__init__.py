@@ -1,36 +1,77 @@
-"""Render: each renderer turns an `AuditPackage` into one package file; `write_package` writes them all."""
+"""Render: each renderer turns an `AuditPackage` into one package file; `write_package` writes them all.
+
+The package also holds a copy of every evidence file, under `evidence/` with a safe name (`stored_as`), so
+that an assessor can check each verdict against the exact bytes it was made from.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
+import re
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from enum import StrEnum
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import assert_never
 
 import orjson
 
 from evidence.errors import RenderError
-from evidence.model import AuditPackage
+from evidence.model import AuditPackage, Evidence
+from evidence.render._zip import write_zip
 from evidence.render.interface import Renderer
 
-__all__ = ["Format", "RenderError", "Renderer", "make_renderer", "write_package"]
+__all__ = [
+    "CHANGES_FORMATS",
+    "EVIDENCE_DIR",
+    "MANIFEST",
+    "Format",
+    "RenderError",
+    "Renderer",
+    "formats_for",
+    "make_renderer",
+    "safe_relative_path",
+    "stored_names",
+    "write_package",
+    "write_package_zip",
+]
 
 MANIFEST = "manifest.json"
+EVIDENCE_DIR = "evidence"
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+_SEPARATORS = re.compile(r"[/\\]")
+_MAX_COMPONENT = 120
 
 
 class Format(StrEnum):
     AUDIT_JSON = "audit-json"
     OSCAL_ASSESSMENT_RESULTS = "oscal-ar"
+    OSCAL_COMPONENT_DEFINITION = "oscal-cd"
     HTML = "html"
     PDF = "pdf"
     XLSX = "xlsx"
+    OSCAL_POAM = "oscal-poam"
+    POAM_XLSX = "poam-xlsx"
+    INVENTORY_XLSX = "inventory-xlsx"
+    DIFF_JSON = "diff-json"  # only with --previous
+    DIFF_MARKDOWN = "diff-markdown"  # only with --previous
 
 
-def make_renderer(fmt: Format) -> Renderer:
+# The formats that render `AuditPackage.changes`: written only when the package has a previous one.
+CHANGES_FORMATS = frozenset({Format.DIFF_JSON, Format.DIFF_MARKDOWN})
+
+
+def formats_for(pkg: AuditPackage) -> list[Format]:
+    """Every format, but the diff files only when there is a diff."""
+    return [f for f in Format if pkg.changes is not None or f not in CHANGES_FORMATS]
+
+
+def make_renderer(fmt: Format) -> Renderer:  # noqa: C901, PLR0911 - one case per format, checked exhaustive
     # Imports are local so that a command needing one format never pays for the others.
     match fmt:
         case Format.AUDIT_JSON:
@@ -41,6 +82,10 @@ def make_renderer(fmt: Format) -> Renderer:
             from evidence.render.oscal import OscalAssessmentResults  # noqa: PLC0415
 
             return OscalAssessmentResults()
+        case Format.OSCAL_COMPONENT_DEFINITION:
+            from evidence.render.oscal_component import OscalComponentDefinition  # noqa: PLC0415
+
+            return OscalComponentDefinition()
         case Format.HTML:
             from evidence.render.report import HtmlReport  # noqa: PLC0415
 
@@ -53,6 +98,26 @@ def make_renderer(fmt: Format) -> Renderer:
             from evidence.render.xlsx import Workbook  # noqa: PLC0415
 
             return Workbook()
+        case Format.OSCAL_POAM:
+            from evidence.render.oscal_poam import OscalPoam  # noqa: PLC0415
+
+            return OscalPoam()
+        case Format.POAM_XLSX:
+            from evidence.render.poam_xlsx import PoamWorkbook  # noqa: PLC0415
+
+            return PoamWorkbook()
+        case Format.INVENTORY_XLSX:
+            from evidence.render.inventory_xlsx import InventoryWorkbook  # noqa: PLC0415
+
+            return InventoryWorkbook()
+        case Format.DIFF_JSON:
+            from evidence.diff.render import DiffJson  # noqa: PLC0415
+
+            return DiffJson()
+        case Format.DIFF_MARKDOWN:
+            from evidence.diff.render import DiffMarkdown  # noqa: PLC0415
+
+            return DiffMarkdown()
         case _:
             assert_never(fmt)
 
@@ -69,10 +134,86 @@ def manifest(root: Path) -> bytes:
     return orjson.dumps({"manifest_version": "1.0", "files": files}, option=orjson.OPT_INDENT_2) + b"\n"
 
 
+def safe_relative_path(path: str) -> str:
+    """A relative path made only of `[A-Za-z0-9._-]` components: never absolute, never `..`, never empty."""
+    parts = []
+    for raw in _SEPARATORS.split(path):
+        part = _UNSAFE.sub("_", raw)[:_MAX_COMPONENT]
+        if part in ("", "."):
+            continue
+        if part.strip(".") == "":  # "..", "...": never a step up
+            part = "_" * len(part)
+        parts.append(part)
+    return "/".join(parts) or "_"
+
+
+def _numbered(name: str, n: int) -> str:
+    pure = PurePosixPath(name)
+    return f"{pure.stem}-{n}{pure.suffix}"
+
+
+def stored_names(evidence: Iterable[Evidence]) -> dict[str, str]:
+    """Evidence id -> `evidence/<safe path>`, distinct even on a case-insensitive file system.
+
+    Names are given in (path, sha256) order, so the same evidence always gets the same names. A file name
+    already taken by a file or a folder, and a folder name already taken by a file, gets `-2`, `-3`...
+    before its suffix.
+    """
+    files: set[str] = set()
+    folders: set[str] = set()
+    names: dict[str, str] = {}
+    for item in sorted(evidence, key=lambda e: (e.path, e.sha256)):
+        if item.id in names:
+            continue
+        parts = safe_relative_path(item.path).split("/")
+        for index, original in enumerate(parts):
+            last = index == len(parts) - 1
+            n = 1
+            while _taken("/".join(parts[: index + 1]).casefold(), files, folders if last else set()):
+                n += 1
+                parts[index] = _numbered(original, n)
+        candidate = "/".join(parts)
+        files.add(candidate.casefold())
+        folders.update("/".join(parts[:i]).casefold() for i in range(1, len(parts)))
+        names[item.id] = f"{EVIDENCE_DIR}/{candidate}"
+    return names
+
+
+def _taken(key: str, files: set[str], folders: set[str]) -> bool:
+    return key in files or key in folders
+
+
+def _with_stored_names(pkg: AuditPackage) -> AuditPackage:
+    names = stored_names(pkg.evidence)
+    return dataclasses.replace(pkg, evidence=tuple(dataclasses.replace(e, stored_as=names[e.id]) for e in pkg.evidence))
+
+
+def _copy_evidence(pkg: AuditPackage, staging: Path, evidence_files: Mapping[str, bytes]) -> None:
+    for item in pkg.evidence:
+        data = evidence_files.get(item.sha256)
+        if data is None or hashlib.sha256(data).hexdigest() != item.sha256:
+            raise RenderError(f"{item.path}: the bytes read for this evidence file were not supplied to the package")
+        assert item.stored_as is not None  # noqa: S101 - set by _with_stored_names
+        target = staging / item.stored_as
+        if target.exists():  # the same path and content given twice
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+
 def write_package(
-    pkg: AuditPackage, out_dir: Path, formats: list[Format], *, progress: Callable[[str], None] | None = None
+    pkg: AuditPackage,
+    out_dir: Path,
+    formats: list[Format],
+    *,
+    progress: Callable[[str], None] | None = None,
+    evidence_files: Mapping[str, bytes] | None = None,
 ) -> list[Path]:
-    """Write every format into a temporary directory, then move it into place: all or nothing."""
+    """Write every format into a temporary directory, then move it into place: all or nothing.
+
+    `evidence_files` maps the sha256 of each evidence file to its bytes; given, every evidence file is copied
+    into `evidence/` and its `stored_as` names the copy in every file of the package.
+    """
     _check_replaceable(out_dir)
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -81,6 +222,13 @@ def write_package(
         raise RenderError(f"{out_dir}: cannot create the output directory: {e.strerror}") from e
     try:
         written = []
+        if evidence_files is not None:
+            pkg = _with_stored_names(pkg)
+            if progress:
+                progress(f"copying {len(pkg.evidence)} evidence file(s)")
+            _copy_evidence(pkg, staging, evidence_files)
+            if pkg.evidence:
+                written.append(out_dir / EVIDENCE_DIR)
         for fmt in formats:
             renderer = make_renderer(fmt)
             if progress:
@@ -98,6 +246,29 @@ def write_package(
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     return [*written, out_dir / MANIFEST]
+
+
+def write_package_zip(package: Path, target: Path, when: datetime) -> Path:
+    """The package directory as one reproducible zip, its files under a folder named like the package."""
+    entries = {
+        f"{package.name}/{path.relative_to(package).as_posix()}": path for path in package.rglob("*") if path.is_file()
+    }
+    if target.is_dir():
+        raise RenderError(f"{target}: is a directory; cannot write the package zip there")
+    try:
+        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        partial = Path(name)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                write_zip(out, entries, when)
+            partial.chmod(0o644)
+            partial.replace(target)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+    except OSError as e:
+        raise RenderError(f"{target}: cannot write the package zip: {e.strerror or e}") from e
+    return target
 
 
 def _check_replaceable(out_dir: Path) -> None:

@@ -5,13 +5,17 @@ Mapping, in short (the README of the package explains it for auditors):
 - One result. `reviewed-controls` selects the NIST SP 800-53 controls the catalog controls map to
   (`SI-7(15)` becomes `si-7.15`); a prop per catalog control keeps the catalog's own ids.
 - One observation per evidence file (method TEST), linked to a back-matter resource that names the
-  file and its SHA-256. Manual controls get an observation with method EXAMINE that says what a
+  file and its SHA-256 and links to its copy in the package (`../evidence/...`); `expires` is when the
+  profile's maximum age for its kind runs out. Manual controls get an observation with method EXAMINE that says what a
   person must check, and no finding.
 - One finding per satisfied, not-satisfied or evidence-missing control. The target is an
   `objective-id` built from the catalog and control id; it resolves to a local objective in
   `local-definitions/objectives-and-methods` when the control maps to an 800-53 control.
   Evidence-missing is `not-satisfied` with reason `other` and the prop `fromline-status`.
 - Not-applicable controls get no finding: they are props and remarks on the result.
+- The base-image rubric is not a control framework: each criterion is an observation with the props
+  `rubric-criterion` and `rubric-score`, never a finding or a reviewed 800-53 control; the grade is a
+  result prop `rubric-grade`.
 - One risk per vulnerability record: `open` when open, `closed` with the VEX statement quoted when
   suppressed.
 
@@ -36,12 +40,14 @@ import orjson
 
 from evidence.errors import RenderError
 from evidence.model import (
+    RUBRIC_CATALOG,
     AuditPackage,
     Binding,
     ControlResult,
     Evidence,
     EvidenceKind,
     EvidenceRef,
+    RubricScore,
     Status,
     VulnerabilityRecord,
 )
@@ -219,6 +225,8 @@ class _Builder:
                 self.observation_uuid[ev.id] = self.ids(f"{self.digest}/observation/{ev.id}")
         self.evidence_by_id = {ev.id: ev for ev in reversed(pkg.evidence)}
         self.catalog_titles = {c.id: c.title for c in pkg.catalogs}
+        # The rubric's criteria are graded, not assessed against SP 800-53: observations only, no findings.
+        self.assessed = tuple(c for c in pkg.controls if c.catalog != RUBRIC_CATALOG)
         self.decided = {r.evidence_id for c in pkg.controls for r in self.control_refs(c)}
         self.risk_uuid: dict[int, str] = {
             i: self.ids(f"{self.digest}/risk/{v.id}/{v.package}/{v.installed_version or ''}/{v.purl or ''}")
@@ -264,7 +272,7 @@ class _Builder:
 
     def document(self) -> Json:
         pkg = self.pkg
-        objectives = [o for o in (self.local_objective(c) for c in pkg.controls if c.status in _FINDING_STATUSES) if o]
+        objectives = [o for o in (self.local_objective(c) for c in self.assessed if c.status in _FINDING_STATUSES) if o]
         local = _compact({"objectives-and-methods": objectives})
         release = _one_line(pkg.subject.release or "")
         name = _one_line(pkg.subject.name) or self.digest
@@ -333,7 +341,8 @@ class _Builder:
             digest = _one_line(ev.sha256)
             rlink = _compact(
                 {
-                    "href": _href(ev.path),
+                    # The copy inside the package, relative to this file; the input path when none was kept.
+                    "href": _href(f"../{ev.stored_as}" if ev.stored_as else ev.path),
                     "media-type": "application/json" if ev.path.lower().endswith(".json") else None,
                     "hashes": [{"algorithm": "SHA-256", "value": digest}] if digest else None,
                 }
@@ -362,7 +371,8 @@ class _Builder:
         remarks = [f"- Not applicable: {self.control_label(c)}. {_md(c.reason)}" for c in not_applicable]
         remarks += [f"- Skipped file {_md(s.path)}: {_md(s.reason)}" for s in pkg.skipped]
         observations = [self.evidence_observation(ev) for ev in pkg.evidence if self.evidence_by_id.get(ev.id) is ev]
-        observations += [self.manual_observation(c) for c in pkg.controls if c.status is Status.MANUAL]
+        observations += [self.manual_observation(c) for c in self.assessed if c.status is Status.MANUAL]
+        observations += [self.rubric_observation(s) for s in pkg.rubric]
         return _compact(
             {
                 "uuid": self.result_uuid,
@@ -376,6 +386,7 @@ class _Builder:
                 "props": _props(
                     _prop("profile", pkg.profile),
                     *(_prop("catalog", c.id) for c in pkg.catalogs),
+                    _prop("rubric-grade", pkg.rubric_grade),
                     *(
                         _prop("not-applicable-control", f"{c.catalog} {c.control_id}", remarks=_md(c.reason) or None)
                         for c in not_applicable
@@ -386,7 +397,7 @@ class _Builder:
                 "reviewed-controls": self.reviewed_controls(),
                 "observations": observations,
                 "risks": [self.risk(i, v) for i, v in enumerate(pkg.vulnerabilities)],
-                "findings": [self.finding(c) for c in pkg.controls if c.status in _FINDING_STATUSES],
+                "findings": [self.finding(c) for c in self.assessed if c.status in _FINDING_STATUSES],
                 "remarks": "\n".join(remarks) or None,
             }
         )
@@ -432,7 +443,7 @@ class _Builder:
     def reviewed_controls(self) -> Json:
         ids: dict[str, None] = {}
         props: list[Json | None] = []
-        for c in self.pkg.controls:
+        for c in self.assessed:
             mapped = [nist_control_id(n) for n in c.nist_800_53]
             ids.update(dict.fromkeys(m for m in mapped if m))
             props.append(
@@ -500,6 +511,8 @@ class _Builder:
             _prop("tool", ev.tool),
             _prop("tool-version", ev.tool_version),
             _prop("binding", ev.binding.value),
+            _prop("stored-as", ev.stored_as),
+            _prop("freshness", ("stale" if ev.stale else "current") if ev.expires else None),
             *(_prop("subject-digest", s) for s in ev.subjects),
         )
 
@@ -525,6 +538,39 @@ class _Builder:
                     }
                 ],
                 "collected": _timestamp(collected) if collected else self.assessed_at,
+                "expires": _timestamp(ev.expires) if ev.expires and _in_schema_range(ev.expires) else None,
+            }
+        )
+
+    def rubric_observation(self, score: RubricScore) -> Json:
+        """One criterion of the base-image rubric: its score and why, never a finding against SP 800-53."""
+        return _compact(
+            {
+                "uuid": self.ids(f"{self.digest}/observation/rubric/{score.criterion}"),
+                "title": _title(_md(f"Base-image rubric: {score.criterion}"), "Base-image rubric criterion"),
+                "description": f"Scored {score.score} of 4. {_md(score.reason)}"
+                + (" A hard gate failed." if score.gate_failed else ""),
+                "props": _props(
+                    _prop("rubric-criterion", score.criterion),
+                    _prop("rubric-score", score.score),
+                    _prop("rubric-gate-failed", "true" if score.gate_failed else "false"),
+                    _prop("rubric-grade", self.pkg.rubric_grade),
+                ),
+                "methods": ["TEST"],
+                "types": ["control-objective"],
+                "origins": self.origins(),
+                "subjects": self.image_subject(),
+                "relevant-evidence": [
+                    {
+                        "href": f"#{self.resource_uuid[r.evidence_id]}",
+                        "description": f"{_md(r.path)} (SHA-256 {_md(r.sha256)})"
+                        + (f" at {_md(r.location)}" if r.location else ""),
+                    }
+                    for r in score.evidence
+                    if r.evidence_id in self.resource_uuid
+                ]
+                or None,
+                "collected": self.assessed_at,
             }
         )
 

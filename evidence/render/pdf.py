@@ -8,22 +8,28 @@ into the HTML stops the rendering instead of reading a local file or the network
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import warnings
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn
 
 from evidence.errors import RenderError
 from evidence.render.report import render_html
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from evidence.model import AuditPackage
 
 __all__ = ["PdfReport", "html_to_pdf", "refuse_url"]
 
-# Options of WeasyPrint's `write_pdf` chosen for output that depends on the input only.
-# Two renders still differ in one place: without libharfbuzz-subset, WeasyPrint subsets
-# fonts with fontTools, which stamps each subset's `head.modified` with the current time
-# unless SOURCE_DATE_EPOCH is set. With SOURCE_DATE_EPOCH set the PDF is byte-identical.
+# Options of WeasyPrint's `write_pdf` chosen for output that depends on the input only. The
+# dates come from the report's dcterms meta tags (the assessment time), the file identifier
+# from the content (`_identifier`), and the font subset names (`ABCDEF+DejaVu-Sans`) from a
+# hash of the font description, so they are stable already. The one wall-clock input left
+# is handled by `_font_timestamps`.
 PDF_OPTIONS: dict[str, object] = {
     "pdf_version": "1.7",
     "pdf_tags": True,  # a tagged PDF: reading order and structure for screen readers (Section 508)
@@ -99,10 +105,35 @@ def html_to_pdf(html: str) -> bytes:
     return pdf
 
 
+@contextlib.contextmanager
+def _font_timestamps(when: datetime) -> Iterator[None]:
+    """Font subsets stamped with `when` instead of the wall clock, for the duration of one render.
+
+    Without libharfbuzz-subset (or with HarfBuzz older than 4.1), WeasyPrint subsets fonts with
+    fontTools, which writes the current time into each subset's `head.modified` unless
+    SOURCE_DATE_EPOCH is set. WeasyPrint builds fontTools' `TTFont` itself and has no option that
+    reaches `recalcTimestamp`, so the environment is the only way in: the variable is set here and
+    restored on the way out. The environment is the process's, so renders must not run in threads.
+    """
+    moment = when if when.tzinfo else when.replace(tzinfo=UTC)
+    epoch = str(max(0, int(moment.timestamp())))
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = epoch
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = previous
+
+
 class PdfReport:
     """`report.pdf`: the same document as `report.html`, paginated for print and signature."""
 
     filename = "report.pdf"
 
     def render(self, pkg: AuditPackage, out: BinaryIO) -> None:
-        out.write(html_to_pdf(render_html(pkg)))
+        with _font_timestamps(pkg.assessed_at):
+            pdf = html_to_pdf(render_html(pkg))
+        out.write(pdf)

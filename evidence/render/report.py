@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from markupsafe import Markup
 
+from evidence.diff.render import html_context
 from evidence.errors import RenderError
+from evidence.lifecycle.poam import asset_identifier, poam_items
 from evidence.model import (
     AuditPackage,
     Binding,
@@ -154,6 +156,7 @@ def _context(pkg: AuditPackage) -> dict[str, object]:
         "title": REPORT_TITLE,
         "pkg": pkg,
         "css": _stylesheet(),
+        "changes": html_context(pkg.changes) if pkg.changes is not None else None,
         "status_order": STATUS_ORDER,
         "severity_order": SEVERITY_ORDER,
         "catalog_titles": {c.id: c.title for c in pkg.catalogs},
@@ -162,9 +165,14 @@ def _context(pkg: AuditPackage) -> dict[str, object]:
         "severity_rows": [
             _severity_counts("Open", open_records),
             _severity_counts("Open, fix available", [r for r in open_records if r.fixed_versions]),
-            _severity_counts("Suppressed by VEX", [r for r in pkg.vulnerabilities if r.state != "open"]),
+            _severity_counts(
+                "Suppressed (VEX, false positive)", [r for r in pkg.vulnerabilities if r.state == "suppressed"]
+            ),
         ],
         "vulnerabilities": sorted(pkg.vulnerabilities, key=_vulnerability_order),
+        "poam_items": poam_items(pkg),
+        "asset_identifier": asset_identifier(pkg),
+        "disagreements": [r for r in sorted(pkg.vulnerabilities, key=_vulnerability_order) if r.disagreements],
         "signatures": signatures,
         "signature_verdict": _signature_verdict(signatures),
         "provenance": provenance,

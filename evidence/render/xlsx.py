@@ -1,6 +1,7 @@
 """The Excel workbook of the package: one sheet to read, four to sort and filter.
 
-Sheets, in order: Summary, Controls, Vulnerabilities, Components, Evidence.
+Sheets, in order: Summary, Controls, Vulnerabilities, Components, Evidence; then Changes when the
+package was made with `--previous`.
 
 Every string in an `AuditPackage` may come from a file an attacker wrote, and a
 spreadsheet cell whose text starts with `=` is a formula to openpyxl, Excel and
@@ -26,6 +27,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeAlias
 
+from evidence.diff.model import PackageDiff
+from evidence.diff.render import change_rows
 from evidence.errors import RenderError
 from evidence.model import (
     AuditPackage,
@@ -39,6 +42,7 @@ from evidence.model import (
     Verification,
     VulnerabilityRecord,
 )
+from evidence.render._zip import normalize_zip
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -190,6 +194,20 @@ def _vulnerability_row(v: VulnerabilityRecord) -> Row:
         vex.author if vex else None,
         _ref(v.suppression.evidence) if v.suppression else None,
         _refs(v.evidence),
+        "yes" if v.kev else "no",
+        v.kev_due.isoformat() if v.kev_due else None,
+        v.epss,
+        v.epss_percentile,
+        v.attribution,
+        v.attribution_reason or None,
+        iso(v.first_detected),
+        v.sla_days,
+        iso(v.due),
+        "yes" if v.overdue else "no",
+        iso(v.closed_at),
+        f"{v.deviation.type} {v.deviation.id} ({v.deviation.status})" if v.deviation else None,
+        _lines(v.deviation_flags),
+        _lines(v.disagreements),
     )
 
 
@@ -197,9 +215,18 @@ def vulnerabilities_table(pkg: AuditPackage) -> Table:
     headers = (
         "ID", "Aliases", "Package", "Installed version", "Fixed versions", "Severity", "Severity by scanner",
         "CVSS score", "CVSS vector", "CVSS source", "Title", "Scanners", "State", "VEX status",
-        "VEX justification", "VEX author", "VEX file", "Evidence",
+        "VEX justification", "VEX author", "VEX file", "Evidence", "KEV", "KEV due date", "EPSS",
+        "EPSS percentile", "Attribution", "Attribution reason", "First detected (UTC)", "SLA days", "Due (UTC)",
+        "Overdue", "Closed at (UTC)", "Deviation", "Deviation flags", "Disagreements",
     )  # fmt: skip
     return Table(headers, tuple(_vulnerability_row(v) for v in pkg.vulnerabilities), fills=("Severity",))
+
+
+def disagreements_section(pkg: AuditPackage) -> Section:
+    """Where the scanners differ: a finding only one reported, or different severities."""
+    rows = tuple((v.id, v.package, v.installed_version, d) for v in pkg.vulnerabilities for d in v.disagreements)
+    headers = ("ID", "Package", "Installed version", "Disagreement")
+    return Section(f"Scanner disagreements ({len(rows)})", Table(headers, rows))
 
 
 def bound_sboms(pkg: AuditPackage) -> list[Evidence]:
@@ -337,9 +364,10 @@ def summary_sections(pkg: AuditPackage) -> tuple[Section, ...]:
 
     severities = sorted(Severity, key=lambda sev: -sev.rank)
     open_counts = Counter(v.severity for v in pkg.vulnerabilities if v.state == "open")
-    other_counts = Counter(v.severity for v in pkg.vulnerabilities if v.state != "open")
-    vuln_rows: list[Row] = [(sev.value, open_counts[sev], other_counts[sev]) for sev in severities]
-    vuln_rows.append(("Total", open_counts.total(), other_counts.total()))
+    other_counts = Counter(v.severity for v in pkg.vulnerabilities if v.state == "suppressed")
+    closed_counts = Counter(v.severity for v in pkg.vulnerabilities if v.state == "closed")
+    vuln_rows: list[Row] = [(sev.value, open_counts[sev], other_counts[sev], closed_counts[sev]) for sev in severities]
+    vuln_rows.append(("Total", open_counts.total(), other_counts.total(), closed_counts.total()))
 
     verdicts = (_signature_verdict(pkg), _provenance_verdict(pkg), _sbom_verdict(pkg), _mismatch_verdict(pkg))
     return (
@@ -350,9 +378,30 @@ def summary_sections(pkg: AuditPackage) -> tuple[Section, ...]:
         ),
         Section(
             "Vulnerabilities by severity",
-            Table(("Severity", "Open", "Suppressed"), tuple(vuln_rows), fills=("Severity",)),
+            Table(("Severity", "Open", "Suppressed", "Closed"), tuple(vuln_rows), fills=("Severity",)),
         ),
         Section("Verification", Table(("Evidence", "Verdict", "Detail"), verdicts)),
+        *rubric_sections(pkg),
+    )
+
+
+def rubric_sections(pkg: AuditPackage) -> tuple[Section, ...]:
+    """The base-image rubric, when the profile included it: the grade, then each criterion's score."""
+    if not pkg.rubric:
+        return ()
+    total = sum(s.score for s in pkg.rubric)
+    gates = [s.criterion for s in pkg.rubric if s.gate_failed]
+    grade = f"{pkg.rubric_grade} ({total} of {4 * len(pkg.rubric)} points"
+    grade += f"; gate failed: {', '.join(gates)})" if gates else ")"
+    rows: list[Row] = [("Grade", grade, None, None)]
+    rows += [
+        (s.criterion, f"{s.score}/4", "yes" if s.gate_failed else "no", f"{s.reason}\n{_refs(s.evidence)}".strip())
+        for s in pkg.rubric
+    ]
+    return (
+        Section(
+            "Secure base-image rubric", Table(("Criterion", "Score", "Gate failed", "Why and evidence"), tuple(rows))
+        ),
     )
 
 
@@ -361,10 +410,17 @@ def sheets(pkg: AuditPackage) -> tuple[Sheet, ...]:
     return (
         Sheet("Summary", sections=summary_sections(pkg)),
         Sheet("Controls", controls_table(pkg)),
-        Sheet("Vulnerabilities", vulnerabilities_table(pkg)),
+        Sheet("Vulnerabilities", vulnerabilities_table(pkg), sections=(disagreements_section(pkg),)),
         Sheet("Components", components_table(pkg)),
         Sheet("Evidence", evidence_table(pkg), sections=(skipped_section(pkg),)),
+        *((Sheet("Changes", changes_table(pkg.changes)),) if pkg.changes is not None else ()),
     )
+
+
+def changes_table(diff: PackageDiff) -> Table:
+    """The Changes sheet of a package made with --previous: one row per change since that package."""
+    headers = ("Area", "Change", "Item", "Before", "After", "Detail")
+    return Table(headers, tuple(change_rows(diff)))
 
 
 # --- writing it with openpyxl ------------------------------------------------------------------
@@ -531,7 +587,7 @@ class _Openpyxl:
     get_column_letter: Any
 
 
-def _write(pkg: AuditPackage, content: Sequence[Sheet]) -> bytes:
+def _write(pkg: AuditPackage, content: Sequence[Sheet], title: str = "Audit workbook") -> bytes:
     # Imported here, not at the top: openpyxl takes ~0.25 s to import and the CLI must start fast.
     from zipfile import ZIP_DEFLATED, ZipFile  # noqa: PLC0415
 
@@ -551,7 +607,7 @@ def _write(pkg: AuditPackage, content: Sequence[Sheet]) -> bytes:
     stamp = assessed.astimezone(UTC).replace(tzinfo=None)  # openpyxl wants naive UTC
     book.properties.creator = "fromline"
     book.properties.lastModifiedBy = "fromline"
-    book.properties.title = cell_text(f"Audit workbook: {pkg.subject.reference}")
+    book.properties.title = cell_text(f"{title}: {pkg.subject.reference}")
     book.properties.created = stamp
     book.properties.modified = stamp
 
@@ -559,7 +615,7 @@ def _write(pkg: AuditPackage, content: Sequence[Sheet]) -> bytes:
     buffer = io.BytesIO()
     with ZipFile(buffer, "w", ZIP_DEFLATED, allowZip64=True) as archive:
         ExcelWriter(book, archive).write_data()
-    return buffer.getvalue()
+    return normalize_zip(buffer.getvalue(), stamp)  # openpyxl stamps each zip entry with the wall clock
 
 
 class Workbook:

@@ -1,0 +1,168 @@
+"""`fromline diff OLD NEW`: what changed between two releases, for a pull request and for the audit file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from evidence.cli.options import add_common, parse_image, parse_timestamp, progress
+from evidence.errors import ExitCode, InputError, RenderError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
+    from evidence.diff.model import PackageDiff
+    from evidence.model import AuditPackage, ImageRef
+
+FORMATS = ("markdown", "json", "html")
+AUDIT_JSON = "audit.json"
+
+DIFF_EXIT_CODES = """\
+exit codes:
+  0  done, and no --fail-on condition holds
+  1  a --fail-on condition holds (each is named on stderr)
+  2  usage error
+  3  bad input: a package or evidence file that cannot be used
+  4  output failure
+"""
+
+
+def _conditions_help() -> str:
+    from evidence.diff.gate import CONDITIONS  # noqa: PLC0415 - light, but keep the import graph of --help small
+
+    return "\n".join(f"  {name:<19} {meaning}" for name, (meaning, _) in CONDITIONS.items())
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "diff",
+        help="show what changed between two releases' packages",
+        description="Compare two audit packages (or evidence directories, evaluated first): vulnerabilities new, "
+        "fixed and still open, components, controls, signer, provenance, base image and evidence. OLD and NEW "
+        "are each a package directory (or its audit.json), or an evidence directory with --old-image / "
+        "--new-image.",
+        epilog=f"--fail-on conditions:\n{_conditions_help()}\n\n{DIFF_EXIT_CODES}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("old", type=Path, metavar="OLD", help="the previous release: package or evidence directory")
+    parser.add_argument("new", type=Path, metavar="NEW", help="this release: package or evidence directory")
+    parser.add_argument(
+        "--old-image", metavar="REF@sha256:DIGEST", help="evaluate OLD as evidence of this image (no audit.json)"
+    )
+    parser.add_argument(
+        "--new-image", metavar="REF@sha256:DIGEST", help="evaluate NEW as evidence of this image (no audit.json)"
+    )
+    parser.add_argument("--profile", default="default", metavar="NAME", help="profile for evidence directories")
+    parser.add_argument(
+        "--timestamp", metavar="ISO8601", help="assessment time for evidence directories (default: as package)"
+    )
+    parser.add_argument("--format", choices=FORMATS, default="markdown", help="output format (default: markdown)")
+    parser.add_argument("--output", "-o", type=Path, metavar="FILE", help="write here instead of standard output")
+    parser.add_argument(
+        "--fail-on",
+        metavar="CONDITIONS",
+        default="",
+        help="exit 1 when any of these holds (comma-separated; listed below)",
+    )
+    add_common(parser)
+    parser.set_defaults(run=run)
+
+
+def parse_fail_on(text: str) -> list[str]:
+    from evidence.diff.gate import CONDITIONS  # noqa: PLC0415
+
+    wanted = list(dict.fromkeys(w.strip() for w in text.split(",") if w.strip()))
+    unknown = [w for w in wanted if w not in CONDITIONS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"--fail-on takes {', '.join(CONDITIONS)}; unknown: {', '.join(unknown)}")
+    return wanted
+
+
+def _image(text: str | None, option: str) -> ImageRef | None:
+    if text is None:
+        return None
+    try:
+        return parse_image(text)
+    except argparse.ArgumentTypeError as e:
+        raise argparse.ArgumentTypeError(str(e).replace("--image", option)) from e
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    try:
+        fail_on = parse_fail_on(args.fail_on)
+        old_image = _image(args.old_image, "--old-image")
+        new_image = _image(args.new_image, "--new-image")
+        now = parse_timestamp(args.timestamp)
+        for side, path, image in (("OLD", args.old, old_image), ("NEW", args.new, new_image)):
+            _check_side(side, path, image)
+    except argparse.ArgumentTypeError as e:
+        parser.error(str(e))
+
+    from evidence.diff.compare import compare  # noqa: PLC0415 - keep --help instant
+    from evidence.diff.gate import holding  # noqa: PLC0415
+
+    show = progress(quiet=args.quiet)
+    old = _load(args.old, old_image, args.profile, now, show)
+    new = _load(args.new, new_image, args.profile, now, show)
+    diff = compare(old, new)
+    _write(diff_text(diff, args.format), args.output)
+    held = holding(diff, fail_on)
+    for name, facts in held.items():
+        shown = "; ".join(facts[:5]) + (f"; and {len(facts) - 5} more" if len(facts) > 5 else "")
+        print(f"fromline: --fail-on {name} holds: {shown}", file=sys.stderr)
+    return ExitCode.CONTROLS_NOT_SATISFIED if held else ExitCode.OK
+
+
+def _check_side(side: str, path: Path, image: ImageRef | None) -> None:
+    """A package needs no image; an evidence directory needs one: a usage error either way, before any work."""
+    option = f"--{side.lower()}-image"
+    is_package = path.is_file() or (path / AUDIT_JSON).is_file()
+    if image is not None and is_package:
+        raise argparse.ArgumentTypeError(f"{side} {path} is a package (it has {AUDIT_JSON}); {option} is for evidence")
+    if image is None and path.is_dir() and not is_package:
+        raise argparse.ArgumentTypeError(
+            f"{side} {path} has no {AUDIT_JSON}: give {option} REF@sha256:DIGEST to evaluate it as evidence"
+        )
+
+
+def _load(path: Path, image: ImageRef | None, profile: str, now: datetime, show: Callable[[str], None]) -> AuditPackage:
+    from evidence.render.canonical import load_package  # noqa: PLC0415
+
+    if image is None:
+        if not path.exists():
+            raise InputError(path, "no such package directory or file")
+        return load_package(path if path.is_file() else path / AUDIT_JSON)
+
+    from evidence.catalog import load_catalog, load_profile  # noqa: PLC0415
+    from evidence.collectors import collect  # noqa: PLC0415
+    from evidence.evaluate import CHECKS, evaluate  # noqa: PLC0415
+
+    loaded = load_profile(profile)
+    catalogs = [load_catalog(name, CHECKS) for name in loaded.catalogs]
+    show(f"evaluating the evidence in {path}")
+    collected = collect([path], image_digest=image.digest)
+    return evaluate(catalogs, loaded, collected, image=image, now=now)
+
+
+def diff_text(diff: PackageDiff, fmt: str) -> bytes:
+    from evidence.diff.render import render_html, render_json, render_markdown  # noqa: PLC0415
+
+    if fmt == "json":
+        return render_json(diff)
+    if fmt == "html":
+        return render_html(diff).encode("utf-8")
+    return render_markdown(diff).encode("utf-8")
+
+
+def _write(data: bytes, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    try:
+        output.write_bytes(data)
+    except OSError as e:
+        raise RenderError(f"{output}: cannot write the diff: {e.strerror or e}") from e

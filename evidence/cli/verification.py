@@ -1,0 +1,96 @@
+"""Options shared by `package` and `inspect` for signature verification: keys, trust root, policy, artifacts."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from evidence.model import SignatureFacts
+
+if TYPE_CHECKING:
+    from evidence.verify.interface import VerificationContext
+
+MAX_ARTIFACT_BYTES = 512 * 1024 * 1024
+
+
+def add_verification_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "signature verification",
+        "Signatures are verified offline. Keys among the inputs are used too. Keyless signatures (sigstore "
+        "bundles) are checked against Sigstore's public-good trusted root that ships with the tool, and count "
+        "only when --policy accepts their identity.",
+    )
+    group.add_argument("--policy", type=Path, metavar="FILE", help="identity policy (docs/identity-policy.md)")
+    group.add_argument(
+        "--key", type=Path, action="append", default=[], metavar="FILE", help="trusted public key (PEM); repeatable"
+    )
+    roots = group.add_mutually_exclusive_group()
+    roots.add_argument("--trusted-root", type=Path, metavar="FILE", help="a Sigstore trusted_root.json to trust")
+    roots.add_argument("--staging", action="store_true", help="trust Sigstore's staging instance, not production")
+    group.add_argument(
+        "--artifact",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a file signed by a sigstore bundle among the inputs (message signatures); repeatable",
+    )
+
+
+def verification_context(args: argparse.Namespace, *, image: str | None = None) -> VerificationContext:
+    """The context the options describe; `VerificationInputError` naming the file when one cannot be used."""
+    from evidence.verify.interface import (  # noqa: PLC0415 - keep --help instant
+        TrustRoot,
+        VerificationContext,
+        VerificationInputError,
+    )
+    from evidence.verify.keyless import load_trusted_root  # noqa: PLC0415 - loads sigstore
+    from evidence.verify.keys import load_key_file  # noqa: PLC0415
+    from evidence.verify.policy import load_policy  # noqa: PLC0415
+
+    policy = load_policy(args.policy) if args.policy else None
+    keys = {k.key_id: k for k in (load_key_file(path) for path in args.key)}
+    for key in policy.loaded_keys if policy else ():
+        keys.setdefault(key.key_id, key)
+    artifacts: dict[str, bytes] = {}
+    for path in args.artifact:
+        try:
+            if path.stat().st_size > MAX_ARTIFACT_BYTES:
+                raise VerificationInputError(path, f"artifact is over {MAX_ARTIFACT_BYTES} bytes")
+            artifacts[str(path)] = path.read_bytes()
+        except OSError as e:
+            raise VerificationInputError(path, f"artifact cannot be read: {e.strerror}") from e
+    if args.trusted_root:
+        trust_root, root_path = TrustRoot.FILE, args.trusted_root
+    else:
+        trust_root, root_path = (TrustRoot.STAGING if args.staging else TrustRoot.PRODUCTION), None
+    context = VerificationContext(
+        keys=tuple(keys.values()),
+        trust_root=trust_root,
+        trusted_root_path=root_path,
+        policy=policy,
+        image=image,
+        artifacts=artifacts,
+    )
+    if root_path is not None:
+        load_trusted_root(context)  # a bad file is a usage problem, reported before any evidence is read
+    return context
+
+
+def verification_json(facts: SignatureFacts | None) -> dict[str, Any] | None:
+    """The `verification` object of `fromline inspect --json`: the outcome, why, and what it was checked with."""
+    if facts is None:
+        return None
+    return {
+        "status": facts.status.value,
+        "reason": facts.reason,
+        "method": facts.method,
+        "key_id": facts.key_id,
+        "key_path": facts.key_path,
+        "identity": facts.identity,
+        "issuer": facts.issuer,
+        "log_index": facts.log_index,
+        "integrated_time": facts.integrated_time.isoformat().replace("+00:00", "Z") if facts.integrated_time else None,
+        "asserted_by": facts.asserted_by,
+    }

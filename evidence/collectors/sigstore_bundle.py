@@ -1,0 +1,299 @@
+"""Sigstore bundles (v0.1 to v0.3), cosign OCI signature manifests, and `cosign verify --output json` output.
+
+Reading only: the signatures are verified after collection, by `evidence.verify.apply.verify_all`.
+
+A bundle with a message signature is a SIGNATURE over the digest it records. A bundle with a DSSE envelope
+around an in-toto statement is the attestation itself, read by `provenance.evidence_from_statement` (SLSA
+provenance, SBOM, vulnerability scan) with locations under `/dsseEnvelope/payload`; a predicate type that is
+not read makes the file skipped, with the reason.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from evidence.collectors._util import DIGEST_RE, expect_array, expect_object, expect_string, parse_time, require_string
+from evidence.collectors.cosign import COSIGN_TYPE
+from evidence.collectors.interface import CollectorError, Document, SkipFile
+from evidence.collectors.provenance import STATEMENT_TYPES, evidence_from_statement
+from evidence.model import Evidence, EvidenceKind, SignatureFacts, Verification
+
+BUNDLE_MEDIA_PREFIX = "application/vnd.dev.sigstore.bundle"
+BUNDLE_VERSIONS = {
+    "application/vnd.dev.sigstore.bundle+json;version=0.1": "0.1",
+    "application/vnd.dev.sigstore.bundle+json;version=0.2": "0.2",
+    "application/vnd.dev.sigstore.bundle+json;version=0.3": "0.3",
+    "application/vnd.dev.sigstore.bundle.v0.3+json": "0.3",
+}
+KEYLESS_MESSAGE_METHOD = "sigstore bundle (message signature)"
+KEYLESS_DSSE_METHOD = "sigstore bundle (DSSE)"
+COSIGN_MANIFEST_METHOD = "cosign signature manifest"
+COSIGN_VERIFY_METHOD = "cosign verify"
+ASSERTED_REASON = "asserted by cosign, not re-verified"
+NOT_YET_VERIFIED = "not verified: signature verification did not run"
+SIGNATURE_ANNOTATION = "dev.cosignproject.cosign/signature"
+CERTIFICATE_ANNOTATION = "dev.sigstore.cosign/certificate"
+BUNDLE_ANNOTATION = "dev.sigstore.cosign/bundle"
+IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json"
+_PAYLOAD_AT = "/dsseEnvelope/payload"
+
+
+def _b64(text: str) -> bytes | None:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+# --- sigstore bundles -------------------------------------------------------------------------------------------
+
+
+def _statement(obj: dict[str, Any]) -> dict[str, Any] | None:
+    """The in-toto statement inside a bundle's DSSE envelope, or None."""
+    envelope = obj.get("dsseEnvelope")
+    if not isinstance(envelope, dict) or envelope.get("payloadType") != IN_TOTO_PAYLOAD_TYPE:
+        return None
+    payload = envelope.get("payload")
+    body = _b64(payload) if isinstance(payload, str) else None
+    if body is None:
+        return None
+    try:
+        statement = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(statement, dict) or statement.get("_type") not in STATEMENT_TYPES:
+        return None
+    return statement
+
+
+def _is_bundle(obj: object) -> bool:
+    return (
+        isinstance(obj, dict)
+        and isinstance(obj.get("mediaType"), str)
+        and obj["mediaType"].startswith(BUNDLE_MEDIA_PREFIX)
+    )
+
+
+def _statement_subjects(statement: dict[str, Any], path: str) -> tuple[str, ...]:
+    found: list[str] = []
+    for i, entry in enumerate(expect_array(statement.get("subject"), path, f"{_PAYLOAD_AT}/subject")):
+        subject = expect_object(entry, path, f"{_PAYLOAD_AT}/subject/{i}")
+        digest = expect_object(subject.get("digest"), path, f"{_PAYLOAD_AT}/subject/{i}/digest", optional=True)
+        value = digest.get("sha256")
+        if isinstance(value, str) and DIGEST_RE.fullmatch(f"sha256:{value.lower()}"):
+            found.append(f"sha256:{value.lower()}")
+    return tuple(dict.fromkeys(found))
+
+
+class SigstoreBundle:
+    """Sigstore bundles, cosign OCI signature manifests, and `cosign verify --output json` output."""
+
+    name = "sigstore-bundle"
+
+    def sniff(self, doc: Document) -> bool:
+        obj = doc.json()
+        return _is_bundle(obj) or is_cosign_manifest(obj) or _is_cosign_verify_output(obj)
+
+    def parse(self, doc: Document) -> Evidence:
+        obj = doc.json()
+        if _is_bundle(obj):
+            return self._bundle(doc, obj)
+        if is_cosign_manifest(obj):
+            return _cosign_manifest(doc, obj)
+        if _is_cosign_verify_output(obj):
+            return _cosign_verify_output(doc, obj)
+        raise CollectorError(doc.path, "not a sigstore bundle, cosign signature manifest or cosign verify output")
+
+    def _bundle(self, doc: Document, obj: dict[str, Any]) -> Evidence:
+        media_type = obj["mediaType"]
+        version = BUNDLE_VERSIONS.get(media_type)
+        if version is None:
+            raise CollectorError(
+                doc.path, f"sigstore bundle media type {media_type} is recognized but not supported (0.1 to 0.3)"
+            )
+        expect_object(obj.get("verificationMaterial"), doc.path, "/verificationMaterial")
+        has_message, has_dsse = "messageSignature" in obj, "dsseEnvelope" in obj
+        if has_message == has_dsse:
+            raise CollectorError(doc.path, "a sigstore bundle holds exactly one of messageSignature and dsseEnvelope")
+        envelope = f"sigstore bundle v{version}"
+        if has_message:
+            return _message_bundle(doc, obj, version, envelope)
+        dsse = expect_object(obj["dsseEnvelope"], doc.path, "/dsseEnvelope")
+        payload_type = require_string(dsse.get("payloadType"), doc.path, "/dsseEnvelope/payloadType")
+        statement = _statement(obj)
+        if statement is None:
+            raise SkipFile(
+                doc.path,
+                f"sigstore bundle whose DSSE envelope holds no in-toto statement (payloadType {payload_type}): "
+                "nothing in it is read",
+            )
+        return _attestation_bundle(doc, statement, envelope)
+
+
+def _message_bundle(doc: Document, obj: dict[str, Any], version: str, envelope: str) -> Evidence:
+    signature = expect_object(obj["messageSignature"], doc.path, "/messageSignature")
+    require_string(signature.get("signature"), doc.path, "/messageSignature/signature")
+    digest = expect_object(signature.get("messageDigest"), doc.path, "/messageSignature/messageDigest", optional=True)
+    signed: str | None = None
+    value = expect_string(digest.get("digest"), doc.path, "/messageSignature/messageDigest/digest")
+    if digest.get("algorithm") == "SHA2_256" and value is not None:
+        raw = _b64(value)
+        if raw is None or len(raw) != 32:
+            raise CollectorError(doc.path, "/messageSignature/messageDigest/digest is not a base64 SHA-256 digest")
+        signed = "sha256:" + raw.hex()
+    return doc.evidence(
+        kind=EvidenceKind.SIGNATURE,
+        format="sigstore bundle",
+        format_version=version,
+        envelope=envelope,
+        subjects=(signed,) if signed else (),
+        signature=SignatureFacts(
+            method=KEYLESS_MESSAGE_METHOD,
+            status=Verification.UNVERIFIABLE,
+            reason=NOT_YET_VERIFIED,
+            signed_digest=signed,
+            signature_path=doc.path,
+        ),
+    )
+
+
+def _attestation_bundle(doc: Document, statement: dict[str, Any], envelope: str) -> Evidence:
+    subjects = _statement_subjects(statement, doc.path)
+    facts = SignatureFacts(
+        method=KEYLESS_DSSE_METHOD,
+        status=Verification.UNVERIFIABLE,
+        reason=NOT_YET_VERIFIED,
+        signed_digest=subjects[0] if len(subjects) == 1 else None,
+        signature_path=doc.path,
+        payload_path=doc.path,
+    )
+    return evidence_from_statement(doc, statement, envelope=envelope, signature=facts, base_pointer=_PAYLOAD_AT)
+
+
+# --- cosign OCI signature manifests -----------------------------------------------------------------------------
+
+
+def is_cosign_manifest(obj: object) -> bool:
+    """An OCI manifest with a layer annotated `dev.cosignproject.cosign/signature` (empty for attestations)."""
+    if not isinstance(obj, dict) or not isinstance(obj.get("layers"), list):
+        return False
+    return any(
+        isinstance(layer, dict)
+        and isinstance(layer.get("annotations"), dict)
+        and SIGNATURE_ANNOTATION in layer["annotations"]
+        for layer in obj["layers"]
+    )
+
+
+def _cosign_manifest(doc: Document, obj: dict[str, Any]) -> Evidence:
+    layers = expect_array(obj.get("layers"), doc.path, "/layers")
+    for i, entry in enumerate(layers):
+        layer = expect_object(entry, doc.path, f"/layers/{i}")
+        annotations = expect_object(layer.get("annotations"), doc.path, f"/layers/{i}/annotations", optional=True)
+        if SIGNATURE_ANNOTATION not in annotations:
+            continue
+        expect_string(annotations[SIGNATURE_ANNOTATION], doc.path, f"/layers/{i}/annotations/{SIGNATURE_ANNOTATION}")
+        digest = require_string(layer.get("digest"), doc.path, f"/layers/{i}/digest")
+        if not DIGEST_RE.fullmatch(digest):
+            raise CollectorError(doc.path, f"/layers/{i}/digest is not a sha256 digest")
+    subject = expect_object(obj.get("subject"), doc.path, "/subject", optional=True)
+    subject_digest = expect_string(subject.get("digest"), doc.path, "/subject/digest")
+    subjects = (subject_digest,) if subject_digest and DIGEST_RE.fullmatch(subject_digest) else ()
+    return doc.evidence(
+        kind=EvidenceKind.SIGNATURE,
+        format="cosign signature manifest",
+        subjects=subjects,
+        signature=SignatureFacts(
+            method=COSIGN_MANIFEST_METHOD,
+            status=Verification.UNVERIFIABLE,
+            reason=NOT_YET_VERIFIED,
+            signature_path=doc.path,
+        ),
+    )
+
+
+def manifest_signatures(doc: Document) -> list[tuple[str, bytes | None, bool]]:
+    """(layer digest, signature bytes or None when empty or not base64, keyless) of each signed layer."""
+    obj = doc.json()
+    found: list[tuple[str, bytes | None, bool]] = []
+    if not is_cosign_manifest(obj):
+        return found
+    for layer in obj["layers"]:
+        if not isinstance(layer, dict) or not isinstance(layer.get("annotations"), dict):
+            continue
+        annotations = layer["annotations"]
+        value, digest = annotations.get(SIGNATURE_ANNOTATION), layer.get("digest")
+        if SIGNATURE_ANNOTATION in annotations and isinstance(digest, str):
+            raw = _b64(value) if isinstance(value, str) and value else None
+            found.append((digest, raw, CERTIFICATE_ANNOTATION in annotations))
+    return found
+
+
+# --- cosign verify --output json --------------------------------------------------------------------------------
+
+
+def _is_cosign_verify_output(obj: object) -> bool:
+    return (
+        isinstance(obj, list)
+        and bool(obj)
+        and all(
+            isinstance(entry, dict)
+            and isinstance(entry.get("critical"), dict)
+            and entry["critical"].get("type") == COSIGN_TYPE
+            for entry in obj
+        )
+    )
+
+
+def _cosign_verify_output(doc: Document, entries: list[Any]) -> Evidence:
+    digests: list[str] = []
+    identity = issuer = None
+    log_index: int | None = None
+    integrated = None
+    for i, entry in enumerate(entries):
+        critical = expect_object(entry["critical"], doc.path, f"/{i}/critical")
+        image = expect_object(critical.get("image"), doc.path, f"/{i}/critical/image")
+        digest = require_string(
+            image.get("docker-manifest-digest"), doc.path, f"/{i}/critical/image/docker-manifest-digest"
+        ).strip()
+        if DIGEST_RE.fullmatch(digest) and digest not in digests:
+            digests.append(digest)
+        optional = expect_object(entry.get("optional"), doc.path, f"/{i}/optional", optional=True)
+        identity = identity or expect_string(optional.get("Subject"), doc.path, f"/{i}/optional/Subject")
+        issuer = issuer or expect_string(optional.get("Issuer"), doc.path, f"/{i}/optional/Issuer")
+        bundle = expect_object(optional.get("Bundle"), doc.path, f"/{i}/optional/Bundle", optional=True)
+        payload = expect_object(bundle.get("Payload"), doc.path, f"/{i}/optional/Bundle/Payload", optional=True)
+        index, when = payload.get("logIndex"), payload.get("integratedTime")
+        if log_index is None and isinstance(index, int) and not isinstance(index, bool):
+            log_index = index
+        if integrated is None and isinstance(when, int) and not isinstance(when, bool) and when > 0:
+            integrated = parse_time(_iso(when))
+    return doc.evidence(
+        kind=EvidenceKind.SIGNATURE,
+        format="cosign verify output",
+        subjects=tuple(digests),
+        signature=SignatureFacts(
+            method=COSIGN_VERIFY_METHOD,
+            status=Verification.UNVERIFIABLE,
+            reason=ASSERTED_REASON,
+            signed_digest=digests[0] if len(digests) == 1 else None,
+            identity=identity,
+            issuer=issuer,
+            log_index=log_index,
+            integrated_time=integrated,
+            asserted_by="cosign verify",
+            payload_path=doc.path,
+        ),
+    )
+
+
+def _iso(seconds: int) -> str:
+    try:
+        return datetime.fromtimestamp(seconds, tz=UTC).isoformat()
+    except (OverflowError, OSError, ValueError):
+        return ""

@@ -1,0 +1,84 @@
+"""`--fail-on` for `fromline diff`: named conditions over a `PackageDiff`, each with the facts that make it hold."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from evidence.diff.model import PackageDiff, StatusChange
+from evidence.model import Severity
+
+__all__ = ["CONDITIONS", "holding"]
+
+
+def _new_at_least(diff: PackageDiff, floor: Severity) -> list[str]:
+    return [
+        f"{a.vulnerability.id} in {a.vulnerability.package} ({a.vulnerability.severity})"
+        for a in diff.vulnerabilities.added
+        if a.vulnerability.state == "open" and Severity(a.vulnerability.severity).rank >= floor.rank
+    ]
+
+
+def _new_kev(diff: PackageDiff) -> list[str]:
+    v = diff.vulnerabilities
+    new = [
+        f"{a.vulnerability.id} in {a.vulnerability.package}"
+        for a in v.added
+        if a.vulnerability.state == "open" and a.vulnerability.kev
+    ]
+    listed = [
+        f"{c.new.id} in {c.new.package} (now in KEV)"
+        for c in v.changed
+        if c.new.state == "open" and c.new.kev and not c.old.kev
+    ]
+    return new + listed
+
+
+def _control_regressions(diff: PackageDiff) -> list[str]:
+    return [
+        f"{c.catalog} {c.control_id}: {c.old_status} to {c.new_status}"
+        for c in diff.controls.changed
+        if c.change is StatusChange.REGRESSION
+    ]
+
+
+def _signature_change(diff: PackageDiff) -> list[str]:
+    s = diff.signatures
+    return [f"signer added: {x.key_id or x.identity}" for x in s.added] + [
+        f"signer removed: {x.key_id or x.identity}" for x in s.removed
+    ]
+
+
+def _provenance_change(diff: PackageDiff) -> list[str]:
+    # The source revision changes with every release: only the builder and the repository are news.
+    return [
+        f"{c.field}: {c.old} to {c.new}"
+        for c in diff.provenance.changed
+        if c.field in {"builder_id", "source_repository"}
+    ]
+
+
+def _base_image_change(diff: PackageDiff) -> list[str]:
+    return [f"{c.field}: {c.old} to {c.new}" for c in diff.base_image.changed]
+
+
+def _evidence_missing(diff: PackageDiff) -> list[str]:
+    return [f"no {kind} any more" for kind in diff.evidence.missing_kinds]
+
+
+# name -> (what it means, for --help and the README; the facts that make it hold)
+CONDITIONS: dict[str, tuple[str, Callable[[PackageDiff], list[str]]]] = {
+    "new-critical": ("a new open critical vulnerability", lambda d: _new_at_least(d, Severity.CRITICAL)),
+    "new-high": ("a new open vulnerability of high severity or above", lambda d: _new_at_least(d, Severity.HIGH)),
+    "new-kev": ("a new open vulnerability in CISA's KEV catalog, or an open one newly listed there", _new_kev),
+    "control-regression": ("a control now not-satisfied or evidence-missing, and before neither", _control_regressions),
+    "signature-change": ("a signer (key, or keyless identity and issuer) added or removed", _signature_change),
+    "provenance-change": ("another builder or source repository (not the revision)", _provenance_change),
+    "base-image-change": ("another base image name, tag or digest", _base_image_change),
+    "evidence-missing": ("a kind of evidence the old package had and the new one lacks", _evidence_missing),
+}
+
+
+def holding(diff: PackageDiff, names: list[str]) -> dict[str, list[str]]:
+    """The conditions among `names` that hold, with their facts; unknown names are the caller's to refuse."""
+    found = {name: CONDITIONS[name][1](diff) for name in names}
+    return {name: facts for name, facts in found.items() if facts}

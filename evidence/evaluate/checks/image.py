@@ -1,0 +1,403 @@
+"""Image configuration, Dockerfile and build history: user, health check, ports, volumes, age, base image,
+ADD and RUN practices."""
+
+from __future__ import annotations
+
+import re
+
+from evidence.evaluate.checks import (
+    Context,
+    check,
+    config_ref,
+    configs,
+    dockerfiles,
+    listing,
+    missing,
+    ref,
+    refs,
+)
+from evidence.model import Evidence, EvidenceKind, Outcome, Status
+
+ROOT_USERS = frozenset({"", "root", "0"})
+SENSITIVE_VOLUMES = frozenset(
+    {
+        "/",
+        "/etc",
+        "/proc",
+        "/sys",
+        "/dev",
+        "/boot",
+        "/root",
+        "/var/run/docker.sock",
+        "/run/docker.sock",
+        "/var/lib/docker",
+    }
+)
+REMOTE_ADMIN_PORTS = frozenset({22, 23, 3389, 5900})
+SSH_PORT = 22
+
+# Build-history patterns (RUN lines as recorded in an OCI image config's history).
+_PACKAGE_INDEX_UPDATE = re.compile(
+    r"\b(?:apt-get|apt|apk|aptitude)\s+(?:-\S+\s+)*update\b|\b(?:yum|dnf|microdnf)\s+(?:-\S+\s+)*makecache\b"
+    r"|\bzypper\s+(?:-\S+\s+)*(?:refresh|ref)\b"
+)
+_PACKAGE_INSTALL = re.compile(r"\b(?:install|add|upgrade|dist-upgrade)\b")
+_VERIFICATION_BYPASS = re.compile(
+    r"--allow-unauthenticated|--nogpgcheck|--no-gpg-checks|gpgcheck\s*=\s*0|--allow-untrusted|--trusted-host"
+    r"|\[trusted=yes\]|--force-yes"
+)
+_PIPE_TO_SHELL = re.compile(r"\b(?:curl|wget)\b[^|;&\n]*\|\s*(?:sudo\s+)?(?:ba|da|z|k)?sh\b")
+_NO_RUN_LINES = (
+    "The Dockerfile facts read in this release do not include RUN instructions, so only an image config "
+    "with its build history can show this."
+)
+
+
+@check("config.non_root_user")
+def non_root_user(ctx: Context) -> Outcome:
+    for item in configs(ctx):
+        assert item.image_config is not None  # noqa: S101
+        user = (item.image_config.user or "").strip()
+        name = user.split(":", 1)[0]
+        if name in ROOT_USERS:
+            shown = f"'{user}'" if user else "not set (defaults to root)"
+            return Outcome(
+                status=Status.NOT_SATISFIED,
+                reason=f"The image config user is {shown}.",
+                evidence=(config_ref(item, "User"),),
+            )
+        return Outcome(
+            status=Status.SATISFIED,
+            reason=f"The image config runs as user '{user}'.",
+            evidence=(config_ref(item, "User"),),
+        )
+    for item in dockerfiles(ctx):
+        assert item.dockerfile is not None  # noqa: S101
+        final = item.dockerfile.final_user
+        if final is None or final.value.split(":", 1)[0] in ROOT_USERS:
+            return Outcome(
+                status=Status.NOT_SATISFIED,
+                evidence=(ref(item, final.location if final else None),),
+                reason="The Dockerfile's final stage sets no non-root USER (no image config supplied).",
+            )
+        return Outcome(
+            status=Status.SATISFIED,
+            evidence=(ref(item, final.location),),
+            reason=f"The Dockerfile's final stage runs as USER '{final.value}' "
+            "(from the Dockerfile; no image config supplied).",
+        )
+    return missing("image config or Dockerfile", ctx, EvidenceKind.IMAGE_CONFIG)
+
+
+@check("config.healthcheck")
+def healthcheck(ctx: Context) -> Outcome:
+    for item in configs(ctx):
+        assert item.image_config is not None  # noqa: S101
+        status = Status.SATISFIED if item.image_config.healthcheck else Status.NOT_SATISFIED
+        word = "defines" if item.image_config.healthcheck else "defines no"
+        return Outcome(
+            status=status, reason=f"The image config {word} HEALTHCHECK.", evidence=(config_ref(item, "Healthcheck"),)
+        )
+    for item in dockerfiles(ctx):
+        assert item.dockerfile is not None  # noqa: S101
+        found = item.dockerfile.healthcheck
+        if found is None:
+            return Outcome(
+                status=Status.NOT_SATISFIED,
+                evidence=(ref(item),),
+                reason="The Dockerfile's final stage has no HEALTHCHECK (no image config supplied).",
+            )
+        return Outcome(
+            status=Status.SATISFIED,
+            evidence=(ref(item, found.location),),
+            reason="The Dockerfile's final stage defines HEALTHCHECK (no image config supplied).",
+        )
+    return missing("image config or Dockerfile", ctx, EvidenceKind.IMAGE_CONFIG)
+
+
+@check("dockerfile.no_remote_add")
+def no_remote_add(ctx: Context) -> Outcome:
+    files = dockerfiles(ctx)
+    if not files:
+        return missing("Dockerfile", ctx, EvidenceKind.DOCKERFILE)
+    found = [(item, add) for item in files for add in (item.dockerfile.remote_adds if item.dockerfile else ())]
+    if found:
+        return Outcome(
+            status=Status.NOT_SATISFIED,
+            evidence=tuple(ref(i, a.location) for i, a in found),
+            reason=f"ADD fetches remote content: {listing([f'{a.value} ({a.location})' for _, a in found])}.",
+        )
+    return Outcome(status=Status.SATISFIED, reason="No ADD instruction fetches a remote URL.", evidence=refs(files))
+
+
+@check("config.no_secret_env")
+def no_secret_env(ctx: Context) -> Outcome:
+    config_items, dockerfile_items = configs(ctx), dockerfiles(ctx)
+    if not config_items and not dockerfile_items:
+        return missing("image config or Dockerfile", ctx, EvidenceKind.IMAGE_CONFIG)
+    found = [(i, s) for i in config_items for s in (i.image_config.secret_env if i.image_config else ())]
+    found += [(i, s) for i in dockerfile_items for s in (i.dockerfile.secret_variables if i.dockerfile else ())]
+    if found:
+        return Outcome(
+            status=Status.NOT_SATISFIED,
+            evidence=tuple(ref(i, s.location) for i, s in found),
+            reason="Secret-like variables are set in the image: "
+            f"{listing([f'{s.value} ({i.path} {s.location})' for i, s in found])}.",
+        )
+    looked = " and ".join(
+        w for w, items in (("image config Env", config_items), ("Dockerfile ENV/ARG", dockerfile_items)) if items
+    )
+    return Outcome(
+        status=Status.SATISFIED,
+        evidence=refs(config_items + dockerfile_items),
+        reason=f"No secret-like variable names with values in the {looked}. "
+        "Secrets inside layer files need a secret scan, which is not part of this check.",
+    )
+
+
+@check("config.exposed_ports_unprivileged")
+def exposed_ports(ctx: Context) -> Outcome:
+    sources: list[tuple[Evidence, list[str]]] = [
+        (i, list(i.image_config.exposed_ports)) for i in configs(ctx) if i.image_config
+    ]
+    if not sources:
+        sources = [(i, [p.value for p in i.dockerfile.exposed_ports]) for i in dockerfiles(ctx) if i.dockerfile]
+    if not sources:
+        return missing("image config or Dockerfile", ctx, EvidenceKind.IMAGE_CONFIG)
+    item, ports = sources[0]
+    bad = [p for p in ports if (n := _port_number(p)) is not None and (n < 1024 or n in REMOTE_ADMIN_PORTS)]
+    if bad:
+        return Outcome(
+            status=Status.NOT_SATISFIED,
+            evidence=(ref(item),),
+            reason=f"Privileged or remote-administration ports exposed: {listing(bad)}.",
+        )
+    shown = listing(ports) if ports else "none"
+    return Outcome(
+        status=Status.SATISFIED,
+        evidence=(ref(item),),
+        reason=f"Exposed ports: {shown}; none is privileged or a remote-administration port.",
+    )
+
+
+def _port_number(port: str) -> int | None:
+    head = port.split("/", 1)[0].split("-", 1)[0].strip()
+    return int(head) if head.isdigit() else None
+
+
+@check("config.no_sensitive_volumes")
+def no_sensitive_volumes(ctx: Context) -> Outcome:
+    config_items = configs(ctx)
+    if not config_items:
+        return missing("image config", ctx, EvidenceKind.IMAGE_CONFIG)
+    item = config_items[0]
+    assert item.image_config is not None  # noqa: S101
+    bad = [v for v in item.image_config.volumes if v.rstrip("/") in SENSITIVE_VOLUMES or v == "/"]
+    if bad:
+        return Outcome(
+            status=Status.NOT_SATISFIED,
+            evidence=(config_ref(item, "Volumes"),),
+            reason=f"Volumes declared on sensitive paths: {listing(bad)}.",
+        )
+    vols = listing(list(item.image_config.volumes)) if item.image_config.volumes else "none"
+    return Outcome(
+        status=Status.SATISFIED,
+        evidence=(config_ref(item, "Volumes"),),
+        reason=f"Declared volumes: {vols}; none is a sensitive host path.",
+    )
+
+
+@check("config.image_age")
+def image_age(ctx: Context) -> Outcome:
+    dated = [i for i in configs(ctx) if i.image_config and i.image_config.created]
+    if not dated:
+        return missing("image config with a creation time", ctx, EvidenceKind.IMAGE_CONFIG)
+    item = dated[0]
+    assert item.image_config is not None  # noqa: S101
+    assert item.image_config.created is not None  # noqa: S101
+    age = (ctx.now - item.image_config.created).total_seconds() / 86400
+    limit = ctx.params.max_image_age_days
+    status = Status.SATISFIED if 0 <= age <= limit else Status.NOT_SATISFIED
+    return Outcome(
+        status=status,
+        evidence=(ref(item, item.image_config.created_location or None),),
+        reason=f"The image was built {item.image_config.created:%Y-%m-%d}, {age:.0f} day(s) before the "
+        f"assessment (limit {limit}).",
+    )
+
+
+@check("base_image.pinned")
+def base_image_pinned(ctx: Context) -> Outcome:
+    files = dockerfiles(ctx)
+    for item in files:
+        assert item.dockerfile is not None  # noqa: S101
+        unpinned = item.dockerfile.unpinned_base_images
+        if unpinned:
+            return Outcome(
+                status=Status.NOT_SATISFIED,
+                evidence=tuple(ref(item, u.location) for u in unpinned),
+                reason=f"Base images not pinned by digest: {listing([f'{u.value} ({u.location})' for u in unpinned])}.",
+            )
+    if files:
+        bases = [b.value for i in files if i.dockerfile for b in i.dockerfile.base_images]
+        return Outcome(
+            status=Status.SATISFIED,
+            evidence=refs(files),
+            reason=f"Every external FROM is pinned by digest: {listing(bases) or 'FROM scratch only'}.",
+        )
+    provenance = [
+        e for e in ctx.usable(EvidenceKind.PROVENANCE, bound=True) if e.provenance and e.provenance.base_images
+    ]
+    if provenance:
+        prov = provenance[0].provenance
+        assert prov is not None  # noqa: S101
+        return Outcome(
+            status=Status.SATISFIED,
+            evidence=(ref(provenance[0], prov.base_images[0].location),),
+            reason=f"The build provenance records the base image by digest: {prov.base_images[0].value}.",
+        )
+    for item in configs(ctx):
+        digest = item.image_config.labels.get("org.opencontainers.image.base.digest") if item.image_config else None
+        if digest:
+            return Outcome(
+                status=Status.SATISFIED,
+                evidence=(config_ref(item, "Labels"),),
+                reason=f"The image label org.opencontainers.image.base.digest records {digest}.",
+            )
+    return missing("Dockerfile, provenance or base-image label", ctx, EvidenceKind.DOCKERFILE)
+
+
+@check("config.no_ssh_port")
+def no_ssh_port(ctx: Context) -> Outcome:
+    sources: list[tuple[Evidence, list[str]]] = [
+        (i, list(i.image_config.exposed_ports)) for i in configs(ctx) if i.image_config
+    ]
+    if not sources:
+        sources = [(i, [p.value for p in i.dockerfile.exposed_ports]) for i in dockerfiles(ctx) if i.dockerfile]
+    if not sources:
+        return missing("image config or Dockerfile", ctx, EvidenceKind.IMAGE_CONFIG)
+    item, ports = sources[0]
+    if any(_port_number(p) == SSH_PORT for p in ports):
+        return Outcome(status=Status.NOT_SATISFIED, evidence=(ref(item),), reason="The image exposes port 22 (SSH).")
+    return Outcome(status=Status.SATISFIED, evidence=(ref(item),), reason="The image does not expose port 22 (SSH).")
+
+
+def base_image_references(ctx: Context) -> list[tuple[Evidence, str, str | None]]:
+    """Every base image reference the evidence names: (evidence, reference, location)."""
+    found: list[tuple[Evidence, str, str | None]] = []
+    for item in dockerfiles(ctx):
+        assert item.dockerfile is not None  # noqa: S101
+        found += [(item, b.value, b.location) for b in item.dockerfile.base_images]
+    for item in ctx.usable(EvidenceKind.PROVENANCE, bound=True):
+        if item.provenance:
+            found += [(item, b.value, b.location) for b in item.provenance.base_images]
+    for item in configs(ctx):
+        name = item.image_config.labels.get("org.opencontainers.image.base.name") if item.image_config else None
+        if name:
+            found.append((item, name, config_ref(item, "Labels").location))
+    return found
+
+
+def _registry(reference: str) -> str:
+    """The registry host of an image reference; Docker Hub for a reference without one."""
+    first = reference.split("/", 1)[0]
+    if "/" in reference and ("." in first or ":" in first or first == "localhost"):
+        return first.lower()
+    return "docker.io"
+
+
+@check("base_image.approved_registry")
+def base_image_approved_registry(ctx: Context) -> Outcome:
+    approved = tuple(r.lower().rstrip("/") for r in ctx.params.approved_base_registries)
+    if not approved:
+        return Outcome(
+            status=Status.MANUAL,
+            reason="The profile names no approved base-image registries (approved_base_registries), so an "
+            "assessor must judge whether the base image comes from an approved source.",
+        )
+    found = base_image_references(ctx)
+    if not found:
+        return missing("Dockerfile, provenance or base-image label", ctx, EvidenceKind.DOCKERFILE)
+    outside = [(i, name, at) for i, name, at in found if _registry(name) not in approved]
+    if outside:
+        return Outcome(
+            status=Status.NOT_SATISFIED,
+            evidence=tuple(ref(i, at) for i, _, at in outside),
+            reason=f"Base images from registries not approved ({', '.join(approved)}): "
+            f"{listing(sorted({name for _, name, _ in outside}))}.",
+        )
+    return Outcome(
+        status=Status.SATISFIED,
+        evidence=tuple(ref(i, at) for i, _, at in found),
+        reason=f"Every base image comes from an approved registry ({', '.join(approved)}): "
+        f"{listing(sorted({name for _, name, _ in found}))}.",
+    )
+
+
+def _history(ctx: Context) -> list[tuple[Evidence, list[str]]]:
+    """The RUN steps of each image config that records its build history."""
+    found = []
+    for item in configs(ctx):
+        assert item.image_config is not None  # noqa: S101
+        steps = [h for h in item.image_config.history if "#(nop)" not in h]
+        if item.image_config.history:
+            found.append((item, steps))
+    return found
+
+
+def _history_check(ctx: Context, matches: list[tuple[Evidence, str]], found_text: str, clean_text: str) -> Outcome:
+    histories = _history(ctx)
+    if not histories:
+        outcome = missing("image config with its build history", ctx, EvidenceKind.IMAGE_CONFIG)
+        return Outcome(status=outcome.status, reason=f"{outcome.reason} {_NO_RUN_LINES}")
+    if matches:
+        shown = [" ".join(step.split())[:120] for _, step in matches]
+        return Outcome(
+            status=Status.NOT_SATISFIED,
+            evidence=tuple(dict.fromkeys(ref(i, "/history") for i, _ in matches)),
+            reason=f"{found_text}: {listing(shown)}.",
+        )
+    steps = sum(len(s) for _, s in histories)
+    return Outcome(
+        status=Status.SATISFIED,
+        evidence=refs([i for i, _ in histories]),
+        reason=f"{clean_text} ({steps} build step(s) in the image history). A squashed history hides earlier steps.",
+    )
+
+
+@check("history.no_update_alone")
+def no_update_alone(ctx: Context) -> Outcome:
+    matches = [
+        (item, step)
+        for item, steps in _history(ctx)
+        for step in steps
+        if _PACKAGE_INDEX_UPDATE.search(step) and not _PACKAGE_INSTALL.search(step)
+    ]
+    return _history_check(
+        ctx,
+        matches,
+        "Build steps update the package index without installing in the same step",
+        "No build step updates the package index on its own",
+    )
+
+
+@check("history.no_unverified_packages")
+def no_unverified_packages(ctx: Context) -> Outcome:
+    matches = [(item, step) for item, steps in _history(ctx) for step in steps if _VERIFICATION_BYPASS.search(step)]
+    return _history_check(
+        ctx,
+        matches,
+        "Build steps turn off package signature or origin verification",
+        "No build step turns off package signature or origin verification",
+    )
+
+
+@check("history.no_pipe_to_shell")
+def no_pipe_to_shell(ctx: Context) -> Outcome:
+    matches = [(item, step) for item, steps in _history(ctx) for step in steps if _PIPE_TO_SHELL.search(step)]
+    return _history_check(
+        ctx,
+        matches,
+        "Build steps pipe a download into a shell",
+        "No build step pipes a download into a shell",
+    )

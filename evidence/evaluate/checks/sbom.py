@@ -1,0 +1,114 @@
+"""SBOM: what the image contains that it should not."""
+
+from __future__ import annotations
+
+import re
+
+from evidence.evaluate.checks import (
+    Context,
+    check,
+    is_os_package,
+    listing,
+    missing,
+    name_version,
+    ref,
+    refs,
+    sboms,
+)
+from evidence.model import Component, EvidenceKind, Outcome, Status
+
+REMOTE_ADMIN_PACKAGES = frozenset(
+    {"openssh-server", "openssh", "dropbear", "telnetd", "inetutils-telnetd", "tightvncserver"}
+)
+SHELLS = frozenset({"bash", "dash", "busybox", "busybox-binsh", "ash", "zsh", "ksh", "mksh", "tcsh"})
+PACKAGE_MANAGERS = frozenset(
+    {"apk-tools", "dpkg", "apt", "rpm", "dnf", "yum", "microdnf", "tdnf", "zypper", "libzypp", "opkg", "pacman"}
+)
+# Tools a production image does not need: compilers and debuggers, privilege and network utilities.
+_DEVELOPMENT_TOOL = re.compile(
+    r"^(?:gcc|g\+\+|cpp|clang|llvm|make|binutils|build-essential|gdb|strace|ltrace|musl-dev|libc6-dev|glibc-devel)"
+    r"(?:-\d+(?:\.\d+)*)?$"
+)
+ADMIN_TOOLS = frozenset(
+    {
+        "sudo",
+        "doas",
+        "netcat",
+        "netcat-openbsd",
+        "netcat-traditional",
+        "nmap-ncat",
+        "ncat",
+        "socat",
+        "telnet",
+        "tcpdump",
+    }
+)
+
+
+def os_packages_named(components: list[Component], names: frozenset[str]) -> list[Component]:
+    return [c for c in components if is_os_package(c) and c.name.lower() in names]
+
+
+def development_tools(components: list[Component]) -> list[Component]:
+    return [c for c in components if is_os_package(c) and _DEVELOPMENT_TOOL.match(c.name.lower())]
+
+
+@check("sbom.no_remote_admin_tools")
+def no_remote_admin_tools(ctx: Context) -> Outcome:
+    sboms = [s for s in ctx.usable(EvidenceKind.SBOM, bound=True) if s.components]
+    if not sboms:
+        return missing("SBOM listing the components of the image", ctx, EvidenceKind.SBOM)
+    found = [(s, c) for s in sboms for c in s.components if c.name.lower() in REMOTE_ADMIN_PACKAGES]
+    if found:
+        return Outcome(
+            status=Status.NOT_SATISFIED,
+            evidence=tuple(ref(s, c.location) for s, c in found),
+            reason=f"Remote-administration software in the image: "
+            f"{listing(sorted({name_version(c.name, c.version) for _, c in found}))}.",
+        )
+    count = sum(len(s.components) for s in sboms)
+    return Outcome(
+        status=Status.SATISFIED,
+        evidence=refs(sboms),
+        reason=f"None of the {count} SBOM components is an SSH, telnet or VNC server.",
+    )
+
+
+@check("sbom.no_unnecessary_packages")
+def no_unnecessary_packages(ctx: Context) -> Outcome:
+    items = sboms(ctx)
+    if not items:
+        return missing("SBOM listing the components of the image", ctx, EvidenceKind.SBOM)
+    found = [
+        (s, c)
+        for s in items
+        for c in [
+            *development_tools(list(s.components)),
+            *os_packages_named(list(s.components), ADMIN_TOOLS | REMOTE_ADMIN_PACKAGES),
+        ]
+    ]
+    everything = [c for s in items for c in s.components]
+    shells = sorted({c.name for c in os_packages_named(everything, SHELLS)})
+    managers = sorted({c.name for c in os_packages_named(everything, PACKAGE_MANAGERS)})
+    present = "; ".join(
+        text
+        for text in (
+            f"shell present ({', '.join(shells)})" if shells else "",
+            f"package manager present ({', '.join(managers)})" if managers else "",
+        )
+        if text
+    )
+    note = f" Also noted, not failed: {present}." if present else " No shell and no package manager."
+    if found:
+        return Outcome(
+            status=Status.NOT_SATISFIED,
+            evidence=tuple(ref(s, c.location) for s, c in found),
+            reason="Development, privilege or network tools in the image: "
+            f"{listing(sorted({name_version(c.name, c.version) for _, c in found}))}.{note}",
+        )
+    return Outcome(
+        status=Status.SATISFIED,
+        evidence=refs(items),
+        reason=f"No compiler, debugger, sudo, netcat, telnet or SSH server among the {len(everything)} SBOM "
+        f"components.{note}",
+    )

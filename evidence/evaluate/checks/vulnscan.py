@@ -1,0 +1,198 @@
+"""Vulnerability scans: presence, age, database age, the severity gate, remediation timelines, secrets."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from evidence.evaluate.checks import Context, check, listing, missing, ref, refs
+from evidence.model import EvidenceKind, Outcome, Severity, Status, VulnerabilityRecord
+
+_DAY = 86400
+
+
+def _days(later: datetime, earlier: datetime) -> float:
+    return (later - earlier).total_seconds() / _DAY
+
+
+@check("vulnscan.present")
+def scan_present(ctx: Context) -> Outcome:
+    scans = ctx.usable(EvidenceKind.VULNERABILITY_SCAN, bound=True)
+    if not scans:
+        return missing("vulnerability scan naming the image digest", ctx, EvidenceKind.VULNERABILITY_SCAN)
+    tools = sorted({f"{s.tool or s.format} {s.tool_version or ''}".strip() for s in scans})
+    return Outcome(status=Status.SATISFIED, reason=f"Scanned by {', '.join(tools)}.", evidence=refs(scans))
+
+
+@check("vulnscan.fresh")
+def scan_fresh(ctx: Context) -> Outcome:
+    scans = ctx.usable(EvidenceKind.VULNERABILITY_SCAN, bound=True)
+    dated = [s for s in scans if s.collected_at is not None]
+    if not dated:
+        if scans:
+            return Outcome(status=Status.EVIDENCE_MISSING, reason="No scan records when it ran.", evidence=refs(scans))
+        return missing("vulnerability scan naming the image digest", ctx, EvidenceKind.VULNERABILITY_SCAN)
+    newest = max(dated, key=lambda s: s.collected_at)  # type: ignore[arg-type,return-value]
+    assert newest.collected_at is not None  # noqa: S101 - narrowed by the filter above
+    age = _days(ctx.now, newest.collected_at)
+    limit = ctx.params.max_scan_age_days
+    when = newest.collected_at.strftime("%Y-%m-%d")
+    if age < 0:
+        return Outcome(
+            status=Status.NOT_SATISFIED,
+            evidence=(ref(newest),),
+            reason=f"The newest scan ({when}) is dated after the assessment time.",
+        )
+    status = Status.SATISFIED if age <= limit else Status.NOT_SATISFIED
+    return Outcome(
+        status=status,
+        evidence=(ref(newest),),
+        reason=f"Newest scan ran {when}, {age:.0f} day(s) before the assessment (limit {limit}).",
+    )
+
+
+@check("vulnscan.database_current")
+def database_current(ctx: Context) -> Outcome:
+    """FedRAMP: the scanner's vulnerability database was updated within the month before the scan."""
+    scans = ctx.usable(EvidenceKind.VULNERABILITY_SCAN, bound=True)
+    if not scans:
+        return missing("vulnerability scan naming the image digest", ctx, EvidenceKind.VULNERABILITY_SCAN)
+    limit = ctx.params.max_database_age_days
+    dated = [s for s in scans if s.database_updated is not None and s.collected_at is not None]
+    if not dated:
+        return Outcome(
+            status=Status.EVIDENCE_MISSING,
+            evidence=refs(scans),
+            reason="No scan records both when it ran and when its vulnerability database was last updated.",
+        )
+    old = []
+    for scan in dated:
+        assert scan.database_updated is not None  # noqa: S101 - narrowed by the filter above
+        assert scan.collected_at is not None  # noqa: S101
+        age = _days(scan.collected_at, scan.database_updated)
+        if age > limit:
+            old.append(f"{scan.path}: database of {scan.database_updated:%Y-%m-%d}, {age:.0f} day(s) before the scan")
+    if old:
+        return Outcome(
+            status=Status.NOT_SATISFIED,
+            evidence=refs(dated),
+            reason=f"Vulnerability database older than {limit} day(s) at scan time: {listing(old)}.",
+        )
+    return Outcome(
+        status=Status.SATISFIED,
+        evidence=refs(dated),
+        reason=f"Every scan that records it used a vulnerability database at most {limit} day(s) old "
+        f"({len(dated)} of {len(scans)} scan(s) record it).",
+    )
+
+
+@check("vulnscan.no_fixable_at_gate")
+def no_fixable_at_gate(ctx: Context) -> Outcome:
+    scans = ctx.usable(EvidenceKind.VULNERABILITY_SCAN, bound=True)
+    if not scans:
+        return missing("vulnerability scan naming the image digest", ctx, EvidenceKind.VULNERABILITY_SCAN)
+    gate = Severity(ctx.params.gate_severity)
+    over = [v for v in ctx.vulnerabilities if v.state == "open" and v.severity.rank >= gate.rank and v.fixed_versions]
+    suppressed = sum(1 for v in ctx.vulnerabilities if v.state == "suppressed")
+    note = f" {suppressed} finding(s) suppressed by VEX statements are not counted." if suppressed else ""
+    if over:
+        names = [f"{v.id} ({v.severity}, {v.package} {v.installed_version or ''})".replace(" )", ")") for v in over]
+        return Outcome(
+            status=Status.NOT_SATISFIED,
+            evidence=tuple(r for v in over for r in v.evidence),
+            reason=f"{len(over)} open {gate}-or-worse vulnerabilit{'y' if len(over) == 1 else 'ies'} "
+            f"with a fix available: {listing(names)}.{note}",
+        )
+    open_count = sum(1 for v in ctx.vulnerabilities if v.state == "open")
+    return Outcome(
+        status=Status.SATISFIED,
+        evidence=refs(scans),
+        reason=f"No open {gate}-or-worse vulnerability has a fix available "
+        f"({open_count} open finding(s) in all).{note}",
+    )
+
+
+def first_seen(ctx: Context, record: VulnerabilityRecord) -> datetime | None:
+    """When the vulnerability was first detected, as far as the evidence shows.
+
+    A first-detection time carried by the record (from earlier packages) wins; otherwise the earliest
+    supplied scan that reports it, which is the latest the discovery can have been.
+    """
+    carried = getattr(record, "first_detected", None)
+    if isinstance(carried, datetime):
+        return carried
+    by_id = {e.id: e for e in ctx.evidence}
+    times = [
+        item.collected_at
+        for r in record.evidence
+        if (item := by_id.get(r.evidence_id)) is not None and item.collected_at is not None
+    ]
+    return min(times) if times else None
+
+
+@check("vulnscan.remediation_sla")
+def remediation_sla(ctx: Context) -> Outcome:
+    """Open vulnerabilities past the profile's remediation timeline for their severity."""
+    scans = ctx.usable(EvidenceKind.VULNERABILITY_SCAN, bound=True)
+    if not scans:
+        return missing("vulnerability scan naming the image digest", ctx, EvidenceKind.VULNERABILITY_SCAN)
+    sla = ctx.params.sla_days
+    overdue: list[tuple[VulnerabilityRecord, int, int]] = []
+    undated = 0
+    for record in ctx.vulnerabilities:
+        days = sla.for_severity(record.severity.value)
+        if record.state != "open" or days is None:
+            continue
+        seen = first_seen(ctx, record)
+        if seen is None:
+            undated += 1
+            continue
+        age = int(_days(ctx.now, seen))
+        if seen + timedelta(days=days) < ctx.now:
+            overdue.append((record, age, days))
+    limits = f"critical {sla.critical}, high {sla.high}, medium {sla.medium}, low {sla.low} days"
+    clock = (
+        "Detection is dated by the earliest supplied scan that reports each vulnerability (or the first "
+        "detection carried from earlier packages); a detection in a scan not supplied is not seen."
+    )
+    if overdue:
+        shown = [f"{v.id} ({v.severity}, {v.package}, {age} days, limit {days})" for v, age, days in overdue]
+        return Outcome(
+            status=Status.NOT_SATISFIED,
+            evidence=tuple(r for v, _, _ in overdue for r in v.evidence),
+            reason=f"{len(overdue)} open vulnerabilit{'y is' if len(overdue) == 1 else 'ies are'} past the "
+            f"remediation timeline ({limits}): {listing(shown)}. {clock}",
+        )
+    if undated:
+        return Outcome(
+            status=Status.EVIDENCE_MISSING,
+            evidence=refs(scans),
+            reason=f"{undated} open vulnerabilit{'y' if undated == 1 else 'ies'} cannot be dated: no scan "
+            "reporting it records when it ran.",
+        )
+    open_count = sum(1 for v in ctx.vulnerabilities if v.state == "open")
+    return Outcome(
+        status=Status.SATISFIED,
+        evidence=refs(scans),
+        reason=f"None of the {open_count} open vulnerabilities is past the remediation timeline ({limits}). {clock}",
+    )
+
+
+@check("secrets.no_detections")
+def no_secret_detections(ctx: Context) -> Outcome:
+    scans = ctx.usable(EvidenceKind.VULNERABILITY_SCAN, bound=True)
+    if not scans:
+        return missing("scan naming the image digest", ctx, EvidenceKind.VULNERABILITY_SCAN)
+    found = [(s, d) for s in scans for d in s.detections if d.category == "secret"]
+    if found:
+        shown = [f"{d.title or d.id} in {d.target or s.path}" for s, d in found]
+        return Outcome(
+            status=Status.NOT_SATISFIED,
+            evidence=tuple(ref(s, d.location) for s, d in found),
+            reason=f"{len(found)} exposed secret(s) reported: {listing(shown)}.",
+        )
+    return Outcome(
+        status=Status.SATISFIED,
+        evidence=refs(scans),
+        reason="No supplied scan reports an exposed secret in the image. A scanner's output does not record "
+        "whether its secret detection was enabled, so this shows the absence of reported secrets only.",
+    )

@@ -1,0 +1,229 @@
+"""OSCAL 1.2.3 Component Definition: the image as a component, and how it meets SP 800-53 requirements.
+
+One component of type `software`: the assessed image, by digest. One control implementation whose
+source is the NIST SP 800-53 rev5 catalog, with one implemented requirement per 800-53 control that an
+evaluated catalog control maps to (not-applicable controls and the base-image rubric excluded). Each
+requirement says which catalog controls evidence it, their verdicts and checks, and links the
+evidence files (back-matter resources with their SHA-256). A requirement's prop `fromline-summary` is
+`satisfied` only when every catalog control behind it is satisfied.
+
+Built as plain data with the helpers of `render/oscal.py`, validated by the `oscal-bindings` models
+(imported only when rendering), serialized with sorted keys; every id is a UUID v5 of the inputs.
+"""
+
+from __future__ import annotations
+
+from typing import Any, BinaryIO
+
+import orjson
+
+from evidence.errors import RenderError
+from evidence.model import RUBRIC_CATALOG, AuditPackage, ControlResult, EvidenceRef, Status
+from evidence.render.oscal import (
+    OSCAL_VERSION,
+    _compact,
+    _href,
+    _Ids,
+    _in_schema_range,
+    _md,
+    _prop,
+    _props,
+    _timestamp,
+    _title,
+    _token,
+    nist_control_id,
+)
+
+__all__ = ["NIST_800_53_REV5", "OscalComponentDefinition"]
+
+_FILE = "oscal/component-definition.json"
+NIST_800_53_REV5 = (
+    "https://raw.githubusercontent.com/usnistgov/oscal-content/main/nist.gov/SP800-53/rev5/json/"
+    "NIST_SP-800-53_rev5_catalog.json"
+)
+Json = dict[str, Any]
+
+
+class OscalComponentDefinition:
+    """Renders `oscal/component-definition.json`."""
+
+    filename = _FILE
+
+    def render(self, pkg: AuditPackage, out: BinaryIO) -> None:
+        out.write(render_bytes(pkg))
+
+
+def render_bytes(pkg: AuditPackage) -> bytes:
+    from oscal_bindings.v1 import ComponentDefinitionDocument  # noqa: PLC0415 - heavy, only when rendering
+    from pydantic import ValidationError  # noqa: PLC0415
+
+    data = _Builder(pkg).document()
+    try:
+        doc = ComponentDefinitionDocument.model_validate(data)
+    except ValidationError as e:
+        first = e.errors()[0]
+        where = "/".join(str(p) for p in first["loc"])
+        raise RenderError(
+            f"{_FILE}: the OSCAL document is not valid at {where}: {first['msg']} ({e.error_count()} errors)"
+        ) from e
+    dumped = doc.model_dump(mode="json", by_alias=True, exclude_none=True)
+    try:
+        return orjson.dumps(dumped, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+    except orjson.JSONEncodeError as e:
+        raise RenderError(f"{_FILE}: cannot serialize the OSCAL document: {e}") from e
+
+
+class _Builder:
+    def __init__(self, pkg: AuditPackage) -> None:
+        self.pkg = pkg
+        self.ids = _Ids()
+        if not _in_schema_range(pkg.assessed_at):
+            raise RenderError(f"{_FILE}: assessed_at {pkg.assessed_at} is outside the years OSCAL accepts")
+        self.assessed_at = _timestamp(pkg.assessed_at)
+        self.digest = " ".join(pkg.subject.digest.split())
+        scope = f"{self.digest}@{self.assessed_at}"
+        self.document_uuid = self.ids(f"{scope}/component-definition")
+        self.component_uuid = self.ids(f"{self.digest}/component/image")
+        self.implementation_uuid = self.ids(f"{scope}/control-implementation/sp800-53r5")
+        self.evidence = {e.id: e for e in reversed(pkg.evidence)}
+        self.resource_uuid = {eid: self.ids(f"{self.digest}/resource/{eid}") for eid in self.evidence}
+        self.catalog_titles = {c.id: c.title for c in pkg.catalogs}
+
+    def document(self) -> Json:
+        pkg = self.pkg
+        release = " ".join((pkg.subject.release or "").split())
+        name = " ".join(pkg.subject.name.split()) or self.digest
+        metadata = _compact(
+            {
+                "title": _title(_md(f"Component definition for {name}" + (f" {release}" if release else "")), "Image"),
+                "last-modified": self.assessed_at,
+                "version": release or self.digest or "unversioned",
+                "oscal-version": OSCAL_VERSION,
+                "props": _props(
+                    _prop("generator", pkg.tool.name),
+                    _prop("generator-version", pkg.tool.version),
+                    _prop("image-digest", pkg.subject.digest),
+                    _prop("profile", pkg.profile),
+                ),
+            }
+        )
+        resources = [self.resource(eid) for eid in self.evidence]
+        return {
+            "component-definition": _compact(
+                {
+                    "uuid": self.document_uuid,
+                    "metadata": metadata,
+                    "components": [self.component()],
+                    "back-matter": {"resources": resources} if resources else None,
+                }
+            )
+        }
+
+    def resource(self, evidence_id: str) -> Json:
+        ev = self.evidence[evidence_id]
+        rlink = _compact(
+            {
+                "href": _href(f"../{ev.stored_as}" if ev.stored_as else ev.path),
+                "hashes": [{"algorithm": "SHA-256", "value": ev.sha256}] if ev.sha256 else None,
+            }
+        )
+        return _compact(
+            {
+                "uuid": self.resource_uuid[evidence_id],
+                "title": _title(_md(ev.path), "Evidence file"),
+                "description": f"Evidence file ({_md(ev.kind.value)}, {_md(ev.format)}), {ev.size} bytes.",
+                "rlinks": [rlink],
+            }
+        )
+
+    def component(self) -> Json:
+        pkg = self.pkg
+        subject = pkg.subject
+        requirements = self.requirements()
+        implementations = (
+            [
+                {
+                    "uuid": self.implementation_uuid,
+                    "source": NIST_800_53_REV5,
+                    "description": "The NIST SP 800-53 rev5 controls that the evaluated catalog controls map to, "
+                    "with the verdicts and evidence from this assessment.",
+                    "props": _props(*(_prop("catalog", c.id) for c in pkg.catalogs)),
+                    "implemented-requirements": requirements,
+                }
+            ]
+            if requirements
+            else None
+        )
+        return _compact(
+            {
+                "uuid": self.component_uuid,
+                "type": "software",
+                "title": _title(_md(f"Container image {subject.name}"), "Container image"),
+                "description": f"The container image {_md(subject.reference)}, identified by its digest.",
+                "purpose": "Runs the application; assessed from its security evidence.",
+                "props": _props(
+                    _prop("image-reference", subject.reference),
+                    _prop("image-digest", subject.digest),
+                    _prop("image-release", subject.release),
+                ),
+                "control-implementations": implementations,
+            }
+        )
+
+    def requirements(self) -> list[Json]:
+        by_control: dict[str, list[ControlResult]] = {}
+        for control in self.pkg.controls:
+            if control.catalog == RUBRIC_CATALOG or control.status is Status.NOT_APPLICABLE:
+                continue
+            for mapped in control.nist_800_53:
+                control_id = nist_control_id(mapped)
+                if control_id:
+                    by_control.setdefault(control_id, []).append(control)
+        return [self.requirement(control_id, controls) for control_id, controls in by_control.items()]
+
+    def requirement(self, control_id: str, controls: list[ControlResult]) -> Json:
+        statuses = {c.status for c in controls}
+        summary = (
+            "satisfied"
+            if statuses == {Status.SATISFIED}
+            else "not-satisfied"
+            if Status.NOT_SATISFIED in statuses
+            else "undecided"
+        )
+        lines = [
+            f"- {_md(self.label(c))}: {c.status.value}"
+            + (f" (checks: {', '.join(_md(k.check) for k in c.checks)})" if c.checks else " (decided by a person)")
+            + f". {_md(c.reason)}"
+            for c in controls
+        ]
+        refs: dict[str, EvidenceRef] = {}
+        for c in controls:
+            for r in (*c.evidence, *(r for k in c.checks for r in k.evidence)):
+                refs.setdefault(r.evidence_id, r)
+        props: list[Json | None] = [_prop("fromline-summary", summary)]
+        for c in controls:
+            group = _token(f"{c.catalog}-{c.control_id}")
+            props += [
+                _prop("catalog-control", f"{c.catalog} {c.control_id}", group=group),
+                _prop("fromline-status", c.status.value, group=group),
+                *(_prop("check", k.check, group=group) for k in c.checks),
+            ]
+        links = [
+            {"href": f"#{self.resource_uuid[eid]}", "rel": "reference", "text": _md(r.path)}
+            for eid, r in refs.items()
+            if eid in self.resource_uuid
+        ]
+        return _compact(
+            {
+                "uuid": self.ids(f"{self.digest}/implemented-requirement/{control_id}"),
+                "control-id": control_id,
+                "description": f"Evidenced by {len(controls)} catalog control(s) of this assessment:\n\n"
+                + "\n".join(lines),
+                "props": _props(*props),
+                "links": links or None,
+            }
+        )
+
+    def label(self, control: ControlResult) -> str:
+        catalog = self.catalog_titles.get(control.catalog, control.catalog)
+        return f"{catalog}, {control.control_id}: {control.title}"

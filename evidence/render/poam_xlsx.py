@@ -1,0 +1,191 @@
+"""`poam.xlsx`: the POA&M in the layout of FedRAMP's Rev5 POA&M template, Open and Closed tabs.
+
+The columns are the template's, in its order, with its header text (domain reference §3.5); one row per
+POA&M item (`evidence.lifecycle.poam`). Cells are written the way `xlsx.py` writes them: every string is a
+string cell, never a formula. Dates are ISO 8601 text (`2026-11-20`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import BinaryIO
+
+from evidence.errors import RenderError
+from evidence.lifecycle.poam import (
+    SCAN_CONTROLS,
+    PoamItem,
+    asset_identifier,
+    false_positive,
+    poam_items,
+    rating,
+    remediation_plan,
+    yes_no_pending,
+)
+from evidence.model import AuditPackage
+from evidence.render.xlsx import Row, Sheet, Table, _write
+
+__all__ = ["POAM_COLUMNS", "PoamWorkbook"]
+
+POAM_COLUMNS = (
+    "POAM ID",
+    "Controls",
+    "Weakness Name",
+    "Weakness Description",
+    "Weakness Detector Source",
+    "Weakness Source Identifier",
+    "Asset Identifier",
+    "Point of Contact",
+    "Resources Required",
+    "Overall Remediation Plan",
+    "Original Detection Date",
+    "Scheduled Completion Date",
+    "Planned Milestones",
+    "Milestone Changes",
+    "Status Date",
+    "Vendor Dependency",
+    "Last Vendor Check-in Date",
+    "Vendor Dependent Product Name",
+    "Original Risk Rating",
+    "Adjusted Risk Rating",
+    "Risk Adjustment",
+    "False Positive",
+    "Operational Requirement",
+    "Deviation Rationale",
+    "Supporting Documents",
+    "Comments",
+    "Auto-Approve",
+    "Binding Operational Directive 22-01 tracking",
+    "Binding Operational Directive 22-01 Due Date",
+    "CVE",
+    "Service Name",
+)
+
+
+def _day(moment: datetime | date | None) -> str | None:
+    if moment is None:
+        return None
+    if isinstance(moment, datetime):
+        moment = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).date()
+    return moment.isoformat()
+
+
+def _detector(pkg: AuditPackage, item: PoamItem) -> str:
+    cited = {r.evidence_id for rec in item.records for r in rec.evidence}
+    tools = {" ".join(t for t in (e.tool or e.format, e.tool_version) if t) for e in pkg.evidence if e.id in cited}
+    return ", ".join(sorted(tools)) or ", ".join(item.scanners)
+
+
+def _rationale(item: PoamItem) -> str | None:
+    if item.deviation is not None:
+        return item.deviation.justification
+    for r in item.records:
+        if r.suppression is not None:
+            s = r.suppression.statement
+            return "; ".join(t for t in (s.justification, s.impact_statement) if t) or None
+    return None
+
+
+def _documents(item: PoamItem) -> str:
+    refs = [ref for r in item.records for ref in r.evidence]
+    refs += [r.vex.evidence for r in item.records if r.vex is not None]
+    paths = [f"{ref.path} (sha256:{ref.sha256[:12]})" for ref in refs]
+    if item.deviation is not None:
+        paths.append(f"deviation request {item.deviation.id} in {item.deviation.source}")
+    return "\n".join(dict.fromkeys(paths))
+
+
+def _comments(item: PoamItem) -> str:
+    lines = []
+    for r in item.records:
+        what = f"{r.package} {r.installed_version or ''}".strip()
+        lines.append(f"{what}: {r.state}; attribution {r.attribution} ({r.attribution_reason})")
+        if r.vex is not None:
+            s = r.vex.statement
+            detail = s.action_statement or s.impact_statement or s.justification
+            lines.append(f"{what}: VEX {s.status}" + (f": {detail}" if detail else ""))
+        if r.vex_unjustified:
+            lines.append(f"{what}: VEX not_affected without justification or impact statement: not applied")
+        if r.epss is not None:
+            pct = f", percentile {r.epss_percentile:.3f}" if r.epss_percentile is not None else ""
+            lines.append(f"{what}: EPSS {r.epss:.5f}{pct}")
+    lines += [f"Flag: {f}" for f in item.flags]
+    lines += [f"Scanner disagreement: {d}" for d in item.disagreements]
+    if item.overdue:
+        lines.insert(0, "OVERDUE: past the scheduled completion date at the assessment time")
+    return "\n".join(dict.fromkeys(lines))
+
+
+def _milestones(item: PoamItem) -> str | None:
+    steps = []
+    if item.first_detected:
+        steps.append(f"(1) {_day(item.first_detected)}: identified by {', '.join(item.scanners)}")
+    if item.due:
+        steps.append(f"({len(steps) + 1}) {_day(item.due)}: remediated and the rebuilt image deployed")
+    return "\n".join(steps) or None
+
+
+def poam_row(pkg: AuditPackage, item: PoamItem) -> Row:
+    d = item.deviation
+    vendor = d is not None and d.type == "vendor-dependency"
+    return (
+        item.poam_id,
+        ", ".join(SCAN_CONTROLS),
+        item.title,
+        f"{item.vulnerability} in {', '.join(item.packages)}."
+        + (f" Fixed in {', '.join(item.fixed_versions)}." if item.fixed_versions else " No fixed version is known."),
+        _detector(pkg, item),
+        ", ".join(item.ids),
+        asset_identifier(pkg),
+        None,
+        None,
+        remediation_plan(item),
+        _day(item.first_detected),
+        _day(item.due) if item.is_open else None,
+        _milestones(item),
+        None,
+        _day(item.status_date),
+        "Yes" if vendor else "No",
+        _day(d.last_vendor_check_in) if vendor and d else None,
+        (d.vendor_product or ", ".join(item.packages)) if vendor and d else None,
+        rating(item.severity),
+        rating(item.adjusted_severity) if item.adjusted_severity else None,
+        yes_no_pending(item, "risk-adjustment"),
+        false_positive(item),
+        yes_no_pending(item, "operational-requirement"),
+        _rationale(item),
+        _documents(item),
+        _comments(item),
+        ("Yes" if d.auto_approved else "No") if d is not None and d.type != "vendor-dependency" else None,
+        "Yes" if item.kev else "No",
+        _day(item.kev_due),
+        ", ".join(item.cves) or None,
+        pkg.subject.name,
+    )
+
+
+def sheets(pkg: AuditPackage) -> tuple[Sheet, ...]:
+    items = poam_items(pkg)
+    open_rows = tuple(poam_row(pkg, i) for i in items if i.is_open)
+    closed_rows = tuple(poam_row(pkg, i) for i in items if not i.is_open)
+    return (
+        Sheet("Open POA&M Items", Table(POAM_COLUMNS, open_rows)),
+        Sheet("Closed POA&M Items", Table(POAM_COLUMNS, closed_rows)),
+    )
+
+
+class PoamWorkbook:
+    """Renders `poam.xlsx`: Open POA&M Items and Closed POA&M Items, in FedRAMP's template columns."""
+
+    filename = "poam.xlsx"
+
+    def render(self, pkg: AuditPackage, out: BinaryIO) -> None:
+        try:
+            data = _write(pkg, sheets(pkg), title="POA&M")
+        except ImportError as e:
+            raise RenderError(f"{self.filename}: openpyxl is not installed ({e})") from e
+        except (ValueError, TypeError, KeyError) as e:
+            raise RenderError(f"{self.filename}: cannot write the workbook: {e}") from e
+        try:
+            out.write(data)
+        except OSError as e:
+            raise RenderError(f"{self.filename}: cannot write: {e}") from e

@@ -1,0 +1,196 @@
+"""The POA&M outputs: OSCAL POA&M (schema-valid), poam.xlsx (FedRAMP template columns), inventory.xlsx, report."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import re
+from functools import cache
+from typing import Any
+
+import jsonschema_rs
+import openpyxl
+import orjson
+import pytest
+from conftest import DIGEST, NOW, OSCAL_SCHEMAS, SAMPLES
+
+from evidence.catalog import Parameters
+from evidence.catalog.loader import Profile
+from evidence.collectors import collect
+from evidence.evaluate import evaluate
+from evidence.lifecycle.poam import asset_identifier, poam_items
+from evidence.model import AuditPackage, EvidenceSet, ImageRef, Severity
+from evidence.render.inventory_xlsx import InventoryWorkbook
+from evidence.render.oscal_poam import FEDRAMP_NS, OscalPoam
+from evidence.render.poam_xlsx import PoamWorkbook
+from evidence.render.report import render_html
+
+UUID = re.compile(r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[45][0-9A-Fa-f]{3}-[89ABab][0-9A-Fa-f]{3}-[0-9A-Fa-f]{12}$")
+
+# Domain reference §3.5, in the template's order, with its header text.
+POAM_HEADERS = (
+    "POAM ID", "Controls", "Weakness Name", "Weakness Description", "Weakness Detector Source",
+    "Weakness Source Identifier", "Asset Identifier", "Point of Contact", "Resources Required",
+    "Overall Remediation Plan", "Original Detection Date", "Scheduled Completion Date", "Planned Milestones",
+    "Milestone Changes", "Status Date", "Vendor Dependency", "Last Vendor Check-in Date",
+    "Vendor Dependent Product Name", "Original Risk Rating", "Adjusted Risk Rating", "Risk Adjustment",
+    "False Positive", "Operational Requirement", "Deviation Rationale", "Supporting Documents", "Comments",
+    "Auto-Approve", "Binding Operational Directive 22-01 tracking", "Binding Operational Directive 22-01 Due Date",
+    "CVE", "Service Name",
+)  # fmt: skip
+# Domain reference §3.6, columns B to Z.
+INVENTORY_HEADERS = (
+    "Unique Asset Identifier", "IPv4 or IPv6 Address", "Virtual", "Public", "DNS Name or URL", "NetBIOS Name",
+    "MAC Address", "Authenticated Scan", "Baseline Configuration Name", "OS Name and Version", "Location",
+    "Asset Type", "Hardware Make/Model", "In Latest Scan", "Software/Database Vendor",
+    "Software/Database Name & Version", "Patch Level", "Diagram Label", "Comments", "Serial #/Asset Tag#",
+    "VLAN/Network ID", "System Administrator/Owner", "Application Administrator/Owner", "Function", "End-of-Life",
+)  # fmt: skip
+
+
+@cache
+def _validator() -> Any:
+    schema = json.loads((OSCAL_SCHEMAS / "oscal_poam_schema.json").read_text(encoding="utf-8"))
+    return jsonschema_rs.validator_for(schema, validate_formats=True)
+
+
+def assert_poam_valid(doc: Any) -> None:
+    errors = [f"{'/'.join(map(str, e.instance_path))}: {e.message}" for e in _validator().iter_errors(doc)]
+    assert not errors, "OSCAL POA&M schema errors:\n" + "\n".join(errors)
+
+
+def sample_package(release: str) -> AuditPackage:
+    folder = SAMPLES / f"webapp-{release}"
+    digest = orjson.loads((folder / "cosign-payload.json").read_bytes())["critical"]["image"]["docker-manifest-digest"]
+    image = ImageRef(
+        reference=f"registry.example.com/webapp@{digest}",
+        name="registry.example.com/webapp",
+        digest=digest,
+        release=release,
+    )
+    profile = Profile(name="default", title="t", catalogs=(), parameters=Parameters())
+    collected = collect([folder], image_digest=digest)
+    return evaluate([], profile, EvidenceSet(items=collected.items), image=image, now=NOW)
+
+
+def rows_of(ws: Any) -> list[tuple[Any, ...]]:
+    return list(ws.iter_rows(min_row=2, values_only=True))
+
+
+def render(renderer: Any, pkg: AuditPackage) -> bytes:
+    out = io.BytesIO()
+    renderer.render(pkg, out)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def sample() -> AuditPackage:
+    return sample_package("1.4.0")
+
+
+def test_poam_of_the_sample_is_schema_valid_with_one_item_per_unique_vulnerability(sample: AuditPackage) -> None:
+    doc = orjson.loads(render(OscalPoam(), sample))
+    assert_poam_valid(doc)
+    poam = doc["plan-of-action-and-milestones"]
+    assert poam["system-id"]["id"] == sample.subject.digest
+    unique = {r.id for r in sample.vulnerabilities if r.severity is not Severity.NEGLIGIBLE}
+    assert len(poam["poam-items"]) == len(unique) == len(poam["risks"]) == 16
+    assert len(poam["observations"]) == len(sample.vulnerabilities)
+    ids = [p["value"] for i in poam["poam-items"] for p in i["props"] if p["name"] == "POAM-ID"]
+    assert sorted(ids) == sorted(f"V-{u}" for u in unique)
+    assert all(p["ns"] == FEDRAMP_NS for i in poam["poam-items"] for p in i["props"] if p["name"] == "POAM-ID")
+    risks = {r["uuid"]: r for r in poam["risks"]}
+    observations = {o["uuid"] for o in poam["observations"]}
+    for item in poam["poam-items"]:
+        assert UUID.match(item["uuid"])
+        assert all(r["risk-uuid"] in risks for r in item["related-risks"])
+        assert all(o["observation-uuid"] in observations for o in item["related-observations"])
+    h11 = next(r for r in poam["risks"] if r["title"].startswith("CVE-2025-43859"))
+    assert h11["status"] == "open"
+    assert h11["deadline"] == "2026-12-19T07:45:02.384915Z"  # critical: 30 days after the first scan
+    zlib = next(r for r in poam["risks"] if r["title"].startswith("CVE-2023-45853"))
+    assert zlib["status"] == "closed"
+    assert "deadline" not in zlib
+
+
+def test_poam_item_ids_are_stable_across_releases(sample: AuditPackage) -> None:
+    older = orjson.loads(render(OscalPoam(), sample_package("1.3.0")))["plan-of-action-and-milestones"]
+    newer = orjson.loads(render(OscalPoam(), sample))["plan-of-action-and-milestones"]
+
+    def by_title(doc: Any) -> dict[str, str]:
+        return {i["title"].split(":")[0]: i["uuid"] for i in doc["poam-items"]}
+
+    old, new = by_title(older), by_title(newer)
+    common = set(old) & set(new)
+    assert "CVE-2025-8869" in common
+    assert all(old[k] == new[k] for k in common)
+    assert older["uuid"] != newer["uuid"]
+
+
+def test_poam_of_the_hand_package_and_of_an_empty_one(hand_package: AuditPackage) -> None:
+    assert_poam_valid(orjson.loads(render(OscalPoam(), hand_package)))
+    empty = dataclasses.replace(hand_package, vulnerabilities=())
+    doc = orjson.loads(render(OscalPoam(), empty))
+    assert_poam_valid(doc)
+    (item,) = doc["plan-of-action-and-milestones"]["poam-items"]
+    assert item["title"] == "No vulnerabilities"
+
+
+def test_poam_workbook_has_the_template_columns_on_open_and_closed_tabs(sample: AuditPackage) -> None:
+    book = openpyxl.load_workbook(io.BytesIO(render(PoamWorkbook(), sample)))
+    assert book.sheetnames == ["Open POA&M Items", "Closed POA&M Items"]
+    items = poam_items(sample)
+    for name, expected in (("Open POA&M Items", True), ("Closed POA&M Items", False)):
+        ws = book[name]
+        assert tuple(c.value for c in ws[1]) == POAM_HEADERS
+        rows = list(ws.iter_rows(min_row=2, values_only=True))
+        assert [r[0] for r in rows] == [i.poam_id for i in items if i.is_open is expected]
+    open_rows = {r[0]: dict(zip(POAM_HEADERS, r, strict=True)) for r in rows_of(book["Open POA&M Items"])}
+    h11 = open_rows["V-CVE-2025-43859"]
+    assert h11["Original Detection Date"] == "2026-11-19"
+    assert h11["Scheduled Completion Date"] == "2026-12-19"
+    assert h11["Original Risk Rating"] == "Critical"
+    assert h11["Asset Identifier"] == asset_identifier(sample)
+    grype_version = orjson.loads((SAMPLES / "webapp-1.4.0" / "grype.json").read_bytes())["descriptor"]["version"]
+    assert h11["Weakness Detector Source"] == f"grype {grype_version}, trivy"  # the Trivy report names no version
+    assert h11["CVE"] == "CVE-2025-43859"
+    assert "VEX affected" in h11["Comments"]
+    closed = {r[0]: dict(zip(POAM_HEADERS, r, strict=True)) for r in rows_of(book["Closed POA&M Items"])}
+    assert closed["V-CVE-2023-45853"]["False Positive"] == "Yes"
+    assert "MiniZip" in closed["V-CVE-2023-45853"]["Deviation Rationale"]
+
+
+def test_poam_workbook_cells_are_text_never_formulas(hand_package: AuditPackage) -> None:
+    formula = '=HYPERLINK("http://x")'
+    record = dataclasses.replace(hand_package.vulnerabilities[0], title=formula)
+    pkg = dataclasses.replace(hand_package, vulnerabilities=(record,))
+    ws = openpyxl.load_workbook(io.BytesIO(render(PoamWorkbook(), pkg)))["Open POA&M Items"]
+    cell = ws.cell(row=2, column=POAM_HEADERS.index("Weakness Name") + 1)
+    assert (cell.value, cell.data_type) == (formula, "s")
+
+
+def test_inventory_workbook_has_the_appendix_m_columns(sample: AuditPackage) -> None:
+    ws = openpyxl.load_workbook(io.BytesIO(render(InventoryWorkbook(), sample)))["Inventory"]
+    assert tuple(c.value for c in ws[1]) == INVENTORY_HEADERS
+    (row,) = [dict(zip(INVENTORY_HEADERS, r, strict=True)) for r in ws.iter_rows(min_row=2, values_only=True)]
+    assert row["Unique Asset Identifier"] == f"registry.example.com/webapp:1.4.0@{sample.subject.digest}"
+    assert row["IPv4 or IPv6 Address"] == row["Serial #/Asset Tag#"] == sample.subject.digest
+    assert (row["Asset Type"], row["Virtual"], row["Authenticated Scan"], row["In Latest Scan"]) == (
+        "Container Image", "Yes", "Yes", "Yes",
+    )  # fmt: skip
+    assert row["OS Name and Version"] == "debian 12.13"
+    assert row["Software/Database Name & Version"] == "webapp 1.4.0"
+    assert row["Public"] is None  # unknown fields stay blank, never "n/a"
+
+
+def test_report_has_a_poam_section_and_the_disagreements(sample: AuditPackage) -> None:
+    html = render_html(sample)
+    assert "5 Plan of action and milestones" in html
+    assert "V-CVE-2025-43859" in html
+    assert "Scanner disagreements" in html
+    assert "reported by trivy only, not by grype" in html
+
+
+def test_hand_package_digest_is_the_asset(hand_package: AuditPackage) -> None:
+    assert asset_identifier(hand_package) == f"registry.example.com/webapp:1.4.0@{DIGEST}"
