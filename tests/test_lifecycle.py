@@ -678,3 +678,39 @@ def test_cli_lifecycle_options(tmp_path: Path, capsys: pytest.CaptureFixture[str
                  "--deviations", str(bad), "--quiet"])  # fmt: skip
     assert code == 3
     assert f"{bad}: " in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "path", sorted(p for folder in ("csaf", "cyclonedx") for p in (CORPUS / "vex" / folder).glob("*.json")), ids=str
+)
+def test_corpus_csaf_and_cyclonedx_vex_apply_to_the_packages_they_name(path: Path) -> None:
+    items = [e for e in collect([path], image_digest=None).items if e.kind is EvidenceKind.VEX]
+    packaged = [
+        (s, product)
+        for e in items
+        for s in e.statements
+        for product in s.products
+        if (parsed := parse_purl(product)) and parsed[3]
+    ]
+    if not packaged:
+        pytest.skip("names no versioned package purl")
+    for n, (statement, product) in enumerate(packaged):
+        parsed = parse_purl(product)
+        assert parsed is not None
+        vex = dataclasses.replace(items[0], statements=(statement,), binding=Binding.UNBOUND)
+        hit = VulnerabilityFinding(
+            id=statement.vulnerability,
+            package=parsed[2],
+            installed_version=parsed[3],
+            purl=product,
+            severity=Severity.HIGH,
+        )
+        (record,) = build_records([scan(n, "trivy", hit), vex], DIGEST, now=NOW)
+        assert record.vex is not None
+        assert record.vex.statement == statement
+        justified = bool(statement.justification or statement.impact_statement)
+        suppresses = statement.status == "fixed" or (statement.status == "not_affected" and justified)
+        assert record.state == ("suppressed" if suppresses else "open"), (statement.status, product)
+        other = dataclasses.replace(hit, installed_version="0.0.0-other", purl=None)
+        (unrelated,) = build_records([scan(n, "trivy", other), vex], DIGEST, now=NOW)
+        assert unrelated.vex is None

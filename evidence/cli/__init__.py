@@ -7,6 +7,7 @@ parses, dispatches, and turns every `EvidenceError` into one line on stderr and 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,15 @@ if TYPE_CHECKING:
     from types import ModuleType
 
 COMMANDS: tuple[ModuleType, ...] = (package, inspect, controls, diff, sign, verify)
+
+# File names and problems can come from input files: control characters (a newline would forge a second
+# message), bidirectional overrides and lone surrogates are shown escaped, so an error stays one honest line.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069\ud800-\udfff]")
+
+
+def one_line(message: str) -> str:
+    """The message with every unprintable or direction-changing character as a visible escape (`\\n`, `\\u202e`)."""
+    return _UNPRINTABLE.sub(lambda m: m[0].encode("unicode_escape", "backslashreplace").decode("ascii"), message)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,6 +53,6 @@ def main(argv: list[str] | None = None) -> int:
     except EvidenceError as e:
         if getattr(args, "verbose", False):
             raise
-        print(f"fromline: error: {e.diagnostics()}", file=sys.stderr)
+        print(f"fromline: error: {one_line(e.diagnostics())}", file=sys.stderr)
         return e.exit_code
     return code

@@ -87,7 +87,7 @@ def run(args: argparse.Namespace, _parser: argparse.ArgumentParser) -> int:
             print(orjson.dumps(entries, option=orjson.OPT_INDENT_2).decode())
         else:
             print("\n".join(_text(e) for e in entries))
-    broken = [s for s in found.skipped if s.reason != UNRECOGNIZED]
+    broken = [s for s in found.skipped if not s.reason.startswith(UNRECOGNIZED)]
     return ExitCode.BAD_INPUT if broken else ExitCode.OK
 
 

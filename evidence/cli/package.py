@@ -51,6 +51,12 @@ def register(commands: Any) -> None:
         "--zip", action="store_true", help="also write the package as OUTDIR.zip (reproducible, like every file)"
     )
     parser.add_argument(
+        "--keep-going",
+        action="store_true",
+        help="list unusable evidence files in the package as skipped, with the reason, instead of stopping; "
+        "the verdicts that needed them say evidence-missing",
+    )
+    parser.add_argument(
         "--fail-on",
         metavar="STATUSES",
         default="",
@@ -103,7 +109,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     catalogs = load_catalogs([*profile.catalogs, *args.catalog], CHECKS)
     show(f"collecting evidence from {len(args.inputs)} input(s)")
     verification = verification_context(args, image=image.name)
-    collected = collect(args.inputs, image_digest=image.digest, verification=verification)
+    collected = collect(args.inputs, image_digest=image.digest, keep_going=args.keep_going, verification=verification)
     show(f"evaluating {sum(len(c.controls) for c in catalogs)} controls against {len(collected.items)} file(s)")
     lifecycle = lifecycle_inputs(args, collected)
     pkg = evaluate(catalogs, profile, collected, image=image, now=now, lifecycle=lifecycle)

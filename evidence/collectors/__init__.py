@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+
+import orjson
 
 from evidence.collectors._util import digests_in
 from evidence.collectors.admission import AdmissionPolicies
@@ -75,6 +78,36 @@ COLLECTORS: tuple[Collector, ...] = (
 MAX_FILE_BYTES = 512 * 1024 * 1024
 UNRECOGNIZED = "not a recognized evidence format"
 
+# The keys that name these JSON formats come first in the files their tools write. A file that does not
+# parse but shows them in its first bytes is a broken file in a known format (an error even in a walked
+# directory), not an unknown file. Formats whose marks come last (Grype, Syft) cannot be told this way.
+_JSON_MARKS: tuple[tuple[str, tuple[re.Pattern[bytes], ...]], ...] = (
+    ("Trivy JSON", (re.compile(rb'"SchemaVersion"\s*:'), re.compile(rb'"ArtifactName"\s*:'))),
+    ("CycloneDX JSON", (re.compile(rb'"bomFormat"\s*:\s*"CycloneDX"'),)),
+    ("SPDX JSON", (re.compile(rb'"spdxVersion"\s*:\s*"SPDX-'),)),
+    ("OpenVEX", (re.compile(rb'"@context"\s*:\s*"https://openvex\.dev/ns'),)),
+    ("CSAF", (re.compile(rb'"csaf_version"\s*:'),)),
+    ("SARIF", (re.compile(rb'"\$schema"\s*:\s*"[^"]*sarif'),)),
+    ("a sigstore bundle", (re.compile(rb'"mediaType"\s*:\s*"application/vnd\.dev\.sigstore\.bundle'),)),
+    (
+        "an in-toto attestation",
+        (re.compile(rb'"(?:_type|payloadType)"\s*:\s*"(?:https://in-toto\.io/Statement|application/vnd\.in-toto)'),),
+    ),
+    ("a cosign signature payload", (re.compile(rb'"type"\s*:\s*"cosign container image signature"'),)),
+    ("Amazon Inspector findings", (re.compile(rb'"findingArn"\s*:'),)),
+)
+_MARK_BYTES = 4096
+_ARCHIVES = (
+    (0, b"PK\x03\x04", "a zip archive"),
+    (0, b"PK\x05\x06", "a zip archive"),
+    (0, b"\x1f\x8b", "a gzip file"),
+    (0, b"BZh", "a bzip2 file"),
+    (0, b"\xfd7zXZ\x00", "an xz file"),
+    (0, b"\x28\xb5\x2f\xfd", "a zstd file"),
+    (0, b"7z\xbc\xaf\x27\x1c", "a 7-zip archive"),
+    (257, b"ustar", "a tar archive"),
+)
+
 
 def read_documents(inputs: Sequence[Path]) -> Iterator[tuple[Document | InputError, bool]]:
     """Each file once, with whether it was named on the command line (not found by walking).
@@ -114,13 +147,48 @@ def _read(real: Path, shown: str, root: Path | None) -> Document | InputError:
     if size > MAX_FILE_BYTES:
         return InputError(shown, f"is {size} bytes, over the {MAX_FILE_BYTES}-byte limit for one evidence file")
     try:
-        return Document(path=shown, data=real.read_bytes())
+        with real.open("rb") as file:
+            data = file.read(MAX_FILE_BYTES + 1)  # bounded even if the file grew since its size was read
     except OSError as e:
         return InputError(shown, f"cannot be read: {e.strerror}")
+    if len(data) > MAX_FILE_BYTES:
+        return InputError(shown, f"is over the {MAX_FILE_BYTES}-byte limit for one evidence file")
+    return Document(path=shown, data=data)
 
 
 def recognize(doc: Document) -> Collector | None:
     return next((c for c in COLLECTORS if c.sniff(doc)), None)
+
+
+def unrecognized(doc: Document) -> InputError:
+    """Why no collector claims a file: a `CollectorError` when its first bytes name a known JSON format that
+    does not parse; otherwise an `InputError` whose problem starts with `UNRECOGNIZED`, with a hint."""
+    problem = _json_problem(doc)
+    if problem is not None:
+        head = doc.data[:_MARK_BYTES]
+        known = next((fmt for fmt, marks in _JSON_MARKS if all(m.search(head) for m in marks)), None)
+        if known is not None:
+            return CollectorError(doc.path, f"looks like {known} but is not valid JSON: {problem}")
+        return InputError(doc.path, f"{UNRECOGNIZED}: not valid JSON ({problem})")
+    if not doc.data.strip():
+        return InputError(doc.path, f"{UNRECOGNIZED}: the file is empty")
+    archive = next((name for at, magic, name in _ARCHIVES if doc.data[at : at + len(magic)] == magic), None)
+    if archive is not None:
+        return InputError(doc.path, f"{UNRECOGNIZED}: {archive}; archives are not read: extract them first")
+    if b"\0" in doc.data[:_MARK_BYTES]:
+        return InputError(doc.path, f"{UNRECOGNIZED}: binary data")
+    return InputError(doc.path, UNRECOGNIZED)
+
+
+def _json_problem(doc: Document) -> str | None:
+    """What orjson says is wrong with a file that starts like JSON, if anything."""
+    if not doc.looks_like_json or doc.json() is not None:
+        return None
+    try:
+        orjson.loads(doc.data.removeprefix(b"\xef\xbb\xbf"))
+    except orjson.JSONDecodeError as e:
+        return str(e)
+    return None
 
 
 def collect(
@@ -147,9 +215,10 @@ def collect(
             continue
         collector = recognize(doc)
         if collector is None:
-            if named and not keep_going:
-                raise InputError(doc.path, UNRECOGNIZED)
-            skipped.append(Skipped(path=doc.path, reason=UNRECOGNIZED))
+            unknown = unrecognized(doc)
+            if not keep_going and (named or isinstance(unknown, CollectorError)):
+                raise unknown
+            skipped.append(Skipped(path=doc.path, reason=unknown.problem))
             continue
         try:
             items.append(collector.parse(doc))

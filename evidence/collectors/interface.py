@@ -50,7 +50,7 @@ class Document:
                 self._json = None
             else:
                 try:
-                    self._json = orjson.loads(self.data)
+                    self._json = orjson.loads(self.data.removeprefix(b"\xef\xbb\xbf"))
                 except orjson.JSONDecodeError:
                     self._json = None
         return self._json
