@@ -117,7 +117,7 @@ def read_documents(inputs: Sequence[Path]) -> Iterator[tuple[Document | InputErr
     seen: set[Path] = set()
     for given in inputs:
         if not given.exists():
-            raise InputError(given, "no such file or directory")
+            raise InputError(given, "is a broken symbolic link" if given.is_symlink() else "no such file or directory")
         if given.is_dir():
             root = given.resolve()
             files: Iterable[tuple[Path, str]] = (
@@ -131,7 +131,11 @@ def read_documents(inputs: Sequence[Path]) -> Iterator[tuple[Document | InputErr
             files = [(given, given.name)]
             named = True
         for path, shown in files:
-            real = path.resolve()
+            try:
+                real = path.resolve()
+            except (OSError, RuntimeError):  # a symbolic link loop: RuntimeError before Python 3.13
+                yield InputError(shown, "is a symbolic link that cannot be resolved (a loop)"), named
+                continue
             if real in seen:
                 continue
             seen.add(real)
@@ -170,14 +174,23 @@ def unrecognized(doc: Document) -> InputError:
         if known is not None:
             return CollectorError(doc.path, f"looks like {known} but is not valid JSON: {problem}")
         return InputError(doc.path, f"{UNRECOGNIZED}: not valid JSON ({problem})")
-    if not doc.data.strip():
-        return InputError(doc.path, f"{UNRECOGNIZED}: the file is empty")
-    archive = next((name for at, magic, name in _ARCHIVES if doc.data[at : at + len(magic)] == magic), None)
+    hint = _hint(doc.data)
+    return InputError(doc.path, f"{UNRECOGNIZED}: {hint}" if hint else UNRECOGNIZED)
+
+
+def _hint(data: bytes) -> str | None:
+    if not data.strip():
+        return "the file is empty"
+    archive = next((name for at, magic, name in _ARCHIVES if data[at : at + len(magic)] == magic), None)
     if archive is not None:
-        return InputError(doc.path, f"{UNRECOGNIZED}: {archive}; archives are not read: extract them first")
-    if b"\0" in doc.data[:_MARK_BYTES]:
-        return InputError(doc.path, f"{UNRECOGNIZED}: binary data")
-    return InputError(doc.path, UNRECOGNIZED)
+        return f"{archive}; archives are not read: extract them first"
+    if b"\0" in data[:_MARK_BYTES]:
+        return "binary data"
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return f"not UTF-8 text (byte {e.start})"
+    return None
 
 
 def _json_problem(doc: Document) -> str | None:

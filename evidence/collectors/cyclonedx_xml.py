@@ -38,6 +38,9 @@ VULNERABILITY_EXTENSION = "{http://cyclonedx.org/schema/ext/vulnerability/1.0}"
 DEPENDENCY_EXTENSION = "{http://cyclonedx.org/schema/ext/dependency-graph/1.0}"
 
 _SNIFF_BYTES = 8192
+# Nested components are read with an explicit stack, but each carries its XPath-like location, whose length
+# grows with the depth: an unbounded depth would cost memory quadratic in the file size.
+MAX_DEPTH = 256
 # The root element, with or without a prefix, declaring a CycloneDX BOM namespace.
 _ROOT_RE = re.compile(
     rb"<(?:[A-Za-z_][\w.-]*:)?bom[\s>][^>]*?=\s*[\"']http://cyclonedx\.org/schema/bom/(\d+\.\d+)[\"']"
@@ -62,13 +65,20 @@ def parse_xml(doc: Document) -> Element:
     from defusedxml.ElementTree import ParseError, fromstring  # noqa: PLC0415
 
     try:
-        return fromstring(doc.data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        root = fromstring(doc.data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as e:
         raise CollectorError(doc.path, f"XML with a DTD or entity declarations is refused ({e})") from e
     except ParseError as e:
         raise CollectorError(doc.path, f"not well-formed XML: {e}") from e
     except (ValueError, LookupError) as e:  # an encoding expat cannot read
         raise CollectorError(doc.path, f"unreadable XML: {e}") from e
+    stack = [(root, 1)]
+    while stack:
+        element, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise CollectorError(doc.path, f"XML nested deeper than {MAX_DEPTH} elements is refused")
+        stack.extend((child, depth + 1) for child in element)
+    return root
 
 
 class _Reader:

@@ -23,6 +23,7 @@ from evidence.model import Evidence, EvidenceKind, VexStatement
 
 CONTEXT_PREFIX = "https://openvex.dev/ns"
 _CONTEXT_VERSION_RE = re.compile(r"/v?(\d+\.\d+\.\d+)/?$")
+NEWEST_SUPPORTED = (0, 2)  # 0.2.0 and earlier; a later version may change what a statement means
 
 
 class OpenVex:
@@ -48,6 +49,10 @@ class _Reader:
         document = expect_object(doc.json(), self.path, "")
         context = require_string(document.get("@context"), self.path, "/@context")
         version = _CONTEXT_VERSION_RE.search(context)
+        if version and tuple(int(n) for n in version.group(1).split(".")[:2]) > NEWEST_SUPPORTED:
+            raise CollectorError(
+                self.path, f"OpenVEX version {version.group(1)} is recognized but not supported (0.2.0 and earlier)"
+            )
         if "statements" not in document:
             raise CollectorError(self.path, "/statements is required but missing")
         author = expect_string(document.get("author"), self.path, "/author")
