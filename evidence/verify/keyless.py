@@ -9,7 +9,9 @@ sigstore's verifier checks the certificate chain to Fulcio at the signing time, 
 inclusion proof and signed checkpoint, the inclusion promise (SET) when present, that the signing time lies in
 the certificate's validity, the signature, and that the log entry matches the bundle. It runs with a policy
 that accepts any certificate; the identity is then checked against the user's policy with sigstore's policy
-classes, so that a wrong identity and a broken signature get different reasons.
+classes, so that a wrong identity and a broken signature get different reasons. DSSE bundles logged as
+intoto/0.0.2 entries, which sigstore 4.5 refuses, go through `intoto_entry`: the same checks, with sigstore's
+own functions, each failure naming its step.
 """
 
 from __future__ import annotations
@@ -30,9 +32,10 @@ from cryptography.x509.oid import ObjectIdentifier
 
 from evidence.model import Verification
 from evidence.verify.interface import TrustRoot, VerificationContext, VerificationInputError
+from evidence.verify.intoto_entry import ENTRY_KIND as INTOTO_ENTRY_KIND
 
 if TYPE_CHECKING:
-    from sigstore.models import TrustedRoot
+    from sigstore.models import Bundle, TrustedRoot
     from sigstore.verify.policy import VerificationPolicy
 
     from evidence.verify.policy import ImageRules
@@ -195,6 +198,7 @@ class _Signer:
     issuer: str | None = None
     log_index: int | None = None
     integrated_time: datetime | None = None
+    entry_kind: str | None = None  # named in the reason when the entry was checked outside sigstore's verifier
 
     def result(self, status: Verification, reason: str) -> KeylessResult:
         return KeylessResult(
@@ -327,14 +331,9 @@ def verify_bundle(data: bytes, context: VerificationContext, *, artifact: Artifa
     cert = bundle.signing_certificate
     names = certificate_identities(cert)
     signer = dataclasses.replace(logged, identity=names[0] if names else None, issuer=certificate_issuer(cert))
-    is_dsse = bundle._dsse_envelope is not None  # noqa: SLF001 - the public API has no "is this DSSE" accessor
+    is_dsse = bundle._inner.dsse_envelope is not None  # noqa: SLF001 - the public API has no "is this DSSE" accessor
     if is_dsse and (entry.kind, entry.version) not in _DSSE_ENTRY_KINDS:
-        return signer.result(
-            Verification.UNVERIFIABLE,
-            f"the transparency log entry is of kind {entry.kind}/{entry.version}; sigstore-python 4.5 verifies DSSE "
-            "bundles only against dsse/0.0.1 and hashedrekord/0.0.2 entries, so neither the log entry nor the "
-            "envelope was checked",
-        )
+        return _dsse_entry_outcome(bundle, entry, context, signer)
     verifier = Verifier(trusted_root=load_trusted_root(context))
     try:
         if is_dsse:
@@ -357,6 +356,37 @@ def verify_bundle(data: bytes, context: VerificationContext, *, artifact: Artifa
     return _identity_outcome(cert, context, artifact, is_dsse=is_dsse, signer=signer)
 
 
+def _dsse_entry_outcome(
+    bundle: Bundle, entry: _LogEntry, context: VerificationContext, signer: _Signer
+) -> KeylessResult:
+    """A DSSE bundle whose log entry sigstore 4.5 does not check it against. An intoto/0.0.2 entry is checked
+    step by step with sigstore's functions, then the identity against the policy as for any other bundle."""
+    from evidence.verify.intoto_entry import STEP_CHAIN, EntryCheckError, verify_intoto_bundle  # noqa: PLC0415
+
+    if (entry.kind, entry.version) != INTOTO_ENTRY_KIND:
+        return signer.result(
+            Verification.UNVERIFIABLE,
+            f"the transparency log entry is of kind {entry.kind}/{entry.version}; sigstore-python 4.5 verifies DSSE "
+            "bundles only against dsse/0.0.1 and hashedrekord/0.0.2 entries (and Fromline adds intoto/0.0.2), so "
+            "neither the log entry nor the envelope was checked",
+        )
+    try:
+        verify_intoto_bundle(bundle, load_trusted_root(context))
+    except EntryCheckError as e:
+        detail = e.detail
+        if e.step == STEP_CHAIN:
+            hint = ""
+            if context.trust_root is TrustRoot.PRODUCTION:
+                hint = " (if it was signed on Sigstore's staging instance, verify with --staging)"
+            detail = (
+                f"the signing certificate does not chain to a Fulcio certificate authority of "
+                f"{context.trust_root_name} at the signing time: {detail}{hint}"
+            )
+        return signer.result(Verification.FAILED, f"intoto/0.0.2 log entry bundle, {e.step} check failed: {detail}")
+    logged = dataclasses.replace(signer, entry_kind="intoto/0.0.2")
+    return _identity_outcome(bundle.signing_certificate, context, None, is_dsse=True, signer=logged)
+
+
 def _identity_outcome(
     cert: x509.Certificate,
     context: VerificationContext,
@@ -370,7 +400,8 @@ def _identity_outcome(
     who = f"{signer.identity or 'an unnamed identity'} (issuer {signer.issuer or 'unknown'})"
     position = f"log index {signer.log_index}" if signer.log_index is not None else "no log index"
     when = f", integrated {signer.integrated_time:%Y-%m-%dT%H:%M:%SZ}" if signer.integrated_time else ""
-    what = "DSSE envelope" if is_dsse else f"signature over {artifact.path}" if artifact else "signature"
+    logged_as = f" (logged as an {signer.entry_kind} entry)" if signer.entry_kind else ""
+    what = f"DSSE envelope{logged_as}" if is_dsse else f"signature over {artifact.path}" if artifact else "signature"
     scope = "" if is_dsse or artifact else " over the digest recorded in the bundle (the artifact was not supplied)"
     checked = f"{what}{scope} verifies against {context.trust_root_name} ({position}{when}), signed by {who}"
     rules = context.rules
