@@ -78,25 +78,30 @@ class OscalAssessmentResults:
 
 
 def render_bytes(pkg: AuditPackage) -> bytes:
-    """The document's bytes: validated by the OSCAL bindings, keys sorted, two-space indent, final newline."""
+    return validated_bytes("AssessmentResultsDocument", _Builder(pkg).document(), _FILE)
+
+
+def validated_bytes(document_type: str, data: Json, filename: str) -> bytes:
+    """An OSCAL document's bytes, validated by the OSCAL bindings' model of `document_type`, keys sorted,
+    two-space indent, final newline."""
     # Imported here so that commands that do not write OSCAL never pay for the pydantic models.
-    from oscal_bindings.v1 import AssessmentResultsDocument  # noqa: PLC0415
+    from oscal_bindings import v1  # noqa: PLC0415
     from pydantic import ValidationError  # noqa: PLC0415
 
-    data = _Builder(pkg).document()
+    model = getattr(v1, document_type)
     try:
-        doc = AssessmentResultsDocument.model_validate(data)
+        doc = model.model_validate(data)
     except ValidationError as e:
         first = e.errors()[0]
         where = "/".join(str(p) for p in first["loc"])
         raise RenderError(
-            f"{_FILE}: the OSCAL document is not valid at {where}: {first['msg']} ({e.error_count()} errors)"
+            f"{filename}: the OSCAL document is not valid at {where}: {first['msg']} ({e.error_count()} errors)"
         ) from e
     dumped = doc.model_dump(mode="json", by_alias=True, exclude_none=True)
     try:
         return orjson.dumps(dumped, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
     except orjson.JSONEncodeError as e:
-        raise RenderError(f"{_FILE}: cannot serialize the OSCAL document: {e}") from e
+        raise RenderError(f"{filename}: cannot serialize the OSCAL document: {e}") from e
 
 
 # --- text hygiene -------------------------------------------------------------------------------
@@ -107,23 +112,23 @@ def _clean(text: str) -> str:
     return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
     return " ".join(_clean(text).split())
 
 
-def _md(text: str) -> str:
+def md(text: str) -> str:
     """Input text inside a markup field: one line, with Markdown and HTML metacharacters escaped."""
-    return _MD_SPECIAL.sub(r"\\\1", _one_line(text))
+    return _MD_SPECIAL.sub(r"\\\1", one_line(text))
 
 
-def _title(text: str, fallback: str) -> str:
+def title(text: str, fallback: str) -> str:
     """A markup-line value: never empty, never more than one line."""
     return text if text.strip() else fallback
 
 
-def _token(text: str) -> str:
+def token(text: str) -> str:
     """An OSCAL token (NCName) made from arbitrary text."""
-    token = _TOKEN_BAD.sub("_", _one_line(text))
+    token = _TOKEN_BAD.sub("_", one_line(text))
     if not token or not (token[0].isascii() and (token[0].isalpha() or token[0] == "_")):
         token = "_" + token
     return token
@@ -131,11 +136,11 @@ def _token(text: str) -> str:
 
 def nist_control_id(control: str) -> str | None:
     """`SI-7(15)` -> `si-7.15`, `RA-5` -> `ra-5`; None when the text is not a usable control id."""
-    text = _ENHANCEMENT.sub(r".\1", _one_line(control)).lower().replace(" ", "")
+    text = _ENHANCEMENT.sub(r".\1", one_line(control)).lower().replace(" ", "")
     return text if _TOKEN.match(text) else None
 
 
-def _href(path: str) -> str:
+def href(path: str) -> str:
     """A relative path as a URI reference: percent-encoded, never read as a scheme or an authority."""
     href = quote(_clean(path), safe="/")
     if href.startswith("//"):
@@ -143,7 +148,7 @@ def _href(path: str) -> str:
     return href or "."
 
 
-def _timestamp(value: datetime) -> str:
+def timestamp(value: datetime) -> str:
     """UTC with a `Z`; a naive time is taken as UTC."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
@@ -154,14 +159,14 @@ def _timestamp(value: datetime) -> str:
     return text + "Z"
 
 
-def _in_schema_range(value: datetime) -> bool:
+def in_schema_range(value: datetime) -> bool:
     """OSCAL's date-time pattern only admits the years 1900 to 2999."""
     return 1900 <= value.astimezone(UTC).year <= 2999 if value.tzinfo else 1900 <= value.year <= 2999
 
 
-def _prop(name: str, value: object, *, remarks: str | None = None, group: str | None = None) -> Json | None:
+def prop(name: str, value: object, *, remarks: str | None = None, group: str | None = None) -> Json | None:
     """A prop in the Fromline namespace, or None when the value is empty."""
-    text = _one_line(str(value)) if value is not None else ""
+    text = one_line(str(value)) if value is not None else ""
     if not text:
         return None
     prop: Json = {"name": name, "ns": FROMLINE_NS, "value": text}
@@ -172,12 +177,12 @@ def _prop(name: str, value: object, *, remarks: str | None = None, group: str | 
     return prop
 
 
-def _props(*items: Json | None) -> list[Json] | None:
+def props(*items: Json | None) -> list[Json] | None:
     kept = [p for p in items if p is not None]
     return kept or None
 
 
-def _compact(obj: Json) -> Json:
+def compact(obj: Json) -> Json:
     """Drop None and empty lists: OSCAL forbids null and requires at least one item in every array."""
     return {k: v for k, v in obj.items() if v is not None and v != []}
 
@@ -185,7 +190,7 @@ def _compact(obj: Json) -> Json:
 # --- the document -------------------------------------------------------------------------------
 
 
-class _Ids:
+class Ids:
     """UUID v5 from names; a repeated name (duplicate inputs) still gets a distinct id."""
 
     def __init__(self) -> None:
@@ -204,11 +209,11 @@ class _Ids:
 class _Builder:
     def __init__(self, pkg: AuditPackage) -> None:
         self.pkg = pkg
-        self.ids = _Ids()
-        self.digest = _one_line(pkg.subject.digest)
-        if not _in_schema_range(pkg.assessed_at):
+        self.ids = Ids()
+        self.digest = one_line(pkg.subject.digest)
+        if not in_schema_range(pkg.assessed_at):
             raise RenderError(f"{_FILE}: assessed_at {pkg.assessed_at} is outside the years OSCAL accepts")
-        self.assessed_at = _timestamp(pkg.assessed_at)
+        self.assessed_at = timestamp(pkg.assessed_at)
         scope = f"{self.digest}@{self.assessed_at}"
         self.document_uuid = self.ids(f"{scope}/assessment-results")
         self.result_uuid = self.ids(f"{scope}/result")
@@ -239,11 +244,11 @@ class _Builder:
         return [{"actors": [{"type": "tool", "actor-uuid": self.tool_uuid}]}]
 
     def image_subject(self) -> list[Json]:
-        return [{"subject-uuid": self.image_uuid, "type": "component", "title": _md(self.pkg.subject.reference)}]
+        return [{"subject-uuid": self.image_uuid, "type": "component", "title": md(self.pkg.subject.reference)}]
 
     def control_label(self, control: ControlResult) -> str:
         catalog = self.catalog_titles.get(control.catalog, control.catalog)
-        return _title(_md(f"{catalog}, {control.control_id}: {control.title}"), "Control")
+        return title(md(f"{catalog}, {control.control_id}: {control.title}"), "Control")
 
     def related_observations(self, refs: tuple[EvidenceRef, ...]) -> list[Json] | None:
         uuids = dict.fromkeys(
@@ -261,11 +266,11 @@ class _Builder:
     @staticmethod
     def control_props(control: ControlResult, *, verdict: bool = True) -> list[Json | None]:
         return [
-            _prop("catalog", control.catalog),
-            _prop("control-id", control.control_id),
-            _prop("fromline-status", control.status.value) if verdict else None,
-            _prop("scope", control.scope),
-            *(_prop("nist-800-53", nist_control_id(c) or c) for c in control.nist_800_53),
+            prop("catalog", control.catalog),
+            prop("control-id", control.control_id),
+            prop("fromline-status", control.status.value) if verdict else None,
+            prop("scope", control.scope),
+            *(prop("nist-800-53", nist_control_id(c) or c) for c in control.nist_800_53),
         ]
 
     # -- top level
@@ -273,28 +278,28 @@ class _Builder:
     def document(self) -> Json:
         pkg = self.pkg
         objectives = [o for o in (self.local_objective(c) for c in self.assessed if c.status in _FINDING_STATUSES) if o]
-        local = _compact({"objectives-and-methods": objectives})
-        release = _one_line(pkg.subject.release or "")
-        name = _one_line(pkg.subject.name) or self.digest
-        title = f"Assessment results for {name}" + (f" release {release}" if release else f" at {self.digest}")
-        ar = _compact(
+        local = compact({"objectives-and-methods": objectives})
+        release = one_line(pkg.subject.release or "")
+        name = one_line(pkg.subject.name) or self.digest
+        doc_title = f"Assessment results for {name}" + (f" release {release}" if release else f" at {self.digest}")
+        ar = compact(
             {
                 "uuid": self.document_uuid,
-                "metadata": _compact(
+                "metadata": compact(
                     {
-                        "title": _title(_md(title), "Assessment results"),
+                        "title": title(md(doc_title), "Assessment results"),
                         "last-modified": self.assessed_at,
                         "version": release or self.digest or "unversioned",
                         "oscal-version": OSCAL_VERSION,
-                        "props": _props(
-                            _prop("generator", pkg.tool.name),
-                            _prop("generator-version", pkg.tool.version),
-                            _prop("image-reference", pkg.subject.reference),
-                            _prop("image-digest", pkg.subject.digest),
-                            _prop("audit-schema-version", pkg.schema_version),
+                        "props": props(
+                            prop("generator", pkg.tool.name),
+                            prop("generator-version", pkg.tool.version),
+                            prop("image-reference", pkg.subject.reference),
+                            prop("image-digest", pkg.subject.digest),
+                            prop("audit-schema-version", pkg.schema_version),
                         ),
                         "remarks": "Generated by "
-                        + _md(f"{pkg.tool.name} {pkg.tool.version}")
+                        + md(f"{pkg.tool.name} {pkg.tool.version}")
                         + " from container-image security evidence.",
                     }
                 ),
@@ -312,25 +317,25 @@ class _Builder:
 
     def resources(self) -> list[Json]:
         pkg = self.pkg
-        catalogs = ", ".join(_md(f"{c.title} ({c.id}, version {c.version})") for c in pkg.catalogs) or "no catalog"
-        plan: Json = _compact(
+        catalogs = ", ".join(md(f"{c.title} ({c.id}, version {c.version})") for c in pkg.catalogs) or "no catalog"
+        plan: Json = compact(
             {
                 "uuid": self.plan_uuid,
                 "title": "Implicit assessment plan",
                 "description": (
                     "There is no OSCAL assessment plan for this assessment. The plan is implicit: "
-                    + _md(f"{pkg.tool.name} {pkg.tool.version}")
-                    + f" evaluated the controls of {catalogs} under the profile {_md(pkg.profile) or 'default'} "
+                    + md(f"{pkg.tool.name} {pkg.tool.version}")
+                    + f" evaluated the controls of {catalogs} under the profile {md(pkg.profile) or 'default'} "
                     "against the evidence files listed in this back-matter, for the container image "
-                    + _md(pkg.subject.reference)
+                    + md(pkg.subject.reference)
                     + "."
                 ),
-                "props": _props(
-                    _prop("profile", pkg.profile),
-                    *(_prop("catalog", c.id, group=_token(c.id)) for c in pkg.catalogs),
-                    *(_prop("catalog-version", c.version, group=_token(c.id)) for c in pkg.catalogs),
-                    *(_prop("catalog-source", c.source, group=_token(c.id)) for c in pkg.catalogs),
-                    *(_prop("catalog-sha256", c.sha256, group=_token(c.id)) for c in pkg.catalogs),
+                "props": props(
+                    prop("profile", pkg.profile),
+                    *(prop("catalog", c.id, group=token(c.id)) for c in pkg.catalogs),
+                    *(prop("catalog-version", c.version, group=token(c.id)) for c in pkg.catalogs),
+                    *(prop("catalog-source", c.source, group=token(c.id)) for c in pkg.catalogs),
+                    *(prop("catalog-sha256", c.sha256, group=token(c.id)) for c in pkg.catalogs),
                 ),
             }
         )
@@ -338,21 +343,21 @@ class _Builder:
         for ev in pkg.evidence:
             if self.evidence_by_id.get(ev.id) is not ev:
                 continue
-            digest = _one_line(ev.sha256)
-            rlink = _compact(
+            digest = one_line(ev.sha256)
+            rlink = compact(
                 {
                     # The copy inside the package, relative to this file; the input path when none was kept.
-                    "href": _href(f"../{ev.stored_as}" if ev.stored_as else ev.path),
+                    "href": href(f"../{ev.stored_as}" if ev.stored_as else ev.path),
                     "media-type": "application/json" if ev.path.lower().endswith(".json") else None,
                     "hashes": [{"algorithm": "SHA-256", "value": digest}] if digest else None,
                 }
             )
             out.append(
-                _compact(
+                compact(
                     {
                         "uuid": self.resource_uuid[ev.id],
-                        "title": _title(_md(ev.path), "Evidence file"),
-                        "description": f"Evidence file ({_md(ev.kind.value)}, {_md(ev.format)}), {ev.size} bytes.",
+                        "title": title(md(ev.path), "Evidence file"),
+                        "description": f"Evidence file ({md(ev.kind.value)}, {md(ev.format)}), {ev.size} bytes.",
                         "props": self.evidence_props(ev),
                         "rlinks": [rlink],
                     }
@@ -368,30 +373,30 @@ class _Builder:
         counts = ", ".join(f"{n} {s.value}" for s, n in sorted(by_status.items())) or "no controls"
         open_risks = sum(1 for v in pkg.vulnerabilities if v.state == "open")
         not_applicable = [c for c in pkg.controls if c.status is Status.NOT_APPLICABLE]
-        remarks = [f"- Not applicable: {self.control_label(c)}. {_md(c.reason)}" for c in not_applicable]
-        remarks += [f"- Skipped file {_md(s.path)}: {_md(s.reason)}" for s in pkg.skipped]
+        remarks = [f"- Not applicable: {self.control_label(c)}. {md(c.reason)}" for c in not_applicable]
+        remarks += [f"- Skipped file {md(s.path)}: {md(s.reason)}" for s in pkg.skipped]
         observations = [self.evidence_observation(ev) for ev in pkg.evidence if self.evidence_by_id.get(ev.id) is ev]
         observations += [self.manual_observation(c) for c in self.assessed if c.status is Status.MANUAL]
         observations += [self.rubric_observation(s) for s in pkg.rubric]
-        return _compact(
+        return compact(
             {
                 "uuid": self.result_uuid,
-                "title": _title(_md(f"Assessment of {pkg.subject.reference}"), "Assessment"),
+                "title": title(md(f"Assessment of {pkg.subject.reference}"), "Assessment"),
                 "description": (
-                    f"Automated assessment of the container image {_md(pkg.subject.reference)} "
+                    f"Automated assessment of the container image {md(pkg.subject.reference)} "
                     f"from {len(pkg.evidence)} evidence files. Controls: {counts}. "
                     f"Open vulnerabilities: {open_risks}."
                 ),
                 "start": self.assessed_at,
-                "props": _props(
-                    _prop("profile", pkg.profile),
-                    *(_prop("catalog", c.id) for c in pkg.catalogs),
-                    _prop("rubric-grade", pkg.rubric_grade),
+                "props": props(
+                    prop("profile", pkg.profile),
+                    *(prop("catalog", c.id) for c in pkg.catalogs),
+                    prop("rubric-grade", pkg.rubric_grade),
                     *(
-                        _prop("not-applicable-control", f"{c.catalog} {c.control_id}", remarks=_md(c.reason) or None)
+                        prop("not-applicable-control", f"{c.catalog} {c.control_id}", remarks=md(c.reason) or None)
                         for c in not_applicable
                     ),
-                    *(_prop("skipped-file", s.path, remarks=_md(s.reason) or None) for s in pkg.skipped),
+                    *(prop("skipped-file", s.path, remarks=md(s.reason) or None) for s in pkg.skipped),
                 ),
                 "local-definitions": self.local_definitions(),
                 "reviewed-controls": self.reviewed_controls(),
@@ -408,32 +413,32 @@ class _Builder:
         image = {
             "uuid": self.image_uuid,
             "type": "software",
-            "title": _title(_md(f"Container image {subject.name}"), "Container image"),
-            "description": f"The container image under assessment: {_md(subject.reference)}.",
-            "props": _props(
-                _prop("image-reference", subject.reference),
-                _prop("image-name", subject.name),
-                _prop("image-digest", subject.digest),
-                _prop("image-release", subject.release),
+            "title": title(md(f"Container image {subject.name}"), "Container image"),
+            "description": f"The container image under assessment: {md(subject.reference)}.",
+            "props": props(
+                prop("image-reference", subject.reference),
+                prop("image-name", subject.name),
+                prop("image-digest", subject.digest),
+                prop("image-release", subject.release),
             ),
             "status": {"state": "other", "remarks": "A container image assessed before or after release."},
         }
         tool = {
             "uuid": self.tool_uuid,
             "type": "software",
-            "title": _title(_md(f"{pkg.tool.name} {pkg.tool.version}"), "Assessment tool"),
+            "title": title(md(f"{pkg.tool.name} {pkg.tool.version}"), "Assessment tool"),
             "description": "The tool that read the evidence files and evaluated the controls.",
-            "props": _props(_prop("tool-name", pkg.tool.name), _prop("tool-version", pkg.tool.version)),
+            "props": props(prop("tool-name", pkg.tool.name), prop("tool-version", pkg.tool.version)),
             "status": {"state": "operational"},
         }
         return {
-            "components": [_compact(image)],
+            "components": [compact(image)],
             "assessment-assets": {
-                "components": [_compact(tool)],
+                "components": [compact(tool)],
                 "assessment-platforms": [
                     {
                         "uuid": self.platform_uuid,
-                        "title": _title(_md(pkg.tool.name), "Assessment platform"),
+                        "title": title(md(pkg.tool.name), "Assessment platform"),
                         "uses-components": [{"component-uuid": self.tool_uuid}],
                     }
                 ],
@@ -442,17 +447,17 @@ class _Builder:
 
     def reviewed_controls(self) -> Json:
         ids: dict[str, None] = {}
-        props: list[Json | None] = []
+        control_props: list[Json | None] = []
         for c in self.assessed:
             mapped = [nist_control_id(n) for n in c.nist_800_53]
             ids.update(dict.fromkeys(m for m in mapped if m))
-            props.append(
-                _prop(
+            control_props.append(
+                prop(
                     "catalog-control",
                     f"{c.catalog} {c.control_id}",
                     remarks=(
                         f"{self.control_label(c)}: {c.status.value}; NIST SP 800-53: "
-                        + (", ".join(_md(n) for n in c.nist_800_53) or "none")
+                        + (", ".join(md(n) for n in c.nist_800_53) or "none")
                     ),
                 )
             )
@@ -467,10 +472,10 @@ class _Builder:
                 "selects every control of the implicit assessment plan, which has none.",
                 "include-all": {},
             }
-        selection["props"] = _props(*props)
+        selection["props"] = props(*control_props)
         return {
             "description": "Catalog controls evaluated from image evidence, with their NIST SP 800-53 mappings.",
-            "control-selections": [_compact(selection)],
+            "control-selections": [compact(selection)],
         }
 
     def local_objective(self, control: ControlResult) -> Json | None:
@@ -480,9 +485,9 @@ class _Builder:
         return {
             "control-id": mapped[0],
             "description": f"{self.control_label(control)}, mapped to NIST SP 800-53 "
-            + ", ".join(_md(n) for n in control.nist_800_53)
+            + ", ".join(md(n) for n in control.nist_800_53)
             + ".",
-            "props": _props(*self.control_props(control, verdict=False)),
+            "props": props(*self.control_props(control, verdict=False)),
             "parts": [
                 {
                     "id": self.target_id(control),
@@ -495,34 +500,34 @@ class _Builder:
 
     @staticmethod
     def target_id(control: ControlResult) -> str:
-        return _token(f"{control.catalog}_{control.control_id}")
+        return token(f"{control.catalog}_{control.control_id}")
 
     # -- observations
 
     def evidence_props(self, ev: Evidence) -> list[Json] | None:
-        return _props(
-            _prop("evidence-id", ev.id),
-            _prop("path", ev.path),
-            _prop("sha256", ev.sha256),
-            _prop("size", ev.size),
-            _prop("kind", ev.kind.value),
-            _prop("format", ev.format),
-            _prop("format-version", ev.format_version),
-            _prop("tool", ev.tool),
-            _prop("tool-version", ev.tool_version),
-            _prop("binding", ev.binding.value),
-            _prop("stored-as", ev.stored_as),
-            _prop("freshness", ("stale" if ev.stale else "current") if ev.expires else None),
-            *(_prop("subject-digest", s) for s in ev.subjects),
+        return props(
+            prop("evidence-id", ev.id),
+            prop("path", ev.path),
+            prop("sha256", ev.sha256),
+            prop("size", ev.size),
+            prop("kind", ev.kind.value),
+            prop("format", ev.format),
+            prop("format-version", ev.format_version),
+            prop("tool", ev.tool),
+            prop("tool-version", ev.tool_version),
+            prop("binding", ev.binding.value),
+            prop("stored-as", ev.stored_as),
+            prop("freshness", ("stale" if ev.stale else "current") if ev.expires else None),
+            *(prop("subject-digest", s) for s in ev.subjects),
         )
 
     def evidence_observation(self, ev: Evidence) -> Json:
-        collected = ev.collected_at if ev.collected_at and _in_schema_range(ev.collected_at) else None
+        collected = ev.collected_at if ev.collected_at and in_schema_range(ev.collected_at) else None
         tool = " ".join(t for t in (ev.tool, ev.tool_version) if t)
-        return _compact(
+        return compact(
             {
                 "uuid": self.observation_uuid[ev.id],
-                "title": _title(_md(f"Evidence {ev.path}"), "Evidence"),
+                "title": title(md(f"Evidence {ev.path}"), "Evidence"),
                 "description": _describe(ev),
                 "props": self.evidence_props(ev),
                 "methods": ["TEST"],
@@ -532,29 +537,29 @@ class _Builder:
                 "relevant-evidence": [
                     {
                         "href": f"#{self.resource_uuid[ev.id]}",
-                        "description": f"{_md(ev.path)} (SHA-256 {_md(ev.sha256)})"
-                        + (f", produced by {_md(tool)}" if tool else ""),
-                        "props": _props(_prop("path", ev.path), _prop("sha256", ev.sha256)),
+                        "description": f"{md(ev.path)} (SHA-256 {md(ev.sha256)})"
+                        + (f", produced by {md(tool)}" if tool else ""),
+                        "props": props(prop("path", ev.path), prop("sha256", ev.sha256)),
                     }
                 ],
-                "collected": _timestamp(collected) if collected else self.assessed_at,
-                "expires": _timestamp(ev.expires) if ev.expires and _in_schema_range(ev.expires) else None,
+                "collected": timestamp(collected) if collected else self.assessed_at,
+                "expires": timestamp(ev.expires) if ev.expires and in_schema_range(ev.expires) else None,
             }
         )
 
     def rubric_observation(self, score: RubricScore) -> Json:
         """One criterion of the base-image rubric: its score and why, never a finding against SP 800-53."""
-        return _compact(
+        return compact(
             {
                 "uuid": self.ids(f"{self.digest}/observation/rubric/{score.criterion}"),
-                "title": _title(_md(f"Base-image rubric: {score.criterion}"), "Base-image rubric criterion"),
-                "description": f"Scored {score.score} of 4. {_md(score.reason)}"
+                "title": title(md(f"Base-image rubric: {score.criterion}"), "Base-image rubric criterion"),
+                "description": f"Scored {score.score} of 4. {md(score.reason)}"
                 + (" A hard gate failed." if score.gate_failed else ""),
-                "props": _props(
-                    _prop("rubric-criterion", score.criterion),
-                    _prop("rubric-score", score.score),
-                    _prop("rubric-gate-failed", "true" if score.gate_failed else "false"),
-                    _prop("rubric-grade", self.pkg.rubric_grade),
+                "props": props(
+                    prop("rubric-criterion", score.criterion),
+                    prop("rubric-score", score.score),
+                    prop("rubric-gate-failed", "true" if score.gate_failed else "false"),
+                    prop("rubric-grade", self.pkg.rubric_grade),
                 ),
                 "methods": ["TEST"],
                 "types": ["control-objective"],
@@ -563,8 +568,8 @@ class _Builder:
                 "relevant-evidence": [
                     {
                         "href": f"#{self.resource_uuid[r.evidence_id]}",
-                        "description": f"{_md(r.path)} (SHA-256 {_md(r.sha256)})"
-                        + (f" at {_md(r.location)}" if r.location else ""),
+                        "description": f"{md(r.path)} (SHA-256 {md(r.sha256)})"
+                        + (f" at {md(r.location)}" if r.location else ""),
                     }
                     for r in score.evidence
                     if r.evidence_id in self.resource_uuid
@@ -575,15 +580,15 @@ class _Builder:
         )
 
     def manual_observation(self, control: ControlResult) -> Json:
-        return _compact(
+        return compact(
             {
                 "uuid": self.ids(f"{self.digest}/observation/manual/{control.catalog}/{control.control_id}"),
-                "title": _title(f"Manual check: {self.control_label(control)}", "Manual check"),
+                "title": title(f"Manual check: {self.control_label(control)}", "Manual check"),
                 "description": (
                     f"Image evidence cannot decide {self.control_label(control)}. A person must check: "
-                    f"{_md(control.reason) or 'the control as the catalog states it'}."
+                    f"{md(control.reason) or 'the control as the catalog states it'}."
                 ),
-                "props": _props(*self.control_props(control)),
+                "props": props(*self.control_props(control)),
                 "methods": ["EXAMINE"],
                 "types": ["control-objective"],
                 "subjects": self.image_subject(),
@@ -598,8 +603,8 @@ class _Builder:
         missing = control.status is Status.EVIDENCE_MISSING
         state = "satisfied" if control.status is Status.SATISFIED else "not-satisfied"
         reason = "other" if missing else ("pass" if state == "satisfied" else "fail")
-        checks = [f"- {_md(c.check)}: {c.status.value}. {_md(c.reason)}" for c in control.checks]
-        description = _md(control.reason) or control.status.value
+        checks = [f"- {md(c.check)}: {c.status.value}. {md(c.reason)}" for c in control.checks]
+        description = md(control.reason) or control.status.value
         if checks:
             description += "\n\nChecks:\n\n" + "\n".join(checks)
         refs = self.control_refs(control)
@@ -609,20 +614,20 @@ class _Builder:
             for i, v in enumerate(self.pkg.vulnerabilities)
             if v.state == "open" and scans & {r.evidence_id for r in v.evidence}
         ]
-        return _compact(
+        return compact(
             {
                 "uuid": self.ids(f"{self.digest}/finding/{control.catalog}/{control.control_id}"),
                 "title": self.control_label(control),
                 "description": description,
-                "props": _props(*self.control_props(control)),
+                "props": props(*self.control_props(control)),
                 "origins": self.origins(),
-                "target": _compact(
+                "target": compact(
                     {
                         "type": "objective-id",
                         "target-id": self.target_id(control),
                         "title": self.control_label(control),
-                        "props": _props(_prop("catalog", control.catalog), _prop("control-id", control.control_id)),
-                        "status": _compact(
+                        "props": props(prop("catalog", control.catalog), prop("control-id", control.control_id)),
+                        "status": compact(
                             {
                                 "state": state,
                                 "reason": reason,
@@ -647,58 +652,58 @@ class _Builder:
     def risk(self, index: int, v: VulnerabilityRecord) -> Json:
         is_open = v.state == "open"
         package = " ".join(p for p in (v.package, v.installed_version) if p)
-        fixed = ", ".join(_md(f) for f in v.fixed_versions)
-        scanners = ", ".join(_md(s) for s in v.scanners) or "the vulnerability scan"
+        fixed = ", ".join(md(f) for f in v.fixed_versions)
+        scanners = ", ".join(md(s) for s in v.scanners) or "the vulnerability scan"
         refs = list(v.evidence)
         remarks = None
         if v.suppression is not None:
             refs.append(v.suppression.evidence)
             s = v.suppression.statement
             quoted = [
-                f"VEX status {_md(s.status)}",
-                f"justification {_md(s.justification)}" if s.justification else "",
-                f"impact statement: {_md(s.impact_statement)}" if s.impact_statement else "",
-                f"action statement: {_md(s.action_statement)}" if s.action_statement else "",
-                f"by {_md(s.author)}" if s.author else "",
-                f"at {_timestamp(s.timestamp)}" if s.timestamp else "",
+                f"VEX status {md(s.status)}",
+                f"justification {md(s.justification)}" if s.justification else "",
+                f"impact statement: {md(s.impact_statement)}" if s.impact_statement else "",
+                f"action statement: {md(s.action_statement)}" if s.action_statement else "",
+                f"by {md(s.author)}" if s.author else "",
+                f"at {timestamp(s.timestamp)}" if s.timestamp else "",
             ]
-            where = _md(v.suppression.evidence.path) + (
-                f" at {_md(v.suppression.evidence.location)}" if v.suppression.evidence.location else ""
+            where = md(v.suppression.evidence.path) + (
+                f" at {md(v.suppression.evidence.location)}" if v.suppression.evidence.location else ""
             )
             remarks = f"Suppressed by the VEX statement in {where}: " + "; ".join(q for q in quoted if q) + "."
         elif not is_open:
-            remarks = f"State: {_md(v.state)}."
+            remarks = f"State: {md(v.state)}."
         cvss_props: list[Json | None] = []
         for c in v.cvss:
-            group = _token(f"cvss-{c.source}-{c.version or ''}")
+            group = token(f"cvss-{c.source}-{c.version or ''}")
             cvss_props += [
-                _prop("cvss-source", c.source, group=group),
-                _prop("cvss-version", c.version, group=group),
-                _prop("cvss-score", c.score, group=group),
-                _prop("cvss-vector", c.vector, group=group),
+                prop("cvss-source", c.source, group=group),
+                prop("cvss-version", c.version, group=group),
+                prop("cvss-score", c.score, group=group),
+                prop("cvss-vector", c.vector, group=group),
             ]
-        return _compact(
+        return compact(
             {
                 "uuid": self.risk_uuid[index],
-                "title": _title(_md(f"{v.id} in {package}"), "Vulnerability"),
-                "description": _md(v.title or "") or f"{_md(v.id)} reported by {scanners}.",
+                "title": title(md(f"{v.id} in {package}"), "Vulnerability"),
+                "description": md(v.title or "") or f"{md(v.id)} reported by {scanners}.",
                 "statement": (
-                    f"The image contains {_md(package)}; {scanners} reported it as affected by {_md(v.id)} "
+                    f"The image contains {md(package)}; {scanners} reported it as affected by {md(v.id)} "
                     f"(severity {v.severity.value}). "
                     + (f"Fixed in: {fixed}." if fixed else "No fixed version is known.")
                 ),
-                "props": _props(
-                    _prop("vulnerability-id", v.id),
-                    *(_prop("alias", a) for a in v.aliases),
-                    _prop("severity", v.severity.value),
-                    *(_prop("scanner-severity", sev.value, remarks=_md(s) or None) for s, sev in v.severities.items()),
-                    _prop("package", v.package),
-                    _prop("version", v.installed_version),
-                    _prop("purl", v.purl),
-                    *(_prop("fixed-version", f) for f in v.fixed_versions),
-                    *(_prop("scanner", s) for s in v.scanners),
-                    _prop("state", v.state),
-                    _prop("suppressed-by", v.suppression.evidence.path if v.suppression else None),
+                "props": props(
+                    prop("vulnerability-id", v.id),
+                    *(prop("alias", a) for a in v.aliases),
+                    prop("severity", v.severity.value),
+                    *(prop("scanner-severity", sev.value, remarks=md(s) or None) for s, sev in v.severities.items()),
+                    prop("package", v.package),
+                    prop("version", v.installed_version),
+                    prop("purl", v.purl),
+                    *(prop("fixed-version", f) for f in v.fixed_versions),
+                    *(prop("scanner", s) for s in v.scanners),
+                    prop("state", v.state),
+                    prop("suppressed-by", v.suppression.evidence.path if v.suppression else None),
                     *cvss_props,
                 ),
                 "status": "open" if is_open else "closed",
@@ -732,7 +737,7 @@ def _describe(ev: Evidence) -> str:
         Binding.MISMATCH: "It names other image digests only, so it was not used for any verdict.",
         Binding.UNBOUND: "It names no image digest.",
     }[ev.binding]
-    what = f"{_md(ev.format)} file ({ev.kind.value})"
+    what = f"{md(ev.format)} file ({ev.kind.value})"
     match ev.kind:
         case EvidenceKind.SBOM:
             detail = f"It lists {len(ev.components)} components."
@@ -742,14 +747,14 @@ def _describe(ev: Evidence) -> str:
             detail = f"It holds {len(ev.statements)} VEX statements."
         case EvidenceKind.SIGNATURE | EvidenceKind.DETACHED_SIGNATURE if ev.signature is not None:
             s = ev.signature
-            detail = f"Signature ({_md(s.method)}): {s.status.value}. {_md(s.reason)}"
+            detail = f"Signature ({md(s.method)}): {s.status.value}. {md(s.reason)}"
         case EvidenceKind.PROVENANCE if ev.provenance is not None:
             p = ev.provenance
-            detail = f"Provenance statement of type {_md(p.predicate_type)}" + (
-                f", built by {_md(p.builder_id)}." if p.builder_id else "."
+            detail = f"Provenance statement of type {md(p.predicate_type)}" + (
+                f", built by {md(p.builder_id)}." if p.builder_id else "."
             )
             if ev.signature is not None:
-                detail += f" Signature: {ev.signature.status.value}. {_md(ev.signature.reason)}"
+                detail += f" Signature: {ev.signature.status.value}. {md(ev.signature.reason)}"
         case EvidenceKind.DOCKERFILE if ev.dockerfile is not None:
             d = ev.dockerfile
             detail = (
@@ -758,7 +763,7 @@ def _describe(ev: Evidence) -> str:
             )
         case EvidenceKind.IMAGE_CONFIG if ev.image_config is not None:
             user = ev.image_config.user
-            detail = f"The image runs as user {_md(user)}." if user else "The image sets no user."
+            detail = f"The image runs as user {md(user)}." if user else "The image sets no user."
         case _:
             detail = ""
     return " ".join(t for t in (f"{what}.", detail, binding) if t)

@@ -15,23 +15,22 @@ from __future__ import annotations
 
 from typing import Any, BinaryIO
 
-import orjson
-
 from evidence.errors import RenderError
 from evidence.model import RUBRIC_CATALOG, AuditPackage, ControlResult, EvidenceRef, Status
 from evidence.render.oscal import (
     OSCAL_VERSION,
-    _compact,
-    _href,
-    _Ids,
-    _in_schema_range,
-    _md,
-    _prop,
-    _props,
-    _timestamp,
-    _title,
-    _token,
+    Ids,
+    compact,
+    href,
+    in_schema_range,
+    md,
     nist_control_id,
+    prop,
+    props,
+    timestamp,
+    title,
+    token,
+    validated_bytes,
 )
 
 __all__ = ["NIST_800_53_REV5", "OscalComponentDefinition"]
@@ -54,32 +53,16 @@ class OscalComponentDefinition:
 
 
 def render_bytes(pkg: AuditPackage) -> bytes:
-    from oscal_bindings.v1 import ComponentDefinitionDocument  # noqa: PLC0415 - heavy, only when rendering
-    from pydantic import ValidationError  # noqa: PLC0415
-
-    data = _Builder(pkg).document()
-    try:
-        doc = ComponentDefinitionDocument.model_validate(data)
-    except ValidationError as e:
-        first = e.errors()[0]
-        where = "/".join(str(p) for p in first["loc"])
-        raise RenderError(
-            f"{_FILE}: the OSCAL document is not valid at {where}: {first['msg']} ({e.error_count()} errors)"
-        ) from e
-    dumped = doc.model_dump(mode="json", by_alias=True, exclude_none=True)
-    try:
-        return orjson.dumps(dumped, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
-    except orjson.JSONEncodeError as e:
-        raise RenderError(f"{_FILE}: cannot serialize the OSCAL document: {e}") from e
+    return validated_bytes("ComponentDefinitionDocument", _Builder(pkg).document(), _FILE)
 
 
 class _Builder:
     def __init__(self, pkg: AuditPackage) -> None:
         self.pkg = pkg
-        self.ids = _Ids()
-        if not _in_schema_range(pkg.assessed_at):
+        self.ids = Ids()
+        if not in_schema_range(pkg.assessed_at):
             raise RenderError(f"{_FILE}: assessed_at {pkg.assessed_at} is outside the years OSCAL accepts")
-        self.assessed_at = _timestamp(pkg.assessed_at)
+        self.assessed_at = timestamp(pkg.assessed_at)
         self.digest = " ".join(pkg.subject.digest.split())
         scope = f"{self.digest}@{self.assessed_at}"
         self.document_uuid = self.ids(f"{scope}/component-definition")
@@ -93,23 +76,23 @@ class _Builder:
         pkg = self.pkg
         release = " ".join((pkg.subject.release or "").split())
         name = " ".join(pkg.subject.name.split()) or self.digest
-        metadata = _compact(
+        metadata = compact(
             {
-                "title": _title(_md(f"Component definition for {name}" + (f" {release}" if release else "")), "Image"),
+                "title": title(md(f"Component definition for {name}" + (f" {release}" if release else "")), "Image"),
                 "last-modified": self.assessed_at,
                 "version": release or self.digest or "unversioned",
                 "oscal-version": OSCAL_VERSION,
-                "props": _props(
-                    _prop("generator", pkg.tool.name),
-                    _prop("generator-version", pkg.tool.version),
-                    _prop("image-digest", pkg.subject.digest),
-                    _prop("profile", pkg.profile),
+                "props": props(
+                    prop("generator", pkg.tool.name),
+                    prop("generator-version", pkg.tool.version),
+                    prop("image-digest", pkg.subject.digest),
+                    prop("profile", pkg.profile),
                 ),
             }
         )
         resources = [self.resource(eid) for eid in self.evidence]
         return {
-            "component-definition": _compact(
+            "component-definition": compact(
                 {
                     "uuid": self.document_uuid,
                     "metadata": metadata,
@@ -121,17 +104,17 @@ class _Builder:
 
     def resource(self, evidence_id: str) -> Json:
         ev = self.evidence[evidence_id]
-        rlink = _compact(
+        rlink = compact(
             {
-                "href": _href(f"../{ev.stored_as}" if ev.stored_as else ev.path),
+                "href": href(f"../{ev.stored_as}" if ev.stored_as else ev.path),
                 "hashes": [{"algorithm": "SHA-256", "value": ev.sha256}] if ev.sha256 else None,
             }
         )
-        return _compact(
+        return compact(
             {
                 "uuid": self.resource_uuid[evidence_id],
-                "title": _title(_md(ev.path), "Evidence file"),
-                "description": f"Evidence file ({_md(ev.kind.value)}, {_md(ev.format)}), {ev.size} bytes.",
+                "title": title(md(ev.path), "Evidence file"),
+                "description": f"Evidence file ({md(ev.kind.value)}, {md(ev.format)}), {ev.size} bytes.",
                 "rlinks": [rlink],
             }
         )
@@ -147,24 +130,24 @@ class _Builder:
                     "source": NIST_800_53_REV5,
                     "description": "The NIST SP 800-53 rev5 controls that the evaluated catalog controls map to, "
                     "with the verdicts and evidence from this assessment.",
-                    "props": _props(*(_prop("catalog", c.id) for c in pkg.catalogs)),
+                    "props": props(*(prop("catalog", c.id) for c in pkg.catalogs)),
                     "implemented-requirements": requirements,
                 }
             ]
             if requirements
             else None
         )
-        return _compact(
+        return compact(
             {
                 "uuid": self.component_uuid,
                 "type": "software",
-                "title": _title(_md(f"Container image {subject.name}"), "Container image"),
-                "description": f"The container image {_md(subject.reference)}, identified by its digest.",
+                "title": title(md(f"Container image {subject.name}"), "Container image"),
+                "description": f"The container image {md(subject.reference)}, identified by its digest.",
                 "purpose": "Runs the application; assessed from its security evidence.",
-                "props": _props(
-                    _prop("image-reference", subject.reference),
-                    _prop("image-digest", subject.digest),
-                    _prop("image-release", subject.release),
+                "props": props(
+                    prop("image-reference", subject.reference),
+                    prop("image-digest", subject.digest),
+                    prop("image-release", subject.release),
                 ),
                 "control-implementations": implementations,
             }
@@ -191,35 +174,35 @@ class _Builder:
             else "undecided"
         )
         lines = [
-            f"- {_md(self.label(c))}: {c.status.value}"
-            + (f" (checks: {', '.join(_md(k.check) for k in c.checks)})" if c.checks else " (decided by a person)")
-            + f". {_md(c.reason)}"
+            f"- {md(self.label(c))}: {c.status.value}"
+            + (f" (checks: {', '.join(md(k.check) for k in c.checks)})" if c.checks else " (decided by a person)")
+            + f". {md(c.reason)}"
             for c in controls
         ]
         refs: dict[str, EvidenceRef] = {}
         for c in controls:
             for r in (*c.evidence, *(r for k in c.checks for r in k.evidence)):
                 refs.setdefault(r.evidence_id, r)
-        props: list[Json | None] = [_prop("fromline-summary", summary)]
+        summary_props: list[Json | None] = [prop("fromline-summary", summary)]
         for c in controls:
-            group = _token(f"{c.catalog}-{c.control_id}")
-            props += [
-                _prop("catalog-control", f"{c.catalog} {c.control_id}", group=group),
-                _prop("fromline-status", c.status.value, group=group),
-                *(_prop("check", k.check, group=group) for k in c.checks),
+            group = token(f"{c.catalog}-{c.control_id}")
+            summary_props += [
+                prop("catalog-control", f"{c.catalog} {c.control_id}", group=group),
+                prop("fromline-status", c.status.value, group=group),
+                *(prop("check", k.check, group=group) for k in c.checks),
             ]
         links = [
-            {"href": f"#{self.resource_uuid[eid]}", "rel": "reference", "text": _md(r.path)}
+            {"href": f"#{self.resource_uuid[eid]}", "rel": "reference", "text": md(r.path)}
             for eid, r in refs.items()
             if eid in self.resource_uuid
         ]
-        return _compact(
+        return compact(
             {
                 "uuid": self.ids(f"{self.digest}/implemented-requirement/{control_id}"),
                 "control-id": control_id,
                 "description": f"Evidenced by {len(controls)} catalog control(s) of this assessment:\n\n"
                 + "\n".join(lines),
-                "props": _props(*props),
+                "props": props(*summary_props),
                 "links": links or None,
             }
         )
