@@ -198,7 +198,7 @@ def test_cis_section_4_is_complete_with_published_assessment_status() -> None:
     assert all(c.assessment for c in catalog.controls)
     by_id = {c.id: c for c in catalog.controls}
     assert by_id["4.5"].checks == ("signature.verified",)
-    assert by_id["4.12"].checks == ("attestations.verified",)
+    assert by_id["4.12"].checks == ("attestations.verified", "policy.required_attestations")
 
 
 def test_disa_guide_and_srg_rules() -> None:

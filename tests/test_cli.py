@@ -207,3 +207,17 @@ def test_help_is_light() -> None:
     code = f"import sys, evidence.cli; print(sorted({heavy} & set(sys.modules)))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_identity_policy_requiring_an_sbom_attestation_fails_4_1_5(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        "version: 1\nrules:\n  - keys: [{path: " + str(SAMPLE / "cosign.pub") + "}]\n"
+        "    attestations: [slsa-provenance, sbom]\n"
+    )
+    out = tmp_path / "p"
+    assert main([*package_args(out), "--quiet", "--policy", str(policy)]) == 0
+    control = next(c for c in load_package(out / "audit.json").controls if c.control_id == "4.1.5")
+    assert control.status is Status.NOT_SATISFIED
+    assert "sbom: no attestation of this type was supplied" in control.reason
+    assert "slsa-provenance" not in control.reason

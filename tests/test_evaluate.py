@@ -376,3 +376,48 @@ def test_evaluate_builds_a_package() -> None:
     assert len(pkg.controls) == len(catalog.controls)
     assert pkg.assessed_at == NOW
     assert pkg.catalogs[0].sha256 == catalog.sha256
+
+
+def _with_policy(required: tuple[str, ...] | None, *items: Evidence) -> tuple[Status, str]:
+    ctx = Context(
+        image=IMAGE,
+        now=NOW,
+        params=Parameters(),
+        evidence=items,
+        vulnerabilities=build_records(items, DIGEST),
+        required_attestations=required,
+    )
+    outcome = CHECKS["policy.required_attestations"](ctx)
+    return outcome.status, outcome.reason
+
+
+def attested_provenance(status: Verification) -> Evidence:
+    item = provenance(status)
+    return Evidence(
+        **{
+            **{f: getattr(item, f) for f in item.__dataclass_fields__},
+            "predicate_type": "https://slsa.dev/provenance/v1",
+        }
+    )
+
+
+def test_policy_required_attestations() -> None:
+    assert _with_policy(None)[0] is Status.NOT_APPLICABLE
+    assert _with_policy(())[0] is Status.NOT_APPLICABLE
+    status, reason = _with_policy(("slsa-provenance",), attested_provenance(Verification.VERIFIED))
+    assert status is Status.SATISFIED, reason
+    status, reason = _with_policy(("slsa-provenance", "sbom"), attested_provenance(Verification.VERIFIED))
+    assert status is Status.NOT_SATISFIED
+    assert "sbom: no attestation of this type was supplied" in reason
+    status, reason = _with_policy(("slsa-provenance",), attested_provenance(Verification.FAILED))
+    assert status is Status.NOT_SATISFIED
+    assert "none verified" in reason
+
+
+def test_not_applicable_checks_do_not_decide_a_control() -> None:
+    spec = _control(("vulnscan.present", "policy.required_attestations"))
+    result = decide("c", spec, _ctx(scan()))
+    assert result.status is Status.SATISFIED
+    assert result.checks[1].status is Status.NOT_APPLICABLE
+    only = decide("c", _control(("policy.required_attestations",)), _ctx(scan()))
+    assert only.status is Status.NOT_APPLICABLE

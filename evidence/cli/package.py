@@ -112,7 +112,11 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     collected = collect(args.inputs, image_digest=image.digest, keep_going=args.keep_going, verification=verification)
     show(f"evaluating {sum(len(c.controls) for c in catalogs)} controls against {len(collected.items)} file(s)")
     lifecycle = lifecycle_inputs(args, collected)
-    pkg = evaluate(catalogs, profile, collected, image=image, now=now, lifecycle=lifecycle)
+    rules = verification.rules
+    required = rules.attestations if rules is not None else None
+    pkg = evaluate(
+        catalogs, profile, collected, image=image, now=now, lifecycle=lifecycle, required_attestations=required
+    )
     if lifecycle.previous is not None:
         pkg = dataclasses.replace(pkg, changes=compare(lifecycle.previous, pkg))
     evidence_files = read_evidence_files(args.inputs, pkg)

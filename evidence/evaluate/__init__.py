@@ -41,6 +41,7 @@ def evaluate(  # noqa: PLR0913 - keyword-only inputs of one assessment
     image: ImageRef,
     now: datetime,
     lifecycle: LifecycleInputs | None = None,
+    required_attestations: tuple[str, ...] | None = None,
 ) -> AuditPackage:
     evidence = mark_freshness(collected.items, profile.parameters.max_age_days, now)
     params = profile.parameters
@@ -53,6 +54,7 @@ def evaluate(  # noqa: PLR0913 - keyword-only inputs of one assessment
         evidence=evidence,
         vulnerabilities=records,
         fips_modules=load_fips_modules(),
+        required_attestations=required_attestations,
     )
     results = [strictly(decide(c.id, spec, ctx), strict=profile.strict) for c in catalogs for spec in c.controls]
     rubric = score_rubric(catalogs, ctx)
@@ -146,7 +148,9 @@ def _with_staleness(outcome: Outcome, ctx: Context) -> Outcome:
 
 
 def _combine(checks: Sequence[CheckResult]) -> Status:
-    statuses = {c.status for c in checks}
+    statuses = {c.status for c in checks} - {Status.NOT_APPLICABLE}  # a check whose premise does not hold
+    if not statuses:
+        return Status.NOT_APPLICABLE
     if Status.NOT_SATISFIED in statuses:
         return Status.NOT_SATISFIED
     if Status.EVIDENCE_MISSING in statuses:
@@ -159,9 +163,13 @@ def _combine(checks: Sequence[CheckResult]) -> Status:
 
 
 def _reason(checks: Sequence[CheckResult], spec: ControlSpec) -> str:
-    deciding = [c for c in checks if c.status is not Status.SATISFIED]
+    deciding = [c for c in checks if c.status not in (Status.SATISFIED, Status.NOT_APPLICABLE)]
     if not deciding:
-        text = f"All {len(checks)} check(s) passed." if len(checks) > 1 else checks[0].reason
+        passed = [c for c in checks if c.status is Status.SATISFIED]
+        if not passed:  # no check's premise held
+            return " ".join(c.reason for c in checks)
+        applicable = "" if len(passed) == len(checks) else " applicable"
+        text = f"All {len(passed)}{applicable} check(s) passed." if len(passed) > 1 else passed[0].reason
         if spec.manual_part:
             text += f" Image evidence covers part of this control; not assessed here: {spec.manual_part.strip()}"
         return text

@@ -43,6 +43,7 @@ class Context:
     evidence: tuple[Evidence, ...]
     vulnerabilities: tuple[VulnerabilityRecord, ...]
     fips_modules: tuple[FipsModuleSpec, ...] = ()  # the reference table of controls/fips-modules.yaml
+    required_attestations: tuple[str, ...] | None = None  # from the identity policy; None: no policy given
 
     def usable(self, kind: EvidenceKind, *, bound: bool = False) -> list[Evidence]:
         """Evidence of a kind about this image; with `bound`, only files that name its digest."""

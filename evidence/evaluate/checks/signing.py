@@ -118,3 +118,30 @@ def attestations_verified(ctx: Context) -> Outcome:
         evidence=refs(signed),
         reason=f"Every signed artifact verifies: {', '.join(e.path for e in signed)}.{note}",
     )
+
+
+@check("policy.required_attestations")
+def policy_required_attestations(ctx: Context) -> Outcome:
+    """Every attestation type the identity policy requires is present, bound to the image and verified."""
+    from evidence.verify.policy import ImageRules, missing_attestations  # noqa: PLC0415 - only with a policy
+
+    if not ctx.required_attestations:
+        why = "no identity policy was given" if ctx.required_attestations is None else "the policy requires none"
+        return Outcome(status=Status.NOT_APPLICABLE, reason=f"No attestation types are required: {why}.")
+    gaps = missing_attestations(ctx.evidence, ImageRules(attestations=ctx.required_attestations))
+    if gaps:
+        return Outcome(status=Status.NOT_SATISFIED, reason="Required by the identity policy: " + "; ".join(gaps) + ".")
+    supplied = [
+        e
+        for e in ctx.usable(EvidenceKind.PROVENANCE, bound=True)
+        + ctx.usable(EvidenceKind.SBOM, bound=True)
+        + ctx.usable(EvidenceKind.VULNERABILITY_SCAN, bound=True)
+        + ctx.usable(EvidenceKind.VEX, bound=True)
+        if e.predicate_type and e.signature and e.signature.status is Verification.VERIFIED
+    ]
+    return Outcome(
+        status=Status.SATISFIED,
+        evidence=refs(supplied),
+        reason=f"Every attestation type the identity policy requires is verified: "
+        f"{', '.join(ctx.required_attestations)}.",
+    )
