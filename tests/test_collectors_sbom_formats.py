@@ -19,6 +19,7 @@ import orjson
 import pytest
 from conftest import CORPUS, corpus_files
 from defusedxml.ElementTree import fromstring
+from json_variants import json_nodes, json_replaced
 
 from evidence.collectors import COLLECTORS
 from evidence.collectors.cyclonedx import CycloneDxJson
@@ -933,28 +934,6 @@ def test_syft_broken(data: dict[str, Any], message: str) -> None:
 _REPLACEMENTS: list[Any] = [None, True, 7, "text", [], {}, [1], {"a": 1}]
 
 
-def _nodes(data: Any, where: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
-    found = [where]
-    if isinstance(data, dict):
-        for key, value in data.items():
-            found += _nodes(value, (*where, key))
-    elif isinstance(data, list):
-        for i, value in enumerate(data):
-            found += _nodes(value, (*where, i))
-    return found
-
-
-def _replaced(data: Any, where: tuple[str | int, ...], value: Any) -> Any:
-    if not where:
-        return value
-    head, rest = where[0], where[1:]
-    if isinstance(data, dict):
-        return {**data, str(head): _replaced(data[str(head)], rest, value)}
-    copy = list(data)
-    copy[int(head)] = _replaced(copy[int(head)], rest, value)
-    return copy
-
-
 JSON_FILES = SPDX_JSON_FILES + SYFT_FILES
 
 
@@ -962,10 +941,10 @@ JSON_FILES = SPDX_JSON_FILES + SYFT_FILES
 def test_any_wrong_json_value_gives_collector_error_or_evidence(path: Path) -> None:
     raw = _raw(path)
     collector = next(c for c in MINE if c.sniff(_doc(path)))
-    nodes = _nodes(raw)
+    nodes = json_nodes(raw)
     for where in nodes[:: max(1, len(nodes) // 60)]:
         for value in _REPLACEMENTS:
-            doc = Document(path="mutated.json", data=orjson.dumps(_replaced(raw, where, value)))
+            doc = Document(path="mutated.json", data=orjson.dumps(json_replaced(raw, where, value)))
             if collector.sniff(doc):
                 with contextlib.suppress(CollectorError):
                     collector.parse(doc)

@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 import pytest
 from conftest import CORPUS, corpus_files
+from json_variants import json_nodes, json_replaced
 
 from evidence.collectors.cyclonedx import CycloneDxJson
 from evidence.collectors.grype import GrypeJson
@@ -738,37 +739,15 @@ def test_sniff_never_raises_and_declines_other_content(data: bytes) -> None:
 _REPLACEMENTS: tuple[Any, ...] = (None, 7, "text", [], {}, True)
 
 
-def _nodes(data: Any, where: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
-    found = [where]
-    if isinstance(data, dict):
-        for key, value in data.items():
-            found += _nodes(value, (*where, key))
-    elif isinstance(data, list):
-        for i, value in enumerate(data):
-            found += _nodes(value, (*where, i))
-    return found
-
-
-def _replaced(data: Any, where: tuple[str | int, ...], value: Any) -> Any:
-    if not where:
-        return value
-    head, rest = where[0], where[1:]
-    if isinstance(data, dict):
-        return {**data, str(head): _replaced(data[str(head)], rest, value)}
-    copy = list(data)
-    copy[int(head)] = _replaced(copy[int(head)], rest, value)
-    return copy
-
-
 @pytest.mark.parametrize("path", MY_FILES, ids=_ids(MY_FILES))
 def test_any_wrong_value_gives_collector_error_or_evidence(path: Path) -> None:
     """Hostile input: a value of any other JSON type, anywhere, never escapes as another exception."""
     raw = _raw(path)
     collector = next(c for c in MINE if c.sniff(_doc(path)))
-    nodes = _nodes(raw)
+    nodes = json_nodes(raw)
     for where in nodes[:: max(1, len(nodes) // 40)]:
         for value in _REPLACEMENTS:
-            doc = Document(path="mutated.json", data=orjson.dumps(_replaced(raw, where, value)))
+            doc = Document(path="mutated.json", data=orjson.dumps(json_replaced(raw, where, value)))
             if not collector.sniff(doc):
                 continue
             with contextlib.suppress(CollectorError):

@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 import pytest
 from conftest import CORPUS, corpus_files
+from json_variants import json_nodes, json_replaced
 
 from evidence.collectors import COLLECTORS
 from evidence.collectors.csaf import CsafVex
@@ -1073,28 +1074,6 @@ def test_sniff_never_raises_and_declines_other_content(data: bytes) -> None:
 _REPLACEMENTS: tuple[Any, ...] = (None, 7, "text", [], {}, True, 1e300)
 
 
-def _nodes(data: Any, where: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
-    found = [where]
-    if isinstance(data, dict):
-        for key, value in data.items():
-            found += _nodes(value, (*where, key))
-    elif isinstance(data, list):
-        for i, value in enumerate(data):
-            found += _nodes(value, (*where, i))
-    return found
-
-
-def _replaced(data: Any, where: tuple[str | int, ...], value: Any) -> Any:
-    if not where:
-        return value
-    head, rest = where[0], where[1:]
-    if isinstance(data, dict):
-        return {**data, str(head): _replaced(data[str(head)], rest, value)}
-    copied = list(data)
-    copied[int(head)] = _replaced(copied[int(head)], rest, value)
-    return copied
-
-
 HOSTILE = [
     *[(SNYK, p) for p in SNYK_FILES],
     *[(SARIF, p) for p in SARIF_FILES],
@@ -1138,10 +1117,10 @@ def test_trivy_detections_any_wrong_value() -> None:
 
 def _mutate(collector: Collector, raw: Any, every: int | None = None) -> None:
     """A value of any other JSON type, anywhere, never escapes as another exception."""
-    nodes = _nodes(raw)
+    nodes = json_nodes(raw)
     for where in nodes[:: every or max(1, len(nodes) // 60)]:
         for value in _REPLACEMENTS:
-            doc = Document(path="mutated.json", data=orjson.dumps(_replaced(raw, where, value)))
+            doc = Document(path="mutated.json", data=orjson.dumps(json_replaced(raw, where, value)))
             if not collector.sniff(doc):
                 continue
             with contextlib.suppress(CollectorError):
