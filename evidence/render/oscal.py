@@ -47,6 +47,7 @@ from evidence.model import (
     Evidence,
     EvidenceKind,
     EvidenceRef,
+    ImageRef,
     RubricScore,
     Status,
     VulnerabilityRecord,
@@ -79,6 +80,24 @@ class OscalAssessmentResults:
 
 def render_bytes(pkg: AuditPackage) -> bytes:
     return validated_bytes("AssessmentResultsDocument", _Builder(pkg).document(), _FILE)
+
+
+def image_component(subject: ImageRef, component_uuid: str, *extra_props: Json | None) -> Json:
+    """The assessed image as an OSCAL system component."""
+    return {
+        "uuid": component_uuid,
+        "type": "software",
+        "title": title(md(f"Container image {subject.name}"), "Container image"),
+        "description": f"The container image under assessment: {md(subject.reference)}.",
+        "props": props(
+            prop("image-reference", subject.reference),
+            prop("image-name", subject.name),
+            prop("image-digest", subject.digest),
+            prop("image-release", subject.release),
+            *extra_props,
+        ),
+        "status": {"state": "other", "remarks": "A container image assessed before or after release."},
+    }
 
 
 def validated_bytes(document_type: str, data: Json, filename: str) -> bytes:
@@ -409,20 +428,7 @@ class _Builder:
 
     def local_definitions(self) -> Json:
         pkg = self.pkg
-        subject = pkg.subject
-        image = {
-            "uuid": self.image_uuid,
-            "type": "software",
-            "title": title(md(f"Container image {subject.name}"), "Container image"),
-            "description": f"The container image under assessment: {md(subject.reference)}.",
-            "props": props(
-                prop("image-reference", subject.reference),
-                prop("image-name", subject.name),
-                prop("image-digest", subject.digest),
-                prop("image-release", subject.release),
-            ),
-            "status": {"state": "other", "remarks": "A container image assessed before or after release."},
-        }
+        image = image_component(pkg.subject, self.image_uuid)
         tool = {
             "uuid": self.tool_uuid,
             "type": "software",

@@ -40,6 +40,7 @@ from evidence.render.oscal import (
     UUID_NAMESPACE,
     compact,
     href,
+    image_component,
     in_schema_range,
     md,
     one_line,
@@ -158,21 +159,7 @@ class _Builder:
 
     def local_definitions(self) -> Json:
         pkg = self.pkg
-        s = pkg.subject
-        image = {
-            "uuid": self.image_uuid,
-            "type": "software",
-            "title": title(md(f"Container image {s.name}"), "Container image"),
-            "description": f"The container image under assessment: {md(s.reference)}.",
-            "props": props(
-                prop("image-reference", s.reference),
-                prop("image-name", s.name),
-                prop("image-digest", s.digest),
-                prop("image-release", s.release),
-                prop("asset-identifier", asset_identifier(pkg)),
-            ),
-            "status": {"state": "other", "remarks": "A container image assessed before or after release."},
-        }
+        image = image_component(pkg.subject, self.image_uuid, prop("asset-identifier", asset_identifier(pkg)))
         tools = [
             {
                 "uuid": self.tool_uuid,

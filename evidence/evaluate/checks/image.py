@@ -239,7 +239,7 @@ def base_image_pinned(ctx: Context) -> Outcome:
                 reason=f"Base images not pinned by digest: {listing([f'{u.value} ({u.location})' for u in unpinned])}.",
             )
     if files:
-        bases = [b.value for i in files if i.dockerfile for b in i.dockerfile.base_images]
+        bases = list(dict.fromkeys(b.value for i in files if i.dockerfile for b in i.dockerfile.base_images))
         return Outcome(
             status=Status.SATISFIED,
             evidence=refs(files),
