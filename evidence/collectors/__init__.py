@@ -12,6 +12,7 @@ import orjson
 from evidence.collectors._util import digests_in
 from evidence.collectors.admission import AdmissionPolicies
 from evidence.collectors.cosign import CosignPayload, DetachedSignature, PublicKey
+from evidence.collectors.cosign_rekor import CosignRekorBundle
 from evidence.collectors.csaf import CsafVex
 from evidence.collectors.cyclonedx import CycloneDxJson
 from evidence.collectors.cyclonedx_xml import CycloneDxXml
@@ -64,6 +65,7 @@ COLLECTORS: tuple[Collector, ...] = (
     SigstoreBundle(),  # before InTotoAttestation and the generic OCI manifest reader
     InTotoAttestation(),
     CosignPayload(),
+    CosignRekorBundle(),
     DockerInspect(),
     OciManifest(),
     RenovateConfig(),

@@ -21,6 +21,7 @@ from evidence.model import Evidence, EvidenceKind
 
 REKOR_BUNDLE_FORMAT = "cosign Rekor bundle"
 _LOG_ID_HEX_LENGTH = 64  # SHA-256 of the log's public key
+_MAX_JSON_INTEGER = 2**53 - 1  # the canonical JSON the signed entry timestamp covers holds no larger integer
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,8 +56,8 @@ def _b64(text: str) -> bytes | None:
 
 
 def _count(value: object, path: str, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise CollectorError(path, f"{where} is not a non-negative integer")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_JSON_INTEGER:
+        raise CollectorError(path, f"{where} is not a non-negative integer up to 2^53 - 1")
     return value
 
 

@@ -15,6 +15,7 @@ from evidence.collectors.sigstore_bundle import (
     manifest_signatures,
 )
 from evidence.model import Evidence, SignatureFacts, Verification
+from evidence.verify.cosign_keyless import rekor_bundles, with_rekor_bundle
 from evidence.verify.interface import LoadedKey, VerificationContext
 from evidence.verify.keyless import Artifact, message_digest, verify_bundle
 from evidence.verify.policy import ImageRules
@@ -37,6 +38,7 @@ def verify_all(
     keys = list(context.keys) + [k for k in input_keys(items, docs) if k.key_id not in known]
     payloads = {docs[e.path].sha256: e for e in items if _method(e) == COSIGN_METHOD and e.path in docs}
     rules = context.rules
+    bundles = rekor_bundles(items, docs)
     out: list[Evidence] = []
     for item in linked:
         doc = docs.get(item.path)
@@ -50,6 +52,8 @@ def verify_all(
         elif facts.method == COSIGN_MANIFEST_METHOD:
             facts, signed = _manifest(doc, facts, keys, payloads, docs)
             subjects = tuple(dict.fromkeys(subjects + signed))
+        elif facts.method == COSIGN_METHOD and bundles:
+            facts = with_rekor_bundle(facts, docs, bundles, context)
         if rules is not None:
             facts = _key_policy(facts, rules)
         out.append(dataclasses.replace(item, subjects=subjects, signature=facts))

@@ -86,9 +86,9 @@ def verify_intoto_bundle(bundle: Bundle, trusted_root: TrustedRoot) -> None:
     times = _signing_times(verifier, bundle)
     chain: list[x509.Certificate] = []
     for time in times:
-        chain = _chain_at(verifier, cert, time)
-    _check_sct(cert, chain, trusted_root)
-    _check_key_usage(cert)
+        chain = chain_at(verifier, cert, time)
+    check_sct(cert, chain, trusted_root)
+    check_key_usage(cert)
 
     try:
         verify_merkle_inclusion(entry)
@@ -148,7 +148,7 @@ def _signing_times(verifier: Verifier, bundle: Bundle) -> list[TimestampVerifica
     return times
 
 
-def _chain_at(verifier: Verifier, cert: x509.Certificate, time: TimestampVerificationResult) -> list[x509.Certificate]:
+def chain_at(verifier: Verifier, cert: x509.Certificate, time: TimestampVerificationResult) -> list[x509.Certificate]:
     from sigstore.errors import Error  # noqa: PLC0415
 
     try:
@@ -158,7 +158,7 @@ def _chain_at(verifier: Verifier, cert: x509.Certificate, time: TimestampVerific
         raise EntryCheckError(STEP_CHAIN, _text(e)) from e
 
 
-def _check_sct(cert: x509.Certificate, chain: list[x509.Certificate], trusted_root: TrustedRoot) -> None:
+def check_sct(cert: x509.Certificate, chain: list[x509.Certificate], trusted_root: TrustedRoot) -> None:
     from sigstore._internal.sct import verify_sct  # noqa: PLC0415
     from sigstore._internal.trust import KeyringPurpose  # noqa: PLC0415
     from sigstore.errors import Error  # noqa: PLC0415
@@ -169,7 +169,7 @@ def _check_sct(cert: x509.Certificate, chain: list[x509.Certificate], trusted_ro
         raise EntryCheckError(STEP_SCT, _text(e)) from e
 
 
-def _check_key_usage(cert: x509.Certificate) -> None:
+def check_key_usage(cert: x509.Certificate) -> None:
     """Sigstore's certificate profile: a digital-signature key for code signing."""
     from cryptography.x509.oid import ExtendedKeyUsageOID  # noqa: PLC0415
 

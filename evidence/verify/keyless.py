@@ -191,7 +191,7 @@ def _first_line(error: BaseException) -> str:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class _Signer:
+class LoggedSignature:
     """Who signed and where the log put it, as the bundle says: reported whatever the outcome."""
 
     identity: str | None = None
@@ -235,7 +235,7 @@ def _log_entry(data: bytes) -> _LogEntry:
         kind if isinstance(kind, str) else None,
         version if isinstance(version, str) else None,
         _int(entry.get("logIndex")),
-        _epoch(entry.get("integratedTime")),
+        epoch_seconds(entry.get("integratedTime")),
     )
 
 
@@ -249,7 +249,7 @@ def _int(value: object) -> int | None:
     return None
 
 
-def _epoch(value: object) -> datetime | None:
+def epoch_seconds(value: object) -> datetime | None:
     seconds = _int(value)
     if seconds is None or seconds <= 0:
         return None
@@ -318,7 +318,7 @@ def verify_bundle(data: bytes, context: VerificationContext, *, artifact: Artifa
     from sigstore_models.common.v1 import HashAlgorithm  # noqa: PLC0415
 
     entry = _log_entry(data)
-    logged = _Signer(log_index=entry.log_index, integrated_time=entry.integrated_time)
+    logged = LoggedSignature(log_index=entry.log_index, integrated_time=entry.integrated_time)
     try:
         bundle = Bundle.from_json(data)
     except IncompatibleEntry as e:
@@ -353,11 +353,11 @@ def verify_bundle(data: bytes, context: VerificationContext, *, artifact: Artifa
                 )
     except (Error, ValueError) as e:
         return signer.result(Verification.FAILED, _failure_reason(e, context, artifact))
-    return _identity_outcome(cert, context, artifact, is_dsse=is_dsse, signer=signer)
+    return identity_outcome(cert, context, artifact, is_dsse=is_dsse, signer=signer)
 
 
 def _dsse_entry_outcome(
-    bundle: Bundle, entry: _LogEntry, context: VerificationContext, signer: _Signer
+    bundle: Bundle, entry: _LogEntry, context: VerificationContext, signer: LoggedSignature
 ) -> KeylessResult:
     """A DSSE bundle whose log entry sigstore 4.5 does not check it against. An intoto/0.0.2 entry is checked
     step by step with sigstore's functions, then the identity against the policy as for any other bundle."""
@@ -384,16 +384,16 @@ def _dsse_entry_outcome(
             )
         return signer.result(Verification.FAILED, f"intoto/0.0.2 log entry bundle, {e.step} check failed: {detail}")
     logged = dataclasses.replace(signer, entry_kind="intoto/0.0.2")
-    return _identity_outcome(bundle.signing_certificate, context, None, is_dsse=True, signer=logged)
+    return identity_outcome(bundle.signing_certificate, context, None, is_dsse=True, signer=logged)
 
 
-def _identity_outcome(
+def identity_outcome(
     cert: x509.Certificate,
     context: VerificationContext,
     artifact: Artifact | None,
     *,
     is_dsse: bool,
-    signer: _Signer,
+    signer: LoggedSignature,
 ) -> KeylessResult:
     from sigstore.errors import VerificationError  # noqa: PLC0415
 
