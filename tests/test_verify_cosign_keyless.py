@@ -7,6 +7,7 @@ the log position are read here from the certificate (with `cryptography`) and fr
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import socket
 from collections.abc import Callable, Iterator
@@ -342,3 +343,82 @@ def test_each_check_catches_its_own_change() -> None:
         "signature": STEP_SIGNATURE,
         "log index": STEP_SET,
     }
+
+
+# --- the same materials as a cosign OCI signature manifest's layer annotations ---------------------------------
+
+MANIFEST = "signature-manifest.json"
+
+
+def signature_manifest(bundle_text: str) -> bytes:
+    payload = (SIG_DIR / PAYLOAD).read_bytes()
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {
+            "mediaType": "application/vnd.oci.image.config.v1+json",
+            "size": 2,
+            "digest": "sha256:" + hashlib.sha256(b"{}").hexdigest(),
+        },
+        "layers": [
+            {
+                "mediaType": "application/vnd.dev.cosign.simplesigning.v1+json",
+                "size": len(payload),
+                "digest": "sha256:" + hashlib.sha256(payload).hexdigest(),
+                "annotations": {
+                    "dev.cosignproject.cosign/signature": (SIG_DIR / SIGNATURE).read_text().strip(),
+                    "dev.sigstore.cosign/certificate": (SIG_DIR / CERTIFICATE).read_text(),
+                    "dev.sigstore.cosign/bundle": bundle_text,
+                },
+            }
+        ],
+    }
+    return json.dumps(manifest).encode()
+
+
+def manifest_facts(folder: Path, verification: VerificationContext, bundle_text: str | None = None) -> SignatureFacts:
+    inputs = folder / "inputs"
+    inputs.mkdir()
+    (inputs / PAYLOAD).write_bytes((SIG_DIR / PAYLOAD).read_bytes())
+    (inputs / MANIFEST).write_bytes(signature_manifest(bundle_text or (SIG_DIR / REKOR_BUNDLE).read_text()))
+    items = collect([inputs], image_digest=DIGEST, verification=verification).items
+    (manifest,) = [item for item in items if item.path.endswith(MANIFEST)]
+    assert manifest.signature is not None
+    return manifest.signature
+
+
+def test_a_signature_manifest_verifies_keylessly_with_its_real_identity(tmp_path: Path) -> None:
+    identity, issuer = signer()
+    facts = manifest_facts(tmp_path, matching(tmp_path))
+    logged = rekor_bundle()["Payload"]
+    assert (facts.status, facts.identity, facts.issuer) == (Verification.VERIFIED, identity, issuer), facts.reason
+    assert facts.log_index == logged["logIndex"]
+    assert facts.integrated_time == datetime.fromtimestamp(logged["integratedTime"], tz=UTC)
+    assert facts.signed_digest == DIGEST
+    assert facts.key_id is None
+    assert facts.payload_path is not None
+    assert facts.payload_path.endswith(PAYLOAD)
+    assert "an identity the policy accepts" in facts.reason
+    assert "does not verify keylessly" not in facts.reason
+
+
+def test_a_signature_manifest_without_a_policy_names_its_signer(tmp_path: Path) -> None:
+    identity, issuer = signer()
+    facts = manifest_facts(tmp_path, context(tmp_path))
+    assert facts.status is Verification.UNVERIFIABLE
+    assert f"signed by {identity} (issuer {issuer})" in facts.reason
+
+
+def test_a_signature_manifest_with_a_wrong_identity_fails(tmp_path: Path) -> None:
+    _, issuer = signer()
+    facts = manifest_facts(tmp_path, context(tmp_path, "someone@example.com", issuer))
+    assert facts.status is Verification.FAILED
+    assert "an identity the policy does not accept" in facts.reason
+
+
+def test_a_one_byte_change_to_the_manifest_bundle_set_fails(tmp_path: Path) -> None:
+    bundle = rekor_bundle()
+    changed_set(bundle)
+    facts = manifest_facts(tmp_path, matching(tmp_path), json.dumps(bundle))
+    assert facts.status is Verification.FAILED
+    assert "signed entry timestamp (SET) check failed" in facts.reason

@@ -63,34 +63,39 @@ def _count(value: object, path: str, where: str) -> int:
 
 def read_rekor_bundle(doc: Document) -> RekorBundle:
     """The bundle's parts; `CollectorError` naming the place of the first broken one."""
-    obj = doc.json()
-    if not _is_rekor_bundle(obj):
-        raise CollectorError(doc.path, "not a cosign Rekor bundle (SignedEntryTimestamp and Payload)")
-    promise = _b64(require_string(obj["SignedEntryTimestamp"], doc.path, "/SignedEntryTimestamp"))
+    return rekor_bundle_from(doc.json(), doc.path)
+
+
+def rekor_bundle_from(obj: object, path: str) -> RekorBundle:
+    """The parts of a parsed bundle (a file's, or a manifest layer's annotation); `CollectorError` naming `path`
+    and the place of the first broken one."""
+    if not isinstance(obj, dict) or not _is_rekor_bundle(obj):
+        raise CollectorError(path, "not a cosign Rekor bundle (SignedEntryTimestamp and Payload)")
+    promise = _b64(require_string(obj["SignedEntryTimestamp"], path, "/SignedEntryTimestamp"))
     if not promise:
-        raise CollectorError(doc.path, "/SignedEntryTimestamp is not base64")
-    payload = expect_object(obj["Payload"], doc.path, "/Payload")
-    body = _b64(require_string(payload.get("body"), doc.path, "/Payload/body"))
+        raise CollectorError(path, "/SignedEntryTimestamp is not base64")
+    payload = expect_object(obj["Payload"], path, "/Payload")
+    body = _b64(require_string(payload.get("body"), path, "/Payload/body"))
     if body is None:
-        raise CollectorError(doc.path, "/Payload/body is not base64")
+        raise CollectorError(path, "/Payload/body is not base64")
     try:
         entry: Any = orjson.loads(body)
     except orjson.JSONDecodeError as e:
-        raise CollectorError(doc.path, "/Payload/body does not decode to JSON") from e
+        raise CollectorError(path, "/Payload/body does not decode to JSON") from e
     if not isinstance(entry, dict) or not isinstance(entry.get("kind"), str):
-        raise CollectorError(doc.path, "/Payload/body does not decode to a Rekor entry (no kind)")
-    log_id = require_string(payload.get("logID"), doc.path, "/Payload/logID")
+        raise CollectorError(path, "/Payload/body does not decode to a Rekor entry (no kind)")
+    log_id = require_string(payload.get("logID"), path, "/Payload/logID")
     try:
         log_id_bytes = bytes.fromhex(log_id)
     except ValueError as e:
-        raise CollectorError(doc.path, "/Payload/logID is not hexadecimal") from e
+        raise CollectorError(path, "/Payload/logID is not hexadecimal") from e
     if len(log_id) != _LOG_ID_HEX_LENGTH:
-        raise CollectorError(doc.path, "/Payload/logID is not a SHA-256 key id")
+        raise CollectorError(path, "/Payload/logID is not a SHA-256 key id")
     return RekorBundle(
         signed_entry_timestamp=promise,
         body=body,
-        integrated_time=_count(payload.get("integratedTime"), doc.path, "/Payload/integratedTime"),
-        log_index=_count(payload.get("logIndex"), doc.path, "/Payload/logIndex"),
+        integrated_time=_count(payload.get("integratedTime"), path, "/Payload/integratedTime"),
+        log_index=_count(payload.get("logIndex"), path, "/Payload/logIndex"),
         log_id=log_id_bytes,
     )
 

@@ -7,15 +7,18 @@ import hashlib
 from pathlib import PurePosixPath
 
 from evidence.collectors.cosign import COSIGN_METHOD, dsse_pae, input_keys, link_signatures, verifies
-from evidence.collectors.interface import Document
+from evidence.collectors.cosign_rekor import rekor_bundle_from
+from evidence.collectors.interface import CollectorError, Document
 from evidence.collectors.sigstore_bundle import (
+    BUNDLE_ANNOTATION,
+    CERTIFICATE_ANNOTATION,
     COSIGN_MANIFEST_METHOD,
     KEYLESS_DSSE_METHOD,
     KEYLESS_MESSAGE_METHOD,
     manifest_signatures,
 )
 from evidence.model import Evidence, SignatureFacts, Verification
-from evidence.verify.cosign_keyless import rekor_bundles, with_rekor_bundle
+from evidence.verify.cosign_keyless import rekor_bundles, verify_cosign_keyless, with_rekor_bundle
 from evidence.verify.interface import LoadedKey, VerificationContext
 from evidence.verify.keyless import Artifact, message_digest, verify_bundle
 from evidence.verify.policy import ImageRules
@@ -36,7 +39,7 @@ def verify_all(
     linked = link_signatures(items, docs, extra_keys=context.keys)
     known = {k.key_id for k in context.keys}
     keys = list(context.keys) + [k for k in input_keys(items, docs) if k.key_id not in known]
-    payloads = {docs[e.path].sha256: e for e in items if _method(e) == COSIGN_METHOD and e.path in docs}
+    payloads = {docs[e.path].sha256: (e, docs[e.path]) for e in items if _method(e) == COSIGN_METHOD and e.path in docs}
     rules = context.rules
     bundles = rekor_bundles(items, docs)
     out: list[Evidence] = []
@@ -50,7 +53,7 @@ def verify_all(
         if facts.method in (KEYLESS_MESSAGE_METHOD, KEYLESS_DSSE_METHOD):
             facts = _bundle(doc, facts, context, keys)
         elif facts.method == COSIGN_MANIFEST_METHOD:
-            facts, signed = _manifest(doc, facts, keys, payloads, docs)
+            facts, signed = _manifest(doc, facts, context, keys, payloads)
             subjects = tuple(dict.fromkeys(subjects + signed))
         elif facts.method == COSIGN_METHOD and bundles:
             facts = with_rekor_bundle(facts, docs, bundles, context)
@@ -172,11 +175,12 @@ def _json_bytes(value: object) -> bytes:
 def _manifest(
     doc: Document,
     facts: SignatureFacts,
+    context: VerificationContext,
     keys: list[LoadedKey],
-    payloads: dict[str, Evidence],
-    docs: dict[str, Document],
+    payloads: dict[str, tuple[Evidence, Document]],
 ) -> tuple[SignatureFacts, tuple[str, ...]]:
-    """The first signed layer whose payload is among the inputs, verified with the supplied keys."""
+    """The first signed layer whose payload is among the inputs: keylessly with its certificate and Rekor bundle
+    annotations, else with the supplied keys."""
     layers = manifest_signatures(doc)
     if all(signature is None for _, signature, _ in layers):
         return dataclasses.replace(
@@ -184,24 +188,38 @@ def _manifest(
             reason="the manifest's signature annotations are empty: an attestation manifest, whose signatures are "
             "in its DSSE envelope layers (verified where those layers are supplied)",
         ), ()
-    keyless = any(is_keyless for _, _, is_keyless in layers)
+    annotations = _layer_annotations(doc)
+    no_bundle = any(is_keyless and BUNDLE_ANNOTATION not in annotations[digest] for digest, _, is_keyless in layers)
     note = (
-        "; the layer carries a Fulcio certificate and a Rekor SET annotation, which this release does not verify "
-        "keylessly (supply the sigstore bundle instead)"
-        if keyless
+        "; the layer carries a Fulcio certificate but no Rekor bundle annotation, so it is not verified keylessly "
+        "(supply the sigstore bundle instead)"
+        if no_bundle
         else ""
     )
     failed: list[str] = []
     for digest, signature, _ in layers:
-        payload = payloads.get(digest.removeprefix("sha256:"))
-        if signature is None or payload is None or payload.signature is None:
+        payload, payload_doc = payloads.get(digest.removeprefix("sha256:"), (None, None))
+        if signature is None or payload is None or payload_doc is None or payload.signature is None:
             continue
-        data = docs[payload.path].data
-        key = next((k for k in keys if verifies(k.key, signature, data)), None)
+        signed = payload.signature.signed_digest
+        if {CERTIFICATE_ANNOTATION, BUNDLE_ANNOTATION} <= annotations[digest].keys():
+            outcome = _keyless_layer(
+                dataclasses.replace(
+                    facts,
+                    signed_digest=signed,
+                    docker_reference=payload.signature.docker_reference,
+                    payload_path=payload.path,
+                ),
+                Artifact(path=payload.path, data=payload_doc.data),
+                signature,
+                annotations[digest],
+                context,
+            )
+            return outcome, ((signed,) if signed and outcome.status is not Verification.FAILED else ())
+        key = next((k for k in keys if verifies(k.key, signature, payload_doc.data)), None)
         if key is None:
             failed.append(payload.path)
             continue
-        signed = payload.signature.signed_digest
         return dataclasses.replace(
             facts,
             status=Verification.VERIFIED,
@@ -227,3 +245,56 @@ def _manifest(
         ), ()
     signed_layers = ", ".join(d for d, s, _ in layers if s is not None)
     return dataclasses.replace(facts, reason=f"the signed payload (layer {signed_layers}) was not supplied{note}"), ()
+
+
+def _layer_annotations(doc: Document) -> dict[str, dict[str, object]]:
+    """The annotations of each layer, by digest (the layers `manifest_signatures` lists have both)."""
+    found: dict[str, dict[str, object]] = {}
+    obj = doc.json()
+    for layer in obj.get("layers", []) if isinstance(obj, dict) else []:
+        if isinstance(layer, dict) and isinstance(layer.get("digest"), str):
+            annotations = layer.get("annotations")
+            found.setdefault(layer["digest"], annotations if isinstance(annotations, dict) else {})
+    return found
+
+
+def _keyless_layer(
+    facts: SignatureFacts,
+    payload: Artifact,
+    signature: bytes,
+    annotations: dict[str, object],
+    context: VerificationContext,
+) -> SignatureFacts:
+    """A layer signed keylessly: its signature over the payload with its certificate and Rekor bundle annotations,
+    then the certificate's identity against the policy; a broken annotation fails."""
+    import orjson  # noqa: PLC0415
+    from cryptography import x509  # noqa: PLC0415
+
+    # the layer was matched to the payload by this digest
+    where = f"the manifest's layer sha256:{hashlib.sha256(payload.data).hexdigest()}"
+    pem, bundle_text = annotations[CERTIFICATE_ANNOTATION], annotations[BUNDLE_ANNOTATION]
+    try:
+        cert = x509.load_pem_x509_certificate(pem.encode() if isinstance(pem, str) else b"")
+    except ValueError:
+        return dataclasses.replace(
+            facts, status=Verification.FAILED, reason=f"{where}: {CERTIFICATE_ANNOTATION} is not a PEM certificate"
+        )
+    try:
+        parsed = orjson.loads(bundle_text) if isinstance(bundle_text, str) else None
+        bundle = rekor_bundle_from(parsed, facts.signature_path or "")
+    except (orjson.JSONDecodeError, CollectorError) as e:
+        detail = e.problem if isinstance(e, CollectorError) else "not JSON"
+        return dataclasses.replace(
+            facts, status=Verification.FAILED, reason=f"{where}: {BUNDLE_ANNOTATION} is broken: {detail}"
+        )
+    result = verify_cosign_keyless(payload, signature, cert, bundle, context)
+    return dataclasses.replace(
+        facts,
+        status=result.status,
+        reason=f"cosign keyless signature in {where} over {payload.path}, with its certificate and Rekor bundle "
+        f"annotations (signed entry timestamp, no inclusion proof): {result.reason}",
+        identity=result.identity,
+        issuer=result.issuer,
+        log_index=result.log_index,
+        integrated_time=result.integrated_time,
+    )
