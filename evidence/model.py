@@ -222,6 +222,15 @@ class DockerfileFacts:
     remote_adds: tuple[Located, ...] = ()
     secret_variables: tuple[Located, ...] = ()  # ENV/ARG names that look like secrets; never their values
     exposed_ports: tuple[Located, ...] = ()
+    final_stage_instructions: int = 0  # instructions after the final FROM, and in the stages it builds FROM
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HistoryEntry:
+    """One step of an image config's history; the steps that are not `empty_layer` made the layers, in order."""
+
+    created_by: str | None = None
+    empty_layer: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -238,6 +247,8 @@ class ImageConfigFacts:
     healthcheck: bool = False
     volumes: tuple[str, ...] = ()
     history: tuple[str, ...] = ()
+    history_entries: tuple[HistoryEntry, ...] = ()  # every history step, in order, with its empty_layer flag
+    layers: tuple[str, ...] = ()  # diff ids, base first: OCI rootfs.diff_ids, docker inspect RootFS.Layers
     architecture: str | None = None
     os: str | None = None
     config_location: str = ""  # JSON pointer to the config object: "/0/Config" (docker inspect), "/config" (OCI)

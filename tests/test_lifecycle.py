@@ -10,13 +10,13 @@ from typing import Any
 
 import orjson
 import pytest
-from conftest import CORPUS, DIGEST, NOW, SAMPLES
+from conftest import CORPUS, DIGEST, NOW, SAMPLES, corpus_files
 
 from evidence.collectors import collect
 from evidence.errors import InputError
 from evidence.evaluate.vulnerabilities import build_records, parse_purl
 from evidence.lifecycle import LifecycleInputs, carry_forward
-from evidence.lifecycle.attribution import attribute, base_image_of
+from evidence.lifecycle.attribution import LayerMap, attribute, base_image_of
 from evidence.lifecycle.deviations import parse_deviations, read_deviations
 from evidence.lifecycle.epss import parse_epss, read_epss
 from evidence.lifecycle.kev import parse_kev, read_kev
@@ -26,7 +26,9 @@ from evidence.model import (
     DockerfileFacts,
     Evidence,
     EvidenceKind,
+    HistoryEntry,
     ImageConfigFacts,
+    Located,
     Severity,
     VexStatement,
     VulnerabilityFinding,
@@ -547,13 +549,231 @@ def test_deviations_expired_approved_risk_adjusted_and_vendor_dependency(tmp_pat
 # --- attribution --------------------------------------------------------------------------------
 
 
-def test_attribution_from_the_base_image_label_and_package_kind() -> None:
+def _sample_trivy_metadata() -> dict[str, Any]:
+    metadata: dict[str, Any] = orjson.loads((SAMPLES / "webapp-1.4.0" / "trivy.json").read_bytes())["Metadata"]
+    return metadata
+
+
+def test_attribution_of_the_samples_by_layer_from_the_history_and_the_dockerfile() -> None:
+    metadata = _sample_trivy_metadata()
+    diff_ids, history = metadata["DiffIDs"], metadata["ImageConfig"]["history"]
+    # The sample's history is consistent: 8 layer-making steps for 8 diff ids; the Dockerfile's final stage has
+    # 9 instructions (ENV, RUN, RUN, WORKDIR, COPY, USER, EXPOSE, HEALTHCHECK, CMD), the last 9 steps, which
+    # made the last 4 layers.
+    assert (len(diff_ids), len(history), sum(not h.get("empty_layer", False) for h in history)) == (8, 18, 8)
+    base_layers, app_layers = set(diff_ids[:4]), set(diff_ids[4:])
     records = _sample_records("1.4.0", now=NOW)
     by_package = {r.package: r for r in records}
+    zlib1g, h11, pip = by_package["zlib1g"], by_package["h11"], by_package["pip"]
+    assert zlib1g.attribution == "base-image"
+    assert "sha256:0da1b2fab167755ee8b771f81790b182c64a54804783f6d563a625219850920a" in zlib1g.attribution_reason
+    assert "the history of webapp-1.4.0/trivy.json" in zlib1g.attribution_reason
+    assert "webapp-1.4.0/Dockerfile" in zlib1g.attribution_reason
+    assert h11.attribution == "application"
+    assert "sha256:509ef82e3c79f44c6354b7ca392bdc9502484442e1557656131c18d193b0788a" in h11.attribution_reason
+    # pip is a PyPI package, but it came with the python base image: its layer says so, its kind did not.
+    assert pip.attribution == "base-image"
+    assert "sha256:c37b75ad71a8746f11fbf25fa47fc43f3551035ebd9fec561af5ea249d61f079" in pip.attribution_reason
+    # Every sample finding is in one of the image's layers, so none is attributed by package kind any more.
+    layer_of = {
+        (v["PkgName"], v["VulnerabilityID"]): v["Layer"]["DiffID"]
+        for r in orjson.loads((SAMPLES / "webapp-1.4.0" / "trivy.json").read_bytes())["Results"]
+        for v in r.get("Vulnerabilities") or []
+    }
+    for record in records:
+        layer = next(
+            (
+                d
+                for (name, vid), d in layer_of.items()
+                if name == record.package and vid in (record.id, *record.aliases)
+            ),
+            None,
+        )
+        assert layer in base_layers | app_layers
+        assert record.attribution == ("base-image" if layer in base_layers else "application")
+        assert "by package kind" not in record.attribution_reason
+
+
+def test_attribution_falls_back_to_the_base_image_label_and_package_kind_without_layers() -> None:
+    digest = sample_digest("1.4.0")
+    items = [
+        dataclasses.replace(e, image_config=None)
+        if e.kind is EvidenceKind.VULNERABILITY_SCAN
+        else dataclasses.replace(e, image_config=dataclasses.replace(e.image_config, layers=()))
+        if e.image_config is not None
+        else e
+        for e in collect([SAMPLES / "webapp-1.4.0"], image_digest=digest).items
+    ]
+    assert base_image_of(items).layers == LayerMap()
+    by_package = {r.package: r for r in build_records(items, digest, now=NOW)}
     assert by_package["zlib1g"].attribution == "base-image"
     assert "org.opencontainers.image.base.name" in by_package["zlib1g"].attribution_reason
+    assert "by package kind" in by_package["zlib1g"].attribution_reason
     assert by_package["h11"].attribution == "application"
     assert "python:3.12-slim-bookworm" in by_package["h11"].attribution_reason
+    assert by_package["pip"].attribution == "application"  # the rule of thumb's known error
+
+
+BASE_DIGEST = "sha256:" + "ba" * 32
+LAYERS = tuple(f"sha256:{n:064x}" for n in range(1, 6))
+
+
+def _history(*steps: tuple[str, bool]) -> tuple[HistoryEntry, ...]:
+    return tuple(HistoryEntry(created_by=text, empty_layer=empty) for text, empty in steps)
+
+
+# Two base steps that made layers 1 and 2 around an ENV; the build: ENV, RUN (layer 3), COPY (layer 4), CMD.
+HISTORY = _history(
+    ("debian.sh", False), ("ENV LANG=C.UTF-8", True), ("RUN apt-get install", False),
+    ("ENV APP=1", True), ("RUN pip install", False), ("COPY src/ ./", False), ("CMD app", True),
+)  # fmt: skip
+
+
+def _built(layers: tuple[str, ...], history: tuple[HistoryEntry, ...], steps: int) -> list[Evidence]:
+    config = evidence(
+        EvidenceKind.IMAGE_CONFIG, 5, image_config=ImageConfigFacts(layers=layers, history_entries=history)
+    )
+    pinned = Located(value=f"docker.io/library/python@{BASE_DIGEST}", location="line 1")
+    dockerfile = dataclasses.replace(
+        evidence(
+            EvidenceKind.DOCKERFILE,
+            6,
+            dockerfile=DockerfileFacts(base_images=(pinned,), final_stage_instructions=steps),
+        ),
+        binding=Binding.UNBOUND,
+        subjects=(),
+    )
+    return [config, dockerfile]
+
+
+def test_attribution_by_layer_from_the_history_and_the_dockerfile() -> None:
+    base = base_image_of(_built(LAYERS[:4], HISTORY, 4))
+    assert base.layers.base == set(LAYERS[:2])
+    assert base.layers.application == set(LAYERS[2:4])
+    assert "the history of in/image-config-5" in base.layers.source
+    assert "in/dockerfile-6" in base.layers.source
+    # The layer decides, whatever the package's kind.
+    attribution, reason = attribute(LAYERS[0], "pypi", base)
+    assert attribution == "base-image"
+    assert LAYERS[0] in reason
+    assert "a layer of the base image" in reason
+    attribution, reason = attribute(LAYERS[3], "deb", base)
+    assert attribution == "application"
+    assert LAYERS[3] in reason
+    assert "added by the image's own build" in reason
+    # A layer the map does not know, or no layer at all: the package kind, as before.
+    assert attribute(LAYERS[4], "deb", base)[1].endswith("by package kind, as the evidence has no layer map")
+    assert attribute(None, "pypi", base)[0] == "application"
+
+
+@pytest.mark.parametrize(
+    ("layers", "history", "steps"),
+    [
+        (LAYERS[:5], HISTORY, 4),  # 5 diff ids for 4 layer-making steps
+        (LAYERS[:3], HISTORY, 4),  # 3 diff ids for 4 layer-making steps
+        (LAYERS[:4], HISTORY, 8),  # more build instructions than history steps
+        (LAYERS[:4], HISTORY, 0),  # a Dockerfile without instructions after FROM
+        (LAYERS[:4], (), 4),  # no history
+    ],
+)
+def test_attribution_ignores_a_history_that_does_not_agree(
+    layers: tuple[str, ...], history: tuple[HistoryEntry, ...], steps: int
+) -> None:
+    base = base_image_of(_built(layers, history, steps))
+    assert base.layers == LayerMap()
+    attribution, reason = attribute(LAYERS[0], "pypi", base)
+    assert attribution == "application"
+    assert reason.endswith("by package kind, as the evidence has no layer map")
+
+
+def test_attribution_by_layer_from_evidence_about_the_base_image() -> None:
+    # The history alone would make layers 1 and 2 the base's; the base image's own config says 1, 2 and 3.
+    built = _built(LAYERS[:4], HISTORY, 4)
+    about_base = dataclasses.replace(
+        evidence(EvidenceKind.IMAGE_CONFIG, 7, image_config=ImageConfigFacts(layers=LAYERS[:3])),
+        subjects=(BASE_DIGEST,),
+        binding=Binding.MISMATCH,
+    )
+    base = base_image_of([*built, about_base])
+    assert base.layers.base == set(LAYERS[:3])
+    assert base.layers.application == {LAYERS[3]}
+    assert f"the layers of the base image {BASE_DIGEST} in in/image-config-7" in base.layers.source
+    attribution, reason = attribute(LAYERS[2], "pypi", base)
+    assert attribution == "base-image"
+    assert LAYERS[2] in reason
+    assert "in/image-config-7" in reason
+    # Named by a repo digest instead of a subject, the base image's evidence counts too.
+    by_repo_digest = dataclasses.replace(
+        about_base,
+        subjects=(),
+        image_config=ImageConfigFacts(layers=LAYERS[:3], repo_digests=(f"python@{BASE_DIGEST}",)),
+    )
+    assert base_image_of([*built, by_repo_digest]).layers == base.layers
+    # Layers that do not begin the assessed image's (another platform, a rebuilt base) are not its base's.
+    elsewhere = dataclasses.replace(about_base, image_config=ImageConfigFacts(layers=(LAYERS[4],)))
+    assert base_image_of([*built, elsewhere]).layers.base == set(LAYERS[:2])  # the history, again
+    # Evidence about some other image, not the declared base, is not used.
+    other = dataclasses.replace(about_base, subjects=("sha256:" + "0f" * 32,))
+    assert base_image_of([*built, other]).layers.base == set(LAYERS[:2])
+
+
+@pytest.mark.parametrize("path", corpus_files("trivy-json"), ids=lambda p: p.name)
+def test_trivy_reports_keep_the_image_layers_and_history(path: Path) -> None:
+    metadata = orjson.loads(path.read_bytes()).get("Metadata") or {}
+    diff_ids = metadata.get("DiffIDs") or []
+    history = (metadata.get("ImageConfig") or {}).get("history") or []
+    item = collect([path], image_digest=None).items[0]
+    if not diff_ids and not history:
+        assert item.image_config is None
+        return
+    assert item.image_config is not None
+    assert item.kind is EvidenceKind.VULNERABILITY_SCAN
+    assert item.image_config.layers == tuple(diff_ids)
+    assert [h.empty_layer for h in item.image_config.history_entries] == [
+        bool(h.get("empty_layer", False)) for h in history
+    ]
+    assert [h.created_by for h in item.image_config.history_entries] == [h.get("created_by") for h in history]
+
+
+def test_image_configs_keep_the_layers_and_history() -> None:
+    oci_path = CORPUS / "oci" / "ghcr-example-package-linux-amd64.oci-image-config.json"
+    inspect_path = CORPUS / "oci" / "go-stream-client-latest.docker-image-inspect.json"
+    oci, inspect = orjson.loads(oci_path.read_bytes()), orjson.loads(inspect_path.read_bytes())
+    collected = {e.path.rsplit("/", 1)[-1]: e for e in collect([oci_path, inspect_path], image_digest=None).items}
+    oci_facts = collected[oci_path.name].image_config
+    inspect_facts = collected[inspect_path.name].image_config
+    assert oci_facts is not None
+    assert inspect_facts is not None
+    assert oci_facts.layers == tuple(oci["rootfs"]["diff_ids"])
+    assert [h.empty_layer for h in oci_facts.history_entries] == [
+        bool(h.get("empty_layer", False)) for h in oci.get("history", [])
+    ]
+    assert inspect_facts.layers == tuple(inspect[0]["RootFS"]["Layers"])
+    assert inspect_facts.history_entries == ()  # docker inspect has no history
+    sample = collect([SAMPLES / "webapp-1.4.0" / "image-inspect.json"], image_digest=None).items[0]
+    assert sample.image_config is not None
+    assert sample.image_config.layers == tuple(_sample_trivy_metadata()["DiffIDs"])
+
+
+def test_a_history_step_with_a_wrong_empty_layer_type_is_refused(tmp_path: Path) -> None:
+    report = orjson.loads((SAMPLES / "webapp-1.4.0" / "trivy.json").read_bytes())
+    report["Metadata"]["ImageConfig"]["history"][1]["empty_layer"] = "yes"
+    path = tmp_path / "trivy.json"
+    path.write_bytes(orjson.dumps(report))
+    with pytest.raises(InputError, match=r"/Metadata/ImageConfig/history/1/empty_layer"):
+        collect([path], image_digest=None)
+
+
+def test_the_dockerfile_counts_the_final_stage_instructions(tmp_path: Path) -> None:
+    dockerfile = next(e for e in collect([SAMPLES / "webapp-1.4.0"], image_digest=None).items if e.dockerfile)
+    assert dockerfile.dockerfile is not None
+    assert dockerfile.dockerfile.final_stage_instructions == 9
+    # A final stage built FROM another stage of the same file is built by both.
+    path = tmp_path / "Dockerfile"
+    path.write_text("FROM alpine:3.20 AS base\nRUN apk add curl\nENV A=1\nFROM base\nCOPY . /app\nUSER 1000\n")
+    chained = collect([path], image_digest=None).items[0].dockerfile
+    assert chained is not None
+    assert chained.final_stage_instructions == 4
 
 
 def test_attribution_without_a_base_image() -> None:

@@ -188,6 +188,7 @@ class _Stage:
     healthcheck: Located | None = None
     healthcheck_set: bool = False
     ports: list[Located] = field(default_factory=list)
+    instructions: int = 0  # after its FROM: each is one step of the image history
 
     def chain(self) -> list[_Stage]:
         """This stage and the stages it is built from, nearest first."""
@@ -264,7 +265,10 @@ class _Build:
             if ins.keyword == "FROM":
                 self.from_(ins)
                 stage = self.stages[-1]
-            elif ins.keyword in ("ARG", "ENV"):
+                continue
+            if stage is not None:
+                stage.instructions += 1
+            if ins.keyword in ("ARG", "ENV"):
                 self.variables(ins, stage)
             elif stage is not None:
                 self.step(ins, stage)
@@ -280,6 +284,7 @@ class _Build:
             remote_adds=tuple(self.facts.remote_adds),
             secret_variables=tuple(self.facts.secrets),
             exposed_ports=tuple(ports),
+            final_stage_instructions=sum(s.instructions for s in final),
         )
 
 

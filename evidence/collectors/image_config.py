@@ -20,10 +20,23 @@ from evidence.collectors._util import (
     pointer,
 )
 from evidence.collectors.interface import CollectorError, Document
-from evidence.model import Evidence, EvidenceKind, ImageConfigFacts, Located
+from evidence.model import Evidence, EvidenceKind, HistoryEntry, ImageConfigFacts, Located
 
 DOCKER_INSPECT = "docker inspect"
 OCI_CONFIG = "OCI image config"
+
+
+def read_history(value: object, path: str, where: str) -> tuple[HistoryEntry, ...]:
+    """An OCI config `history` array: each step's `created_by` and whether it made no layer."""
+    entries: list[HistoryEntry] = []
+    for i, entry in enumerate(expect_array(value, path, where)):
+        step = expect_object(entry, path, f"{where}/{i}")
+        empty = step.get("empty_layer", False)
+        if not isinstance(empty, bool):
+            raise CollectorError(path, f"{where}/{i}/empty_layer should be true or false")
+        created_by = expect_string(step.get("created_by"), path, f"{where}/{i}/created_by")
+        entries.append(HistoryEntry(created_by=created_by, empty_layer=empty))
+    return tuple(entries)
 
 
 def _is_inspect_entry(value: object) -> bool:
@@ -127,6 +140,7 @@ class DockerInspect:
         for reference in repo_digests:
             subjects.extend(d for d in digests_in(reference) if d not in subjects)
         config = expect_object(image.get("Config"), doc.path, r.at("Config"), optional=True)
+        rootfs = expect_object(image.get("RootFS"), doc.path, r.at("RootFS"), optional=True)
         facts = ImageConfigFacts(
             image_id=r.text(image, "Id"),
             repo_digests=tuple(repo_digests),
@@ -134,6 +148,7 @@ class DockerInspect:
             created=parse_time(image.get("Created")),
             architecture=r.text(image, "Architecture"),
             os=r.text(image, "Os"),
+            layers=tuple(r.strings(rootfs, "Layers", "RootFS")),
             config_location=r.at("Config"),
             created_location=r.at("Created"),
             **r.config(config, "Config"),
@@ -145,18 +160,16 @@ class DockerInspect:
     def _oci(self, doc: Document, image: dict[str, Any]) -> Evidence:
         r = _Reader(doc, ())
         config = expect_object(image.get("config"), doc.path, "/config", optional=True)
-        history: list[str] = []
-        for i, entry in enumerate(expect_array(image.get("history"), doc.path, "/history")):
-            step = expect_object(entry, doc.path, pointer("history", i))
-            created_by = expect_string(step.get("created_by"), doc.path, pointer("history", i, "created_by"))
-            if created_by is not None:
-                history.append(created_by)
+        entries = read_history(image.get("history"), doc.path, "/history")
+        rootfs = expect_object(image.get("rootfs"), doc.path, "/rootfs")
         created = parse_time(image.get("created"))
         facts = ImageConfigFacts(
             created=created,
             architecture=r.text(image, "architecture"),
             os=r.text(image, "os"),
-            history=tuple(history),
+            history=tuple(e.created_by for e in entries if e.created_by is not None),
+            history_entries=entries,
+            layers=tuple(r.strings(rootfs, "diff_ids")),
             config_location="/config",
             created_location="/created",
             **r.config(config, "config"),

@@ -18,8 +18,17 @@ from evidence.collectors._util import (
     require_string,
     string_at,
 )
+from evidence.collectors.image_config import read_history
 from evidence.collectors.interface import CollectorError, Document
-from evidence.model import Cvss, Detection, Evidence, EvidenceKind, Severity, VulnerabilityFinding
+from evidence.model import (
+    Cvss,
+    Detection,
+    Evidence,
+    EvidenceKind,
+    ImageConfigFacts,
+    Severity,
+    VulnerabilityFinding,
+)
 
 SUPPORTED_SCHEMA_VERSION = 2
 # Trivy's VendorSeverity numbers.
@@ -82,6 +91,7 @@ class _Reader:
             collected_at=parse_time(expect_string(report.get("CreatedAt"), self.path, "/CreatedAt")),
             vulnerabilities=self._findings(report),
             detections=self._detections(report),
+            image_config=self._layers(report),
         )
 
     def _subjects(self, report: dict[str, Any]) -> tuple[str, ...]:
@@ -93,6 +103,16 @@ class _Reader:
         ]
         found += digests_in(expect_string(metadata.get("ImageID"), self.path, "/Metadata/ImageID"))
         return tuple(dict.fromkeys(found))
+
+    def _layers(self, report: dict[str, Any]) -> ImageConfigFacts | None:
+        """The scanned image's layers and history, which tell the base image's layers from the build's."""
+        metadata = expect_object(report.get("Metadata"), self.path, "/Metadata", optional=True)
+        config = expect_object(metadata.get("ImageConfig"), self.path, "/Metadata/ImageConfig", optional=True)
+        layers = expect_strings(metadata.get("DiffIDs"), self.path, "/Metadata/DiffIDs")
+        history = read_history(config.get("history"), self.path, "/Metadata/ImageConfig/history")
+        if not layers and not history:
+            return None
+        return ImageConfigFacts(layers=tuple(layers), history_entries=history)
 
     def _findings(self, report: dict[str, Any]) -> tuple[VulnerabilityFinding, ...]:
         findings: list[VulnerabilityFinding] = []

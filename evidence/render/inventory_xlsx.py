@@ -59,7 +59,8 @@ def _os_name(pkg: AuditPackage) -> str | None:
 
 def _labels(pkg: AuditPackage) -> dict[str, str]:
     for e in pkg.evidence:
-        if e.image_config is not None and e.binding is Binding.MATCH:
+        # A scan carries the image's layers in `image_config` too, but no labels.
+        if e.image_config is not None and e.binding is Binding.MATCH and e.image_config.labels:
             return e.image_config.labels
     return {}
 
