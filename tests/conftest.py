@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import socket
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -253,3 +255,21 @@ def hand_package() -> AuditPackage:
             ),
         ),
     )
+
+
+@pytest.fixture
+def offline(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """No network, and an empty HOME that must stay empty: verification is offline and writes nothing."""
+    home = tmp_path_factory.mktemp("home")
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise OSError("network access in a test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setenv("HOME", str(home))
+    for name in ("XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME"):
+        monkeypatch.setenv(name, str(home / name.lower()))
+    yield home
+    assert list(home.rglob("*")) == [], "verification wrote to the home directory"

@@ -381,9 +381,14 @@ def no_update_alone(ctx: Context) -> Outcome:
     )
 
 
+def _history_steps(ctx: Context, pattern: re.Pattern[str]) -> list[tuple[Evidence, str]]:
+    """The build steps, with the evidence that recorded them, that match a pattern."""
+    return [(item, step) for item, steps in _history(ctx) for step in steps if pattern.search(step)]
+
+
 @check("history.no_unverified_packages")
 def no_unverified_packages(ctx: Context) -> Outcome:
-    matches = [(item, step) for item, steps in _history(ctx) for step in steps if _VERIFICATION_BYPASS.search(step)]
+    matches = _history_steps(ctx, _VERIFICATION_BYPASS)
     return _history_check(
         ctx,
         matches,
@@ -394,7 +399,7 @@ def no_unverified_packages(ctx: Context) -> Outcome:
 
 @check("history.no_pipe_to_shell")
 def no_pipe_to_shell(ctx: Context) -> Outcome:
-    matches = [(item, step) for item, steps in _history(ctx) for step in steps if _PIPE_TO_SHELL.search(step)]
+    matches = _history_steps(ctx, _PIPE_TO_SHELL)
     return _history_check(
         ctx,
         matches,

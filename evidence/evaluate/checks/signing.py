@@ -20,12 +20,8 @@ def verified_image_signatures(ctx: Context) -> list[Evidence]:
 
 @check("signature.verified")
 def signature_verified(ctx: Context) -> Outcome:
-    signatures = [e for e in ctx.usable(EvidenceKind.SIGNATURE, bound=True) if e.signature]
-    verified = [
-        e
-        for e in signatures
-        if e.signature and e.signature.status is Verification.VERIFIED and e.signature.signed_digest == ctx.image.digest
-    ]
+    signatures = image_signatures(ctx)
+    verified = verified_image_signatures(ctx)
     if verified:
         sig = verified[0].signature
         assert sig is not None  # noqa: S101
