@@ -1,4 +1,4 @@
-# `make demo` sets everything up and packages the bundled sample; `make test` runs lint, types and tests.
+# `make demo` sets everything up and packages the bundled sample; `make test` runs lint, types, tests and the wheel check.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -6,7 +6,7 @@ READY := $(VENV)/.ready
 DEMO_RELEASE := 1.4.0
 DEMO_IMAGE := registry.example.com/webapp@sha256:443eebbdc163dfdc0d40e185574019e4bfbe4eac2b13b7257d91f53c990ff80f
 
-.PHONY: demo test lint typecheck unit golden bench clean
+.PHONY: demo test lint typecheck unit installed golden bench clean
 
 $(READY): pyproject.toml scripts/install-system-deps
 	./scripts/install-system-deps
@@ -19,7 +19,7 @@ demo: $(READY)
 	$(BIN)/fromline package samples/webapp-$(DEMO_RELEASE) --image $(DEMO_IMAGE) --release $(DEMO_RELEASE) \
 		--out build/webapp-$(DEMO_RELEASE)
 
-test: lint typecheck unit
+test: lint typecheck unit installed
 
 lint: $(READY)
 	$(BIN)/ruff check .
@@ -30,6 +30,10 @@ typecheck: $(READY)
 
 unit: $(READY)
 	$(BIN)/pytest
+
+# The built wheel, installed into a fresh venv, run from outside the checkout on the samples.
+installed: $(READY)
+	PYTHON=$(PYTHON) ./scripts/check-installed
 
 golden: $(READY)
 	FROMLINE_UPDATE_GOLDEN=1 $(BIN)/pytest tests/test_cli.py

@@ -24,7 +24,7 @@ from evidence.catalog import (
     load_fips_modules,
     load_profile,
 )
-from evidence.catalog.loader import PROFILES_DIR, Profile, available
+from evidence.catalog.loader import Profile, available_profiles
 from evidence.catalog.schema import FipsModuleSpec, RubricParameters, SlaDays
 from evidence.cli import main
 from evidence.errors import CatalogError
@@ -56,6 +56,7 @@ from evidence.model import (
     VulnerabilityFinding,
 )
 from evidence.render.canonical import load_package
+from evidence.resources import packaged_file
 
 USER_CATALOG = (
     "catalog: mine\ntitle: Mine\nversion: '1'\ncontrols:\n"
@@ -263,7 +264,7 @@ def test_fips_table_errors_are_all_reported(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", PROFILES)
 def test_profiles_load_with_their_catalogs(name: str) -> None:
-    assert available(PROFILES_DIR) == PROFILES
+    assert available_profiles() == PROFILES
     profile = load_profile(name)
     for catalog in profile.catalogs:
         load_catalog(catalog, CHECKS)
@@ -307,7 +308,7 @@ def test_user_catalog_with_three_errors_reports_all_three(tmp_path: Path) -> Non
 
 def test_user_catalog_with_a_bundled_id_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     copy = tmp_path / "copy.yaml"
-    copy.write_text((Path(__file__).parents[1] / "controls" / "cis-docker.yaml").read_text())
+    copy.write_text(packaged_file("controls", "cis-docker.yaml").read_text())
     assert main(["controls", "list", "--catalog", str(copy)]) == 3
     assert "catalog id 'cis-docker' is already used" in capsys.readouterr().err
 

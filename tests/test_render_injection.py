@@ -27,6 +27,7 @@ from evidence.diff.compare import compare
 from evidence.diff.render import render_markdown
 from evidence.render import _jinja, pdf
 from evidence.render.canonical import load_package
+from evidence.resources import packaged_file
 
 SAMPLE = SAMPLES / "webapp-1.4.0"
 DIGEST = orjson.loads((SAMPLE / "cosign-payload.json").read_bytes())["critical"]["image"]["docker-manifest-digest"]
@@ -139,7 +140,7 @@ def assert_inert_html(html: str, *, stylesheet: bool) -> str:
         for name, value in attrs:
             assert not name.startswith("on"), (tag, name)
             assert not re.search(r"javascript:|file:|https?:", value or "", re.IGNORECASE), (tag, name, value)
-    expected_styles = [(REPO / "templates" / "report.css").read_text(encoding="utf-8")] if stylesheet else []
+    expected_styles = [packaged_file("templates", "report.css").read_text(encoding="utf-8")] if stylesheet else []
     assert [s.strip() for s in parsed.styles] == [s.strip() for s in expected_styles]
     return "".join(parsed.text)
 
@@ -265,7 +266,7 @@ def test_every_template_autoescapes_with_strict_undefined() -> None:
 
     env = _jinja.environment()
     assert env.undefined is StrictUndefined
-    templates = sorted(p.name for p in _jinja.TEMPLATES.glob("*.j2"))
+    templates = env.list_templates(extensions=["j2"])
     assert templates
     autoescape = env.autoescape
     assert callable(autoescape)

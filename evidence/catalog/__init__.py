@@ -1,9 +1,10 @@
-"""Control catalogs and profiles, read from `controls/`."""
+"""Control catalogs and profiles: the bundled ones (package data, `evidence/controls/`) and the user's own files."""
 
 from evidence.catalog.loader import (
     Catalog,
     Profile,
     available_catalogs,
+    available_profiles,
     load_catalog,
     load_catalogs,
     load_fips_modules,
@@ -18,6 +19,7 @@ __all__ = [
     "Parameters",
     "Profile",
     "available_catalogs",
+    "available_profiles",
     "load_catalog",
     "load_catalogs",
     "load_fips_modules",

@@ -6,6 +6,7 @@ import functools
 import hashlib
 from collections.abc import Collection
 from dataclasses import dataclass
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -14,12 +15,11 @@ from pydantic import BaseModel, ValidationError
 
 from evidence.catalog.schema import CatalogSpec, ControlSpec, FipsModuleSpec, FipsModuleTable, Parameters, ProfileSpec
 from evidence.errors import CatalogError
+from evidence.resources import CONTROLS, PROFILES, packaged_file, packaged_names
 
-CONTROLS_DIR = Path(__file__).resolve().parents[2] / "controls"
-PROFILES_DIR = CONTROLS_DIR / "profiles"
-# YAML files in controls/ that are reference data read by checks, not catalogs.
+# YAML files among the packaged catalogs that are reference data read by checks, not catalogs.
 REFERENCE_TABLES = frozenset({"fips-modules"})
-FIPS_MODULES = CONTROLS_DIR / "fips-modules.yaml"
+FIPS_MODULES = "fips-modules"
 
 _Spec = TypeVar("_Spec", bound=BaseModel)
 # The list of each kind of file whose items are labelled by their id in error messages.
@@ -45,7 +45,7 @@ class Profile:
     strict: bool = False  # evidence-missing counts as not-satisfied
 
 
-def _load_yaml(path: Path) -> tuple[Any, bytes]:
+def _load_yaml(path: Traversable) -> tuple[Any, bytes]:
     try:
         data = path.read_bytes()
     except OSError as e:
@@ -56,7 +56,7 @@ def _load_yaml(path: Path) -> tuple[Any, bytes]:
         raise CatalogError(f"{path.name}: not valid YAML: {e}") from e
 
 
-def _validate(path: Path, raw: Any, spec: type[_Spec], extra: list[str] | None = None) -> _Spec:
+def _validate(path: Traversable, raw: Any, spec: type[_Spec], extra: list[str] | None = None) -> _Spec:
     """The validated spec, or one error naming every problem: schema errors and the `extra` ones."""
     problems = list(extra or [])
     try:
@@ -103,62 +103,64 @@ def _unknown_checks(raw: Any, known_checks: Collection[str]) -> list[str]:
 
 
 def load_catalog(name_or_path: str, known_checks: Collection[str]) -> Catalog:
-    """A catalog by id (from `controls/`) or by path; every check it names must exist."""
-    path = _locate(name_or_path, CONTROLS_DIR, "catalog")
-    if path.parent == CONTROLS_DIR and path.stem in REFERENCE_TABLES:
-        raise CatalogError(f"{path.name}: a reference table, not a catalog")
-    raw, data = _load_yaml(path)
-    spec = _validate(path, raw, CatalogSpec, _unknown_checks(raw, known_checks))
+    """A bundled catalog by id, or a catalog file by path; every check it names must exist."""
+    source = _locate(name_or_path, CONTROLS, "catalog")
+    raw, data = _load_yaml(source)
+    spec = _validate(source, raw, CatalogSpec, _unknown_checks(raw, known_checks))
     return Catalog(
         id=spec.catalog,
         title=spec.title,
         version=spec.version,
-        source=path.name,
+        source=source.name,
         sha256=hashlib.sha256(data).hexdigest(),
         controls=spec.controls,
     )
 
 
 def load_profile(name_or_path: str) -> Profile:
-    path = _locate(name_or_path, PROFILES_DIR, "profile")
-    raw, _ = _load_yaml(path)
-    spec = _validate(path, raw, ProfileSpec)
+    """A bundled profile by name, or a profile file by path."""
+    source = _locate(name_or_path, PROFILES, "profile")
+    raw, _ = _load_yaml(source)
+    spec = _validate(source, raw, ProfileSpec)
     return Profile(
         name=spec.profile, title=spec.title, catalogs=spec.catalogs, parameters=spec.parameters, strict=spec.strict
     )
 
 
-def load_fips_modules(path: Path = FIPS_MODULES) -> tuple[FipsModuleSpec, ...]:
-    """The reference table of FIPS 140 cryptographic modules the FIPS checks map components to."""
-    return _fips_modules(path.resolve())
+def load_fips_modules(path: Path | None = None) -> tuple[FipsModuleSpec, ...]:
+    """The reference table of FIPS 140 cryptographic modules the FIPS checks map components to: the bundled
+    one, or the file at `path`."""
+    return _fips_modules(str(path.resolve()) if path is not None else None)
 
 
 @functools.cache
-def _fips_modules(path: Path) -> tuple[FipsModuleSpec, ...]:
-    raw, _ = _load_yaml(path)
-    return _validate(path, raw, FipsModuleTable).modules
+def _fips_modules(path: str | None) -> tuple[FipsModuleSpec, ...]:
+    source: Traversable = Path(path) if path is not None else packaged_file(CONTROLS, f"{FIPS_MODULES}.yaml")
+    raw, _ = _load_yaml(source)
+    return _validate(source, raw, FipsModuleTable).modules
 
 
-def available(folder: Path) -> list[str]:
-    return sorted(p.stem for p in folder.glob("*.yaml"))
+def available_profiles() -> list[str]:
+    """The names of the bundled profiles."""
+    return packaged_names(PROFILES, ".yaml")
 
 
 def available_catalogs() -> list[str]:
     """The ids of the bundled catalogs (reference tables excluded)."""
-    return [name for name in available(CONTROLS_DIR) if name not in REFERENCE_TABLES]
+    return [name for name in packaged_names(CONTROLS, ".yaml") if name not in REFERENCE_TABLES]
 
 
-def _locate(name_or_path: str, folder: Path, what: str) -> Path:
+def _locate(name_or_path: str, folder: str, what: str) -> Traversable:
+    """A file the user names by path, or a bundled one by name."""
     candidate = Path(name_or_path)
     if candidate.suffix in (".yaml", ".yml") or "/" in name_or_path:
         if not candidate.is_file():
             raise CatalogError(f"{name_or_path}: no such {what} file")
         return candidate
-    path = folder / f"{name_or_path}.yaml"
-    choices = available_catalogs() if folder == CONTROLS_DIR else available(folder)
-    if not path.is_file() or name_or_path not in choices:
+    choices = available_catalogs() if folder == CONTROLS else available_profiles()
+    if name_or_path not in choices:
         raise CatalogError(f"unknown {what} {name_or_path!r}; available: {', '.join(choices)}")
-    return path
+    return packaged_file(folder, f"{name_or_path}.yaml")
 
 
 def load_catalogs(names_or_paths: Collection[str], known_checks: Collection[str]) -> list[Catalog]:

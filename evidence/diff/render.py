@@ -300,10 +300,10 @@ def render_markdown(diff: PackageDiff) -> str:
 
 def render_html(diff: PackageDiff) -> str:
     """A standalone page, its stylesheet inlined; the report's "Changes since" chapter is the same macro."""
-    from evidence.render._jinja import environment  # noqa: PLC0415 - jinja only when HTML is asked for
-    from evidence.render.report import _stylesheet  # noqa: PLC0415
+    from evidence.render._jinja import stylesheet, template  # noqa: PLC0415 - jinja only when HTML is asked for
+    from evidence.render.report import STYLESHEET  # noqa: PLC0415
 
-    return environment().get_template(TEMPLATE).render({**html_context(diff), "css": _stylesheet()})
+    return template(TEMPLATE).render({**html_context(diff), "css": stylesheet(STYLESHEET)})
 
 
 def html_context(diff: PackageDiff) -> dict[str, object]:

@@ -10,18 +10,15 @@ from __future__ import annotations
 
 import functools
 from datetime import UTC, datetime
-from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined, Template, TemplateNotFound, select_autoescape
+from markupsafe import Markup
 
+from evidence.errors import RenderError
 from evidence.model import Binding, EvidenceKind, Severity, Status, Verification
+from evidence.resources import TEMPLATES, ResourceError, packaged_file
 
-__all__ = ["TEMPLATES", "environment"]
-
-# The repository's `templates/` directory, next to the `evidence` package.
-# Packaging: the templates must ship with the package (package data or
-# importlib.resources) before the wheel is published; this path only works from a checkout.
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+__all__ = ["environment", "stylesheet", "template"]
 
 _STATUS_LABELS = {
     Status.SATISFIED: "Satisfied",
@@ -172,7 +169,7 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
 def environment() -> Environment:
     """The shared environment; built once, then reused by every renderer."""
     env = Environment(
-        loader=FileSystemLoader(TEMPLATES),
+        loader=PackageLoader("evidence", TEMPLATES),
         autoescape=select_autoescape(
             enabled_extensions=("html", "htm", "xml", "j2"),
             default_for_string=True,
@@ -204,3 +201,20 @@ def environment() -> Environment:
         plural=plural,
     )
     return env
+
+
+def template(name: str) -> Template:
+    """A packaged template; a missing one is a broken installation (`ResourceError`), not a traceback."""
+    try:
+        return environment().get_template(name)
+    except TemplateNotFound as e:
+        raise ResourceError(f"{TEMPLATES}/{e.name}") from e
+
+
+@functools.cache
+def stylesheet(name: str) -> Markup:
+    """A packaged stylesheet, to be inlined into a <style> element; it is ours, so it may go in unescaped."""
+    css = packaged_file(TEMPLATES, name).read_text(encoding="utf-8")
+    if "</" in css:
+        raise RenderError(f"{name} must not contain '</': it is inlined into a <style> element")
+    return Markup(css)  # noqa: S704 - our own packaged file, checked above, no input reaches it

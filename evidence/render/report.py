@@ -7,15 +7,11 @@ nothing: every verdict shown here was made by the evaluator or the collectors.
 
 from __future__ import annotations
 
-import functools
 from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
 
-from markupsafe import Markup
-
 from evidence.diff.render import html_context
-from evidence.errors import RenderError
 from evidence.lifecycle.poam import asset_identifier, poam_items
 from evidence.model import (
     AuditPackage,
@@ -29,7 +25,7 @@ from evidence.model import (
     Verification,
     VulnerabilityRecord,
 )
-from evidence.render._jinja import TEMPLATES, environment
+from evidence.render._jinja import stylesheet, template
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -155,7 +151,7 @@ def _context(pkg: AuditPackage) -> dict[str, object]:
     return {
         "title": REPORT_TITLE,
         "pkg": pkg,
-        "css": _stylesheet(),
+        "css": stylesheet(STYLESHEET),
         "changes": html_context(pkg.changes) if pkg.changes is not None else None,
         "status_order": STATUS_ORDER,
         "severity_order": SEVERITY_ORDER,
@@ -185,21 +181,9 @@ def _context(pkg: AuditPackage) -> dict[str, object]:
     }
 
 
-@functools.cache
-def _stylesheet() -> Markup:
-    """The stylesheet, inlined into a <style> element; it is ours, so it may go in unescaped."""
-    try:
-        css = (TEMPLATES / STYLESHEET).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise RenderError(f"cannot read the report stylesheet {TEMPLATES / STYLESHEET}: {exc}") from exc
-    if "</" in css:
-        raise RenderError(f"{STYLESHEET} must not contain '</': it is inlined into a <style> element")
-    return Markup(css)  # noqa: S704 - our own file, checked above, no input reaches it
-
-
 def render_html(pkg: AuditPackage) -> str:
     """The report as one standalone HTML document; the PDF renderer prints this same text."""
-    return environment().get_template(TEMPLATE).render(_context(pkg))
+    return template(TEMPLATE).render(_context(pkg))
 
 
 class HtmlReport:
