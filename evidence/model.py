@@ -7,6 +7,8 @@ file is lossless by construction.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -374,6 +376,12 @@ class EvidenceSet:
 
     items: tuple[Evidence, ...]
     skipped: tuple[Skipped, ...] = ()
+    # Evidence.id -> the exact bytes read: later stages (verification, the package's evidence/ copies) use these,
+    # so no input is read twice.
+    contents: Mapping[str, bytes] = field(default_factory=dict, repr=False, compare=False)
+
+
+_IMAGE_BY_DIGEST = re.compile(r"^(?P<name>[^@\s]+)@(?P<digest>sha256:[0-9a-f]{64})$")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -382,6 +390,14 @@ class ImageRef:
     name: str  # "registry.example.com/webapp"
     digest: str  # "sha256:<hex>"
     release: str | None = None
+
+    @classmethod
+    def parse(cls, text: str, release: str | None = None) -> ImageRef:
+        """`NAME@sha256:<64 hex digits>`; `ValueError` for anything else (a tag is not an identity)."""
+        match = _IMAGE_BY_DIGEST.match(text.strip())
+        if not match:
+            raise ValueError(f"an image must be given as REF@sha256:<64 hex digits>, got {text!r}")
+        return cls(reference=text.strip(), name=match["name"], digest=match["digest"], release=release)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -535,3 +551,6 @@ class AuditPackage:
     rubric: tuple[RubricScore, ...] = ()  # the base-image rubric, when the profile includes it
     rubric_grade: str | None = None  # A, B, C, D or F
     changes: PackageDiff | None = None  # what changed since the previous package (--previous)
+    # sha256 -> the bytes of each evidence file, kept from collection for the package's evidence/ copies. Not part
+    # of audit.json: a package read back from one has none.
+    contents: Mapping[str, bytes] = field(default_factory=dict, repr=False, compare=False)

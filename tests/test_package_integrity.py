@@ -222,14 +222,15 @@ def test_stored_names_are_distinct_and_deterministic() -> None:
 def test_hostile_paths_stay_inside_the_package(hand_package: AuditPackage, tmp_path: Path) -> None:
     contents = {"../up/a b.json": b'{"scan": 1}', "/etc/../../passwd": b"root", "in/ok.json": b"{}"}
     items = tuple(evidence(path, data) for path, data in contents.items())
-    pkg = dataclasses.replace(hand_package, evidence=items, controls=(), vulnerabilities=())
-    out = tmp_path / "pkg"
-    write_package(
-        pkg,
-        out,
-        [Format.AUDIT_JSON, Format.OSCAL_ASSESSMENT_RESULTS],
-        evidence_files={sha256(d): d for d in contents.values()},
+    pkg = dataclasses.replace(
+        hand_package,
+        evidence=items,
+        controls=(),
+        vulnerabilities=(),
+        contents={sha256(d): d for d in contents.values()},
     )
+    out = tmp_path / "pkg"
+    write_package(pkg, out, [Format.AUDIT_JSON, Format.OSCAL_ASSESSMENT_RESULTS])
     copies = {name: data for name, data in files_of(out).items() if name.startswith("evidence/")}
     assert copies == {
         "evidence/__/up/a_b.json": b'{"scan": 1}',

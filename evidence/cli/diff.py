@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evidence.cli.options import add_common, parse_image, parse_timestamp, progress
+from evidence.cli.package import add_lifecycle_options, lifecycle_files
+from evidence.cli.verification import add_verification_options, verification_context
 from evidence.errors import ExitCode, InputError, RenderError
 
 if TYPE_CHECKING:
@@ -43,7 +46,8 @@ def register(commands: Any) -> None:
         description="Compare two audit packages (or evidence directories, evaluated first): vulnerabilities new, "
         "fixed and still open, components, controls, signer, provenance, base image and evidence. OLD and NEW "
         "are each a package directory (or its audit.json), or an evidence directory with --old-image / "
-        "--new-image.",
+        "--new-image, assessed exactly as `fromline package` assesses it: the same profile, catalogs, signature "
+        "verification and lifecycle options apply, and NEW is assessed with OLD as its previous package.",
         epilog=f"--fail-on conditions:\n{_conditions_help()}\n\n{DIFF_EXIT_CODES}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -57,6 +61,13 @@ def register(commands: Any) -> None:
     )
     parser.add_argument("--profile", default="default", metavar="NAME", help="profile for evidence directories")
     parser.add_argument(
+        "--catalog",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a catalog YAML file to evaluate besides the profile's catalogs, for evidence directories (repeatable)",
+    )
+    parser.add_argument(
         "--timestamp", metavar="ISO8601", help="assessment time for evidence directories (default: as package)"
     )
     parser.add_argument("--format", choices=FORMATS, default="markdown", help="output format (default: markdown)")
@@ -67,6 +78,8 @@ def register(commands: Any) -> None:
         default="",
         help="exit 1 when any of these holds (comma-separated; listed below)",
     )
+    add_lifecycle_options(parser, previous=False)
+    add_verification_options(parser)
     add_common(parser)
     parser.set_defaults(run=run)
 
@@ -105,8 +118,9 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from evidence.diff.gate import holding  # noqa: PLC0415
 
     show = progress(quiet=args.quiet)
-    old = _load(args.old, old_image, args.profile, now, show)
-    new = _load(args.new, new_image, args.profile, now, show)
+    old = _load(args, args.old, old_image, now, show)
+    # NEW is assessed with OLD as its previous package, as `package --previous` would: first detections carry over.
+    new = _load(args, args.new, new_image, now, show, previous=old)
     diff = compare(old, new)
     _write(diff_text(diff, args.format), args.output)
     held = holding(diff, fail_on)
@@ -128,7 +142,16 @@ def _check_side(side: str, path: Path, image: ImageRef | None) -> None:
         )
 
 
-def _load(path: Path, image: ImageRef | None, profile: str, now: datetime, show: Callable[[str], None]) -> AuditPackage:
+def _load(  # noqa: PLR0913 - one side of the comparison, and what assessing it needs
+    args: argparse.Namespace,
+    path: Path,
+    image: ImageRef | None,
+    now: datetime,
+    show: Callable[[str], None],
+    *,
+    previous: AuditPackage | None = None,
+) -> AuditPackage:
+    """A package as recorded, or an evidence directory assessed exactly as `fromline package` would assess it."""
     from evidence.render.canonical import load_package  # noqa: PLC0415
 
     if image is None:
@@ -136,15 +159,20 @@ def _load(path: Path, image: ImageRef | None, profile: str, now: datetime, show:
             raise InputError(path, "no such package directory or file")
         return load_package(path if path.is_file() else path / AUDIT_JSON)
 
-    from evidence.catalog import load_catalog, load_profile  # noqa: PLC0415
-    from evidence.collectors import collect  # noqa: PLC0415
-    from evidence.evaluate import CHECKS, evaluate  # noqa: PLC0415
+    from evidence.pipeline import assess  # noqa: PLC0415
 
-    loaded = load_profile(profile)
-    catalogs = [load_catalog(name, CHECKS) for name in loaded.catalogs]
     show(f"evaluating the evidence in {path}")
-    collected = collect([path], image_digest=image.digest)
-    return evaluate(catalogs, loaded, collected, image=image, now=now)
+    files = dataclasses.replace(lifecycle_files(args), previous=previous)
+    return assess(
+        [path],
+        image=image,
+        profile=args.profile,
+        catalogs=args.catalog,
+        verification=verification_context(args, image=image.name),
+        lifecycle=files,
+        now=now,
+        progress=show,
+    )
 
 
 def diff_text(diff: PackageDiff, fmt: str) -> bytes:

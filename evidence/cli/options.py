@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 from evidence.errors import ExitCode
 from evidence.model import ImageRef
-
-IMAGE_RE = re.compile(r"^(?P<name>[^@\s]+)@(?P<digest>sha256:[0-9a-f]{64})$")
 
 EXIT_CODES = """\
 exit codes:
@@ -33,10 +30,10 @@ class Parser(argparse.ArgumentParser):
 
 
 def parse_image(text: str, release: str | None = None) -> ImageRef:
-    match = IMAGE_RE.match(text.strip())
-    if not match:
-        raise argparse.ArgumentTypeError(f"--image must be REF@sha256:<64 hex digits>, got {text!r}")
-    return ImageRef(reference=text.strip(), name=match["name"], digest=match["digest"], release=release)
+    try:
+        return ImageRef.parse(text, release)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--image must be REF@sha256:<64 hex digits>, got {text!r}") from None
 
 
 def parse_timestamp(text: str | None) -> datetime:

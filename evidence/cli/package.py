@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 from evidence.cli.options import EXIT_CODES, add_common, parse_image, parse_timestamp, progress
 from evidence.cli.verification import add_verification_options, verification_context
 from evidence.errors import ExitCode
-from evidence.model import AuditPackage, Binding, EvidenceSet, Status
+from evidence.model import AuditPackage, Binding, Status
 
 if TYPE_CHECKING:
-    from evidence.lifecycle import LifecycleInputs
+    from evidence.pipeline import LifecycleFiles
 
 FAIL_ON_CHOICES = (Status.NOT_SATISFIED, Status.EVIDENCE_MISSING)
 
@@ -62,19 +61,7 @@ def register(commands: Any) -> None:
         default="",
         help=f"exit 1 when any control has one of these statuses (comma-separated: {', '.join(FAIL_ON_CHOICES)})",
     )
-    lifecycle = parser.add_argument_group("vulnerability lifecycle (POA&M)")
-    lifecycle.add_argument("--kev", type=Path, metavar="FILE", help="CISA KEV catalog JSON (as CISA publishes it)")
-    lifecycle.add_argument("--epss", type=Path, metavar="FILE", help="FIRST EPSS scores CSV, plain or gzip")
-    lifecycle.add_argument(
-        "--deviations", type=Path, metavar="FILE", help="deviation requests YAML (see docs/deviations.md)"
-    )
-    lifecycle.add_argument(
-        "--previous",
-        type=Path,
-        metavar="DIR",
-        help="the previous release's package: first detection dates carry forward, fixed findings close, and "
-        "diff.json, diff.md and the report's last chapter say what changed since it",
-    )
+    add_lifecycle_options(parser)
     add_verification_options(parser)
     add_common(parser)
     parser.set_defaults(run=run)
@@ -98,68 +85,51 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     except argparse.ArgumentTypeError as e:
         parser.error(str(e))
 
-    from evidence.catalog import load_catalogs, load_profile  # noqa: PLC0415 - keep --help instant
-    from evidence.collectors import collect  # noqa: PLC0415
-    from evidence.diff.compare import compare  # noqa: PLC0415
-    from evidence.evaluate import CHECKS, evaluate  # noqa: PLC0415
-    from evidence.render import formats_for, write_package, write_package_zip  # noqa: PLC0415
+    from evidence.pipeline import assess, write_package  # noqa: PLC0415 - keep --help instant
 
     show = progress(quiet=args.quiet)
-    profile = load_profile(args.profile)
-    catalogs = load_catalogs([*profile.catalogs, *args.catalog], CHECKS)
-    show(f"collecting evidence from {len(args.inputs)} input(s)")
-    verification = verification_context(args, image=image.name)
-    collected = collect(args.inputs, image_digest=image.digest, keep_going=args.keep_going, verification=verification)
-    show(f"evaluating {sum(len(c.controls) for c in catalogs)} controls against {len(collected.items)} file(s)")
-    lifecycle = lifecycle_inputs(args, collected)
-    rules = verification.rules
-    required = rules.attestations if rules is not None else None
-    pkg = evaluate(
-        catalogs, profile, collected, image=image, now=now, lifecycle=lifecycle, required_attestations=required
+    pkg = assess(
+        args.inputs,
+        image=image,
+        profile=args.profile,
+        catalogs=args.catalog,
+        verification=verification_context(args, image=image.name),
+        lifecycle=lifecycle_files(args),
+        now=now,
+        keep_going=args.keep_going,
+        progress=show,
     )
-    if lifecycle.previous is not None:
-        pkg = dataclasses.replace(pkg, changes=compare(lifecycle.previous, pkg))
-    evidence_files = read_evidence_files(args.inputs, pkg)
-    written = write_package(pkg, args.out, formats_for(pkg), progress=show, evidence_files=evidence_files)
-    if args.zip:
-        out = args.out.resolve()
-        written.append(write_package_zip(out, out.with_name(f"{out.name}.zip"), pkg.assessed_at))
+    written = write_package(pkg, args.out, zip=args.zip, progress=show)
     if not args.quiet:
         print(summary(pkg, args.out, written))
     failing = [c for c in pkg.controls if c.status in fail_on]
     return ExitCode.CONTROLS_NOT_SATISFIED if failing else ExitCode.OK
 
 
-def read_evidence_files(inputs: list[Path], pkg: AuditPackage) -> dict[str, bytes]:
-    """sha256 -> bytes of every evidence file, read again; a file whose bytes changed since collection stops the run."""
-    from evidence.collectors import read_documents  # noqa: PLC0415
-    from evidence.errors import InputError  # noqa: PLC0415
+def lifecycle_files(args: argparse.Namespace) -> LifecycleFiles:
+    """--kev, --epss, --deviations and --previous, as `package` and `diff` take them."""
+    from evidence.pipeline import LifecycleFiles  # noqa: PLC0415
 
-    wanted = {e.sha256 for e in pkg.evidence}
-    found = {
-        doc.sha256: doc.data
-        for doc, _ in read_documents(inputs)
-        if not isinstance(doc, InputError) and doc.sha256 in wanted
-    }
-    for item in pkg.evidence:
-        if item.sha256 not in found:
-            raise InputError(item.path, "changed or disappeared while the package was being made; run again")
-    return found
+    return LifecycleFiles(kev=args.kev, epss=args.epss, deviations=args.deviations, previous=args.previous)
 
 
-def lifecycle_inputs(args: argparse.Namespace, collected: EvidenceSet) -> LifecycleInputs:
-    """Read --kev, --epss, --deviations and --previous; EPSS keeps only the CVEs the evidence names."""
-    from evidence.lifecycle import LifecycleInputs, read_epss, read_kev  # noqa: PLC0415
-    from evidence.lifecycle.deviations import read_deviations  # noqa: PLC0415
-    from evidence.render.canonical import load_package  # noqa: PLC0415
-
-    wanted = {n for e in collected.items for f in e.vulnerabilities for n in (f.id, *f.aliases)}
-    return LifecycleInputs(
-        kev=read_kev(args.kev) if args.kev else None,
-        epss=read_epss(args.epss, wanted) if args.epss else None,
-        deviations=read_deviations(args.deviations) if args.deviations else (),
-        previous=load_package(args.previous / "audit.json") if args.previous else None,
+def add_lifecycle_options(parser: argparse.ArgumentParser, *, previous: bool = True) -> None:
+    lifecycle = parser.add_argument_group("vulnerability lifecycle (POA&M)")
+    lifecycle.add_argument("--kev", type=Path, metavar="FILE", help="CISA KEV catalog JSON (as CISA publishes it)")
+    lifecycle.add_argument("--epss", type=Path, metavar="FILE", help="FIRST EPSS scores CSV, plain or gzip")
+    lifecycle.add_argument(
+        "--deviations", type=Path, metavar="FILE", help="deviation requests YAML (see docs/deviations.md)"
     )
+    if previous:
+        lifecycle.add_argument(
+            "--previous",
+            type=Path,
+            metavar="DIR",
+            help="the previous release's package: first detection dates carry forward, fixed findings close, and "
+            "diff.json, diff.md and the report's last chapter say what changed since it",
+        )
+    else:
+        lifecycle.set_defaults(previous=None)
 
 
 def summary(pkg: AuditPackage, out: Path, written: list[Path]) -> str:

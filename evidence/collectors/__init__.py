@@ -221,6 +221,7 @@ def collect(
     """
     items: list[Evidence] = []
     docs: dict[str, Document] = {}
+    contents: dict[str, bytes] = {}
     skipped: list[Skipped] = []
     for doc, named in read_documents(inputs):
         if isinstance(doc, InputError):
@@ -243,13 +244,16 @@ def collect(
             skipped.append(Skipped(path=doc.path, reason=e.problem))
             continue
         docs[doc.path] = doc
+        contents[items[-1].id] = doc.data
     linked = verify_all(items, docs, verification)
     if image_digest is None:
-        return EvidenceSet(items=tuple(sorted(linked, key=lambda e: (e.kind, e.path))), skipped=tuple(skipped))
+        return EvidenceSet(
+            items=tuple(sorted(linked, key=lambda e: (e.kind, e.path))), skipped=tuple(skipped), contents=contents
+        )
     names = image_names(linked, image_digest)
     bound = [dataclasses.replace(e, binding=_binding(e, names)) for e in linked]
     bound.sort(key=lambda e: (e.kind, e.path))
-    return EvidenceSet(items=tuple(bound), skipped=tuple(sorted(skipped, key=lambda s: s.path)))
+    return EvidenceSet(items=tuple(bound), skipped=tuple(sorted(skipped, key=lambda s: s.path)), contents=contents)
 
 
 def image_names(items: Sequence[Evidence], image_digest: str) -> frozenset[str]:

@@ -12,7 +12,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
@@ -188,11 +188,11 @@ def _with_stored_names(pkg: AuditPackage) -> AuditPackage:
     return dataclasses.replace(pkg, evidence=tuple(dataclasses.replace(e, stored_as=names[e.id]) for e in pkg.evidence))
 
 
-def _copy_evidence(pkg: AuditPackage, staging: Path, evidence_files: Mapping[str, bytes]) -> None:
+def _copy_evidence(pkg: AuditPackage, staging: Path) -> None:
     for item in pkg.evidence:
-        data = evidence_files.get(item.sha256)
+        data = pkg.contents.get(item.sha256)
         if data is None or hashlib.sha256(data).hexdigest() != item.sha256:
-            raise RenderError(f"{item.path}: the bytes read for this evidence file were not supplied to the package")
+            raise RenderError(f"{item.path}: the bytes read for this evidence file are not in the package")
         assert item.stored_as is not None  # noqa: S101 - set by _with_stored_names
         target = staging / item.stored_as
         if target.exists():  # the same path and content given twice
@@ -207,12 +207,13 @@ def write_package(
     formats: list[Format],
     *,
     progress: Callable[[str], None] | None = None,
-    evidence_files: Mapping[str, bytes] | None = None,
+    zip: bool = False,  # noqa: A002 - the option's name on the command line
 ) -> list[Path]:
     """Write every format into a temporary directory, then move it into place: all or nothing.
 
-    `evidence_files` maps the sha256 of each evidence file to its bytes; given, every evidence file is copied
-    into `evidence/` and its `stored_as` names the copy in every file of the package.
+    When the package holds the bytes of its evidence (`contents`, from collection), every evidence file is copied
+    into `evidence/` and its `stored_as` names the copy in every file of the package. `zip` also writes the
+    finished package as `OUTDIR.zip`.
     """
     _check_replaceable(out_dir)
     try:
@@ -222,11 +223,11 @@ def write_package(
         raise RenderError(f"{out_dir}: cannot create the output directory: {e.strerror}") from e
     try:
         written = []
-        if evidence_files is not None:
+        if pkg.contents:
             pkg = _with_stored_names(pkg)
             if progress:
                 progress(f"copying {len(pkg.evidence)} evidence file(s)")
-            _copy_evidence(pkg, staging, evidence_files)
+            _copy_evidence(pkg, staging)
             if pkg.evidence:
                 written.append(out_dir / EVIDENCE_DIR)
         for fmt in formats:
@@ -245,7 +246,11 @@ def write_package(
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
-    return [*written, out_dir / MANIFEST]
+    written.append(out_dir / MANIFEST)
+    if zip:
+        root = out_dir.resolve()
+        written.append(write_package_zip(root, root.with_name(f"{root.name}.zip"), pkg.assessed_at))
+    return written
 
 
 def write_package_zip(package: Path, target: Path, when: datetime) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from functools import cache
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -16,10 +17,12 @@ if TYPE_CHECKING:
     from pydantic import TypeAdapter
 
 _OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS
+_NOT_RECORDED = frozenset({"contents"})  # the evidence bytes: copied into evidence/, not into audit.json
 
 
 def dumps(pkg: AuditPackage) -> bytes:
-    return orjson.dumps(pkg, option=_OPTIONS) + b"\n"
+    record = {f.name: getattr(pkg, f.name) for f in fields(pkg) if f.name not in _NOT_RECORDED}
+    return orjson.dumps(record, option=_OPTIONS) + b"\n"
 
 
 class CanonicalJson:
