@@ -50,6 +50,7 @@ from evidence.model import (
     ToolInfo,
     Verification,
     VulnerabilityRecord,
+    VulnerabilityState,
 )
 from evidence.render.canonical import dumps, load_package
 
@@ -57,7 +58,7 @@ TIMESTAMP = "2026-11-20T12:00:00Z"
 OLD, NEW = "1.3.0", "1.4.0"
 JSON_KEYS = [
     "schema_version", "old", "new", "vulnerabilities", "components", "controls", "signatures", "provenance",
-    "base_image", "evidence", "rubric",
+    "base_image", "evidence", "rubric", "verdicts", "poam",
 ]  # fmt: skip
 
 
@@ -325,7 +326,7 @@ def test_formats(releases: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
     assert main(["diff", str(old), str(new), "--format", "json"]) == 0
     data = orjson.loads(capsys.readouterr().out)
     assert list(data) == JSON_KEYS
-    assert data["schema_version"] == "1.0"
+    assert data["schema_version"] == "1.1"
     for section in ("vulnerabilities", "components", "controls", "evidence"):
         assert {"added", "removed", "changed"} <= set(data[section]), section
     assert {"added", "removed"} <= set(data["signatures"])
@@ -338,7 +339,7 @@ def test_formats(releases: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
     assert markdown.startswith("### Fromline: changes since ` 1.3.0 `\n")
     summary = markdown.split("<details>", 1)[0]  # the summary comes first, the lists are folded
     assert "2 new (1 critical, 1 low; 2 because the image changed, 0 newly disclosed), 5 fixed" in summary
-    assert markdown.count("<details>") == markdown.count("</details>") == 8
+    assert markdown.count("<details>") == markdown.count("</details>") == 9  # POA&M items are one of the lists
 
     assert main(["diff", str(old), str(new), "--format", "html"]) == 0
     html = capsys.readouterr().out
@@ -720,7 +721,7 @@ def packages(draw: st.DrawFn) -> AuditPackage:
             package=package_name,
             installed_version=draw(SMALL_VERSIONS),
             severity=draw(st.sampled_from(list(Severity))),
-            state=draw(st.sampled_from(["open", "suppressed", "closed"])),
+            state=draw(st.sampled_from(list(VulnerabilityState))),
             kev=draw(st.booleans()),
         )
         for package_name in draw(st.lists(NAMES, max_size=4))
