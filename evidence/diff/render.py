@@ -290,7 +290,7 @@ def _detail_sections(diff: PackageDiff) -> list[str]:
             "Changed vulnerabilities", [f"- {_vuln(x.new)}: {code(_vulnerability_aspect(x))}" for x in v.changed]
         ),
         *_details("Still open", still_open),
-        *_details("POA&M items", poam),
+        *_details("Plan of action and milestones", poam),
         *_details("Components", components),
         *_details("Controls", controls),
         *_details("Signature, provenance and base image", identity),
