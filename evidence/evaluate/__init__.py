@@ -81,11 +81,11 @@ def evaluate(  # noqa: PLR0913 - keyword-only inputs of one assessment
         poam=poam_items(records, now),
     )
     for name in SUMMARY_CHECKS.values():
-        run_check(name, ctx, outcomes)
+        _run_check(name, ctx, outcomes)
     return replace(pkg, summary=summarize(pkg, outcomes))
 
 
-def run_check(name: str, ctx: Context, outcomes: MutableMapping[str, Outcome]) -> Outcome:
+def _run_check(name: str, ctx: Context, outcomes: MutableMapping[str, Outcome]) -> Outcome:
     """A check's outcome, stale evidence accounted for; run once per assessment and kept in `outcomes`."""
     if name not in outcomes:
         outcomes[name] = _with_staleness(summary_check(name)(ctx), ctx)
@@ -112,7 +112,7 @@ def derive_recorded(pkg: AuditPackage) -> AuditPackage:
         vulnerabilities=pkg.vulnerabilities,
     )
     for name in SUMMARY_CHECKS.values():
-        run_check(name, ctx, outcomes)
+        _run_check(name, ctx, outcomes)
     derived = replace(pkg, poam=poam_items(pkg.vulnerabilities, pkg.assessed_at))
     return replace(derived, summary=summarize(derived, outcomes))
 
@@ -137,7 +137,7 @@ def decide(
     checks = []
     known = {} if outcomes is None else outcomes
     for name in spec.checks:
-        outcome = run_check(name, ctx, known)
+        outcome = _run_check(name, ctx, known)
         checks.append(CheckResult(check=name, status=outcome.status, reason=outcome.reason, evidence=outcome.evidence))
     evidence: dict[tuple[str, str | None], EvidenceRef] = {}
     for result in checks:
