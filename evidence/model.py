@@ -51,6 +51,37 @@ class Binding(StrEnum):
     UNBOUND = "unbound"  # the file names no digest at all (a Dockerfile, a key)
 
 
+class VulnerabilityState(StrEnum):
+    """Where a vulnerability record stands (see docs/audit-json.md)."""
+
+    OPEN = "open"
+    SUPPRESSED = "suppressed"  # a VEX statement or an approved false positive says it is not a risk
+    CLOSED = "closed"  # reported by the previous package and no longer found
+
+
+class DeviationType(StrEnum):
+    RISK_ADJUSTMENT = "risk-adjustment"
+    FALSE_POSITIVE = "false-positive"
+    OPERATIONAL_REQUIREMENT = "operational-requirement"
+    VENDOR_DEPENDENCY = "vendor-dependency"
+
+
+class DeviationStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    WITHDRAWN = "withdrawn"
+
+
+class SkipCategory(StrEnum):
+    """Why collection did not use a file."""
+
+    UNREADABLE = "unreadable"  # not a regular file, over the size limit, or the read failed
+    UNRECOGNIZED = "unrecognized"  # no collector knows its format
+    MALFORMED = "malformed"  # a known format, but broken: it cannot be read
+    NOT_READ = "not-read"  # recognized, but holds nothing this tool reads (an attestation of another predicate)
+    UNKNOWN = "unknown"  # recorded by a schema 1.0 package, which kept no category
+
+
 class Verification(StrEnum):
     VERIFIED = "verified"
     FAILED = "failed"
@@ -368,6 +399,7 @@ class Evidence:
 class Skipped:
     path: str
     reason: str
+    category: SkipCategory = SkipCategory.UNKNOWN
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -449,10 +481,10 @@ class Deviation:
     """A FedRAMP deviation request (or vendor dependency) from the --deviations file."""
 
     id: str
-    type: str  # risk-adjustment, false-positive, operational-requirement, vendor-dependency
+    type: DeviationType
     vulnerability: str
     package: str | None = None
-    status: str = "approved"  # pending, approved, withdrawn
+    status: DeviationStatus = DeviationStatus.APPROVED
     justification: str
     approver: str | None = None
     requested: date | None = None
@@ -480,7 +512,7 @@ class VulnerabilityRecord:
     cvss: tuple[Cvss, ...] = ()
     title: str | None = None
     scanners: tuple[str, ...] = ()
-    state: str = "open"  # open, suppressed, closed (see docs/audit-json.md)
+    state: VulnerabilityState = VulnerabilityState.OPEN
     suppression: Suppression | None = None
     evidence: tuple[EvidenceRef, ...] = ()
     vex: Suppression | None = None  # the VEX statement that applies, whatever its status
@@ -531,7 +563,135 @@ class RubricScore:
     gate_failed: bool = False  # a hard gate failed: the grade is F whatever the total
 
 
-AUDIT_SCHEMA_VERSION = "1.0"
+class SummaryTopic(StrEnum):
+    """A headline of the summary: each is the outcome of one check (`SUMMARY_CHECKS` in `evaluate.summary`)."""
+
+    SIGNATURE = "signature"
+    PROVENANCE = "provenance"
+    SBOM = "sbom"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SummaryVerdict:
+    """One line of every summary (report, workbook, OSCAL): a check's outcome, decided once in evaluation."""
+
+    topic: SummaryTopic
+    check: str  # the check whose outcome this is, e.g. "signature.verified": controls that run it agree
+    status: Status
+    outcome: str  # the words every renderer shows: "Verified", "Failed", "Not verified", "Missing", ...
+    reason: str
+    evidence: tuple[EvidenceRef, ...] = ()
+
+
+class CountGroup(StrEnum):
+    """A group of vulnerability records counted by severity in the summaries."""
+
+    OPEN = "open"
+    OPEN_FIXABLE = "open-fixable"  # open, with a fixed version known
+    OPEN_OVERDUE = "open-overdue"  # open and past its remediation deadline
+    OPEN_KEV = "open-kev"  # open and in CISA's KEV catalog
+    SUPPRESSED = "suppressed"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SeverityCounts:
+    group: CountGroup
+    counts: dict[Severity, int] = field(default_factory=dict)  # every severity, highest first
+    total: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ControlCounts:
+    catalog: str
+    counts: dict[Status, int] = field(default_factory=dict)  # every status, in `Status` order
+    total: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Summary:
+    """What every summary shows, decided and counted once in evaluation; renderers only look it up."""
+
+    verdicts: tuple[SummaryVerdict, ...] = ()  # one per `SummaryTopic`, in its order
+    controls: tuple[ControlCounts, ...] = ()  # one per catalog, in the package's catalog order
+    vulnerabilities: tuple[SeverityCounts, ...] = ()  # one per `CountGroup`, in its order
+    evidence_files: int = 0
+    skipped_files: int = 0
+    mismatched_evidence: tuple[str, ...] = ()  # ids of evidence that names other images only: used for nothing
+    poam_open: int = 0
+    poam_closed: int = 0
+
+    def verdict(self, topic: SummaryTopic) -> SummaryVerdict | None:
+        return next((v for v in self.verdicts if v.topic is topic), None)
+
+    def vulnerability_counts(self, group: CountGroup) -> SeverityCounts:
+        return next((c for c in self.vulnerabilities if c.group is group), SeverityCounts(group=group))
+
+
+class PoamStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class RiskStatus(StrEnum):
+    """The OSCAL risk status of a POA&M item."""
+
+    OPEN = "open"
+    INVESTIGATING = "investigating"  # a VEX under_investigation applies
+    DEVIATION_REQUESTED = "deviation-requested"
+    DEVIATION_APPROVED = "deviation-approved"
+    CLOSED = "closed"
+
+
+class DeviationAnswer(StrEnum):
+    """FedRAMP's answer in a POA&M deviation column."""
+
+    YES = "Yes"
+    NO = "No"
+    PENDING = "Pending"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PoamItem:
+    """One POA&M item: every record of one vulnerability id, decided once in evaluation (`evaluate.poam`)."""
+
+    poam_id: str  # "V-<vulnerability id>": stable across releases of the image
+    vulnerability: str
+    ids: tuple[str, ...] = ()  # the id and every alias, sorted
+    status: PoamStatus
+    risk_status: RiskStatus
+    title: str
+    packages: tuple[str, ...] = ()  # "<package> <installed version>" of the records it covers
+    scanners: tuple[str, ...] = ()
+    fixed_versions: tuple[str, ...] = ()
+    severity: Severity
+    adjusted_severity: Severity | None = None  # an approved risk adjustment's
+    first_detected: datetime | None = None
+    due: datetime | None = None  # the scheduled completion date, while open
+    overdue: bool = False
+    kev: bool = False
+    kev_due: date | None = None
+    status_date: datetime  # when the item last changed: the assessment time while open
+    deviation: Deviation | None = None
+    risk_adjustment: DeviationAnswer = DeviationAnswer.NO
+    false_positive: DeviationAnswer = DeviationAnswer.NO
+    operational_requirement: DeviationAnswer = DeviationAnswer.NO
+    vendor_dependency: DeviationAnswer = DeviationAnswer.NO
+    remediation_plan: str
+    flags: tuple[str, ...] = ()
+    disagreements: tuple[str, ...] = ()
+    records: tuple[int, ...] = ()  # positions in `AuditPackage.vulnerabilities`: the open records while open
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is PoamStatus.OPEN
+
+    @property
+    def cves(self) -> tuple[str, ...]:
+        return tuple(i for i in self.ids if i.upper().startswith("CVE-"))
+
+
+AUDIT_SCHEMA_VERSION = "1.1"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -550,6 +710,8 @@ class AuditPackage:
     vulnerabilities: tuple[VulnerabilityRecord, ...] = ()
     rubric: tuple[RubricScore, ...] = ()  # the base-image rubric, when the profile includes it
     rubric_grade: str | None = None  # A, B, C, D or F
+    summary: Summary | None = None  # None only in a package built by hand; a 1.0 package gets it at load
+    poam: tuple[PoamItem, ...] = ()
     changes: PackageDiff | None = None  # what changed since the previous package (--previous)
     # sha256 -> the bytes of each evidence file, kept from collection for the package's evidence/ copies. Not part
     # of audit.json: a package read back from one has none.

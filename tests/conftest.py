@@ -29,6 +29,7 @@ from evidence.model import (
     VexStatement,
     VulnerabilityFinding,
     VulnerabilityRecord,
+    VulnerabilityState,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -249,7 +250,7 @@ def hand_package() -> AuditPackage:
                 severity=Severity.LOW,
                 severities={"grype": Severity.LOW},
                 scanners=("grype",),
-                state="suppressed",
+                state=VulnerabilityState.SUPPRESSED,
                 suppression=Suppression(statement=vex.statements[0], evidence=ref(vex, "/statements/0")),
                 evidence=(ref(scan),),
             ),

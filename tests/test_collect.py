@@ -9,7 +9,7 @@ import pytest
 
 from evidence.collectors import collect
 from evidence.errors import InputError
-from evidence.model import Binding, EvidenceKind
+from evidence.model import Binding, EvidenceKind, SkipCategory
 
 MANIFEST = "sha256:" + "1" * 64
 CONFIG = "sha256:" + "2" * 64
@@ -88,3 +88,28 @@ def test_same_file_given_twice_is_read_once(tmp_path: Path) -> None:
     items = collect([scan, tmp_path], image_digest=MANIFEST).items
     assert len(items) == 1
     assert items[0].kind is EvidenceKind.VULNERABILITY_SCAN
+
+
+def test_each_skipped_file_says_why_by_category(tmp_path: Path) -> None:
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "notes.txt").write_text("hello\n", encoding="utf-8")
+    (inputs / "broken-trivy.json").write_text(trivy(CONFIG, [])[:-20], encoding="utf-8")
+    statement = {
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": "webapp", "digest": {"sha256": "1" * 64}}],
+        "predicateType": "https://example.com/unknown-predicate/v1",
+        "predicate": {},
+    }
+    (inputs / "other.intoto.json").write_text(json.dumps(statement), encoding="utf-8")
+    outside = tmp_path / "outside.json"
+    outside.write_text(trivy(CONFIG, []), encoding="utf-8")
+    (inputs / "link.json").symlink_to(outside)
+    skipped = collect([inputs], image_digest=MANIFEST, keep_going=True).skipped
+    assert {s.path: s.category for s in skipped} == {
+        "in/broken-trivy.json": SkipCategory.MALFORMED,
+        "in/link.json": SkipCategory.UNREADABLE,
+        "in/notes.txt": SkipCategory.UNRECOGNIZED,
+        "in/other.intoto.json": SkipCategory.NOT_READ,
+    }
+    assert all(s.reason for s in skipped)

@@ -31,8 +31,9 @@ from evidence.diff.model import (
     VersionChange,
     Vulnerability,
 )
-from evidence.diff.render import code, render_html, render_json, render_markdown
+from evidence.diff.render import change_rows, code, render_html, render_json, render_markdown
 from evidence.diff.versions import compare_versions, dpkg_compare, generic_compare
+from evidence.evaluate import derive_recorded
 from evidence.model import (
     AuditPackage,
     Binding,
@@ -50,6 +51,7 @@ from evidence.model import (
     ToolInfo,
     Verification,
     VulnerabilityRecord,
+    VulnerabilityState,
 )
 from evidence.render.canonical import dumps, load_package
 
@@ -57,7 +59,7 @@ TIMESTAMP = "2026-11-20T12:00:00Z"
 OLD, NEW = "1.3.0", "1.4.0"
 JSON_KEYS = [
     "schema_version", "old", "new", "vulnerabilities", "components", "controls", "signatures", "provenance",
-    "base_image", "evidence", "rubric",
+    "base_image", "evidence", "rubric", "verdicts", "poam",
 ]  # fmt: skip
 
 
@@ -325,7 +327,7 @@ def test_formats(releases: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
     assert main(["diff", str(old), str(new), "--format", "json"]) == 0
     data = orjson.loads(capsys.readouterr().out)
     assert list(data) == JSON_KEYS
-    assert data["schema_version"] == "1.0"
+    assert data["schema_version"] == "1.1"
     for section in ("vulnerabilities", "components", "controls", "evidence"):
         assert {"added", "removed", "changed"} <= set(data[section]), section
     assert {"added", "removed"} <= set(data["signatures"])
@@ -338,7 +340,7 @@ def test_formats(releases: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
     assert markdown.startswith("### Fromline: changes since ` 1.3.0 `\n")
     summary = markdown.split("<details>", 1)[0]  # the summary comes first, the lists are folded
     assert "2 new (1 critical, 1 low; 2 because the image changed, 0 newly disclosed), 5 fixed" in summary
-    assert markdown.count("<details>") == markdown.count("</details>") == 8
+    assert markdown.count("<details>") == markdown.count("</details>") == 9  # POA&M items are one of the lists
 
     assert main(["diff", str(old), str(new), "--format", "html"]) == 0
     html = capsys.readouterr().out
@@ -453,7 +455,7 @@ def make_package(  # noqa: PLR0913 - a builder for tests: every part is optional
                 dockerfile=DockerfileFacts(base_images=(Located(value=base, location="line 1"),)),
             )
         )
-    return AuditPackage(
+    made = AuditPackage(
         tool=ToolInfo(name="fromline", version="0.1.0"),
         subject=ImageRef(reference=f"r.example/app@{DIGEST}", name="r.example/app", digest=DIGEST, release=release),
         profile="default",
@@ -462,6 +464,7 @@ def make_package(  # noqa: PLR0913 - a builder for tests: every part is optional
         controls=controls,
         vulnerabilities=records,
     )
+    return derive_recorded(made)  # the summary and POA&M items, as evaluation records them
 
 
 HOSTILE = [
@@ -603,6 +606,80 @@ def test_signer_builder_base_image_and_evidence_changes_and_their_gates() -> Non
     }
 
 
+def test_poam_items_opened_closed_and_changed() -> None:
+    due = datetime(2026, 12, 20, tzinfo=UTC)
+
+    def record(vulnerability: str, state: VulnerabilityState, when: datetime | None = due) -> VulnerabilityRecord:
+        return VulnerabilityRecord(
+            id=vulnerability, package="p", installed_version="1", severity=Severity.HIGH, state=state, due=when
+        )
+
+    old = make_package(
+        records=(
+            record("CVE-A", VulnerabilityState.OPEN),
+            record("CVE-B", VulnerabilityState.OPEN),
+            record("CVE-C", VulnerabilityState.SUPPRESSED, None),
+        ),
+        release="1",
+    )
+    new = make_package(
+        records=(
+            record("CVE-A", VulnerabilityState.OPEN, due - timedelta(days=5)),
+            record("CVE-C", VulnerabilityState.OPEN),
+            record("CVE-D", VulnerabilityState.OPEN),
+        )
+    )
+    diff = compare(old, new)
+    assert [e.poam_id for e in diff.poam.opened] == ["V-CVE-C", "V-CVE-D"]  # reopened, and new
+    assert [(e.poam_id, e.status) for e in diff.poam.closed] == [("V-CVE-B", "open")]  # gone: the old entry
+    (change,) = diff.poam.changed
+    assert (change.new.poam_id, change.aspects, change.old.due, change.new.due) == (
+        "V-CVE-A", ("due",), due, due - timedelta(days=5),
+    )  # fmt: skip
+    assert not diff.is_empty()
+    markdown = render_markdown(diff)
+    assert "- **POA&M:** 2 opened, 1 closed, 1 item with a changed status, due date or severity" in markdown
+    assert "- changed ` V-CVE-A `: ` due 2026-12-20 → 2026-12-15 `" in markdown
+    rows = [r for r in change_rows(diff) if r[0] == "poam"]
+    assert [(r[1], r[2]) for r in rows] == [
+        ("opened", "V-CVE-C"), ("opened", "V-CVE-D"), ("closed", "V-CVE-B"), ("changed: due", "V-CVE-A"),
+    ]  # fmt: skip
+    assert "V-CVE-D" in render_html(diff)
+    closing = make_package(records=(dataclasses.replace(old.vulnerabilities[0], state=VulnerabilityState.CLOSED),))
+    assert [(e.poam_id, e.status) for e in compare(old, closing).poam.closed] == [
+        ("V-CVE-A", "closed"), ("V-CVE-B", "open"),
+    ]  # fmt: skip
+
+
+def test_summary_verdict_changes_come_from_the_recorded_verdicts() -> None:
+    signed = Evidence(
+        id="ev-signed",
+        path="in/cosign-payload.json",
+        sha256="6" * 64,
+        size=1,
+        kind=EvidenceKind.SIGNATURE,
+        format="cosign simple signing",
+        subjects=(DIGEST,),
+        binding=Binding.MATCH,
+        signature=SignatureFacts(
+            method="cosign", status=Verification.VERIFIED, reason="verified", signed_digest=DIGEST, key_id="k"
+        ),
+    )
+    old, new = make_package(release="1"), make_package(extra=(signed,))
+    diff = compare(old, new)
+    (change,) = diff.verdicts.changed
+    assert (change.topic, change.old_outcome, change.new_outcome) == ("signature", "Missing", "Verified")
+    assert (change.old_status, change.new_status, change.change) == (
+        "evidence-missing", "satisfied", StatusChange.IMPROVEMENT,
+    )  # fmt: skip
+    assert "- **Summary verdicts:** signature ` Missing ` → ` Verified `" in render_markdown(diff)
+    assert ("verdict", "improvement", "signature", "Missing (evidence-missing)", "Verified (satisfied)", None) in (
+        change_rows(diff)
+    )
+    unrecorded = dataclasses.replace(old, summary=None)
+    assert compare(unrecorded, new).verdicts.changed == ()  # a side without a summary compares no verdicts
+
+
 def test_component_keys() -> None:
     assert component_key("pkg:deb/debian/zlib1g@1.2.13?arch=amd64&distro=debian-12.12&epoch=1", "library", "x") == (
         "pkg:deb/debian/zlib1g"
@@ -720,7 +797,7 @@ def packages(draw: st.DrawFn) -> AuditPackage:
             package=package_name,
             installed_version=draw(SMALL_VERSIONS),
             severity=draw(st.sampled_from(list(Severity))),
-            state=draw(st.sampled_from(["open", "suppressed", "closed"])),
+            state=draw(st.sampled_from(list(VulnerabilityState))),
             kev=draw(st.booleans()),
         )
         for package_name in draw(st.lists(NAMES, max_size=4))
@@ -789,4 +866,12 @@ def test_swapping_the_sides_swaps_added_and_removed(a: AuditPackage, b: AuditPac
         assert [(f.field, f.old, f.new) for f in there] == [(f.field, f.new, f.old) for f in back]
     assert forward.evidence.added == backward.evidence.removed
     assert forward.evidence.missing_kinds == backward.evidence.new_kinds
+    assert [e.poam_id for e in forward.poam.opened] == [e.poam_id for e in backward.poam.closed]
+    assert [e.poam_id for e in forward.poam.closed] == [e.poam_id for e in backward.poam.opened]
+    assert [(c.old, c.new, c.aspects) for c in forward.poam.changed] == [
+        (c.new, c.old, c.aspects) for c in backward.poam.changed
+    ]
+    assert [(v.topic, v.old_status, v.new_status) for v in forward.verdicts.changed] == [
+        (v.topic, v.new_status, v.old_status) for v in backward.verdicts.changed
+    ]
     assert forward.is_empty() == backward.is_empty()

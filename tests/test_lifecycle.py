@@ -858,7 +858,7 @@ def test_carry_forward_keeps_earlier_closed_records_and_restarts_a_returning_one
     assert sorted((r.id, r.state) for r in second) == [("CVE-1", "closed"), ("CVE-2", "closed")]
     back = build_records([scan(3, "trivy", finding("CVE-1", Severity.HIGH))], DIGEST, now=NOW)
     third = carry_forward(back, _pkg(second, later), now=NOW)
-    by_id = {(r.id, r.state): r for r in third}
+    by_id = {(r.id, r.state.value): r for r in third}
     assert set(by_id) == {("CVE-1", "open"), ("CVE-2", "closed")}
     assert by_id["CVE-1", "open"].first_detected == NOW - timedelta(days=1)  # a new clock
     assert by_id["CVE-2", "closed"].closed_at == later

@@ -28,7 +28,7 @@ from cryptography.x509.oid import ObjectIdentifier
 from evidence.catalog import load_catalog, load_profile
 from evidence.catalog.schema import Parameters
 from evidence.cli import main
-from evidence.evaluate import CHECKS, evaluate, mark_freshness
+from evidence.evaluate import CHECKS, derive_recorded, evaluate, mark_freshness
 from evidence.model import AuditPackage, Binding, Evidence, EvidenceKind, EvidenceSet, ImageRef, Status
 from evidence.render import Format, safe_relative_path, stored_names, write_package
 from evidence.render.oscal import render_bytes
@@ -57,6 +57,12 @@ def package_in_subprocess(out: Path) -> None:
     command += ["--timestamp", TIMESTAMP, "--out", str(out), "--zip", "--quiet"]
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False, timeout=300)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.fixture
+def hand_package(hand_package: AuditPackage) -> AuditPackage:
+    """The conftest package, with the summary and POA&M items evaluation records (renderers only look them up)."""
+    return derive_recorded(hand_package)
 
 
 @pytest.fixture(scope="module")

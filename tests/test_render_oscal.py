@@ -13,6 +13,7 @@ import jsonschema_rs
 import pytest
 from conftest import DIGEST, NOW, OSCAL_SCHEMAS
 
+from evidence.evaluate import derive_recorded
 from evidence.model import (
     AuditPackage,
     ControlResult,
@@ -56,6 +57,12 @@ def walk(node: Any, path: str = "") -> Iterator[tuple[str, Any]]:
 
 def props(obj: dict[str, Any], name: str) -> list[str]:
     return [p["value"] for p in obj.get("props", []) if p["name"] == name]
+
+
+@pytest.fixture
+def hand_package(hand_package: AuditPackage) -> AuditPackage:
+    """The conftest package, with the summary and POA&M items evaluation records (renderers only look them up)."""
+    return derive_recorded(hand_package)
 
 
 @pytest.fixture
@@ -251,7 +258,7 @@ def test_empty_package_is_valid() -> None:
         profile="default",
         assessed_at=NOW,
     )
-    doc = json.loads(render(pkg))
+    doc = json.loads(render(derive_recorded(pkg)))
     assert_schema_valid(doc)
     ar = doc["assessment-results"]
     assert ar["metadata"]["version"] == DIGEST

@@ -18,8 +18,8 @@ from conftest import DIGEST, NOW, OSCAL_SCHEMAS, SAMPLES
 from evidence.catalog import Parameters
 from evidence.catalog.loader import Profile
 from evidence.collectors import collect
-from evidence.evaluate import evaluate
-from evidence.lifecycle.poam import asset_identifier, poam_items
+from evidence.evaluate import derive_recorded, evaluate
+from evidence.lifecycle.poam import asset_identifier
 from evidence.model import AuditPackage, EvidenceSet, ImageRef, Severity
 from evidence.render.inventory_xlsx import InventoryWorkbook
 from evidence.render.oscal_poam import FEDRAMP_NS, OscalPoam
@@ -89,6 +89,12 @@ def sample() -> AuditPackage:
     return sample_package("1.4.0")
 
 
+@pytest.fixture
+def hand_package(hand_package: AuditPackage) -> AuditPackage:
+    """The conftest package, with the summary and POA&M items evaluation records."""
+    return derive_recorded(hand_package)
+
+
 def test_poam_of_the_sample_is_schema_valid_with_one_item_per_unique_vulnerability(sample: AuditPackage) -> None:
     doc = orjson.loads(render(OscalPoam(), sample))
     assert_poam_valid(doc)
@@ -130,7 +136,7 @@ def test_poam_item_ids_are_stable_across_releases(sample: AuditPackage) -> None:
 
 def test_poam_of_the_hand_package_and_of_an_empty_one(hand_package: AuditPackage) -> None:
     assert_poam_valid(orjson.loads(render(OscalPoam(), hand_package)))
-    empty = dataclasses.replace(hand_package, vulnerabilities=())
+    empty = derive_recorded(dataclasses.replace(hand_package, vulnerabilities=()))
     doc = orjson.loads(render(OscalPoam(), empty))
     assert_poam_valid(doc)
     (item,) = doc["plan-of-action-and-milestones"]["poam-items"]
@@ -140,7 +146,7 @@ def test_poam_of_the_hand_package_and_of_an_empty_one(hand_package: AuditPackage
 def test_poam_workbook_has_the_template_columns_on_open_and_closed_tabs(sample: AuditPackage) -> None:
     book = openpyxl.load_workbook(io.BytesIO(render(PoamWorkbook(), sample)))
     assert book.sheetnames == ["Open POA&M Items", "Closed POA&M Items"]
-    items = poam_items(sample)
+    items = sample.poam
     for name, expected in (("Open POA&M Items", True), ("Closed POA&M Items", False)):
         ws = book[name]
         assert tuple(c.value for c in ws[1]) == POAM_HEADERS
@@ -164,7 +170,7 @@ def test_poam_workbook_has_the_template_columns_on_open_and_closed_tabs(sample: 
 def test_poam_workbook_cells_are_text_never_formulas(hand_package: AuditPackage) -> None:
     formula = '=HYPERLINK("http://x")'
     record = dataclasses.replace(hand_package.vulnerabilities[0], title=formula)
-    pkg = dataclasses.replace(hand_package, vulnerabilities=(record,))
+    pkg = derive_recorded(dataclasses.replace(hand_package, vulnerabilities=(record,)))
     ws = openpyxl.load_workbook(io.BytesIO(render(PoamWorkbook(), pkg)))["Open POA&M Items"]
     cell = ws.cell(row=2, column=POAM_HEADERS.index("Weakness Name") + 1)
     assert (cell.value, cell.data_type) == (formula, "s")

@@ -10,6 +10,7 @@ import pytest
 from conftest import DIGEST, NOW
 
 from evidence.errors import RenderError
+from evidence.evaluate import derive_recorded
 from evidence.model import AuditPackage, EvidenceRef, ImageRef, Skipped, ToolInfo, VexStatement
 from evidence.render import _jinja
 from evidence.render.interface import Renderer
@@ -62,7 +63,7 @@ def hostile(pkg: AuditPackage) -> AuditPackage:
     vuln = dataclasses.replace(
         pkg.vulnerabilities[1], id=EVIL, package=SCRIPT, purl="pkg:npm/" + SCRIPT, suppression=suppression
     )
-    return dataclasses.replace(
+    changed = dataclasses.replace(
         pkg,
         profile=SCRIPT,
         subject=dataclasses.replace(pkg.subject, name=SCRIPT, release=EVIL, reference=EVIL),
@@ -71,6 +72,13 @@ def hostile(pkg: AuditPackage) -> AuditPackage:
         vulnerabilities=(pkg.vulnerabilities[0], vuln),
         skipped=(Skipped(path=EVIL, reason=SCRIPT),),
     )
+    return derive_recorded(changed)
+
+
+@pytest.fixture
+def hand_package(hand_package: AuditPackage) -> AuditPackage:
+    """The conftest package, with the summary and POA&M items evaluation records (renderers only look them up)."""
+    return derive_recorded(hand_package)
 
 
 def normalized(text: str) -> str:
@@ -105,7 +113,7 @@ def test_html_verdicts_are_worded(hand_package: AuditPackage) -> None:
     html = render_html(hand_package)
     assert "Verified with key" in html
     assert "sha256:" + "cd" * 32 in html
-    assert "No build provenance for the assessed image digest was supplied." in html
+    assert f"No build provenance attestation for {DIGEST} was supplied" in html  # the check's reason
     assert "2 components" in html
     assert "It names the assessed image digest." in html
     # The grype scan of another image is called out, with the digest it does name.
@@ -167,9 +175,9 @@ def test_empty_package_renders() -> None:
         profile="default",
         assessed_at=NOW,
     )
-    html = render_html(pkg)
+    html = render_html(derive_recorded(pkg))
     assert "No controls were assessed." in html
-    assert "No signature over the assessed image digest was supplied." in html
+    assert f"No image signature for {DIGEST} was supplied." in html
     assert "No input files were skipped." in html
     assert "release not stated" in html
 

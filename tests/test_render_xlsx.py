@@ -19,6 +19,7 @@ import pytest
 from conftest import DIGEST, NOW
 
 from evidence.errors import RenderError
+from evidence.evaluate import derive_recorded
 from evidence.model import AuditPackage, Binding, Component, ControlResult, Status
 from evidence.render.interface import Renderer
 from evidence.render.xlsx import SHEETS, Workbook, _wrapped_lines, cell_text
@@ -86,6 +87,12 @@ def sheet_xml(data: bytes) -> dict[str, bytes]:
 
 
 @pytest.fixture
+def hand_package(hand_package: AuditPackage) -> AuditPackage:
+    """The conftest package, with the summary and POA&M items evaluation records (renderers only look them up)."""
+    return derive_recorded(hand_package)
+
+
+@pytest.fixture
 def data(hand_package: AuditPackage) -> bytes:
     return render(hand_package)
 
@@ -133,17 +140,17 @@ def test_summary(book: Any) -> None:
     assert labelled(ws, "Status")[1:3] == ("nist-800-190", "Total")
     for status in Status:
         assert labelled(ws, status.value)[1:3] == (1, 1)
-    assert labelled(ws, "Severity")[1:3] == ("Open", "Suppressed")
+    assert labelled(ws, "Severity")[1:6] == ("Open", "Suppressed", "Closed", "Open, overdue", "Open, in KEV")
     assert labelled(ws, "critical")[1:3] == (1, 0)
     assert labelled(ws, "low")[1:3] == (0, 1)
+    assert labelled(ws, "Evidence")[1:5] == ("Verdict", "Status", "Reason", "Evidence cited")
     signature = labelled(ws, "Signature")
-    assert signature[1] == "verified by key sha256:" + "cd" * 32
-    assert "in/payload.json: verified" in signature[2]
-    assert labelled(ws, "Provenance")[1] == "none supplied"
-    assert labelled(ws, "SBOM")[1] == "bound, 2 components"
-    mismatches = labelled(ws, "Evidence mismatches")
-    assert mismatches[1] == 1
-    assert "in/grype-other.json" in mismatches[2]
+    assert signature[1:3] == ("Verified", "satisfied")
+    assert signature[3].startswith("signature.verified: Image signature verified")
+    assert "in/payload.json" in signature[4]
+    assert labelled(ws, "Provenance")[1:3] == ("Missing", "evidence-missing")
+    assert labelled(ws, "SBOM")[1:3] == ("Bound to the image", "satisfied")
+    assert labelled(ws, "Evidence about other images (not used)")[1] == 1
 
 
 def test_controls(book: Any) -> None:
@@ -298,15 +305,15 @@ def test_wrapped_line_estimate() -> None:
 
 def test_an_empty_package(hand_package: AuditPackage) -> None:
     pkg = AuditPackage(tool=hand_package.tool, subject=hand_package.subject, profile="default", assessed_at=NOW)
-    book = load(render(pkg))
+    book = load(render(derive_recorded(pkg)))
     for name, header in HEADERS.items():
         ws = book[name]
         assert tuple(c.value for c in ws[1]) == header
         assert ws.auto_filter.ref == f"A1:{openpyxl.utils.get_column_letter(len(header))}1"
     summary = book["Summary"]
     for label in ("Signature", "Provenance", "SBOM"):
-        assert labelled(summary, label)[1] == "none supplied"
-    assert labelled(summary, "Evidence mismatches")[1] == 0
+        assert labelled(summary, label)[1:3] == ("Missing", "evidence-missing")
+    assert labelled(summary, "Evidence about other images (not used)")[1] == 0
 
 
 def test_workbook_properties_are_pinned(book: Any) -> None:

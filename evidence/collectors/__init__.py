@@ -33,7 +33,7 @@ from evidence.collectors.syft import SyftJson
 from evidence.collectors.trivy import TrivyJson
 from evidence.collectors.update_automation import DependabotConfig, RenovateConfig
 from evidence.errors import InputError
-from evidence.model import Binding, Evidence, EvidenceSet, Skipped
+from evidence.model import Binding, Evidence, EvidenceSet, SkipCategory, Skipped
 from evidence.verify.apply import verify_all
 from evidence.verify.interface import VerificationContext
 
@@ -227,21 +227,23 @@ def collect(
         if isinstance(doc, InputError):
             if not keep_going:
                 raise doc
-            skipped.append(Skipped(path=doc.path, reason=doc.problem))
+            skipped.append(Skipped(path=doc.path, reason=doc.problem, category=SkipCategory.UNREADABLE))
             continue
         collector = recognize(doc)
         if collector is None:
             unknown = unrecognized(doc)
             if not keep_going and (named or isinstance(unknown, CollectorError)):
                 raise unknown
-            skipped.append(Skipped(path=doc.path, reason=unknown.problem))
+            category = SkipCategory.MALFORMED if isinstance(unknown, CollectorError) else SkipCategory.UNRECOGNIZED
+            skipped.append(Skipped(path=doc.path, reason=unknown.problem, category=category))
             continue
         try:
             items.append(collector.parse(doc))
         except InputError as e:  # a SkipFile (recognized, holds nothing readable) stops the run only when named
             if not keep_going and (named or not isinstance(e, SkipFile)):
                 raise
-            skipped.append(Skipped(path=doc.path, reason=e.problem))
+            category = SkipCategory.NOT_READ if isinstance(e, SkipFile) else SkipCategory.MALFORMED
+            skipped.append(Skipped(path=doc.path, reason=e.problem, category=category))
             continue
         docs[doc.path] = doc
         contents[items[-1].id] = doc.data

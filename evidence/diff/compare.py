@@ -10,6 +10,7 @@ How things are matched across the two packages:
   still affected is therefore still open, with an `installed-version` change, not fixed and new again.
   Records in state `closed` (kept by the lifecycle for the record) count as gone.
 - controls: by (catalog, control id). Evidence: by kind and path inside its input directory.
+- summary verdicts: by topic, when both packages record them. POA&M items: by POA&M id (`V-<vulnerability id>`).
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ from evidence.diff.model import (
     NewVulnerability,
     OpenVulnerability,
     PackageDiff,
+    PoamChange,
+    PoamDiff,
+    PoamEntry,
     Provenance,
     ProvenanceDiff,
     RubricDiff,
@@ -46,6 +50,8 @@ from evidence.diff.model import (
     SignatureDiff,
     Signer,
     StatusChange,
+    VerdictChange,
+    VerdictDiff,
     VersionChange,
     Vulnerability,
     VulnerabilityChange,
@@ -58,10 +64,13 @@ from evidence.model import (
     ControlResult,
     Evidence,
     EvidenceKind,
+    PoamItem,
+    PoamStatus,
     Severity,
     Status,
     Verification,
     VulnerabilityRecord,
+    VulnerabilityState,
 )
 
 __all__ = ["compare", "component_key", "package_name_key"]
@@ -69,7 +78,6 @@ __all__ = ["compare", "component_key", "package_name_key"]
 T = TypeVar("T")
 
 FAILING = frozenset({Status.NOT_SATISFIED.value, Status.EVIDENCE_MISSING.value})
-CLOSED = "closed"
 BASE_NAME_LABEL = "org.opencontainers.image.base.name"
 BASE_DIGEST_LABEL = "org.opencontainers.image.base.digest"
 _CASE_INSENSITIVE_TYPES = frozenset({"pypi", "deb", "npm", "apk", "golang", "github", "bitbucket", "composer"})
@@ -89,6 +97,8 @@ def compare(old: AuditPackage, new: AuditPackage) -> PackageDiff:
         base_image=_base_image(old, new),
         evidence=_evidence(old.evidence, new.evidence),
         rubric=_rubric(old, new),
+        verdicts=_verdicts(old, new),
+        poam=_poam(old.poam, new.poam),
     )
 
 
@@ -314,8 +324,8 @@ def _utc(moment: datetime) -> datetime:
 
 
 def _vulnerabilities(old: AuditPackage, new: AuditPackage) -> VulnerabilityDiff:
-    live_old = [r for r in old.vulnerabilities if r.state != CLOSED]
-    live_new = [r for r in new.vulnerabilities if r.state != CLOSED]
+    live_old = [r for r in old.vulnerabilities if r.state != VulnerabilityState.CLOSED]
+    live_new = [r for r in new.vulnerabilities if r.state != VulnerabilityState.CLOSED]
     present_before = _present(old, live_old)
     added: list[NewVulnerability] = []
     removed: list[Vulnerability] = []
@@ -333,7 +343,7 @@ def _vulnerabilities(old: AuditPackage, new: AuditPackage) -> VulnerabilityDiff:
             aspects = _aspects(vo, vn)
             if aspects:
                 changed.append(VulnerabilityChange(old=vo, new=vn, aspects=aspects))
-            if o.state == n.state == "open":
+            if o.state == VulnerabilityState.OPEN and n.state == VulnerabilityState.OPEN:
                 known = [_utc(t) for t in (o.first_detected, n.first_detected) if t is not None]
                 since = min([*known, _utc(old.assessed_at)])
                 age = max(0, (_utc(new.assessed_at) - since).days)
@@ -556,3 +566,67 @@ def _rubric(old: AuditPackage, new: AuditPackage) -> RubricDiff:
         new_total=sum(after.values()) if new.rubric else None,
         changed=changed,
     )
+
+
+# --- summary verdicts and POA&M ---------------------------------------------------------------------
+
+
+def _verdicts(old: AuditPackage, new: AuditPackage) -> VerdictDiff:
+    if old.summary is None or new.summary is None:
+        return VerdictDiff()
+    before = {v.topic: v for v in old.summary.verdicts}
+    changed = tuple(
+        VerdictChange(
+            topic=v.topic.value,
+            old_status=before[v.topic].status.value,
+            new_status=v.status.value,
+            old_outcome=before[v.topic].outcome,
+            new_outcome=v.outcome,
+            change=_status_change(before[v.topic].status.value, v.status.value),
+        )
+        for v in new.summary.verdicts
+        if v.topic in before and (before[v.topic].status, before[v.topic].outcome) != (v.status, v.outcome)
+    )
+    return VerdictDiff(changed=changed)
+
+
+def _poam_entry(item: PoamItem) -> PoamEntry:
+    return PoamEntry(
+        poam_id=item.poam_id,
+        vulnerability=item.vulnerability,
+        status=item.status.value,
+        risk_status=item.risk_status.value,
+        severity=item.severity.value,
+        due=item.due,
+        overdue=item.overdue,
+        packages=item.packages,
+    )
+
+
+def _poam_aspects(old: PoamEntry, new: PoamEntry) -> tuple[str, ...]:
+    differs = {
+        "risk-status": old.risk_status != new.risk_status,
+        "due": old.due != new.due,
+        "overdue": old.overdue != new.overdue,
+        "severity": old.severity != new.severity,
+    }
+    return tuple(name for name, yes in differs.items() if yes)
+
+
+def _poam(old: Sequence[PoamItem], new: Sequence[PoamItem]) -> PoamDiff:
+    before = {i.poam_id: _poam_entry(i) for i in old}
+    after = {i.poam_id: _poam_entry(i) for i in new}
+    opened: list[PoamEntry] = []
+    closed: list[PoamEntry] = []
+    changed: list[PoamChange] = []
+    for key in sorted(before.keys() | after.keys()):
+        was, now = before.get(key), after.get(key)
+        was_open = was is not None and was.status == PoamStatus.OPEN
+        now_open = now is not None and now.status == PoamStatus.OPEN
+        if now is not None and now_open and not was_open:
+            opened.append(now)
+        elif was is not None and was_open and not now_open:
+            closed.append(now or was)
+        elif was is not None and now is not None and (aspects := _poam_aspects(was, now)):
+            changed.append(PoamChange(old=was, new=now, aspects=aspects))
+    return PoamDiff(opened=tuple(opened), closed=tuple(closed), changed=tuple(changed))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-DIFF_SCHEMA_VERSION = "1.0"
+DIFF_SCHEMA_VERSION = "1.1"
 
 
 class NewCause(StrEnum):
@@ -242,6 +242,53 @@ class RubricDiff:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class VerdictChange:
+    """A summary verdict (signature, provenance, SBOM) whose recorded status changed."""
+
+    topic: str  # a SummaryTopic value
+    old_status: str  # a Status value
+    new_status: str
+    old_outcome: str  # the recorded words, "Verified", "Missing", ...
+    new_outcome: str
+    change: StatusChange
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VerdictDiff:
+    changed: tuple[VerdictChange, ...] = ()  # only topics both packages record
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PoamEntry:
+    """A POA&M item as one package recorded it."""
+
+    poam_id: str
+    vulnerability: str
+    status: str  # open, closed
+    risk_status: str  # open, investigating, deviation-requested, deviation-approved, closed
+    severity: str  # a Severity value
+    due: datetime | None = None
+    overdue: bool = False
+    packages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PoamChange:
+    """The same POA&M item, open in both packages or closed in both, with what differs."""
+
+    old: PoamEntry
+    new: PoamEntry
+    aspects: tuple[str, ...]  # risk-status, due, overdue, severity
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PoamDiff:
+    opened: tuple[PoamEntry, ...] = ()  # open now; not in the old package, or closed there (reopened)
+    closed: tuple[PoamEntry, ...] = ()  # open before: the new entry, closed; the old one when no longer listed
+    changed: tuple[PoamChange, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PackageDiff:
     """What changed from `old` to `new`; `still_open` aside, every list holds only changes."""
 
@@ -256,6 +303,8 @@ class PackageDiff:
     base_image: BaseImageDiff = BaseImageDiff()
     evidence: EvidenceDiff = EvidenceDiff()
     rubric: RubricDiff = RubricDiff()
+    verdicts: VerdictDiff = VerdictDiff()
+    poam: PoamDiff = PoamDiff()
 
     def is_empty(self) -> bool:
         v, c, k, s, e = self.vulnerabilities, self.components, self.controls, self.signatures, self.evidence
@@ -268,4 +317,6 @@ class PackageDiff:
             or self.base_image.changed
             or e.added or e.removed or e.changed or e.missing_kinds or e.new_kinds
             or self.rubric.changed or self.rubric.old_grade != self.rubric.new_grade
+            or self.verdicts.changed
+            or self.poam.opened or self.poam.closed or self.poam.changed
         )  # fmt: skip

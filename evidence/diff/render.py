@@ -19,6 +19,7 @@ from evidence.diff.model import (
     NewCause,
     NewVulnerability,
     PackageDiff,
+    PoamChange,
     Side,
     Signer,
     StatusChange,
@@ -31,12 +32,14 @@ from evidence.model import AuditPackage, Severity
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from datetime import datetime
 
 __all__ = [
     "DiffJson",
     "DiffMarkdown",
     "DiffSummary",
     "change_rows",
+    "describe_poam_change",
     "render_html",
     "render_json",
     "render_markdown",
@@ -76,6 +79,9 @@ class DiffSummary:
     regressions: int
     improvements: int
     status_changes: int  # neither regression nor improvement
+    poam_opened: int
+    poam_closed: int
+    poam_changed: int
 
 
 def summarize(diff: PackageDiff) -> DiffSummary:
@@ -102,6 +108,9 @@ def summarize(diff: PackageDiff) -> DiffSummary:
         regressions=statuses[StatusChange.REGRESSION],
         improvements=statuses[StatusChange.IMPROVEMENT],
         status_changes=statuses[StatusChange.CHANGED],
+        poam_opened=len(diff.poam.opened),
+        poam_closed=len(diff.poam.closed),
+        poam_changed=len(diff.poam.changed),
     )
 
 
@@ -188,6 +197,12 @@ def _summary_lines(diff: PackageDiff, s: DiffSummary) -> list[str]:
         + (f", {len(diff.controls.added)} added" if diff.controls.added else "")
         + (f", {len(diff.controls.removed)} removed" if diff.controls.removed else ""),
     ]
+    lines.append(
+        f"- **POA&M:** {s.poam_opened} opened, {s.poam_closed} closed, "
+        f"{_count(s.poam_changed, 'item')} with a changed status, due date or severity"
+    )
+    verdicts = [f"{x.topic} {code(x.old_outcome)} → {code(x.new_outcome)}" for x in diff.verdicts.changed]
+    lines.append(f"- **Summary verdicts:** {', '.join(verdicts) if verdicts else 'unchanged'}")
     sig = diff.signatures
     if sig.added or sig.removed:
         signers = f"{len(sig.added)} signer(s) added, {len(sig.removed)} removed"
@@ -257,6 +272,11 @@ def _detail_sections(diff: PackageDiff) -> list[str]:
         *(f"- base image {f.field}: {code(f.old)} → {code(f.new)}" for f in diff.base_image.changed),
         *(f"- rubric {code(x.criterion)}: {x.old_score} → {x.new_score}" for x in diff.rubric.changed),
     ]
+    poam = [
+        *(f"- opened {code(x.poam_id)} ({x.severity}), due {_day(x.due)}" for x in diff.poam.opened),
+        *(f"- closed {code(x.poam_id)} ({x.severity})" for x in diff.poam.closed),
+        *(f"- changed {code(x.new.poam_id)}: {code(describe_poam_change(x))}" for x in diff.poam.changed),
+    ]
     evidence = [
         *(f"- added {x.kind} {code(x.path)}" for x in e.added),
         *(f"- missing {x.kind} {code(x.path)}" for x in e.removed),
@@ -270,6 +290,7 @@ def _detail_sections(diff: PackageDiff) -> list[str]:
             "Changed vulnerabilities", [f"- {_vuln(x.new)}: {code(_vulnerability_aspect(x))}" for x in v.changed]
         ),
         *_details("Still open", still_open),
+        *_details("Plan of action and milestones", poam),
         *_details("Components", components),
         *_details("Controls", controls),
         *_details("Signature, provenance and base image", identity),
@@ -313,6 +334,7 @@ def html_context(diff: PackageDiff) -> dict[str, object]:
         "old_label": side_label(diff.old),
         "new_label": side_label(diff.new),
         "describe_change": _vulnerability_aspect,
+        "describe_poam_change": describe_poam_change,
     }
 
 
@@ -354,6 +376,24 @@ def change_rows(diff: PackageDiff) -> list[ChangeRow]:
     rows += [("signature", "signer removed", _signer(s), _signer(s), None, None) for s in diff.signatures.removed]
     rows += [("provenance", "changed", f.field, f.old, f.new, None) for f in diff.provenance.changed]
     rows += [("base image", "changed", f.field, f.old, f.new, None) for f in diff.base_image.changed]
+    p = diff.poam
+    rows += [("poam", "opened", x.poam_id, None, x.status, f"{x.severity}, due {_day(x.due)}") for x in p.opened]
+    rows += [("poam", "closed", x.poam_id, "open", x.status, x.severity) for x in p.closed]
+    rows += [
+        ("poam", "changed: " + ", ".join(x.aspects), x.new.poam_id, None, None, describe_poam_change(x))
+        for x in p.changed
+    ]
+    rows += [
+        (
+            "verdict",
+            x.change.value,
+            x.topic,
+            f"{x.old_outcome} ({x.old_status})",
+            f"{x.new_outcome} ({x.new_status})",
+            None,
+        )
+        for x in diff.verdicts.changed
+    ]
     r = diff.rubric
     if r.old_grade != r.new_grade:
         rows.append(("rubric", "grade changed", "grade", r.old_grade, r.new_grade, None))
@@ -363,6 +403,22 @@ def change_rows(diff: PackageDiff) -> list[ChangeRow]:
     rows += [("evidence", "missing", e_.path, e_.sha256, None, e_.kind) for e_ in e.removed]
     rows += [("evidence", "changed", x.key, x.old_sha256, x.new_sha256, x.kind) for x in e.changed]
     return rows
+
+
+def _day(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d}" if moment is not None else "none"
+
+
+def describe_poam_change(change: PoamChange) -> str:
+    """`due 2026-12-01 → 2026-11-25; risk-status open → deviation-approved`: our words and their values."""
+    o, n = change.old, change.new
+    values = {
+        "risk-status": (o.risk_status, n.risk_status),
+        "due": (_day(o.due), _day(n.due)),
+        "overdue": ("overdue" if o.overdue else "not overdue", "overdue" if n.overdue else "not overdue"),
+        "severity": (o.severity, n.severity),
+    }
+    return "; ".join(f"{a} {values[a][0]} → {values[a][1]}" for a in change.aspects if a in values)
 
 
 def _vuln_item(v: Vulnerability) -> str:

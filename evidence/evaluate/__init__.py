@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from evidence import __version__
 from evidence.catalog import Catalog, ControlSpec, Profile, load_fips_modules
+from evidence.catalog.schema import Parameters
 from evidence.evaluate.checks import CHECKS, Context
 from evidence.evaluate.checks.rubric import SCORERS, grade, rubric_score
+from evidence.evaluate.poam import poam_items
+from evidence.evaluate.summary import SUMMARY_CHECKS, summarize, summary_check
 from evidence.evaluate.vulnerabilities import build_records
 from evidence.lifecycle import LifecycleInputs
 from evidence.lifecycle.sla import SlaPolicy
@@ -30,7 +33,7 @@ from evidence.model import (
     ToolInfo,
 )
 
-__all__ = ["CHECKS", "evaluate", "mark_freshness"]
+__all__ = ["CHECKS", "derive_recorded", "evaluate", "mark_freshness"]
 
 
 def evaluate(  # noqa: PLR0913 - keyword-only inputs of one assessment
@@ -56,9 +59,12 @@ def evaluate(  # noqa: PLR0913 - keyword-only inputs of one assessment
         fips_modules=load_fips_modules(),
         required_attestations=required_attestations,
     )
-    results = [strictly(decide(c.id, spec, ctx), strict=profile.strict) for c in catalogs for spec in c.controls]
+    outcomes: dict[str, Outcome] = {}  # each check runs once: controls and the summary share its outcome
+    results = [
+        strictly(decide(c.id, spec, ctx, outcomes), strict=profile.strict) for c in catalogs for spec in c.controls
+    ]
     rubric = score_rubric(catalogs, ctx)
-    return AuditPackage(
+    pkg = AuditPackage(
         tool=ToolInfo(name="fromline", version=__version__),
         subject=image,
         profile=profile.name,
@@ -72,10 +78,48 @@ def evaluate(  # noqa: PLR0913 - keyword-only inputs of one assessment
         vulnerabilities=records,
         rubric=rubric,
         rubric_grade=grade(rubric) if rubric else None,
+        poam=poam_items(records, now),
     )
+    for name in SUMMARY_CHECKS.values():
+        _run_check(name, ctx, outcomes)
+    return replace(pkg, summary=summarize(pkg, outcomes))
 
 
-def decide(catalog: str, spec: ControlSpec, ctx: Context) -> ControlResult:
+def _run_check(name: str, ctx: Context, outcomes: MutableMapping[str, Outcome]) -> Outcome:
+    """A check's outcome, stale evidence accounted for; run once per assessment and kept in `outcomes`."""
+    if name not in outcomes:
+        outcomes[name] = _with_staleness(summary_check(name)(ctx), ctx)
+    return outcomes[name]
+
+
+def derive_recorded(pkg: AuditPackage) -> AuditPackage:
+    """The POA&M items and the summary of a package recorded without them (schema 1.0), from its records.
+
+    A summary check some control ran is taken from that control's recorded result, so the two agree;
+    a check no control ran is run again over the recorded evidence, whose staleness is recorded too.
+    """
+    outcomes: dict[str, Outcome] = {
+        check.check: Outcome(status=check.status, reason=check.reason, evidence=check.evidence)
+        for control in reversed(pkg.controls)
+        for check in control.checks
+        if check.check in SUMMARY_CHECKS.values()
+    }
+    ctx = Context(
+        image=pkg.subject,
+        now=pkg.assessed_at,
+        params=Parameters(),  # the summary checks read no parameter
+        evidence=pkg.evidence,
+        vulnerabilities=pkg.vulnerabilities,
+    )
+    for name in SUMMARY_CHECKS.values():
+        _run_check(name, ctx, outcomes)
+    derived = replace(pkg, poam=poam_items(pkg.vulnerabilities, pkg.assessed_at))
+    return replace(derived, summary=summarize(derived, outcomes))
+
+
+def decide(
+    catalog: str, spec: ControlSpec, ctx: Context, outcomes: MutableMapping[str, Outcome] | None = None
+) -> ControlResult:
     """A control is satisfied only when every one of its checks is; missing evidence is never a pass."""
     base = ControlResult(
         catalog=catalog,
@@ -91,8 +135,9 @@ def decide(catalog: str, spec: ControlSpec, ctx: Context) -> ControlResult:
         assert spec.reason is not None  # noqa: S101
         return replace(base, status=Status(spec.status), reason=spec.reason.strip())
     checks = []
+    known = {} if outcomes is None else outcomes
     for name in spec.checks:
-        outcome = _with_staleness(CHECKS[name](ctx), ctx)
+        outcome = _run_check(name, ctx, known)
         checks.append(CheckResult(check=name, status=outcome.status, reason=outcome.reason, evidence=outcome.evidence))
     evidence: dict[tuple[str, str | None], EvidenceRef] = {}
     for result in checks:
@@ -139,12 +184,16 @@ def _with_staleness(outcome: Outcome, ctx: Context) -> Outcome:
     cited = [stale[i] for i in dict.fromkeys(r.evidence_id for r in outcome.evidence) if i in stale]
     if not cited:
         return outcome
-    notes = "; ".join(
-        f"{e.path} collected {e.collected_at:%Y-%m-%d}, older than {ctx.params.max_age_days.get(e.kind)} days"
-        for e in cited
-    )
+    notes = "; ".join(f"{e.path} collected {e.collected_at:%Y-%m-%d}, older than {_max_age(e)} days" for e in cited)
     status = Status.NOT_SATISFIED if outcome.status is Status.SATISFIED else outcome.status
     return replace(outcome, status=status, reason=f"{outcome.reason} Evidence is stale: {notes}.")
+
+
+def _max_age(item: Evidence) -> int | None:
+    """The maximum age that made an item stale, from its own record: `expires` is collection time plus it."""
+    if item.expires is None or item.collected_at is None:
+        return None
+    return (item.expires - item.collected_at).days
 
 
 def _combine(checks: Sequence[CheckResult]) -> Status:

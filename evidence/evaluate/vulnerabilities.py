@@ -30,6 +30,8 @@ from evidence.lifecycle.sla import SlaPolicy, deadline, end_of_day, is_overdue, 
 from evidence.model import (
     Binding,
     Deviation,
+    DeviationStatus,
+    DeviationType,
     Evidence,
     EvidenceKind,
     EvidenceRef,
@@ -38,6 +40,7 @@ from evidence.model import (
     VexStatement,
     VulnerabilityFinding,
     VulnerabilityRecord,
+    VulnerabilityState,
 )
 
 SUPPRESSING = {"not_affected", "fixed"}
@@ -85,7 +88,15 @@ def build_records(
     if now is not None:
         policy = sla or SlaPolicy()
         records = [_deadline(r, policy, now) for r in records]
-    records.sort(key=lambda r: (r.state == "closed", -r.severity.rank, r.id, r.package, r.installed_version or ""))
+    records.sort(
+        key=lambda r: (
+            r.state == VulnerabilityState.CLOSED,
+            -r.severity.rank,
+            r.id,
+            r.package,
+            r.installed_version or "",
+        )
+    )
     return tuple(records)
 
 
@@ -305,7 +316,7 @@ def _apply_vex(
     unjustified = latest.status == "not_affected" and not (latest.justification or latest.impact_statement)
     if latest.status not in SUPPRESSING or unjustified:
         return dataclasses.replace(record, vex=applied, vex_unjustified=unjustified)
-    return dataclasses.replace(record, state="suppressed", suppression=applied, vex=applied)
+    return dataclasses.replace(record, state=VulnerabilityState.SUPPRESSED, suppression=applied, vex=applied)
 
 
 # --- 4. KEV, EPSS --------------------------------------------------------------------------------
@@ -336,7 +347,7 @@ def _apply_deviations(
     flags: list[str] = []
     applied: Deviation | None = None
     for d in (d for d in deviations if _deviation_matches(d, record)):
-        if d.status == "withdrawn":
+        if d.status == DeviationStatus.WITHDRAWN:
             flags.append(f"{d.id} ({d.type}) is withdrawn: not applied")
         elif d.expires is not None and d.expires < today:
             flags.append(f"{d.id} ({d.type}) expired on {d.expires.isoformat()}: not applied")
@@ -348,18 +359,19 @@ def _apply_deviations(
         return dataclasses.replace(record, deviation_flags=tuple(flags)) if flags else record
     flags += _deviation_flags(applied, record, today)
     state = record.state
-    if applied.type == "false-positive" and applied.status == "approved" and state == "open":
-        state = "suppressed"
+    approved = applied.status == DeviationStatus.APPROVED
+    if applied.type == DeviationType.FALSE_POSITIVE and approved and state == VulnerabilityState.OPEN:
+        state = VulnerabilityState.SUPPRESSED
     return dataclasses.replace(record, deviation=applied, deviation_flags=tuple(flags), state=state)
 
 
 def _deviation_flags(applied: Deviation, record: VulnerabilityRecord, today: date) -> list[str]:
     flags = []
-    if applied.status == "pending":
+    if applied.status == DeviationStatus.PENDING:
         flags.append(f"{applied.id} ({applied.type}) is pending approval")
-    if applied.type == "operational-requirement" and record.severity.rank >= Severity.HIGH.rank:
+    if applied.type == DeviationType.OPERATIONAL_REQUIREMENT and record.severity.rank >= Severity.HIGH.rank:
         flags.append(f"{applied.id}: FedRAMP does not approve an operational requirement for a high vulnerability")
-    if applied.type == "vendor-dependency":
+    if applied.type == DeviationType.VENDOR_DEPENDENCY:
         check_in = applied.last_vendor_check_in
         if check_in is None or (today - check_in).days > VENDOR_CHECK_IN_DAYS:
             when = f"last on {check_in.isoformat()}" if check_in else "none recorded"
@@ -377,21 +389,21 @@ def _utc(moment: datetime) -> datetime:
 def effective_severity(record: VulnerabilityRecord) -> Severity:
     """The severity the deadline follows: an approved risk adjustment's, else the highest a scanner gave."""
     d = record.deviation
-    if d and d.type == "risk-adjustment" and d.status == "approved" and d.adjusted_severity:
+    if d and d.type == DeviationType.RISK_ADJUSTMENT and d.status == DeviationStatus.APPROVED and d.adjusted_severity:
         return d.adjusted_severity
     return record.severity
 
 
 def _deadline(record: VulnerabilityRecord, policy: SlaPolicy, now: datetime) -> VulnerabilityRecord:
-    if record.state == "closed":
+    if record.state == VulnerabilityState.CLOSED:
         return record
     first = _utc(record.first_detected or now)
-    if record.state != "open":
+    if record.state != VulnerabilityState.OPEN:
         return dataclasses.replace(record, first_detected=first, due=None, sla_days=None, overdue=False)
     result = deadline(first, effective_severity(record), policy, record.kev_due)
     due = result.due
     d = record.deviation
-    if d and d.type == "operational-requirement" and d.status == "approved" and d.expires:
+    if d and d.type == DeviationType.OPERATIONAL_REQUIREMENT and d.status == DeviationStatus.APPROVED and d.expires:
         due = end_of_day(d.expires)  # an accepted risk is due for re-assessment when its approval expires
     vendor_due = vendor_deadline(first, policy) if record.attribution == "base-image" else None
     overdue = is_overdue(due, _utc(now))

@@ -13,9 +13,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
-from evidence.model import AuditPackage, VulnerabilityRecord
+from evidence.model import AuditPackage, VulnerabilityRecord, VulnerabilityState
 
-OPEN, SUPPRESSED, CLOSED = "open", "suppressed", "closed"
+CLOSED = VulnerabilityState.CLOSED
 
 
 def identity(record: VulnerabilityRecord) -> frozenset[str]:

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from pydantic_core import ErrorDetails
 
 from evidence.errors import InputError
-from evidence.model import Deviation, Severity
+from evidence.model import Deviation, DeviationStatus, DeviationType, Severity
 
 DEVIATION_TYPES = ("risk-adjustment", "false-positive", "operational-requirement", "vendor-dependency")
 _MAX_PROBLEMS = 10
@@ -92,10 +92,10 @@ def parse_deviations(text: str, source: str) -> tuple[Deviation, ...]:
     return tuple(
         Deviation(
             id=d.id,
-            type=d.type,
+            type=DeviationType(d.type),
             vulnerability=d.vulnerability,
             package=d.package,
-            status=d.status,
+            status=DeviationStatus(d.status),
             justification=d.justification.strip(),
             approver=d.approver,
             requested=d.requested,

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 _OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS
 _NOT_RECORDED = frozenset({"contents"})  # the evidence bytes: copied into evidence/, not into audit.json
+# Schema versions written before evaluation recorded the summary and the POA&M items: both are derived on load
+# from what the package recorded, by evaluation's own functions (docs/audit-json.md, "Reading schema 1.0").
+_WITHOUT_SUMMARY = frozenset({"1.0"})
 
 
 def dumps(pkg: AuditPackage) -> bytes:
@@ -40,7 +43,8 @@ def _adapter() -> TypeAdapter[AuditPackage]:
 
 
 def load_package(path: Path) -> AuditPackage:
-    """Read an `audit.json` back into the records it was written from."""
+    """Read an `audit.json` back into the records it was written from; a schema 1.0 package gets its summary
+    and POA&M items derived from its records, as evaluation would have recorded them."""
     from pydantic import ValidationError  # noqa: PLC0415
 
     try:
@@ -55,8 +59,13 @@ def load_package(path: Path) -> AuditPackage:
     if not isinstance(version, str) or version.split(".")[0] != AUDIT_SCHEMA_VERSION.split(".")[0]:
         raise InputError(path, f"not a Fromline audit.json of schema {AUDIT_SCHEMA_VERSION} (found {version!r})")
     try:
-        return _adapter().validate_python(raw)
+        pkg = _adapter().validate_python(raw)
     except ValidationError as e:
         first = e.errors()[0]
         where = "/".join(str(p) for p in first["loc"])
         raise InputError(path, f"invalid audit.json at {where}: {first['msg']}") from e
+    if version in _WITHOUT_SUMMARY:
+        from evidence.evaluate import derive_recorded  # noqa: PLC0415 - only old packages need evaluation
+
+        return derive_recorded(pkg)
+    return pkg

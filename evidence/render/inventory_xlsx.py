@@ -12,7 +12,8 @@ from typing import BinaryIO
 
 from evidence.errors import RenderError
 from evidence.lifecycle.poam import asset_identifier
-from evidence.model import AuditPackage, Binding, EvidenceKind, PlatformManifest
+from evidence.model import AuditPackage, Binding, CountGroup, EvidenceKind, PlatformManifest
+from evidence.render._recorded import recorded_summary
 from evidence.render.xlsx import Row, Sheet, Table, _write
 
 __all__ = ["INVENTORY_COLUMNS", "InventoryWorkbook"]
@@ -85,7 +86,7 @@ def inventory_rows(pkg: AuditPackage) -> tuple[Row, ...]:
     comments = [f"Image reference {s.reference}"]
     if base:
         comments.append(f"built on {base}" + (f"@{base_digest}" if base_digest else ""))
-    open_count = sum(1 for v in pkg.vulnerabilities if v.state == "open")
+    open_count = recorded_summary(pkg, InventoryWorkbook.filename).vulnerability_counts(CountGroup.OPEN).total
     comments.append(f"{open_count} open vulnerabilities at {pkg.assessed_at:%Y-%m-%d}")
 
     def row(identifier: str, digest: str, os_name: str | None, note: str) -> Row:

@@ -44,14 +44,18 @@ from evidence.model import (
     AuditPackage,
     Binding,
     ControlResult,
+    CountGroup,
     Evidence,
     EvidenceKind,
     EvidenceRef,
     ImageRef,
     RubricScore,
     Status,
+    Summary,
     VulnerabilityRecord,
+    VulnerabilityState,
 )
+from evidence.render._recorded import recorded_summary
 
 __all__ = ["FROMLINE_NS", "OSCAL_VERSION", "UUID_NAMESPACE", "OscalAssessmentResults"]
 
@@ -62,6 +66,7 @@ UUID_NAMESPACE = uuid.UUID("babce88d-6c18-5361-99a4-0dead95a7976")  # uuid5(NAME
 Json = dict[str, Any]
 
 _FILE = "oscal/assessment-results.json"
+_COUNTED = (CountGroup.OPEN, CountGroup.OPEN_OVERDUE, CountGroup.OPEN_KEV, CountGroup.SUPPRESSED)
 _FINDING_STATUSES = (Status.SATISFIED, Status.NOT_SATISFIED, Status.EVIDENCE_MISSING)
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>&|~!#])")
 _TOKEN_BAD = re.compile(r"[^A-Za-z0-9._-]")
@@ -386,11 +391,10 @@ class _Builder:
 
     def result(self) -> Json:
         pkg = self.pkg
-        by_status: dict[Status, int] = {}
-        for c in pkg.controls:
-            by_status[c.status] = by_status.get(c.status, 0) + 1
-        counts = ", ".join(f"{n} {s.value}" for s, n in sorted(by_status.items())) or "no controls"
-        open_risks = sum(1 for v in pkg.vulnerabilities if v.state == "open")
+        summary = recorded_summary(pkg, _FILE)
+        by_status = {s: sum(row.counts.get(s, 0) for row in summary.controls) for s in Status}
+        counts = ", ".join(f"{n} {s.value}" for s, n in sorted(by_status.items()) if n) or "no controls"
+        open_risks = summary.vulnerability_counts(CountGroup.OPEN).total
         not_applicable = [c for c in pkg.controls if c.status is Status.NOT_APPLICABLE]
         remarks = [f"- Not applicable: {self.control_label(c)}. {md(c.reason)}" for c in not_applicable]
         remarks += [f"- Skipped file {md(s.path)}: {md(s.reason)}" for s in pkg.skipped]
@@ -411,6 +415,7 @@ class _Builder:
                     prop("profile", pkg.profile),
                     *(prop("catalog", c.id) for c in pkg.catalogs),
                     prop("rubric-grade", pkg.rubric_grade),
+                    *self.summary_props(summary),
                     *(
                         prop("not-applicable-control", f"{c.catalog} {c.control_id}", remarks=md(c.reason) or None)
                         for c in not_applicable
@@ -425,6 +430,20 @@ class _Builder:
                 "remarks": "\n".join(remarks) or None,
             }
         )
+
+    @staticmethod
+    def summary_props(summary: Summary) -> list[Json | None]:
+        """The recorded summary verdicts and counts, as evaluation decided them."""
+        verdicts = [
+            prop(
+                f"summary-{v.topic.value}", v.status.value, remarks=md(f"{v.outcome}: {v.reason}"), group=v.topic.value
+            )
+            for v in summary.verdicts
+        ]
+        counts = [
+            prop(f"vulnerabilities-{c.group.value}", c.total) for c in summary.vulnerabilities if c.group in _COUNTED
+        ]
+        return [*verdicts, *counts, prop("poam-open-items", summary.poam_open)]
 
     def local_definitions(self) -> Json:
         pkg = self.pkg
@@ -618,7 +637,7 @@ class _Builder:
         risks = [
             {"risk-uuid": self.risk_uuid[i]}
             for i, v in enumerate(self.pkg.vulnerabilities)
-            if v.state == "open" and scans & {r.evidence_id for r in v.evidence}
+            if v.state == VulnerabilityState.OPEN and scans & {r.evidence_id for r in v.evidence}
         ]
         return compact(
             {
@@ -656,7 +675,7 @@ class _Builder:
         return ev is not None and ev.kind is EvidenceKind.VULNERABILITY_SCAN
 
     def risk(self, index: int, v: VulnerabilityRecord) -> Json:
-        is_open = v.state == "open"
+        is_open = v.state == VulnerabilityState.OPEN
         package = " ".join(p for p in (v.package, v.installed_version) if p)
         fixed = ", ".join(md(f) for f in v.fixed_versions)
         scanners = ", ".join(md(s) for s in v.scanners) or "the vulnerability scan"

@@ -1,8 +1,8 @@
 """`poam.xlsx`: the POA&M in the layout of FedRAMP's Rev5 POA&M template, Open and Closed tabs.
 
 The columns are the template's, in its order, with its header text (domain reference §3.5); one row per
-POA&M item (`evidence.lifecycle.poam`). Cells are written the way `xlsx.py` writes them: every string is a
-string cell, never a formula. Dates are ISO 8601 text (`2026-11-20`).
+POA&M item as evaluation recorded it (`AuditPackage.poam`). Cells are written the way `xlsx.py` writes them:
+every string is a string cell, never a formula. Dates are ISO 8601 text (`2026-11-20`).
 """
 
 from __future__ import annotations
@@ -11,17 +11,8 @@ from datetime import UTC, date, datetime
 from typing import BinaryIO
 
 from evidence.errors import RenderError
-from evidence.lifecycle.poam import (
-    SCAN_CONTROLS,
-    PoamItem,
-    asset_identifier,
-    false_positive,
-    poam_items,
-    rating,
-    remediation_plan,
-    yes_no_pending,
-)
-from evidence.model import AuditPackage
+from evidence.lifecycle.poam import SCAN_CONTROLS, asset_identifier, item_records, rating
+from evidence.model import AuditPackage, DeviationType, PoamItem, VulnerabilityRecord
 from evidence.render.xlsx import Row, Sheet, Table, _write
 
 __all__ = ["POAM_COLUMNS", "PoamWorkbook"]
@@ -69,34 +60,34 @@ def _day(moment: datetime | date | None) -> str | None:
     return moment.isoformat()
 
 
-def _detector(pkg: AuditPackage, item: PoamItem) -> str:
-    cited = {r.evidence_id for rec in item.records for r in rec.evidence}
+def _detector(pkg: AuditPackage, records: tuple[VulnerabilityRecord, ...], item: PoamItem) -> str:
+    cited = {r.evidence_id for rec in records for r in rec.evidence}
     tools = {" ".join(t for t in (e.tool or e.format, e.tool_version) if t) for e in pkg.evidence if e.id in cited}
     return ", ".join(sorted(tools)) or ", ".join(item.scanners)
 
 
-def _rationale(item: PoamItem) -> str | None:
+def _rationale(records: tuple[VulnerabilityRecord, ...], item: PoamItem) -> str | None:
     if item.deviation is not None:
         return item.deviation.justification
-    for r in item.records:
+    for r in records:
         if r.suppression is not None:
             s = r.suppression.statement
             return "; ".join(t for t in (s.justification, s.impact_statement) if t) or None
     return None
 
 
-def _documents(item: PoamItem) -> str:
-    refs = [ref for r in item.records for ref in r.evidence]
-    refs += [r.vex.evidence for r in item.records if r.vex is not None]
+def _documents(records: tuple[VulnerabilityRecord, ...], item: PoamItem) -> str:
+    refs = [ref for r in records for ref in r.evidence]
+    refs += [r.vex.evidence for r in records if r.vex is not None]
     paths = [f"{ref.path} (sha256:{ref.sha256[:12]})" for ref in refs]
     if item.deviation is not None:
         paths.append(f"deviation request {item.deviation.id} in {item.deviation.source}")
     return "\n".join(dict.fromkeys(paths))
 
 
-def _comments(item: PoamItem) -> str:
+def _comments(records: tuple[VulnerabilityRecord, ...], item: PoamItem) -> str:
     lines = []
-    for r in item.records:
+    for r in records:
         what = f"{r.package} {r.installed_version or ''}".strip()
         lines.append(f"{what}: {r.state}; attribution {r.attribution} ({r.attribution_reason})")
         if r.vex is not None:
@@ -126,36 +117,37 @@ def _milestones(item: PoamItem) -> str | None:
 
 def poam_row(pkg: AuditPackage, item: PoamItem) -> Row:
     d = item.deviation
-    vendor = d is not None and d.type == "vendor-dependency"
+    vendor = d is not None and d.type == DeviationType.VENDOR_DEPENDENCY
+    records = item_records(pkg, item)
     return (
         item.poam_id,
         ", ".join(SCAN_CONTROLS),
         item.title,
         f"{item.vulnerability} in {', '.join(item.packages)}."
         + (f" Fixed in {', '.join(item.fixed_versions)}." if item.fixed_versions else " No fixed version is known."),
-        _detector(pkg, item),
+        _detector(pkg, records, item),
         ", ".join(item.ids),
         asset_identifier(pkg),
         None,
         None,
-        remediation_plan(item),
+        item.remediation_plan,
         _day(item.first_detected),
         _day(item.due) if item.is_open else None,
         _milestones(item),
         None,
         _day(item.status_date),
-        "Yes" if vendor else "No",
+        item.vendor_dependency.value,
         _day(d.last_vendor_check_in) if vendor and d else None,
         (d.vendor_product or ", ".join(item.packages)) if vendor and d else None,
         rating(item.severity),
         rating(item.adjusted_severity) if item.adjusted_severity else None,
-        yes_no_pending(item, "risk-adjustment"),
-        false_positive(item),
-        yes_no_pending(item, "operational-requirement"),
-        _rationale(item),
-        _documents(item),
-        _comments(item),
-        ("Yes" if d.auto_approved else "No") if d is not None and d.type != "vendor-dependency" else None,
+        item.risk_adjustment.value,
+        item.false_positive.value,
+        item.operational_requirement.value,
+        _rationale(records, item),
+        _documents(records, item),
+        _comments(records, item),
+        ("Yes" if d.auto_approved else "No") if d is not None and not vendor else None,
         "Yes" if item.kev else "No",
         _day(item.kev_due),
         ", ".join(item.cves) or None,
@@ -164,7 +156,7 @@ def poam_row(pkg: AuditPackage, item: PoamItem) -> Row:
 
 
 def sheets(pkg: AuditPackage) -> tuple[Sheet, ...]:
-    items = poam_items(pkg)
+    items = pkg.poam
     open_rows = tuple(poam_row(pkg, i) for i in items if i.is_open)
     closed_rows = tuple(poam_row(pkg, i) for i in items if not i.is_open)
     return (

@@ -1,34 +1,30 @@
 """The human-readable report: one standalone HTML file, also the source of the PDF.
 
-The template gets the package itself plus a few precomputed views (counts, the
-evidence that bears on the signature, provenance and SBOM verdicts). It decides
-nothing: every verdict shown here was made by the evaluator or the collectors.
+The template gets the package itself plus a few views of it: the recorded summary (verdicts and counts), and
+the evidence each verdict cites. It decides nothing: every verdict and count shown here was recorded by
+evaluation in `AuditPackage.summary` and `AuditPackage.poam`.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO
 
 from evidence.diff.render import html_context
-from evidence.lifecycle.poam import asset_identifier, poam_items
+from evidence.lifecycle.poam import asset_identifier, item_records
 from evidence.model import (
     AuditPackage,
-    Binding,
+    CountGroup,
     Evidence,
-    EvidenceKind,
-    ProvenanceFacts,
     Severity,
-    SignatureFacts,
     Status,
-    Verification,
+    Summary,
+    SummaryTopic,
     VulnerabilityRecord,
+    VulnerabilityState,
 )
 from evidence.render._jinja import stylesheet, template
-
-if TYPE_CHECKING:
-    from collections.abc import Iterable
+from evidence.render._recorded import recorded_summary, recorded_verdict
 
 __all__ = ["REPORT_TITLE", "HtmlReport", "render_html"]
 
@@ -45,8 +41,13 @@ STATUS_ORDER = (
     Status.NOT_APPLICABLE,
 )
 SEVERITY_ORDER = tuple(sorted(Severity, key=lambda s: s.rank, reverse=True))
-
-SIGNATURE_KINDS = (EvidenceKind.SIGNATURE, EvidenceKind.DETACHED_SIGNATURE)
+# The rows of the vulnerability summary: the recorded count groups, with our words for them.
+SEVERITY_ROWS = (
+    (CountGroup.OPEN, "Open"),
+    (CountGroup.OPEN_FIXABLE, "Open, fix available"),
+    (CountGroup.SUPPRESSED, "Suppressed (VEX, false positive)"),
+)
+_TONES = {Status.SATISFIED: "good", Status.NOT_SATISFIED: "bad", Status.NOT_APPLICABLE: "good"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,116 +67,72 @@ class SeverityCounts:
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """One line of the executive summary: a fixed word, a fixed tone, and the facts behind it."""
+    """One line of the executive summary: the recorded verdict, a tone from its status, and the evidence cited."""
 
-    outcome: str  # "Verified", "Failed", "Missing", ...
+    outcome: str  # the recorded words: "Verified", "Failed", "Missing", ...
     tone: str  # "good", "bad", "warn": a CSS class from this module, never from input
+    reason: str
+    evidence: tuple[Evidence, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class SignatureView:
-    evidence: Evidence
-    facts: SignatureFacts
+def _verdict(pkg: AuditPackage, topic: SummaryTopic) -> Verdict:
+    recorded = recorded_verdict(pkg, topic, HtmlReport.filename)
+    by_id = {e.id: e for e in reversed(pkg.evidence)}
+    cited = [by_id[i] for i in dict.fromkeys(r.evidence_id for r in recorded.evidence) if i in by_id]
+    return Verdict(recorded.outcome, _TONES.get(recorded.status, "warn"), recorded.reason, tuple(cited))
 
 
-@dataclass(frozen=True, slots=True)
-class ProvenanceView:
-    evidence: Evidence
-    facts: ProvenanceFacts
-    signature: SignatureFacts | None
-
-
-def _catalog_counts(pkg: AuditPackage) -> list[CatalogCounts]:
+def _catalog_counts(pkg: AuditPackage, summary: Summary) -> list[CatalogCounts]:
     titles = {c.id: c.title for c in pkg.catalogs}
-    order = [c.id for c in pkg.catalogs]
-    order += sorted({c.catalog for c in pkg.controls} - set(order))
+    return [
+        CatalogCounts(
+            catalog=row.catalog,
+            title=titles.get(row.catalog, ""),
+            counts=tuple(row.counts.get(s, 0) for s in STATUS_ORDER),
+            total=row.total,
+        )
+        for row in summary.controls
+    ]
+
+
+def _severity_rows(summary: Summary) -> list[SeverityCounts]:
     rows = []
-    for catalog in order:
-        counter = Counter(c.status for c in pkg.controls if c.catalog == catalog)
-        counts = tuple(counter[s] for s in STATUS_ORDER)
-        rows.append(CatalogCounts(catalog=catalog, title=titles.get(catalog, ""), counts=counts, total=sum(counts)))
+    for group, label in SEVERITY_ROWS:
+        counted = summary.vulnerability_counts(group)
+        rows.append(SeverityCounts(label, tuple(counted.counts.get(s, 0) for s in SEVERITY_ORDER), counted.total))
     return rows
 
 
-def _severity_counts(label: str, records: Iterable[VulnerabilityRecord]) -> SeverityCounts:
-    counter = Counter(r.severity for r in records)
-    counts = tuple(counter[s] for s in SEVERITY_ORDER)
-    return SeverityCounts(label=label, counts=counts, total=sum(counts))
-
-
 def _vulnerability_order(record: VulnerabilityRecord) -> tuple[bool, int, str, str, str]:
-    return (record.state != "open", -record.severity.rank, record.id, record.package, record.installed_version or "")
-
-
-def _used(evidence: Evidence) -> bool:
-    """Evidence about another image is listed but never counts towards a verdict."""
-    return evidence.binding != Binding.MISMATCH
-
-
-def _signature_verdict(views: list[SignatureView]) -> Verdict:
-    outcomes = {v.facts.status for v in views}
-    if Verification.VERIFIED in outcomes:
-        return Verdict("Verified", "good")
-    if Verification.FAILED in outcomes:
-        return Verdict("Failed", "bad")
-    if outcomes:
-        return Verdict("Not verified", "warn")
-    return Verdict("Missing", "bad")
-
-
-def _provenance_verdict(views: list[ProvenanceView]) -> Verdict:
-    outcomes = {v.signature.status if v.signature else None for v in views}
-    if Verification.VERIFIED in outcomes:
-        return Verdict("Verified", "good")
-    if Verification.FAILED in outcomes:
-        return Verdict("Signature failed", "bad")
-    if outcomes:
-        return Verdict("Not verified", "warn")
-    return Verdict("Missing", "bad")
-
-
-def _sbom_verdict(sboms: list[Evidence]) -> Verdict:
-    if any(e.binding == Binding.MATCH for e in sboms):
-        return Verdict("Bound to the image", "good")
-    if sboms:
-        return Verdict("Not bound to the image", "warn")
-    return Verdict("Missing", "bad")
+    is_open = record.state == VulnerabilityState.OPEN
+    return (not is_open, -record.severity.rank, record.id, record.package, record.installed_version or "")
 
 
 def _context(pkg: AuditPackage) -> dict[str, object]:
-    used = [e for e in pkg.evidence if _used(e)]
-    signatures = [SignatureView(e, e.signature) for e in used if e.kind in SIGNATURE_KINDS and e.signature]
-    provenance = [ProvenanceView(e, e.provenance, e.signature) for e in used if e.provenance]
-    sboms = [e for e in used if e.kind == EvidenceKind.SBOM]
-    open_records = [r for r in pkg.vulnerabilities if r.state == "open"]
+    summary = recorded_summary(pkg, HtmlReport.filename)
+    mismatched = set(summary.mismatched_evidence)
     return {
         "title": REPORT_TITLE,
         "pkg": pkg,
+        "summary": summary,
         "css": stylesheet(STYLESHEET),
         "changes": html_context(pkg.changes) if pkg.changes is not None else None,
         "status_order": STATUS_ORDER,
         "severity_order": SEVERITY_ORDER,
         "catalog_titles": {c.id: c.title for c in pkg.catalogs},
-        "catalog_counts": _catalog_counts(pkg),
-        "control_total": len(pkg.controls),
-        "severity_rows": [
-            _severity_counts("Open", open_records),
-            _severity_counts("Open, fix available", [r for r in open_records if r.fixed_versions]),
-            _severity_counts(
-                "Suppressed (VEX, false positive)", [r for r in pkg.vulnerabilities if r.state == "suppressed"]
-            ),
-        ],
+        "catalog_counts": _catalog_counts(pkg, summary),
+        "control_total": sum(row.total for row in summary.controls),
+        "severity_rows": _severity_rows(summary),
+        "vulnerability_counts": {g.value: summary.vulnerability_counts(g).total for g in CountGroup},
         "vulnerabilities": sorted(pkg.vulnerabilities, key=_vulnerability_order),
-        "poam_items": poam_items(pkg),
+        "poam_items": pkg.poam,
+        "poam_records": {item.poam_id: item_records(pkg, item) for item in pkg.poam},
         "asset_identifier": asset_identifier(pkg),
         "disagreements": [r for r in sorted(pkg.vulnerabilities, key=_vulnerability_order) if r.disagreements],
-        "signatures": signatures,
-        "signature_verdict": _signature_verdict(signatures),
-        "provenance": provenance,
-        "provenance_verdict": _provenance_verdict(provenance),
-        "sboms": sboms,
-        "sbom_verdict": _sbom_verdict(sboms),
-        "mismatches": [e for e in pkg.evidence if e.binding == Binding.MISMATCH],
+        "signature_verdict": _verdict(pkg, SummaryTopic.SIGNATURE),
+        "provenance_verdict": _verdict(pkg, SummaryTopic.PROVENANCE),
+        "sbom_verdict": _verdict(pkg, SummaryTopic.SBOM),
+        "mismatches": [e for e in pkg.evidence if e.id in mismatched],
         # Anchors are built from positions, never from ids found in the input.
         "evidence_anchor": {e.id: f"ev-{n}" for n, e in enumerate(pkg.evidence, start=1)},
     }

@@ -22,7 +22,6 @@ from __future__ import annotations
 import io
 import math
 import re
-from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeAlias
@@ -33,15 +32,18 @@ from evidence.errors import RenderError
 from evidence.model import (
     AuditPackage,
     Binding,
+    CountGroup,
     Cvss,
     Evidence,
     EvidenceKind,
     EvidenceRef,
     Severity,
     Status,
-    Verification,
+    Summary,
+    SummaryTopic,
     VulnerabilityRecord,
 )
+from evidence.render._recorded import recorded_summary
 from evidence.render._zip import normalize_zip
 
 if TYPE_CHECKING:
@@ -85,7 +87,6 @@ _SEVERITY_FILLS = {
     Severity.MEDIUM.value: "FFEB9C",
     Severity.LOW.value: "DDEBF7",
 }
-_SIGNED_KINDS = (EvidenceKind.SIGNATURE, EvidenceKind.DETACHED_SIGNATURE)
 
 
 # --- the content, as plain data ---------------------------------------------------------------
@@ -283,63 +284,30 @@ def skipped_section(pkg: AuditPackage) -> Section:
     return Section(f"Skipped files ({len(rows)})", Table(("Path", "Reason"), rows))
 
 
-def _signature_verdict(pkg: AuditPackage) -> Row:
-    facts = [(e, e.signature) for e in pkg.evidence if e.kind in _SIGNED_KINDS and e.signature is not None]
-    if not facts:
-        return ("Signature", "none supplied", None)
-    good = [sig for e, sig in facts if sig.status is Verification.VERIFIED and e.binding is Binding.MATCH]
-    verdict = f"verified by key {good[0].key_id or 'of unknown id'}" if good else "not verified"
-    detail = _lines(
-        f"{e.path}: {sig.status.value}; key {sig.key_id or 'unknown'}; {sig.method}; binding {e.binding.value}:"
-        f" {sig.reason}"
-        for e, sig in facts
+_VERDICT_LABELS = {
+    SummaryTopic.SIGNATURE: "Signature",
+    SummaryTopic.PROVENANCE: "Provenance",
+    SummaryTopic.SBOM: "SBOM",
+}
+_COUNT_COLUMNS = (
+    (CountGroup.OPEN, "Open"),
+    (CountGroup.SUPPRESSED, "Suppressed"),
+    (CountGroup.CLOSED, "Closed"),
+    (CountGroup.OPEN_OVERDUE, "Open, overdue"),
+    (CountGroup.OPEN_KEV, "Open, in KEV"),
+)
+
+
+def verdict_rows(summary: Summary) -> tuple[Row, ...]:
+    """The recorded verdicts: topic, the recorded words, the check's status and reason, the evidence cited."""
+    return tuple(
+        (_VERDICT_LABELS[v.topic], v.outcome, v.status.value, f"{v.check}: {v.reason}", _refs(v.evidence))
+        for v in summary.verdicts
     )
-    return ("Signature", verdict, detail)
-
-
-def _provenance_verdict(pkg: AuditPackage) -> Row:
-    facts = [(e, e.provenance) for e in pkg.evidence if e.provenance is not None]
-    if not facts:
-        return ("Provenance", "none supplied", None)
-    bound = [(e, prov) for e, prov in facts if e.binding is Binding.MATCH]
-    if bound:
-        verified = [prov for e, prov in bound if _verification(e)[0] == Verification.VERIFIED.value]
-        prov = (verified or [bound[0][1]])[0]
-        signed = "signature verified" if verified else "signature not verified"
-        verdict = f"bound, builder {prov.builder_id or 'unknown'}, {signed}"
-    else:
-        verdict = "not bound to the image"
-    detail = _lines(
-        f"{e.path}: builder {prov.builder_id or 'unknown'}; signature {_verification(e)[0]}; binding {e.binding.value}"
-        for e, prov in facts
-    )
-    return ("Provenance", verdict, detail)
-
-
-def _sbom_verdict(pkg: AuditPackage) -> Row:
-    sboms = [e for e in pkg.evidence if e.kind is EvidenceKind.SBOM]
-    if not sboms:
-        return ("SBOM", "none supplied", None)
-    bound = bound_sboms(pkg)
-    if bound:
-        count = sum(len(e.components) for e in bound)
-        verdict = f"bound, {count} component{'s' if count != 1 else ''}"
-    else:
-        verdict = "not bound to the image"
-    detail = _lines(
-        f"{e.path}: {len(e.components)} components ({e.format}"
-        f"{' ' + e.format_version if e.format_version else ''}); binding {e.binding.value}"
-        for e in sboms
-    )
-    return ("SBOM", verdict, detail)
-
-
-def _mismatch_verdict(pkg: AuditPackage) -> Row:
-    mismatched = [e for e in pkg.evidence if e.binding is Binding.MISMATCH]
-    return ("Evidence mismatches", len(mismatched), _lines(f"{e.path}: names other images only" for e in mismatched))
 
 
 def summary_sections(pkg: AuditPackage) -> tuple[Section, ...]:
+    summary = recorded_summary(pkg, Workbook.filename)
     s = pkg.subject
     assessment = (
         ("Image reference", s.reference),
@@ -351,25 +319,29 @@ def summary_sections(pkg: AuditPackage) -> tuple[Section, ...]:
         ("Tool", f"{pkg.tool.name} {pkg.tool.version}"),
         ("Audit schema version", pkg.schema_version),
         *(("Catalog", f"{c.id} {c.version}: {c.title}") for c in pkg.catalogs),
-        ("Evidence files", len(pkg.evidence)),
-        ("Skipped files", len(pkg.skipped)),
+        ("Evidence files", summary.evidence_files),
+        ("Skipped files", summary.skipped_files),
+        ("Evidence about other images (not used)", len(summary.mismatched_evidence)),
+        ("POA&M items open", summary.poam_open),
+        ("POA&M items closed", summary.poam_closed),
     )
 
-    catalogs = list(dict.fromkeys([c.id for c in pkg.catalogs] + [c.catalog for c in pkg.controls]))
-    counts = Counter((c.catalog, c.status) for c in pkg.controls)
+    catalogs = [row.catalog for row in summary.controls]
     control_rows: list[Row] = [
-        (st.value, *(counts[cat, st] for cat in catalogs), sum(counts[cat, st] for cat in catalogs)) for st in Status
+        (
+            st.value,
+            *(row.counts.get(st, 0) for row in summary.controls),
+            sum(r.counts.get(st, 0) for r in summary.controls),
+        )
+        for st in Status
     ]
-    control_rows.append(("Total", *(sum(counts[cat, st] for st in Status) for cat in catalogs), len(pkg.controls)))
+    control_rows.append(("Total", *(row.total for row in summary.controls), sum(r.total for r in summary.controls)))
 
     severities = sorted(Severity, key=lambda sev: -sev.rank)
-    open_counts = Counter(v.severity for v in pkg.vulnerabilities if v.state == "open")
-    other_counts = Counter(v.severity for v in pkg.vulnerabilities if v.state == "suppressed")
-    closed_counts = Counter(v.severity for v in pkg.vulnerabilities if v.state == "closed")
-    vuln_rows: list[Row] = [(sev.value, open_counts[sev], other_counts[sev], closed_counts[sev]) for sev in severities]
-    vuln_rows.append(("Total", open_counts.total(), other_counts.total(), closed_counts.total()))
+    groups = [summary.vulnerability_counts(group) for group, _ in _COUNT_COLUMNS]
+    vuln_rows: list[Row] = [(sev.value, *(g.counts.get(sev, 0) for g in groups)) for sev in severities]
+    vuln_rows.append(("Total", *(g.total for g in groups)))
 
-    verdicts = (_signature_verdict(pkg), _provenance_verdict(pkg), _sbom_verdict(pkg), _mismatch_verdict(pkg))
     return (
         Section("Assessment", Table(("Field", "Value"), assessment), show_headers=False),
         Section(
@@ -378,9 +350,14 @@ def summary_sections(pkg: AuditPackage) -> tuple[Section, ...]:
         ),
         Section(
             "Vulnerabilities by severity",
-            Table(("Severity", "Open", "Suppressed", "Closed"), tuple(vuln_rows), fills=("Severity",)),
+            Table(("Severity", *(label for _, label in _COUNT_COLUMNS)), tuple(vuln_rows), fills=("Severity",)),
         ),
-        Section("Verification", Table(("Evidence", "Verdict", "Detail"), verdicts)),
+        Section(
+            "Verification",
+            Table(
+                ("Evidence", "Verdict", "Status", "Reason", "Evidence cited"), verdict_rows(summary), fills=("Status",)
+            ),
+        ),
         *rubric_sections(pkg),
     )
 

@@ -34,6 +34,7 @@ from evidence.model import (
     Status,
     Verification,
     VulnerabilityRecord,
+    VulnerabilityState,
 )
 
 __all__ = ["GRADE_BANDS", "SCORERS", "Score", "grade", "is_rubric_check", "rubric_score"]
@@ -270,7 +271,7 @@ def patch_sla(ctx: Context) -> Score:  # noqa: PLR0911 - a scoring ladder, one r
     if not scans:
         return Score(points=0, reason="No vulnerability scan of the image was supplied.", missing=True)
     published = _published(ctx)
-    fixable = [v for v in ctx.vulnerabilities if v.state == "open" and v.fixed_versions]
+    fixable = [v for v in ctx.vulnerabilities if v.state == VulnerabilityState.OPEN and v.fixed_versions]
 
     def age(record: VulnerabilityRecord) -> float | None:
         dates = [published[k] for k in ((n, record.package) for n in (record.id, *record.aliases)) if k in published]
@@ -355,7 +356,7 @@ def sbom_vex(ctx: Context) -> Score:
         return Score(points=2, evidence=tuple(evidence), reason=f"Complete SBOM ({sbom_text}); no VEX statements.")
     evidence += [ref(i) for i in dict.fromkeys(i for i, *_ in statements)]
     covered = set().union(*(names for _, _, names, _, _ in statements))
-    open_records = [v for v in ctx.vulnerabilities if v.state == "open"]
+    open_records = [v for v in ctx.vulnerabilities if v.state == VulnerabilityState.OPEN]
     uncovered = [v.id for v in open_records if not ({v.id, *v.aliases} & covered)]
     unjustified = sum(1 for _, status, _, text, _ in statements if status == "not_affected" and not text)
     sbom_signed = any(s.signature and s.signature.status is Verification.VERIFIED for s in items)

@@ -15,7 +15,7 @@ from evidence.evaluate.checks import (
     refs,
     sboms,
 )
-from evidence.model import Component, EvidenceKind, Outcome, Status
+from evidence.model import Binding, Component, EvidenceKind, Outcome, Status
 
 REMOTE_ADMIN_PACKAGES = frozenset(
     {"openssh-server", "openssh", "dropbear", "telnetd", "inetutils-telnetd", "tightvncserver"}
@@ -112,3 +112,31 @@ def no_unnecessary_packages(ctx: Context) -> Outcome:
         reason=f"No compiler, debugger, sudo, netcat, telnet or SSH server among the {len(everything)} SBOM "
         f"components.{note}",
     )
+
+
+def sbom_bound(ctx: Context) -> Outcome:
+    """An SBOM that names the image digest and lists its components: the summary's SBOM verdict.
+
+    Not registered in `CHECKS`: it decides no catalog control, only the summary (`evaluate.summary`).
+    """
+    bound = sboms(ctx)
+    if bound:
+        count = sum(len(s.components) for s in bound)
+        return Outcome(
+            status=Status.SATISFIED,
+            evidence=refs(bound),
+            reason=f"{len(bound)} SBOM(s) name the image digest and list {count} components: "
+            f"{listing([s.path for s in bound])}.",
+        )
+    unproven = ctx.usable(EvidenceKind.SBOM)
+    if unproven:
+        why = "; ".join(
+            f"{s.path}: " + ("lists no components" if s.binding is Binding.MATCH else "names no image digest")
+            for s in unproven
+        )
+        return Outcome(
+            status=Status.EVIDENCE_MISSING,
+            evidence=refs(unproven),
+            reason=f"An SBOM is present but does not show what the image contains: {why}.",
+        )
+    return missing("SBOM", ctx, EvidenceKind.SBOM)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from evidence.evaluate.checks import Context, check, listing, missing, ref, refs
-from evidence.model import EvidenceKind, Outcome, Severity, Status, VulnerabilityRecord
+from evidence.model import EvidenceKind, Outcome, Severity, Status, VulnerabilityRecord, VulnerabilityState
 
 _DAY = 86400
 
@@ -91,8 +91,12 @@ def no_fixable_at_gate(ctx: Context) -> Outcome:
     if not scans:
         return missing("vulnerability scan naming the image digest", ctx, EvidenceKind.VULNERABILITY_SCAN)
     gate = Severity(ctx.params.gate_severity)
-    over = [v for v in ctx.vulnerabilities if v.state == "open" and v.severity.rank >= gate.rank and v.fixed_versions]
-    suppressed = sum(1 for v in ctx.vulnerabilities if v.state == "suppressed")
+    over = [
+        v
+        for v in ctx.vulnerabilities
+        if v.state == VulnerabilityState.OPEN and v.severity.rank >= gate.rank and v.fixed_versions
+    ]
+    suppressed = sum(1 for v in ctx.vulnerabilities if v.state == VulnerabilityState.SUPPRESSED)
     note = f" {suppressed} finding(s) suppressed by VEX statements are not counted." if suppressed else ""
     if over:
         names = [f"{v.id} ({v.severity}, {v.package} {v.installed_version or ''})".replace(" )", ")") for v in over]
@@ -102,7 +106,7 @@ def no_fixable_at_gate(ctx: Context) -> Outcome:
             reason=f"{len(over)} open {gate}-or-worse vulnerabilit{'y' if len(over) == 1 else 'ies'} "
             f"with a fix available: {listing(names)}.{note}",
         )
-    open_count = sum(1 for v in ctx.vulnerabilities if v.state == "open")
+    open_count = sum(1 for v in ctx.vulnerabilities if v.state == VulnerabilityState.OPEN)
     return Outcome(
         status=Status.SATISFIED,
         evidence=refs(scans),
@@ -140,7 +144,7 @@ def remediation_sla(ctx: Context) -> Outcome:
     undated = 0
     for record in ctx.vulnerabilities:
         days = sla.for_severity(record.severity.value)
-        if record.state != "open" or days is None:
+        if record.state != VulnerabilityState.OPEN or days is None:
             continue
         seen = first_seen(ctx, record)
         if seen is None:
@@ -169,7 +173,7 @@ def remediation_sla(ctx: Context) -> Outcome:
             reason=f"{undated} open vulnerabilit{'y' if undated == 1 else 'ies'} cannot be dated: no scan "
             "reporting it records when it ran.",
         )
-    open_count = sum(1 for v in ctx.vulnerabilities if v.state == "open")
+    open_count = sum(1 for v in ctx.vulnerabilities if v.state == VulnerabilityState.OPEN)
     return Outcome(
         status=Status.SATISFIED,
         evidence=refs(scans),

@@ -1,0 +1,115 @@
+"""The summary every renderer shows: verdicts taken from check outcomes, counts counted once.
+
+A summary verdict is the outcome of one named check, the same `Outcome` the controls that run that check
+got (see `evaluate`), so the report, the workbooks, OSCAL and the controls cannot disagree. The words a
+renderer shows ("Verified", "Missing") are chosen here too, from the status and whether evidence was cited.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping
+
+from evidence.evaluate.checks import CHECKS, Context
+from evidence.evaluate.checks.sbom import sbom_bound
+from evidence.model import (
+    AuditPackage,
+    Binding,
+    ControlCounts,
+    CountGroup,
+    Outcome,
+    Severity,
+    SeverityCounts,
+    Status,
+    Summary,
+    SummaryTopic,
+    SummaryVerdict,
+    VulnerabilityRecord,
+    VulnerabilityState,
+)
+
+__all__ = ["SEVERITY_ORDER", "SUMMARY_CHECKS", "summarize", "summary_check"]
+
+# The check whose outcome is each topic's verdict. `sbom.bound` decides no control, so it is not in CHECKS
+# (every check there belongs to a catalog control); the others are the controls' own checks.
+SUMMARY_CHECKS: dict[SummaryTopic, str] = {
+    SummaryTopic.SIGNATURE: "signature.verified",
+    SummaryTopic.PROVENANCE: "provenance.verified",
+    SummaryTopic.SBOM: "sbom.bound",
+}
+_SUMMARY_ONLY: dict[str, Callable[[Context], Outcome]] = {"sbom.bound": sbom_bound}
+SEVERITY_ORDER = tuple(sorted(Severity, key=lambda s: s.rank, reverse=True))
+
+_SATISFIED_WORDS = {SummaryTopic.SBOM: "Bound to the image"}
+_UNPROVEN_WORDS = {SummaryTopic.SBOM: "Not bound to the image"}
+
+
+def summary_check(name: str) -> Callable[[Context], Outcome]:
+    """The check function of a summary topic's check name."""
+    return _SUMMARY_ONLY.get(name) or CHECKS[name]
+
+
+def _outcome_words(topic: SummaryTopic, outcome: Outcome, stale: set[str]) -> str:
+    if outcome.status is Status.SATISFIED:
+        return _SATISFIED_WORDS.get(topic, "Verified")
+    if outcome.status is Status.NOT_SATISFIED:
+        return "Stale evidence" if any(r.evidence_id in stale for r in outcome.evidence) else "Failed"
+    if outcome.status is Status.EVIDENCE_MISSING:
+        return _UNPROVEN_WORDS.get(topic, "Not verified") if outcome.evidence else "Missing"
+    if outcome.status is Status.MANUAL:
+        return "Manual review"
+    return "Not applicable"
+
+
+def _verdict(topic: SummaryTopic, outcome: Outcome, stale: set[str]) -> SummaryVerdict:
+    return SummaryVerdict(
+        topic=topic,
+        check=SUMMARY_CHECKS[topic],
+        status=outcome.status,
+        outcome=_outcome_words(topic, outcome, stale),
+        reason=outcome.reason,
+        evidence=outcome.evidence,
+    )
+
+
+def _severity_counts(group: CountGroup, records: list[VulnerabilityRecord]) -> SeverityCounts:
+    counter = Counter(r.severity for r in records)
+    return SeverityCounts(group=group, counts={s: counter[s] for s in SEVERITY_ORDER}, total=len(records))
+
+
+def _vulnerability_counts(records: tuple[VulnerabilityRecord, ...]) -> tuple[SeverityCounts, ...]:
+    open_records = [r for r in records if r.state == VulnerabilityState.OPEN]
+    groups = {
+        CountGroup.OPEN: open_records,
+        CountGroup.OPEN_FIXABLE: [r for r in open_records if r.fixed_versions],
+        CountGroup.OPEN_OVERDUE: [r for r in open_records if r.overdue],
+        CountGroup.OPEN_KEV: [r for r in open_records if r.kev],
+        CountGroup.SUPPRESSED: [r for r in records if r.state == VulnerabilityState.SUPPRESSED],
+        CountGroup.CLOSED: [r for r in records if r.state == VulnerabilityState.CLOSED],
+    }
+    return tuple(_severity_counts(group, groups[group]) for group in CountGroup)
+
+
+def _control_counts(pkg: AuditPackage) -> tuple[ControlCounts, ...]:
+    catalogs = list(dict.fromkeys([c.id for c in pkg.catalogs] + [c.catalog for c in pkg.controls]))
+    counter = Counter((c.catalog, c.status) for c in pkg.controls)
+    rows = []
+    for catalog in catalogs:
+        counts = {s: counter[catalog, s] for s in Status}
+        rows.append(ControlCounts(catalog=catalog, counts=counts, total=sum(counts.values())))
+    return tuple(rows)
+
+
+def summarize(pkg: AuditPackage, outcomes: Mapping[str, Outcome]) -> Summary:
+    """The package's summary: `outcomes` holds each `SUMMARY_CHECKS` check's outcome; `pkg.poam` is decided."""
+    stale = {e.id for e in pkg.evidence if e.stale}
+    return Summary(
+        verdicts=tuple(_verdict(t, outcomes[SUMMARY_CHECKS[t]], stale) for t in SummaryTopic),
+        controls=_control_counts(pkg),
+        vulnerabilities=_vulnerability_counts(pkg.vulnerabilities),
+        evidence_files=len(pkg.evidence),
+        skipped_files=len(pkg.skipped),
+        mismatched_evidence=tuple(e.id for e in pkg.evidence if e.binding is Binding.MISMATCH),
+        poam_open=sum(1 for i in pkg.poam if i.is_open),
+        poam_closed=sum(1 for i in pkg.poam if not i.is_open),
+    )
