@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from evidence.cli.options import EXIT_CODES, add_common, parse_image, parse_timestamp, progress
 from evidence.cli.verification import add_verification_options, verification_context
-from evidence.errors import ExitCode
-from evidence.model import AuditPackage, Binding, Status
+from evidence.errors import ExitCode, RenderError
+from evidence.model import AuditPackage, CountGroup, Status
 
 if TYPE_CHECKING:
     from evidence.pipeline import LifecycleFiles
@@ -133,27 +133,31 @@ def add_lifecycle_options(parser: argparse.ArgumentParser, *, previous: bool = T
 
 
 def summary(pkg: AuditPackage, out: Path, written: list[Path]) -> str:
-    statuses = Counter(c.status for c in pkg.controls)
+    """The console summary: the counts evaluation recorded, looked up like every other renderer does."""
+    recorded = pkg.summary
+    if recorded is None:
+        raise RenderError(f"{out}: the package has no recorded summary")
+    statuses: Counter[Status] = Counter()
+    for catalog in recorded.controls:
+        statuses.update(catalog.counts)
     controls = ", ".join(f"{statuses[s]} {s.value.replace('-', ' ')}" for s in Status if statuses[s])
-    open_vulns = [v for v in pkg.vulnerabilities if v.state == "open"]
-    by_severity = Counter(v.severity for v in open_vulns)
-    severities = ", ".join(f"{n} {s}" for s, n in sorted(by_severity.items(), key=lambda i: -i[0].rank))
-    suppressed = sum(1 for v in pkg.vulnerabilities if v.state == "suppressed")
-    closed = sum(1 for v in pkg.vulnerabilities if v.state == "closed")
-    overdue = sum(1 for v in open_vulns if v.overdue)
-    mismatched = sum(1 for e in pkg.evidence if e.binding is Binding.MISMATCH)
+    open_counts = recorded.vulnerability_counts(CountGroup.OPEN)
+    severities = ", ".join(f"{n} {s}" for s, n in open_counts.counts.items() if n)
+    suppressed = recorded.vulnerability_counts(CountGroup.SUPPRESSED).total
+    closed = recorded.vulnerability_counts(CountGroup.CLOSED).total
+    overdue = recorded.vulnerability_counts(CountGroup.OPEN_OVERDUE).total
     release = f" (release {pkg.subject.release})" if pkg.subject.release else ""
     lines = [
         f"Audit package for {pkg.subject.reference}{release} written to {out}",
         f"  controls:        {controls}",
-        f"  vulnerabilities: {len(open_vulns)} open"
+        f"  vulnerabilities: {open_counts.total} open"
         + (f" ({severities})" if severities else "")
         + f", {suppressed} suppressed (VEX or false positive)"
         + (f", {overdue} overdue" if overdue else "")
         + (f", {closed} closed (no longer found)" if closed else ""),
         (
-            f"  evidence:        {len(pkg.evidence)} file(s) read, {mismatched} about another image, "
-            f"{len(pkg.skipped)} skipped"
+            f"  evidence:        {recorded.evidence_files} file(s) read, {len(recorded.mismatched_evidence)} about "
+            f"another image, {recorded.skipped_files} skipped"
         ),
     ]
     width = max(len(p.name) for p in written)
