@@ -7,6 +7,7 @@ file is lossless by construction.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -53,6 +54,21 @@ class Verification(StrEnum):
     VERIFIED = "verified"
     FAILED = "failed"
     UNVERIFIABLE = "unverifiable"
+    UNCHECKED = "unchecked"  # collected, and the verification step has not run: never a verdict
+
+
+NOT_CHECKED_REASON = "not checked: the signature verification step has not run"
+
+
+class SignatureMethod(StrEnum):
+    """Which signature a file carries, and so which verification runs; the value is the label shown."""
+
+    COSIGN_KEY_PAIR = "cosign key pair (simple signing)"  # a simple-signing payload and a detached signature
+    DSSE = "DSSE"  # an in-toto attestation in a DSSE envelope
+    SIGSTORE_MESSAGE = "sigstore bundle (message signature)"
+    SIGSTORE_DSSE = "sigstore bundle (DSSE)"
+    COSIGN_MANIFEST = "cosign signature manifest"  # an OCI manifest whose layers carry cosign signatures
+    COSIGN_VERIFY = "cosign verify"  # `cosign verify` output: a tool's claim, recorded and not re-verified
 
 
 class Severity(StrEnum):
@@ -181,11 +197,14 @@ class VexStatement:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SignatureFacts:
-    """What was verified, against what, and the outcome."""
+    """The signature a file carries, what it was verified against, and the outcome.
 
-    method: str  # "cosign key pair (simple signing)", "DSSE"
-    status: Verification
-    reason: str
+    Collectors record what they found and leave the status unchecked; `evidence.verify.verify` decides it.
+    """
+
+    method: SignatureMethod
+    status: Verification = Verification.UNCHECKED
+    reason: str = NOT_CHECKED_REASON
     signed_digest: str | None = None  # the image digest inside the signed payload
     docker_reference: str | None = None
     key_id: str | None = None  # "sha256:<hex>" of the public key's DER SubjectPublicKeyInfo
@@ -370,10 +389,14 @@ class Skipped:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EvidenceSet:
-    """What collection produced: the evidence read, and the files not used with the reason."""
+    """What collection produced: the evidence read, the files not used with the reason, and the bytes read.
+
+    `contents` maps each `Evidence.id` to the exact bytes collection read, so no later step reads an input again.
+    """
 
     items: tuple[Evidence, ...]
     skipped: tuple[Skipped, ...] = ()
+    contents: Mapping[str, bytes] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -46,6 +46,7 @@ from evidence.model import (
     ProvenanceFacts,
     Severity,
     SignatureFacts,
+    SignatureMethod,
     Status,
     ToolInfo,
     Verification,
@@ -425,7 +426,9 @@ def make_package(  # noqa: PLR0913 - a builder for tests: every part is optional
                 kind=EvidenceKind.SIGNATURE,
                 format="cosign simple signing",
                 binding=Binding.MATCH,
-                signature=SignatureFacts(method="cosign", status=Verification.VERIFIED, reason="ok", key_id=key_id),
+                signature=SignatureFacts(
+                    method=SignatureMethod.COSIGN_KEY_PAIR, status=Verification.VERIFIED, reason="ok", key_id=key_id
+                ),
             )
         )
     if builder is not None:

@@ -137,13 +137,14 @@ def _load(path: Path, image: ImageRef | None, profile: str, now: datetime, show:
         return load_package(path if path.is_file() else path / AUDIT_JSON)
 
     from evidence.catalog import load_catalog, load_profile  # noqa: PLC0415
-    from evidence.collectors import collect  # noqa: PLC0415
+    from evidence.collectors import bind, collect  # noqa: PLC0415
     from evidence.evaluate import CHECKS, evaluate  # noqa: PLC0415
+    from evidence.verify import verify  # noqa: PLC0415
 
     loaded = load_profile(profile)
     catalogs = [load_catalog(name, CHECKS) for name in loaded.catalogs]
     show(f"evaluating the evidence in {path}")
-    collected = collect([path], image_digest=image.digest)
+    collected = bind(verify(collect([path])), image.digest)
     return evaluate(catalogs, loaded, collected, image=image, now=now)
 
 

@@ -99,17 +99,18 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error(str(e))
 
     from evidence.catalog import load_catalogs, load_profile  # noqa: PLC0415 - keep --help instant
-    from evidence.collectors import collect  # noqa: PLC0415
+    from evidence.collectors import bind, collect  # noqa: PLC0415
     from evidence.diff.compare import compare  # noqa: PLC0415
     from evidence.evaluate import CHECKS, evaluate  # noqa: PLC0415
     from evidence.render import formats_for, write_package, write_package_zip  # noqa: PLC0415
+    from evidence.verify import verify  # noqa: PLC0415
 
     show = progress(quiet=args.quiet)
     profile = load_profile(args.profile)
     catalogs = load_catalogs([*profile.catalogs, *args.catalog], CHECKS)
     show(f"collecting evidence from {len(args.inputs)} input(s)")
     verification = verification_context(args, image=image.name)
-    collected = collect(args.inputs, image_digest=image.digest, keep_going=args.keep_going, verification=verification)
+    collected = bind(verify(collect(args.inputs, keep_going=args.keep_going), verification), image.digest)
     show(f"evaluating {sum(len(c.controls) for c in catalogs)} controls against {len(collected.items)} file(s)")
     lifecycle = lifecycle_inputs(args, collected)
     rules = verification.rules
@@ -119,7 +120,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     )
     if lifecycle.previous is not None:
         pkg = dataclasses.replace(pkg, changes=compare(lifecycle.previous, pkg))
-    evidence_files = read_evidence_files(args.inputs, pkg)
+    evidence_files = read_evidence_files(collected, pkg)
     written = write_package(pkg, args.out, formats_for(pkg), progress=show, evidence_files=evidence_files)
     if args.zip:
         out = args.out.resolve()
@@ -130,21 +131,9 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return ExitCode.CONTROLS_NOT_SATISFIED if failing else ExitCode.OK
 
 
-def read_evidence_files(inputs: list[Path], pkg: AuditPackage) -> dict[str, bytes]:
-    """sha256 -> bytes of every evidence file, read again; a file whose bytes changed since collection stops the run."""
-    from evidence.collectors import read_documents  # noqa: PLC0415
-    from evidence.errors import InputError  # noqa: PLC0415
-
-    wanted = {e.sha256 for e in pkg.evidence}
-    found = {
-        doc.sha256: doc.data
-        for doc, _ in read_documents(inputs)
-        if not isinstance(doc, InputError) and doc.sha256 in wanted
-    }
-    for item in pkg.evidence:
-        if item.sha256 not in found:
-            raise InputError(item.path, "changed or disappeared while the package was being made; run again")
-    return found
+def read_evidence_files(collected: EvidenceSet, pkg: AuditPackage) -> dict[str, bytes]:
+    """sha256 -> bytes of every evidence file in the package: the bytes collection read, not read again."""
+    return {item.sha256: collected.contents[item.id] for item in pkg.evidence}
 
 
 def lifecycle_inputs(args: argparse.Namespace, collected: EvidenceSet) -> LifecycleInputs:

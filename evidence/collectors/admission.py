@@ -124,7 +124,7 @@ class _Reader:
         blocks = _PEM_BLOCK_RE.findall(text)
         if not blocks:
             return [text.strip()]
-        from evidence.collectors.cosign import key_id, load_public_key  # noqa: PLC0415
+        from evidence.verify.crypto import key_id, load_public_key  # noqa: PLC0415
 
         ids: list[str] = []
         for match in _PEM_BLOCK_RE.finditer(text):
