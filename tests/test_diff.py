@@ -23,14 +23,6 @@ from openpyxl import load_workbook
 from evidence.cli import main
 from evidence.diff.compare import compare, component_key
 from evidence.diff.gate import CONDITIONS, holding
-from evidence.diff.model import (
-    NewCause,
-    NewVulnerability,
-    PackageDiff,
-    StatusChange,
-    VersionChange,
-    Vulnerability,
-)
 from evidence.diff.render import code, render_html, render_json, render_markdown
 from evidence.diff.versions import compare_versions, dpkg_compare, generic_compare
 from evidence.model import (
@@ -43,13 +35,19 @@ from evidence.model import (
     EvidenceKind,
     ImageRef,
     Located,
+    NewCause,
+    NewVulnerability,
+    PackageDiff,
     ProvenanceFacts,
     Severity,
     SignatureFacts,
     SignatureMethod,
     Status,
+    StatusChange,
     ToolInfo,
     Verification,
+    VersionChange,
+    Vulnerability,
     VulnerabilityRecord,
 )
 from evidence.render.canonical import dumps, load_package
