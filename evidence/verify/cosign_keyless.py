@@ -50,6 +50,7 @@ from evidence.verify.keyless import (
     load_trusted_root,
 )
 from evidence.verify.material import MaterialError, RekorBundle, logged_signature, read_rekor_bundle
+from evidence.verify.sigstore_internals import transparency_log_time, verify_signed_entry_timestamp
 
 ENTRY_KIND = ("hashedrekord", "0.0.1")
 STEP_SIGNATURE = "signature"
@@ -80,8 +81,6 @@ def _check_body(bundle: RekorBundle, payload: bytes, signature: bytes, cert: x50
 
 def _check_set(bundle: RekorBundle, context: VerificationContext) -> None:
     import rfc8785  # noqa: PLC0415 - sigstore's canonical JSON; loaded with sigstore
-    from sigstore._internal.trust import KeyringPurpose  # noqa: PLC0415
-    from sigstore._utils import KeyID  # noqa: PLC0415
     from sigstore.errors import Error  # noqa: PLC0415
 
     # The same canonical entry sigstore's TransparencyLogEntry._encode_canonical signs over.
@@ -94,8 +93,9 @@ def _check_set(bundle: RekorBundle, context: VerificationContext) -> None:
         }
     )
     try:
-        keyring = load_trusted_root(context).rekor_keyring(KeyringPurpose.VERIFY)
-        keyring.verify(key_id=KeyID(bundle.log_id), signature=bundle.signed_entry_timestamp, data=canonical)
+        verify_signed_entry_timestamp(
+            load_trusted_root(context), bundle.log_id, bundle.signed_entry_timestamp, canonical
+        )
     except Error as e:
         raise EntryCheckError(STEP_SET, str(e).splitlines()[0] if str(e) else type(e).__name__) from e
 
@@ -115,7 +115,6 @@ def check_cosign_keyless(
     payload: bytes, signature: bytes, cert: x509.Certificate, bundle: RekorBundle, context: VerificationContext
 ) -> None:
     """Every check but the identity; `EntryCheckError` naming the failed step."""
-    from sigstore._internal.timestamp import TimestampSource, TimestampVerificationResult  # noqa: PLC0415
     from sigstore.errors import Error  # noqa: PLC0415
     from sigstore.verify import Verifier  # noqa: PLC0415
 
@@ -125,7 +124,7 @@ def check_cosign_keyless(
         raise EntryCheckError(STEP_TIME, f"the integrated time {bundle.integrated_time} is not a date") from e
     if bundle.integrated_time <= 0:
         raise EntryCheckError(STEP_TIME, "the entry has no integrated time")
-    time = TimestampVerificationResult(source=TimestampSource.TRANSPARENCY_SERVICE, time=at)
+    time = transparency_log_time(at)
     trusted_root = load_trusted_root(context)
     try:
         verifier = Verifier(trusted_root=trusted_root)
