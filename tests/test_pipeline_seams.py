@@ -8,6 +8,8 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
+from conftest import CORPUS, SAMPLES
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
@@ -22,7 +24,7 @@ from evidence.model import (
     Verification,
 )
 from evidence.verify import VerificationContext, verify
-from evidence.verify.apply import ASSERTED_REASON, NOT_COLLECTED_REASON
+from evidence.verify.apply import ASSERTED_REASON, NO_CHECK_REASON, NOT_COLLECTED_REASON, verify_items
 from evidence.verify.dsse import pae
 from evidence.verify.keys import load_key_file
 
@@ -163,3 +165,25 @@ def test_bind_binds_and_sorts_and_changes_nothing_else(tmp_path: Path) -> None:
     assert [dataclasses.replace(e, binding=Binding.UNBOUND) for e in bound.items] == list(verified.items)
     assert bound.contents == verified.contents
     assert by_name(bound.items, "payload.sig").kind is EvidenceKind.DETACHED_SIGNATURE
+
+
+def test_no_signature_leaves_verification_unchecked_when_nothing_applies() -> None:
+    facts = SignatureFacts(method=SignatureMethod.COSIGN_KEY_PAIR, signed_digest=DIGEST)
+    odd = Evidence(
+        id="ev-1", path="p.json", sha256="0" * 64, size=2, kind=EvidenceKind.PROVENANCE, format="x", signature=facts
+    )
+    (checked,) = verify_items([odd], {"p.json": b"{}"})
+    assert checked.signature is not None
+    assert (checked.signature.status, checked.signature.reason) == (Verification.UNVERIFIABLE, NO_CHECK_REASON)
+
+
+@pytest.mark.parametrize(
+    "folder",
+    [*sorted(SAMPLES.glob("webapp-*")), CORPUS / "signatures", CORPUS / "provenance", CORPUS / "oci"],
+    ids=lambda p: p.name,
+)
+def test_verify_decides_every_signature_of_the_samples_and_the_corpus(folder: Path) -> None:
+    verified = verify(collect([folder], keep_going=True))
+    decided = [e.signature.status for e in verified.items if e.signature is not None]
+    assert decided
+    assert Verification.UNCHECKED not in decided

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import assert_never
 
@@ -21,6 +22,7 @@ from evidence.verify.material import (
     BUNDLE_ANNOTATION,
     CERTIFICATE_ANNOTATION,
     MaterialError,
+    RekorBundle,
     rekor_bundle_from,
     signed_layers,
 )
@@ -28,6 +30,7 @@ from evidence.verify.policy import ImageRules
 
 ASSERTED_REASON = "asserted by cosign, not re-verified"
 NOT_COLLECTED_REASON = "not verified: the bytes of this file were not kept by collection"
+NO_CHECK_REASON = "not verified: no verification applies to this signature in this kind of file"
 _BUNDLE_SUFFIXES = (".sigstore.json", ".sigstore", ".bundle.json", ".bundle")
 _MATERIAL_KINDS = frozenset({EvidenceKind.PUBLIC_KEY, EvidenceKind.DETACHED_SIGNATURE})
 
@@ -51,6 +54,17 @@ def verify(collected: EvidenceSet, context: VerificationContext | None = None) -
     return dataclasses.replace(collected, items=tuple(items))
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Material:
+    """What the signatures are checked with: the collected bytes by path, the keys, the cosign payloads by
+    SHA-256, and the cosign Rekor bundles."""
+
+    files: Mapping[str, bytes]
+    keys: list[LoadedKey]
+    payloads: dict[str, tuple[Evidence, bytes]]
+    bundles: list[tuple[str, RekorBundle]]
+
+
 def verify_items(
     items: Sequence[Evidence], files: Mapping[str, bytes], context: VerificationContext | None = None
 ) -> list[Evidence]:
@@ -58,37 +72,52 @@ def verify_items(
     context = context or VerificationContext()
     linked = link_signatures(items, files, extra_keys=context.keys)
     known = {k.key_id for k in context.keys}
-    keys = list(context.keys) + [k for k in input_keys(items, files) if k.key_id not in known]
-    payloads = {
-        e.sha256: (e, files[e.path]) for e in items if _method(e) is SignatureMethod.COSIGN_KEY_PAIR and e.path in files
-    }
+    material = _Material(
+        files=files,
+        keys=list(context.keys) + [k for k in input_keys(items, files) if k.key_id not in known],
+        payloads={
+            e.sha256: (e, files[e.path])
+            for e in items
+            if _method(e) is SignatureMethod.COSIGN_KEY_PAIR and e.path in files
+        },
+        bundles=rekor_bundles(items, files),
+    )
     rules = context.rules
-    bundles = rekor_bundles(items, files)
     out: list[Evidence] = []
     for item in linked:
-        data = files.get(item.path)
-        facts = item.signature
-        if facts is None:
+        if item.signature is None:
             out.append(item)
             continue
-        subjects = item.subjects
-        if data is None:
-            facts = dataclasses.replace(facts, status=Verification.UNVERIFIABLE, reason=NOT_COLLECTED_REASON)
-        elif facts.method in (SignatureMethod.SIGSTORE_MESSAGE, SignatureMethod.SIGSTORE_DSSE):
-            facts = _bundle(item.path, data, facts, context, keys)
-        elif facts.method is SignatureMethod.COSIGN_MANIFEST:
-            facts, signed = _manifest(data, facts, context, keys, payloads)
-            subjects = tuple(dict.fromkeys(subjects + signed))
-        elif facts.method is SignatureMethod.COSIGN_KEY_PAIR:
-            facts = with_rekor_bundle(facts, files, bundles, context) if bundles else facts
-        elif facts.method is SignatureMethod.COSIGN_VERIFY:
-            facts = dataclasses.replace(facts, status=Verification.UNVERIFIABLE, reason=ASSERTED_REASON)
-        elif facts.method is not SignatureMethod.DSSE:  # DSSE envelopes were linked with the keys above
-            assert_never(facts.method)
+        facts, signed = _decide(item, item.signature, material, context)
+        if facts.status is Verification.UNCHECKED:  # material in a file no check applies to
+            facts = dataclasses.replace(facts, status=Verification.UNVERIFIABLE, reason=NO_CHECK_REASON)
         if rules is not None:
             facts = _key_policy(facts, rules)
+        subjects = tuple(dict.fromkeys(item.subjects + signed)) if signed else item.subjects
         out.append(dataclasses.replace(item, subjects=subjects, signature=facts))
     return out
+
+
+def _decide(
+    item: Evidence, facts: SignatureFacts, material: _Material, context: VerificationContext
+) -> tuple[SignatureFacts, tuple[str, ...]]:
+    """The verification the signature's method calls for, and the digests it signs when that adds subjects."""
+    data = material.files.get(item.path)
+    if data is None:
+        return dataclasses.replace(facts, status=Verification.UNVERIFIABLE, reason=NOT_COLLECTED_REASON), ()
+    match facts.method:
+        case SignatureMethod.SIGSTORE_MESSAGE | SignatureMethod.SIGSTORE_DSSE:
+            return _bundle(item.path, data, facts, context, material.keys), ()
+        case SignatureMethod.COSIGN_MANIFEST:
+            return _manifest(data, facts, context, material.keys, material.payloads)
+        case SignatureMethod.COSIGN_KEY_PAIR if material.bundles:
+            return with_rekor_bundle(facts, material.files, material.bundles, context), ()
+        case SignatureMethod.COSIGN_KEY_PAIR | SignatureMethod.DSSE:  # linked with the keys already
+            return facts, ()
+        case SignatureMethod.COSIGN_VERIFY:
+            return dataclasses.replace(facts, status=Verification.UNVERIFIABLE, reason=ASSERTED_REASON), ()
+        case _:
+            assert_never(facts.method)
 
 
 def _method(item: Evidence) -> SignatureMethod | None:
