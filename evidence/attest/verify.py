@@ -183,17 +183,11 @@ def _verified_payload(
 
 def _read_envelope(data: bytes) -> tuple[bytes, list[bytes]] | str:
     """The payload and signatures of an in-toto DSSE envelope, or what is wrong with it."""
-    obj = loads(data)
-    if obj is None:
-        return "not a DSSE envelope (not valid JSON)"
-    payload_type = obj.get("payloadType") if isinstance(obj, dict) else None
-    if not isinstance(obj, dict):
-        return "not a DSSE envelope"
-    if payload_type != IN_TOTO_PAYLOAD_TYPE:
-        return f"the envelope's payload type is {payload_type!r}, not {IN_TOTO_PAYLOAD_TYPE}"
-    envelope = envelope_from(obj)
+    envelope = envelope_from(loads(data))
     if envelope is None:
-        return "not a DSSE envelope (no payload or no signatures, or a payload that is not base64)"
+        return "not a DSSE envelope (JSON with a payload type, a base64 payload and signatures)"
+    if envelope.payload_type != IN_TOTO_PAYLOAD_TYPE:
+        return f"the envelope's payload type is {envelope.payload_type!r}, not {IN_TOTO_PAYLOAD_TYPE}"
     return envelope.payload, [signature for _, signature in envelope.signatures if signature]
 
 
