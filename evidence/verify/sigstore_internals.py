@@ -68,7 +68,7 @@ class PrivateName:
 
 
 PRIVATE_NAMES: tuple[PrivateName, ...] = (
-    PrivateName(module="sigstore._store", name="__name__"),
+    PrivateName(module="sigstore._store", name="__path__"),  # a folder of data: the embedded trusted roots
     PrivateName(module="sigstore._internal.trust", name="KeyringPurpose.VERIFY"),
     PrivateName(module="sigstore._utils", name="KeyID"),
     PrivateName(module="sigstore._internal.timestamp", name="TimestampSource.TRANSPARENCY_SERVICE"),
