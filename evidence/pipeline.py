@@ -1,7 +1,8 @@
 """The library API: evidence files in, an `AuditPackage` out, and the package written to disk.
 
-One assessment is collect, verify, bind, evaluate, and (given a previous package) compare. `fromline package`
-and `fromline diff` both call `assess`, so the same evidence and options always reach the same verdicts.
+One assessment is collect (read and parse), verify (every signature, offline), bind (to the image digest),
+evaluate, and (given a previous package) compare. `fromline package` and `fromline diff` both call `assess`, so
+the same evidence and options always reach the same verdicts.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from evidence.catalog import load_catalogs, load_profile
-from evidence.collectors import collect
+from evidence.collectors import bind, collect
 from evidence.diff.compare import compare
 from evidence.evaluate import CHECKS, evaluate
 from evidence.lifecycle import LifecycleInputs, read_epss, read_kev
@@ -22,7 +23,7 @@ from evidence.model import AuditPackage, EvidenceSet, ImageRef
 from evidence.render import Format, formats_for
 from evidence.render import write_package as _write_package
 from evidence.render.canonical import load_package
-from evidence.verify.interface import VerificationContext
+from evidence.verify import VerificationContext, verify
 
 __all__ = ["LifecycleFiles", "assess", "load_package", "write_package"]
 
@@ -68,7 +69,7 @@ def assess(  # noqa: PLR0913 - keyword-only options of one assessment
     """Assess the image from its evidence files (or directories) against a profile's catalogs.
 
     `image` is `NAME@sha256:<digest>` or an `ImageRef`; `profile` a bundled profile name or a YAML file;
-    `catalogs` more catalogs by id or file. Signatures are verified against `verification` only (its keys,
+    `catalogs` more catalogs by id or file. Signatures are verified offline with `verification` (its keys,
     trust root and identity policy); lifecycle inputs feed the POA&M and, with a previous package, the
     `changes`. `now` is the assessment time (default: now, UTC). The package keeps the bytes of its evidence
     (`AuditPackage.contents`) for `write_package`. Raises `EvidenceError` subclasses naming the file and problem.
@@ -81,7 +82,7 @@ def assess(  # noqa: PLR0913 - keyword-only options of one assessment
     context = dataclasses.replace(verification or VerificationContext(), image=subject.name)
     paths = [Path(p) for p in inputs]
     show(f"collecting evidence from {len(paths)} input(s)")
-    collected = collect(paths, image_digest=subject.digest, keep_going=keep_going, verification=context)
+    collected = bind(verify(collect(paths, keep_going=keep_going), context), subject.digest)
     lifecycle_inputs = lifecycle.read(collected) if isinstance(lifecycle, LifecycleFiles) else lifecycle
     show(f"evaluating {sum(len(c.controls) for c in catalog_set)} controls against {len(collected.items)} file(s)")
     rules = context.rules

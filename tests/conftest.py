@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from evidence.collectors import bind, collect
 from evidence.model import (
     AuditPackage,
     Binding,
@@ -18,9 +19,11 @@ from evidence.model import (
     Evidence,
     EvidenceKind,
     EvidenceRef,
+    EvidenceSet,
     ImageRef,
     Severity,
     SignatureFacts,
+    SignatureMethod,
     Skipped,
     Status,
     Suppression,
@@ -31,6 +34,7 @@ from evidence.model import (
     VulnerabilityRecord,
     VulnerabilityState,
 )
+from evidence.verify import VerificationContext, verify
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"
@@ -39,6 +43,19 @@ SAMPLES = REPO / "samples"
 
 DIGEST = "sha256:" + "ab" * 32
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def collect_verify_bind(
+    inputs: list[Path],
+    *,
+    image_digest: str | None,
+    keep_going: bool = False,
+    verification: VerificationContext | None = None,
+) -> EvidenceSet:
+    """The evidence as `fromline package` reads it: collected, verified, and bound to the image when a digest is
+    given (`fromline inspect` binds nothing)."""
+    verified = verify(collect(inputs, keep_going=keep_going), verification)
+    return verified if image_digest is None else bind(verified, image_digest)
 
 
 def corpus_files(folder: str, suffix: str = "") -> list[Path]:
@@ -128,7 +145,7 @@ def hand_package() -> AuditPackage:
         subjects=(DIGEST,),
         binding=Binding.MATCH,
         signature=SignatureFacts(
-            method="cosign key pair (simple signing)",
+            method=SignatureMethod.COSIGN_KEY_PAIR,
             status=Verification.VERIFIED,
             reason="ECDSA P-256 signature verified with cosign.pub",
             signed_digest=DIGEST,

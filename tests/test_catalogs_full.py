@@ -50,6 +50,7 @@ from evidence.model import (
     RubricScore,
     Severity,
     SignatureFacts,
+    SignatureMethod,
     Status,
     Verification,
     VexStatement,
@@ -87,7 +88,7 @@ def ev(kind: EvidenceKind, *, binding: Binding = Binding.MATCH, **facts: Any) ->
 
 
 def sbom(*components: Component, signed: bool = False) -> Evidence:
-    sig = SignatureFacts(method="DSSE", status=Verification.VERIFIED, reason="ok") if signed else None
+    sig = SignatureFacts(method=SignatureMethod.DSSE, status=Verification.VERIFIED, reason="ok") if signed else None
     return ev(EvidenceKind.SBOM, components=components, signature=sig)
 
 
@@ -130,14 +131,16 @@ def finding(
 
 
 def signature(status: Verification = Verification.VERIFIED, *, log_index: int | None = None) -> Evidence:
-    facts = SignatureFacts(method="cosign", status=status, reason="why", signed_digest=DIGEST, log_index=log_index)
+    facts = SignatureFacts(
+        method=SignatureMethod.COSIGN_KEY_PAIR, status=status, reason="why", signed_digest=DIGEST, log_index=log_index
+    )
     return ev(EvidenceKind.SIGNATURE, signature=facts)
 
 
 def provenance(
     status: Verification | None = Verification.VERIFIED, builder: str = "https://builder.example"
 ) -> Evidence:
-    sig = SignatureFacts(method="DSSE", status=status, reason="why") if status else None
+    sig = SignatureFacts(method=SignatureMethod.DSSE, status=status, reason="why") if status else None
     facts = ProvenanceFacts(
         statement_type="https://in-toto.io/Statement/v1",
         predicate_type="https://slsa.dev/provenance/v1",
@@ -148,7 +151,7 @@ def provenance(
 
 
 def vex(*statements: VexStatement, signed: bool = False) -> Evidence:
-    sig = SignatureFacts(method="DSSE", status=Verification.VERIFIED, reason="ok") if signed else None
+    sig = SignatureFacts(method=SignatureMethod.DSSE, status=Verification.VERIFIED, reason="ok") if signed else None
     return ev(EvidenceKind.VEX, binding=Binding.UNBOUND, statements=statements, signature=sig)
 
 

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import collect_verify_bind
 
-from evidence.collectors import collect
 from evidence.errors import InputError
 from evidence.model import Binding, EvidenceKind, SkipCategory
 
@@ -46,7 +46,7 @@ def test_config_digest_binds_through_a_file_naming_both(tmp_path: Path) -> None:
     (tmp_path / "inspect.json").write_text(inspect(CONFIG, MANIFEST))
     (tmp_path / "scan-by-image-id.json").write_text(trivy(CONFIG, []))
     (tmp_path / "scan-of-another-image.json").write_text(trivy(OTHER, [f"registry.example.com/other@{OTHER}"]))
-    found = {e.path.split("/")[-1]: e for e in collect([tmp_path], image_digest=MANIFEST).items}
+    found = {e.path.split("/")[-1]: e for e in collect_verify_bind([tmp_path], image_digest=MANIFEST).items}
     assert found["inspect.json"].binding is Binding.MATCH
     assert found["scan-by-image-id.json"].binding is Binding.MATCH
     assert found["scan-of-another-image.json"].binding is Binding.MISMATCH
@@ -54,7 +54,7 @@ def test_config_digest_binds_through_a_file_naming_both(tmp_path: Path) -> None:
 
 def test_config_digest_alone_does_not_bind(tmp_path: Path) -> None:
     (tmp_path / "scan.json").write_text(trivy(CONFIG, []))
-    (item,) = collect([tmp_path], image_digest=MANIFEST).items
+    (item,) = collect_verify_bind([tmp_path], image_digest=MANIFEST).items
     assert item.binding is Binding.MISMATCH
 
 
@@ -63,7 +63,7 @@ def test_walked_directory_lists_unknown_files_as_skipped(tmp_path: Path) -> None
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "scan.json").write_text(trivy(CONFIG, [f"r@{MANIFEST}"]))
     (tmp_path / ".hidden").write_text("x")
-    result = collect([tmp_path], image_digest=MANIFEST)
+    result = collect_verify_bind([tmp_path], image_digest=MANIFEST)
     assert [e.path for e in result.items] == [f"{tmp_path.name}/sub/scan.json"]
     assert [(s.path, s.reason) for s in result.skipped] == [
         (f"{tmp_path.name}/notes.txt", "not a recognized evidence format")
@@ -74,18 +74,18 @@ def test_named_unknown_file_is_an_error(tmp_path: Path) -> None:
     notes = tmp_path / "notes.txt"
     notes.write_text("hello")
     with pytest.raises(InputError, match=r"notes\.txt: not a recognized evidence format"):
-        collect([notes], image_digest=MANIFEST)
+        collect_verify_bind([notes], image_digest=MANIFEST)
 
 
 def test_missing_input_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file or directory"):
-        collect([tmp_path / "absent"], image_digest=MANIFEST)
+        collect_verify_bind([tmp_path / "absent"], image_digest=MANIFEST)
 
 
 def test_same_file_given_twice_is_read_once(tmp_path: Path) -> None:
     scan = tmp_path / "scan.json"
     scan.write_text(trivy(CONFIG, [f"r@{MANIFEST}"]))
-    items = collect([scan, tmp_path], image_digest=MANIFEST).items
+    items = collect_verify_bind([scan, tmp_path], image_digest=MANIFEST).items
     assert len(items) == 1
     assert items[0].kind is EvidenceKind.VULNERABILITY_SCAN
 
@@ -105,7 +105,7 @@ def test_each_skipped_file_says_why_by_category(tmp_path: Path) -> None:
     outside = tmp_path / "outside.json"
     outside.write_text(trivy(CONFIG, []), encoding="utf-8")
     (inputs / "link.json").symlink_to(outside)
-    skipped = collect([inputs], image_digest=MANIFEST, keep_going=True).skipped
+    skipped = collect_verify_bind([inputs], image_digest=MANIFEST, keep_going=True).skipped
     assert {s.path: s.category for s in skipped} == {
         "in/broken-trivy.json": SkipCategory.MALFORMED,
         "in/link.json": SkipCategory.UNREADABLE,

@@ -12,22 +12,23 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import CORPUS
+from conftest import CORPUS, collect_verify_bind
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evidence.collectors import COLLECTORS, collect, recognize
+from evidence.collectors import COLLECTORS, recognize
 from evidence.collectors.admission import AdmissionPolicies
-from evidence.collectors.cosign import dsse_pae
 from evidence.collectors.interface import CollectorError, Document, SkipFile
 from evidence.collectors.kubernetes import MAX_DEPTH, KubernetesWorkloads
 from evidence.collectors.oci import OciManifest
 from evidence.collectors.provenance import InTotoAttestation, evidence_from_statement
 from evidence.collectors.update_automation import DependabotConfig, RenovateConfig
-from evidence.model import Binding, EvidenceKind, SignatureFacts, Verification
+from evidence.model import Binding, EvidenceKind, SignatureFacts, SignatureMethod, Verification
+from evidence.verify.apply import verify_items
+from evidence.verify.dsse import pae as dsse_pae
 
 PROV_DIR = CORPUS / "provenance"
 OCI_DIR = CORPUS / "oci"
@@ -103,7 +104,7 @@ def test_corpus_attestations(name: str) -> None:
     assert item.envelope == ("DSSE envelope" if enveloped else "in-toto statement")
     if enveloped:
         assert item.signature is not None
-        assert (item.signature.method, item.signature.status) == ("DSSE", Verification.UNVERIFIABLE)
+        assert (item.signature.method, item.signature.status) == ("DSSE", Verification.UNCHECKED)
     else:
         assert item.signature is None
     if item.provenance is not None:
@@ -138,12 +139,12 @@ def test_corpus_cosign_vuln_attestation_without_result_is_skipped(tmp_path: Path
     with pytest.raises(SkipFile, match=r"predicate/scanner/result is null"):
         InTotoAttestation().parse(doc)
     (tmp_path / "vuln.json").write_bytes(VULN_ATTESTATION.read_bytes())
-    result = collect([tmp_path], image_digest=DIGEST)
+    result = collect_verify_bind([tmp_path], image_digest=DIGEST)
     assert result.items == ()
     assert [s.path for s in result.skipped] == [f"{tmp_path.name}/vuln.json"]
     assert "without a scan result" in result.skipped[0].reason
     with pytest.raises(SkipFile):  # named on the command line, it is an error
-        collect([tmp_path / "vuln.json"], image_digest=DIGEST)
+        collect_verify_bind([tmp_path / "vuln.json"], image_digest=DIGEST)
 
 
 def test_vuln_attestation_with_a_trivy_report() -> None:
@@ -156,13 +157,18 @@ def test_vuln_attestation_with_a_trivy_report() -> None:
         "metadata": {"scanStartedOn": "2026-11-20T10:00:00Z", "scanFinishedOn": "2026-11-20T10:01:00Z"},
     }
     body = statement("https://cosign.sigstore.dev/attestation/vuln/v1", predicate)
-    item = parse_attestation(json.dumps(unsigned_envelope(body)).encode())
+    data = json.dumps(unsigned_envelope(body)).encode()
+    item = parse_attestation(data)
     assert (item.kind, item.format) == (EvidenceKind.VULNERABILITY_SCAN, "Trivy JSON")
     assert len(item.vulnerabilities) == expected > 0
     assert item.subjects == (DIGEST,)
     assert item.vulnerabilities[0].location.startswith("/payload/predicate/scanner/result/Results/")
-    assert item.signature is not None
-    assert item.signature.reason == "the DSSE envelope carries no signature"
+    (checked,) = verify_items([item], {item.path: data})
+    assert checked.signature is not None
+    assert (checked.signature.status, checked.signature.reason) == (
+        Verification.UNVERIFIABLE,
+        "the DSSE envelope carries no signature",
+    )
 
 
 def test_vuln_attestation_with_an_unknown_result_is_skipped() -> None:
@@ -202,7 +208,7 @@ def test_unknown_predicate_type_is_skipped_with_its_reason(tmp_path: Path) -> No
     (tmp_path / "custom.intoto.json").write_text(json.dumps(unsigned_envelope(body)))
     with pytest.raises(SkipFile, match=r"https://example\.com/custom-predicate/v1"):
         parse_attestation((tmp_path / "custom.intoto.json").read_bytes())
-    result = collect([tmp_path], image_digest=DIGEST)
+    result = collect_verify_bind([tmp_path], image_digest=DIGEST)
     assert result.items == ()
     (skipped,) = result.skipped
     assert "https://example.com/custom-predicate/v1" in skipped.reason
@@ -290,7 +296,7 @@ def test_json_lines_envelopes_are_all_verified(tmp_path: Path) -> None:
     pub = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     (tmp_path / "cosign.pub").write_bytes(pub)
     (tmp_path / "sboms.intoto.jsonl").write_text(first + "\n" + signed(second) + "\n")
-    item = next(e for e in collect([tmp_path], image_digest=DIGEST).items if e.kind is EvidenceKind.SBOM)
+    item = next(e for e in collect_verify_bind([tmp_path], image_digest=DIGEST).items if e.kind is EvidenceKind.SBOM)
     assert item.signature is not None
     assert item.signature.status is Verification.VERIFIED, item.signature.reason
     assert item.binding is Binding.MATCH
@@ -302,7 +308,7 @@ def test_json_lines_envelopes_are_all_verified(tmp_path: Path) -> None:
         {"sig": base64.b64encode(other.sign(dsse_pae(env["payloadType"], body), ec.ECDSA(hashes.SHA256()))).decode()}
     ]
     (tmp_path / "sboms.intoto.jsonl").write_text(first + "\n" + json.dumps(env) + "\n")
-    item = next(e for e in collect([tmp_path], image_digest=DIGEST).items if e.kind is EvidenceKind.SBOM)
+    item = next(e for e in collect_verify_bind([tmp_path], image_digest=DIGEST).items if e.kind is EvidenceKind.SBOM)
     assert item.signature is not None
     assert item.signature.status is Verification.FAILED
     assert item.signature.reason.startswith("DSSE envelope 2 of 2 signature does not verify")
@@ -311,7 +317,7 @@ def test_json_lines_envelopes_are_all_verified(tmp_path: Path) -> None:
 def test_evidence_from_statement_for_unwrapping_callers() -> None:
     decoded, _ = statement_of(CENTOS_ATTESTATION)
     doc = Document(path="bundle.json", data=b"{}")
-    facts = SignatureFacts(method="sigstore bundle (DSSE)", status=Verification.UNVERIFIABLE, reason="later")
+    facts = SignatureFacts(method=SignatureMethod.SIGSTORE_DSSE, status=Verification.UNVERIFIABLE, reason="later")
     item = evidence_from_statement(
         doc, decoded, envelope="sigstore bundle v0.3", signature=facts, base_pointer="/dsseEnvelope/payload"
     )
@@ -376,13 +382,13 @@ def test_corpus_image_index_platforms() -> None:
 def test_index_and_platform_manifest_bind_each_other(tmp_path: Path, assessed: Path) -> None:
     for path in (INDEX, AMD64, PROV_DIR / "buildkit-slsa-v0.2-statement-container-image.intoto.json"):
         (tmp_path / path.name).write_bytes(path.read_bytes())
-    result = collect([tmp_path], image_digest=file_digest(assessed))
+    result = collect_verify_bind([tmp_path], image_digest=file_digest(assessed))
     assert {e.path.rsplit("/", 1)[-1]: e.binding for e in result.items} == {
         INDEX.name: Binding.MATCH,
         AMD64.name: Binding.MATCH,
         "buildkit-slsa-v0.2-statement-container-image.intoto.json": Binding.MATCH,  # its subject is the amd64 one
     }
-    other = collect([tmp_path], image_digest=OTHER)
+    other = collect_verify_bind([tmp_path], image_digest=OTHER)
     assert {e.binding for e in other.items} == {Binding.MISMATCH}
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CORPUS
+from conftest import CORPUS, collect_verify_bind
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
@@ -22,20 +22,14 @@ from cryptography.x509.oid import NameOID
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evidence.collectors import collect
-from evidence.collectors.cosign import (
-    COSIGN_METHOD,
-    CosignPayload,
-    DetachedSignature,
-    PublicKey,
-    dsse_pae,
-    link_signatures,
-)
+from evidence.collectors.cosign import CosignPayload, DetachedSignature, PublicKey
 from evidence.collectors.dockerfile import INSTRUCTIONS, Dockerfile
 from evidence.collectors.image_config import DockerInspect
 from evidence.collectors.interface import CollectorError, Document
 from evidence.collectors.provenance import InTotoAttestation, image_name
-from evidence.model import Binding, Evidence, EvidenceKind, Located, Verification
+from evidence.model import NOT_CHECKED_REASON, Binding, Evidence, EvidenceKind, Located, SignatureMethod, Verification
+from evidence.verify.dsse import pae as dsse_pae
+from evidence.verify.keypair import link_signatures
 
 DIGEST = "sha256:" + "ab" * 32
 OTHER_DIGEST = "sha256:" + "cd" * 32
@@ -65,7 +59,7 @@ def parse(doc: Document) -> Evidence:
 def run(*docs: Document) -> dict[str, Evidence]:
     """Parse and link in-memory documents, as `collect` does; results by path."""
     items = [parse(d) for d in docs]
-    linked = link_signatures(items, {d.path: d for d in docs})
+    linked = link_signatures(items, {d.path: d.data for d in docs})
     assert [e.path for e in linked] == [e.path for e in items]
     return {e.path: e for e in linked}
 
@@ -142,9 +136,9 @@ def test_corpus_cosign_payload_facts() -> None:
     digest = "sha256:fa93b01658e3a5a1686dc3ae55f170d8de487006fb53a28efcd12ab0710a2e5f"
     assert item.subjects == (digest,)
     assert item.signature is not None
-    assert item.signature.method == COSIGN_METHOD
-    assert item.signature.status is Verification.UNVERIFIABLE
-    assert item.signature.reason == "no detached signature and public key verified this payload"
+    assert item.signature.method is SignatureMethod.COSIGN_KEY_PAIR
+    assert item.signature.status is Verification.UNCHECKED  # collection records the signature, verify decides
+    assert item.signature.reason == NOT_CHECKED_REASON
     assert item.signature.signed_digest == digest
     assert item.signature.docker_reference == "192.168.64.2:5000/test-repo-2100826901021538654/alpine"
     assert item.signature.payload_path == "signatures/cosign-simple-signing-payload.json"
@@ -201,7 +195,7 @@ def test_corpus_cosign_files_through_collect(tmp_path: Path) -> None:
     for source in (PAYLOAD, PAYLOAD_SIG, FULCIO_CERT):
         shutil.copy(source, tmp_path / source.name)
     digest = "sha256:fa93b01658e3a5a1686dc3ae55f170d8de487006fb53a28efcd12ab0710a2e5f"
-    result = collect([tmp_path], image_digest=digest)
+    result = collect_verify_bind([tmp_path], image_digest=digest)
     assert {e.kind for e in result.items} == {
         EvidenceKind.SIGNATURE,
         EvidenceKind.DETACHED_SIGNATURE,
@@ -223,7 +217,7 @@ def test_generated_key_verifies_payload(tmp_path: Path, kind: str) -> None:
     make, algorithm, pss = KEY_MAKERS[kind]
     private = make()
     write_signed(tmp_path, private, pss=pss)
-    result = collect([tmp_path], image_digest=DIGEST)
+    result = collect_verify_bind([tmp_path], image_digest=DIGEST)
     payload = by_name(result.items, "payload.json")
     assert payload.binding is Binding.MATCH
     facts = payload.signature
@@ -244,7 +238,7 @@ def test_generated_signature_with_another_key_fails(tmp_path: Path, kind: str) -
     make, _, pss = KEY_MAKERS[kind]
     write_signed(tmp_path, make(), pss=pss)
     (tmp_path / "cosign.pub").write_bytes(pem(make()))
-    facts = by_name(collect([tmp_path], image_digest=DIGEST).items, "payload.json").signature
+    facts = by_name(collect_verify_bind([tmp_path], image_digest=DIGEST).items, "payload.json").signature
     assert facts is not None
     assert facts.status is Verification.FAILED
     assert facts.reason == f"signature does not verify with any supplied public key: {tmp_path.name}/cosign.pub"
@@ -259,7 +253,7 @@ def test_generated_payload_changed_by_one_byte_fails(tmp_path: Path, kind: str) 
     changed = body.replace(b"webapp", b"webapq")
     assert len(changed) == len(body)
     (tmp_path / "payload.json").write_bytes(changed)
-    facts = by_name(collect([tmp_path], image_digest=DIGEST).items, "payload.json").signature
+    facts = by_name(collect_verify_bind([tmp_path], image_digest=DIGEST).items, "payload.json").signature
     assert facts is not None
     assert facts.status is Verification.FAILED
 
@@ -269,7 +263,7 @@ def test_generated_signature_without_key_is_unverifiable(tmp_path: Path, kind: s
     make, _, pss = KEY_MAKERS[kind]
     write_signed(tmp_path, make(), pss=pss)
     (tmp_path / "cosign.pub").unlink()
-    facts = by_name(collect([tmp_path], image_digest=DIGEST).items, "payload.json").signature
+    facts = by_name(collect_verify_bind([tmp_path], image_digest=DIGEST).items, "payload.json").signature
     assert facts is not None
     assert facts.status is Verification.UNVERIFIABLE
     assert facts.reason == "no public key was supplied to verify the detached signature"
@@ -292,7 +286,7 @@ def test_certificate_key_verifies_payload(tmp_path: Path) -> None:
     write_signed(tmp_path, private)
     (tmp_path / "cosign.pub").unlink()
     (tmp_path / "signer.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    result = collect([tmp_path], image_digest=DIGEST)
+    result = collect_verify_bind([tmp_path], image_digest=DIGEST)
     assert by_name(result.items, "signer.crt").format == "PEM certificate"
     facts = by_name(result.items, "payload.json").signature
     assert facts is not None
@@ -305,7 +299,7 @@ def test_raw_r_s_ecdsa_signature_verifies(tmp_path: Path) -> None:
     _, der = write_signed(tmp_path, private)
     r, s = decode_dss_signature(der)
     (tmp_path / "payload.sig").write_bytes(base64.b64encode(r.to_bytes(32, "big") + s.to_bytes(32, "big")))
-    facts = by_name(collect([tmp_path], image_digest=DIGEST).items, "payload.json").signature
+    facts = by_name(collect_verify_bind([tmp_path], image_digest=DIGEST).items, "payload.json").signature
     assert facts is not None
     assert facts.status is Verification.VERIFIED
 
@@ -313,7 +307,7 @@ def test_raw_r_s_ecdsa_signature_verifies(tmp_path: Path) -> None:
 def test_malformed_signed_digest_fails_even_when_signature_verifies(tmp_path: Path) -> None:
     private = ed25519.Ed25519PrivateKey.generate()
     write_signed(tmp_path, private, payload=cosign_payload(digest="sha256:NOT-A-DIGEST"))
-    payload = by_name(collect([tmp_path], image_digest=DIGEST).items, "payload.json")
+    payload = by_name(collect_verify_bind([tmp_path], image_digest=DIGEST).items, "payload.json")
     assert payload.subjects == ()
     assert payload.binding is Binding.UNBOUND
     assert payload.signature is not None
@@ -331,7 +325,7 @@ def test_two_payloads_each_with_its_own_signature(tmp_path: Path) -> None:
     (tmp_path / "b.sig").write_bytes(base64.b64encode(sign(private, second)))
     (tmp_path / "c.json").write_bytes(cosign_payload("sha256:" + "ef" * 32))  # signed by nobody
     (tmp_path / "cosign.pub").write_bytes(pem(private))
-    items = collect([tmp_path], image_digest=DIGEST).items
+    items = collect_verify_bind([tmp_path], image_digest=DIGEST).items
     a, b, c = (by_name(items, n).signature for n in ("a.json", "b.json", "c.json"))
     assert a is not None
     assert b is not None
@@ -360,10 +354,10 @@ def test_link_returns_new_list_and_leaves_input_alone() -> None:
         Document(path="k.pub", data=pem(private)),
     ]
     items = [parse(d) for d in docs]
-    linked = link_signatures(items, {d.path: d for d in docs})
+    linked = link_signatures(items, {d.path: d.data for d in docs})
     assert linked is not items
     assert items[0].signature is not None
-    assert items[0].signature.status is Verification.UNVERIFIABLE
+    assert items[0].signature.status is Verification.UNCHECKED
     assert linked[0].signature is not None
     assert linked[0].signature.status is Verification.VERIFIED
     assert linked[1:] == items[1:]
@@ -436,7 +430,7 @@ def test_generated_dsse_envelope_verifies(tmp_path: Path, kind: str) -> None:
     private = make()
     (tmp_path / "provenance.json").write_bytes(envelope(private, slsa_v1_statement(), pss=pss))
     (tmp_path / "cosign.pub").write_bytes(pem(private))
-    item = by_name(collect([tmp_path], image_digest=DIGEST).items, "provenance.json")
+    item = by_name(collect_verify_bind([tmp_path], image_digest=DIGEST).items, "provenance.json")
     assert item.kind is EvidenceKind.PROVENANCE
     assert (item.format, item.envelope) == ("SLSA provenance", "DSSE envelope")
     assert item.binding is Binding.MATCH
@@ -458,7 +452,7 @@ def test_generated_dsse_envelope_with_another_key_fails(tmp_path: Path, kind: st
     make, _, pss = KEY_MAKERS[kind]
     (tmp_path / "provenance.json").write_bytes(envelope(make(), slsa_v1_statement(), pss=pss, keyid="abc"))
     (tmp_path / "cosign.pub").write_bytes(pem(make()))
-    item = by_name(collect([tmp_path], image_digest=DIGEST).items, "provenance.json")
+    item = by_name(collect_verify_bind([tmp_path], image_digest=DIGEST).items, "provenance.json")
     assert item.provenance is not None
     assert item.signature is not None
     assert item.signature.status is Verification.FAILED
@@ -476,7 +470,7 @@ def test_generated_dsse_envelope_changed_by_one_byte_fails(tmp_path: Path, kind:
     signed["payload"] = base64.b64encode(body).decode()
     (tmp_path / "provenance.json").write_text(json.dumps(signed))
     (tmp_path / "cosign.pub").write_bytes(pem(private))
-    item = by_name(collect([tmp_path], image_digest=DIGEST).items, "provenance.json")
+    item = by_name(collect_verify_bind([tmp_path], image_digest=DIGEST).items, "provenance.json")
     assert item.provenance is not None
     assert item.provenance.builder_id == "https://github.com/actions/runner/github-hostee"
     assert item.signature is not None
@@ -485,7 +479,7 @@ def test_generated_dsse_envelope_changed_by_one_byte_fails(tmp_path: Path, kind:
 
 def test_generated_dsse_envelope_without_key_is_unverifiable(tmp_path: Path) -> None:
     (tmp_path / "provenance.json").write_bytes(envelope(ec.generate_private_key(ec.SECP256R1()), slsa_v1_statement()))
-    item = by_name(collect([tmp_path], image_digest=DIGEST).items, "provenance.json")
+    item = by_name(collect_verify_bind([tmp_path], image_digest=DIGEST).items, "provenance.json")
     assert item.provenance is not None
     assert item.signature is not None
     assert item.signature.status is Verification.UNVERIFIABLE
@@ -612,8 +606,11 @@ def test_corpus_slsa_github_generator_dsse_envelope() -> None:
     assert prov.source_repository == "git+https://github.com/slsa-framework/example-package@refs/heads/main"
     assert prov.source_revision == "4d329c75e7ec1725f7c9ce917a8799d408d06be3"
     assert item.signature is not None
-    assert item.signature.status is Verification.UNVERIFIABLE
+    assert item.signature.status is Verification.UNCHECKED
     assert item.signature.signed_digest == item.subjects[0]
+    checked = run(corpus_doc(SLSA_DSSE))[item.path].signature
+    assert checked is not None
+    assert checked.status is Verification.UNVERIFIABLE
 
 
 def _attestation_certificate() -> bytes:
@@ -643,7 +640,7 @@ def test_corpus_dsse_envelope_verifies_with_its_fulcio_certificate(tmp_path: Pat
     lines = line + "\n\n" + line + "\n"
     (tmp_path / "attestation.intoto.jsonl").write_text(lines)
     (tmp_path / "attestation-cert.pem").write_bytes(cert)
-    item = by_name(collect([tmp_path], image_digest=SLSA_DSSE_SUBJECT).items, "attestation.intoto.jsonl")
+    item = by_name(collect_verify_bind([tmp_path], image_digest=SLSA_DSSE_SUBJECT).items, "attestation.intoto.jsonl")
     assert item.binding is Binding.MATCH
     assert item.provenance is not None
     assert item.signature is not None
@@ -1084,14 +1081,14 @@ def test_hostile_envelope_payloads_raise_only_collector_errors() -> None:
                 item = collector.parse(doc)
             except CollectorError:
                 continue
-            run_result = link_signatures([item], {doc.path: doc})
+            run_result = link_signatures([item], {doc.path: doc.data})
             assert run_result[0].path == "hostile.json"
     for signatures in (None, "x", [None], [{"sig": 5}], [{"sig": "!!notbase64"}], [{"keyid": 3, "sig": ""}]):
         doc = Document(path="s.json", data=json.dumps({**outer, "signatures": signatures}).encode())
         if InTotoAttestation().sniff(doc):
             item = InTotoAttestation().parse(doc)
             key = Document(path="k.pub", data=pem(ed25519.Ed25519PrivateKey.generate()))
-            linked = link_signatures([item, PublicKey().parse(key)], {doc.path: doc, key.path: key})
+            linked = link_signatures([item, PublicKey().parse(key)], {doc.path: doc.data, key.path: key.data})
             assert linked[0].provenance is not None
             assert linked[0].signature is not None
             assert linked[0].signature.status is not Verification.VERIFIED

@@ -23,14 +23,6 @@ from openpyxl import load_workbook
 from evidence.cli import main
 from evidence.diff.compare import compare, component_key
 from evidence.diff.gate import CONDITIONS, holding
-from evidence.diff.model import (
-    NewCause,
-    NewVulnerability,
-    PackageDiff,
-    StatusChange,
-    VersionChange,
-    Vulnerability,
-)
 from evidence.diff.render import change_rows, code, render_html, render_json, render_markdown
 from evidence.diff.versions import compare_versions, dpkg_compare, generic_compare
 from evidence.evaluate import derive_recorded
@@ -44,12 +36,19 @@ from evidence.model import (
     EvidenceKind,
     ImageRef,
     Located,
+    NewCause,
+    NewVulnerability,
+    PackageDiff,
     ProvenanceFacts,
     Severity,
     SignatureFacts,
+    SignatureMethod,
     Status,
+    StatusChange,
     ToolInfo,
     Verification,
+    VersionChange,
+    Vulnerability,
     VulnerabilityRecord,
     VulnerabilityState,
 )
@@ -427,7 +426,9 @@ def make_package(  # noqa: PLR0913 - a builder for tests: every part is optional
                 kind=EvidenceKind.SIGNATURE,
                 format="cosign simple signing",
                 binding=Binding.MATCH,
-                signature=SignatureFacts(method="cosign", status=Verification.VERIFIED, reason="ok", key_id=key_id),
+                signature=SignatureFacts(
+                    method=SignatureMethod.COSIGN_KEY_PAIR, status=Verification.VERIFIED, reason="ok", key_id=key_id
+                ),
             )
         )
     if builder is not None:
@@ -662,7 +663,11 @@ def test_summary_verdict_changes_come_from_the_recorded_verdicts() -> None:
         subjects=(DIGEST,),
         binding=Binding.MATCH,
         signature=SignatureFacts(
-            method="cosign", status=Verification.VERIFIED, reason="verified", signed_digest=DIGEST, key_id="k"
+            method=SignatureMethod.COSIGN_KEY_PAIR,
+            status=Verification.VERIFIED,
+            reason="verified",
+            signed_digest=DIGEST,
+            key_id="k",
         ),
     )
     old, new = make_package(release="1"), make_package(extra=(signed,))

@@ -26,6 +26,7 @@ from evidence.model import (
     ProvenanceFacts,
     Severity,
     SignatureFacts,
+    SignatureMethod,
     Status,
     Verification,
     VexStatement,
@@ -92,7 +93,9 @@ def dockerfile(**facts: Any) -> Evidence:
 def signature(status: Verification, digest: str = DIGEST) -> Evidence:
     return ev(
         EvidenceKind.SIGNATURE,
-        signature=SignatureFacts(method="cosign", status=status, reason="why", signed_digest=digest),
+        signature=SignatureFacts(
+            method=SignatureMethod.COSIGN_KEY_PAIR, status=status, reason="why", signed_digest=digest
+        ),
     )
 
 
@@ -292,13 +295,15 @@ def test_verified_signature_over_another_digest_does_not_count() -> None:
     other = ev(
         EvidenceKind.SIGNATURE,
         binding=Binding.MISMATCH,
-        signature=SignatureFacts(method="cosign", status=Verification.VERIFIED, reason="ok", signed_digest=OTHER),
+        signature=SignatureFacts(
+            method=SignatureMethod.COSIGN_KEY_PAIR, status=Verification.VERIFIED, reason="ok", signed_digest=OTHER
+        ),
     )
     assert run("signature.verified", other)[0] is Status.EVIDENCE_MISSING
 
 
 def provenance(status: Verification | None) -> Evidence:
-    sig = SignatureFacts(method="DSSE", status=status, reason="why") if status else None
+    sig = SignatureFacts(method=SignatureMethod.DSSE, status=status, reason="why") if status else None
     return ev(
         EvidenceKind.PROVENANCE,
         provenance=ProvenanceFacts(

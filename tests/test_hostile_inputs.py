@@ -23,11 +23,11 @@ from pathlib import Path
 
 import orjson
 import pytest
-from conftest import REPO, SAMPLES
+from conftest import REPO, SAMPLES, collect_verify_bind
 from openpyxl import load_workbook
 
 from evidence.cli import main
-from evidence.collectors import MAX_FILE_BYTES, UNRECOGNIZED, collect
+from evidence.collectors import MAX_FILE_BYTES, UNRECOGNIZED
 from evidence.errors import InputError
 from evidence.model import Status
 from evidence.render.canonical import load_package
@@ -432,7 +432,7 @@ def test_walked_directory_skips_unknown_files_and_stops_on_broken_known_ones(tmp
     (tmp_path / "data.json").write_bytes(b'{"just": "some", "other": [1, 2')  # JSON, but no known format's marks
     (tmp_path / "bundle.tar").write_bytes(_tar_with_traversal("w"))
     shutil.copy(SAMPLE / "grype.json", tmp_path / "grype.json")
-    found = collect([tmp_path], image_digest=DIGEST)
+    found = collect_verify_bind([tmp_path], image_digest=DIGEST)
     assert [e.path for e in found.items] == [f"{tmp_path.name}/grype.json"]
     reasons = {s.path.split("/")[-1]: s.reason for s in found.skipped}
     assert reasons == {
@@ -442,18 +442,18 @@ def test_walked_directory_skips_unknown_files_and_stops_on_broken_known_ones(tmp
     }
     (tmp_path / "trivy.json").write_bytes(_truncated(SAMPLE / "trivy.json"))
     with pytest.raises(InputError, match=r"trivy\.json: looks like Trivy JSON but is not valid JSON"):
-        collect([tmp_path], image_digest=DIGEST)
+        collect_verify_bind([tmp_path], image_digest=DIGEST)
 
 
 def test_named_unknown_file_is_an_error_with_the_reason(tmp_path: Path) -> None:
     (tmp_path / "data.json").write_bytes(b'{"just": "some", "other": [1, 2')
     with pytest.raises(InputError, match=r"data\.json: not a recognized evidence format: not valid JSON"):
-        collect([tmp_path / "data.json"], image_digest=DIGEST)
+        collect_verify_bind([tmp_path / "data.json"], image_digest=DIGEST)
 
 
 def test_json_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
     (tmp_path / "trivy.json").write_bytes(b"\xef\xbb\xbf" + (SAMPLE / "trivy.json").read_bytes())
-    (item,) = collect([tmp_path / "trivy.json"], image_digest=DIGEST).items
+    (item,) = collect_verify_bind([tmp_path / "trivy.json"], image_digest=DIGEST).items
     assert item.format == "Trivy JSON"
 
 

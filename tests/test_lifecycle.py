@@ -10,9 +10,8 @@ from typing import Any
 
 import orjson
 import pytest
-from conftest import CORPUS, DIGEST, NOW, SAMPLES, corpus_files
+from conftest import CORPUS, DIGEST, NOW, SAMPLES, collect_verify_bind, corpus_files
 
-from evidence.collectors import collect
 from evidence.errors import InputError
 from evidence.evaluate.vulnerabilities import build_records, parse_purl
 from evidence.lifecycle import LifecycleInputs, carry_forward
@@ -325,7 +324,7 @@ def _raw_identities(release: str) -> set[tuple[str, str, str]]:
 
 def _sample_records(release: str, **kwargs: Any) -> tuple[Any, ...]:
     digest = sample_digest(release)
-    items = collect([SAMPLES / f"webapp-{release}"], image_digest=digest).items
+    items = collect_verify_bind([SAMPLES / f"webapp-{release}"], image_digest=digest).items
     return build_records(items, digest, **kwargs)
 
 
@@ -348,7 +347,7 @@ def test_trivy_and_grype_of_the_same_image_merge_into_one_record_per_vulnerabili
 
 def _corpus_trivy() -> Evidence:
     path = CORPUS / "trivy-json" / "alpine-3.10.2-image.trivy-dev.json"
-    (item,) = collect([path], image_digest=None).items
+    (item,) = collect_verify_bind([path], image_digest=None).items
     return dataclasses.replace(item, subjects=(DIGEST,), binding=Binding.MATCH)
 
 
@@ -414,7 +413,7 @@ def _alpine_scan(digest: str, packages: tuple[str, ...]) -> Evidence:
 def test_corpus_openvex_subcomponents_apply_to_the_image_and_its_packages_only() -> None:
     vex_file = CORPUS / "vex" / "openvex" / "alpine-oci-subcomponents.openvex-0.2.0.json"
     statements = orjson.loads(vex_file.read_bytes())["statements"]
-    (vex,) = collect([vex_file], image_digest=ALPINE).items
+    (vex,) = collect_verify_bind([vex_file], image_digest=ALPINE).items
     assert len(vex.statements) == len(statements)
     image_scan = _alpine_scan(ALPINE, ("libssl3", "libcrypto3", "busybox"))
     records = build_records([image_scan, vex], ALPINE)
@@ -602,7 +601,7 @@ def test_attribution_falls_back_to_the_base_image_label_and_package_kind_without
         else dataclasses.replace(e, image_config=dataclasses.replace(e.image_config, layers=()))
         if e.image_config is not None
         else e
-        for e in collect([SAMPLES / "webapp-1.4.0"], image_digest=digest).items
+        for e in collect_verify_bind([SAMPLES / "webapp-1.4.0"], image_digest=digest).items
     ]
     assert base_image_of(items).layers == LayerMap()
     by_package = {r.package: r for r in build_records(items, digest, now=NOW)}
@@ -722,7 +721,7 @@ def test_trivy_reports_keep_the_image_layers_and_history(path: Path) -> None:
     metadata = orjson.loads(path.read_bytes()).get("Metadata") or {}
     diff_ids = metadata.get("DiffIDs") or []
     history = (metadata.get("ImageConfig") or {}).get("history") or []
-    item = collect([path], image_digest=None).items[0]
+    item = collect_verify_bind([path], image_digest=None).items[0]
     if not diff_ids and not history:
         assert item.image_config is None
         return
@@ -739,7 +738,9 @@ def test_image_configs_keep_the_layers_and_history() -> None:
     oci_path = CORPUS / "oci" / "ghcr-example-package-linux-amd64.oci-image-config.json"
     inspect_path = CORPUS / "oci" / "go-stream-client-latest.docker-image-inspect.json"
     oci, inspect = orjson.loads(oci_path.read_bytes()), orjson.loads(inspect_path.read_bytes())
-    collected = {e.path.rsplit("/", 1)[-1]: e for e in collect([oci_path, inspect_path], image_digest=None).items}
+    collected = {
+        e.path.rsplit("/", 1)[-1]: e for e in collect_verify_bind([oci_path, inspect_path], image_digest=None).items
+    }
     oci_facts = collected[oci_path.name].image_config
     inspect_facts = collected[inspect_path.name].image_config
     assert oci_facts is not None
@@ -750,7 +751,7 @@ def test_image_configs_keep_the_layers_and_history() -> None:
     ]
     assert inspect_facts.layers == tuple(inspect[0]["RootFS"]["Layers"])
     assert inspect_facts.history_entries == ()  # docker inspect has no history
-    sample = collect([SAMPLES / "webapp-1.4.0" / "image-inspect.json"], image_digest=None).items[0]
+    sample = collect_verify_bind([SAMPLES / "webapp-1.4.0" / "image-inspect.json"], image_digest=None).items[0]
     assert sample.image_config is not None
     assert sample.image_config.layers == tuple(_sample_trivy_metadata()["DiffIDs"])
 
@@ -761,17 +762,19 @@ def test_a_history_step_with_a_wrong_empty_layer_type_is_refused(tmp_path: Path)
     path = tmp_path / "trivy.json"
     path.write_bytes(orjson.dumps(report))
     with pytest.raises(InputError, match=r"/Metadata/ImageConfig/history/1/empty_layer"):
-        collect([path], image_digest=None)
+        collect_verify_bind([path], image_digest=None)
 
 
 def test_the_dockerfile_counts_the_final_stage_instructions(tmp_path: Path) -> None:
-    dockerfile = next(e for e in collect([SAMPLES / "webapp-1.4.0"], image_digest=None).items if e.dockerfile)
+    dockerfile = next(
+        e for e in collect_verify_bind([SAMPLES / "webapp-1.4.0"], image_digest=None).items if e.dockerfile
+    )
     assert dockerfile.dockerfile is not None
     assert dockerfile.dockerfile.final_stage_instructions == 9
     # A final stage built FROM another stage of the same file is built by both.
     path = tmp_path / "Dockerfile"
     path.write_text("FROM alpine:3.20 AS base\nRUN apk add curl\nENV A=1\nFROM base\nCOPY . /app\nUSER 1000\n")
-    chained = collect([path], image_digest=None).items[0].dockerfile
+    chained = collect_verify_bind([path], image_digest=None).items[0].dockerfile
     assert chained is not None
     assert chained.final_stage_instructions == 4
 
@@ -904,7 +907,7 @@ def test_cli_lifecycle_options(tmp_path: Path, capsys: pytest.CaptureFixture[str
     "path", sorted(p for folder in ("csaf", "cyclonedx") for p in (CORPUS / "vex" / folder).glob("*.json")), ids=str
 )
 def test_corpus_csaf_and_cyclonedx_vex_apply_to_the_packages_they_name(path: Path) -> None:
-    items = [e for e in collect([path], image_digest=None).items if e.kind is EvidenceKind.VEX]
+    items = [e for e in collect_verify_bind([path], image_digest=None).items if e.kind is EvidenceKind.VEX]
     packaged = [
         (s, product)
         for e in items

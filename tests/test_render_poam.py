@@ -13,11 +13,10 @@ import jsonschema_rs
 import openpyxl
 import orjson
 import pytest
-from conftest import DIGEST, NOW, OSCAL_SCHEMAS, SAMPLES
+from conftest import DIGEST, NOW, OSCAL_SCHEMAS, SAMPLES, collect_verify_bind
 
 from evidence.catalog import Parameters
 from evidence.catalog.loader import Profile
-from evidence.collectors import collect
 from evidence.evaluate import derive_recorded, evaluate
 from evidence.lifecycle.poam import asset_identifier
 from evidence.model import AuditPackage, EvidenceSet, ImageRef, Severity
@@ -70,7 +69,7 @@ def sample_package(release: str) -> AuditPackage:
         release=release,
     )
     profile = Profile(name="default", title="t", catalogs=(), parameters=Parameters())
-    collected = collect([folder], image_digest=digest)
+    collected = collect_verify_bind([folder], image_digest=digest)
     return evaluate([], profile, EvidenceSet(items=collected.items), image=image, now=NOW)
 
 

@@ -21,9 +21,8 @@ import orjson
 import pytest
 from conftest import SAMPLES
 
-from evidence.catalog import available_profiles, load_catalogs, load_profile
-from evidence.collectors import collect
-from evidence.evaluate import CHECKS, evaluate
+from evidence import assess
+from evidence.catalog import available_profiles
 from evidence.lifecycle.poam import rating
 from evidence.model import AuditPackage, ImageRef, Severity, Status
 from evidence.render.canonical import dumps, load_package
@@ -90,9 +89,7 @@ def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         digest=digest,
         release=release,
     )
-    profile = load_profile(profile_name)
-    catalogs = load_catalogs(list(profile.catalogs), CHECKS)
-    pkg = evaluate(catalogs, profile, collect([sample], image_digest=digest), image=image, now=NOW)
+    pkg = assess([sample], image=image, profile=profile_name, now=NOW)
     path = work / "audit.json"
     path.write_bytes(dumps(pkg))
     return Built(pkg=load_package(path), recorded=orjson.loads(path.read_bytes()))

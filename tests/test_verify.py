@@ -16,22 +16,16 @@ from typing import Any
 import pytest
 import sigstore
 import yaml
-from conftest import CORPUS
+from conftest import CORPUS, collect_verify_bind
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from evidence.cli import build_parser
 from evidence.cli.verification import verification_context, verification_json
-from evidence.collectors import collect
 from evidence.collectors.interface import CollectorError, Document, SkipFile
-from evidence.collectors.sigstore_bundle import (
-    ASSERTED_REASON,
-    BUNDLE_MEDIA_PREFIX,
-    KEYLESS_DSSE_METHOD,
-    KEYLESS_MESSAGE_METHOD,
-    SigstoreBundle,
-)
-from evidence.model import Binding, Evidence, EvidenceKind, Verification
+from evidence.collectors.sigstore_bundle import BUNDLE_MEDIA_PREFIX, SigstoreBundle
+from evidence.model import Binding, Evidence, EvidenceKind, SignatureMethod, Verification
+from evidence.verify.apply import ASSERTED_REASON
 from evidence.verify.interface import TrustRoot, VerificationContext, VerificationInputError
 from evidence.verify.keyless import Artifact, verify_bundle
 from evidence.verify.keys import load_key_file
@@ -299,7 +293,7 @@ def test_corpus_message_bundle_facts(path: Path) -> None:
     assert item.envelope == f"sigstore bundle v{version}"
     assert item.subjects == (digest,)
     assert item.signature is not None
-    assert (item.signature.method, item.signature.signed_digest) == (KEYLESS_MESSAGE_METHOD, digest)
+    assert (item.signature.method, item.signature.signed_digest) == (SignatureMethod.SIGSTORE_MESSAGE, digest)
 
 
 def test_artifact_digests_match_their_bundles() -> None:
@@ -317,7 +311,7 @@ def test_corpus_dsse_bundles_become_their_attestation() -> None:
     assert sbom.subjects == ("sha256:ea9c657ca44371fadd027510f2a1a68b799003294bf6a4827827971cc4390ad4",)
     assert sbom.envelope == "sigstore bundle v0.3"
     assert sbom.signature is not None
-    assert sbom.signature.method == KEYLESS_DSSE_METHOD
+    assert sbom.signature.method is SignatureMethod.SIGSTORE_DSSE
     for path, _ in INTOTO_ENTRIES.values():
         provenance = SigstoreBundle().parse(corpus_doc(path))
         assert provenance.kind is EvidenceKind.PROVENANCE
@@ -361,7 +355,7 @@ def test_bundles_through_collect(tmp_path: Path) -> None:
     context = VerificationContext(
         trust_root=TrustRoot.STAGING, policy=policy, artifacts={name: (SIG_DIR / name).read_bytes()}
     )
-    (item,) = collect([tmp_path / "in"], image_digest=digest, verification=context).items
+    (item,) = collect_verify_bind([tmp_path / "in"], image_digest=digest, verification=context).items
     assert item.binding is Binding.MATCH
     assert item.signature is not None
     assert item.signature.status is Verification.VERIFIED, item.signature.reason
@@ -370,12 +364,12 @@ def test_bundles_through_collect(tmp_path: Path) -> None:
     # the same artifact changed by one byte, paired with the bundle by its name
     changed = {name: flip((SIG_DIR / name).read_bytes(), 3)}
     context = VerificationContext(trust_root=TrustRoot.STAGING, policy=policy, artifacts=changed)
-    (item,) = collect([tmp_path / "in"], image_digest=digest, verification=context).items
+    (item,) = collect_verify_bind([tmp_path / "in"], image_digest=digest, verification=context).items
     assert item.signature is not None
     assert item.signature.status is Verification.FAILED
     assert item.signature.reason == f"{name} does not match the digest signed in the bundle"
     # without a context: production trust root, no policy
-    (item,) = collect([tmp_path / "in"], image_digest=digest).items
+    (item,) = collect_verify_bind([tmp_path / "in"], image_digest=digest).items
     assert item.signature is not None
     assert item.signature.status is Verification.FAILED
     assert "--staging" in item.signature.reason
@@ -393,7 +387,7 @@ def test_cosign_verify_output_is_asserted_not_verified(tmp_path: Path) -> None:
     }
     (tmp_path / "verify.json").write_text(json.dumps([payload]))
     digest = payload["critical"]["image"]["docker-manifest-digest"]
-    (item,) = collect([tmp_path / "verify.json"], image_digest=digest).items
+    (item,) = collect_verify_bind([tmp_path / "verify.json"], image_digest=digest).items
     assert (item.kind, item.format, item.subjects, item.binding) == (
         EvidenceKind.SIGNATURE,
         "cosign verify output",
@@ -457,19 +451,19 @@ def test_cosign_manifest_with_a_fresh_key(tmp_path: Path) -> None:
     signed_manifest(tmp_path / "in", private)
     (tmp_path / "cosign.pub").write_bytes(pem(private))
     context = VerificationContext(keys=(load_key_file(tmp_path / "cosign.pub", "cosign.pub"),))
-    item = manifest_item(collect([tmp_path / "in"], image_digest=DIGEST, verification=context).items)
+    item = manifest_item(collect_verify_bind([tmp_path / "in"], image_digest=DIGEST, verification=context).items)
     assert item.binding is Binding.MATCH
     assert item.signature is not None
     assert item.signature.status is Verification.VERIFIED, item.signature.reason
     assert (item.signature.signed_digest, item.signature.key_path) == (DIGEST, "cosign.pub")
     (tmp_path / "other.pub").write_bytes(pem(ec.generate_private_key(ec.SECP256R1())))
     context = VerificationContext(keys=(load_key_file(tmp_path / "other.pub", "other.pub"),))
-    item = manifest_item(collect([tmp_path / "in"], image_digest=DIGEST, verification=context).items)
+    item = manifest_item(collect_verify_bind([tmp_path / "in"], image_digest=DIGEST, verification=context).items)
     assert item.signature is not None
     assert item.signature.status is Verification.FAILED
     # the payload changed by one byte no longer has the layer's digest: nothing to verify it over
     (tmp_path / "in" / "payload.json").write_bytes(flip((tmp_path / "in" / "payload.json").read_bytes(), 5))
-    item = manifest_item(collect([tmp_path / "in"], image_digest=DIGEST, verification=context).items)
+    item = manifest_item(collect_verify_bind([tmp_path / "in"], image_digest=DIGEST, verification=context).items)
     assert item.signature is not None
     assert item.signature.status is Verification.UNVERIFIABLE
     assert "was not supplied" in item.signature.reason
@@ -477,7 +471,7 @@ def test_cosign_manifest_with_a_fresh_key(tmp_path: Path) -> None:
 
 def test_corpus_cosign_attestation_manifest() -> None:
     path = CORPUS / "oci" / "ghcr-example-package-cosign-att.oci-manifest.json"
-    (item,) = collect([path], image_digest=DIGEST).items
+    (item,) = collect_verify_bind([path], image_digest=DIGEST).items
     assert (item.kind, item.format) == (EvidenceKind.SIGNATURE, "cosign signature manifest")
     assert item.signature is not None
     assert item.signature.status is Verification.UNVERIFIABLE
@@ -504,7 +498,7 @@ def write_payload(folder: Path, private: ec.EllipticCurvePrivateKey) -> None:
 
 
 def payload_facts(folder: Path, context: VerificationContext) -> Verification:
-    items = collect([folder], image_digest=DIGEST, verification=context).items
+    items = collect_verify_bind([folder], image_digest=DIGEST, verification=context).items
     facts = next(e for e in items if e.path.endswith("payload.json")).signature
     assert facts is not None
     return facts.status
@@ -524,7 +518,7 @@ def test_key_pair_signature_with_key_option_and_policy(tmp_path: Path) -> None:
     # the policy accepts the other key only: the signature verifies, but with a key the policy refuses
     refused = load_policy(policy_file(tmp_path, {"version": 1, "rules": [{"keys": [{"path": "keys/other.pub"}]}]}))
     context = VerificationContext(keys=(signer, *refused.loaded_keys), policy=refused)
-    items = collect([tmp_path / "in"], image_digest=DIGEST, verification=context).items
+    items = collect_verify_bind([tmp_path / "in"], image_digest=DIGEST, verification=context).items
     facts = next(e for e in items if e.path.endswith("payload.json")).signature
     assert facts is not None
     assert facts.status is Verification.FAILED
@@ -601,11 +595,11 @@ def test_missing_attestations(tmp_path: Path) -> None:
     (tmp_path / "in" / path.name).write_bytes(path.read_bytes())
     (tmp_path / "in" / "prov.json").write_bytes(INTOTO_ENTRIES["npm v0.1"][0].read_bytes())
     context = VerificationContext(policy=policy)
-    items = collect([tmp_path / "in"], image_digest=digest, verification=context).items
+    items = collect_verify_bind([tmp_path / "in"], image_digest=digest, verification=context).items
     assert missing_attestations(items, policy.for_image(None)) == [
         "slsa-provenance: no attestation of this type was supplied"  # the npm provenance names another digest
     ]
-    unverified = collect([tmp_path / "in"], image_digest=digest).items
+    unverified = collect_verify_bind([tmp_path / "in"], image_digest=digest).items
     (sbom_missing,) = missing_attestations(unverified, policy.for_image(None))[:1]
     assert sbom_missing.startswith("sbom: 1 attestation(s) supplied, none verified (in/")
     assert "no identity policy was given" in sbom_missing
@@ -639,5 +633,5 @@ def test_verification_json() -> None:
     assert item.signature is not None
     shown = verification_json(item.signature)
     assert shown is not None
-    assert (shown["status"], shown["method"]) == ("unverifiable", KEYLESS_MESSAGE_METHOD)
+    assert (shown["status"], shown["method"]) == ("unchecked", SignatureMethod.SIGSTORE_MESSAGE.value)
     assert verification_json(None) is None

@@ -16,19 +16,19 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import CORPUS
+from conftest import CORPUS, collect_verify_bind
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ObjectIdentifier
 
-from evidence.collectors import collect
-from evidence.collectors.cosign_rekor import CosignRekorBundle, read_rekor_bundle
+from evidence.collectors.cosign_rekor import CosignRekorBundle
 from evidence.collectors.interface import CollectorError, Document
 from evidence.model import EvidenceKind, SignatureFacts, Verification
 from evidence.verify.cosign_keyless import STEP_SIGNATURE, check_cosign_keyless
 from evidence.verify.interface import TrustRoot, VerificationContext
 from evidence.verify.intoto_entry import STEP_CHAIN, STEP_SET, EntryCheckError
 from evidence.verify.keys import load_key_file
+from evidence.verify.material import read_rekor_bundle
 from evidence.verify.policy import load_policy
 
 SIG_DIR = CORPUS / "signatures"
@@ -87,7 +87,7 @@ def context(folder: Path, subject: str | None = None, issuer: str | None = None,
 
 
 def payload_facts(inputs: Path, verification: VerificationContext) -> SignatureFacts:
-    items = collect([inputs], image_digest=DIGEST, verification=verification).items
+    items = collect_verify_bind([inputs], image_digest=DIGEST, verification=verification).items
     (payload,) = [item for item in items if item.path.endswith(PAYLOAD)]
     assert payload.signature is not None
     return payload.signature
@@ -298,7 +298,7 @@ def direct_inputs() -> tuple[bytes, bytes, x509.Certificate, dict[str, Any]]:
 
 def check(payload: bytes, signature: bytes, cert: x509.Certificate, bundle: dict[str, Any]) -> None:
     doc = Document(path="set.json", data=json.dumps(bundle).encode())
-    check_cosign_keyless(payload, signature, cert, read_rekor_bundle(doc), VerificationContext())
+    check_cosign_keyless(payload, signature, cert, read_rekor_bundle(doc.data), VerificationContext())
 
 
 def test_the_untouched_materials_pass_every_check() -> None:
@@ -366,7 +366,7 @@ def manifest_facts(folder: Path, verification: VerificationContext, bundle_text:
     inputs.mkdir()
     (inputs / PAYLOAD).write_bytes((SIG_DIR / PAYLOAD).read_bytes())
     (inputs / MANIFEST).write_bytes(signature_manifest(bundle_text or (SIG_DIR / REKOR_BUNDLE).read_text()))
-    items = collect([inputs], image_digest=DIGEST, verification=verification).items
+    items = collect_verify_bind([inputs], image_digest=DIGEST, verification=verification).items
     (manifest,) = [item for item in items if item.path.endswith(MANIFEST)]
     assert manifest.signature is not None
     return manifest.signature

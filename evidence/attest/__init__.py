@@ -10,11 +10,11 @@ verifying a package".
 from evidence.attest.statement import (
     BUNDLE_FILE,
     ENVELOPE_FILE,
-    IN_TOTO_PAYLOAD_TYPE,
     PREDICATE_TYPE,
     SIGNATURE_FILES,
     STATEMENT_TYPE,
 )
+from evidence.verify.dsse import IN_TOTO_PAYLOAD_TYPE
 
 __all__ = [
     "BUNDLE_FILE",

@@ -26,15 +26,15 @@ from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from evidence.attest.statement import (
     BUNDLE_FILE,
     ENVELOPE_FILE,
-    IN_TOTO_PAYLOAD_TYPE,
     build_statement,
     package_files,
     parse_manifest,
 )
-from evidence.collectors.cosign import dsse_pae, key_algorithm, key_id
 from evidence.errors import EvidenceError, ExitCode, InputError
 from evidence.render import MANIFEST
 from evidence.render.canonical import load_package
+from evidence.verify.crypto import key_algorithm, key_id
+from evidence.verify.dsse import IN_TOTO_PAYLOAD_TYPE, pae
 
 __all__ = ["SigningError", "load_private_key", "sign_with_identity_token", "sign_with_key", "statement_for"]
 
@@ -122,7 +122,7 @@ def sign_with_key(package: Path, key_path: Path, password: bytes | None) -> tupl
     """Write `package.intoto.json`; returns its path and a description of the key used."""
     statement = statement_for(package)
     key = load_private_key(key_path, password)
-    signature = _sign(key, dsse_pae(IN_TOTO_PAYLOAD_TYPE, statement), key_path)
+    signature = _sign(key, pae(IN_TOTO_PAYLOAD_TYPE, statement), key_path)
     public = key.public_key()
     ident = key_id(public)
     envelope = {

@@ -28,7 +28,6 @@ BUNDLE_FILE = "package.sigstore.json"  # sigstore bundle signed keylessly
 SIGNATURE_FILES = frozenset({ENVELOPE_FILE, BUNDLE_FILE})
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://fromline.dev/attestation/package/v1"
-IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json"
 
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")
 

@@ -11,26 +11,22 @@ SHA-256, so a manifest rewritten to match changed files is found out.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
-
-import orjson
 
 from evidence.attest.statement import (
     BUNDLE_FILE,
     ENVELOPE_FILE,
-    IN_TOTO_PAYLOAD_TYPE,
     FileDigest,
     MalformedError,
     package_files,
     parse_manifest,
     statement_subjects,
 )
-from evidence.collectors.cosign import dsse_pae, verifies
 from evidence.errors import InputError
 from evidence.render import MANIFEST
+from evidence.verify.crypto import verifies
+from evidence.verify.dsse import IN_TOTO_PAYLOAD_TYPE, envelope_from, loads, pae
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -187,29 +183,12 @@ def _verified_payload(
 
 def _read_envelope(data: bytes) -> tuple[bytes, list[bytes]] | str:
     """The payload and signatures of an in-toto DSSE envelope, or what is wrong with it."""
-    try:
-        envelope = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return "not a DSSE envelope (not valid JSON)"
-    if not isinstance(envelope, dict):
-        return "not a DSSE envelope"
-    payload_type, encoded, signatures = envelope.get("payloadType"), envelope.get("payload"), envelope.get("signatures")
-    if payload_type != IN_TOTO_PAYLOAD_TYPE:
-        return f"the envelope's payload type is {payload_type!r}, not {IN_TOTO_PAYLOAD_TYPE}"
-    if not isinstance(encoded, str) or not isinstance(signatures, list):
-        return "not a DSSE envelope (no payload or no signatures)"
-    try:
-        payload = base64.b64decode(encoded, validate=True)
-    except (binascii.Error, ValueError):
-        return "the envelope's payload is not valid base64"
-    raw: list[bytes] = []
-    for signature in signatures:
-        sig = signature.get("sig") if isinstance(signature, dict) else None
-        try:
-            raw.append(base64.b64decode(sig, validate=True) if isinstance(sig, str) else b"")
-        except (binascii.Error, ValueError):
-            continue
-    return payload, raw
+    envelope = envelope_from(loads(data))
+    if envelope is None:
+        return "not a DSSE envelope (JSON with a payload type, a base64 payload and signatures)"
+    if envelope.payload_type != IN_TOTO_PAYLOAD_TYPE:
+        return f"the envelope's payload type is {envelope.payload_type!r}, not {IN_TOTO_PAYLOAD_TYPE}"
+    return envelope.payload, [signature for _, signature in envelope.signatures if signature]
 
 
 def _envelope_payload(data: bytes, key: LoadedKey) -> bytes | str:
@@ -218,8 +197,8 @@ def _envelope_payload(data: bytes, key: LoadedKey) -> bytes | str:
     if isinstance(envelope, str):
         return envelope
     payload, signatures = envelope
-    pae = dsse_pae(IN_TOTO_PAYLOAD_TYPE, payload)
-    if any(verifies(key.key, signature, pae) for signature in signatures if signature):
+    encoded = pae(IN_TOTO_PAYLOAD_TYPE, payload)
+    if any(verifies(key.key, signature, encoded) for signature in signatures):
         return payload
     return f"no signature in the envelope verifies with {key.path} ({key.algorithm}, {key.key_id})"
 
@@ -242,11 +221,10 @@ def _bundle_payload(data: bytes, identity: Identity | None) -> bytes | str:
     outcome = verify_bundle(data, context)
     if outcome.status is not Verification.VERIFIED:
         return outcome.reason
-    try:
-        bundle = orjson.loads(data)
-        envelope = bundle["dsseEnvelope"]
-        if envelope["payloadType"] != IN_TOTO_PAYLOAD_TYPE:
-            return f"the bundle's payload type is {envelope['payloadType']!r}, not {IN_TOTO_PAYLOAD_TYPE}"
-        return base64.b64decode(envelope["payload"], validate=True)
-    except (orjson.JSONDecodeError, KeyError, TypeError, binascii.Error, ValueError):
+    bundle = loads(data)
+    envelope = envelope_from(bundle.get("dsseEnvelope")) if isinstance(bundle, dict) else None
+    if envelope is None:
         return "the bundle verifies but holds no DSSE envelope with an in-toto statement"
+    if envelope.payload_type != IN_TOTO_PAYLOAD_TYPE:
+        return f"the bundle's payload type is {envelope.payload_type!r}, not {IN_TOTO_PAYLOAD_TYPE}"
+    return envelope.payload

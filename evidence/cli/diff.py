@@ -17,8 +17,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
 
-    from evidence.diff.model import PackageDiff
-    from evidence.model import AuditPackage, ImageRef
+    from evidence.model import AuditPackage, ImageRef, PackageDiff
 
 FORMATS = ("markdown", "json", "html")
 AUDIT_JSON = "audit.json"

@@ -77,8 +77,9 @@ def skipped_entry(skipped: Skipped) -> dict[str, Any]:
 
 def run(args: argparse.Namespace, _parser: argparse.ArgumentParser) -> int:
     from evidence.collectors import UNRECOGNIZED, collect  # noqa: PLC0415 - keep --help instant
+    from evidence.verify import verify  # noqa: PLC0415
 
-    found = collect(args.inputs, image_digest=None, keep_going=True, verification=verification_context(args))
+    found = verify(collect(args.inputs, keep_going=True), verification_context(args))
     entries = sorted(
         [describe(e) for e in found.items] + [skipped_entry(s) for s in found.skipped], key=lambda e: e["path"]
     )

@@ -85,7 +85,7 @@ def verification_json(facts: SignatureFacts | None) -> dict[str, Any] | None:
     return {
         "status": facts.status.value,
         "reason": facts.reason,
-        "method": facts.method,
+        "method": facts.method.value,
         "key_id": facts.key_id,
         "key_path": facts.key_path,
         "identity": facts.identity,

@@ -1,4 +1,7 @@
-"""Collect: walk the inputs, recognize each file by content, read it into `Evidence`."""
+"""Collect: walk the inputs, recognize each file by content, read it into `Evidence`; bind it to the image.
+
+The pipeline is `collect` (read and parse), `evidence.verify.verify` (check every signature), then `bind`.
+"""
 
 from __future__ import annotations
 
@@ -34,8 +37,6 @@ from evidence.collectors.trivy import TrivyJson
 from evidence.collectors.update_automation import DependabotConfig, RenovateConfig
 from evidence.errors import InputError
 from evidence.model import Binding, Evidence, EvidenceSet, SkipCategory, Skipped
-from evidence.verify.apply import verify_all
-from evidence.verify.interface import VerificationContext
 
 __all__ = [
     "COLLECTORS",
@@ -44,6 +45,7 @@ __all__ = [
     "CollectorError",
     "Document",
     "EvidenceSet",
+    "bind",
     "collect",
     "read_documents",
 ]
@@ -206,21 +208,14 @@ def _json_problem(doc: Document) -> str | None:
     return None
 
 
-def collect(
-    inputs: Sequence[Path],
-    *,
-    image_digest: str | None,
-    keep_going: bool = False,
-    verification: VerificationContext | None = None,
-) -> EvidenceSet:
-    """Read every input; evidence that names other digests only is marked as a mismatch.
+def collect(inputs: Sequence[Path], *, keep_going: bool = False) -> EvidenceSet:
+    """Read and parse every input: no signature is checked (`evidence.verify.verify` does that) and nothing is
+    bound to an image (`bind`). Items come sorted by kind and path, and `contents` keeps the bytes of each.
 
     A file named on the command line that cannot be used, and a broken file in a known format, stop the
-    run; with `keep_going` they are listed as skipped with the reason instead. Without an image digest
-    (`fromline inspect`) nothing is bound.
+    run; with `keep_going` they are listed as skipped with the reason instead.
     """
     items: list[Evidence] = []
-    docs: dict[str, Document] = {}
     contents: dict[str, bytes] = {}
     skipped: list[Skipped] = []
     for doc, named in read_documents(inputs):
@@ -238,24 +233,31 @@ def collect(
             skipped.append(Skipped(path=doc.path, reason=unknown.problem, category=category))
             continue
         try:
-            items.append(collector.parse(doc))
+            item = collector.parse(doc)
         except InputError as e:  # a SkipFile (recognized, holds nothing readable) stops the run only when named
             if not keep_going and (named or not isinstance(e, SkipFile)):
                 raise
             category = SkipCategory.NOT_READ if isinstance(e, SkipFile) else SkipCategory.MALFORMED
             skipped.append(Skipped(path=doc.path, reason=e.problem, category=category))
             continue
-        docs[doc.path] = doc
-        contents[items[-1].id] = doc.data
-    linked = verify_all(items, docs, verification)
-    if image_digest is None:
-        return EvidenceSet(
-            items=tuple(sorted(linked, key=lambda e: (e.kind, e.path))), skipped=tuple(skipped), contents=contents
-        )
-    names = image_names(linked, image_digest)
-    bound = [dataclasses.replace(e, binding=_binding(e, names)) for e in linked]
-    bound.sort(key=lambda e: (e.kind, e.path))
-    return EvidenceSet(items=tuple(bound), skipped=tuple(sorted(skipped, key=lambda s: s.path)), contents=contents)
+        items.append(item)
+        contents[item.id] = doc.data
+    items.sort(key=_order)
+    return EvidenceSet(items=tuple(items), skipped=tuple(sorted(skipped, key=lambda s: s.path)), contents=contents)
+
+
+def bind(collected: EvidenceSet, image_digest: str) -> EvidenceSet:
+    """Each item's binding to the assessed image: evidence that names other digests only is a mismatch, and is
+    not used for verdicts. Run after `evidence.verify.verify`, which adds the subjects a signature manifest signs."""
+    names = image_names(collected.items, image_digest)
+    bound = sorted((dataclasses.replace(e, binding=_binding(e, names)) for e in collected.items), key=_order)
+    return dataclasses.replace(
+        collected, items=tuple(bound), skipped=tuple(sorted(collected.skipped, key=lambda s: s.path))
+    )
+
+
+def _order(item: Evidence) -> tuple[str, str]:
+    return item.kind, item.path
 
 
 def image_names(items: Sequence[Evidence], image_digest: str) -> frozenset[str]:

@@ -33,6 +33,7 @@ from evidence.collectors._util import expect_array, expect_object, expect_string
 from evidence.collectors.interface import CollectorError, Document, SkipFile
 from evidence.collectors.kubernetes import load_documents, looks_like_yaml_text
 from evidence.model import Evidence, EvidenceKind, PolicyFacts
+from evidence.verify.crypto import key_id, load_public_key
 
 ENFORCE, AUDIT, UNKNOWN = "enforce", "audit", "unknown"
 SIGNATURE = "signature"
@@ -124,8 +125,6 @@ class _Reader:
         blocks = _PEM_BLOCK_RE.findall(text)
         if not blocks:
             return [text.strip()]
-        from evidence.collectors.cosign import key_id, load_public_key  # noqa: PLC0415
-
         ids: list[str] = []
         for match in _PEM_BLOCK_RE.finditer(text):
             block = "\n".join(line.strip() for line in match.group(0).splitlines()) + "\n"

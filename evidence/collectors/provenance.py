@@ -19,16 +19,14 @@ time) come from the first line; several provenance lines must say the same thing
 `CollectorError` that names the lines, never a partial read.
 
 Locations inside an envelope point into the decoded payload and start with `/payload`; in a JSON-lines file they
-start with `line N `. The envelope's signatures are verified later, by `cosign.link_signatures`.
+start with `line N `. The envelopes are read with `evidence.verify.dsse`, and their signatures are checked after
+collection, by `evidence.verify.verify`.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -45,7 +43,8 @@ from evidence.collectors._util import (
     pointer,
 )
 from evidence.collectors.interface import Collector, CollectorError, Document, SkipFile
-from evidence.model import Evidence, EvidenceKind, Located, ProvenanceFacts, SignatureFacts, Verification
+from evidence.model import Evidence, EvidenceKind, Located, ProvenanceFacts, SignatureFacts, SignatureMethod
+from evidence.verify.dsse import Envelope, envelope_from, json_lines, loads
 
 STATEMENT_TYPES = frozenset(
     {"https://in-toto.io/Statement/v0.1", "https://in-toto.io/Statement/v1", "https://in-toto.io/Statement/v1.0"}
@@ -55,29 +54,15 @@ SLSA_V02 = "https://slsa.dev/provenance/v0.2"
 SLSA_V01 = "https://slsa.dev/provenance/v0.1"
 _SLSA_VERSIONS = {SLSA_V01: "0.1", SLSA_V02: "0.2"} | dict.fromkeys(SLSA_V1, "1.0")
 COSIGN_VULN = "https://cosign.sigstore.dev/attestation/vuln/v1"
-DSSE_METHOD = "DSSE"
 
 # `Evidence.envelope`: how the statement arrived.
 DSSE_ENVELOPE = "DSSE envelope"
 BARE_STATEMENT = "in-toto statement"
 JSON_LINES = "in-toto JSON lines"
 
-UNSIGNED_REASON = "the DSSE envelope carries no signature"
-UNVERIFIED_REASON = "no supplied public key has verified the DSSE envelope signature"
-
 _HEX64_RE = re.compile(r"[0-9a-fA-F]{64}")
 _CYCLONEDX_RE = re.compile(r"https://cyclonedx\.org/(?:bom(?:/v\d+(?:\.\d+)*)?|schema)")
 _SPDX_RE = re.compile(r"https://spdx\.dev/Document(?:/v\d+(?:\.\d+)*)?")
-_B64_ALT = b"-_"
-
-
-@dataclass(frozen=True, slots=True)
-class Envelope:
-    """A DSSE envelope: what was signed, and the signatures (None where a `sig` is not base64)."""
-
-    payload_type: str
-    payload: bytes
-    signatures: tuple[tuple[str, bytes | None], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,70 +71,6 @@ class _Attestation:
     envelope: Envelope | None
     base: str  # where the statement is in the file: "", "/payload", "line 2 /payload"
     line: int | None = None
-
-
-def _b64(text: str) -> bytes | None:
-    """Standard or URL-safe base64, padding optional; None when it is neither."""
-    data = text.strip().encode("ascii", "replace")
-    padded = data + b"=" * (-len(data) % 4)
-    for alt in (None, _B64_ALT):
-        try:
-            return base64.b64decode(padded, altchars=alt, validate=True)
-        except (binascii.Error, ValueError):
-            continue
-    return None
-
-
-def _json_lines(doc: Document) -> Iterator[tuple[int, bytes]]:
-    """(line number, bytes) of each non-blank line."""
-    for number, raw in enumerate(doc.data.splitlines(), start=1):
-        line = raw.strip()
-        if number == 1:
-            line = line.removeprefix(b"\xef\xbb\xbf")
-        if line:
-            yield number, line
-
-
-def _loads(line: bytes) -> object:
-    try:
-        return orjson.loads(line)
-    except orjson.JSONDecodeError:
-        return None
-
-
-def _envelope(obj: dict[str, Any]) -> Envelope | None:
-    payload_type, payload, signatures = obj.get("payloadType"), obj.get("payload"), obj.get("signatures")
-    if not isinstance(payload_type, str) or not isinstance(payload, str) or not isinstance(signatures, list):
-        return None
-    body = _b64(payload)
-    if body is None:
-        return None
-    sigs: list[tuple[str, bytes | None]] = []
-    for entry in signatures:
-        if isinstance(entry, dict):
-            keyid = entry.get("keyid")
-            sig = entry.get("sig")
-            sigs.append((keyid if isinstance(keyid, str) else "", _b64(sig) if isinstance(sig, str) else None))
-    return Envelope(payload_type=payload_type, payload=body, signatures=tuple(sigs))
-
-
-def _json_objects(doc: Document) -> list[object]:
-    """The file's JSON, or each line of a JSON-lines file (None for a line that is not JSON)."""
-    whole = doc.json()
-    if whole is not None or not doc.looks_like_json:
-        return [whole] if whole is not None else []
-    return [_loads(line) for _, line in _json_lines(doc)]
-
-
-def read_envelopes(doc: Document) -> tuple[Envelope | None, ...]:
-    """The DSSE envelope of the file, or of each line of a JSON-lines file; None for what is not one."""
-    return tuple(_envelope(obj) if isinstance(obj, dict) else None for obj in _json_objects(doc))
-
-
-def read_envelope(doc: Document) -> Envelope | None:
-    """The DSSE envelope in a file (whole JSON or first JSON line), or None when there is none."""
-    envelopes = read_envelopes(doc)
-    return envelopes[0] if envelopes else None
 
 
 def is_statement(value: object) -> bool:
@@ -165,10 +86,10 @@ def _attestation(obj: object, base: str, line: int | None = None) -> _Attestatio
         return None
     if is_statement(obj):
         return _Attestation(statement=obj, envelope=None, base=base, line=line)
-    env = _envelope(obj)
+    env = envelope_from(obj)
     if env is None:
         return None
-    statement = _loads(env.payload)
+    statement = loads(env.payload)
     if not is_statement(statement):
         return None
     assert isinstance(statement, dict)  # noqa: S101 - narrowed by is_statement
@@ -182,8 +103,8 @@ def _first_attestation(doc: Document) -> _Attestation | None:
         return _attestation(whole, "")
     if not doc.looks_like_json:
         return None
-    first = next(_json_lines(doc), None)
-    return None if first is None else _attestation(_loads(first[1]), f"line {first[0]} ", first[0])
+    first = next(json_lines(doc.data), None)
+    return None if first is None else _attestation(loads(first[1]), f"line {first[0]} ", first[0])
 
 
 def _time(value: object) -> datetime | None:
@@ -546,26 +467,17 @@ def evidence_from_statement(
     )
 
 
-def _dsse_signature(doc: Document, attestations: list[_Attestation], subjects: tuple[str, ...]) -> SignatureFacts:
-    """The DSSE facts before verification: unverifiable until `link_signatures` tries the supplied keys."""
-    unsigned = [a for a in attestations if a.envelope is not None and not a.envelope.signatures]
-    if unsigned and unsigned[0].line is not None and len(attestations) > 1:
-        reason = f"the DSSE envelope on line {unsigned[0].line} carries no signature"
-    else:
-        reason = UNSIGNED_REASON if unsigned else UNVERIFIED_REASON
+def _dsse_signature(doc: Document, subjects: tuple[str, ...]) -> SignatureFacts:
+    """The envelope signature, found and not yet checked: the verification step reads the envelopes again."""
     return SignatureFacts(
-        method=DSSE_METHOD,
-        status=Verification.UNVERIFIABLE,
-        reason=reason,
-        signed_digest=subjects[0] if len(subjects) == 1 else None,
-        payload_path=doc.path,
+        method=SignatureMethod.DSSE, signed_digest=subjects[0] if len(subjects) == 1 else None, payload_path=doc.path
     )
 
 
 def _line_attestations(doc: Document) -> list[_Attestation]:
     found: list[_Attestation] = []
-    for number, line in _json_lines(doc):
-        attestation = _attestation(_loads(line), f"line {number} ", number)
+    for number, line in json_lines(doc.data):
+        attestation = _attestation(loads(line), f"line {number} ", number)
         if attestation is None:
             raise CollectorError(doc.path, f"line {number} is not an in-toto statement or a DSSE envelope")
         found.append(attestation)
@@ -630,7 +542,7 @@ class InTotoAttestation:
             envelope = JSON_LINES
         signature = None
         if all(a.envelope is not None for a in attestations):
-            signature = _dsse_signature(doc, attestations, read.subjects)
+            signature = _dsse_signature(doc, read.subjects)
         return doc.evidence(
             kind=read.kind,
             subjects=read.subjects,

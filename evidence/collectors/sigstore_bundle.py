@@ -1,6 +1,6 @@
 """Sigstore bundles (v0.1 to v0.3), cosign OCI signature manifests, and `cosign verify --output json` output.
 
-Reading only: the signatures are verified after collection, by `evidence.verify.apply.verify_all`.
+Reading only: the signatures are verified after collection, by `evidence.verify.verify`.
 
 A bundle with a message signature is a SIGNATURE over the digest it records. A bundle with a DSSE envelope
 around an in-toto statement is the attestation itself, read by `provenance.evidence_from_statement` (SLSA
@@ -10,18 +10,16 @@ not read makes the file skipped, with the reason.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import UTC, datetime
 from typing import Any
-
-import orjson
 
 from evidence.collectors._util import DIGEST_RE, expect_array, expect_object, expect_string, parse_time, require_string
 from evidence.collectors.cosign import COSIGN_TYPE
 from evidence.collectors.interface import CollectorError, Document, SkipFile
 from evidence.collectors.provenance import STATEMENT_TYPES, evidence_from_statement
-from evidence.model import Evidence, EvidenceKind, SignatureFacts, Verification
+from evidence.model import Evidence, EvidenceKind, SignatureFacts, SignatureMethod
+from evidence.verify.dsse import IN_TOTO_PAYLOAD_TYPE, envelope_from, loads
+from evidence.verify.material import SIGNATURE_ANNOTATION, is_cosign_manifest, strict_base64
 
 BUNDLE_MEDIA_PREFIX = "application/vnd.dev.sigstore.bundle"
 BUNDLE_VERSIONS = {
@@ -30,24 +28,7 @@ BUNDLE_VERSIONS = {
     "application/vnd.dev.sigstore.bundle+json;version=0.3": "0.3",
     "application/vnd.dev.sigstore.bundle.v0.3+json": "0.3",
 }
-KEYLESS_MESSAGE_METHOD = "sigstore bundle (message signature)"
-KEYLESS_DSSE_METHOD = "sigstore bundle (DSSE)"
-COSIGN_MANIFEST_METHOD = "cosign signature manifest"
-COSIGN_VERIFY_METHOD = "cosign verify"
-ASSERTED_REASON = "asserted by cosign, not re-verified"
-NOT_YET_VERIFIED = "not verified: signature verification did not run"
-SIGNATURE_ANNOTATION = "dev.cosignproject.cosign/signature"
-CERTIFICATE_ANNOTATION = "dev.sigstore.cosign/certificate"
-BUNDLE_ANNOTATION = "dev.sigstore.cosign/bundle"
-IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json"
 _PAYLOAD_AT = "/dsseEnvelope/payload"
-
-
-def _b64(text: str) -> bytes | None:
-    try:
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        return None
 
 
 # --- sigstore bundles -------------------------------------------------------------------------------------------
@@ -55,17 +36,10 @@ def _b64(text: str) -> bytes | None:
 
 def _statement(obj: dict[str, Any]) -> dict[str, Any] | None:
     """The in-toto statement inside a bundle's DSSE envelope, or None."""
-    envelope = obj.get("dsseEnvelope")
-    if not isinstance(envelope, dict) or envelope.get("payloadType") != IN_TOTO_PAYLOAD_TYPE:
+    envelope = envelope_from(obj.get("dsseEnvelope"))
+    if envelope is None or envelope.payload_type != IN_TOTO_PAYLOAD_TYPE:
         return None
-    payload = envelope.get("payload")
-    body = _b64(payload) if isinstance(payload, str) else None
-    if body is None:
-        return None
-    try:
-        statement = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return None
+    statement = loads(envelope.payload)
     if not isinstance(statement, dict) or statement.get("_type") not in STATEMENT_TYPES:
         return None
     return statement
@@ -142,7 +116,7 @@ def _message_bundle(doc: Document, obj: dict[str, Any], version: str, envelope: 
     signed: str | None = None
     value = expect_string(digest.get("digest"), doc.path, "/messageSignature/messageDigest/digest")
     if digest.get("algorithm") == "SHA2_256" and value is not None:
-        raw = _b64(value)
+        raw = strict_base64(value)
         if raw is None or len(raw) != 32:
             raise CollectorError(doc.path, "/messageSignature/messageDigest/digest is not a base64 SHA-256 digest")
         signed = "sha256:" + raw.hex()
@@ -153,9 +127,7 @@ def _message_bundle(doc: Document, obj: dict[str, Any], version: str, envelope: 
         envelope=envelope,
         subjects=(signed,) if signed else (),
         signature=SignatureFacts(
-            method=KEYLESS_MESSAGE_METHOD,
-            status=Verification.UNVERIFIABLE,
-            reason=NOT_YET_VERIFIED,
+            method=SignatureMethod.SIGSTORE_MESSAGE,
             signed_digest=signed,
             signature_path=doc.path,
         ),
@@ -165,9 +137,7 @@ def _message_bundle(doc: Document, obj: dict[str, Any], version: str, envelope: 
 def _attestation_bundle(doc: Document, statement: dict[str, Any], envelope: str) -> Evidence:
     subjects = _statement_subjects(statement, doc.path)
     facts = SignatureFacts(
-        method=KEYLESS_DSSE_METHOD,
-        status=Verification.UNVERIFIABLE,
-        reason=NOT_YET_VERIFIED,
+        method=SignatureMethod.SIGSTORE_DSSE,
         signed_digest=subjects[0] if len(subjects) == 1 else None,
         signature_path=doc.path,
         payload_path=doc.path,
@@ -176,18 +146,6 @@ def _attestation_bundle(doc: Document, statement: dict[str, Any], envelope: str)
 
 
 # --- cosign OCI signature manifests -----------------------------------------------------------------------------
-
-
-def is_cosign_manifest(obj: object) -> bool:
-    """An OCI manifest with a layer annotated `dev.cosignproject.cosign/signature` (empty for attestations)."""
-    if not isinstance(obj, dict) or not isinstance(obj.get("layers"), list):
-        return False
-    return any(
-        isinstance(layer, dict)
-        and isinstance(layer.get("annotations"), dict)
-        and SIGNATURE_ANNOTATION in layer["annotations"]
-        for layer in obj["layers"]
-    )
 
 
 def _cosign_manifest(doc: Document, obj: dict[str, Any]) -> Evidence:
@@ -209,29 +167,10 @@ def _cosign_manifest(doc: Document, obj: dict[str, Any]) -> Evidence:
         format="cosign signature manifest",
         subjects=subjects,
         signature=SignatureFacts(
-            method=COSIGN_MANIFEST_METHOD,
-            status=Verification.UNVERIFIABLE,
-            reason=NOT_YET_VERIFIED,
+            method=SignatureMethod.COSIGN_MANIFEST,
             signature_path=doc.path,
         ),
     )
-
-
-def manifest_signatures(doc: Document) -> list[tuple[str, bytes | None, bool]]:
-    """(layer digest, signature bytes or None when empty or not base64, keyless) of each signed layer."""
-    obj = doc.json()
-    found: list[tuple[str, bytes | None, bool]] = []
-    if not is_cosign_manifest(obj):
-        return found
-    for layer in obj["layers"]:
-        if not isinstance(layer, dict) or not isinstance(layer.get("annotations"), dict):
-            continue
-        annotations = layer["annotations"]
-        value, digest = annotations.get(SIGNATURE_ANNOTATION), layer.get("digest")
-        if SIGNATURE_ANNOTATION in annotations and isinstance(digest, str):
-            raw = _b64(value) if isinstance(value, str) and value else None
-            found.append((digest, raw, CERTIFICATE_ANNOTATION in annotations))
-    return found
 
 
 # --- cosign verify --output json --------------------------------------------------------------------------------
@@ -278,9 +217,7 @@ def _cosign_verify_output(doc: Document, entries: list[Any]) -> Evidence:
         format="cosign verify output",
         subjects=tuple(digests),
         signature=SignatureFacts(
-            method=COSIGN_VERIFY_METHOD,
-            status=Verification.UNVERIFIABLE,
-            reason=ASSERTED_REASON,
+            method=SignatureMethod.COSIGN_VERIFY,
             signed_digest=digests[0] if len(digests) == 1 else None,
             identity=identity,
             issuer=issuer,

@@ -1,5 +1,4 @@
 """What changed between two audit packages: `compare` (in `compare.py`) and its renderings (`render.py`).
 
-This module imports nothing: `evidence.model` imports `evidence.diff.model` for `AuditPackage.changes`,
-and importing a submodule runs this file first, so anything imported here would run inside that import.
+The records of a diff (`PackageDiff` and its parts) are in `evidence.model`, beside `AuditPackage`, which holds one.
 """

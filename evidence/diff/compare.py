@@ -22,18 +22,24 @@ from datetime import UTC, datetime
 from typing import TypeVar
 from urllib.parse import unquote
 
-from evidence.diff.model import (
+from evidence.diff.versions import compare_versions
+from evidence.model import (
+    AuditPackage,
     BaseImage,
     BaseImageDiff,
-    Component,
+    Binding,
     ComponentChange,
     ComponentDiff,
     Control,
     ControlChange,
     ControlDiff,
+    ControlResult,
+    DiffComponent,
+    Evidence,
     EvidenceChange,
     EvidenceDiff,
     EvidenceFile,
+    EvidenceKind,
     FieldChange,
     NewCause,
     NewVulnerability,
@@ -42,33 +48,25 @@ from evidence.diff.model import (
     PoamChange,
     PoamDiff,
     PoamEntry,
+    PoamItem,
+    PoamStatus,
     Provenance,
     ProvenanceDiff,
     RubricDiff,
     ScoreChange,
+    Severity,
     Side,
     SignatureDiff,
     Signer,
+    Status,
     StatusChange,
     VerdictChange,
     VerdictDiff,
+    Verification,
     VersionChange,
     Vulnerability,
     VulnerabilityChange,
     VulnerabilityDiff,
-)
-from evidence.diff.versions import compare_versions
-from evidence.model import (
-    AuditPackage,
-    Binding,
-    ControlResult,
-    Evidence,
-    EvidenceKind,
-    PoamItem,
-    PoamStatus,
-    Severity,
-    Status,
-    Verification,
     VulnerabilityRecord,
     VulnerabilityState,
 )
@@ -154,15 +152,15 @@ def _purl_type(key: str) -> str | None:
     return key[4:].split("/", 1)[0] if key.startswith("pkg:") else None
 
 
-def _component_views(pkg: AuditPackage) -> dict[str, dict[str, Component]]:
+def _component_views(pkg: AuditPackage) -> dict[str, dict[str, DiffComponent]]:
     """key -> version ("" when none) -> component, from the SBOMs that count."""
-    found: dict[str, dict[str, Component]] = defaultdict(dict)
+    found: dict[str, dict[str, DiffComponent]] = defaultdict(dict)
     for item in _used(pkg.evidence):
         if item.kind is not EvidenceKind.SBOM:
             continue
         for c in item.components:
             key = component_key(c.purl, c.type, c.name)
-            view = Component(key=key, name=c.name, version=c.version, purl=c.purl, type=c.type)
+            view = DiffComponent(key=key, name=c.name, version=c.version, purl=c.purl, type=c.type)
             versions = found[key]
             current = versions.get(c.version or "")
             if current is None or _component_order(view) < _component_order(current):
@@ -170,7 +168,7 @@ def _component_views(pkg: AuditPackage) -> dict[str, dict[str, Component]]:
     return found
 
 
-def _component_order(c: Component) -> tuple[str, ...]:
+def _component_order(c: DiffComponent) -> tuple[str, ...]:
     return (c.key, c.version or "", c.purl or "", c.name, c.type or "")
 
 
@@ -183,8 +181,8 @@ def _version_change(purl_type: str | None, old: str | None, new: str | None) -> 
 
 def _components(old: AuditPackage, new: AuditPackage) -> ComponentDiff:
     before, after = _component_views(old), _component_views(new)
-    added: list[Component] = []
-    removed: list[Component] = []
+    added: list[DiffComponent] = []
+    removed: list[DiffComponent] = []
     changed: list[ComponentChange] = []
     for key in sorted(before.keys() | after.keys()):
         was, now = before.get(key, {}), after.get(key, {})

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from evidence.diff.model import PackageDiff, StatusChange
-from evidence.model import Severity
+from evidence.model import PackageDiff, Severity, StatusChange
 
 __all__ = ["CONDITIONS", "holding"]
 

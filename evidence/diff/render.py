@@ -15,11 +15,14 @@ from typing import TYPE_CHECKING, BinaryIO
 
 import orjson
 
-from evidence.diff.model import (
+from evidence.errors import RenderError
+from evidence.model import (
+    AuditPackage,
     NewCause,
     NewVulnerability,
     PackageDiff,
     PoamChange,
+    Severity,
     Side,
     Signer,
     StatusChange,
@@ -27,8 +30,6 @@ from evidence.diff.model import (
     Vulnerability,
     VulnerabilityChange,
 )
-from evidence.errors import RenderError
-from evidence.model import AuditPackage, Severity
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

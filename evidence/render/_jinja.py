@@ -47,6 +47,7 @@ _VERIFICATION_LABELS = {
     Verification.VERIFIED: "Verified",
     Verification.FAILED: "Failed",
     Verification.UNVERIFIABLE: "Not verifiable",
+    Verification.UNCHECKED: "Not checked",
 }
 
 _KIND_LABELS = {

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeAlias
 
-from evidence.diff.model import PackageDiff
 from evidence.diff.render import change_rows
 from evidence.errors import RenderError
 from evidence.model import (
@@ -37,6 +36,7 @@ from evidence.model import (
     Evidence,
     EvidenceKind,
     EvidenceRef,
+    PackageDiff,
     Severity,
     Status,
     Summary,

@@ -1,69 +1,126 @@
-"""The verification step of `collect`: every signature and attestation checked once all files are read."""
+"""The verification step, between collect and evaluate: every signature and attestation checked, offline."""
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import assert_never
 
-from evidence.collectors.cosign import COSIGN_METHOD, dsse_pae, input_keys, link_signatures, verifies
-from evidence.collectors.cosign_rekor import rekor_bundle_from
-from evidence.collectors.interface import CollectorError, Document
-from evidence.collectors.sigstore_bundle import (
-    BUNDLE_ANNOTATION,
-    CERTIFICATE_ANNOTATION,
-    COSIGN_MANIFEST_METHOD,
-    KEYLESS_DSSE_METHOD,
-    KEYLESS_MESSAGE_METHOD,
-    manifest_signatures,
-)
-from evidence.model import Evidence, SignatureFacts, Verification
+import orjson
+
+from evidence.model import Evidence, EvidenceKind, EvidenceSet, SignatureFacts, SignatureMethod, Verification
 from evidence.verify.cosign_keyless import rekor_bundles, verify_cosign_keyless, with_rekor_bundle
+from evidence.verify.crypto import verifies
+from evidence.verify.dsse import envelope_from, pae
 from evidence.verify.interface import LoadedKey, VerificationContext
 from evidence.verify.keyless import Artifact, message_digest, verify_bundle
+from evidence.verify.keypair import input_keys, link_signatures
+from evidence.verify.material import (
+    BUNDLE_ANNOTATION,
+    CERTIFICATE_ANNOTATION,
+    MaterialError,
+    RekorBundle,
+    rekor_bundle_from,
+    signed_layers,
+)
 from evidence.verify.policy import ImageRules
 
+ASSERTED_REASON = "asserted by cosign, not re-verified"
+NOT_COLLECTED_REASON = "not verified: the bytes of this file were not kept by collection"
+NO_CHECK_REASON = "not verified: no verification applies to this signature in this kind of file"
 _BUNDLE_SUFFIXES = (".sigstore.json", ".sigstore", ".bundle.json", ".bundle")
+_MATERIAL_KINDS = frozenset({EvidenceKind.PUBLIC_KEY, EvidenceKind.DETACHED_SIGNATURE})
 
 
-def verify_all(
-    items: list[Evidence], docs: dict[str, Document], context: VerificationContext | None = None
-) -> list[Evidence]:
-    """Verify every signature and attestation; a new list in the same order.
+def verify(collected: EvidenceSet, context: VerificationContext | None = None) -> EvidenceSet:
+    """Every signature and attestation in `collected` checked: the same items in the same order, each signature's
+    status and reason decided, and the subjects a verified cosign signature manifest signs added.
 
-    Key-pair signatures and DSSE envelopes are linked with the keys among the inputs and the context's keys;
-    sigstore bundles are verified offline against the context's trust root; cosign signature manifests with
-    the payloads among the inputs. With a policy, a signature made by a key or identity it does not accept fails.
+    The bytes checked are those collection kept (`EvidenceSet.contents`); nothing is read again. Key-pair
+    signatures and DSSE envelopes are linked with the keys among the inputs and the context's keys; sigstore
+    bundles are verified offline against the context's trust root; cosign signature manifests with the payloads
+    among the inputs. With a policy, a signature made by a key or identity it does not accept fails. The output
+    of `cosign verify` is recorded as cosign's claim, not verified again.
     """
+    files = {
+        item.path: collected.contents[item.id]
+        for item in collected.items
+        if item.id in collected.contents and (item.signature is not None or item.kind in _MATERIAL_KINDS)
+    }
+    items = verify_items(collected.items, files, context)
+    return dataclasses.replace(collected, items=tuple(items))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Material:
+    """What the signatures are checked with: the collected bytes by path, the keys, the cosign payloads by
+    SHA-256, and the cosign Rekor bundles."""
+
+    files: Mapping[str, bytes]
+    keys: list[LoadedKey]
+    payloads: dict[str, tuple[Evidence, bytes]]
+    bundles: list[tuple[str, RekorBundle]]
+
+
+def verify_items(
+    items: Sequence[Evidence], files: Mapping[str, bytes], context: VerificationContext | None = None
+) -> list[Evidence]:
+    """`verify` over items and their bytes by path; a new list in the same order."""
     context = context or VerificationContext()
-    linked = link_signatures(items, docs, extra_keys=context.keys)
+    linked = link_signatures(items, files, extra_keys=context.keys)
     known = {k.key_id for k in context.keys}
-    keys = list(context.keys) + [k for k in input_keys(items, docs) if k.key_id not in known]
-    payloads = {docs[e.path].sha256: (e, docs[e.path]) for e in items if _method(e) == COSIGN_METHOD and e.path in docs}
+    material = _Material(
+        files=files,
+        keys=list(context.keys) + [k for k in input_keys(items, files) if k.key_id not in known],
+        payloads={
+            e.sha256: (e, files[e.path])
+            for e in items
+            if _method(e) is SignatureMethod.COSIGN_KEY_PAIR and e.path in files
+        },
+        bundles=rekor_bundles(items, files),
+    )
     rules = context.rules
-    bundles = rekor_bundles(items, docs)
     out: list[Evidence] = []
     for item in linked:
-        doc = docs.get(item.path)
-        facts = item.signature
-        if doc is None or facts is None:
+        if item.signature is None:
             out.append(item)
             continue
-        subjects = item.subjects
-        if facts.method in (KEYLESS_MESSAGE_METHOD, KEYLESS_DSSE_METHOD):
-            facts = _bundle(doc, facts, context, keys)
-        elif facts.method == COSIGN_MANIFEST_METHOD:
-            facts, signed = _manifest(doc, facts, context, keys, payloads)
-            subjects = tuple(dict.fromkeys(subjects + signed))
-        elif facts.method == COSIGN_METHOD and bundles:
-            facts = with_rekor_bundle(facts, docs, bundles, context)
+        facts, signed = _decide(item, item.signature, material, context)
+        if facts.status is Verification.UNCHECKED:  # material in a file no check applies to
+            facts = dataclasses.replace(facts, status=Verification.UNVERIFIABLE, reason=NO_CHECK_REASON)
         if rules is not None:
             facts = _key_policy(facts, rules)
+        subjects = tuple(dict.fromkeys(item.subjects + signed)) if signed else item.subjects
         out.append(dataclasses.replace(item, subjects=subjects, signature=facts))
     return out
 
 
-def _method(item: Evidence) -> str | None:
+def _decide(
+    item: Evidence, facts: SignatureFacts, material: _Material, context: VerificationContext
+) -> tuple[SignatureFacts, tuple[str, ...]]:
+    """The verification the signature's method calls for, and the digests it signs when that adds subjects."""
+    data = material.files.get(item.path)
+    if data is None:
+        return dataclasses.replace(facts, status=Verification.UNVERIFIABLE, reason=NOT_COLLECTED_REASON), ()
+    match facts.method:
+        case SignatureMethod.SIGSTORE_MESSAGE | SignatureMethod.SIGSTORE_DSSE:
+            return _bundle(item.path, data, facts, context, material.keys), ()
+        case SignatureMethod.COSIGN_MANIFEST:
+            return _manifest(data, facts, context, material.keys, material.payloads)
+        case SignatureMethod.COSIGN_KEY_PAIR if material.bundles:
+            return with_rekor_bundle(facts, material.files, material.bundles, context), ()
+        case SignatureMethod.COSIGN_KEY_PAIR | SignatureMethod.DSSE:  # linked with the keys already
+            return facts, ()
+        case SignatureMethod.COSIGN_VERIFY:
+            return dataclasses.replace(facts, status=Verification.UNVERIFIABLE, reason=ASSERTED_REASON), ()
+        case _:
+            assert_never(facts.method)
+
+
+def _method(item: Evidence) -> SignatureMethod | None:
     return item.signature.method if item.signature else None
 
 
@@ -81,16 +138,16 @@ def _key_policy(facts: SignatureFacts, rules: ImageRules) -> SignatureFacts:
 # --- sigstore bundles -------------------------------------------------------------------------------------------
 
 
-def _artifact_for(doc: Document, context: VerificationContext) -> Artifact | None:
+def _artifact_for(bundle_path: str, bundle: bytes, context: VerificationContext) -> Artifact | None:
     """The supplied artifact of a message-signature bundle: the one with the signed digest, else the one the
     bundle is named after (`ARTIFACT.sigstore.json`, the sigstore convention), else none."""
     if not context.artifacts:
         return None
-    digest = message_digest(doc.data)
+    digest = message_digest(bundle)
     for path, data in sorted(context.artifacts.items()):
         if digest is not None and hashlib.sha256(data).digest() == digest:
             return Artifact(path=path, data=data)
-    bundle_name = PurePosixPath(doc.path).name
+    bundle_name = PurePosixPath(bundle_path).name
     for path, data in sorted(context.artifacts.items()):
         name = PurePosixPath(path).name
         for suffix in _BUNDLE_SUFFIXES:
@@ -100,19 +157,19 @@ def _artifact_for(doc: Document, context: VerificationContext) -> Artifact | Non
     return None
 
 
-def _has_public_key(doc: Document) -> bool:
-    obj = doc.json()
+def _has_public_key(obj: object) -> bool:
     material = obj.get("verificationMaterial") if isinstance(obj, dict) else None
     return isinstance(material, dict) and isinstance(material.get("publicKey"), dict)
 
 
 def _bundle(
-    doc: Document, facts: SignatureFacts, context: VerificationContext, keys: list[LoadedKey]
+    path: str, data: bytes, facts: SignatureFacts, context: VerificationContext, keys: list[LoadedKey]
 ) -> SignatureFacts:
-    if _has_public_key(doc):
-        return _keyed_bundle(doc, facts, keys)
-    artifact = _artifact_for(doc, context) if facts.method == KEYLESS_MESSAGE_METHOD else None
-    result = verify_bundle(doc.data, context, artifact=artifact)
+    obj = _json(data)
+    if _has_public_key(obj):
+        return _keyed_bundle(obj, facts, keys)
+    artifact = _artifact_for(path, data, context) if facts.method is SignatureMethod.SIGSTORE_MESSAGE else None
+    result = verify_bundle(data, context, artifact=artifact)
     return dataclasses.replace(
         facts,
         status=result.status,
@@ -125,21 +182,19 @@ def _bundle(
     )
 
 
-def _keyed_bundle(doc: Document, facts: SignatureFacts, keys: list[LoadedKey]) -> SignatureFacts:
+def _keyed_bundle(obj: object, facts: SignatureFacts, keys: list[LoadedKey]) -> SignatureFacts:
     """A bundle signed with a key (no certificate): its DSSE envelope is checked with the supplied keys."""
-    from evidence.collectors.provenance import read_envelope  # noqa: PLC0415
-
-    obj = doc.json()
-    envelope = read_envelope(Document(path=doc.path, data=_json_bytes(obj.get("dsseEnvelope"))))
-    if facts.method != KEYLESS_DSSE_METHOD or envelope is None:
+    envelope = envelope_from(obj.get("dsseEnvelope")) if isinstance(obj, dict) else None
+    if facts.method is not SignatureMethod.SIGSTORE_DSSE or envelope is None:
         return dataclasses.replace(
             facts,
+            status=Verification.UNVERIFIABLE,
             reason="a message signature made with a key (no certificate): not verified in this release; "
             "its transparency log entry is not checked either",
         )
-    pae = dsse_pae(envelope.payload_type, envelope.payload)
+    encoded = pae(envelope.payload_type, envelope.payload)
     for _, signature in envelope.signatures:
-        key = next((k for k in keys if signature is not None and verifies(k.key, signature, pae)), None)
+        key = next((k for k in keys if signature is not None and verifies(k.key, signature, encoded)), None)
         if key is not None:
             return dataclasses.replace(
                 facts,
@@ -151,7 +206,11 @@ def _keyed_bundle(doc: Document, facts: SignatureFacts, keys: list[LoadedKey]) -
                 key_algorithm=key.algorithm,
             )
     if not keys:
-        return dataclasses.replace(facts, reason="the bundle is signed with a key, and no public key was supplied")
+        return dataclasses.replace(
+            facts,
+            status=Verification.UNVERIFIABLE,
+            reason="the bundle is signed with a key, and no public key was supplied",
+        )
     return dataclasses.replace(
         facts,
         status=Verification.FAILED,
@@ -160,36 +219,34 @@ def _keyed_bundle(doc: Document, facts: SignatureFacts, keys: list[LoadedKey]) -
     )
 
 
-def _json_bytes(value: object) -> bytes:
-    import orjson  # noqa: PLC0415
-
+def _json(data: bytes) -> object:
     try:
-        return orjson.dumps(value)
-    except orjson.JSONEncodeError:
-        return b""
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
 
 
 # --- cosign signature manifests ---------------------------------------------------------------------------------
 
 
 def _manifest(
-    doc: Document,
+    data: bytes,
     facts: SignatureFacts,
     context: VerificationContext,
     keys: list[LoadedKey],
-    payloads: dict[str, tuple[Evidence, Document]],
+    payloads: dict[str, tuple[Evidence, bytes]],
 ) -> tuple[SignatureFacts, tuple[str, ...]]:
     """The first signed layer whose payload is among the inputs: keylessly with its certificate and Rekor bundle
     annotations, else with the supplied keys."""
-    layers = manifest_signatures(doc)
-    if all(signature is None for _, signature, _ in layers):
+    layers = signed_layers(_json(data))
+    unverifiable = dataclasses.replace(facts, status=Verification.UNVERIFIABLE)
+    if all(layer.signature is None for layer in layers):
         return dataclasses.replace(
-            facts,
+            unverifiable,
             reason="the manifest's signature annotations are empty: an attestation manifest, whose signatures are "
             "in its DSSE envelope layers (verified where those layers are supplied)",
         ), ()
-    annotations = _layer_annotations(doc)
-    no_bundle = any(is_keyless and BUNDLE_ANNOTATION not in annotations[digest] for digest, _, is_keyless in layers)
+    no_bundle = any(layer.keyless and BUNDLE_ANNOTATION not in layer.annotations for layer in layers)
     note = (
         "; the layer carries a Fulcio certificate but no Rekor bundle annotation, so it is not verified keylessly "
         "(supply the sigstore bundle instead)"
@@ -197,12 +254,13 @@ def _manifest(
         else ""
     )
     failed: list[str] = []
-    for digest, signature, _ in layers:
-        payload, payload_doc = payloads.get(digest.removeprefix("sha256:"), (None, None))
-        if signature is None or payload is None or payload_doc is None or payload.signature is None:
+    for layer in layers:
+        payload, payload_data = payloads.get(layer.digest.removeprefix("sha256:"), (None, None))
+        signature = layer.signature
+        if signature is None or payload is None or payload_data is None or payload.signature is None:
             continue
         signed = payload.signature.signed_digest
-        if {CERTIFICATE_ANNOTATION, BUNDLE_ANNOTATION} <= annotations[digest].keys():
+        if {CERTIFICATE_ANNOTATION, BUNDLE_ANNOTATION} <= layer.annotations.keys():
             outcome = _keyless_layer(
                 dataclasses.replace(
                     facts,
@@ -210,20 +268,20 @@ def _manifest(
                     docker_reference=payload.signature.docker_reference,
                     payload_path=payload.path,
                 ),
-                Artifact(path=payload.path, data=payload_doc.data),
+                Artifact(path=payload.path, data=payload_data),
                 signature,
-                annotations[digest],
+                layer.annotations,
                 context,
             )
             return outcome, ((signed,) if signed and outcome.status is not Verification.FAILED else ())
-        key = next((k for k in keys if verifies(k.key, signature, payload_doc.data)), None)
+        key = next((k for k in keys if verifies(k.key, signature, payload_data)), None)
         if key is None:
             failed.append(payload.path)
             continue
         return dataclasses.replace(
             facts,
             status=Verification.VERIFIED,
-            reason=f"{key.algorithm} signature in the manifest's layer {digest} verified with {key.path} over "
+            reason=f"{key.algorithm} signature in the manifest's layer {layer.digest} verified with {key.path} over "
             f"{payload.path}",
             signed_digest=signed,
             docker_reference=payload.signature.docker_reference,
@@ -241,21 +299,12 @@ def _manifest(
         ), ()
     if failed:
         return dataclasses.replace(
-            facts, reason=f"no public key was supplied to verify the manifest's signature{note}"
+            unverifiable, reason=f"no public key was supplied to verify the manifest's signature{note}"
         ), ()
-    signed_layers = ", ".join(d for d, s, _ in layers if s is not None)
-    return dataclasses.replace(facts, reason=f"the signed payload (layer {signed_layers}) was not supplied{note}"), ()
-
-
-def _layer_annotations(doc: Document) -> dict[str, dict[str, object]]:
-    """The annotations of each layer, by digest (the layers `manifest_signatures` lists have both)."""
-    found: dict[str, dict[str, object]] = {}
-    obj = doc.json()
-    for layer in obj.get("layers", []) if isinstance(obj, dict) else []:
-        if isinstance(layer, dict) and isinstance(layer.get("digest"), str):
-            annotations = layer.get("annotations")
-            found.setdefault(layer["digest"], annotations if isinstance(annotations, dict) else {})
-    return found
+    signed_digests = ", ".join(layer.digest for layer in layers if layer.signature is not None)
+    return dataclasses.replace(
+        unverifiable, reason=f"the signed payload (layer {signed_digests}) was not supplied{note}"
+    ), ()
 
 
 def _keyless_layer(
@@ -267,7 +316,6 @@ def _keyless_layer(
 ) -> SignatureFacts:
     """A layer signed keylessly: its signature over the payload with its certificate and Rekor bundle annotations,
     then the certificate's identity against the policy; a broken annotation fails."""
-    import orjson  # noqa: PLC0415
     from cryptography import x509  # noqa: PLC0415
 
     # the layer was matched to the payload by this digest
@@ -281,9 +329,9 @@ def _keyless_layer(
         )
     try:
         parsed = orjson.loads(bundle_text) if isinstance(bundle_text, str) else None
-        bundle = rekor_bundle_from(parsed, facts.signature_path or "")
-    except (orjson.JSONDecodeError, CollectorError) as e:
-        detail = e.problem if isinstance(e, CollectorError) else "not JSON"
+        bundle = rekor_bundle_from(parsed)
+    except (orjson.JSONDecodeError, MaterialError) as e:
+        detail = e.problem if isinstance(e, MaterialError) else "not JSON"
         return dataclasses.replace(
             facts, status=Verification.FAILED, reason=f"{where}: {BUNDLE_ANNOTATION} is broken: {detail}"
         )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from cryptography import x509
@@ -23,10 +24,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from evidence.collectors.cosign import COSIGN_METHOD, decode_signature, key_id
-from evidence.collectors.cosign_rekor import REKOR_BUNDLE_FORMAT, RekorBundle, logged_signature, read_rekor_bundle
-from evidence.collectors.interface import CollectorError, Document
-from evidence.model import Evidence, SignatureFacts, Verification
+from evidence.model import Evidence, EvidenceKind, SignatureFacts, SignatureMethod, Verification
+from evidence.verify.crypto import decode_signature, key_id
 from evidence.verify.interface import TrustRoot, VerificationContext
 from evidence.verify.intoto_entry import (
     STEP_BODY,
@@ -50,6 +49,8 @@ from evidence.verify.keyless import (
     identity_outcome,
     load_trusted_root,
 )
+from evidence.verify.material import MaterialError, RekorBundle, logged_signature, read_rekor_bundle
+from evidence.verify.sigstore_internals import transparency_log_time, verify_signed_entry_timestamp
 
 ENTRY_KIND = ("hashedrekord", "0.0.1")
 STEP_SIGNATURE = "signature"
@@ -80,8 +81,6 @@ def _check_body(bundle: RekorBundle, payload: bytes, signature: bytes, cert: x50
 
 def _check_set(bundle: RekorBundle, context: VerificationContext) -> None:
     import rfc8785  # noqa: PLC0415 - sigstore's canonical JSON; loaded with sigstore
-    from sigstore._internal.trust import KeyringPurpose  # noqa: PLC0415
-    from sigstore._utils import KeyID  # noqa: PLC0415
     from sigstore.errors import Error  # noqa: PLC0415
 
     # The same canonical entry sigstore's TransparencyLogEntry._encode_canonical signs over.
@@ -94,8 +93,9 @@ def _check_set(bundle: RekorBundle, context: VerificationContext) -> None:
         }
     )
     try:
-        keyring = load_trusted_root(context).rekor_keyring(KeyringPurpose.VERIFY)
-        keyring.verify(key_id=KeyID(bundle.log_id), signature=bundle.signed_entry_timestamp, data=canonical)
+        verify_signed_entry_timestamp(
+            load_trusted_root(context), bundle.log_id, bundle.signed_entry_timestamp, canonical
+        )
     except Error as e:
         raise EntryCheckError(STEP_SET, str(e).splitlines()[0] if str(e) else type(e).__name__) from e
 
@@ -115,7 +115,6 @@ def check_cosign_keyless(
     payload: bytes, signature: bytes, cert: x509.Certificate, bundle: RekorBundle, context: VerificationContext
 ) -> None:
     """Every check but the identity; `EntryCheckError` naming the failed step."""
-    from sigstore._internal.timestamp import TimestampSource, TimestampVerificationResult  # noqa: PLC0415
     from sigstore.errors import Error  # noqa: PLC0415
     from sigstore.verify import Verifier  # noqa: PLC0415
 
@@ -125,7 +124,7 @@ def check_cosign_keyless(
         raise EntryCheckError(STEP_TIME, f"the integrated time {bundle.integrated_time} is not a date") from e
     if bundle.integrated_time <= 0:
         raise EntryCheckError(STEP_TIME, "the entry has no integrated time")
-    time = TimestampVerificationResult(source=TimestampSource.TRANSPARENCY_SERVICE, time=at)
+    time = transparency_log_time(at)
     trusted_root = load_trusted_root(context)
     try:
         verifier = Verifier(trusted_root=trusted_root)
@@ -174,36 +173,38 @@ def verify_cosign_keyless(
 # --- pairing in the verification step --------------------------------------------------------------------------
 
 
-def rekor_bundles(items: list[Evidence], docs: dict[str, Document]) -> list[tuple[str, RekorBundle]]:
+def rekor_bundles(items: Sequence[Evidence], files: Mapping[str, bytes]) -> list[tuple[str, RekorBundle]]:
+    """(path, bundle) of each cosign Rekor bundle among the signature material, found by its content."""
     found: list[tuple[str, RekorBundle]] = []
     for item in items:
-        doc = docs.get(item.path)
-        if item.format != REKOR_BUNDLE_FORMAT or doc is None:
+        data = files.get(item.path)
+        if item.kind is not EvidenceKind.DETACHED_SIGNATURE or data is None:
             continue
         try:
-            found.append((item.path, read_rekor_bundle(doc)))
-        except CollectorError:
+            found.append((item.path, read_rekor_bundle(data)))
+        except MaterialError:
             continue
     return found
 
 
 def with_rekor_bundle(
     facts: SignatureFacts,
-    docs: dict[str, Document],
+    files: Mapping[str, bytes],
     bundles: list[tuple[str, RekorBundle]],
     context: VerificationContext,
 ) -> SignatureFacts:
     """A cosign payload verified with a key, and a Rekor bundle logging its signature or payload: verified as a
     keyless signature instead. Without such a bundle the key-pair outcome stands."""
+    payload_path, signature_path = facts.payload_path or "", facts.signature_path or ""
     if (
-        facts.method != COSIGN_METHOD
+        facts.method is not SignatureMethod.COSIGN_KEY_PAIR
         or facts.status is not Verification.VERIFIED
-        or facts.payload_path not in docs
-        or facts.signature_path not in docs
+        or payload_path not in files
+        or signature_path not in files
     ):
         return facts
-    payload = docs[facts.payload_path].data
-    signature = decode_signature(docs[facts.signature_path].data)
+    payload = files[payload_path]
+    signature = decode_signature(files[signature_path])
     digest = hashlib.sha256(payload).hexdigest()
     related: list[tuple[str, RekorBundle]] = []
     for path, bundle in bundles:
@@ -212,7 +213,8 @@ def with_rekor_bundle(
             related.append((path, bundle))
     if signature is None or not related:
         return facts
-    supplied = _certificate(docs[facts.key_path].data) if facts.key_path in docs else None
+    key_file = files.get(facts.key_path or "")
+    supplied = _certificate(key_file) if key_file is not None else None
     mismatches: list[str] = []
     for path, bundle in related:
         logged = logged_signature(bundle.body)
@@ -223,7 +225,7 @@ def with_rekor_bundle(
             continue
         assert logged_cert is not None  # noqa: S101 - _mismatch reports a missing certificate
         result = verify_cosign_keyless(
-            Artifact(path=facts.payload_path, data=payload), signature, logged_cert, bundle, context
+            Artifact(path=payload_path, data=payload), signature, logged_cert, bundle, context
         )
         return dataclasses.replace(
             facts,

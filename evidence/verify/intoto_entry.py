@@ -25,13 +25,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from evidence.verify import sigstore_internals as internals
+
 if TYPE_CHECKING:
-    from rekor_types._internal.intoto import Content1
-    from rekor_types._internal.intoto import Envelope as LoggedEnvelope
-    from sigstore._internal.timestamp import TimestampVerificationResult
     from sigstore.models import Bundle, TrustedRoot
     from sigstore.verify import Verifier
-    from sigstore_models.intoto import Envelope as _Envelope
+
+    from evidence.verify.sigstore_internals import BundleEnvelope, LoggedContent, LoggedEnvelope, SigningTime
 
 ENTRY_KIND = ("intoto", "0.0.2")
 
@@ -67,14 +67,12 @@ def verify_intoto_bundle(bundle: Bundle, trusted_root: TrustedRoot) -> None:
 
     The identity in the certificate is not checked here: the caller checks it against its policy afterwards.
     """
-    from sigstore._internal.merkle import verify_merkle_inclusion  # noqa: PLC0415 - sigstore is heavy
-    from sigstore._internal.rekor.checkpoint import verify_checkpoint  # noqa: PLC0415
-    from sigstore._internal.trust import KeyringPurpose  # noqa: PLC0415
-    from sigstore.errors import Error  # noqa: PLC0415
+    from sigstore.errors import Error  # noqa: PLC0415 - sigstore is heavy
     from sigstore.verify import Verifier  # noqa: PLC0415
 
     entry = bundle.log_entry
-    kind_version = (entry._inner.kind_version.kind, entry._inner.kind_version.version)  # noqa: SLF001
+    fields = internals.log_entry_fields(entry)
+    kind_version = (fields.kind, fields.version)
     if kind_version != ENTRY_KIND:
         raise EntryCheckError(STEP_BODY, f"the bundle's log entry is {'/'.join(kind_version)}, not intoto/0.0.2")
     cert = bundle.signing_certificate
@@ -83,7 +81,7 @@ def verify_intoto_bundle(bundle: Bundle, trusted_root: TrustedRoot) -> None:
     except Error as e:
         raise EntryCheckError(STEP_ROOT, f"the trusted root cannot be used: {_text(e)}") from e
 
-    times = _signing_times(verifier, bundle)
+    times = _signing_times(verifier, trusted_root, bundle)
     chain: list[x509.Certificate] = []
     for time in times:
         chain = chain_at(verifier, cert, time)
@@ -91,17 +89,16 @@ def verify_intoto_bundle(bundle: Bundle, trusted_root: TrustedRoot) -> None:
     check_key_usage(cert)
 
     try:
-        verify_merkle_inclusion(entry)
+        internals.verify_inclusion_proof(entry)
     except Error as e:
         raise EntryCheckError(STEP_INCLUSION, _text(e)) from e
     try:
-        keyring = trusted_root.rekor_keyring(KeyringPurpose.VERIFY)
-        verify_checkpoint(keyring, entry)
+        internals.verify_checkpoint(trusted_root, entry)
     except Error as e:
         raise EntryCheckError(STEP_CHECKPOINT, _text(e)) from e
-    if entry._inner.inclusion_promise is not None and entry._inner.integrated_time:  # noqa: SLF001
+    if fields.has_inclusion_promise and fields.integrated_time:
         try:
-            entry._verify_set(keyring)  # noqa: SLF001 - sigstore's SET check over the canonical entry
+            internals.verify_entry_set(trusted_root, entry)
         except Error as e:
             raise EntryCheckError(STEP_SET, _text(e)) from e
 
@@ -117,30 +114,29 @@ def verify_intoto_bundle(bundle: Bundle, trusted_root: TrustedRoot) -> None:
     check_entry_body(bundle)
 
 
-def _signing_times(verifier: Verifier, bundle: Bundle) -> list[TimestampVerificationResult]:
+def _signing_times(verifier: Verifier, trusted_root: TrustedRoot, bundle: Bundle) -> list[SigningTime]:
     """The verified signing times, as sigstore establishes them, with the entry's integrated time accepted
     for this entry kind too: RFC 3161 timestamps that verify, and the integrated time when a SET binds it
     (the SET itself is checked with the log entry)."""
-    from sigstore._internal.timestamp import TimestampSource, TimestampVerificationResult  # noqa: PLC0415
     from sigstore.errors import Error  # noqa: PLC0415
 
-    times: list[TimestampVerificationResult] = []
+    times: list[SigningTime] = []
     if bundle.verification_material.timestamp_verification_data:
-        if not verifier._trusted_root.get_timestamp_authorities():  # noqa: SLF001
+        if not trusted_root.get_timestamp_authorities():
             raise EntryCheckError(
                 STEP_TIME, "the bundle carries RFC 3161 timestamps and the trusted root has no timestamp authority"
             )
         try:
-            times += verifier._verify_timestamp_authority(bundle)  # noqa: SLF001
+            times += internals.timestamp_authority_times(verifier, bundle)
         except Error as e:
             raise EntryCheckError(STEP_TIME, _text(e)) from e
-    entry = bundle.log_entry._inner  # noqa: SLF001
-    if entry.integrated_time and entry.inclusion_promise is not None:
+    entry = internals.log_entry_fields(bundle.log_entry)
+    if entry.integrated_time and entry.has_inclusion_promise:
         try:
             at = datetime.fromtimestamp(entry.integrated_time, tz=UTC)
         except (OverflowError, OSError, ValueError) as e:
             raise EntryCheckError(STEP_TIME, f"the integrated time {entry.integrated_time} is not a date") from e
-        times.append(TimestampVerificationResult(source=TimestampSource.TRANSPARENCY_SERVICE, time=at))
+        times.append(internals.transparency_log_time(at))
     if not times:
         raise EntryCheckError(
             STEP_TIME, "no verified signing time: no signed entry timestamp and no verified RFC 3161 timestamp"
@@ -148,23 +144,21 @@ def _signing_times(verifier: Verifier, bundle: Bundle) -> list[TimestampVerifica
     return times
 
 
-def chain_at(verifier: Verifier, cert: x509.Certificate, time: TimestampVerificationResult) -> list[x509.Certificate]:
+def chain_at(verifier: Verifier, cert: x509.Certificate, time: SigningTime) -> list[x509.Certificate]:
     from sigstore.errors import Error  # noqa: PLC0415
 
     try:
         # sigstore's path validation against the trusted root's Fulcio CAs, at the given time.
-        return verifier._verify_chain_at_time(cert, time)  # noqa: SLF001
+        return internals.chain_at_time(verifier, cert, time)
     except Error as e:
         raise EntryCheckError(STEP_CHAIN, _text(e)) from e
 
 
 def check_sct(cert: x509.Certificate, chain: list[x509.Certificate], trusted_root: TrustedRoot) -> None:
-    from sigstore._internal.sct import verify_sct  # noqa: PLC0415
-    from sigstore._internal.trust import KeyringPurpose  # noqa: PLC0415
     from sigstore.errors import Error  # noqa: PLC0415
 
     try:
-        verify_sct(cert, chain, trusted_root.ct_keyring(KeyringPurpose.VERIFY))
+        internals.verify_sct(cert, chain, trusted_root)
     except Error as e:
         raise EntryCheckError(STEP_SCT, _text(e)) from e
 
@@ -185,11 +179,10 @@ def check_key_usage(cert: x509.Certificate) -> None:
 
 
 def _check_signature(bundle: Bundle) -> None:
-    from sigstore import dsse  # noqa: PLC0415
     from sigstore.errors import Error  # noqa: PLC0415
 
     try:
-        envelope = bundle._dsse_envelope  # noqa: SLF001
+        envelope = internals.bundle_dsse_envelope(bundle)
     except Error as e:
         raise EntryCheckError(STEP_SIGNATURE, _text(e)) from e
     if envelope is None:
@@ -198,7 +191,7 @@ def _check_signature(bundle: Bundle) -> None:
     if not isinstance(key, ec.EllipticCurvePublicKey):
         raise EntryCheckError(STEP_SIGNATURE, f"the certificate's key is {type(key).__name__}, not ECDSA")
     try:
-        dsse._verify(key, envelope)  # noqa: SLF001 - sigstore's check over the PAE
+        internals.verify_dsse_signature(key, envelope)
     except Error as e:
         raise EntryCheckError(STEP_SIGNATURE, _text(e)) from e
 
@@ -213,7 +206,7 @@ def _base64(text: str, what: str) -> bytes:
 def check_entry_body(bundle: Bundle) -> None:
     """The intoto/0.0.2 entry body records this bundle's envelope: payload hash and type, every signature,
     and the signing certificate. `EntryCheckError` (step "log entry body") when any of them differs."""
-    inner_envelope = bundle._inner.dsse_envelope  # noqa: SLF001
+    inner_envelope = internals.bundle_inner_dsse_envelope(bundle)
     if inner_envelope is None:
         raise EntryCheckError(STEP_BODY, "the bundle holds no DSSE envelope")
     content = _entry_content(bundle)
@@ -221,31 +214,24 @@ def check_entry_body(bundle: Bundle) -> None:
     _check_signatures(content.envelope, inner_envelope, bundle.signing_certificate)
 
 
-def _entry_content(bundle: Bundle) -> Content1:
+def _entry_content(bundle: Bundle) -> LoggedContent:
     from pydantic import ValidationError  # noqa: PLC0415
-    from rekor_types import Intoto  # noqa: PLC0415
-    from rekor_types._internal.intoto import IntotoV002Schema  # noqa: PLC0415
 
-    entry = bundle.log_entry._inner  # noqa: SLF001
+    entry = internals.log_entry_fields(bundle.log_entry)
     try:
-        body = Intoto.model_validate_json(entry.canonicalized_body)
+        api_version, content = internals.intoto_v002_content(entry.canonicalized_body)
     except ValidationError as e:
         raise EntryCheckError(STEP_BODY, f"not an intoto entry: {e.errors()[0]['msg']}") from e
-    spec = body.spec.root
-    if body.api_version != entry.kind_version.version or not isinstance(spec, IntotoV002Schema):
+    if api_version != entry.version or content is None:
         raise EntryCheckError(
-            STEP_BODY,
-            f"the body is an intoto/{body.api_version} entry, the bundle says "
-            f"{entry.kind_version.kind}/{entry.kind_version.version}",
+            STEP_BODY, f"the body is an intoto/{api_version} entry, the bundle says {entry.kind}/{entry.version}"
         )
-    return spec.content
+    return content
 
 
-def _check_payload(content: Content1, envelope: _Envelope) -> None:
-    from rekor_types._internal.intoto import Algorithm  # noqa: PLC0415
-
+def _check_payload(content: LoggedContent, envelope: BundleEnvelope) -> None:
     payload_hash = content.payload_hash
-    if payload_hash is None or payload_hash.algorithm is not Algorithm.SHA256:
+    if payload_hash is None or not internals.is_sha256(payload_hash.algorithm):
         raise EntryCheckError(STEP_BODY, "the entry records no SHA-256 payload hash")
     if payload_hash.value != hashlib.sha256(envelope.payload).hexdigest():
         raise EntryCheckError(STEP_BODY, "the entry's payload hash is not the SHA-256 of the envelope's payload")
@@ -259,7 +245,7 @@ def _check_payload(content: Content1, envelope: _Envelope) -> None:
         )
 
 
-def _check_signatures(logged: LoggedEnvelope, envelope: _Envelope, cert: x509.Certificate) -> None:
+def _check_signatures(logged: LoggedEnvelope, envelope: BundleEnvelope, cert: x509.Certificate) -> None:
     """Each recorded signature is the envelope's, in order, with the bundle's certificate as its key. Rekor
     base64-encodes the envelope's (base64) signature text once more."""
     if len(logged.signatures) != len(envelope.signatures):

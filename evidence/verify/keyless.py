@@ -22,7 +22,6 @@ import dataclasses
 import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +32,7 @@ from cryptography.x509.oid import ObjectIdentifier
 from evidence.model import Verification
 from evidence.verify.interface import TrustRoot, VerificationContext, VerificationInputError
 from evidence.verify.intoto_entry import ENTRY_KIND as INTOTO_ENTRY_KIND
+from evidence.verify.sigstore_internals import embedded_trusted_root
 
 if TYPE_CHECKING:
     from sigstore.models import Bundle, TrustedRoot
@@ -85,8 +85,7 @@ def _trusted_root(choice: TrustRoot, path: Path | None) -> TrustedRoot:
             raise VerificationInputError(path, f"trusted root cannot be read: {e.strerror}") from e
         except (Error, ValueError) as e:
             raise VerificationInputError(path, f"not a Sigstore trusted_root.json: {_first_line(e)}") from e
-    source = resources.files("sigstore._store").joinpath(_EMBEDDED[choice], "trusted_root.json")
-    with resources.as_file(source) as file:
+    with embedded_trusted_root(_EMBEDDED[choice]) as file:
         return TrustedRoot.from_file(str(file))
 
 
@@ -217,10 +216,11 @@ class _LogEntry:
     version: str | None
     log_index: int | None
     integrated_time: datetime | None
+    dsse: bool = False  # the bundle holds a DSSE envelope, not a message signature
 
 
 def _log_entry(data: bytes) -> _LogEntry:
-    """The first transparency log entry's kind and position, read leniently for the report."""
+    """The first transparency log entry's kind and position, and whether the bundle is DSSE, read leniently."""
     try:
         obj: Any = orjson.loads(data)
     except orjson.JSONDecodeError:
@@ -236,6 +236,7 @@ def _log_entry(data: bytes) -> _LogEntry:
         version if isinstance(version, str) else None,
         _int(entry.get("logIndex")),
         epoch_seconds(entry.get("integratedTime")),
+        isinstance(obj, dict) and obj.get("dsseEnvelope") is not None,
     )
 
 
@@ -331,7 +332,7 @@ def verify_bundle(data: bytes, context: VerificationContext, *, artifact: Artifa
     cert = bundle.signing_certificate
     names = certificate_identities(cert)
     signer = dataclasses.replace(logged, identity=names[0] if names else None, issuer=certificate_issuer(cert))
-    is_dsse = bundle._inner.dsse_envelope is not None  # noqa: SLF001 - the public API has no "is this DSSE" accessor
+    is_dsse = entry.dsse
     if is_dsse and (entry.kind, entry.version) not in _DSSE_ENTRY_KINDS:
         return _dsse_entry_outcome(bundle, entry, context, signer)
     verifier = Verifier(trusted_root=load_trusted_root(context))

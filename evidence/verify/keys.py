@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from evidence.collectors.cosign import key_algorithm, key_id, load_public_key
+from evidence.verify.crypto import load_public_key, loaded_key
 from evidence.verify.interface import LoadedKey, VerificationInputError
 
 MAX_KEY_FILE = 1024 * 1024
@@ -23,4 +23,4 @@ def load_key_file(path: Path, shown: str | None = None) -> LoadedKey:
         key, _ = load_public_key(data)
     except ValueError as e:
         raise VerificationInputError(name, f"not a PEM public key or certificate: {e}") from e
-    return LoadedKey(path=name, key=key, key_id=key_id(key), algorithm=key_algorithm(key))
+    return loaded_key(name, key)

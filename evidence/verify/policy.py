@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from evidence.model import Binding, Evidence, Verification
 from evidence.verify.interface import LoadedKey, VerificationInputError
+from evidence.verify.keys import load_key_file
 
 MAX_POLICY_FILE = 1024 * 1024
 _KEY_ID_RE = re.compile(r"sha256:[0-9a-f]{64}")
@@ -208,8 +209,6 @@ def _read_yaml(path: Path, name: str) -> Any:
 
 def load_policy(path: Path, shown: str | None = None) -> IdentityPolicy:
     """Read and check a policy file; every problem is reported at once in one `VerificationInputError`."""
-    from evidence.verify.keys import load_key_file  # noqa: PLC0415 - keys imports the collectors
-
     name = shown or str(path)
     raw = _read_yaml(path, name)
     try:
