@@ -28,8 +28,10 @@ lint: $(READY)
 typecheck: $(READY)
 	$(BIN)/mypy
 
+# Tests run in parallel, one worker per core; a test file stays on one worker, so the packages its
+# module-scoped fixtures build are built once.
 unit: $(READY)
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
 
 golden: $(READY)
 	FROMLINE_UPDATE_GOLDEN=1 $(BIN)/pytest tests/test_cli.py

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -212,8 +213,11 @@ def collect(
     image_digest: str | None,
     keep_going: bool = False,
     verification: VerificationContext | None = None,
+    documents: Sequence[Document] = (),
 ) -> EvidenceSet:
     """Read every input; evidence that names other digests only is marked as a mismatch.
+
+    `documents` are inputs already read (standard input): they count as named on the command line.
 
     A file named on the command line that cannot be used, and a broken file in a known format, stop the
     run; with `keep_going` they are listed as skipped with the reason instead. Without an image digest
@@ -222,7 +226,7 @@ def collect(
     items: list[Evidence] = []
     docs: dict[str, Document] = {}
     skipped: list[Skipped] = []
-    for doc, named in read_documents(inputs):
+    for doc, named in itertools.chain(((d, True) for d in documents), read_documents(inputs)):
         if isinstance(doc, InputError):
             if not keep_going:
                 raise doc
