@@ -28,8 +28,10 @@ lint: $(READY)
 typecheck: $(READY)
 	$(BIN)/mypy
 
+# Tests run in parallel, one worker per core; a test file stays on one worker, so the packages its
+# module-scoped fixtures build are built once.
 unit: $(READY)
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
 
 # The built wheel, installed into a fresh venv, run from outside the checkout on the samples.
 installed: $(READY)

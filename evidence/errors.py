@@ -14,6 +14,7 @@ class ExitCode(IntEnum):
     USAGE = 2
     BAD_INPUT = 3
     OUTPUT_FAILURE = 4
+    PIPE_CLOSED = 141  # what a shell reports for a command ended by SIGPIPE (128 + 13), as `| head` does
 
 
 class EvidenceError(Exception):

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import hashlib
 import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import orjson
 import pytest
 
+from evidence.cli import main
 from evidence.collectors import bind, collect
 from evidence.model import (
     AuditPackage,
@@ -43,6 +46,19 @@ SAMPLES = REPO / "samples"
 
 DIGEST = "sha256:" + "ab" * 32
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+SAMPLE_TIMESTAMP = "2026-11-20T12:00:00Z"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Stop before collection when the shared test data is not beside the clone: without it hundreds of
+    parametrized cases would be collected empty instead of failing."""
+    del config
+    missing = [path for path in (CORPUS, OSCAL_SCHEMAS) if not path.is_dir()]
+    if missing:
+        raise pytest.UsageError(
+            f"the shared test data is missing: expected {' and '.join(map(str, missing))} "
+            f"(the folder shared/ beside the clone {REPO})"
+        )
 
 
 def collect_verify_bind(
@@ -61,6 +77,52 @@ def collect_verify_bind(
 def corpus_files(folder: str, suffix: str = "") -> list[Path]:
     """Every corpus file in a folder, for parametrized tests."""
     return sorted(p for p in (CORPUS / folder).rglob("*") if p.is_file() and p.name.endswith(suffix))
+
+
+def sample_image(release: str) -> str:
+    """The image reference of a bundled sample release, by the digest its cosign payload signs."""
+    payload = orjson.loads((SAMPLES / f"webapp-{release}" / "cosign-payload.json").read_bytes())
+    return f"registry.example.com/webapp@{payload['critical']['image']['docker-manifest-digest']}"
+
+
+def sample_package_args(release: str, out: Path, *extra: str) -> list[str]:
+    """`fromline package` of a bundled sample release at the fixed sample timestamp."""
+    folder = SAMPLES / f"webapp-{release}"
+    return ["package", str(folder), "--image", sample_image(release), "--release", release,
+            "--timestamp", SAMPLE_TIMESTAMP, "--out", str(out), *extra]  # fmt: skip
+
+
+def _file_hashes(root: Path) -> dict[str, str]:
+    files = (p for p in root.rglob("*") if p.is_file())
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+
+
+class SamplePackages:
+    """The sample packages, one per release and profile, built by `fromline package` on first use and then
+    read by every test of the session (of the xdist worker) that asks; no test may change one."""
+
+    def __init__(self, factory: pytest.TempPathFactory) -> None:
+        self._factory = factory
+        self._built: dict[tuple[str, str], tuple[Path, dict[str, str]]] = {}
+
+    def __call__(self, release: str = "1.4.0", profile: str = "default") -> Path:
+        if (release, profile) not in self._built:
+            out = self._factory.mktemp(f"sample-{release}-{profile}") / "webapp"
+            assert main(sample_package_args(release, out, "--profile", profile, "--quiet")) == 0
+            self._built[release, profile] = out, _file_hashes(out)
+        return self._built[release, profile][0]
+
+    def changed(self) -> list[str]:
+        """The packages a test wrote into, or deleted from, since they were built."""
+        return [str(out) for out, hashes in self._built.values() if _file_hashes(out) != hashes]
+
+
+@pytest.fixture(scope="session")
+def sample_package(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SamplePackages]:
+    """`sample_package(release="1.4.0", profile="default")`: the directory of that sample's package, shared."""
+    packages = SamplePackages(tmp_path_factory)
+    yield packages
+    assert not packages.changed(), f"a test changed a shared sample package: {packages.changed()}"
 
 
 @pytest.fixture

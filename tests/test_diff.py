@@ -13,7 +13,7 @@ from urllib.parse import unquote
 
 import orjson
 import pytest
-from conftest import SAMPLES
+from conftest import SAMPLE_TIMESTAMP, SAMPLES, SamplePackages, sample_image, sample_package_args
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
@@ -54,7 +54,7 @@ from evidence.model import (
 )
 from evidence.render.canonical import dumps, load_package
 
-TIMESTAMP = "2026-11-20T12:00:00Z"
+TIMESTAMP = SAMPLE_TIMESTAMP
 OLD, NEW = "1.3.0", "1.4.0"
 JSON_KEYS = [
     "schema_version", "old", "new", "vulnerabilities", "components", "controls", "signatures", "provenance",
@@ -62,21 +62,15 @@ JSON_KEYS = [
 ]  # fmt: skip
 
 
-def sample_image(release: str) -> str:
-    payload = orjson.loads((SAMPLES / f"webapp-{release}" / "cosign-payload.json").read_bytes())
-    return f"registry.example.com/webapp@{payload['critical']['image']['docker-manifest-digest']}"
-
-
 def package(release: str, out: Path, *extra: str) -> Path:
-    args = ["package", str(SAMPLES / f"webapp-{release}"), "--image", sample_image(release), "--release", release]
-    assert main([*args, "--timestamp", TIMESTAMP, "--out", str(out), "--quiet", *extra]) in (0, 1)
+    assert main(sample_package_args(release, out, "--quiet", *extra)) in (0, 1)
     return out
 
 
 @pytest.fixture(scope="module")
-def releases(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    root = tmp_path_factory.mktemp("releases")
-    return package(OLD, root / OLD), package(NEW, root / NEW)
+def releases(sample_package: SamplePackages) -> tuple[Path, Path]:
+    """The packages of the two sample releases, shared by the session: only read them."""
+    return sample_package(OLD), sample_package(NEW)
 
 
 @pytest.fixture(scope="module")
@@ -278,20 +272,14 @@ def test_fail_on_control_regression_when_going_back(
 )
 def test_usage_errors_exit_2(releases: tuple[Path, Path], extra: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     old, new = releases
-    with pytest.raises(SystemExit) as exc:
-        main(["diff", str(old), str(new), *extra])
-    assert exc.value.code == 2
+    assert main(["diff", str(old), str(new), *extra]) == 2
     assert "error" in capsys.readouterr().err
 
 
 def test_an_evidence_directory_needs_its_image(releases: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exc:
-        main(["diff", str(SAMPLES / f"webapp-{OLD}"), str(releases[1])])
-    assert exc.value.code == 2
+    assert main(["diff", str(SAMPLES / f"webapp-{OLD}"), str(releases[1])]) == 2
     assert "has no audit.json: give --old-image" in capsys.readouterr().err
-    with pytest.raises(SystemExit) as exc:
-        main(["diff", str(releases[0]), str(releases[1]), "--new-image", sample_image(NEW)])
-    assert exc.value.code == 2
+    assert main(["diff", str(releases[0]), str(releases[1]), "--new-image", sample_image(NEW)]) == 2
 
 
 def test_bad_input_exits_3(releases: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

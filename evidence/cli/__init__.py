@@ -1,25 +1,28 @@
 """The `fromline` command. Only this package prints or chooses an exit code.
 
 Each command is a module with `register(commands)`, which adds its subparser and sets `run`; `main`
-parses, dispatches, and turns every `EvidenceError` into one line on stderr and its exit code.
+parses, dispatches, and turns every `EvidenceError` into one line on stderr and its exit code, every usage
+error into exit code 2, and a standard output closed by its reader into a quiet exit.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import re
 import sys
 from typing import TYPE_CHECKING
 
 from evidence import __version__
-from evidence.cli import controls, diff, inspect, package, sign, verify
-from evidence.cli.options import EXIT_CODES, Parser
-from evidence.errors import EvidenceError
+from evidence.cli import completion, controls, diff, inspect, package, sign, verify, version
+from evidence.cli.options import EXIT_CODES, Parser, UsageError
+from evidence.errors import EvidenceError, ExitCode
 
 if TYPE_CHECKING:
     from types import ModuleType
 
-COMMANDS: tuple[ModuleType, ...] = (package, inspect, controls, diff, sign, verify)
+COMMANDS: tuple[ModuleType, ...] = (package, inspect, controls, diff, sign, verify, version, completion)
 
 # File names and problems can come from input files: control characters (a newline would forge a second
 # message), bidirectional overrides and lone surrogates are shown escaped, so an error stays one honest line.
@@ -46,13 +49,51 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; the exit code is returned, never raised (`--help` and `--version` return 0)."""
+    try:
+        code = _run(argv)
+        sys.stdout.flush()  # inside the try: a closed pipe shows here, not at interpreter exit
+    except BrokenPipeError:
+        # The reader of standard output stopped (`fromline controls list | head -1`): stop quietly, as other
+        # command-line tools do. Standard output points to the null device from here on, so that Python's own
+        # flush at exit does not fail again and print "Exception ignored".
+        _discard_standard_output()
+        return ExitCode.PIPE_CLOSED
+    return code
+
+
+def _run(argv: list[str] | None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    if "_ARGCOMPLETE" in os.environ:  # a shell asks for completions: answer and exit (argcomplete loads only here)
+        completion.complete(parser)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # --help and --version print, then argparse exits 0; usage errors raise UsageError
+        return stop.code if isinstance(stop.code, int) else ExitCode.OK
+    except UsageError as e:
+        return _usage_error(e)
     try:
         code: int = args.run(args, parser)
+    except UsageError as e:
+        return _usage_error(e)
     except EvidenceError as e:
         if getattr(args, "verbose", False):
             raise
         print(f"fromline: error: {one_line(e.diagnostics())}", file=sys.stderr)
         return e.exit_code
     return code
+
+
+def _usage_error(error: UsageError) -> int:
+    print(error.usage, end="", file=sys.stderr)
+    print(f"{error.prog}: error: {one_line(error.message)}", file=sys.stderr)
+    return ExitCode.USAGE
+
+
+def _discard_standard_output() -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        with contextlib.suppress(OSError, ValueError):  # a standard output without a descriptor (replaced)
+            os.dup2(devnull, sys.stdout.fileno())
+    finally:
+        os.close(devnull)

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from evidence.cli.options import add_common, parse_image, parse_timestamp, progress
+from evidence.cli.options import PIPE_CLOSED_HELP, add_common, output_file, parse_image, parse_timestamp, progress
 from evidence.cli.package import add_lifecycle_options, lifecycle_files
 from evidence.cli.verification import add_verification_options, verification_context
 from evidence.errors import ExitCode, InputError, RenderError
@@ -22,13 +22,14 @@ if TYPE_CHECKING:
 FORMATS = ("markdown", "json", "html")
 AUDIT_JSON = "audit.json"
 
-DIFF_EXIT_CODES = """\
+DIFF_EXIT_CODES = f"""\
 exit codes:
   0  done, and no --fail-on condition holds
   1  a --fail-on condition holds (each is named on stderr)
   2  usage error
   3  bad input: a package or evidence file that cannot be used
   4  output failure
+{PIPE_CLOSED_HELP}
 """
 
 
@@ -70,7 +71,9 @@ def register(commands: Any) -> None:
         "--timestamp", metavar="ISO8601", help="assessment time for evidence directories (default: as package)"
     )
     parser.add_argument("--format", choices=FORMATS, default="markdown", help="output format (default: markdown)")
-    parser.add_argument("--output", "-o", type=Path, metavar="FILE", help="write here instead of standard output")
+    parser.add_argument(
+        "--output", "-o", type=output_file, metavar="FILE", help="write here (default or -: standard output)"
+    )
     parser.add_argument(
         "--fail-on",
         metavar="CONDITIONS",

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from evidence.cli.options import EXIT_CODES, add_common
+from evidence.cli.options import EXIT_CODES, STANDARD_STREAM, add_common
 from evidence.cli.verification import add_verification_options, verification_context, verification_json
-from evidence.errors import ExitCode
+from evidence.errors import ExitCode, InputError
 from evidence.model import Evidence, EvidenceKind, Skipped
+
+if TYPE_CHECKING:
+    from evidence.collectors import Document
+
+STDIN_NAME = "<stdin>"  # how standard input (`-`) is named in the output
 
 COUNTED = {
     EvidenceKind.SBOM: ("components",),
@@ -32,7 +38,12 @@ def register(commands: Any) -> None:
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("inputs", nargs="+", type=Path, metavar="FILE_OR_DIR", help="evidence files or directories")
+    parser.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="FILE_OR_DIR",
+        help=f"evidence files or directories; - reads one file from standard input, shown as {STDIN_NAME}",
+    )
     parser.add_argument("--json", action="store_true", help="print a JSON array, one object per file")
     add_verification_options(parser)
     add_common(parser)
@@ -75,11 +86,17 @@ def skipped_entry(skipped: Skipped) -> dict[str, Any]:
     }
 
 
-def run(args: argparse.Namespace, _parser: argparse.ArgumentParser) -> int:
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from evidence.collectors import UNRECOGNIZED, collect  # noqa: PLC0415 - keep --help instant
     from evidence.verify import verify  # noqa: PLC0415
 
-    found = verify(collect(args.inputs, keep_going=True), verification_context(args))
+    paths = [Path(given) for given in args.inputs if given != STANDARD_STREAM]  # `./-` is a file named `-`
+    from_stdin = len(args.inputs) - len(paths)
+    if from_stdin > 1:
+        parser.error(f"{STANDARD_STREAM} (standard input) can be given once")
+    verification = verification_context(args)
+    documents = [read_standard_input()] if from_stdin else []
+    found = verify(collect(paths, keep_going=True, documents=documents), verification)
     entries = sorted(
         [describe(e) for e in found.items] + [skipped_entry(s) for s in found.skipped], key=lambda e: e["path"]
     )
@@ -90,6 +107,21 @@ def run(args: argparse.Namespace, _parser: argparse.ArgumentParser) -> int:
             print("\n".join(_text(e) for e in entries))
     broken = [s for s in found.skipped if not s.reason.startswith(UNRECOGNIZED)]
     return ExitCode.BAD_INPUT if broken else ExitCode.OK
+
+
+def read_standard_input() -> Document:
+    """Standard input as one evidence file, read once and bounded like a file on disk."""
+    from evidence.collectors import MAX_FILE_BYTES, Document  # noqa: PLC0415
+
+    if sys.stdin is None:
+        raise InputError(STDIN_NAME, "there is no standard input to read")
+    try:
+        data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+    except OSError as e:
+        raise InputError(STDIN_NAME, f"cannot be read: {e.strerror or e}") from e
+    if len(data) > MAX_FILE_BYTES:
+        raise InputError(STDIN_NAME, f"is over the {MAX_FILE_BYTES}-byte limit for one evidence file")
+    return Document(path=STDIN_NAME, data=data)
 
 
 def _text(entry: dict[str, Any]) -> str:

@@ -7,26 +7,46 @@ import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import NoReturn
 
-from evidence.errors import ExitCode
 from evidence.model import ImageRef
 
-EXIT_CODES = """\
+PIPE_CLOSED_HELP = "  141  standard output was closed early by its reader (as by `| head`); the command stops, silently"
+EXIT_CODES = f"""\
 exit codes:
   0  done
   1  controls not satisfied (only when --fail-on asks for it)
   2  usage error
   3  bad input: an evidence file, catalog or profile that cannot be used
   4  render or output failure: the package could not be written
+{PIPE_CLOSED_HELP}
 """
+
+# Where a command writes one file, or reads evidence, this name means standard output or standard input.
+STANDARD_STREAM = "-"
+
+
+class UsageError(Exception):
+    """A command line that cannot be run: `main` prints the usage and the message, and returns exit code 2."""
+
+    def __init__(self, prog: str, usage: str, message: str) -> None:
+        self.prog = prog
+        self.usage = usage
+        self.message = message
+        super().__init__(f"{prog}: error: {message}")
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse, with the documented usage exit code."""
+    """argparse whose errors, from parsing or from a command's own checks, end as exit code 2 returned by `main`."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        self.exit(ExitCode.USAGE, f"{self.prog}: error: {message}\n")
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(self.prog, self.format_usage(), message)
+
+
+def output_file(text: str) -> Path | None:
+    """An `--output` value: `-` is standard output (None); `./-` is a file named `-`."""
+    return None if text == STANDARD_STREAM else Path(text)
 
 
 def parse_image(text: str, release: str | None = None) -> ImageRef:

@@ -7,15 +7,16 @@ import os
 from pathlib import Path
 from typing import Any
 
-from evidence.cli.options import add_common
+from evidence.cli.options import PIPE_CLOSED_HELP, add_common
 from evidence.errors import ExitCode
 
-EXIT_CODES = """\
+EXIT_CODES = f"""\
 exit codes:
   0  signed
   2  usage error
   3  the package does not match its manifest, or the key cannot be used
   4  the signature could not be made or written (keyless: sigstore could not be reached)
+{PIPE_CLOSED_HELP}
 """
 
 

@@ -8,18 +8,19 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from evidence.cli.options import add_common
+from evidence.cli.options import PIPE_CLOSED_HELP, add_common
 from evidence.errors import ExitCode
 
 if TYPE_CHECKING:
     from evidence.attest.verify import PackageVerification
 
-EXIT_CODES = """\
+EXIT_CODES = f"""\
 exit codes:
   0  every file matches the manifest (and the signed statement), and the signature verifies when asked
   1  a file is missing, added or changed, or the signature does not verify
   2  usage error
   3  the package, key or trusted root cannot be read
+{PIPE_CLOSED_HELP}
 """
 
 

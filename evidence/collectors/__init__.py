@@ -6,6 +6,7 @@ The pipeline is `collect` (read and parse), `evidence.verify.verify` (check ever
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -208,9 +209,11 @@ def _json_problem(doc: Document) -> str | None:
     return None
 
 
-def collect(inputs: Sequence[Path], *, keep_going: bool = False) -> EvidenceSet:
+def collect(inputs: Sequence[Path], *, keep_going: bool = False, documents: Sequence[Document] = ()) -> EvidenceSet:
     """Read and parse every input: no signature is checked (`evidence.verify.verify` does that) and nothing is
     bound to an image (`bind`). Items come sorted by kind and path, and `contents` keeps the bytes of each.
+
+    `documents` are inputs already read (standard input): they count as named on the command line.
 
     A file named on the command line that cannot be used, and a broken file in a known format, stop the
     run; with `keep_going` they are listed as skipped with the reason instead.
@@ -218,7 +221,7 @@ def collect(inputs: Sequence[Path], *, keep_going: bool = False) -> EvidenceSet:
     items: list[Evidence] = []
     contents: dict[str, bytes] = {}
     skipped: list[Skipped] = []
-    for doc, named in read_documents(inputs):
+    for doc, named in itertools.chain(((d, True) for d in documents), read_documents(inputs)):
         if isinstance(doc, InputError):
             if not keep_going:
                 raise doc

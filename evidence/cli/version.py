@@ -1,0 +1,61 @@
+"""`fromline version`: this tool's version, the Python running it, and the versions of the libraries it rests on."""
+
+from __future__ import annotations
+
+import argparse
+import platform
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as installed_version
+from typing import Any
+
+import orjson
+
+from evidence import __version__
+from evidence.cli.options import EXIT_CODES
+from evidence.errors import ExitCode
+
+# The libraries whose version changes what a package says or how it looks: verification, PDF, workbooks,
+# the model, templates, crypto. Read from the installed distributions' metadata; none of them is imported.
+KEY_DEPENDENCIES = ("sigstore", "weasyprint", "openpyxl", "pydantic", "jinja2", "cryptography")
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "version",
+        help="show the versions of fromline, Python and the key libraries",
+        description="The version of fromline, of the Python that runs it, and of the libraries that decide what a "
+        "package holds and how it looks (" + ", ".join(KEY_DEPENDENCIES) + "). Worth attaching to a bug report.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.set_defaults(run=run)
+
+
+def versions() -> dict[str, Any]:
+    """`{"fromline": ..., "python": ..., "python_implementation": ..., "dependencies": {name: version or None}}`."""
+    return {
+        "fromline": __version__,
+        "python": platform.python_version(),
+        "python_implementation": platform.python_implementation(),
+        "dependencies": {name: _installed(name) for name in KEY_DEPENDENCIES},
+    }
+
+
+def _installed(name: str) -> str | None:
+    try:
+        return installed_version(name)
+    except PackageNotFoundError:
+        return None
+
+
+def run(args: argparse.Namespace, _parser: argparse.ArgumentParser) -> int:
+    found = versions()
+    if args.json:
+        print(orjson.dumps(found, option=orjson.OPT_INDENT_2).decode())
+        return ExitCode.OK
+    lines = [f"fromline {found['fromline']}", f"python {found['python']} ({found['python_implementation']})"]
+    width = max(len(name) for name in KEY_DEPENDENCIES)
+    lines += [f"  {name:<{width}}  {shown or 'not installed'}" for name, shown in found["dependencies"].items()]
+    print("\n".join(lines))
+    return ExitCode.OK
