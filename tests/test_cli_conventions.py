@@ -275,6 +275,7 @@ def test_completion_answers_from_the_parser(line: str, expected: list[str], tmp_
         (["verify", "pkg", "--identity", "someone@example.com"], "--identity and --issuer go together"),
         (["diff", "a", "b", "--fail-on", "bogus"], "unknown: bogus"),
         (["package", "x", "--image", "webapp:latest", "--out", "o"], "--image must be REF@sha256"),
+        (["package", "x", "--image", f"w@sha256:{'0' * 64}", "--out", "-"], "a package cannot go to standard output"),
     ],
 )
 def test_usage_errors_are_returned_as_2(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:

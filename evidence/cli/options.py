@@ -19,7 +19,8 @@ exit codes:
   1  controls not satisfied (only when --fail-on asks for it)
   2  usage error
   3  bad input: an evidence file, catalog or profile that cannot be used
-  4  render or output failure: the package could not be written
+  4  render or output failure: the package could not be written; or a broken
+     installation (a bundled catalog, profile or template is missing)
 {PIPE_CLOSED_HELP}
 """
 
@@ -47,6 +48,13 @@ class Parser(argparse.ArgumentParser):
 def output_file(text: str) -> Path | None:
     """An `--output` value: `-` is standard output (None); `./-` is a file named `-`."""
     return None if text == STANDARD_STREAM else Path(text)
+
+
+def output_directory(text: str) -> Path:
+    """An `--out` value: a package is a directory, so `-` (standard output) is refused; `./-` is a folder named `-`."""
+    if text == STANDARD_STREAM:
+        raise argparse.ArgumentTypeError("--out names the package directory; a package cannot go to standard output")
+    return Path(text)
 
 
 def parse_image(text: str, release: str | None = None) -> ImageRef:

@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from evidence.cli.options import EXIT_CODES, add_common, parse_image, parse_timestamp, progress
+from evidence.cli.options import EXIT_CODES, add_common, output_directory, parse_image, parse_timestamp, progress
 from evidence.cli.verification import add_verification_options, verification_context
 from evidence.errors import ExitCode, RenderError
 from evidence.model import AuditPackage, CountGroup, Status
@@ -45,7 +45,9 @@ def register(commands: Any) -> None:
         help="assessment time (default: SOURCE_DATE_EPOCH if set, else now); the same inputs and "
         "timestamp give the same audit.json and OSCAL bytes",
     )
-    parser.add_argument("--out", required=True, type=Path, metavar="OUTDIR", help="package directory to write")
+    parser.add_argument(
+        "--out", required=True, type=output_directory, metavar="OUTDIR", help="package directory to write"
+    )
     parser.add_argument(
         "--zip", action="store_true", help="also write the package as OUTDIR.zip (reproducible, like every file)"
     )
