@@ -15,11 +15,22 @@ from pydantic import BaseModel, ValidationError
 
 from evidence.catalog.schema import CatalogSpec, ControlSpec, FipsModuleSpec, FipsModuleTable, Parameters, ProfileSpec
 from evidence.errors import CatalogError
-from evidence.resources import CONTROLS, PROFILES, packaged_file, packaged_names
+from evidence.resources import CONTROLS, PROFILES, packaged_file
 
 # YAML files among the packaged catalogs that are reference data read by checks, not catalogs.
 REFERENCE_TABLES = frozenset({"fips-modules"})
 FIPS_MODULES = "fips-modules"
+# What ships: a bundled file that is missing is a broken installation (exit 4), never an unknown name (exit 3).
+# tests/test_resources.py holds these lists equal to the package's files.
+BUNDLED_CATALOGS = (
+    "base-image-rubric",
+    "cis-docker",
+    "disa-container",
+    "fedramp-containers",
+    "fips-140-3",
+    "nist-800-190",
+)
+BUNDLED_PROFILES = ("cis", "default", "dod", "fedramp-high", "fedramp-low", "fedramp-moderate")
 
 _Spec = TypeVar("_Spec", bound=BaseModel)
 # The list of each kind of file whose items are labelled by their id in error messages.
@@ -141,13 +152,19 @@ def _fips_modules(path: str | None) -> tuple[FipsModuleSpec, ...]:
 
 
 def available_profiles() -> list[str]:
-    """The names of the bundled profiles."""
-    return packaged_names(PROFILES, ".yaml")
+    """The names of the bundled profiles; `ResourceError` when one of them is missing from the installation."""
+    return _shipped(PROFILES, BUNDLED_PROFILES)
 
 
 def available_catalogs() -> list[str]:
-    """The ids of the bundled catalogs (reference tables excluded)."""
-    return [name for name in packaged_names(CONTROLS, ".yaml") if name not in REFERENCE_TABLES]
+    """The ids of the bundled catalogs (reference tables excluded); `ResourceError` when one is missing."""
+    return _shipped(CONTROLS, BUNDLED_CATALOGS)
+
+
+def _shipped(folder: str, names: tuple[str, ...]) -> list[str]:
+    for name in names:
+        packaged_file(folder, f"{name}.yaml")
+    return list(names)
 
 
 def _locate(name_or_path: str, folder: str, what: str) -> Traversable:
