@@ -602,6 +602,23 @@ class SummaryVerdict:
     evidence: tuple[EvidenceRef, ...] = ()
 
 
+class RequirementStatus(StrEnum):
+    """How far this assessment's catalog controls meet one NIST SP 800-53 control they map to."""
+
+    SATISFIED = "satisfied"  # every catalog control mapped to it is satisfied
+    NOT_SATISFIED = "not-satisfied"  # at least one is not satisfied
+    UNDECIDED = "undecided"  # otherwise: evidence missing or manual review, for at least one
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequirementVerdict:
+    """The assessment's verdict on one SP 800-53 control, from the catalog controls mapped to it."""
+
+    requirement: str  # as the catalogs write it: "SI-7(15)"
+    status: RequirementStatus
+    controls: tuple[str, ...] = ()  # "<catalog>:<control id>" of each applicable catalog control mapped to it
+
+
 class CountGroup(StrEnum):
     """A group of vulnerability records counted by severity in the summaries."""
 
@@ -639,6 +656,10 @@ class Summary:
     mismatched_evidence: tuple[str, ...] = ()  # ids of evidence that names other images only: used for nothing
     poam_open: int = 0
     poam_closed: int = 0
+    requirements: tuple[RequirementVerdict, ...] = ()  # per SP 800-53 control, in first-mapped order
+    rubric_points: int = 0  # the base-image rubric's total, of rubric_max_points; both 0 without the rubric
+    rubric_max_points: int = 0
+    rubric_gate_failed: bool = False
 
     def verdict(self, topic: SummaryTopic) -> SummaryVerdict | None:
         return next((v for v in self.verdicts if v.topic is topic), None)

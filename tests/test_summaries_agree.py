@@ -27,7 +27,8 @@ from evidence.lifecycle.poam import rating
 from evidence.model import AuditPackage, ImageRef, Severity, Status
 from evidence.render.canonical import dumps, load_package
 from evidence.render.inventory_xlsx import InventoryWorkbook
-from evidence.render.oscal import OscalAssessmentResults
+from evidence.render.oscal import OscalAssessmentResults, nist_control_id
+from evidence.render.oscal_component import OscalComponentDefinition
 from evidence.render.oscal_poam import OscalPoam
 from evidence.render.poam_xlsx import POAM_COLUMNS, PoamWorkbook
 from evidence.render.report import STATUS_ORDER, render_html
@@ -133,6 +134,31 @@ def test_recorded_counts_are_the_records_counted(built: Built) -> None:
     assert summary["poam_open"] == sum(i["status"] == "open" for i in recorded["poam"])
     assert summary["poam_closed"] == sum(i["status"] == "closed" for i in recorded["poam"])
     assert summary["evidence_files"] == len(recorded["evidence"])
+    rubric = recorded["rubric"]
+    assert summary["rubric_points"] == sum(r["score"] for r in rubric)
+    assert summary["rubric_max_points"] == 4 * len(rubric)
+    assert summary["rubric_gate_failed"] == any(r["gate_failed"] for r in rubric)
+
+
+def test_recorded_requirement_verdicts_follow_the_catalog_controls_mapped(built: Built) -> None:
+    controls = {f"{c['catalog']}:{c['control_id']}": c for c in built.recorded["controls"]}
+    requirements = built.recorded["summary"]["requirements"]
+    for verdict in requirements:
+        statuses = {controls[key]["status"] for key in verdict["controls"]}
+        assert all(verdict["requirement"] in controls[key]["nist_800_53"] for key in verdict["controls"])
+        if statuses == {"satisfied"}:
+            assert verdict["status"] == "satisfied"
+        elif "not-satisfied" in statuses:
+            assert verdict["status"] == "not-satisfied"
+        else:
+            assert verdict["status"] == "undecided"
+    mapped = {
+        n
+        for c in built.recorded["controls"]
+        if c["catalog"] != "base-image-rubric" and c["status"] != "not-applicable"
+        for n in c["nist_800_53"]
+    }
+    assert {v["requirement"] for v in requirements} == mapped
 
 
 # --- the HTML report (and so the PDF, which prints it) -------------------------------------------------
@@ -251,6 +277,19 @@ def test_oscal_assessment_results_carry_the_recorded_verdicts_and_counts(built: 
         assert props[f"vulnerabilities-{group}"][0]["value"] == str(groups[group])
     assert props["poam-open-items"][0]["value"] == str(summary["poam_open"])
     assert f"Open vulnerabilities: {groups['open']}." in result["description"]
+
+
+def test_oscal_component_definition_carries_the_recorded_requirement_verdicts(built: Built) -> None:
+    doc = orjson.loads(_render(OscalComponentDefinition(), built.pkg))
+    (component,) = doc["component-definition"]["components"]
+    shown = {
+        r["control-id"]: next(p["value"] for p in r["props"] if p["name"] == "fromline-summary")
+        for impl in component.get("control-implementations", [])
+        for r in impl["implemented-requirements"]
+    }
+    recorded = {nist_control_id(v["requirement"]): v["status"] for v in built.recorded["summary"]["requirements"]}
+    assert shown == recorded
+    assert shown  # every sample maps some SP 800-53 control
 
 
 def test_oscal_poam_carries_the_recorded_items(built: Built) -> None:

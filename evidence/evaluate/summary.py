@@ -8,16 +8,21 @@ renderer shows ("Verified", "Missing") are chosen here too, from the status and 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from evidence.evaluate.checks import CHECKS, Context
+from evidence.evaluate.checks.rubric import MAX_POINTS
 from evidence.evaluate.checks.sbom import sbom_bound
 from evidence.model import (
+    RUBRIC_CATALOG,
     AuditPackage,
     Binding,
     ControlCounts,
+    ControlResult,
     CountGroup,
     Outcome,
+    RequirementStatus,
+    RequirementVerdict,
     Severity,
     SeverityCounts,
     Status,
@@ -112,4 +117,32 @@ def summarize(pkg: AuditPackage, outcomes: Mapping[str, Outcome]) -> Summary:
         mismatched_evidence=tuple(e.id for e in pkg.evidence if e.binding is Binding.MISMATCH),
         poam_open=sum(1 for i in pkg.poam if i.is_open),
         poam_closed=sum(1 for i in pkg.poam if not i.is_open),
+        requirements=_requirements(pkg.controls),
+        rubric_points=sum(r.score for r in pkg.rubric),
+        rubric_max_points=MAX_POINTS * len(pkg.rubric),
+        rubric_gate_failed=any(r.gate_failed for r in pkg.rubric),
     )
+
+
+def _requirements(controls: Sequence[ControlResult]) -> tuple[RequirementVerdict, ...]:
+    """Each SP 800-53 control the applicable catalog controls map to (the rubric's criteria are grades, not
+    findings), with one verdict: satisfied only when every catalog control mapped to it is."""
+    mapped: dict[str, tuple[str, list[ControlResult]]] = {}
+    for control in controls:
+        if control.catalog == RUBRIC_CATALOG or control.status is Status.NOT_APPLICABLE:
+            continue
+        for requirement in control.nist_800_53:
+            key = "".join(requirement.split()).upper()  # "SI-7 (15)" and "SI-7(15)" are one control
+            mapped.setdefault(key, (requirement, []))[1].append(control)
+    verdicts = []
+    for requirement, group in mapped.values():
+        statuses = {c.status for c in group}
+        if statuses == {Status.SATISFIED}:
+            status = RequirementStatus.SATISFIED
+        elif Status.NOT_SATISFIED in statuses:
+            status = RequirementStatus.NOT_SATISFIED
+        else:
+            status = RequirementStatus.UNDECIDED
+        ids = tuple(f"{c.catalog}:{c.control_id}" for c in group)
+        verdicts.append(RequirementVerdict(requirement=requirement, status=status, controls=ids))
+    return tuple(verdicts)

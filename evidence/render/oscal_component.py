@@ -16,7 +16,8 @@ from __future__ import annotations
 from typing import Any, BinaryIO
 
 from evidence.errors import RenderError
-from evidence.model import RUBRIC_CATALOG, AuditPackage, ControlResult, EvidenceRef, Status
+from evidence.model import AuditPackage, ControlResult, EvidenceRef, RequirementVerdict
+from evidence.render._recorded import recorded_summary
 from evidence.render.oscal import (
     OSCAL_VERSION,
     Ids,
@@ -154,25 +155,16 @@ class _Builder:
         )
 
     def requirements(self) -> list[Json]:
-        by_control: dict[str, list[ControlResult]] = {}
-        for control in self.pkg.controls:
-            if control.catalog == RUBRIC_CATALOG or control.status is Status.NOT_APPLICABLE:
-                continue
-            for mapped in control.nist_800_53:
-                control_id = nist_control_id(mapped)
-                if control_id:
-                    by_control.setdefault(control_id, []).append(control)
-        return [self.requirement(control_id, controls) for control_id, controls in by_control.items()]
+        """One implemented requirement per SP 800-53 control, with the verdict evaluation recorded for it."""
+        controls = {f"{c.catalog}:{c.control_id}": c for c in self.pkg.controls}
+        requirements: dict[str, tuple[RequirementVerdict, list[ControlResult]]] = {}
+        for verdict in recorded_summary(self.pkg, _FILE).requirements:
+            control_id = nist_control_id(verdict.requirement)
+            if control_id:
+                requirements[control_id] = (verdict, [controls[key] for key in verdict.controls])
+        return [self.requirement(cid, verdict, group) for cid, (verdict, group) in requirements.items()]
 
-    def requirement(self, control_id: str, controls: list[ControlResult]) -> Json:
-        statuses = {c.status for c in controls}
-        summary = (
-            "satisfied"
-            if statuses == {Status.SATISFIED}
-            else "not-satisfied"
-            if Status.NOT_SATISFIED in statuses
-            else "undecided"
-        )
+    def requirement(self, control_id: str, verdict: RequirementVerdict, controls: list[ControlResult]) -> Json:
         lines = [
             f"- {md(self.label(c))}: {c.status.value}"
             + (f" (checks: {', '.join(md(k.check) for k in c.checks)})" if c.checks else " (decided by a person)")
@@ -183,7 +175,7 @@ class _Builder:
         for c in controls:
             for r in (*c.evidence, *(r for k in c.checks for r in k.evidence)):
                 refs.setdefault(r.evidence_id, r)
-        summary_props: list[Json | None] = [prop("fromline-summary", summary)]
+        summary_props: list[Json | None] = [prop("fromline-summary", verdict.status.value)]
         for c in controls:
             group = token(f"{c.catalog}-{c.control_id}")
             summary_props += [

@@ -366,9 +366,9 @@ def rubric_sections(pkg: AuditPackage) -> tuple[Section, ...]:
     """The base-image rubric, when the profile included it: the grade, then each criterion's score."""
     if not pkg.rubric:
         return ()
-    total = sum(s.score for s in pkg.rubric)
+    summary = recorded_summary(pkg, Workbook.filename)
     gates = [s.criterion for s in pkg.rubric if s.gate_failed]
-    grade = f"{pkg.rubric_grade} ({total} of {4 * len(pkg.rubric)} points"
+    grade = f"{pkg.rubric_grade} ({summary.rubric_points} of {summary.rubric_max_points} points"
     grade += f"; gate failed: {', '.join(gates)})" if gates else ")"
     rows: list[Row] = [("Grade", grade, None, None)]
     rows += [
