@@ -137,8 +137,16 @@ def test_fail_on_not_satisfied_exits_1_after_writing_and_summing_up(
 def test_help_lists_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["package", "--help"]) == 0
     help_text = capsys.readouterr().out
-    for line in ("0  done", "2  usage error", "3  bad input", "4  render or output failure"):
+    for line in ("0  done", "1  controls not satisfied", "2  usage error", "3  bad input", "4  render or output"):
         assert line in help_text
+
+
+@pytest.mark.parametrize("command", ["inspect", "controls", "version", "completion", "sign"])
+def test_commands_that_never_return_1_do_not_list_it(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([command, "--help"]) == 0
+    help_text = capsys.readouterr().out
+    assert "0  done" in help_text
+    assert "\n  1  " not in help_text
 
 
 @pytest.mark.parametrize(

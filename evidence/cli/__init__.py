@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from evidence import __version__
 from evidence.cli import completion, controls, diff, inspect, package, sign, verify, version
-from evidence.cli.options import EXIT_CODES, Parser, UsageError
+from evidence.cli.options import TOP_EXIT_CODES, Parser, UsageError
 from evidence.errors import EvidenceError, ExitCode
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="fromline",
         description="Turn the security evidence of a container image into an audit package.",
-        epilog=EXIT_CODES,
+        epilog=TOP_EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"fromline {__version__}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from evidence.cli.options import EXIT_CODES
+from evidence.cli.options import PLAIN_EXIT_CODES
 from evidence.errors import ExitCode
 
 SHELLS = ("bash", "zsh", "fish")
@@ -29,7 +29,7 @@ def register(commands: Any) -> None:
         help="print the shell code for tab completion (bash, zsh, fish)",
         description="Print the code that makes your shell complete fromline's commands, options and files. "
         "Load it once per session with eval, or install it where your shell looks for completions.",
-        epilog=f"{INSTALL_HELP}\n{EXIT_CODES}",
+        epilog=f"{INSTALL_HELP}\n{PLAIN_EXIT_CODES}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("shell", choices=SHELLS, metavar="SHELL", help=f"one of {', '.join(SHELLS)}")

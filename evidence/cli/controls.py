@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from evidence.cli.options import EXIT_CODES, add_common
+from evidence.cli.options import PLAIN_EXIT_CODES, add_common
 from evidence.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ def register(commands: Any) -> None:
         help="list the control catalogs, or show one control",
         description="The control catalogs (bundled, or your own with --catalog): each control with its NIST SP "
         "800-53 rev5 mapping and the checks that decide it, or the reason it is manual or not applicable.",
-        epilog=EXIT_CODES,
+        epilog=PLAIN_EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=type(parser))

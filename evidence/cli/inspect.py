@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from evidence.cli.options import EXIT_CODES, STANDARD_STREAM, add_common
+from evidence.cli.options import PLAIN_EXIT_CODES, STANDARD_STREAM, add_common
 from evidence.cli.verification import add_verification_options, verification_context, verification_json
 from evidence.errors import ExitCode, InputError
 from evidence.model import Evidence, EvidenceKind, Skipped
@@ -35,7 +35,7 @@ def register(commands: Any) -> None:
         description="For each file: the detected kind, format and version, the producing tool and version, the "
         "image digests it claims to describe, and counts of what it holds; files that cannot be used are "
         "listed with the reason. Exit code 3 when a file in a known format is broken.",
-        epilog=EXIT_CODES,
+        epilog=PLAIN_EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(

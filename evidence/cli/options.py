@@ -13,16 +13,26 @@ from typing import NoReturn
 from evidence.model import ImageRef
 
 PIPE_CLOSED_HELP = "  141  standard output was closed early by its reader (as by `| head`); the command stops, silently"
-EXIT_CODES = f"""\
-exit codes:
-  0  done
-  1  controls not satisfied (only when --fail-on asks for it)
-  2  usage error
-  3  bad input: an evidence file, catalog or profile that cannot be used
-  4  render or output failure: the package could not be written; or a broken
-     installation (a bundled catalog, profile or template is missing)
-{PIPE_CLOSED_HELP}
-"""
+
+
+def exit_codes(one: str | None) -> str:
+    """The exit codes a command's --help lists; `one` says what 1 means, for the commands that return it."""
+    one = f"  1  {one}\n" if one else ""
+    return (
+        "exit codes:\n  0  done\n" + one + "  2  usage error\n"
+        "  3  bad input: an evidence file, catalog or profile that cannot be used\n"
+        "  4  render or output failure: the package could not be written; or a broken\n"
+        "     installation (a bundled catalog, profile or template is missing)\n"
+        f"{PIPE_CLOSED_HELP}\n"
+    )
+
+
+EXIT_CODES = exit_codes("controls not satisfied (only when --fail-on asks for it)")  # fromline package
+PLAIN_EXIT_CODES = exit_codes(None)  # commands that never return 1
+TOP_EXIT_CODES = exit_codes(
+    "package --fail-on: controls not satisfied; diff --fail-on: a condition holds; verify: the package does\n"
+    "     not verify"
+)
 
 # Where a command writes one file, or reads evidence, this name means standard output or standard input.
 STANDARD_STREAM = "-"

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 
 from evidence import __version__
-from evidence.cli.options import EXIT_CODES
+from evidence.cli.options import PLAIN_EXIT_CODES
 from evidence.errors import ExitCode
 
 # The libraries whose version changes what a package says or how it looks: verification, PDF, workbooks,
@@ -25,7 +25,7 @@ def register(commands: Any) -> None:
         help="show the versions of fromline, Python and the key libraries",
         description="The version of fromline, of the Python that runs it, and of the libraries that decide what a "
         "package holds and how it looks (" + ", ".join(KEY_DEPENDENCIES) + "). Worth attaching to a bug report.",
-        epilog=EXIT_CODES,
+        epilog=PLAIN_EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
