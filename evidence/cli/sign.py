@@ -10,7 +10,7 @@ from typing import Any
 from evidence.cli.options import PIPE_CLOSED_HELP, add_common
 from evidence.errors import ExitCode
 
-PLAIN_EXIT_CODES = f"""\
+EXIT_CODES = f"""\
 exit codes:
   0  signed
   2  usage error
@@ -29,7 +29,7 @@ def register(commands: Any) -> None:
         "image and the inputs. With --key the statement goes into a DSSE envelope, PACKAGE/package.intoto.json, "
         "signed offline. With an identity token it is signed keylessly through Sigstore (Fulcio and Rekor: "
         "this needs the network) into PACKAGE/package.sigstore.json.",
-        epilog=PLAIN_EXIT_CODES,
+        epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("package", type=Path, metavar="PACKAGE", help="the package directory")
