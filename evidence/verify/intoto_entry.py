@@ -25,7 +25,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from evidence.verify import sigstore_internals as internals
+import evidence.verify.sigstore_internals as internals
 
 if TYPE_CHECKING:
     from sigstore.models import Bundle, TrustedRoot

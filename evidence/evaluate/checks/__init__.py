@@ -5,131 +5,16 @@ image at all, such as a Dockerfile); evidence about another digest never decides
 Reference data a check needs (the FIPS module table) is loaded by the caller and passed in the
 `Context`.
 
-The checks live in one module per evidence family and register themselves here on import:
-`vulnscan` (scans, secrets), `image` (image config, Dockerfile, build history), `sbom`,
-`signing` (signatures, provenance, attestations), `fips` and `rubric` (the base-image rubric).
+The checks live in one module per evidence family and register themselves in `CHECKS` (kept in `base`,
+with the `Context` and the helpers they share) when imported here: `vulnscan` (scans, secrets), `image`
+(image config, Dockerfile, build history), `sbom`, `signing` (signatures, provenance, attestations), `fips`
+and `rubric` (the base-image rubric).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
-
-from evidence.catalog.schema import FipsModuleSpec, Parameters
+from evidence.evaluate.checks import fips, image, rubric, sbom, signing, vulnscan  # noqa: F401 - they register
+from evidence.evaluate.checks.base import CHECKS, Check, Context, check
 from evidence.evaluate.vulnerabilities import ref
-from evidence.model import (
-    Binding,
-    Component,
-    Evidence,
-    EvidenceKind,
-    EvidenceRef,
-    ImageRef,
-    Outcome,
-    Status,
-    VulnerabilityRecord,
-)
 
 __all__ = ["CHECKS", "Check", "Context", "check", "ref"]
-
-MAX_LISTED = 5
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Context:
-    image: ImageRef
-    now: datetime
-    params: Parameters
-    evidence: tuple[Evidence, ...]
-    vulnerabilities: tuple[VulnerabilityRecord, ...]
-    fips_modules: tuple[FipsModuleSpec, ...] = ()  # the reference table of controls/fips-modules.yaml
-    required_attestations: tuple[str, ...] | None = None  # from the identity policy; None: no policy given
-
-    def usable(self, kind: EvidenceKind, *, bound: bool = False) -> list[Evidence]:
-        """Evidence of a kind about this image; with `bound`, only files that name its digest."""
-        allowed = {Binding.MATCH} if bound else {Binding.MATCH, Binding.UNBOUND}
-        return [e for e in self.evidence if e.kind is kind and e.binding in allowed]
-
-    def mismatched(self, kind: EvidenceKind) -> list[Evidence]:
-        return [e for e in self.evidence if e.kind is kind and e.binding is Binding.MISMATCH]
-
-
-Check = Callable[[Context], Outcome]
-CHECKS: dict[str, Check] = {}
-
-
-def check(name: str) -> Callable[[Check], Check]:
-    def register(fn: Check) -> Check:
-        CHECKS[name] = fn
-        return fn
-
-    return register
-
-
-# Helpers shared by the check modules.
-
-
-def listing(values: list[str]) -> str:
-    shown = ", ".join(values[:MAX_LISTED])
-    return shown + (f" and {len(values) - MAX_LISTED} more" if len(values) > MAX_LISTED else "")
-
-
-def missing(what: str, ctx: Context, kind: EvidenceKind) -> Outcome:
-    others = ctx.mismatched(kind)
-    extra = f" ({len(others)} file(s) of that kind describe another image digest and were not used)" if others else ""
-    return Outcome(status=Status.EVIDENCE_MISSING, reason=f"No {what} for {ctx.image.digest} was supplied{extra}.")
-
-
-def refs(items: list[Evidence]) -> tuple[EvidenceRef, ...]:
-    return tuple(ref(e) for e in items)
-
-
-def name_version(name: str, version: str | None) -> str:
-    return f"{name} {version}" if version else name
-
-
-def configs(ctx: Context) -> list[Evidence]:
-    """Image configs that name the assessed digest."""
-    return [e for e in ctx.usable(EvidenceKind.IMAGE_CONFIG, bound=True) if e.image_config]
-
-
-def config_ref(item: Evidence, field: str) -> EvidenceRef:
-    """A reference to one field of an image config, at its real place in the file."""
-    base = item.image_config.config_location if item.image_config else ""
-    return ref(item, f"{base}/{field}" if base else None)
-
-
-def dockerfiles(ctx: Context) -> list[Evidence]:
-    return [e for e in ctx.usable(EvidenceKind.DOCKERFILE) if e.dockerfile]
-
-
-def sboms(ctx: Context) -> list[Evidence]:
-    """SBOMs that name the assessed digest and list components."""
-    return [s for s in ctx.usable(EvidenceKind.SBOM, bound=True) if s.components]
-
-
-def purl_parts(purl: str | None) -> tuple[str | None, str | None]:
-    """(type, name) of a package URL; the name keeps its namespace (`org.bouncycastle/bc-fips`)."""
-    if not purl or not purl.startswith("pkg:"):
-        return None, None
-    body = purl[4:].split("#", 1)[0].split("?", 1)[0].rsplit("@", 1)[0]
-    kind, _, name = body.partition("/")
-    return kind.lower() or None, name or None
-
-
-OS_PACKAGE_TYPES = frozenset({"deb", "apk", "rpm", "alpm"})
-
-
-def is_os_package(component: Component) -> bool:
-    """An operating-system package, or a component without a purl (whose ecosystem is unknown)."""
-    kind, _ = purl_parts(component.purl)
-    return kind is None or kind in OS_PACKAGE_TYPES
-
-
-# Importing the modules registers their checks; they use the helpers above.
-import evidence.evaluate.checks.fips  # noqa: E402
-import evidence.evaluate.checks.image  # noqa: E402
-import evidence.evaluate.checks.rubric  # noqa: E402
-import evidence.evaluate.checks.sbom  # noqa: E402
-import evidence.evaluate.checks.signing  # noqa: E402
-import evidence.evaluate.checks.vulnscan  # noqa: E402, F401

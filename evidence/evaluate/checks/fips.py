@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from evidence.catalog.schema import FipsModuleSpec
-from evidence.evaluate.checks import (
+from evidence.evaluate.checks.base import (
     Context,
     check,
     configs,
@@ -33,10 +33,10 @@ from evidence.evaluate.checks import (
     missing,
     name_version,
     purl_parts,
-    ref,
     refs,
     sboms,
 )
+from evidence.evaluate.vulnerabilities import ref
 from evidence.model import Component, Evidence, EvidenceKind, EvidenceRef, Outcome, Status
 
 # Packages whose only job is to make the OpenSSL FIPS provider the default (default_properties = fips=yes).

@@ -5,17 +5,8 @@ from __future__ import annotations
 
 import re
 
-from evidence.evaluate.checks import (
-    Context,
-    check,
-    config_ref,
-    configs,
-    dockerfiles,
-    listing,
-    missing,
-    ref,
-    refs,
-)
+from evidence.evaluate.checks.base import Context, check, config_ref, configs, dockerfiles, listing, missing, refs
+from evidence.evaluate.vulnerabilities import ref
 from evidence.model import Evidence, EvidenceKind, Outcome, Status
 
 ROOT_USERS = frozenset({"", "root", "0"})

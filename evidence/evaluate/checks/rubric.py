@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from evidence.evaluate.checks import CHECKS, Context, check, configs, listing, ref, refs, sboms
+from evidence.evaluate.checks.base import CHECKS, Context, check, configs, listing, refs, sboms
 from evidence.evaluate.checks.sbom import (
     PACKAGE_MANAGERS,
     REMOTE_ADMIN_PACKAGES,
@@ -25,6 +25,7 @@ from evidence.evaluate.checks.sbom import (
     os_packages_named,
 )
 from evidence.evaluate.checks.signing import image_signatures, verified_image_signatures
+from evidence.evaluate.vulnerabilities import ref
 from evidence.model import (
     Evidence,
     EvidenceKind,

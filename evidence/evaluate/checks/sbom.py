@@ -4,17 +4,8 @@ from __future__ import annotations
 
 import re
 
-from evidence.evaluate.checks import (
-    Context,
-    check,
-    is_os_package,
-    listing,
-    missing,
-    name_version,
-    ref,
-    refs,
-    sboms,
-)
+from evidence.evaluate.checks.base import Context, check, is_os_package, listing, missing, name_version, refs, sboms
+from evidence.evaluate.vulnerabilities import ref
 from evidence.model import Binding, Component, EvidenceKind, Outcome, Status
 
 REMOTE_ADMIN_PACKAGES = frozenset(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from evidence.evaluate.checks import Context, check, missing, refs
+from evidence.evaluate.checks.base import Context, check, missing, refs
 from evidence.model import Evidence, EvidenceKind, Outcome, Status, Verification
 
 

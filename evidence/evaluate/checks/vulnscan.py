@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from evidence.evaluate.checks import Context, check, listing, missing, ref, refs
+from evidence.evaluate.checks.base import Context, check, listing, missing, refs
+from evidence.evaluate.vulnerabilities import ref
 from evidence.model import EvidenceKind, Outcome, Severity, Status, VulnerabilityRecord, VulnerabilityState
 
 _DAY = 86400
