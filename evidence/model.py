@@ -198,11 +198,16 @@ class VulnerabilityFinding:
     location: str = ""
 
 
+class DetectionCategory(StrEnum):
+    MISCONFIGURATION = "misconfiguration"
+    SECRET = "secret"  # noqa: S105 - the name of a kind of finding, not a password
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Detection:
     """A scanner result that is not a package vulnerability: a misconfiguration or an exposed secret."""
 
-    category: str  # "misconfiguration", "secret"
+    category: DetectionCategory
     id: str
     title: str | None = None
     severity: Severity = Severity.UNKNOWN

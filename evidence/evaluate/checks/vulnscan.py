@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from evidence.evaluate.checks import Context, check, listing, missing, ref, refs
-from evidence.model import EvidenceKind, Outcome, Severity, Status, VulnerabilityRecord, VulnerabilityState
+from evidence.model import (
+    DetectionCategory,
+    EvidenceKind,
+    Outcome,
+    Severity,
+    Status,
+    VulnerabilityRecord,
+    VulnerabilityState,
+)
 
 _DAY = 86400
 
@@ -186,7 +194,7 @@ def no_secret_detections(ctx: Context) -> Outcome:
     scans = ctx.usable(EvidenceKind.VULNERABILITY_SCAN, bound=True)
     if not scans:
         return missing("scan naming the image digest", ctx, EvidenceKind.VULNERABILITY_SCAN)
-    found = [(s, d) for s in scans for d in s.detections if d.category == "secret"]
+    found = [(s, d) for s in scans for d in s.detections if d.category is DetectionCategory.SECRET]
     if found:
         shown = [f"{d.title or d.id} in {d.target or s.path}" for s, d in found]
         return Outcome(
