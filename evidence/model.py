@@ -57,6 +57,14 @@ class VulnerabilityState(StrEnum):
     CLOSED = "closed"  # reported by the previous package and no longer found
 
 
+class Attribution(StrEnum):
+    """Who has to fix a finding: the base image's vendor, or the team that built the image."""
+
+    BASE_IMAGE = "base-image"
+    APPLICATION = "application"
+    UNKNOWN = "unknown"
+
+
 class DeviationType(StrEnum):
     RISK_ADJUSTMENT = "risk-adjustment"
     FALSE_POSITIVE = "false-positive"
@@ -545,7 +553,7 @@ class VulnerabilityRecord:
     kev_due: date | None = None  # the catalog's dueDate
     epss: float | None = None
     epss_percentile: float | None = None
-    attribution: str = "unknown"  # base-image, application, unknown
+    attribution: Attribution = Attribution.UNKNOWN
     attribution_reason: str = ""
     first_detected: datetime | None = None  # carried forward from the previous package: a re-scan keeps the clock
     due: datetime | None = None  # remediation deadline: profile SLA by severity, or the KEV due date if earlier

@@ -202,7 +202,9 @@ def environment() -> Environment:
         plural=plural,
     )
     # The enums the templates compare values with (`state is sameas VulnerabilityState.OPEN`), never their text.
-    env.globals.update(NewCause=NewCause, VulnerabilityState=VulnerabilityState)
+    env.globals.update(
+        Binding=Binding, NewCause=NewCause, Verification=Verification, VulnerabilityState=VulnerabilityState
+    )
     return env
 
 
