@@ -29,6 +29,7 @@ from evidence.diff.versions import compare_versions, dpkg_compare, generic_compa
 from evidence.errors import RenderError
 from evidence.evaluate import derive_recorded
 from evidence.model import (
+    Attribution,
     AuditPackage,
     Binding,
     Component,
@@ -605,7 +606,10 @@ def test_enums_and_the_summary_round_trip_through_load_package(
     pkg = dataclasses.replace(load_package(releases[1] / "audit.json"), changes=sample_diff)
     written = tmp_path / "audit.json"
     written.write_bytes(dumps(pkg))
-    loaded = load_package(written).changes
+    whole = load_package(written)
+    assert whole.vulnerabilities
+    assert all(type(r.attribution) is Attribution for r in whole.vulnerabilities)
+    loaded = whole.changes
     assert loaded == sample_diff
     pairs = list(zip(_leaves(sample_diff), _leaves(loaded), strict=True))
     assert [(w, type(v)) for (w, v), _ in pairs] == [(w, type(v)) for _, (w, v) in pairs]
