@@ -57,6 +57,14 @@ class VulnerabilityState(StrEnum):
     CLOSED = "closed"  # reported by the previous package and no longer found
 
 
+class Attribution(StrEnum):
+    """Who has to fix a finding: the base image's vendor, or the team that built the image."""
+
+    BASE_IMAGE = "base-image"
+    APPLICATION = "application"
+    UNKNOWN = "unknown"
+
+
 class DeviationType(StrEnum):
     RISK_ADJUSTMENT = "risk-adjustment"
     FALSE_POSITIVE = "false-positive"
@@ -198,11 +206,16 @@ class VulnerabilityFinding:
     location: str = ""
 
 
+class DetectionCategory(StrEnum):
+    MISCONFIGURATION = "misconfiguration"
+    SECRET = "secret"  # noqa: S105 - the name of a kind of finding, not a password
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Detection:
     """A scanner result that is not a package vulnerability: a misconfiguration or an exposed secret."""
 
-    category: str  # "misconfiguration", "secret"
+    category: DetectionCategory
     id: str
     title: str | None = None
     severity: Severity = Severity.UNKNOWN
@@ -540,7 +553,7 @@ class VulnerabilityRecord:
     kev_due: date | None = None  # the catalog's dueDate
     epss: float | None = None
     epss_percentile: float | None = None
-    attribution: str = "unknown"  # base-image, application, unknown
+    attribution: Attribution = Attribution.UNKNOWN
     attribution_reason: str = ""
     first_detected: datetime | None = None  # carried forward from the previous package: a re-scan keeps the clock
     due: datetime | None = None  # remediation deadline: profile SLA by severity, or the KEV due date if earlier
@@ -760,8 +773,8 @@ class AuditPackage:
 
 # --- the records of a diff between two audit packages (see docs/diff-json.md) -----------------------------------
 #
-# `diff.json` is a `PackageDiff` serialized, and `AuditPackage.changes` holds one. Severities and statuses are
-# kept as their string values (`"critical"`, `"not-satisfied"`), as diff.json shows them.
+# `diff.json` is a `PackageDiff` serialized, and `AuditPackage.changes` holds one. Severities, states, statuses,
+# kinds and topics are the package's enums; diff.json shows their values (`"critical"`, `"not-satisfied"`).
 
 DIFF_SCHEMA_VERSION = "1.1"
 
@@ -812,8 +825,8 @@ class Vulnerability:
     package: str
     installed_version: str | None = None
     fixed_versions: tuple[str, ...] = ()
-    severity: str  # a Severity value
-    state: str  # open, suppressed
+    severity: Severity
+    state: VulnerabilityState  # open or suppressed: closed records are not compared
     suppression: str | None = None  # "VEX not_affected: <justification>"
     deviation: str | None = None  # "<id> (<type>, <status>)"
     kev: bool = False
@@ -882,7 +895,7 @@ class Control:
     catalog: str
     control_id: str
     title: str
-    status: str  # a Status value
+    status: Status
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -890,8 +903,8 @@ class ControlChange:
     catalog: str
     control_id: str
     title: str
-    old_status: str
-    new_status: str
+    old_status: Status
+    new_status: Status
     change: StatusChange
 
 
@@ -949,7 +962,7 @@ class BaseImageDiff:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EvidenceFile:
-    kind: str
+    kind: EvidenceKind
     key: str  # the path inside its input directory: how files of two releases are matched
     path: str
     sha256: str
@@ -958,7 +971,7 @@ class EvidenceFile:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EvidenceChange:
-    kind: str
+    kind: EvidenceKind
     key: str
     old_path: str
     new_path: str
@@ -971,8 +984,8 @@ class EvidenceDiff:
     added: tuple[EvidenceFile, ...] = ()
     removed: tuple[EvidenceFile, ...] = ()
     changed: tuple[EvidenceChange, ...] = ()  # same kind and key, other content
-    missing_kinds: tuple[str, ...] = ()  # kinds of evidence the old package had and the new one lacks
-    new_kinds: tuple[str, ...] = ()
+    missing_kinds: tuple[EvidenceKind, ...] = ()  # kinds of evidence the old package had and the new one lacks
+    new_kinds: tuple[EvidenceKind, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -997,9 +1010,9 @@ class RubricDiff:
 class VerdictChange:
     """A summary verdict (signature, provenance, SBOM) whose recorded status changed."""
 
-    topic: str  # a SummaryTopic value
-    old_status: str  # a Status value
-    new_status: str
+    topic: SummaryTopic
+    old_status: Status
+    new_status: Status
     old_outcome: str  # the recorded words, "Verified", "Missing", ...
     new_outcome: str
     change: StatusChange
@@ -1016,9 +1029,9 @@ class PoamEntry:
 
     poam_id: str
     vulnerability: str
-    status: str  # open, closed
-    risk_status: str  # open, investigating, deviation-requested, deviation-approved, closed
-    severity: str  # a Severity value
+    status: PoamStatus
+    risk_status: RiskStatus
+    severity: Severity
     due: datetime | None = None
     overdue: bool = False
     packages: tuple[str, ...] = ()
@@ -1041,6 +1054,38 @@ class PoamDiff:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SeverityCount:
+    severity: Severity
+    count: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DiffSummary:
+    """The counts every rendering of a diff shows, decided once by `compare` and recorded with the diff."""
+
+    new: int
+    new_by_severity: tuple[SeverityCount, ...] = ()  # highest severity first, counts above zero only
+    new_image_changed: int
+    new_newly_disclosed: int
+    new_kev: int  # open and in KEV, and not before: new ones, and ones newly listed (`--fail-on new-kev`)
+    fixed: int
+    still_open: int
+    oldest_open_days: int | None = None
+    severity_changes: int
+    suppressions_gained: int  # open before, suppressed now (VEX or deviation)
+    suppressions_lost: int
+    upgraded: int
+    downgraded: int
+    versions_changed: int
+    regressions: int
+    improvements: int
+    status_changes: int  # neither regression nor improvement
+    poam_opened: int
+    poam_closed: int
+    poam_changed: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PackageDiff:
     """What changed from `old` to `new`; `still_open` aside, every list holds only changes."""
 
@@ -1057,6 +1102,8 @@ class PackageDiff:
     rubric: RubricDiff = RubricDiff()
     verdicts: VerdictDiff = VerdictDiff()
     poam: PoamDiff = PoamDiff()
+    # None only in a diff built by hand; one read from a package written without it gets it at load
+    summary: DiffSummary | None = None
 
     def is_empty(self) -> bool:
         v, c, k, s, e = self.vulnerabilities, self.components, self.controls, self.signatures, self.evidence

@@ -25,7 +25,7 @@ from evidence.catalog import (
     load_profile,
 )
 from evidence.catalog.loader import Profile, available_profiles
-from evidence.catalog.schema import FipsModuleSpec, RubricParameters, SlaDays
+from evidence.catalog.schema import CertificateStatus, FipsModuleSpec, RubricParameters, SlaDays
 from evidence.cli import main
 from evidence.errors import CatalogError
 from evidence.evaluate import CHECKS, decide, evaluate, strictly
@@ -39,6 +39,7 @@ from evidence.model import (
     Component,
     ControlResult,
     Detection,
+    DetectionCategory,
     DockerfileFacts,
     Evidence,
     EvidenceKind,
@@ -247,8 +248,10 @@ def test_fips_module_table() -> None:
     assert modules["go-cryptographic-module-1.0.0"].certificate == "5247"
     assert modules["go-cryptographic-module-1.26.0"].status == "in-process"
     fips_140_2 = modules["openssl-fips-provider-3.0.9"]
-    assert certificate_status(fips_140_2, NOW.date().replace(year=2026, month=9, day=22)) == "active"
-    assert certificate_status(fips_140_2, NOW.date().replace(year=2026, month=9, day=23)) == "historical"
+    assert certificate_status(fips_140_2, NOW.date().replace(year=2026, month=9, day=22)) is CertificateStatus.ACTIVE
+    assert (
+        certificate_status(fips_140_2, NOW.date().replace(year=2026, month=9, day=23)) is CertificateStatus.HISTORICAL
+    )
 
 
 def test_fips_table_errors_are_all_reported(tmp_path: Path) -> None:
@@ -430,8 +433,10 @@ def test_no_unnecessary_packages() -> None:
 
 
 def test_secret_detections() -> None:
-    secret = Detection(category="secret", id="aws-access-key-id", title="AWS Access Key", target="/app/.env")
-    misconfig = Detection(category="misconfiguration", id="DS002", title="root user")
+    secret = Detection(
+        category=DetectionCategory.SECRET, id="aws-access-key-id", title="AWS Access Key", target="/app/.env"
+    )
+    misconfig = Detection(category=DetectionCategory.MISCONFIGURATION, id="DS002", title="root user")
     assert run("secrets.no_detections", scan(detections=(misconfig,)))[0] is Status.SATISFIED
     status, reason = run("secrets.no_detections", scan(detections=(secret,)))
     assert status is Status.NOT_SATISFIED

@@ -29,7 +29,7 @@ from evidence.collectors.interface import Collector, CollectorError, Document
 from evidence.collectors.sarif import Sarif, severity_from_score
 from evidence.collectors.snyk import SnykContainerJson
 from evidence.collectors.trivy import TrivyJson
-from evidence.model import Cvss, Evidence, EvidenceKind, Severity
+from evidence.model import Cvss, DetectionCategory, Evidence, EvidenceKind, Severity
 
 SNYK: Collector = SnykContainerJson()
 SARIF: Collector = Sarif()
@@ -348,13 +348,17 @@ def test_sarif_dockle_checks_and_secrets_become_detections() -> None:
     assert evidence.vulnerabilities == ()
     user, credential, files = evidence.detections  # the passing check is not a detection
     assert (user.category, user.id, user.severity, user.title, user.message) == (
-        "misconfiguration",
+        DetectionCategory.MISCONFIGURATION,
         "CIS-DI-0001",
         Severity.MEDIUM,
         "Create a user for the container",
         "Last user should not be root",
     )
-    assert (credential.category, credential.severity, credential.target) == ("secret", Severity.HIGH, "/app/.env")
+    assert (credential.category, credential.severity, credential.target) == (
+        DetectionCategory.SECRET,
+        Severity.HIGH,
+        "/app/.env",
+    )
     assert credential.message == "Do not store credential in environment variables/files at line 3"
     assert leaked not in repr(evidence)
     assert (files.severity, files.location) == (Severity.LOW, "/runs/0/results/2")
@@ -434,14 +438,14 @@ def test_sarif_trivy_secret_and_misconfiguration() -> None:
     evidence = SARIF.parse(_made(_sarif(results, rules, name="Trivy")))
     secret, misconfiguration = evidence.detections
     assert (secret.category, secret.id, secret.severity, secret.target) == (
-        "secret",
+        DetectionCategory.SECRET,
         "aws-access-key-id",
         Severity.CRITICAL,
         "app/.env",
     )
     assert secret.message == "AWS Access Key ID at line 2"
     assert "AKIA" not in repr(evidence)
-    assert (misconfiguration.category, misconfiguration.severity) == ("misconfiguration", Severity.HIGH)
+    assert (misconfiguration.category, misconfiguration.severity) == (DetectionCategory.MISCONFIGURATION, Severity.HIGH)
 
 
 def test_sarif_other_versions_recognized_but_unsupported() -> None:
@@ -1003,7 +1007,7 @@ def test_trivy_misconfigurations_and_secrets() -> None:
     evidence = TRIVY.parse(_made(report))
     misconfiguration, secret = evidence.detections  # the passed check is not a detection
     assert (misconfiguration.category, misconfiguration.id, misconfiguration.severity, misconfiguration.target) == (
-        "misconfiguration",
+        DetectionCategory.MISCONFIGURATION,
         "AVD-DS-0002",
         Severity.HIGH,
         "Dockerfile",
@@ -1011,7 +1015,7 @@ def test_trivy_misconfigurations_and_secrets() -> None:
     assert misconfiguration.message == "Specify at least 1 USER command (lines 1-4)"
     assert misconfiguration.location == "/Results/0/Misconfigurations/0"
     assert (secret.category, secret.id, secret.severity, secret.target) == (
-        "secret",
+        DetectionCategory.SECRET,
         "github-pat",
         Severity.CRITICAL,
         "/app/config.yaml",

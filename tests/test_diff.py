@@ -8,6 +8,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -21,16 +22,19 @@ from markdown_it.token import Token
 from openpyxl import load_workbook
 
 from evidence.cli import main
-from evidence.diff.compare import compare, component_key
+from evidence.diff.compare import compare, component_key, summarize
 from evidence.diff.gate import CONDITIONS, holding
 from evidence.diff.render import change_rows, code, render_html, render_json, render_markdown
 from evidence.diff.versions import compare_versions, dpkg_compare, generic_compare
+from evidence.errors import RenderError
 from evidence.evaluate import derive_recorded
 from evidence.model import (
+    Attribution,
     AuditPackage,
     Binding,
     Component,
     ControlResult,
+    DiffSummary,
     DockerfileFacts,
     Evidence,
     EvidenceKind,
@@ -39,8 +43,11 @@ from evidence.model import (
     NewCause,
     NewVulnerability,
     PackageDiff,
+    PoamStatus,
     ProvenanceFacts,
+    RiskStatus,
     Severity,
+    SeverityCount,
     SignatureFacts,
     SignatureMethod,
     Status,
@@ -53,12 +60,13 @@ from evidence.model import (
     VulnerabilityState,
 )
 from evidence.render.canonical import dumps, load_package
+from evidence.render.xlsx import change_counts_section
 
 TIMESTAMP = SAMPLE_TIMESTAMP
 OLD, NEW = "1.3.0", "1.4.0"
 JSON_KEYS = [
     "schema_version", "old", "new", "vulnerabilities", "components", "controls", "signatures", "provenance",
-    "base_image", "evidence", "rubric", "verdicts", "poam",
+    "base_image", "evidence", "rubric", "verdicts", "poam", "summary",
 ]  # fmt: skip
 
 
@@ -366,6 +374,9 @@ def test_package_previous_puts_the_diff_in_the_package(releases: tuple[Path, Pat
     assert [c.value for c in sheet[1]] == ["Area", "Change", "Item", "Before", "After", "Detail"]
     rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
     assert ["component", "upgraded", "gunicorn", "21.2.0", "23.0.0", "pkg:pypi/gunicorn"] in rows
+    assert pkg.changes.summary is not None
+    assert ["New vulnerabilities", str(pkg.changes.summary.new)] in [row[:2] for row in rows]
+    assert ["Fixed vulnerabilities", "5"] in [row[:2] for row in rows]
     assert all(cell.data_type == "s" for row in sheet.iter_rows() for cell in row if cell.value is not None)
 
     without = load_package(releases[1] / "audit.json")
@@ -527,6 +538,108 @@ def test_html_escapes_hostile_names() -> None:
     html = render_html(compare(old, new))
     assert "<script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+# --- the recorded summary ---------------------------------------------------------------------------------
+
+
+def _marked(diff: PackageDiff) -> PackageDiff:
+    """`diff` with a recorded summary no count of its lists gives: a renderer that counts again shows otherwise."""
+    assert diff.summary is not None
+    numbers = dict(zip([f.name for f in dataclasses.fields(DiffSummary) if f.name != "new_by_severity"],
+                       range(71, 100), strict=False))  # fmt: skip
+    by_severity = (SeverityCount(severity=Severity.HIGH, count=98), SeverityCount(severity=Severity.LOW, count=99))
+    return dataclasses.replace(diff, summary=DiffSummary(**numbers, new_by_severity=by_severity))
+
+
+def test_the_diff_records_its_summary_as_compare_counts_it(sample_diff: PackageDiff) -> None:
+    s = sample_diff.summary
+    assert s is not None
+    assert s == summarize(sample_diff)
+    assert (s.new, s.fixed, s.still_open) == (2, 5, 22)
+    assert [(x.severity, x.count) for x in s.new_by_severity] == [(Severity.CRITICAL, 1), (Severity.LOW, 1)]
+    assert orjson.loads(render_json(sample_diff))["summary"] == orjson.loads(orjson.dumps(s))
+
+
+def test_every_diff_format_shows_the_recorded_summary(sample_diff: PackageDiff) -> None:
+    diff = _marked(sample_diff)
+    assert orjson.loads(render_json(diff))["summary"] == orjson.loads(orjson.dumps(diff.summary))
+    expected = [
+        "71 new (98 high, 99 low; 72 because the image changed, 73 newly disclosed), 75 fixed, 76 still open",
+        "78 severity changes, 79 suppressions gained, 80 lost",
+        "81 upgraded, 82 downgraded, 83 changed",
+        "84 regressions, 85 improvements, 86 other changes",
+        "87 opened, 88 closed, 89 items with a changed status",
+    ]
+    markdown = render_markdown(diff).split("<details>", 1)[0]
+    html = " ".join(render_html(diff).split())
+    for phrase in expected:
+        assert phrase in markdown, phrase
+        assert phrase in html, phrase
+    assert "the oldest open 77 days; 74 open vulnerabilities newly in KEV, 78 severity changes" in markdown
+    assert "(the oldest 77 days); 74 open vulnerabilities newly in KEV, 78 severity changes" in html
+    counts = {row[0]: row[1] for row in change_counts_section(diff).table.rows}
+    assert counts["New vulnerabilities"] == "71"
+    assert (counts["New high"], counts["New low"]) == ("98", "99")
+    assert counts["Open vulnerabilities newly in KEV"] == "74"
+    assert counts["POA&M items changed"] == "89"
+    unrecorded = dataclasses.replace(sample_diff, summary=None)
+    for render in (render_markdown, render_html, change_counts_section):
+        with pytest.raises(RenderError, match="records no summary"):
+            render(unrecorded)
+
+
+def _leaves(value: object, where: str = "") -> Iterator[tuple[str, object]]:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            yield from _leaves(getattr(value, f.name), f"{where}.{f.name}")
+    elif isinstance(value, tuple):
+        for i, item in enumerate(value):
+            yield from _leaves(item, f"{where}[{i}]")
+    else:
+        yield where, value
+
+
+def test_enums_and_the_summary_round_trip_through_load_package(
+    sample_diff: PackageDiff, releases: tuple[Path, Path], tmp_path: Path
+) -> None:
+    pkg = dataclasses.replace(load_package(releases[1] / "audit.json"), changes=sample_diff)
+    written = tmp_path / "audit.json"
+    written.write_bytes(dumps(pkg))
+    whole = load_package(written)
+    assert whole.vulnerabilities
+    assert all(type(r.attribution) is Attribution for r in whole.vulnerabilities)
+    loaded = whole.changes
+    assert loaded == sample_diff
+    pairs = list(zip(_leaves(sample_diff), _leaves(loaded), strict=True))
+    assert [(w, type(v)) for (w, v), _ in pairs] == [(w, type(v)) for _, (w, v) in pairs]
+    enums = {type(v) for _, v in _leaves(loaded) if isinstance(v, StrEnum)}
+    assert {Severity, VulnerabilityState, Status, EvidenceKind, PoamStatus, RiskStatus, NewCause} <= enums
+
+    # `changes` written before the diff recorded its summary: the same summary, counted at load
+    raw = orjson.loads(written.read_bytes())
+    del raw["changes"]["summary"]
+    written.write_bytes(orjson.dumps(raw))
+    assert load_package(written).changes == sample_diff
+
+
+def test_the_gate_and_the_summary_agree_on_new_kev() -> None:
+    listed_before = VulnerabilityRecord(id="CVE-2024-1", package="jinja2", installed_version="3.1.4", kev=False)
+    known = VulnerabilityRecord(id="CVE-2024-2", package="jinja2", installed_version="3.1.4", kev=True)
+    old = make_package(records=(listed_before, known), release="1")
+    new_open = VulnerabilityRecord(id="CVE-2026-9", package="libfoo", installed_version="1", kev=True)
+    new_suppressed = dataclasses.replace(new_open, id="CVE-2026-8", state=VulnerabilityState.SUPPRESSED)
+    newly_listed = dataclasses.replace(listed_before, kev=True)
+    diff = compare(old, make_package(records=(newly_listed, known, new_open, new_suppressed)))
+    facts = holding(diff, ["new-kev"])["new-kev"]
+    assert facts == ["CVE-2026-9 in libfoo", "CVE-2024-1 in jinja2 (now in KEV)"]
+    assert diff.summary is not None
+    assert diff.summary.new_kev == len(facts) == 2
+    # where they used to differ: the renderer counted only new open ones, the gate also the newly listed
+    added = [a.vulnerability for a in diff.vulnerabilities.added]
+    old_summary_count = sum(1 for v in added if v.state is VulnerabilityState.OPEN and v.kev)
+    assert old_summary_count == 1
+    assert "2 open vulnerabilities newly in KEV" in render_markdown(diff)
 
 
 # --- semantics on hand-made packages ---------------------------------------------------------------------

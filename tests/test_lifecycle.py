@@ -21,6 +21,7 @@ from evidence.lifecycle.epss import parse_epss, read_epss
 from evidence.lifecycle.kev import parse_kev, read_kev
 from evidence.lifecycle.sla import SlaPolicy
 from evidence.model import (
+    Attribution,
     Binding,
     DockerfileFacts,
     Evidence,
@@ -564,14 +565,14 @@ def test_attribution_of_the_samples_by_layer_from_the_history_and_the_dockerfile
     records = _sample_records("1.4.0", now=NOW)
     by_package = {r.package: r for r in records}
     zlib1g, h11, pip = by_package["zlib1g"], by_package["h11"], by_package["pip"]
-    assert zlib1g.attribution == "base-image"
+    assert zlib1g.attribution is Attribution.BASE_IMAGE
     assert "sha256:0da1b2fab167755ee8b771f81790b182c64a54804783f6d563a625219850920a" in zlib1g.attribution_reason
     assert "the history of webapp-1.4.0/trivy.json" in zlib1g.attribution_reason
     assert "webapp-1.4.0/Dockerfile" in zlib1g.attribution_reason
-    assert h11.attribution == "application"
+    assert h11.attribution is Attribution.APPLICATION
     assert "sha256:509ef82e3c79f44c6354b7ca392bdc9502484442e1557656131c18d193b0788a" in h11.attribution_reason
     # pip is a PyPI package, but it came with the python base image: its layer says so, its kind did not.
-    assert pip.attribution == "base-image"
+    assert pip.attribution is Attribution.BASE_IMAGE
     assert "sha256:c37b75ad71a8746f11fbf25fa47fc43f3551035ebd9fec561af5ea249d61f079" in pip.attribution_reason
     # Every sample finding is in one of the image's layers, so none is attributed by package kind any more.
     layer_of = {
@@ -589,7 +590,7 @@ def test_attribution_of_the_samples_by_layer_from_the_history_and_the_dockerfile
             None,
         )
         assert layer in base_layers | app_layers
-        assert record.attribution == ("base-image" if layer in base_layers else "application")
+        assert record.attribution is (Attribution.BASE_IMAGE if layer in base_layers else Attribution.APPLICATION)
         assert "by package kind" not in record.attribution_reason
 
 
@@ -605,12 +606,12 @@ def test_attribution_falls_back_to_the_base_image_label_and_package_kind_without
     ]
     assert base_image_of(items).layers == LayerMap()
     by_package = {r.package: r for r in build_records(items, digest, now=NOW)}
-    assert by_package["zlib1g"].attribution == "base-image"
+    assert by_package["zlib1g"].attribution is Attribution.BASE_IMAGE
     assert "org.opencontainers.image.base.name" in by_package["zlib1g"].attribution_reason
     assert "by package kind" in by_package["zlib1g"].attribution_reason
-    assert by_package["h11"].attribution == "application"
+    assert by_package["h11"].attribution is Attribution.APPLICATION
     assert "python:3.12-slim-bookworm" in by_package["h11"].attribution_reason
-    assert by_package["pip"].attribution == "application"  # the rule of thumb's known error
+    assert by_package["pip"].attribution is Attribution.APPLICATION  # the rule of thumb's known error
 
 
 BASE_DIGEST = "sha256:" + "ba" * 32
@@ -653,11 +654,11 @@ def test_attribution_by_layer_from_the_history_and_the_dockerfile() -> None:
     assert "in/dockerfile-6" in base.layers.source
     # The layer decides, whatever the package's kind.
     attribution, reason = attribute(LAYERS[0], "pypi", base)
-    assert attribution == "base-image"
+    assert attribution is Attribution.BASE_IMAGE
     assert LAYERS[0] in reason
     assert "a layer of the base image" in reason
     attribution, reason = attribute(LAYERS[3], "deb", base)
-    assert attribution == "application"
+    assert attribution is Attribution.APPLICATION
     assert LAYERS[3] in reason
     assert "added by the image's own build" in reason
     # A layer the map does not know, or no layer at all: the package kind, as before.
@@ -681,7 +682,7 @@ def test_attribution_ignores_a_history_that_does_not_agree(
     base = base_image_of(_built(layers, history, steps))
     assert base.layers == LayerMap()
     attribution, reason = attribute(LAYERS[0], "pypi", base)
-    assert attribution == "application"
+    assert attribution is Attribution.APPLICATION
     assert reason.endswith("by package kind, as the evidence has no layer map")
 
 
@@ -698,7 +699,7 @@ def test_attribution_by_layer_from_evidence_about_the_base_image() -> None:
     assert base.layers.application == {LAYERS[3]}
     assert f"the layers of the base image {BASE_DIGEST} in in/image-config-7" in base.layers.source
     attribution, reason = attribute(LAYERS[2], "pypi", base)
-    assert attribution == "base-image"
+    assert attribution is Attribution.BASE_IMAGE
     assert LAYERS[2] in reason
     assert "in/image-config-7" in reason
     # Named by a repo digest instead of a subject, the base image's evidence counts too.

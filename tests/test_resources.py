@@ -12,14 +12,14 @@ from conftest import SAMPLES
 
 from evidence import resources
 from evidence.catalog import available_catalogs, available_profiles, load_profile
-from evidence.catalog.loader import BUNDLED_CATALOGS, BUNDLED_PROFILES, REFERENCE_TABLES
+from evidence.catalog.loader import BUNDLED_CATALOGS, BUNDLED_PROFILES, REFERENCE_TABLES, _fips_modules
 from evidence.cli import main
 from evidence.errors import ExitCode
 from evidence.render._jinja import template
 from evidence.resources import ResourceError, packaged_file, packaged_names
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
     from importlib.resources.abc import Traversable
 
 
@@ -76,7 +76,7 @@ SAMPLE_IMAGE = "registry.example.com/webapp@sha256:443eebbdc163dfdc0d40e18557401
 
 
 @pytest.fixture
-def installation_without(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
+def installation_without(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
     """A copy of the packaged files with one of them deleted."""
     copy = tmp_path / "installed"
     for name in ("controls", "templates"):
@@ -87,7 +87,9 @@ def installation_without(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cal
 
     monkeypatch.setattr(resources, "_folder", folder)
     monkeypatch.chdir(tmp_path)  # a package a regression might write lands here
-    return lambda relative: (copy / relative).unlink()
+    _fips_modules.cache_clear()  # the table is read once per process: read it from this installation
+    yield lambda relative: (copy / relative).unlink()
+    _fips_modules.cache_clear()
 
 
 @pytest.mark.parametrize(

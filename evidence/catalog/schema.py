@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from datetime import date
+from enum import StrEnum
 from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
@@ -131,6 +132,19 @@ class FipsMatch(_Strict):
     versions: tuple[str, ...] = ()  # the module versions; a component version matches one or starts with it + "-"
 
 
+class CertificateStatus(StrEnum):
+    """A module's standing in NIST's Cryptographic Module Validation Program."""
+
+    ACTIVE = "active"
+    HISTORICAL = "historical"
+    REVOKED = "revoked"
+    IN_PROCESS = "in-process"
+    UNKNOWN = "unknown"
+
+
+VALIDATED = frozenset({CertificateStatus.ACTIVE, CertificateStatus.HISTORICAL, CertificateStatus.REVOKED})
+
+
 class FipsModuleSpec(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]*$")
     module: str
@@ -138,14 +152,14 @@ class FipsModuleSpec(_Strict):
     version: str | None = None
     certificate: str | None = Field(default=None, pattern=r"^\d+$")  # CMVP certificate number
     standard: Literal["140-2", "140-3"] | None = None
-    status: Literal["active", "historical", "revoked", "in-process", "unknown"]
+    status: CertificateStatus
     sunset: date | None = None  # after this date the certificate is historical
     note: str | None = None
     match: FipsMatch
 
     @model_validator(mode="after")
     def _validated_needs_a_certificate(self) -> Self:
-        if self.status in ("active", "historical", "revoked") and not (self.certificate and self.standard):
+        if self.status in VALIDATED and not (self.certificate and self.standard):
             raise ValueError(f"a {self.status} module needs its certificate number and standard")
         return self
 

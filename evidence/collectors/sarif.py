@@ -24,7 +24,7 @@ from evidence.collectors._util import (
     string_at,
 )
 from evidence.collectors.interface import CollectorError, Document
-from evidence.model import Cvss, Detection, Evidence, EvidenceKind, Severity, VulnerabilityFinding
+from evidence.model import Cvss, Detection, DetectionCategory, Evidence, EvidenceKind, Severity, VulnerabilityFinding
 
 SUPPORTED_VERSION = "2.1.0"
 
@@ -361,7 +361,7 @@ class _Run:
         else:
             message = self._text(result, "message", where)
         return Detection(
-            category="secret" if secret else "misconfiguration",
+            category=DetectionCategory.SECRET if secret else DetectionCategory.MISCONFIGURATION,
             id=rule_id,
             title=title,
             severity=self._severity(result, rule, None, None, where),

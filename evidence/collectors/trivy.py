@@ -23,6 +23,7 @@ from evidence.collectors.interface import CollectorError, Document
 from evidence.model import (
     Cvss,
     Detection,
+    DetectionCategory,
     Evidence,
     EvidenceKind,
     ImageConfigFacts,
@@ -192,7 +193,7 @@ class _Reader:
         lines = self._lines(cause, f"{where}/CauseMetadata")
         message = string_at(fields, "Message", self.path, where) or string_at(fields, "Description", self.path, where)
         return Detection(
-            category="misconfiguration",
+            category=DetectionCategory.MISCONFIGURATION,
             id=identifier,
             title=string_at(fields, "Title", self.path, where),
             severity=Severity.parse(string_at(fields, "Severity", self.path, where)),
@@ -208,7 +209,7 @@ class _Reader:
         lines = self._lines(fields, where)
         described = f"{title} ({category})" if title and category else title or category
         return Detection(
-            category="secret",
+            category=DetectionCategory.SECRET,
             id=require_string(fields.get("RuleID"), self.path, f"{where}/RuleID"),
             title=title,
             severity=Severity.parse(string_at(fields, "Severity", self.path, where)),

@@ -16,8 +16,9 @@ How things are matched across the two packages:
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TypeVar
 from urllib.parse import unquote
@@ -35,6 +36,7 @@ from evidence.model import (
     ControlDiff,
     ControlResult,
     DiffComponent,
+    DiffSummary,
     Evidence,
     EvidenceChange,
     EvidenceDiff,
@@ -55,6 +57,7 @@ from evidence.model import (
     RubricDiff,
     ScoreChange,
     Severity,
+    SeverityCount,
     Side,
     SignatureDiff,
     Signer,
@@ -71,11 +74,11 @@ from evidence.model import (
     VulnerabilityState,
 )
 
-__all__ = ["compare", "component_key", "package_name_key"]
+__all__ = ["compare", "component_key", "newly_in_kev", "package_name_key", "summarize"]
 
 T = TypeVar("T")
 
-FAILING = frozenset({Status.NOT_SATISFIED.value, Status.EVIDENCE_MISSING.value})
+FAILING = frozenset({Status.NOT_SATISFIED, Status.EVIDENCE_MISSING})
 BASE_NAME_LABEL = "org.opencontainers.image.base.name"
 BASE_DIGEST_LABEL = "org.opencontainers.image.base.digest"
 _CASE_INSENSITIVE_TYPES = frozenset({"pypi", "deb", "npm", "apk", "golang", "github", "bitbucket", "composer"})
@@ -84,7 +87,7 @@ _NATURAL = re.compile(r"(\d+)")
 
 
 def compare(old: AuditPackage, new: AuditPackage) -> PackageDiff:
-    return PackageDiff(
+    diff = PackageDiff(
         old=_side(old),
         new=_side(new),
         vulnerabilities=_vulnerabilities(old, new),
@@ -98,6 +101,61 @@ def compare(old: AuditPackage, new: AuditPackage) -> PackageDiff:
         verdicts=_verdicts(old, new),
         poam=_poam(old.poam, new.poam),
     )
+    return replace(diff, summary=summarize(diff))
+
+
+# --- the summary: every count a rendering of the diff shows, decided here once ------------------------------
+
+
+def newly_in_kev(diff: VulnerabilityDiff) -> list[tuple[Vulnerability, bool]]:
+    """The open vulnerabilities in KEV that were not before: (the vulnerability, whether it is new to the
+    package rather than newly listed). The one definition behind the summary's `new_kev` and `--fail-on new-kev`."""
+    added = [(a.vulnerability, True) for a in diff.added if _open_in_kev(a.vulnerability)]
+    listed = [(c.new, False) for c in diff.changed if _open_in_kev(c.new) and not c.old.kev]
+    return added + listed
+
+
+def _open_in_kev(v: Vulnerability) -> bool:
+    return _is_open(v) and v.kev
+
+
+def summarize(diff: PackageDiff) -> DiffSummary:
+    """The counts of `diff`, as it records them in `summary`; also how a diff read without one gets it."""
+    v = diff.vulnerabilities
+    by_severity = Counter(a.vulnerability.severity for a in v.added)
+    versions = Counter(c.change for c in diff.components.changed)
+    statuses = Counter(c.change for c in diff.controls.changed)
+    suppressed = VulnerabilityState.SUPPRESSED
+    return DiffSummary(
+        new=len(v.added),
+        new_by_severity=tuple(
+            SeverityCount(severity=s, count=by_severity[s])
+            for s in sorted(Severity, key=lambda s: s.rank, reverse=True)
+            if by_severity[s]
+        ),
+        new_image_changed=sum(1 for a in v.added if a.cause is NewCause.IMAGE_CHANGED),
+        new_newly_disclosed=sum(1 for a in v.added if a.cause is NewCause.NEWLY_DISCLOSED),
+        new_kev=len(newly_in_kev(v)),
+        fixed=len(v.removed),
+        still_open=len(v.still_open),
+        oldest_open_days=max((s.age_days for s in v.still_open), default=None),
+        severity_changes=sum(1 for c in v.changed if "severity" in c.aspects),
+        suppressions_gained=sum(1 for c in v.changed if _is_open(c.old) and c.new.state is suppressed),
+        suppressions_lost=sum(1 for c in v.changed if c.old.state is suppressed and _is_open(c.new)),
+        upgraded=versions[VersionChange.UPGRADED],
+        downgraded=versions[VersionChange.DOWNGRADED],
+        versions_changed=versions[VersionChange.CHANGED],
+        regressions=statuses[StatusChange.REGRESSION],
+        improvements=statuses[StatusChange.IMPROVEMENT],
+        status_changes=statuses[StatusChange.CHANGED],
+        poam_opened=len(diff.poam.opened),
+        poam_closed=len(diff.poam.closed),
+        poam_changed=len(diff.poam.changed),
+    )
+
+
+def _is_open(v: Vulnerability) -> bool:
+    return v.state is VulnerabilityState.OPEN
 
 
 def _side(pkg: AuditPackage) -> Side:
@@ -230,7 +288,7 @@ def _vulnerability(record: VulnerabilityRecord) -> Vulnerability:
         package=record.package,
         installed_version=record.installed_version,
         fixed_versions=record.fixed_versions,
-        severity=record.severity.value,
+        severity=record.severity,
         state=record.state,
         suppression=suppression,
         deviation=deviation,
@@ -244,7 +302,7 @@ def _record_order(record: VulnerabilityRecord) -> tuple[str, ...]:
 
 
 def _view_order(v: Vulnerability) -> tuple[int, str, str, str]:
-    return (-Severity(v.severity).rank, v.id, package_name_key(v.package), v.installed_version or "")
+    return (-v.severity.rank, v.id, package_name_key(v.package), v.installed_version or "")
 
 
 def _groups(
@@ -322,8 +380,8 @@ def _utc(moment: datetime) -> datetime:
 
 
 def _vulnerabilities(old: AuditPackage, new: AuditPackage) -> VulnerabilityDiff:
-    live_old = [r for r in old.vulnerabilities if r.state != VulnerabilityState.CLOSED]
-    live_new = [r for r in new.vulnerabilities if r.state != VulnerabilityState.CLOSED]
+    live_old = [r for r in old.vulnerabilities if r.state is not VulnerabilityState.CLOSED]
+    live_new = [r for r in new.vulnerabilities if r.state is not VulnerabilityState.CLOSED]
     present_before = _present(old, live_old)
     added: list[NewVulnerability] = []
     removed: list[Vulnerability] = []
@@ -341,7 +399,7 @@ def _vulnerabilities(old: AuditPackage, new: AuditPackage) -> VulnerabilityDiff:
             aspects = _aspects(vo, vn)
             if aspects:
                 changed.append(VulnerabilityChange(old=vo, new=vn, aspects=aspects))
-            if o.state == VulnerabilityState.OPEN and n.state == VulnerabilityState.OPEN:
+            if o.state is VulnerabilityState.OPEN and n.state is VulnerabilityState.OPEN:
                 known = [_utc(t) for t in (o.first_detected, n.first_detected) if t is not None]
                 since = min([*known, _utc(old.assessed_at)])
                 age = max(0, (_utc(new.assessed_at) - since).days)
@@ -362,7 +420,7 @@ def _natural(text: str) -> tuple[tuple[int, str], ...]:
     return tuple((int(part), "") if part.isdigit() else (-1, part) for part in _NATURAL.split(text) if part)
 
 
-def _status_change(old: str, new: str) -> StatusChange:
+def _status_change(old: Status, new: Status) -> StatusChange:
     if old not in FAILING and new in FAILING:
         return StatusChange.REGRESSION
     if old in FAILING and new not in FAILING:
@@ -376,7 +434,7 @@ def _controls(old: Iterable[ControlResult], new: Iterable[ControlResult]) -> Con
     order = sorted(before.keys() | after.keys(), key=lambda k: (k[0], _natural(k[1]), k[1]))
 
     def view(c: ControlResult) -> Control:
-        return Control(catalog=c.catalog, control_id=c.control_id, title=c.title, status=c.status.value)
+        return Control(catalog=c.catalog, control_id=c.control_id, title=c.title, status=c.status)
 
     added = tuple(view(after[k]) for k in order if k not in before)
     removed = tuple(view(before[k]) for k in order if k not in after)
@@ -385,9 +443,9 @@ def _controls(old: Iterable[ControlResult], new: Iterable[ControlResult]) -> Con
             catalog=k[0],
             control_id=k[1],
             title=after[k].title,
-            old_status=before[k].status.value,
-            new_status=after[k].status.value,
-            change=_status_change(before[k].status.value, after[k].status.value),
+            old_status=before[k].status,
+            new_status=after[k].status,
+            change=_status_change(before[k].status, after[k].status),
         )
         for k in order
         if k in before and k in after and before[k].status != after[k].status
@@ -512,13 +570,13 @@ def evidence_key(path: str) -> str:
 
 
 def _evidence(old: Iterable[Evidence], new: Iterable[Evidence]) -> EvidenceDiff:
-    groups: dict[tuple[str, str], tuple[list[Evidence], list[Evidence]]] = defaultdict(lambda: ([], []))
+    groups: dict[tuple[EvidenceKind, str], tuple[list[Evidence], list[Evidence]]] = defaultdict(lambda: ([], []))
     for side, items in ((0, old), (1, new)):
         for e in items:
-            groups[e.kind.value, evidence_key(e.path)][side].append(e)
+            groups[e.kind, evidence_key(e.path)][side].append(e)
 
     def view(e: Evidence) -> EvidenceFile:
-        return EvidenceFile(kind=e.kind.value, key=evidence_key(e.path), path=e.path, sha256=e.sha256, format=e.format)
+        return EvidenceFile(kind=e.kind, key=evidence_key(e.path), path=e.path, sha256=e.sha256, format=e.format)
 
     added: list[EvidenceFile] = []
     removed: list[EvidenceFile] = []
@@ -575,12 +633,12 @@ def _verdicts(old: AuditPackage, new: AuditPackage) -> VerdictDiff:
     before = {v.topic: v for v in old.summary.verdicts}
     changed = tuple(
         VerdictChange(
-            topic=v.topic.value,
-            old_status=before[v.topic].status.value,
-            new_status=v.status.value,
+            topic=v.topic,
+            old_status=before[v.topic].status,
+            new_status=v.status,
             old_outcome=before[v.topic].outcome,
             new_outcome=v.outcome,
-            change=_status_change(before[v.topic].status.value, v.status.value),
+            change=_status_change(before[v.topic].status, v.status),
         )
         for v in new.summary.verdicts
         if v.topic in before and (before[v.topic].status, before[v.topic].outcome) != (v.status, v.outcome)
@@ -592,9 +650,9 @@ def _poam_entry(item: PoamItem) -> PoamEntry:
     return PoamEntry(
         poam_id=item.poam_id,
         vulnerability=item.vulnerability,
-        status=item.status.value,
-        risk_status=item.risk_status.value,
-        severity=item.severity.value,
+        status=item.status,
+        risk_status=item.risk_status,
+        severity=item.severity,
         due=item.due,
         overdue=item.overdue,
         packages=item.packages,
@@ -619,8 +677,8 @@ def _poam(old: Sequence[PoamItem], new: Sequence[PoamItem]) -> PoamDiff:
     changed: list[PoamChange] = []
     for key in sorted(before.keys() | after.keys()):
         was, now = before.get(key), after.get(key)
-        was_open = was is not None and was.status == PoamStatus.OPEN
-        now_open = now is not None and now.status == PoamStatus.OPEN
+        was_open = was is not None and was.status is PoamStatus.OPEN
+        now_open = now is not None and now.status is PoamStatus.OPEN
         if now is not None and now_open and not was_open:
             opened.append(now)
         elif was is not None and was_open and not now_open:

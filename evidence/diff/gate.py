@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from evidence.model import PackageDiff, Severity, StatusChange
+from evidence.diff.compare import newly_in_kev
+from evidence.model import PackageDiff, Severity, StatusChange, VulnerabilityState
 
 __all__ = ["CONDITIONS", "holding"]
 
@@ -13,23 +14,16 @@ def _new_at_least(diff: PackageDiff, floor: Severity) -> list[str]:
     return [
         f"{a.vulnerability.id} in {a.vulnerability.package} ({a.vulnerability.severity})"
         for a in diff.vulnerabilities.added
-        if a.vulnerability.state == "open" and Severity(a.vulnerability.severity).rank >= floor.rank
+        if a.vulnerability.state is VulnerabilityState.OPEN and a.vulnerability.severity.rank >= floor.rank
     ]
 
 
 def _new_kev(diff: PackageDiff) -> list[str]:
-    v = diff.vulnerabilities
-    new = [
-        f"{a.vulnerability.id} in {a.vulnerability.package}"
-        for a in v.added
-        if a.vulnerability.state == "open" and a.vulnerability.kev
+    # The summary's `new_kev` counts these same vulnerabilities: both come from `newly_in_kev`.
+    return [
+        f"{v.id} in {v.package}" + ("" if is_new else " (now in KEV)")
+        for v, is_new in newly_in_kev(diff.vulnerabilities)
     ]
-    listed = [
-        f"{c.new.id} in {c.new.package} (now in KEV)"
-        for c in v.changed
-        if c.new.state == "open" and c.new.kev and not c.old.kev
-    ]
-    return new + listed
 
 
 def _control_regressions(diff: PackageDiff) -> list[str]:

@@ -9,8 +9,6 @@ The HTML goes through the project's one autoescaping Jinja environment.
 from __future__ import annotations
 
 import re
-from collections import Counter
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
 
 import orjson
@@ -18,17 +16,17 @@ import orjson
 from evidence.errors import RenderError
 from evidence.model import (
     AuditPackage,
+    DiffSummary,
     NewCause,
     NewVulnerability,
     PackageDiff,
     PoamChange,
-    Severity,
+    PoamStatus,
     Side,
     Signer,
-    StatusChange,
-    VersionChange,
     Vulnerability,
     VulnerabilityChange,
+    VulnerabilityState,
 )
 
 if TYPE_CHECKING:
@@ -38,14 +36,13 @@ if TYPE_CHECKING:
 __all__ = [
     "DiffJson",
     "DiffMarkdown",
-    "DiffSummary",
     "change_rows",
     "describe_poam_change",
+    "recorded_diff_summary",
     "render_html",
     "render_json",
     "render_markdown",
     "side_label",
-    "summarize",
 ]
 
 TEMPLATE = "diff.html.j2"
@@ -55,64 +52,16 @@ _JSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS
 # Line breaks, other control characters, and the Unicode controls that reorder or hide text.
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 _BACKTICKS = re.compile("`+")
-SEVERITIES = tuple(s.value for s in sorted(Severity, key=lambda s: s.rank, reverse=True))
 
 
 # --- what the summary says, for every format ----------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class DiffSummary:
-    new: int
-    new_by_severity: tuple[tuple[str, int], ...]  # (severity, count), highest first, counts above zero only
-    new_image_changed: int
-    new_newly_disclosed: int
-    new_kev: int
-    fixed: int
-    still_open: int
-    oldest_open_days: int | None
-    severity_changes: int
-    suppressions_gained: int  # open before, suppressed now (VEX or deviation)
-    suppressions_lost: int
-    upgraded: int
-    downgraded: int
-    versions_changed: int
-    regressions: int
-    improvements: int
-    status_changes: int  # neither regression nor improvement
-    poam_opened: int
-    poam_closed: int
-    poam_changed: int
-
-
-def summarize(diff: PackageDiff) -> DiffSummary:
-    v = diff.vulnerabilities
-    new_open = [a for a in v.added if a.vulnerability.state == "open"]
-    by_severity = Counter(a.vulnerability.severity for a in v.added)
-    versions = Counter(c.change for c in diff.components.changed)
-    statuses = Counter(c.change for c in diff.controls.changed)
-    return DiffSummary(
-        new=len(v.added),
-        new_by_severity=tuple((s, by_severity[s]) for s in SEVERITIES if by_severity[s]),
-        new_image_changed=sum(1 for a in v.added if a.cause is NewCause.IMAGE_CHANGED),
-        new_newly_disclosed=sum(1 for a in v.added if a.cause is NewCause.NEWLY_DISCLOSED),
-        new_kev=sum(1 for a in new_open if a.vulnerability.kev),
-        fixed=len(v.removed),
-        still_open=len(v.still_open),
-        oldest_open_days=max((s.age_days for s in v.still_open), default=None),
-        severity_changes=sum(1 for c in v.changed if "severity" in c.aspects),
-        suppressions_gained=sum(1 for c in v.changed if c.old.state == "open" and c.new.state == "suppressed"),
-        suppressions_lost=sum(1 for c in v.changed if c.old.state == "suppressed" and c.new.state == "open"),
-        upgraded=versions[VersionChange.UPGRADED],
-        downgraded=versions[VersionChange.DOWNGRADED],
-        versions_changed=versions[VersionChange.CHANGED],
-        regressions=statuses[StatusChange.REGRESSION],
-        improvements=statuses[StatusChange.IMPROVEMENT],
-        status_changes=statuses[StatusChange.CHANGED],
-        poam_opened=len(diff.poam.opened),
-        poam_closed=len(diff.poam.closed),
-        poam_changed=len(diff.poam.changed),
-    )
+def recorded_diff_summary(diff: PackageDiff) -> DiffSummary:
+    """The counts `compare` recorded with the diff; every format shows these, none counts again."""
+    if diff.summary is None:
+        raise RenderError("the diff records no summary: make it with compare(), or read it with load_package()")
+    return diff.summary
 
 
 def side_label(side: Side) -> str:
@@ -177,16 +126,16 @@ def _details(title: str, items: Sequence[str]) -> list[str]:
 
 
 def _summary_lines(diff: PackageDiff, s: DiffSummary) -> list[str]:
-    severities = ", ".join(f"{n} {sev}" for sev, n in s.new_by_severity)
+    severities = ", ".join(f"{x.count} {x.severity}" for x in s.new_by_severity)
     new = f"{s.new} new"
     if s.new:
         new += f" ({severities}; {s.new_image_changed} because the image changed, "
-        new += f"{s.new_newly_disclosed} newly disclosed"
-        new += f"; {s.new_kev} in KEV)" if s.new_kev else ")"
+        new += f"{s.new_newly_disclosed} newly disclosed)"
     oldest = f", the oldest open {_count(s.oldest_open_days, 'day')}" if s.oldest_open_days is not None else ""
+    kev = f"{_count(s.new_kev, 'open vulnerability', 'open vulnerabilities')} newly in KEV, " if s.new_kev else ""
     lines = [
         (
-            f"- **Vulnerabilities:** {new}, {s.fixed} fixed, {s.still_open} still open{oldest}; "
+            f"- **Vulnerabilities:** {new}, {s.fixed} fixed, {s.still_open} still open{oldest}; {kev}"
             f"{_count(s.severity_changes, 'severity change')}, "
             f"{_count(s.suppressions_gained, 'suppression')} gained, {s.suppressions_lost} lost"
         ),
@@ -235,7 +184,7 @@ _CAUSE_WORDS = {NewCause.IMAGE_CHANGED: "the image changed", NewCause.NEWLY_DISC
 def _new_item(a: NewVulnerability) -> str:
     v = a.vulnerability
     kev = " (in KEV)" if v.kev else ""
-    state = f" ({v.state})" if v.state != "open" else ""
+    state = f" ({v.state})" if v.state is not VulnerabilityState.OPEN else ""
     fixed = f"; fixed in {', '.join(code(f) for f in v.fixed_versions)}" if v.fixed_versions else ""
     return f"- **{v.severity}** {_vuln(v)}: {_CAUSE_WORDS[a.cause]}{kev}{state}{fixed}"
 
@@ -313,7 +262,7 @@ def render_markdown(diff: PackageDiff) -> str:
     ]
     if diff.is_empty():
         lines += ["No changes.", ""]
-    lines += [*_summary_lines(diff, summarize(diff)), "", *_detail_sections(diff)]
+    lines += [*_summary_lines(diff, recorded_diff_summary(diff)), "", *_detail_sections(diff)]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -331,7 +280,7 @@ def render_html(diff: PackageDiff) -> str:
 def html_context(diff: PackageDiff) -> dict[str, object]:
     return {
         "diff": diff,
-        "summary": summarize(diff),
+        "summary": recorded_diff_summary(diff),
         "old_label": side_label(diff.old),
         "new_label": side_label(diff.new),
         "describe_change": _vulnerability_aspect,
@@ -379,7 +328,7 @@ def change_rows(diff: PackageDiff) -> list[ChangeRow]:
     rows += [("base image", "changed", f.field, f.old, f.new, None) for f in diff.base_image.changed]
     p = diff.poam
     rows += [("poam", "opened", x.poam_id, None, x.status, f"{x.severity}, due {_day(x.due)}") for x in p.opened]
-    rows += [("poam", "closed", x.poam_id, "open", x.status, x.severity) for x in p.closed]
+    rows += [("poam", "closed", x.poam_id, PoamStatus.OPEN, x.status, x.severity) for x in p.closed]
     rows += [
         ("poam", "changed: " + ", ".join(x.aspects), x.new.poam_id, None, None, describe_poam_change(x))
         for x in p.changed

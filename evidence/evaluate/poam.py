@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from evidence.model import (
+    Attribution,
     Deviation,
     DeviationAnswer,
     DeviationStatus,
@@ -74,7 +75,7 @@ def _risk_status(records: Sequence[VulnerabilityRecord], *, is_open: bool, devia
 
 
 def _remediation_plan(records: Sequence[VulnerabilityRecord], packages: Sequence[str], fixed: Sequence[str]) -> str:
-    base = any(r.attribution == "base-image" for r in records)
+    base = any(r.attribution is Attribution.BASE_IMAGE for r in records)
     if fixed:
         plan = f"Upgrade {', '.join(packages)} to {', '.join(fixed)}"
         plan += " by rebuilding on an updated base image" if base else " and rebuild the image"

@@ -28,6 +28,7 @@ from evidence.lifecycle import LifecycleInputs, carry_forward
 from evidence.lifecycle.attribution import BaseImage, attribute, base_image_of
 from evidence.lifecycle.sla import SlaPolicy, deadline, end_of_day, is_overdue, vendor_deadline
 from evidence.model import (
+    Attribution,
     Binding,
     Deviation,
     DeviationStatus,
@@ -405,7 +406,7 @@ def _deadline(record: VulnerabilityRecord, policy: SlaPolicy, now: datetime) -> 
     d = record.deviation
     if d and d.type == DeviationType.OPERATIONAL_REQUIREMENT and d.status == DeviationStatus.APPROVED and d.expires:
         due = end_of_day(d.expires)  # an accepted risk is due for re-assessment when its approval expires
-    vendor_due = vendor_deadline(first, policy) if record.attribution == "base-image" else None
+    vendor_due = vendor_deadline(first, policy) if record.attribution is Attribution.BASE_IMAGE else None
     overdue = is_overdue(due, _utc(now))
     return dataclasses.replace(
         record, first_detected=first, due=due, sla_days=result.sla_days, overdue=overdue, vendor_due=vendor_due

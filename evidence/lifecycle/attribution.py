@@ -31,11 +31,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from evidence.collectors._util import digests_in
-from evidence.model import Binding, DockerfileFacts, Evidence, EvidenceKind, ImageConfigFacts
-
-BASE_IMAGE = "base-image"
-APPLICATION = "application"
-UNKNOWN = "unknown"
+from evidence.model import Attribution, Binding, DockerfileFacts, Evidence, EvidenceKind, ImageConfigFacts
 
 BASE_NAME_LABEL = "org.opencontainers.image.base.name"
 BASE_DIGEST_LABEL = "org.opencontainers.image.base.digest"
@@ -178,32 +174,35 @@ def _split_history(
     return layers[:base_count], layers[base_count:], steps
 
 
-def attribute(layer: str | None, package_type: str | None, base: BaseImage) -> tuple[str, str]:
+def attribute(layer: str | None, package_type: str | None, base: BaseImage) -> tuple[Attribution, str]:
     """(attribution, reason) for a package found in `layer`, of purl type `package_type`."""
     by_layer = _by_layer(layer, base.layers)
     if by_layer is not None:
         return by_layer
     if base.scratch_only:
-        return APPLICATION, f"the image has no base image: {base.source}"
+        return Attribution.APPLICATION, f"the image has no base image: {base.source}"
     if base.declared is None:
-        return UNKNOWN, "the evidence names no base image and no layer map"
+        return Attribution.UNKNOWN, "the evidence names no base image and no layer map"
     kind = (package_type or "").lower()
     if kind in OS_PACKAGE_TYPES:
-        return BASE_IMAGE, (
+        return Attribution.BASE_IMAGE, (
             f"an operating-system package ({kind}) in an image built on {base.declared} ({base.source}); "
             "by package kind, as the evidence has no layer map"
         )
     if kind:
-        return APPLICATION, (
+        return Attribution.APPLICATION, (
             f"a {kind} package installed over the base image {base.declared} ({base.source}); "
             "by package kind, as the evidence has no layer map"
         )
-    return UNKNOWN, f"the package's kind is not known; the image is built on {base.declared} ({base.source})"
+    return (
+        Attribution.UNKNOWN,
+        f"the package's kind is not known; the image is built on {base.declared} ({base.source})",
+    )
 
 
-def _by_layer(layer: str | None, layers: LayerMap) -> tuple[str, str] | None:
+def _by_layer(layer: str | None, layers: LayerMap) -> tuple[Attribution, str] | None:
     if layer and layer in layers.base:
-        return BASE_IMAGE, f"found in layer {layer}, a layer of the base image ({layers.source})"
+        return Attribution.BASE_IMAGE, f"found in layer {layer}, a layer of the base image ({layers.source})"
     if layer and layer in layers.application:
-        return APPLICATION, f"found in layer {layer}, added by the image's own build ({layers.source})"
+        return Attribution.APPLICATION, f"found in layer {layer}, added by the image's own build ({layers.source})"
     return None

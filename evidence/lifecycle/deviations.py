@@ -18,7 +18,7 @@ from pydantic_core import ErrorDetails
 from evidence.errors import InputError
 from evidence.model import Deviation, DeviationStatus, DeviationType, Severity
 
-DEVIATION_TYPES = ("risk-adjustment", "false-positive", "operational-requirement", "vendor-dependency")
+DEVIATION_TYPES = tuple(t.value for t in DeviationType)
 _MAX_PROBLEMS = 10
 
 
@@ -28,10 +28,10 @@ class _Strict(BaseModel):
 
 class DeviationSpec(_Strict):
     id: str = Field(min_length=1)
-    type: Literal["risk-adjustment", "false-positive", "operational-requirement", "vendor-dependency"]
+    type: DeviationType
     vulnerability: str = Field(min_length=1)
     package: str | None = None
-    status: Literal["pending", "approved", "withdrawn"] = "approved"
+    status: DeviationStatus = DeviationStatus.APPROVED
     justification: str = Field(min_length=1)
     approver: str | None = None
     requested: date | None = None
@@ -44,12 +44,12 @@ class DeviationSpec(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        needs_approval = self.type != "vendor-dependency"
-        if needs_approval and self.status == "approved" and not (self.approver and self.approved):
+        needs_approval = self.type is not DeviationType.VENDOR_DEPENDENCY
+        if needs_approval and self.status is DeviationStatus.APPROVED and not (self.approver and self.approved):
             raise ValueError("an approved deviation request names its approver and its approval date (approved)")
-        if self.type == "risk-adjustment" and self.adjusted_severity is None:
+        if self.type is DeviationType.RISK_ADJUSTMENT and self.adjusted_severity is None:
             raise ValueError("a risk adjustment gives the adjusted_severity")
-        if self.type != "risk-adjustment" and self.adjusted_severity is not None:
+        if self.type is not DeviationType.RISK_ADJUSTMENT and self.adjusted_severity is not None:
             raise ValueError("adjusted_severity belongs to a risk adjustment only")
         if self.expires and self.approved and self.expires < self.approved:
             raise ValueError("expires is before approved")
@@ -92,10 +92,10 @@ def parse_deviations(text: str, source: str) -> tuple[Deviation, ...]:
     return tuple(
         Deviation(
             id=d.id,
-            type=DeviationType(d.type),
+            type=d.type,
             vulnerability=d.vulnerability,
             package=d.package,
-            status=DeviationStatus(d.status),
+            status=d.status,
             justification=d.justification.strip(),
             approver=d.approver,
             requested=d.requested,

@@ -15,7 +15,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, Template, Templa
 from markupsafe import Markup
 
 from evidence.errors import RenderError
-from evidence.model import Binding, EvidenceKind, Severity, Status, Verification
+from evidence.model import Binding, EvidenceKind, NewCause, Severity, Status, Verification, VulnerabilityState
 from evidence.resources import TEMPLATES, ResourceError, packaged_file
 
 __all__ = ["environment", "stylesheet", "template"]
@@ -200,6 +200,10 @@ def environment() -> Environment:
         or_not_stated=or_not_stated,
         with_version=with_version,
         plural=plural,
+    )
+    # The enums the templates compare values with (`state is sameas VulnerabilityState.OPEN`), never their text.
+    env.globals.update(
+        Binding=Binding, NewCause=NewCause, Verification=Verification, VulnerabilityState=VulnerabilityState
     )
     return env
 

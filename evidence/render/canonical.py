@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, replace
 from functools import cache
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -44,7 +44,8 @@ def _adapter() -> TypeAdapter[AuditPackage]:
 
 def load_package(path: Path) -> AuditPackage:
     """Read an `audit.json` back into the records it was written from; a schema 1.0 package gets its summary
-    and POA&M items derived from its records, as evaluation would have recorded them."""
+    and POA&M items derived from its records, as evaluation would have recorded them, and `changes` written
+    without its summary gets it from `compare`'s own count."""
     from pydantic import ValidationError  # noqa: PLC0415
 
     try:
@@ -64,6 +65,11 @@ def load_package(path: Path) -> AuditPackage:
         first = e.errors()[0]
         where = "/".join(str(p) for p in first["loc"])
         raise InputError(path, f"invalid audit.json at {where}: {first['msg']}") from e
+    if pkg.changes is not None and pkg.changes.summary is None:
+        # `changes` written before the diff recorded its summary: the counts come from compare's own function.
+        from evidence.diff.compare import summarize  # noqa: PLC0415 - only packages made with --previous
+
+        pkg = replace(pkg, changes=replace(pkg.changes, summary=summarize(pkg.changes)))
     if version in _WITHOUT_SUMMARY:
         from evidence.evaluate import derive_recorded  # noqa: PLC0415 - only old packages need evaluation
 

@@ -627,7 +627,7 @@ class _Builder:
     def finding(self, control: ControlResult) -> Json:
         missing = control.status is Status.EVIDENCE_MISSING
         state = "satisfied" if control.status is Status.SATISFIED else "not-satisfied"
-        reason = "other" if missing else ("pass" if state == "satisfied" else "fail")
+        reason = "other" if missing else ("pass" if control.status is Status.SATISFIED else "fail")
         checks = [f"- {md(c.check)}: {c.status.value}. {md(c.reason)}" for c in control.checks]
         description = md(control.reason) or control.status.value
         if checks:

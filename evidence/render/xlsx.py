@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeAlias
 
-from evidence.diff.render import change_rows
+from evidence.diff.render import change_rows, recorded_diff_summary
 from evidence.errors import RenderError
 from evidence.model import (
     AuditPackage,
@@ -390,7 +390,11 @@ def sheets(pkg: AuditPackage) -> tuple[Sheet, ...]:
         Sheet("Vulnerabilities", vulnerabilities_table(pkg), sections=(disagreements_section(pkg),)),
         Sheet("Components", components_table(pkg)),
         Sheet("Evidence", evidence_table(pkg), sections=(skipped_section(pkg),)),
-        *((Sheet("Changes", changes_table(pkg.changes)),) if pkg.changes is not None else ()),
+        *(
+            (Sheet("Changes", changes_table(pkg.changes), sections=(change_counts_section(pkg.changes),)),)
+            if pkg.changes is not None
+            else ()
+        ),
     )
 
 
@@ -398,6 +402,41 @@ def changes_table(diff: PackageDiff) -> Table:
     """The Changes sheet of a package made with --previous: one row per change since that package."""
     headers = ("Area", "Change", "Item", "Before", "After", "Detail")
     return Table(headers, tuple(change_rows(diff)))
+
+
+_CHANGE_COUNTS = (
+    ("new", "New vulnerabilities"),
+    ("new_image_changed", "New because the image changed"),
+    ("new_newly_disclosed", "New because newly disclosed"),
+    ("new_kev", "Open vulnerabilities newly in KEV"),
+    ("fixed", "Fixed vulnerabilities"),
+    ("still_open", "Still open"),
+    ("oldest_open_days", "Oldest still open (days)"),
+    ("severity_changes", "Severity changes"),
+    ("suppressions_gained", "Suppressions gained"),
+    ("suppressions_lost", "Suppressions lost"),
+    ("upgraded", "Components upgraded"),
+    ("downgraded", "Components downgraded"),
+    ("versions_changed", "Component versions changed, unordered"),
+    ("regressions", "Control regressions"),
+    ("improvements", "Control improvements"),
+    ("status_changes", "Other control status changes"),
+    ("poam_opened", "POA&M items opened"),
+    ("poam_closed", "POA&M items closed"),
+    ("poam_changed", "POA&M items changed"),
+)
+
+
+def change_counts_section(diff: PackageDiff) -> Section:
+    """The diff's recorded summary, below the Changes sheet's rows."""
+    s = recorded_diff_summary(diff)
+    rows: list[Row] = [(label, _count_text(getattr(s, name))) for name, label in _CHANGE_COUNTS]
+    rows[1:1] = [(f"New {x.severity}", str(x.count)) for x in s.new_by_severity]
+    return Section("Summary of changes", Table(("Count", "Value"), tuple(rows)))
+
+
+def _count_text(value: int | None) -> str:
+    return "none" if value is None else str(value)
 
 
 # --- writing it with openpyxl ------------------------------------------------------------------

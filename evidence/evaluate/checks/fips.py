@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from evidence.catalog.schema import FipsModuleSpec
+from evidence.catalog.schema import CertificateStatus, FipsModuleSpec
 from evidence.evaluate.checks.base import (
     Context,
     check,
@@ -101,10 +101,10 @@ def recognize(ctx: Context) -> list[Found]:
     return found
 
 
-def certificate_status(module: FipsModuleSpec, today: date) -> str:
+def certificate_status(module: FipsModuleSpec, today: date) -> CertificateStatus:
     """The module's status on the assessment day: an Active certificate past its sunset is historical."""
-    if module.status == "active" and module.sunset is not None and today > module.sunset:
-        return "historical"
+    if module.status is CertificateStatus.ACTIVE and module.sunset is not None and today > module.sunset:
+        return CertificateStatus.HISTORICAL
     return module.status
 
 
@@ -167,7 +167,9 @@ def validated_module(ctx: Context) -> Outcome:
     cited += [ref(i) for i, _ in signals.env]
     described = [_describe(f, today) for f in found]
     validated = [
-        f for f in found if f.module and f.module.certificate and certificate_status(f.module, today) == "active"
+        f
+        for f in found
+        if f.module and f.module.certificate and certificate_status(f.module, today) is CertificateStatus.ACTIVE
     ]
     in_mode = [f for f in validated if _mode_configured(f, signals)]
     if in_mode:

@@ -32,6 +32,7 @@ from evidence.model import (
     EvidenceRef,
     Outcome,
     RubricScore,
+    Severity,
     Status,
     Verification,
     VulnerabilityRecord,
@@ -287,9 +288,9 @@ def patch_sla(ctx: Context) -> Score:  # noqa: PLR0911 - a scoring ladder, one r
             gate_failed=True,
             reason=f"Open vulnerabilities in CISA's KEV catalog with a fix available: {listing([v.id for v in kev])}.",
         )
-    severe = [v for v in fixable if v.severity.value in ("critical", "high")]
+    severe = [v for v in fixable if v.severity in {Severity.CRITICAL, Severity.HIGH}]
     critical_late = [
-        v for v in severe if v.severity.value == "critical" and (a := age(v)) is not None and a > _FIXED_CLOCK_DAYS
+        v for v in severe if v.severity is Severity.CRITICAL and (a := age(v)) is not None and a > _FIXED_CLOCK_DAYS
     ]
     if critical_late:
         return Score(

@@ -6,7 +6,15 @@ from datetime import datetime, timedelta
 
 from evidence.evaluate.checks.base import Context, check, listing, missing, refs
 from evidence.evaluate.vulnerabilities import ref
-from evidence.model import EvidenceKind, Outcome, Severity, Status, VulnerabilityRecord, VulnerabilityState
+from evidence.model import (
+    DetectionCategory,
+    EvidenceKind,
+    Outcome,
+    Severity,
+    Status,
+    VulnerabilityRecord,
+    VulnerabilityState,
+)
 
 _DAY = 86400
 
@@ -187,7 +195,7 @@ def no_secret_detections(ctx: Context) -> Outcome:
     scans = ctx.usable(EvidenceKind.VULNERABILITY_SCAN, bound=True)
     if not scans:
         return missing("scan naming the image digest", ctx, EvidenceKind.VULNERABILITY_SCAN)
-    found = [(s, d) for s in scans for d in s.detections if d.category == "secret"]
+    found = [(s, d) for s in scans for d in s.detections if d.category is DetectionCategory.SECRET]
     if found:
         shown = [f"{d.title or d.id} in {d.target or s.path}" for s, d in found]
         return Outcome(
