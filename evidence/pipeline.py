@@ -25,7 +25,7 @@ from evidence.render import write_package as _write_package
 from evidence.render.canonical import load_package
 from evidence.verify import VerificationContext, verify
 
-__all__ = ["LifecycleFiles", "assess", "load_package", "write_package"]
+__all__ = ["LifecycleFiles", "assess", "load_package", "read_evidence", "write_package"]
 
 AUDIT_JSON = "audit.json"
 
@@ -52,6 +52,19 @@ class LifecycleFiles:
             deviations=read_deviations(self.deviations) if self.deviations else (),
             previous=previous,
         )
+
+
+def read_evidence(
+    inputs: Sequence[Path],
+    *,
+    image_digest: str | None,
+    verification: VerificationContext | None = None,
+    keep_going: bool = False,
+) -> EvidenceSet:
+    """The evidence as an assessment reads it: collected, every signature verified, and bound to the image when
+    a digest is given (`fromline inspect` binds nothing)."""
+    verified = verify(collect(inputs, keep_going=keep_going), verification)
+    return verified if image_digest is None else bind(verified, image_digest)
 
 
 def assess(  # noqa: PLR0913 - keyword-only options of one assessment
@@ -82,7 +95,7 @@ def assess(  # noqa: PLR0913 - keyword-only options of one assessment
     context = dataclasses.replace(verification or VerificationContext(), image=subject.name)
     paths = [Path(p) for p in inputs]
     show(f"collecting evidence from {len(paths)} input(s)")
-    collected = bind(verify(collect(paths, keep_going=keep_going), context), subject.digest)
+    collected = read_evidence(paths, image_digest=subject.digest, verification=context, keep_going=keep_going)
     lifecycle_inputs = lifecycle.read(collected) if isinstance(lifecycle, LifecycleFiles) else lifecycle
     show(f"evaluating {sum(len(c.controls) for c in catalog_set)} controls against {len(collected.items)} file(s)")
     rules = context.rules

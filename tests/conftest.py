@@ -10,7 +10,6 @@ import orjson
 import pytest
 
 from evidence.cli import main
-from evidence.collectors import bind, collect
 from evidence.model import (
     AuditPackage,
     Binding,
@@ -22,7 +21,6 @@ from evidence.model import (
     Evidence,
     EvidenceKind,
     EvidenceRef,
-    EvidenceSet,
     ImageRef,
     Severity,
     SignatureFacts,
@@ -37,7 +35,7 @@ from evidence.model import (
     VulnerabilityRecord,
     VulnerabilityState,
 )
-from evidence.verify import VerificationContext, verify
+from evidence.pipeline import read_evidence
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"
@@ -61,17 +59,8 @@ def pytest_configure(config: pytest.Config) -> None:
         )
 
 
-def collect_verify_bind(
-    inputs: list[Path],
-    *,
-    image_digest: str | None,
-    keep_going: bool = False,
-    verification: VerificationContext | None = None,
-) -> EvidenceSet:
-    """The evidence as `fromline package` reads it: collected, verified, and bound to the image when a digest is
-    given (`fromline inspect` binds nothing)."""
-    verified = verify(collect(inputs, keep_going=keep_going), verification)
-    return verified if image_digest is None else bind(verified, image_digest)
+# The evidence as `fromline package` reads it; the name the tests know it by.
+collect_verify_bind = read_evidence
 
 
 def corpus_files(folder: str, suffix: str = "") -> list[Path]:
