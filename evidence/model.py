@@ -22,6 +22,28 @@ class Status(StrEnum):
     NOT_APPLICABLE = "not-applicable"
     MANUAL = "manual"
     EVIDENCE_MISSING = "evidence-missing"
+    # Outside what image evidence can show (host, orchestrator, network, registry operation): `responsible`
+    # names the layer that must show it. Not "not-applicable", which says the requirement does not apply.
+    NOT_ASSESSED = "not-assessed"
+
+
+class Scope(StrEnum):
+    """How far image evidence reaches for a control: all of it, part of it (the rest is named), or none."""
+
+    FULL = "full"
+    PARTIAL = "partial"
+    NONE = "none"
+
+
+class Layer(StrEnum):
+    """The layer of the system responsible for what an image cannot show."""
+
+    HOST = "host"
+    ORCHESTRATOR = "orchestrator"
+    NETWORK = "network"
+    REGISTRY = "registry"
+    PIPELINE = "pipeline"  # the build and release pipeline: its gates, builders and settings
+    INHERITED = "inherited"  # provided by the cloud service provider or platform the system inherits from
 
 
 class EvidenceKind(StrEnum):
@@ -474,11 +496,17 @@ class EvidenceRef:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Outcome:
-    """What one check concluded, and the evidence that decided it."""
+    """What one check concluded, and the evidence that decided it.
+
+    `not_shown` names the part of what the check asks that its evidence did not show (its outcome then covers
+    only part); `responsible` names the layer that must show it when the status is not-assessed.
+    """
 
     status: Status
     reason: str
     evidence: tuple[EvidenceRef, ...] = ()
+    not_shown: str | None = None
+    responsible: Layer | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -487,6 +515,8 @@ class CheckResult:
     status: Status
     reason: str
     evidence: tuple[EvidenceRef, ...] = ()
+    not_shown: str | None = None
+    responsible: Layer | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -497,9 +527,16 @@ class ControlResult:
     status: Status
     reason: str
     nist_800_53: tuple[str, ...] = ()
-    scope: str = "full"  # full, partial, none: how far image evidence reaches
+    scope: Scope = Scope.FULL  # how far this verdict reaches: partial when part of the control was not shown
     checks: tuple[CheckResult, ...] = ()
     evidence: tuple[EvidenceRef, ...] = ()
+    not_shown: str | None = None  # with scope partial: the part of the control this verdict does not cover
+    responsible: Layer | None = None  # with status not-assessed: the layer that must show it
+
+    @property
+    def partly_satisfied(self) -> bool:
+        """Satisfied for the part image evidence shows, and no more."""
+        return self.status is Status.SATISFIED and self.scope is not Scope.FULL
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -618,7 +655,8 @@ class SummaryVerdict:
 class RequirementStatus(StrEnum):
     """How far this assessment's catalog controls meet one NIST SP 800-53 control they map to."""
 
-    SATISFIED = "satisfied"  # every catalog control mapped to it is satisfied
+    SATISFIED = "satisfied"  # every catalog control mapped to it is satisfied, in full scope
+    PARTIAL = "partial"  # every one is satisfied, some only for the part image evidence shows
     NOT_SATISFIED = "not-satisfied"  # at least one is not satisfied
     UNDECIDED = "undecided"  # otherwise: evidence missing or manual review, for at least one
 
@@ -655,6 +693,7 @@ class ControlCounts:
     catalog: str
     counts: dict[Status, int] = field(default_factory=dict)  # every status, in `Status` order
     total: int = 0
+    partial: int = 0  # of the satisfied controls, those satisfied only for the part image evidence shows
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -744,7 +783,7 @@ class PoamItem:
         return tuple(i for i in self.ids if i.upper().startswith("CVE-"))
 
 
-AUDIT_SCHEMA_VERSION = "1.1"
+AUDIT_SCHEMA_VERSION = "1.2"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

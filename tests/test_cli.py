@@ -16,7 +16,7 @@ from pypdf import PdfReader
 from test_render_oscal import assert_schema_valid
 
 from evidence.cli import main
-from evidence.model import Status
+from evidence.model import Layer, Status
 from evidence.render.canonical import dumps, load_package
 
 RELEASE = "1.4.0"
@@ -82,7 +82,8 @@ def test_sample_verdicts(built: Path) -> None:
     by_id = {c.control_id: c for c in pkg.controls}
     assert by_id["4.1.5"].status is Status.SATISFIED, by_id["4.1.5"].reason
     assert by_id["4.1.1"].status is Status.NOT_SATISFIED, by_id["4.1.1"].reason
-    assert by_id["4.3.1"].status is Status.NOT_APPLICABLE
+    assert by_id["4.3.1"].status is Status.NOT_ASSESSED
+    assert by_id["4.3.1"].responsible is Layer.ORCHESTRATOR
     assert by_id["4.2.1"].status is Status.MANUAL
     assert any(v.state == "suppressed" for v in pkg.vulnerabilities)
     for control in pkg.controls:

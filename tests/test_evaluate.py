@@ -24,6 +24,7 @@ from evidence.model import (
     ImageRef,
     Located,
     ProvenanceFacts,
+    Scope,
     Severity,
     SignatureFacts,
     SignatureMethod,
@@ -342,7 +343,7 @@ def test_base_image_pinned() -> None:
 
 
 def _control(checks: tuple[str, ...]) -> ControlSpec:
-    return ControlSpec(id="X", title="x", scope="partial", nist_800_53=("RA-5",), checks=checks, manual_part="ops")
+    return ControlSpec(id="X", title="x", scope="partial", nist_800_53=("RA-5",), checks=checks, not_shown="ops")
 
 
 def _ctx(*items: Evidence) -> Context:
@@ -354,7 +355,9 @@ def _ctx(*items: Evidence) -> Context:
 def test_control_satisfied_only_when_every_check_is() -> None:
     result = decide("c", _control(("vulnscan.present", "vulnscan.fresh")), _ctx(scan()))
     assert result.status is Status.SATISFIED
-    assert "not assessed here: ops" in result.reason
+    assert result.scope is Scope.PARTIAL
+    assert result.not_shown == "ops"
+    assert result.partly_satisfied
     assert {r.evidence_id for r in result.evidence} == {result.checks[0].evidence[0].evidence_id}
 
 

@@ -105,8 +105,10 @@ def test_one_result_with_reviewed_controls(ar: dict[str, Any], hand_package: Aud
     assert result["start"] == "2026-11-20T12:00:00Z"
     (selection,) = result["reviewed-controls"]["control-selections"]
     ids = [c["control-id"] for c in selection["include-controls"]]
-    assert ids == ["ra-5", "si-2", "cm-14", "si-7.15", "si-3", "ac-2", "ac-6"]
-    assert props(selection, "catalog-control") == [f"{c.catalog} {c.control_id}" for c in hand_package.controls]
+    # not-assessed and not-applicable controls were not reviewed: AC-6 and SI-7(9) are not selected
+    assert ids == ["ra-5", "si-2", "cm-14", "si-7.15", "si-3", "ac-2"]
+    reviewed = [c for c in hand_package.controls if c.status not in (Status.NOT_ASSESSED, Status.NOT_APPLICABLE)]
+    assert props(selection, "catalog-control") == [f"{c.catalog} {c.control_id}" for c in reviewed]
 
 
 def test_one_observation_per_evidence_item(ar: dict[str, Any], hand_package: AuditPackage) -> None:
@@ -135,9 +137,15 @@ def test_findings_per_control(ar: dict[str, Any], hand_package: AuditPackage) ->
     states = {key: (f["target"]["status"]["state"], f["target"]["status"].get("reason")) for key, f in findings.items()}
     assert states == {
         ("nist-800-190", "4.1.1"): ("not-satisfied", "fail"),
-        ("nist-800-190", "4.1.5"): ("satisfied", "pass"),
+        # satisfied only for the part image evidence shows: never a "satisfied" finding
+        ("nist-800-190", "4.1.5"): ("not-satisfied", "other"),
         ("nist-800-190", "4.1.3"): ("not-satisfied", "other"),
     }
+    partial = findings["nist-800-190", "4.1.5"]["target"]
+    assert partial["implementation-status"] == {"state": "partial"}
+    assert "Not shown: that the orchestrator verifies signatures at admission" in partial["status"]["remarks"]
+    assert props(findings["nist-800-190", "4.1.5"], "fromline-status") == ["satisfied"]
+    assert props(findings["nist-800-190", "4.1.5"], "scope") == ["partial"]
     assert props(findings["nist-800-190", "4.1.3"], "fromline-status") == ["evidence-missing"]
     vuln = findings["nist-800-190", "4.1.1"]
     assert vuln["title"].startswith("NIST SP 800-190")
@@ -156,7 +164,11 @@ def test_manual_and_not_applicable_controls(ar: dict[str, Any]) -> None:
     (manual,) = [o for o in result["observations"] if o["methods"] == ["EXAMINE"]]
     assert props(manual, "control-id") == ["4.2.3"]
     assert "registry access control is not visible in image evidence" in manual["description"]
-    assert props(result, "not-applicable-control") == ["nist-800-190 4.3.1"]
+    assert props(result, "not-applicable-control") == ["nist-800-190 4.6"]
+    assert props(result, "not-assessed-control") == ["nist-800-190 4.3.1"]
+    (not_assessed,) = [p for p in result["props"] if p["name"] == "not-assessed-control"]
+    assert not_assessed["remarks"].startswith("Responsible layer: orchestrator.")
+    assert "Not assessed (responsible: orchestrator): " in result["remarks"]
     assert "orchestrator control" in result["remarks"]
 
 

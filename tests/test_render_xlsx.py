@@ -30,7 +30,8 @@ DDE = "@cmd|' /C calc'!A0"
 
 HEADERS = {
     "Controls": (
-        "Catalog", "Control", "Title", "Status", "Reason", "NIST 800-53", "Scope", "Checks", "Evidence",
+        "Catalog", "Control", "Title", "Status", "Reason", "NIST 800-53", "Scope", "Not shown by image evidence",
+        "Responsible layer", "Checks", "Evidence",
     ),
     "Vulnerabilities": (
         "ID", "Aliases", "Package", "Installed version", "Fixed versions", "Severity", "Severity by scanner",
@@ -122,7 +123,7 @@ def test_data_sheets_have_a_styled_frozen_filtered_header(book: Any, name: str) 
         assert cell.fill.fill_type == "solid"
     assert ws.freeze_panes == "A2"
     last_column = openpyxl.utils.get_column_letter(len(header))
-    expected_rows = {"Controls": 6, "Vulnerabilities": 3, "Components": 3, "Evidence": 6}[name]
+    expected_rows = {"Controls": 7, "Vulnerabilities": 3, "Components": 3, "Evidence": 6}[name]
     assert ws.auto_filter.ref == f"A1:{last_column}{expected_rows}"
     for letter in (openpyxl.utils.get_column_letter(i) for i in range(1, len(header) + 1)):
         assert 6 <= ws.column_dimensions[letter].width <= 74
@@ -140,6 +141,7 @@ def test_summary(book: Any) -> None:
     assert labelled(ws, "Status")[1:3] == ("nist-800-190", "Total")
     for status in Status:
         assert labelled(ws, status.value)[1:3] == (1, 1)
+    assert labelled(ws, "of which satisfied (partial scope)")[1:3] == (1, 1)
     assert labelled(ws, "Severity")[1:6] == ("Open", "Suppressed", "Closed", "Open, overdue", "Open, in KEV")
     assert labelled(ws, "critical")[1:3] == (1, 0)
     assert labelled(ws, "low")[1:3] == (0, 1)
@@ -155,10 +157,20 @@ def test_summary(book: Any) -> None:
 
 def test_controls(book: Any) -> None:
     ws = book["Controls"]
-    assert column(ws, "Control") == ["4.1.1", "4.1.5", "4.1.3", "4.2.3", "4.3.1"]
-    assert column(ws, "Status") == ["not-satisfied", "satisfied", "evidence-missing", "manual", "not-applicable"]
+    assert column(ws, "Control") == ["4.1.1", "4.1.5", "4.1.3", "4.2.3", "4.3.1", "4.6"]
+    # a control satisfied for part of its scope never reads as plain "satisfied", even in a filtered column
+    assert column(ws, "Status") == [
+        "not-satisfied",
+        "satisfied (partial scope)",
+        "evidence-missing",
+        "manual",
+        "not-assessed",
+        "not-applicable",
+    ]
     assert column(ws, "NIST 800-53")[:2] == ["RA-5, SI-2", "CM-14, SI-7(15)"]
-    assert column(ws, "Scope")[:2] == ["full", "partial"]
+    assert column(ws, "Scope") == ["full", "partial", "full", "none", "none", "none"]
+    assert column(ws, "Not shown by image evidence")[1] == "that the orchestrator verifies signatures at admission"
+    assert column(ws, "Responsible layer")[4] == "orchestrator"
     assert column(ws, "Checks")[0] == "vulnscan.no_fixable_critical_high: not-satisfied"
     assert column(ws, "Evidence")[:3] == [
         "in/trivy.json [sha256:222222222222] /Results/0",

@@ -10,7 +10,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from evidence.model import EvidenceKind
+from evidence.model import EvidenceKind, Layer, Scope
 
 NIST_800_53_ID = re.compile(r"^[A-Z]{2}-\d{1,2}(\(\d{1,2}\))?$")
 CCI_ID = re.compile(r"^CCI-\d{6}$")
@@ -23,13 +23,16 @@ class _Strict(BaseModel):
 class ControlSpec(_Strict):
     id: str = Field(min_length=1)
     title: str = Field(min_length=1)
-    scope: Literal["full", "partial", "none"]
+    scope: Scope
     guidance: str | None = None
     nist_800_53: tuple[str, ...] = Field(min_length=1)
     checks: tuple[str, ...] = ()
-    status: Literal["manual", "not-applicable"] | None = None
+    # A control without checks: manual (a person decides), not-assessed (outside what an image can show; then
+    # `responsible` names the layer), or not-applicable (a catalog that waives it, with the waiver as reason).
+    status: Literal["manual", "not-assessed", "not-applicable"] | None = None
     reason: str | None = None
-    manual_part: str | None = None
+    responsible: Layer | None = None
+    not_shown: str | None = None  # scope partial: the part of the control image evidence does not show
     # Source-specific identifiers, as published.
     assessment: Literal["Automated", "Manual"] | None = None  # CIS: the benchmark's own assessment status
     cci: tuple[str, ...] = ()  # DISA: Control Correlation Identifiers
@@ -46,9 +49,17 @@ class ControlSpec(_Strict):
         if bad_cci:
             raise ValueError(f"not CCI ids (like CCI-000366): {', '.join(bad_cci)}")
         if self.checks and self.status:
-            raise ValueError("a control has either checks or a status (manual, not-applicable), not both")
+            raise ValueError("a control has either checks or a status (manual, not-assessed, not-applicable), not both")
         if not self.checks and not (self.status and self.reason):
-            raise ValueError("a control without checks needs a status (manual or not-applicable) and a reason")
+            raise ValueError(
+                "a control without checks needs a status (manual, not-assessed or not-applicable) and a reason"
+            )
+        if (self.status == "not-assessed") != (self.responsible is not None):
+            raise ValueError("a not-assessed control names the layer responsible for it (responsible), and only it")
+        if self.checks and self.scope is Scope.PARTIAL and not self.not_shown:
+            raise ValueError("a partial-scope control with checks names the part image evidence does not show")
+        if self.scope is Scope.NONE and self.checks:
+            raise ValueError("a control of scope none has no checks: image evidence cannot show any of it")
         return self
 
 

@@ -51,7 +51,7 @@ def _catalogs(args: argparse.Namespace) -> list[Catalog]:
 
 
 def decided_by(control: ControlSpec) -> list[str]:
-    """The check names, or `manual: <reason>` / `not-applicable: <reason>`."""
+    """The check names, or `<status>: <reason>` (manual, not-assessed, not-applicable)."""
     if control.checks:
         return list(control.checks)
     return [f"{control.status}: {' '.join((control.reason or '').split())}"]
@@ -76,7 +76,8 @@ def detail(catalog: Catalog, control: ControlSpec) -> dict[str, Any]:
             "catalog_source": catalog.source,
             "scope": control.scope,
             "guidance": " ".join(control.guidance.split()) if control.guidance else None,
-            "manual_part": " ".join(control.manual_part.split()) if control.manual_part else None,
+            "not_shown": " ".join(control.not_shown.split()) if control.not_shown else None,
+            "responsible": control.responsible,
             "assessment": control.assessment,
             "cci": list(control.cci),
             "ia_control": control.ia_control,
@@ -144,10 +145,11 @@ def _show_text(catalog: Catalog, spec: ControlSpec) -> str:
     if spec.checks:
         lines.append(f"  decided by:   {', '.join(spec.checks)}")
     else:
-        lines.append(f"  decided by:   {spec.status}")
+        responsible = f" (responsible: {spec.responsible})" if spec.responsible else ""
+        lines.append(f"  decided by:   {spec.status}{responsible}")
         lines += _wrapped("reason", spec.reason)
     lines += _wrapped("guidance", spec.guidance)
-    lines += _wrapped("not assessed", spec.manual_part)
+    lines += _wrapped("not shown", spec.not_shown)
     return "\n".join(lines)
 
 

@@ -29,6 +29,7 @@ from evidence.model import (
     ImageRef,
     Outcome,
     RubricScore,
+    Scope,
     Status,
     ToolInfo,
 )
@@ -120,7 +121,12 @@ def derive_recorded(pkg: AuditPackage) -> AuditPackage:
 def decide(
     catalog: str, spec: ControlSpec, ctx: Context, outcomes: MutableMapping[str, Outcome] | None = None
 ) -> ControlResult:
-    """A control is satisfied only when every one of its checks is; missing evidence is never a pass."""
+    """A control is satisfied only when every one of its checks is; missing evidence is never a pass.
+
+    A satisfied control claims only what its checks showed: its scope is partial, and the part not shown is
+    named, when the catalog says image evidence reaches only part of it, or when a check showed only part, or
+    when a check's subject is outside what the image evidence can show (not-assessed).
+    """
     base = ControlResult(
         catalog=catalog,
         control_id=spec.id,
@@ -129,27 +135,57 @@ def decide(
         scope=spec.scope,
         status=Status.MANUAL,
         reason="",
+        not_shown=_clean(spec.not_shown),
+        responsible=spec.responsible,
     )
     if not spec.checks:
         assert spec.status is not None  # noqa: S101 - the catalog schema enforces it
         assert spec.reason is not None  # noqa: S101
-        return replace(base, status=Status(spec.status), reason=spec.reason.strip())
+        status = Status(spec.status)
+        scope = Scope.NONE if status is Status.NOT_ASSESSED else spec.scope
+        return replace(base, status=status, reason=spec.reason.strip(), scope=scope)
     checks = []
     known = {} if outcomes is None else outcomes
     for name in spec.checks:
         outcome = _run_check(name, ctx, known)
-        checks.append(CheckResult(check=name, status=outcome.status, reason=outcome.reason, evidence=outcome.evidence))
+        checks.append(
+            CheckResult(
+                check=name,
+                status=outcome.status,
+                reason=outcome.reason,
+                evidence=outcome.evidence,
+                not_shown=outcome.not_shown,
+                responsible=outcome.responsible,
+            )
+        )
     evidence: dict[tuple[str, str | None], EvidenceRef] = {}
     for result in checks:
         for item in result.evidence:
             evidence.setdefault((item.evidence_id, item.location), item)
+    status = _combine(checks)
+    unassessed = [c for c in checks if c.status is Status.NOT_ASSESSED]
+    not_shown = [_clean(spec.not_shown)] + [c.not_shown for c in checks] + [c.reason for c in unassessed]
+    gaps = " ".join(dict.fromkeys(text for text in not_shown if text)) or None
+    if status is Status.NOT_ASSESSED:
+        scope = Scope.NONE
+    elif status is Status.SATISFIED:
+        scope = Scope.PARTIAL if gaps or spec.scope is not Scope.FULL else Scope.FULL
+    else:
+        scope = spec.scope
     return replace(
         base,
-        status=_combine(checks),
-        reason=_reason(checks, spec),
+        status=status,
+        reason=_reason(checks),
         checks=tuple(checks),
         evidence=tuple(sorted(evidence.values(), key=lambda r: (r.path, r.location or ""))),
+        scope=scope,
+        not_shown=gaps if scope is Scope.PARTIAL else None,
+        responsible=unassessed[0].responsible if status is Status.NOT_ASSESSED and unassessed else spec.responsible,
     )
+
+
+def _clean(text: str | None) -> str | None:
+    return " ".join(text.split()) if text else None
 
 
 def mark_freshness(
@@ -196,33 +232,34 @@ def _max_age(item: Evidence) -> int | None:
     return (item.expires - item.collected_at).days
 
 
+# The first of these among a control's checks decides it: a failure over missing evidence over a person's review.
+_PRECEDENCE = (Status.NOT_SATISFIED, Status.EVIDENCE_MISSING, Status.MANUAL)
+
+
 def _combine(checks: Sequence[CheckResult]) -> Status:
     statuses = {c.status for c in checks} - {Status.NOT_APPLICABLE}  # a check whose premise does not hold
     if not statuses:
         return Status.NOT_APPLICABLE
-    if Status.NOT_SATISFIED in statuses:
-        return Status.NOT_SATISFIED
-    if Status.EVIDENCE_MISSING in statuses:
-        return Status.EVIDENCE_MISSING
-    if Status.MANUAL in statuses:  # a check that needs a person (e.g. no allowlist configured)
-        return Status.MANUAL
-    if statuses == {Status.SATISFIED}:
-        return Status.SATISFIED
-    return Status.EVIDENCE_MISSING
+    deciding = next((s for s in _PRECEDENCE if s in statuses), None)
+    if deciding is not None:
+        return deciding
+    if statuses == {Status.NOT_ASSESSED}:
+        return Status.NOT_ASSESSED
+    # satisfied, perhaps beside checks outside the image's reach: satisfied for the part shown (scope partial)
+    return Status.SATISFIED
 
 
-def _reason(checks: Sequence[CheckResult], spec: ControlSpec) -> str:
-    deciding = [c for c in checks if c.status not in (Status.SATISFIED, Status.NOT_APPLICABLE)]
-    if not deciding:
-        passed = [c for c in checks if c.status is Status.SATISFIED]
-        if not passed:  # no check's premise held
-            return " ".join(c.reason for c in checks)
-        applicable = "" if len(passed) == len(checks) else " applicable"
-        text = f"All {len(passed)}{applicable} check(s) passed." if len(passed) > 1 else passed[0].reason
-        if spec.manual_part:
-            text += f" Image evidence covers part of this control; not assessed here: {spec.manual_part.strip()}"
-        return text
-    return " ".join(c.reason for c in deciding)
+def _reason(checks: Sequence[CheckResult]) -> str:
+    deciding = [c for c in checks if c.status not in (Status.SATISFIED, Status.NOT_APPLICABLE, Status.NOT_ASSESSED)]
+    if deciding:
+        return " ".join(c.reason for c in deciding)
+    passed = [c for c in checks if c.status is Status.SATISFIED]
+    if not passed:  # no check's premise held, or none could be assessed from the image
+        return " ".join(c.reason for c in checks)
+    if len(passed) == 1:
+        return passed[0].reason
+    applicable = "" if len(passed) == len(checks) else " applicable"
+    return f"All {len(passed)}{applicable} check(s) passed."
 
 
 def strictly(result: ControlResult, *, strict: bool) -> ControlResult:

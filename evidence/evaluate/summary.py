@@ -45,6 +45,7 @@ SUMMARY_CHECKS: dict[SummaryTopic, str] = {
 _SUMMARY_ONLY: dict[str, Callable[[Context], Outcome]] = {"sbom.bound": sbom_bound}
 SEVERITY_ORDER = tuple(sorted(Severity, key=lambda s: s.rank, reverse=True))
 
+_UNDECIDING = frozenset({Status.NOT_APPLICABLE, Status.NOT_ASSESSED})
 _SATISFIED_WORDS = {SummaryTopic.SBOM: "Bound to the image"}
 _UNPROVEN_WORDS = {SummaryTopic.SBOM: "Not bound to the image"}
 
@@ -63,6 +64,8 @@ def _outcome_words(topic: SummaryTopic, outcome: Outcome, stale: set[str]) -> st
         return _UNPROVEN_WORDS.get(topic, "Not verified") if outcome.evidence else "Missing"
     if outcome.status is Status.MANUAL:
         return "Manual review"
+    if outcome.status is Status.NOT_ASSESSED:
+        return "Not assessed"
     return "Not applicable"
 
 
@@ -98,10 +101,13 @@ def _vulnerability_counts(records: tuple[VulnerabilityRecord, ...]) -> tuple[Sev
 def _control_counts(pkg: AuditPackage) -> tuple[ControlCounts, ...]:
     catalogs = list(dict.fromkeys([c.id for c in pkg.catalogs] + [c.catalog for c in pkg.controls]))
     counter = Counter((c.catalog, c.status) for c in pkg.controls)
+    partial = Counter(c.catalog for c in pkg.controls if c.partly_satisfied)
     rows = []
     for catalog in catalogs:
         counts = {s: counter[catalog, s] for s in Status}
-        rows.append(ControlCounts(catalog=catalog, counts=counts, total=sum(counts.values())))
+        rows.append(
+            ControlCounts(catalog=catalog, counts=counts, total=sum(counts.values()), partial=partial[catalog])
+        )
     return tuple(rows)
 
 
@@ -125,11 +131,12 @@ def summarize(pkg: AuditPackage, outcomes: Mapping[str, Outcome]) -> Summary:
 
 
 def _requirements(controls: Sequence[ControlResult]) -> tuple[RequirementVerdict, ...]:
-    """Each SP 800-53 control the applicable catalog controls map to (the rubric's criteria are grades, not
-    findings), with one verdict: satisfied only when every catalog control mapped to it is."""
+    """Each SP 800-53 control the assessed catalog controls map to (the rubric's criteria are grades, not
+    findings; not-applicable and not-assessed controls decide nothing), with one verdict: satisfied only when
+    every catalog control mapped to it is satisfied in full scope, partial when some are satisfied only in part."""
     mapped: dict[str, tuple[str, list[ControlResult]]] = {}
     for control in controls:
-        if control.catalog == RUBRIC_CATALOG or control.status is Status.NOT_APPLICABLE:
+        if control.catalog == RUBRIC_CATALOG or control.status in _UNDECIDING:
             continue
         for requirement in control.nist_800_53:
             key = "".join(requirement.split()).upper()  # "SI-7 (15)" and "SI-7(15)" are one control
@@ -138,7 +145,8 @@ def _requirements(controls: Sequence[ControlResult]) -> tuple[RequirementVerdict
     for requirement, group in mapped.values():
         statuses = {c.status for c in group}
         if statuses == {Status.SATISFIED}:
-            status = RequirementStatus.SATISFIED
+            partly = any(c.partly_satisfied for c in group)
+            status = RequirementStatus.PARTIAL if partly else RequirementStatus.SATISFIED
         elif Status.NOT_SATISFIED in statuses:
             status = RequirementStatus.NOT_SATISFIED
         else:

@@ -15,7 +15,17 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, Template, Templa
 from markupsafe import Markup
 
 from evidence.errors import RenderError
-from evidence.model import Binding, EvidenceKind, NewCause, Severity, Status, Verification, VulnerabilityState
+from evidence.model import (
+    Binding,
+    ControlResult,
+    EvidenceKind,
+    NewCause,
+    Scope,
+    Severity,
+    Status,
+    Verification,
+    VulnerabilityState,
+)
 from evidence.resources import TEMPLATES, ResourceError, packaged_file
 
 __all__ = ["environment", "stylesheet", "template"]
@@ -26,7 +36,10 @@ _STATUS_LABELS = {
     Status.NOT_APPLICABLE: "Not applicable",
     Status.MANUAL: "Manual review",
     Status.EVIDENCE_MISSING: "Evidence missing",
+    Status.NOT_ASSESSED: "Not assessed",
 }
+PARTLY_SATISFIED_LABEL = "Satisfied (partial)"
+PARTLY_SATISFIED_CLASS = "st-partial"
 
 _SEVERITY_LABELS = {
     Severity.CRITICAL: "Critical",
@@ -63,9 +76,9 @@ _KIND_LABELS = {
 }
 
 _SCOPE_LABELS = {
-    "full": "Full: image evidence can decide the whole control.",
-    "partial": "Partial: image evidence decides part of the control; the rest needs other evidence.",
-    "none": "None: image evidence cannot decide this control.",
+    Scope.FULL: "Full: the evidence decided the whole control.",
+    Scope.PARTIAL: "Partial: the evidence decided part of the control; the part named below needs other evidence.",
+    Scope.NONE: "None: image evidence cannot decide this control.",
 }
 
 # CSS class names come from these fixed tables only, never from input text.
@@ -117,6 +130,19 @@ def status_class(status: Status) -> str:
     return _STATUS_CLASSES.get(status, "st-unknown")
 
 
+def control_status_label(control: ControlResult) -> str:
+    """A control's status as shown: satisfied in part is never shown as plain satisfied."""
+    if control.partly_satisfied:
+        return PARTLY_SATISFIED_LABEL
+    if control.status is Status.NOT_ASSESSED and control.responsible is not None:
+        return f"{status_label(control.status)}: {control.responsible.value}"
+    return status_label(control.status)
+
+
+def control_status_class(control: ControlResult) -> str:
+    return PARTLY_SATISFIED_CLASS if control.partly_satisfied else status_class(control.status)
+
+
 def severity_label(severity: Severity) -> str:
     return _SEVERITY_LABELS.get(severity, "Unknown")
 
@@ -145,8 +171,8 @@ def kind_label(kind: EvidenceKind) -> str:
     return _KIND_LABELS.get(kind, str(kind))
 
 
-def scope_label(scope: str) -> str:
-    return _SCOPE_LABELS.get(scope, scope)
+def scope_label(scope: Scope) -> str:
+    return _SCOPE_LABELS.get(scope, str(scope))
 
 
 def or_not_stated(value: str | None) -> str:
@@ -197,6 +223,8 @@ def environment() -> Environment:
         verification_class=verification_class,
         kind_label=kind_label,
         scope_label=scope_label,
+        control_status_label=control_status_label,
+        control_status_class=control_status_class,
         or_not_stated=or_not_stated,
         with_version=with_version,
         plural=plural,

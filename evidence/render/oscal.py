@@ -12,7 +12,13 @@ Mapping, in short (the README of the package explains it for auditors):
   `objective-id` built from the catalog and control id; it resolves to a local objective in
   `local-definitions/objectives-and-methods` when the control maps to an 800-53 control.
   Evidence-missing is `not-satisfied` with reason `other` and the prop `fromline-status`.
-- Not-applicable controls get no finding: they are props and remarks on the result.
+- A control satisfied only for the part image evidence shows (scope partial) is a finding with state
+  `not-satisfied`, reason `other` and implementation status `partial`, and its remarks name the part not shown:
+  it never rolls up to "satisfied" for the SP 800-53 controls it maps to. The prop `fromline-status` keeps
+  `satisfied`, and `scope` says `partial`.
+- Not-assessed controls (outside what an image can show) and not-applicable ones get no finding and are not
+  among the reviewed controls' catalog controls: they are props and remarks on the result, a not-assessed one
+  with the layer responsible for it.
 - The base-image rubric is not a control framework: each criterion is an observation with the props
   `rubric-criterion` and `rubric-score`, never a finding or a reviewed 800-53 control; the grade is a
   result prop `rubric-grade`.
@@ -68,6 +74,7 @@ Json = dict[str, Any]
 _FILE = "oscal/assessment-results.json"
 _COUNTED = (CountGroup.OPEN, CountGroup.OPEN_OVERDUE, CountGroup.OPEN_KEV, CountGroup.SUPPRESSED)
 _FINDING_STATUSES = (Status.SATISFIED, Status.NOT_SATISFIED, Status.EVIDENCE_MISSING)
+_NOT_REVIEWED = (Status.NOT_ASSESSED, Status.NOT_APPLICABLE)  # outside the image's reach, or waived
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>&|~!#])")
 _TOKEN_BAD = re.compile(r"[^A-Za-z0-9._-]")
 _TOKEN = re.compile(r"^[A-Za-z_][A-Za-z0-9._-]*$")
@@ -293,7 +300,8 @@ class _Builder:
             prop("catalog", control.catalog),
             prop("control-id", control.control_id),
             prop("fromline-status", control.status.value) if verdict else None,
-            prop("scope", control.scope),
+            prop("scope", control.scope.value),
+            prop("responsible-layer", control.responsible.value if control.responsible else None),
             *(prop("nist-800-53", nist_control_id(c) or c) for c in control.nist_800_53),
         ]
 
@@ -396,7 +404,13 @@ class _Builder:
         counts = ", ".join(f"{n} {s.value}" for s, n in sorted(by_status.items()) if n) or "no controls"
         open_risks = summary.vulnerability_counts(CountGroup.OPEN).total
         not_applicable = [c for c in pkg.controls if c.status is Status.NOT_APPLICABLE]
-        remarks = [f"- Not applicable: {self.control_label(c)}. {md(c.reason)}" for c in not_applicable]
+        not_assessed = [c for c in self.assessed if c.status is Status.NOT_ASSESSED]
+        remarks = [
+            f"- Not assessed (responsible: {c.responsible.value if c.responsible else 'not stated'}): "
+            f"{self.control_label(c)}. {md(c.reason)}"
+            for c in not_assessed
+        ]
+        remarks += [f"- Not applicable: {self.control_label(c)}. {md(c.reason)}" for c in not_applicable]
         remarks += [f"- Skipped file {md(s.path)}: {md(s.reason)}" for s in pkg.skipped]
         observations = [self.evidence_observation(ev) for ev in pkg.evidence if self.evidence_by_id.get(ev.id) is ev]
         observations += [self.manual_observation(c) for c in self.assessed if c.status is Status.MANUAL]
@@ -416,6 +430,15 @@ class _Builder:
                     *(prop("catalog", c.id) for c in pkg.catalogs),
                     prop("rubric-grade", pkg.rubric_grade),
                     *self.summary_props(summary),
+                    *(
+                        prop(
+                            "not-assessed-control",
+                            f"{c.catalog} {c.control_id}",
+                            remarks=md(f"Responsible layer: {c.responsible.value if c.responsible else 'not stated'}. ")
+                            + md(c.reason),
+                        )
+                        for c in not_assessed
+                    ),
                     *(
                         prop("not-applicable-control", f"{c.catalog} {c.control_id}", remarks=md(c.reason) or None)
                         for c in not_applicable
@@ -474,6 +497,8 @@ class _Builder:
         ids: dict[str, None] = {}
         control_props: list[Json | None] = []
         for c in self.assessed:
+            if c.status in _NOT_REVIEWED:
+                continue
             mapped = [nist_control_id(n) for n in c.nist_800_53]
             ids.update(dict.fromkeys(m for m in mapped if m))
             control_props.append(
@@ -626,10 +651,22 @@ class _Builder:
 
     def finding(self, control: ControlResult) -> Json:
         missing = control.status is Status.EVIDENCE_MISSING
-        state = "satisfied" if control.status is Status.SATISFIED else "not-satisfied"
-        reason = "other" if missing else ("pass" if control.status is Status.SATISFIED else "fail")
+        partly = control.partly_satisfied
+        state = "satisfied" if control.status is Status.SATISFIED and not partly else "not-satisfied"
+        reason = "other" if missing or partly else ("pass" if control.status is Status.SATISFIED else "fail")
+        if missing:
+            remarks: str | None = "Evidence missing: the evidence needed to decide this control was not supplied."
+        elif partly:
+            remarks = (
+                "Satisfied only for the part image evidence shows, so not satisfied as a whole. Not shown: "
+                + md(control.not_shown or "the rest of the control")
+            )
+        else:
+            remarks = None
         checks = [f"- {md(c.check)}: {c.status.value}. {md(c.reason)}" for c in control.checks]
         description = md(control.reason) or control.status.value
+        if control.not_shown:
+            description += f"\n\nNot shown by image evidence: {md(control.not_shown)}"
         if checks:
             description += "\n\nChecks:\n\n" + "\n".join(checks)
         refs = self.control_refs(control)
@@ -652,17 +689,8 @@ class _Builder:
                         "target-id": self.target_id(control),
                         "title": self.control_label(control),
                         "props": props(prop("catalog", control.catalog), prop("control-id", control.control_id)),
-                        "status": compact(
-                            {
-                                "state": state,
-                                "reason": reason,
-                                "remarks": (
-                                    "Evidence missing: the evidence needed to decide this control was not supplied."
-                                    if missing
-                                    else None
-                                ),
-                            }
-                        ),
+                        "status": compact({"state": state, "reason": reason, "remarks": remarks}),
+                        "implementation-status": {"state": "partial"} if partly else None,
                     }
                 ),
                 "related-observations": self.related_observations(refs),

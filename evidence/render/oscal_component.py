@@ -2,10 +2,11 @@
 
 One component of type `software`: the assessed image, by digest. One control implementation whose
 source is the NIST SP 800-53 rev5 catalog, with one implemented requirement per 800-53 control that an
-evaluated catalog control maps to (not-applicable controls and the base-image rubric excluded). Each
-requirement says which catalog controls evidence it, their verdicts and checks, and links the
-evidence files (back-matter resources with their SHA-256). A requirement's prop `fromline-summary` is
-`satisfied` only when every catalog control behind it is satisfied.
+evaluated catalog control maps to (not-assessed and not-applicable controls and the base-image rubric
+excluded). Each requirement says which catalog controls evidence it, their verdicts, scope and checks, and
+links the evidence files (back-matter resources with their SHA-256). A requirement's prop `fromline-summary`
+is `satisfied` only when every catalog control behind it is satisfied in full scope, and `partial` when some
+are satisfied only for the part image evidence shows.
 
 Built as plain data with the helpers of `render/oscal.py`, validated by the `oscal-bindings` models
 (imported only when rendering), serialized with sorted keys; every id is a UUID v5 of the inputs.
@@ -167,8 +168,10 @@ class _Builder:
     def requirement(self, control_id: str, verdict: RequirementVerdict, controls: list[ControlResult]) -> Json:
         lines = [
             f"- {md(self.label(c))}: {c.status.value}"
+            + (", partial scope" if c.partly_satisfied else "")
             + (f" (checks: {', '.join(md(k.check) for k in c.checks)})" if c.checks else " (decided by a person)")
             + f". {md(c.reason)}"
+            + (f" Not shown by image evidence: {md(c.not_shown)}" if c.partly_satisfied and c.not_shown else "")
             for c in controls
         ]
         refs: dict[str, EvidenceRef] = {}
@@ -181,6 +184,7 @@ class _Builder:
             summary_props += [
                 prop("catalog-control", f"{c.catalog} {c.control_id}", group=group),
                 prop("fromline-status", c.status.value, group=group),
+                prop("scope", c.scope.value, group=group),
                 *(prop("check", k.check, group=group) for k in c.checks),
             ]
         links = [

@@ -23,7 +23,14 @@ from evidence.model import (
     VulnerabilityRecord,
     VulnerabilityState,
 )
-from evidence.render._jinja import stylesheet, template
+from evidence.render._jinja import (
+    PARTLY_SATISFIED_CLASS,
+    PARTLY_SATISFIED_LABEL,
+    status_class,
+    status_label,
+    stylesheet,
+    template,
+)
 from evidence.render._recorded import recorded_summary, recorded_verdict
 
 __all__ = ["REPORT_TITLE", "HtmlReport", "render_html"]
@@ -32,13 +39,24 @@ REPORT_TITLE = "Container image security assessment"
 TEMPLATE = "report.html.j2"
 STYLESHEET = "report.css"
 
-# Column order of the status summary: the outcomes an assessor acts on first.
-STATUS_ORDER = (
-    Status.NOT_SATISFIED,
-    Status.EVIDENCE_MISSING,
-    Status.MANUAL,
-    Status.SATISFIED,
-    Status.NOT_APPLICABLE,
+# The columns of the status summary: the outcomes an assessor acts on first. Satisfied controls are counted in
+# two columns, full and partial scope, so a partly shown control never counts as plainly satisfied.
+
+
+@dataclass(frozen=True, slots=True)
+class CountColumn:
+    label: str
+    css_class: str  # from the fixed tables of `_jinja`, never from input
+
+
+COUNT_COLUMNS = (
+    CountColumn(status_label(Status.NOT_SATISFIED), status_class(Status.NOT_SATISFIED)),
+    CountColumn(status_label(Status.EVIDENCE_MISSING), status_class(Status.EVIDENCE_MISSING)),
+    CountColumn(status_label(Status.MANUAL), status_class(Status.MANUAL)),
+    CountColumn(status_label(Status.SATISFIED), status_class(Status.SATISFIED)),
+    CountColumn(PARTLY_SATISFIED_LABEL, PARTLY_SATISFIED_CLASS),
+    CountColumn(status_label(Status.NOT_ASSESSED), status_class(Status.NOT_ASSESSED)),
+    CountColumn(status_label(Status.NOT_APPLICABLE), status_class(Status.NOT_APPLICABLE)),
 )
 SEVERITY_ORDER = tuple(sorted(Severity, key=lambda s: s.rank, reverse=True))
 # The rows of the vulnerability summary: the recorded count groups, with our words for them.
@@ -54,7 +72,7 @@ _TONES = {Status.SATISFIED: "good", Status.NOT_SATISFIED: "bad", Status.NOT_APPL
 class CatalogCounts:
     catalog: str
     title: str
-    counts: tuple[int, ...]  # in STATUS_ORDER
+    counts: tuple[int, ...]  # in COUNT_COLUMNS
     total: int
 
 
@@ -88,7 +106,15 @@ def _catalog_counts(pkg: AuditPackage, summary: Summary) -> list[CatalogCounts]:
         CatalogCounts(
             catalog=row.catalog,
             title=titles.get(row.catalog, ""),
-            counts=tuple(row.counts.get(s, 0) for s in STATUS_ORDER),
+            counts=(
+                row.counts.get(Status.NOT_SATISFIED, 0),
+                row.counts.get(Status.EVIDENCE_MISSING, 0),
+                row.counts.get(Status.MANUAL, 0),
+                row.counts.get(Status.SATISFIED, 0) - row.partial,
+                row.partial,
+                row.counts.get(Status.NOT_ASSESSED, 0),
+                row.counts.get(Status.NOT_APPLICABLE, 0),
+            ),
             total=row.total,
         )
         for row in summary.controls
@@ -117,7 +143,7 @@ def _context(pkg: AuditPackage) -> dict[str, object]:
         "summary": summary,
         "css": stylesheet(STYLESHEET),
         "changes": html_context(pkg.changes) if pkg.changes is not None else None,
-        "status_order": STATUS_ORDER,
+        "count_columns": COUNT_COLUMNS,
         "severity_order": SEVERITY_ORDER,
         "catalog_titles": {c.id: c.title for c in pkg.catalogs},
         "catalog_counts": _catalog_counts(pkg, summary),

@@ -31,6 +31,7 @@ from evidence.errors import RenderError
 from evidence.model import (
     AuditPackage,
     Binding,
+    ControlResult,
     CountGroup,
     Cvss,
     Evidence,
@@ -74,12 +75,15 @@ _ROW_PADDING = 4  # points: fonts other than Calibri (LibreOffice's fallbacks) s
 _MAX_WIDTH = 72  # characters, enough for "sha256:<hex>"; longer text wraps
 _HEADER_FILL = "D9E1F2"
 _SECTION_FILL = "BDD7EE"
+PARTLY_SATISFIED = "satisfied (partial scope)"
 _STATUS_FILLS = {
     Status.SATISFIED.value: "C6EFCE",
     Status.NOT_SATISFIED.value: "FFC7CE",
     Status.EVIDENCE_MISSING.value: "FFEB9C",
     Status.MANUAL.value: "DDEBF7",
     Status.NOT_APPLICABLE.value: "EDEDED",
+    Status.NOT_ASSESSED.value: "EDEDED",
+    PARTLY_SATISFIED: "E2EFDA",
 }
 _SEVERITY_FILLS = {
     Severity.CRITICAL.value: "FF9999",
@@ -154,22 +158,42 @@ def _verification(ev: Evidence) -> tuple[str | None, str | None]:
     return None, None
 
 
+def control_status(control: ControlResult) -> str:
+    """The Status cell: a control satisfied only for the part image evidence shows says so in the cell itself,
+    so that filtering the column on "satisfied" never lists it."""
+    return PARTLY_SATISFIED if control.partly_satisfied else control.status.value
+
+
 def controls_table(pkg: AuditPackage) -> Table:
     rows = tuple(
         (
             c.catalog,
             c.control_id,
             c.title,
-            c.status.value,
+            control_status(c),
             c.reason,
             ", ".join(c.nist_800_53),
-            c.scope,
+            c.scope.value,
+            c.not_shown,
+            c.responsible.value if c.responsible else None,
             _lines(f"{k.check}: {k.status.value}" for k in c.checks),
             _refs(c.evidence),
         )
         for c in pkg.controls
     )
-    headers = ("Catalog", "Control", "Title", "Status", "Reason", "NIST 800-53", "Scope", "Checks", "Evidence")
+    headers = (
+        "Catalog",
+        "Control",
+        "Title",
+        "Status",
+        "Reason",
+        "NIST 800-53",
+        "Scope",
+        "Not shown by image evidence",
+        "Responsible layer",
+        "Checks",
+        "Evidence",
+    )
     return Table(headers, rows, fills=("Status",))
 
 
@@ -335,6 +359,14 @@ def summary_sections(pkg: AuditPackage) -> tuple[Section, ...]:
         )
         for st in Status
     ]
+    control_rows.insert(
+        1,
+        (
+            f"of which {PARTLY_SATISFIED}",
+            *(row.partial for row in summary.controls),
+            sum(r.partial for r in summary.controls),
+        ),
+    )
     control_rows.append(("Total", *(row.total for row in summary.controls), sum(r.total for r in summary.controls)))
 
     severities = sorted(Severity, key=lambda sev: -sev.rank)
