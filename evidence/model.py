@@ -307,6 +307,7 @@ class DockerfileFacts:
     secret_variables: tuple[Located, ...] = ()  # ENV/ARG names that look like secrets; never their values
     exposed_ports: tuple[Located, ...] = ()
     final_stage_instructions: int = 0  # instructions after the final FROM, and in the stages it builds FROM
+    local_adds: tuple[Located, ...] = ()  # ADD sources that are not URLs: ADD unpacks them when they are tar archives
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

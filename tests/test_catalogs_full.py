@@ -440,7 +440,10 @@ def test_secret_detections() -> None:
         category=DetectionCategory.SECRET, id="aws-access-key-id", title="AWS Access Key", target="/app/.env"
     )
     misconfig = Detection(category=DetectionCategory.MISCONFIGURATION, id="DS002", title="root user")
-    assert run("secrets.no_detections", scan(detections=(misconfig,)))[0] is Status.SATISFIED
+    # A scan that reports no secret does not show that secret detection ran: the absence is not a pass.
+    status, reason = run("secrets.no_detections", scan(detections=(misconfig,)))
+    assert status is Status.EVIDENCE_MISSING
+    assert "No secret scan of the image was supplied" in reason
     status, reason = run("secrets.no_detections", scan(detections=(secret,)))
     assert status is Status.NOT_SATISFIED
     assert "AWS Access Key in /app/.env" in reason

@@ -260,7 +260,8 @@ def test_exposed_ports() -> None:
 
 
 def test_sensitive_volumes() -> None:
-    assert run("config.no_sensitive_volumes", config(volumes=("/data",)))[0] is Status.SATISFIED
+    # No sensitive VOLUME in the image does not show that the workload mounts no host directory.
+    assert run("config.no_sensitive_volumes", config(volumes=("/data",)))[0] is Status.NOT_ASSESSED
     assert run("config.no_sensitive_volumes", config(volumes=("/var/run/docker.sock",)))[0] is Status.NOT_SATISFIED
     assert run("config.no_sensitive_volumes", config(volumes=("/etc/",)))[0] is Status.NOT_SATISFIED
     assert run("config.no_sensitive_volumes")[0] is Status.EVIDENCE_MISSING

@@ -169,6 +169,13 @@ def _is_secret_assignment(name: str, value: str | None) -> bool:
     return is_secret_name(name)
 
 
+def _add_words(args: str) -> list[str]:
+    """The sources and destination of an ADD or COPY, its `--flag` options left out, in either form."""
+    flags = re.match(r"(?:--\S+\s+)*", args)
+    rest = args[flags.end() :] if flags else args
+    return _json_words(rest) or [w for w in _words(rest) if not w.startswith("--")]
+
+
 def _json_words(args: str) -> list[str] | None:
     if not args.startswith("["):
         return None
@@ -205,6 +212,7 @@ class _Facts:
     base_images: list[Located] = field(default_factory=list)
     unpinned: list[Located] = field(default_factory=list)
     remote_adds: list[Located] = field(default_factory=list)
+    local_adds: list[Located] = field(default_factory=list)
     secrets: list[Located] = field(default_factory=list)
 
 
@@ -252,12 +260,10 @@ class _Build:
                 Located(value=expand(port, stage.variables), location=ins.where) for port in ins.args.split()
             )
         elif ins.keyword == "ADD":
-            words = _json_words(ins.args) or [w for w in _words(ins.args) if not w.startswith("--")]
-            self.facts.remote_adds.extend(
-                Located(value=expand(source, stage.variables), location=ins.where)
-                for source in words[:-1]
-                if _REMOTE_RE.match(source)
-            )
+            words = _add_words(ins.args)
+            for source in words[:-1]:
+                found = Located(value=expand(source, stage.variables), location=ins.where)
+                (self.facts.remote_adds if _REMOTE_RE.match(source) else self.facts.local_adds).append(found)
 
     def run(self, found: list[Instruction]) -> DockerfileFacts:
         stage: _Stage | None = None
@@ -282,6 +288,7 @@ class _Build:
             final_user=user,
             healthcheck=health.healthcheck if health else None,
             remote_adds=tuple(self.facts.remote_adds),
+            local_adds=tuple(self.facts.local_adds),
             secret_variables=tuple(self.facts.secrets),
             exposed_ports=tuple(ports),
             final_stage_instructions=sum(s.instructions for s in final),

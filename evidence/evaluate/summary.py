@@ -105,9 +105,7 @@ def _control_counts(pkg: AuditPackage) -> tuple[ControlCounts, ...]:
     rows = []
     for catalog in catalogs:
         counts = {s: counter[catalog, s] for s in Status}
-        rows.append(
-            ControlCounts(catalog=catalog, counts=counts, total=sum(counts.values()), partial=partial[catalog])
-        )
+        rows.append(ControlCounts(catalog=catalog, counts=counts, total=sum(counts.values()), partial=partial[catalog]))
     return tuple(rows)
 
 

@@ -657,9 +657,8 @@ class _Builder:
         if missing:
             remarks: str | None = "Evidence missing: the evidence needed to decide this control was not supplied."
         elif partly:
-            remarks = (
-                "Satisfied only for the part image evidence shows, so not satisfied as a whole. Not shown: "
-                + md(control.not_shown or "the rest of the control")
+            remarks = "Satisfied only for the part image evidence shows, so not satisfied as a whole. Not shown: " + md(
+                control.not_shown or "the rest of the control"
             )
         else:
             remarks = None

@@ -7,7 +7,7 @@ import re
 
 from evidence.evaluate.checks.base import Context, check, config_ref, configs, dockerfiles, listing, missing, refs
 from evidence.evaluate.vulnerabilities import ref
-from evidence.model import Evidence, EvidenceKind, Outcome, Status
+from evidence.model import Binding, Evidence, EvidenceKind, Layer, Outcome, Status, Verification
 
 ROOT_USERS = frozenset({"", "root", "0"})
 SENSITIVE_VOLUMES = frozenset(
@@ -25,6 +25,9 @@ SENSITIVE_VOLUMES = frozenset(
     }
 )
 REMOTE_ADMIN_PORTS = frozenset({22, 23, 3389, 5900})
+# Names of the tar archives ADD unpacks (Docker unpacks any local tar archive, plain or gzip, bzip2 or xz
+# compressed, whatever its name; these are the names that say so).
+ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tbz2", ".tar.xz", ".txz", ".tar.zst", ".tzst")
 SSH_PORT = 22
 
 # Build-history patterns (RUN lines as recorded in an OCI image config's history).
@@ -121,6 +124,61 @@ def no_remote_add(ctx: Context) -> Outcome:
     return Outcome(status=Status.SATISFIED, reason="No ADD instruction fetches a remote URL.", evidence=refs(files))
 
 
+def _is_archive(source: str) -> bool:
+    return source.lower().endswith(ARCHIVE_SUFFIXES)
+
+
+@check("dockerfile.no_add")
+def no_add(ctx: Context) -> Outcome:
+    """CIS 4.9: COPY rather than ADD; ADD fetches URLs and unpacks local tar archives."""
+    files = dockerfiles(ctx)
+    if not files:
+        return missing("Dockerfile", ctx, EvidenceKind.DOCKERFILE)
+    found: list[tuple[Evidence, str, str]] = []
+    for item in files:
+        assert item.dockerfile is not None  # noqa: S101
+        found += [(item, f"{a.value} (remote URL, {a.location})", a.location) for a in item.dockerfile.remote_adds]
+        for a in item.dockerfile.local_adds:
+            what = "a tar archive, which ADD unpacks" if _is_archive(a.value) else "a local file; COPY would do"
+            found.append((item, f"{a.value} ({what}, {a.location})", a.location))
+    if found:
+        return Outcome(
+            status=Status.NOT_SATISFIED,
+            evidence=tuple(ref(i, where) for i, _, where in found),
+            reason=f"ADD is used where COPY is expected: {listing([text for _, text, _ in found])}.",
+        )
+    return Outcome(status=Status.SATISFIED, evidence=refs(files), reason="No ADD instruction: files are copied.")
+
+
+@check("dockerfile.no_unpacking_add")
+def no_unpacking_add(ctx: Context) -> Outcome:
+    """DISA 2.4: no ADD of an archive, whose content ADD unpacks into the image unseen."""
+    files = dockerfiles(ctx)
+    if not files:
+        return missing("Dockerfile", ctx, EvidenceKind.DOCKERFILE)
+    adds = [(i, a) for i in files for a in (i.dockerfile.local_adds if i.dockerfile else ())]
+    archives = [(i, a) for i, a in adds if _is_archive(a.value)]
+    if archives:
+        shown = listing([f"{a.value} ({a.location})" for _, a in archives])
+        return Outcome(
+            status=Status.NOT_SATISFIED,
+            evidence=tuple(ref(i, a.location) for i, a in archives),
+            reason=f"ADD unpacks archives into the image: {shown}.",
+        )
+    others = [f"{a.value} ({a.location})" for _, a in adds]
+    return Outcome(
+        status=Status.SATISFIED,
+        evidence=refs(files),
+        reason="No ADD of a file named as a tar archive.",
+        not_shown=(
+            f"Whether the local files added with ADD ({listing(others)}) are tar archives, which ADD unpacks "
+            "whatever their names: the Dockerfile does not show their content."
+            if others
+            else None
+        ),
+    )
+
+
 @check("config.no_secret_env")
 def no_secret_env(ctx: Context) -> Outcome:
     config_items, dockerfile_items = configs(ctx), dockerfiles(ctx)
@@ -141,8 +199,9 @@ def no_secret_env(ctx: Context) -> Outcome:
     return Outcome(
         status=Status.SATISFIED,
         evidence=refs(config_items + dockerfile_items),
-        reason=f"No secret-like variable names with values in the {looked}. "
-        "Secrets inside layer files need a secret scan, which is not part of this check.",
+        reason=f"No secret-like variable names with values in the {looked}.",
+        not_shown="Secrets under other variable names, in build arguments passed at build time, and in the files of "
+        "the image's layers: only a secret scan of the image shows those.",
     )
 
 
@@ -192,9 +251,11 @@ def no_sensitive_volumes(ctx: Context) -> Outcome:
         )
     vols = listing(list(item.image_config.volumes)) if item.image_config.volumes else "none"
     return Outcome(
-        status=Status.SATISFIED,
+        status=Status.NOT_ASSESSED,
+        responsible=Layer.ORCHESTRATOR,
         evidence=(config_ref(item, "Volumes"),),
-        reason=f"Declared volumes: {vols}; none is a sensitive host path.",
+        reason=f"The image declares no VOLUME on a sensitive host path (declared: {vols}); which host directories "
+        "a container mounts is set by the workload at deployment, which image evidence does not show.",
     )
 
 
@@ -287,6 +348,63 @@ def base_image_references(ctx: Context) -> list[tuple[Evidence, str, str | None]
         if name:
             found.append((item, name, config_ref(item, "Labels").location))
     return found
+
+
+def _base_digests(ctx: Context) -> dict[str, tuple[Evidence, str, str | None]]:
+    """The digests the evidence names for the base image, each with where it is named."""
+    found: dict[str, tuple[Evidence, str, str | None]] = {}
+    for item, reference, location in base_image_references(ctx):
+        _, _, digest = reference.partition("@")
+        if digest.startswith("sha256:"):
+            found.setdefault(digest, (item, reference, location))
+    for item in configs(ctx):
+        label = item.image_config.labels.get("org.opencontainers.image.base.digest") if item.image_config else None
+        if label and label.startswith("sha256:"):
+            found.setdefault(label, (item, label, config_ref(item, "Labels").location))
+    return found
+
+
+@check("base_image.signed")
+def base_image_signed(ctx: Context) -> Outcome:
+    """DISA 2.10: the base image's own signature verifies against a trust anchor the user named."""
+    bases = _base_digests(ctx)
+    if not bases:
+        return missing(
+            "base image digest (a digest-pinned FROM, provenance or base-image label)", ctx, EvidenceKind.DOCKERFILE
+        )
+    signatures = [
+        e
+        for e in ctx.evidence
+        if e.kind is EvidenceKind.SIGNATURE
+        and e.binding is not Binding.MATCH  # a signature of the assessed image itself signs no base image
+        and e.signature is not None
+        and e.signature.signed_digest in bases
+    ]
+    verified = [e for e in signatures if e.signature and e.signature.status is Verification.VERIFIED]
+    if verified:
+        sig = verified[0].signature
+        assert sig is not None  # noqa: S101
+        return Outcome(
+            status=Status.SATISFIED,
+            evidence=(*refs(verified), *(ref(i, where) for i, _, where in bases.values())),
+            reason=f"The base image {bases[sig.signed_digest or ''][1]} is signed: {sig.reason}",
+        )
+    named = listing([reference for _, reference, _ in bases.values()])
+    where = tuple(ref(i, loc) for i, _, loc in bases.values())
+    if signatures:
+        why = "; ".join(f"{e.path}: {e.signature.reason}" for e in signatures if e.signature)
+        failed = any(e.signature and e.signature.status is Verification.FAILED for e in signatures)
+        return Outcome(
+            status=Status.NOT_SATISFIED if failed else Status.EVIDENCE_MISSING,
+            evidence=(*refs(signatures), *where),
+            reason=f"The base image's signature is not verified: {why}",
+        )
+    return Outcome(
+        status=Status.EVIDENCE_MISSING,
+        evidence=where,
+        reason=f"No signature of the base image {named} was supplied; a digest pin names the base image, it does "
+        "not show that its publisher signed it.",
+    )
 
 
 def _registry(reference: str) -> str:

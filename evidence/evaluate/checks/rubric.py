@@ -292,14 +292,23 @@ def patch_sla(ctx: Context) -> Score:  # noqa: PLR0911 - a scoring ladder, one r
     critical_late = [
         v for v in severe if v.severity is Severity.CRITICAL and (a := age(v)) is not None and a > _FIXED_CLOCK_DAYS
     ]
+    fedramp = CHECKS["vulnscan.remediation_sla"](ctx)
     if critical_late:
+        overdue = {v.id for v in critical_late if v.overdue}
+        within = [v.id for v in critical_late if v.id not in overdue]
+        clocks = (
+            f" The remediation timeline counts from first detection in this system's scans instead, and "
+            f"{listing(within)} {'is' if len(within) == 1 else 'are'} still within it."
+            if within
+            else " They are past the remediation timeline too."
+        )
         return Score(
             points=0,
             evidence=tuple(r for v in critical_late for r in v.evidence),
             reason=f"Critical vulnerabilities with a fix, advisories older than {_FIXED_CLOCK_DAYS} days: "
-            f"{listing([v.id for v in critical_late])}.",
+            f"{listing([v.id for v in critical_late])}. This criterion measures the vendor's fix latency from the "
+            f"advisory date.{clocks}",
         )
-    fedramp = CHECKS["vulnscan.remediation_sla"](ctx)
     if fedramp.status is not Status.SATISFIED:
         return Score(points=1, evidence=fedramp.evidence or evidence, reason=f"Remediation timelines: {fedramp.reason}")
     vendor = ctx.params.rubric.vendor_sla_days
@@ -392,6 +401,9 @@ AUTOMATED_CHECKS = (
 )
 
 
+FIPS_CHECKS = ("fips.validated_module", "fips.no_bundled_crypto")
+
+
 @criterion("rubric.compliance")
 def compliance(ctx: Context) -> Score:  # noqa: PLR0911 - a scoring ladder, one return per rung
     results = {name: CHECKS[name](ctx) for name in AUTOMATED_CHECKS}
@@ -405,8 +417,18 @@ def compliance(ctx: Context) -> Score:  # noqa: PLR0911 - a scoring ladder, one 
     failing = [n for n, o in results.items() if o.status is Status.NOT_SATISFIED]
     if failing:
         return Score(points=1, evidence=evidence, reason=f"Automated checks that fail: {', '.join(failing)}.")
+    fips_results = {name: CHECKS[name](ctx) for name in FIPS_CHECKS}
+    fips_failing = {n: o for n, o in fips_results.items() if o.status is Status.NOT_SATISFIED}
+    if fips_failing and ctx.params.rubric.require_stig_and_fips:
+        # Profiles that require FIPS evaluate its controls: one failing keeps this criterion below the pass score.
+        return Score(
+            points=1,
+            evidence=tuple(dict.fromkeys((*evidence, *(r for o in fips_failing.values() for r in o.evidence)))),
+            reason="FIPS 140-3 checks that fail: "
+            + "; ".join(f"{name}: {outcome.reason}" for name, outcome in fips_failing.items()),
+        )
     stig = "STIG or OpenSCAP results are not read in this release, so 4 points are out of reach"
-    fips = CHECKS["fips.validated_module"](ctx).status is Status.SATISFIED
+    fips = fips_results["fips.validated_module"].status is Status.SATISFIED
     all_pass = all(o.status is Status.SATISFIED for o in results.values())
     if all_pass and fips:
         if ctx.params.rubric.require_stig_and_fips:

@@ -90,6 +90,7 @@ def no_unnecessary_packages(ctx: Context) -> Outcome:
         if text
     )
     note = f" Also noted, not failed: {present}." if present else " No shell and no package manager."
+    kept = f"That the image needs no shell or package manager at run time: {present}." if present else None
     if found:
         return Outcome(
             status=Status.NOT_SATISFIED,
@@ -102,6 +103,39 @@ def no_unnecessary_packages(ctx: Context) -> Outcome:
         evidence=refs(items),
         reason=f"No compiler, debugger, sudo, netcat, telnet or SSH server among the {len(everything)} SBOM "
         f"components.{note}",
+        not_shown=kept,
+    )
+
+
+@check("sbom.minimal")
+def minimal(ctx: Context) -> Outcome:
+    """800-190 4.1.2: minimal base layers. A shell or a package manager left in the image is named as the part of
+    the control the image does not meet, so the control is satisfied in part at most."""
+    items = sboms(ctx)
+    if not items:
+        return missing("SBOM listing the components of the image", ctx, EvidenceKind.SBOM)
+    everything = [c for s in items for c in s.components]
+    shells = sorted({c.name for c in os_packages_named(everything, SHELLS)})
+    managers = sorted({c.name for c in os_packages_named(everything, PACKAGE_MANAGERS)})
+    if not shells and not managers:
+        return Outcome(
+            status=Status.SATISFIED,
+            evidence=refs(items),
+            reason=f"No shell and no package manager among the {len(everything)} SBOM components.",
+        )
+    kept = "; ".join(
+        text
+        for text in (
+            f"a shell ({', '.join(shells)})" if shells else "",
+            f"a package manager ({', '.join(managers)})" if managers else "",
+        )
+        if text
+    )
+    return Outcome(
+        status=Status.SATISFIED,
+        evidence=refs(items),
+        reason=f"The SBOM lists the image's {len(everything)} components; it keeps {kept}.",
+        not_shown=f"A minimal image: the image keeps {kept}, which a minimal production image leaves out.",
     )
 
 

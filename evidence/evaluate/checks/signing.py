@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from evidence.evaluate.checks.base import Context, check, missing, refs
-from evidence.model import Evidence, EvidenceKind, Outcome, Status, Verification
+import fnmatch
+
+from evidence.evaluate.checks.base import Context, check, listing, missing, refs
+from evidence.evaluate.vulnerabilities import ref
+from evidence.model import Evidence, EvidenceKind, Layer, Outcome, Status, Verification
 
 
 def image_signatures(ctx: Context) -> list[Evidence]:
@@ -140,4 +143,77 @@ def policy_required_attestations(ctx: Context) -> Outcome:
         evidence=refs(supplied),
         reason=f"Every attestation type the identity policy requires is verified: "
         f"{', '.join(ctx.required_attestations)}.",
+    )
+
+
+@check("provenance.trusted_builder")
+def provenance_trusted_builder(ctx: Context) -> Outcome:
+    """The verified provenance names a builder the profile trusts (`rubric.trusted_builders`)."""
+    found = [e for e in ctx.usable(EvidenceKind.PROVENANCE, bound=True) if e.provenance]
+    verified = [e for e in found if e.signature and e.signature.status is Verification.VERIFIED]
+    if not verified:
+        return provenance_verified(ctx)  # the provenance's own outcome says why it cannot name a trusted builder
+    builders = {e.provenance.builder_id or "an unnamed builder": e for e in verified if e.provenance}
+    trusted = set(ctx.params.rubric.trusted_builders)
+    if not trusted:
+        return Outcome(
+            status=Status.MANUAL,
+            evidence=refs(verified),
+            reason=f"The provenance names the builder {listing(sorted(builders))}, and the profile names no "
+            "trusted builders (rubric.trusted_builders): an assessor must judge the builder.",
+        )
+    accepted = sorted(trusted & builders.keys())
+    if not accepted:
+        return Outcome(
+            status=Status.NOT_SATISFIED,
+            evidence=refs(verified),
+            reason=f"The provenance's builder {listing(sorted(builders))} is not among the profile's trusted "
+            f"builders ({listing(sorted(trusted))}).",
+        )
+    return Outcome(
+        status=Status.SATISFIED,
+        evidence=refs([builders[b] for b in accepted]),
+        reason=f"Verified provenance from a trusted builder: {listing(accepted)}.",
+    )
+
+
+def _covers(pattern: str, image: str) -> bool:
+    return fnmatch.fnmatchcase(image, pattern) or fnmatch.fnmatchcase(image.partition("@")[0], pattern)
+
+
+@check("admission.enforces_signatures")
+def admission_enforces_signatures(ctx: Context) -> Outcome:
+    """The platform refuses this image unless its signature verifies: an admission policy among the evidence that
+    enforces signature verification for the image's name. Whether the policy is deployed is a cluster fact."""
+    policies = [
+        (item, policy)
+        for item in ctx.usable(EvidenceKind.ADMISSION_POLICY)
+        for policy in item.policies
+        if "signature" in policy.verifies and any(_covers(p, ctx.image.reference) for p in policy.image_patterns)
+    ]
+    if not policies:
+        others = len(ctx.usable(EvidenceKind.ADMISSION_POLICY))
+        seen = (
+            f" ({others} admission policy file(s) supplied, none verifying signatures of this image)" if others else ""
+        )
+        return Outcome(
+            status=Status.NOT_ASSESSED,
+            responsible=Layer.ORCHESTRATOR,
+            reason=f"That the platform admits this image only with a verified signature is an admission-control "
+            f"setting of the cluster; no admission policy covering {ctx.image.name} was supplied{seen}.",
+        )
+    enforcing = [(i, p) for i, p in policies if p.action == "enforce"]
+    named = listing([f"{p.engine} {p.kind} {p.name} ({p.action})" for _, p in policies])
+    if not enforcing:
+        return Outcome(
+            status=Status.NOT_SATISFIED,
+            evidence=tuple(ref(i, p.location or None) for i, p in policies),
+            reason=f"Admission policies covering this image verify signatures without enforcing them: {named}.",
+        )
+    return Outcome(
+        status=Status.SATISFIED,
+        evidence=tuple(ref(i, p.location or None) for i, p in enforcing),
+        reason=f"An admission policy enforces signature verification for this image: {named}.",
+        not_shown="That the policy is deployed and active in the production cluster: the file shows its content, "
+        "not its deployment.",
     )

@@ -86,11 +86,17 @@ def database_current(ctx: Context) -> Outcome:
             evidence=refs(dated),
             reason=f"Vulnerability database older than {limit} day(s) at scan time: {listing(old)}.",
         )
+    undated = [s.path for s in scans if s not in dated]
     return Outcome(
         status=Status.SATISFIED,
         evidence=refs(dated),
-        reason=f"Every scan that records it used a vulnerability database at most {limit} day(s) old "
-        f"({len(dated)} of {len(scans)} scan(s) record it).",
+        reason=f"{listing([s.path for s in dated])}: vulnerability database at most {limit} day(s) old at scan time.",
+        not_shown=(
+            f"The database currency of {listing(undated)}, which does not record when its vulnerability database "
+            "was updated."
+            if undated
+            else None
+        ),
     )
 
 
@@ -203,9 +209,11 @@ def no_secret_detections(ctx: Context) -> Outcome:
             evidence=tuple(ref(s, d.location) for s, d in found),
             reason=f"{len(found)} exposed secret(s) reported: {listing(shown)}.",
         )
+    names = listing([s.path for s in scans])
     return Outcome(
-        status=Status.SATISFIED,
+        status=Status.EVIDENCE_MISSING,
         evidence=refs(scans),
-        reason="No supplied scan reports an exposed secret in the image. A scanner's output does not record "
-        "whether its secret detection was enabled, so this shows the absence of reported secrets only.",
+        reason=f"No secret scan of the image was supplied: the scans supplied ({names}) report no secret, and none "
+        "records that its secret detection ran (Trivy writes secret results only when it finds one), so they "
+        "cannot show that the image holds none.",
     )

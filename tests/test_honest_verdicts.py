@@ -1,0 +1,239 @@
+"""Verdicts claim only what their evidence shows (issue 13): one test per verdict that claimed more."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from conftest import NOW
+from test_catalogs_full import (
+    config,
+    context,
+    dockerfile,
+    ev,
+    pkg,
+    provenance,
+    sbom,
+    scan,
+    signature,
+)
+
+from evidence.catalog import load_catalog
+from evidence.catalog.schema import Parameters, RubricParameters
+from evidence.collectors import Document
+from evidence.collectors.dockerfile import Dockerfile
+from evidence.evaluate import CHECKS, decide
+from evidence.model import (
+    Binding,
+    ControlResult,
+    Evidence,
+    EvidenceKind,
+    Layer,
+    Located,
+    PolicyFacts,
+    Scope,
+    SignatureFacts,
+    SignatureMethod,
+    Status,
+    Verification,
+)
+
+BASE_DIGEST = "sha256:" + "b" * 64
+BASE = f"docker.io/library/python@{BASE_DIGEST}"
+
+
+def control(catalog: str, control_id: str, *items: Evidence, params: Parameters | None = None) -> ControlResult:
+    spec = next(c for c in load_catalog(catalog, CHECKS).controls if c.id == control_id)
+    return decide(catalog, spec, context(*items, params=params))
+
+
+def pinned_dockerfile(**facts: Any) -> Evidence:
+    return dockerfile(base_images=(Located(value=BASE, location="line 1"),), **facts)
+
+
+def admission_policy(action: str, patterns: tuple[str, ...] = ("registry.example.com/*",)) -> Evidence:
+    policy = PolicyFacts(
+        engine="kyverno",
+        kind="ClusterPolicy",
+        name="verify-images",
+        action=action,
+        image_patterns=patterns,
+        verifies=("signature",),
+        location="document 1",
+    )
+    return ev(EvidenceKind.ADMISSION_POLICY, binding=Binding.UNBOUND, policies=(policy,))
+
+
+# --- outside what an image can show: not-assessed, with the layer responsible ------------------------------
+
+
+def test_egress_control_is_not_decided_by_an_expose_line() -> None:
+    result = control("nist-800-190", "4.4.2", config(exposed_ports=("8080/tcp",)))
+    assert (result.status, result.responsible, result.scope) == (Status.NOT_ASSESSED, Layer.NETWORK, Scope.NONE)
+
+
+@pytest.mark.parametrize(("catalog", "control_id"), [("nist-800-190", "4.5.5"), ("disa-container", "3.4")])
+def test_host_mounts_are_not_decided_by_the_absence_of_volume(catalog: str, control_id: str) -> None:
+    result = control(catalog, control_id, config(volumes=()))
+    assert (result.status, result.responsible) == (Status.NOT_ASSESSED, Layer.ORCHESTRATOR)
+    assert "set by the workload at deployment" in result.reason
+    # the image side can still fail it
+    assert control(catalog, control_id, config(volumes=("/var/run/docker.sock",))).status is Status.NOT_SATISFIED
+
+
+def test_superseded_base_is_not_decided_by_the_image_age() -> None:
+    result = control("disa-container", "2.15", config(created=None))
+    assert (result.status, result.responsible) == (Status.NOT_ASSESSED, Layer.REGISTRY)
+    assert not result.checks
+
+
+def test_srg_platform_rules_are_not_decided_from_image_facts() -> None:
+    image_facts = (signature(), config(user="app", exposed_ports=("8080/tcp",)))
+    for rule in ("SRG-APP-000131-CTR-000285", "SRG-APP-000142-CTR-000330"):
+        result = control("disa-container", rule, *image_facts)
+        assert (result.status, result.responsible) == (Status.NOT_ASSESSED, Layer.ORCHESTRATOR), rule
+
+
+def test_an_enforcing_admission_policy_shows_part_of_platform_verification() -> None:
+    rule = "SRG-APP-000131-CTR-000285"
+    result = control("disa-container", rule, admission_policy("enforce"))
+    assert (result.status, result.scope) == (Status.SATISFIED, Scope.PARTIAL)
+    assert result.not_shown is not None
+    assert "deployed" in result.not_shown
+    assert control("disa-container", rule, admission_policy("audit")).status is Status.NOT_SATISFIED
+    other = admission_policy("enforce", ("ghcr.io/other/*",))
+    assert control("disa-container", rule, other).status is Status.NOT_ASSESSED
+
+
+# --- signed base image: a signature, not a digest pin ------------------------------------------------------
+
+
+def base_signature(status: Verification) -> Evidence:
+    facts = SignatureFacts(
+        method=SignatureMethod.COSIGN_KEY_PAIR, status=status, reason="checked", signed_digest=BASE_DIGEST
+    )
+    return replace(
+        ev(EvidenceKind.SIGNATURE, binding=Binding.MISMATCH, signature=facts),
+        subjects=(BASE_DIGEST,),
+    )
+
+
+def test_signed_base_image_is_not_decided_by_a_digest_pin() -> None:
+    pinned = control("disa-container", "2.10", pinned_dockerfile())
+    assert pinned.status is Status.EVIDENCE_MISSING
+    assert "does not show that its publisher signed it" in pinned.reason
+    signed = control("disa-container", "2.10", pinned_dockerfile(), base_signature(Verification.VERIFIED))
+    assert (signed.status, signed.scope) == (Status.SATISFIED, Scope.FULL)
+    unverified = control("disa-container", "2.10", pinned_dockerfile(), base_signature(Verification.UNVERIFIABLE))
+    assert unverified.status is Status.EVIDENCE_MISSING
+    failed = control("disa-container", "2.10", pinned_dockerfile(), base_signature(Verification.FAILED))
+    assert failed.status is Status.NOT_SATISFIED
+
+
+# --- ADD of a local archive ---------------------------------------------------------------------------------
+
+
+def test_add_of_a_local_archive_fails_cis_4_9_and_disa_2_4() -> None:
+    text = b"FROM " + BASE.encode() + b"\nADD --chown=app:app src.tar.gz ./\nUSER app\n"
+    facts = Dockerfile().parse(Document(path="Dockerfile", data=text)).dockerfile
+    assert facts is not None
+    assert [a.value for a in facts.local_adds] == ["src.tar.gz"]
+    item = dockerfile(local_adds=facts.local_adds, base_images=facts.base_images)
+    cis = control("cis-docker", "4.9", item)
+    assert cis.status is Status.NOT_SATISFIED
+    assert "src.tar.gz (a tar archive, which ADD unpacks, line 2)" in cis.reason
+    assert control("disa-container", "2.4", item, config()).status is Status.NOT_SATISFIED
+    plain = dockerfile(local_adds=(Located(value="app.py", location="line 2"),))
+    assert control("cis-docker", "4.9", plain).status is Status.NOT_SATISFIED
+    assert CHECKS["dockerfile.no_unpacking_add"](context(plain)).not_shown is not None
+    assert control("cis-docker", "4.9", dockerfile()).status is Status.SATISFIED
+
+
+# --- secrets: only a secret scan that ran shows absence ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("catalog", "control_id"), [("cis-docker", "4.10"), ("disa-container", "2.9"), ("disa-container", "2.18")]
+)
+def test_no_secrets_is_not_satisfied_by_scans_that_did_not_look_for_them(catalog: str, control_id: str) -> None:
+    result = control(catalog, control_id, config(user="app"), dockerfile(), scan())
+    assert result.status is Status.EVIDENCE_MISSING
+    assert "No secret scan of the image was supplied" in result.reason
+
+
+def test_secret_variable_names_alone_are_partial_scope() -> None:
+    result = control("nist-800-190", "4.1.4", config(user="app", env_names=("PATH",)))
+    assert (result.status, result.scope) == (Status.SATISFIED, Scope.PARTIAL)
+    assert result.not_shown is not None
+    assert "secret scan" in result.not_shown
+
+
+def test_configuration_defects_partial_while_a_shell_and_package_manager_remain() -> None:
+    items = (config(user="app", healthcheck=True), dockerfile(), sbom(pkg("bash"), pkg("dpkg"), pkg("libc6")))
+    result = control("nist-800-190", "4.1.2", *items)
+    assert (result.status, result.scope) == (Status.SATISFIED, Scope.PARTIAL)
+    assert result.not_shown is not None
+    assert "a shell (bash)" in result.not_shown
+    assert "a package manager (dpkg)" in result.not_shown
+    minimal = control("nist-800-190", "4.1.2", items[0], items[1], sbom(pkg("libc6")))
+    assert (minimal.status, minimal.scope) == (Status.SATISFIED, Scope.FULL)
+
+
+# --- FedRAMP pipeline and scanner database ------------------------------------------------------------------
+
+
+def test_pipeline_control_needs_a_trusted_builder_and_names_the_missing_gate() -> None:
+    items = (signature(), provenance(builder="https://builder.example"))
+    assert control("fedramp-containers", "C-2", *items).status is Status.MANUAL  # no trusted builders configured
+    trusting = Parameters(rubric=RubricParameters(trusted_builders=("https://builder.example",)))
+    other = Parameters(rubric=RubricParameters(trusted_builders=("https://other.example",)))
+    assert control("fedramp-containers", "C-2", *items, params=other).status is Status.NOT_SATISFIED
+    no_gate = control("fedramp-containers", "C-2", *items, params=trusting)
+    assert (no_gate.status, no_gate.scope) == (Status.SATISFIED, Scope.PARTIAL)
+    assert no_gate.not_shown is not None
+    assert "no admission policy covering" in no_gate.not_shown
+    gated = control("fedramp-containers", "C-2", *items, admission_policy("enforce"), params=trusting)
+    assert (gated.status, gated.scope) == (Status.SATISFIED, Scope.PARTIAL)  # the assessor validates the pipeline
+
+
+def test_database_currency_partial_when_one_scan_does_not_record_it() -> None:
+    dated = replace(scan(database_updated=NOW - timedelta(days=3)), path="in/grype.json")
+    undated = replace(scan(), path="in/trivy.json")
+    result = control("fedramp-containers", "C-3", dated, undated)
+    assert (result.status, result.scope) == (Status.SATISFIED, Scope.PARTIAL)
+    assert result.not_shown is not None
+    assert "in/trivy.json" in result.not_shown
+
+
+# --- the rubric agrees with the controls --------------------------------------------------------------------
+
+
+def test_compliance_posture_is_not_green_while_a_fips_control_fails() -> None:
+    from evidence.evaluate.checks.rubric import rubric_score  # noqa: PLC0415
+
+    params = Parameters(rubric=RubricParameters(require_stig_and_fips=True))
+    good = (config(user="app", healthcheck=True, exposed_ports=("8080/tcp",)), signature(), dockerfile())
+    items = (*good, sbom(pkg("libc6"), pkg("cryptography", purl="pkg:pypi/cryptography@43.0.3")))
+    ctx = context(*items, params=params)
+    assert CHECKS["fips.validated_module"](ctx).status is Status.NOT_SATISFIED
+    score = rubric_score("Compliance posture", "rubric.compliance", ctx)
+    assert score.score < params.rubric.pass_score
+    assert "FIPS 140-3 checks that fail" in score.reason
+
+
+def test_patch_sla_says_why_it_counts_differently_from_the_remediation_control() -> None:
+    from test_catalogs_full import finding  # noqa: PLC0415
+
+    from evidence.evaluate.checks.rubric import rubric_score  # noqa: PLC0415
+    from evidence.model import Severity  # noqa: PLC0415
+
+    late = finding("CVE-2024-0001", Severity.CRITICAL, published_days=200)
+    ctx = context(scan(late, days_old=1))
+    remediation = CHECKS["vulnscan.remediation_sla"](ctx)
+    assert remediation.status is Status.SATISFIED  # detected yesterday: within 30 days of detection
+    score = rubric_score("Patch SLA", "rubric.patch_sla", ctx)
+    assert score.score == 0
+    assert "counts from first detection" in score.reason
+    assert "CVE-2024-0001 is still within it" in score.reason
