@@ -46,7 +46,7 @@ def hostile(pkg: AuditPackage) -> AuditPackage:
         reason=SCRIPT,
         catalog=EVIL,
         nist_800_53=(SCRIPT,),
-        scope=SCRIPT,
+        not_shown=SCRIPT,
     )
     evidence = [
         dataclasses.replace(e, id=EVIL if n == 0 else e.id, path=SCRIPT + e.path, format=SCRIPT, tool=SCRIPT)
