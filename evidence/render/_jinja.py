@@ -60,6 +60,7 @@ _KIND_LABELS = {
     EvidenceKind.PROVENANCE: "Provenance",
     EvidenceKind.DOCKERFILE: "Dockerfile",
     EvidenceKind.IMAGE_CONFIG: "Image configuration",
+    EvidenceKind.ATTESTATION: "Attestation (predicate not read)",
 }
 
 _SCOPE_LABELS = {
