@@ -338,6 +338,8 @@ def test_report_workbook_and_oscal_show_the_attestation(
     assert "Attestation (predicate not read)" in html
     assert f'<th scope="row">Predicate type</th><td class="mono wrap">{COSIGN_GENERIC}</td>' in html
     assert "Predicate not read" in html
+    signature = '<th scope="row">Signature</th><td class="wrap"><span class="badge ver-verified">Verified</span>'
+    assert signature in html
     table = evidence_table(load_package(out / "audit.json"))
     (row,) = (r for r in table.rows if r[0] == item.path)
     by_header = dict(zip(table.headers, row, strict=True))

@@ -461,7 +461,7 @@ def _read_statement(doc: Document, statement: dict[str, Any], base: str) -> _Rea
     else:
         not_read = (
             f"Fromline does not read predicate type {predicate_type}: the attestation's subjects and signature are "
-            "checked, and its predicate decides no control"
+            "checked (an identity policy may require its type), and what its predicate says decides no control"
         )
         kind, facts = EvidenceKind.ATTESTATION, _unread(statement, not_read)
     return _Read(kind=kind, predicate_type=predicate_type, subjects=reader.subjects(), facts=facts)

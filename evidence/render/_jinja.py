@@ -204,7 +204,11 @@ def environment() -> Environment:
     )
     # The enums the templates compare values with (`state is sameas VulnerabilityState.OPEN`), never their text.
     env.globals.update(
-        Binding=Binding, NewCause=NewCause, Verification=Verification, VulnerabilityState=VulnerabilityState
+        Binding=Binding,
+        EvidenceKind=EvidenceKind,
+        NewCause=NewCause,
+        Verification=Verification,
+        VulnerabilityState=VulnerabilityState,
     )
     return env
 
