@@ -60,6 +60,11 @@ _KIND_LABELS = {
     EvidenceKind.PROVENANCE: "Provenance",
     EvidenceKind.DOCKERFILE: "Dockerfile",
     EvidenceKind.IMAGE_CONFIG: "Image configuration",
+    EvidenceKind.IMAGE_MANIFEST: "Image manifest",
+    EvidenceKind.IMAGE_INDEX: "Image index",
+    EvidenceKind.KUBERNETES_WORKLOAD: "Kubernetes workload",
+    EvidenceKind.ADMISSION_POLICY: "Admission policy",
+    EvidenceKind.UPDATE_AUTOMATION: "Update automation",
     EvidenceKind.ATTESTATION: "Attestation (predicate not read)",
 }
 
