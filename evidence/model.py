@@ -61,6 +61,9 @@ class EvidenceKind(StrEnum):
     KUBERNETES_WORKLOAD = "kubernetes-workload"
     ADMISSION_POLICY = "admission-policy"
     UPDATE_AUTOMATION = "update-automation"
+    # An in-toto attestation whose predicate Fromline does not read (a custom predicate type, a cosign vulnerability
+    # attestation without a scan result): its subjects and signature are checked, its predicate decides no control.
+    ATTESTATION = "attestation"
 
 
 class Binding(StrEnum):
@@ -106,7 +109,7 @@ class SkipCategory(StrEnum):
     UNREADABLE = "unreadable"  # not a regular file, over the size limit, or the read failed
     UNRECOGNIZED = "unrecognized"  # no collector knows its format
     MALFORMED = "malformed"  # a known format, but broken: it cannot be read
-    NOT_READ = "not-read"  # recognized, but holds nothing this tool reads (an attestation of another predicate)
+    NOT_READ = "not-read"  # recognized, but holds nothing this tool reads (e.g. a Docker schema 1 manifest)
     UNKNOWN = "unknown"  # recorded by a schema 1.0 package, which kept no category
 
 
@@ -445,6 +448,9 @@ class Evidence:
     stored_as: str | None = None  # the copy inside the package: "evidence/<safe relative path>"
     expires: datetime | None = None  # collected_at plus the profile's maximum age for this kind
     stale: bool = False  # older than the profile's maximum age at the assessment time
+    # An ATTESTATION: why its predicate is not read (a predicate type Fromline does not read, a vulnerability
+    # attestation without a Trivy or Grype result), so that nobody takes it for the evidence it is not.
+    predicate_not_read: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -102,14 +102,19 @@ def test_each_skipped_file_says_why_by_category(tmp_path: Path) -> None:
         "predicate": {},
     }
     (inputs / "other.intoto.json").write_text(json.dumps(statement), encoding="utf-8")
+    schema1 = {"schemaVersion": 1, "name": "webapp", "tag": "1", "fsLayers": [], "history": []}
+    (inputs / "schema1.json").write_text(json.dumps(schema1), encoding="utf-8")
     outside = tmp_path / "outside.json"
     outside.write_text(trivy(CONFIG, []), encoding="utf-8")
     (inputs / "link.json").symlink_to(outside)
-    skipped = collect_verify_bind([inputs], image_digest=MANIFEST, keep_going=True).skipped
-    assert {s.path: s.category for s in skipped} == {
+    result = collect_verify_bind([inputs], image_digest=MANIFEST, keep_going=True)
+    assert {s.path: s.category for s in result.skipped} == {
         "in/broken-trivy.json": SkipCategory.MALFORMED,
         "in/link.json": SkipCategory.UNREADABLE,
         "in/notes.txt": SkipCategory.UNRECOGNIZED,
-        "in/other.intoto.json": SkipCategory.NOT_READ,
+        "in/schema1.json": SkipCategory.NOT_READ,
     }
-    assert all(s.reason for s in skipped)
+    assert all(s.reason for s in result.skipped)
+    # an attestation of a predicate type Fromline does not read is still an attestation, not a skipped file
+    (attestation,) = result.items
+    assert (attestation.path, attestation.kind) == ("in/other.intoto.json", EvidenceKind.ATTESTATION)

@@ -35,6 +35,7 @@ OCI_DIR = CORPUS / "oci"
 POLICY_DIR = CORPUS / "k8s-policies"
 CENTOS_ATTESTATION = PROV_DIR / "centos-7-cyclonedx-attestation.dsse.intoto.jsonl"
 VULN_ATTESTATION = PROV_DIR / "cosign-vuln-attestation.dsse.json"
+TRIVY_REPORT_PATH = CORPUS / "trivy-json/alpine-3.10.2-image.trivy-dev.json"
 INDEX = OCI_DIR / "ghcr-example-package-image-index.oci-index.json"
 AMD64 = OCI_DIR / "ghcr-example-package-linux-amd64.oci-manifest.json"
 DIGEST = "sha256:" + "ab" * 32
@@ -131,25 +132,49 @@ def test_corpus_centos_cyclonedx_attestation_components() -> None:
     assert item.signature.signed_digest == item.subjects[0]
 
 
-def test_corpus_cosign_vuln_attestation_without_result_is_skipped(tmp_path: Path) -> None:
+def test_corpus_cosign_vuln_attestation_without_result_is_an_attestation_and_not_a_scan(tmp_path: Path) -> None:
     decoded, _ = statement_of(VULN_ATTESTATION)
     assert decoded["predicate"]["scanner"]["result"] is None
+    assert decoded["predicate"]["scanner"]["uri"] == ""  # the corpus file names no scanner
+    assert decoded["predicate"]["metadata"]["scanFinishedOn"] == "0001-01-01T00:00:00Z"  # Go's zero time: unset
     doc = corpus_doc(VULN_ATTESTATION)
     assert InTotoAttestation().sniff(doc)
-    with pytest.raises(SkipFile, match=r"predicate/scanner/result is null"):
-        InTotoAttestation().parse(doc)
+    item = InTotoAttestation().parse(doc)
+    assert (item.kind, item.format, item.format_version) == (EvidenceKind.ATTESTATION, "in-toto attestation", "0.1")
+    assert item.predicate_type == decoded["predicateType"] == "https://cosign.sigstore.dev/attestation/vuln/v1"
+    assert item.subjects == sha256_subjects(decoded)
+    assert (item.tool, item.tool_version, item.collected_at, item.vulnerabilities) == (None, None, None, ())
+    assert item.predicate_not_read is not None
+    assert "/payload/predicate/scanner/result is null" in item.predicate_not_read
+    assert "not counted as a scan" in item.predicate_not_read
+    assert item.signature is not None
+    assert item.signature.method is SignatureMethod.DSSE
     (tmp_path / "vuln.json").write_bytes(VULN_ATTESTATION.read_bytes())
-    result = collect_verify_bind([tmp_path], image_digest=DIGEST)
-    assert result.items == ()
-    assert [s.path for s in result.skipped] == [f"{tmp_path.name}/vuln.json"]
-    assert "without a scan result" in result.skipped[0].reason
-    with pytest.raises(SkipFile):  # named on the command line, it is an error
-        collect_verify_bind([tmp_path / "vuln.json"], image_digest=DIGEST)
+    result = collect_verify_bind([tmp_path / "vuln.json"], image_digest=item.subjects[0])
+    (collected,) = result.items
+    assert (collected.kind, collected.binding, result.skipped) == (EvidenceKind.ATTESTATION, Binding.MATCH, ())
+    assert collected.signature is not None
+    assert collected.signature.status is Verification.UNVERIFIABLE  # no key was given
+
+
+def test_vuln_attestation_without_result_keeps_its_scanner_and_time() -> None:
+    predicate = {
+        "scanner": {"uri": "pkg:github/aquasecurity/trivy", "version": "0.50.0", "result": None},
+        "metadata": {"scanStartedOn": "2026-11-20T10:00:00Z", "scanFinishedOn": "2026-11-20T10:01:00Z"},
+    }
+    item = parse_attestation(
+        json.dumps(statement("https://cosign.sigstore.dev/attestation/vuln/v1", predicate)).encode()
+    )
+    assert item.kind is EvidenceKind.ATTESTATION
+    assert (item.tool, item.tool_version) == ("pkg:github/aquasecurity/trivy", "0.50.0")
+    assert item.collected_at is not None
+    assert item.collected_at.isoformat() == "2026-11-20T10:01:00+00:00"
+    assert item.vulnerabilities == ()
+    assert item.signature is None  # a bare statement
 
 
 def test_vuln_attestation_with_a_trivy_report() -> None:
-    report_path = CORPUS / "trivy-json/alpine-3.10.2-image.trivy-dev.json"
-    report = json.loads(report_path.read_bytes())
+    report = json.loads(TRIVY_REPORT_PATH.read_bytes())
     expected = sum(len(r.get("Vulnerabilities") or []) for r in report["Results"])
     predicate = {
         "invocation": {"uri": "", "event_id": "", "builder.id": "", "parameters": None},
@@ -171,10 +196,14 @@ def test_vuln_attestation_with_a_trivy_report() -> None:
     )
 
 
-def test_vuln_attestation_with_an_unknown_result_is_skipped() -> None:
+def test_vuln_attestation_with_an_unknown_result_is_an_attestation_and_not_a_scan() -> None:
     predicate = {"scanner": {"uri": "x", "version": "1", "result": {"findings": []}}, "metadata": {}}
-    with pytest.raises(SkipFile, match="neither a Trivy nor a Grype report"):
-        parse_attestation(json.dumps(statement("https://cosign.sigstore.dev/attestation/vuln/v1", predicate)).encode())
+    item = parse_attestation(
+        json.dumps(statement("https://cosign.sigstore.dev/attestation/vuln/v1", predicate)).encode()
+    )
+    assert (item.kind, item.subjects, item.vulnerabilities) == (EvidenceKind.ATTESTATION, (DIGEST,), ())
+    assert item.predicate_not_read is not None
+    assert "/predicate/scanner/result) is neither a Trivy nor a Grype report" in item.predicate_not_read
 
 
 def test_spdx_attestation_routes_to_the_spdx_reader() -> None:
@@ -203,15 +232,24 @@ def test_sbom_predicate_that_is_not_the_document_is_a_collector_error() -> None:
         parse_attestation(json.dumps(statement("https://cyclonedx.org/bom", broken)).encode())
 
 
-def test_unknown_predicate_type_is_skipped_with_its_reason(tmp_path: Path) -> None:
+def test_unknown_predicate_type_is_an_attestation_with_its_reason(tmp_path: Path) -> None:
     body = statement("https://example.com/custom-predicate/v1", {"anything": True})
     (tmp_path / "custom.intoto.json").write_text(json.dumps(unsigned_envelope(body)))
-    with pytest.raises(SkipFile, match=r"https://example\.com/custom-predicate/v1"):
-        parse_attestation((tmp_path / "custom.intoto.json").read_bytes())
+    item = parse_attestation((tmp_path / "custom.intoto.json").read_bytes())
+    assert (item.kind, item.format, item.format_version) == (EvidenceKind.ATTESTATION, "in-toto attestation", "1")
+    assert (item.predicate_type, item.subjects) == ("https://example.com/custom-predicate/v1", (DIGEST,))
+    assert item.envelope == "DSSE envelope"
+    assert item.predicate_not_read is not None
+    assert "does not read predicate type https://example.com/custom-predicate/v1" in item.predicate_not_read
     result = collect_verify_bind([tmp_path], image_digest=DIGEST)
-    assert result.items == ()
-    (skipped,) = result.skipped
-    assert "https://example.com/custom-predicate/v1" in skipped.reason
+    assert result.skipped == ()
+    (collected,) = result.items
+    assert (collected.kind, collected.binding) == (EvidenceKind.ATTESTATION, Binding.MATCH)
+    assert collected.signature is not None
+    assert (collected.signature.status, collected.signature.reason) == (
+        Verification.UNVERIFIABLE,
+        "the DSSE envelope carries no signature",
+    )
 
 
 def test_slsa_v01_provenance() -> None:
@@ -270,10 +308,51 @@ def test_json_lines_mixing_kinds_is_a_collector_error() -> None:
     data = f"{_cdx_line(DIGEST, ['a'])}\n{json.dumps(unsigned_envelope(provenance))}\n".encode()
     with pytest.raises(CollectorError, match=r"mixes attestation types: line 1 is https://cyclonedx.org/bom"):
         parse_attestation(data, "mixed.intoto.jsonl")
+    # a line whose predicate is not read is an attestation of its own type: mixed with another, the file is an
+    # error, not a partial read (the line not read would go unverified against a policy's required types)
     custom = statement("https://example.com/custom/v1", {})
     data = f"{_cdx_line(DIGEST, ['a'])}\n{json.dumps(custom)}\n".encode()
-    with pytest.raises(CollectorError, match=r"mixes attestation types: line 2 is not read"):
+    with pytest.raises(
+        CollectorError,
+        match=r"mixes attestation types: line 1 is https://cyclonedx.org/bom \(CycloneDX JSON\), "
+        r"line 2 is https://example.com/custom/v1 \(in-toto attestation\)",
+    ):
         parse_attestation(data, "mixed.intoto.jsonl")
+    other = statement("https://example.com/other/v1", {})
+    data = f"{json.dumps(custom)}\n{json.dumps(other)}\n".encode()
+    with pytest.raises(CollectorError, match=r"line 2 is https://example.com/other/v1 \(in-toto attestation\)"):
+        parse_attestation(data, "mixed.intoto.jsonl")
+    no_result = {"scanner": {"uri": "x", "version": "1", "result": None}, "metadata": {}}
+    vuln = statement("https://cosign.sigstore.dev/attestation/vuln/v1", no_result)
+    scan = statement(
+        "https://cosign.sigstore.dev/attestation/vuln/v1",
+        {"scanner": {"result": json.loads(TRIVY_REPORT_PATH.read_bytes())}},
+    )
+    data = f"{json.dumps(scan)}\n{json.dumps(vuln)}\n".encode()
+    with pytest.raises(
+        CollectorError, match=r"line 1 is .*vuln/v1 \(Trivy JSON\), line 2 is .*\(in-toto attestation\)"
+    ):
+        parse_attestation(data, "mixed.intoto.jsonl")
+
+
+def test_json_lines_of_one_unread_predicate_type_are_one_attestation() -> None:
+    custom = json.dumps(unsigned_envelope(statement("https://example.com/custom/v1", {"n": 1})))
+    other_subject = json.dumps(unsigned_envelope(statement("https://example.com/custom/v1", {"n": 2}, OTHER)))
+    item = parse_attestation(f"{custom}\n{other_subject}\n".encode(), "custom.intoto.jsonl")
+    assert (item.kind, item.envelope) == (EvidenceKind.ATTESTATION, "in-toto JSON lines")
+    assert (item.predicate_type, item.subjects) == ("https://example.com/custom/v1", (DIGEST, OTHER))
+    assert item.predicate_not_read is not None
+    assert item.predicate_not_read.count("does not read predicate type") == 1  # the same reason, said once
+    assert item.signature is not None
+    assert item.signature.method is SignatureMethod.DSSE
+    no_result = {"scanner": {"result": None}, "metadata": {}}
+    vuln = json.dumps(statement("https://cosign.sigstore.dev/attestation/vuln/v1", no_result))
+    item = parse_attestation(f"{vuln}\n{vuln}\n".encode(), "vuln.intoto.jsonl")
+    assert item.kind is EvidenceKind.ATTESTATION
+    assert item.predicate_not_read is not None
+    assert "line 1 /predicate/scanner/result is null" in item.predicate_not_read
+    assert "line 2 /predicate/scanner/result is null" in item.predicate_not_read
+    assert item.signature is None  # bare statements
 
 
 def test_json_lines_with_a_line_that_is_not_an_attestation_is_a_collector_error() -> None:
@@ -323,10 +402,11 @@ def test_evidence_from_statement_for_unwrapping_callers() -> None:
     )
     assert (item.kind, item.envelope, item.signature) == (EvidenceKind.SBOM, "sigstore bundle v0.3", facts)
     assert item.components[0].location == "/dsseEnvelope/payload/predicate/components/0"
-    with pytest.raises(SkipFile):
-        evidence_from_statement(
-            doc, {**decoded, "predicateType": "https://x/y"}, envelope="e", signature=None, base_pointer=""
-        )
+    other = evidence_from_statement(
+        doc, {**decoded, "predicateType": "https://x/y"}, envelope="e", signature=facts, base_pointer=""
+    )
+    assert (other.kind, other.predicate_type, other.signature) == (EvidenceKind.ATTESTATION, "https://x/y", facts)
+    assert other.components == ()
     with pytest.raises(CollectorError, match="not an in-toto statement"):
         evidence_from_statement(doc, {"_type": "x"}, envelope="e", signature=None, base_pointer="/p")
 

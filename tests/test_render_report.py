@@ -11,7 +11,7 @@ from conftest import DIGEST, NOW
 
 from evidence.errors import RenderError
 from evidence.evaluate import derive_recorded
-from evidence.model import AuditPackage, EvidenceRef, ImageRef, Skipped, ToolInfo, VexStatement
+from evidence.model import AuditPackage, EvidenceKind, EvidenceRef, ImageRef, Skipped, ToolInfo, VexStatement
 from evidence.render import _jinja
 from evidence.render.interface import Renderer
 from evidence.render.pdf import PdfReport, html_to_pdf, refuse_url
@@ -197,6 +197,12 @@ def test_short_digest() -> None:
     assert _jinja.short("sha256:" + "ab" * 32) == "abababababab"
     assert _jinja.short("1" * 64) == "111111111111"
     assert _jinja.short(None) == "not stated"
+
+
+def test_every_evidence_kind_has_a_label() -> None:
+    labels = [_jinja.kind_label(kind) for kind in EvidenceKind]
+    assert all(label != kind.value for label, kind in zip(labels, EvidenceKind, strict=True)), labels
+    assert len(set(labels)) == len(labels)
 
 
 def test_environment_escapes_and_is_strict() -> None:

@@ -66,6 +66,10 @@ def describe(item: Evidence) -> dict[str, Any]:
         "subjects": list(item.subjects),
         "counts": shown,
     }
+    if item.predicate_type is not None:
+        entry["predicate_type"] = item.predicate_type
+    if item.predicate_not_read is not None:
+        entry["predicate_not_read"] = item.predicate_not_read
     verification = verification_json(item.signature)
     if verification is not None:
         entry["verification"] = verification
@@ -133,6 +137,10 @@ def _text(entry: dict[str, Any]) -> str:
     tool = " ".join(p for p in (entry["tool"], entry["tool_version"]) if p) or "not stated"
     lines.append(f"  kind: {entry['kind']}; format: {fmt}; tool: {tool}")
     lines.append(f"  subjects: {', '.join(entry['subjects']) or 'none named'}")
+    if "predicate_type" in entry:
+        lines.append(f"  predicate type: {entry['predicate_type']}")
+    if "predicate_not_read" in entry:
+        lines.append(f"  predicate not read: {entry['predicate_not_read']}")
     if entry["counts"]:
         lines.append("  counts: " + ", ".join(f"{n} {name}" for name, n in entry["counts"].items()))
     if "verification" in entry:

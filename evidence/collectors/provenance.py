@@ -1,22 +1,25 @@
 """in-toto attestations: a statement bare, in a DSSE envelope, or one per line of an `.intoto.jsonl` file.
 
-Predicates read, and the kind of evidence each becomes:
+Every statement is an attestation: its subjects are read and its envelope's signature is verified after
+collection, whatever its predicate. The predicate is read where Fromline knows it, and decides the kind:
 
 - SLSA provenance v0.1, v0.2 and v1 (`https://slsa.dev/provenance/...`): PROVENANCE, read here.
 - CycloneDX (`https://cyclonedx.org/bom`, `.../bom/v1.5`, cosign's older `https://cyclonedx.org/schema`) and SPDX
   (`https://spdx.dev/Document`, `.../Document/v2.3`): SBOM. The predicate is the SBOM document itself; the SBOM
   collector reads it and its facts are kept, with the statement's subjects in place of the document's own.
 - cosign vulnerability attestations (`https://cosign.sigstore.dev/attestation/vuln/v1`): VULNERABILITY_SCAN when
-  `scanner.result` is a Trivy or Grype report, which that collector reads. An attestation that carries no result
-  (or one in another format) is skipped with the reason: evidence of a scan without its findings would read as a
-  clean scan.
+  `scanner.result` is a Trivy or Grype report, which that collector reads.
 
-Any other predicate type is recognized as an attestation and skipped (`SkipFile`) with a reason naming it.
+Any other statement is an ATTESTATION: its predicate type, subjects and signature are recorded, and
+`Evidence.predicate_not_read` says why its predicate is not read. So is a cosign vulnerability attestation that
+carries no result (or one in another format), with its scanner and scan time: evidence of a scan without its
+findings would read as a clean scan.
 
 A JSON-lines file is read line by line, every line, and still makes one `Evidence`: all its lines must be of one
-kind and format (an SBOM per platform, say). Their subjects, components and findings are joined; scalar facts (tool,
-time) come from the first line; several provenance lines must say the same thing. A file that mixes kinds is a
-`CollectorError` that names the lines, never a partial read.
+kind and format (an SBOM per platform, say), and attestations not read of one predicate type. Their subjects,
+components and findings are joined; scalar facts (tool, time) come from the first line; several provenance lines
+must say the same thing. A file that mixes kinds or predicate types is a `CollectorError` that names the lines,
+never a partial read: the lines not read would otherwise go unverified against the policy's required types.
 
 Locations inside an envelope point into the decoded payload and start with `/payload`; in a JSON-lines file they
 start with `line N `. The envelopes are read with `evidence.verify.dsse`, and their signatures are checked after
@@ -42,7 +45,7 @@ from evidence.collectors._util import (
     parse_time,
     pointer,
 )
-from evidence.collectors.interface import Collector, CollectorError, Document, SkipFile
+from evidence.collectors.interface import Collector, CollectorError, Document
 from evidence.model import Evidence, EvidenceKind, Located, ProvenanceFacts, SignatureFacts, SignatureMethod
 from evidence.verify.dsse import Envelope, envelope_from, json_lines, loads
 
@@ -54,6 +57,9 @@ SLSA_V02 = "https://slsa.dev/provenance/v0.2"
 SLSA_V01 = "https://slsa.dev/provenance/v0.1"
 _SLSA_VERSIONS = {SLSA_V01: "0.1", SLSA_V02: "0.2"} | dict.fromkeys(SLSA_V1, "1.0")
 COSIGN_VULN = "https://cosign.sigstore.dev/attestation/vuln/v1"
+
+# `Evidence.format` of an attestation whose predicate is not read.
+IN_TOTO_ATTESTATION = "in-toto attestation"
 
 # `Evidence.envelope`: how the statement arrived.
 DSSE_ENVELOPE = "DSSE envelope"
@@ -398,37 +404,47 @@ def _sbom(doc: Document, r: _Reader, statement: dict[str, Any], predicate_type: 
     return facts
 
 
-def _vulnerability_scan(doc: Document, r: _Reader, statement: dict[str, Any]) -> dict[str, Any]:
+def _vulnerability_scan(doc: Document, r: _Reader, statement: dict[str, Any]) -> tuple[EvidenceKind, dict[str, Any]]:
+    """A VULNERABILITY_SCAN when the result is a Trivy or Grype report; else an ATTESTATION that says why not."""
     from evidence.collectors.grype import GrypeJson  # noqa: PLC0415
     from evidence.collectors.trivy import TrivyJson  # noqa: PLC0415
 
     predicate = expect_object(statement.get("predicate"), r.path, r.at("predicate"))
     scanner = r.obj(predicate, "scanner", "predicate")
     metadata = r.obj(predicate, "metadata", "predicate")
-    uri = r.text(scanner, "uri", "predicate", "scanner")
-    version = r.text(scanner, "version", "predicate", "scanner")
+    uri = r.text(scanner, "uri", "predicate", "scanner") or None
+    version = r.text(scanner, "version", "predicate", "scanner") or None
     finished = _time(r.text(metadata, "scanFinishedOn", "predicate", "metadata"))
     started = _time(r.text(metadata, "scanStartedOn", "predicate", "metadata"))
     result = scanner.get("result")
     where = r.at("predicate", "scanner", "result")
+    facts: dict[str, Any] | None = None
     if result is None:
-        raise SkipFile(
-            doc.path,
-            f"cosign vulnerability attestation without a scan result ({where} is null): it names no findings, "
-            "so it is not read as a scan",
-        )
-    expect_object(result, r.path, where)
-    facts = _embedded(doc, (TrivyJson(), GrypeJson()), result, where, "scan report")
+        why = f"{where} is null: the attestation names no findings"
+    else:
+        expect_object(result, r.path, where)
+        facts = _embedded(doc, (TrivyJson(), GrypeJson()), result, where, "scan report")
+        why = f"its scan result ({where}) is neither a Trivy nor a Grype report, so its findings are not read"
     if facts is None:
-        raise SkipFile(
-            doc.path,
-            f"cosign vulnerability attestation whose scan result ({where}) is neither a Trivy nor a Grype report: "
-            "its findings are not read",
+        not_read = (
+            f"a cosign vulnerability attestation that is not a vulnerability scan: {why}; "
+            "it is not counted as a scan, which would read as a scan with no findings"
         )
+        return EvidenceKind.ATTESTATION, _unread(statement, not_read) | {
+            "tool": uri,
+            "tool_version": version,
+            "collected_at": finished or started,
+        }
     facts["tool"] = facts["tool"] or uri
     facts["tool_version"] = facts["tool_version"] or version
     facts["collected_at"] = facts["collected_at"] or finished or started
-    return facts
+    return EvidenceKind.VULNERABILITY_SCAN, facts
+
+
+def _unread(statement: dict[str, Any], not_read: str) -> dict[str, Any]:
+    """The facts of an attestation whose predicate is not read: its statement version, and why."""
+    version = str(statement["_type"]).rsplit("/v", 1)[-1]
+    return {"format": IN_TOTO_ATTESTATION, "format_version": version, "predicate_not_read": not_read}
 
 
 def _read_statement(doc: Document, statement: dict[str, Any], base: str) -> _Read:
@@ -441,9 +457,13 @@ def _read_statement(doc: Document, statement: dict[str, Any], base: str) -> _Rea
     elif _CYCLONEDX_RE.fullmatch(predicate_type) or _SPDX_RE.fullmatch(predicate_type):
         kind, facts = EvidenceKind.SBOM, _sbom(doc, reader, statement, predicate_type)
     elif predicate_type == COSIGN_VULN:
-        kind, facts = EvidenceKind.VULNERABILITY_SCAN, _vulnerability_scan(doc, reader, statement)
+        kind, facts = _vulnerability_scan(doc, reader, statement)
     else:
-        raise SkipFile(doc.path, f"in-toto attestation with predicate type {predicate_type!r}, which is not read")
+        not_read = (
+            f"Fromline does not read predicate type {predicate_type}: the attestation's subjects and signature are "
+            "checked (an identity policy may require its type), and what its predicate says decides no control"
+        )
+        kind, facts = EvidenceKind.ATTESTATION, _unread(statement, not_read)
     return _Read(kind=kind, predicate_type=predicate_type, subjects=reader.subjects(), facts=facts)
 
 
@@ -453,8 +473,8 @@ def evidence_from_statement(
     """The evidence in a decoded in-toto statement found at `base_pointer` of `doc` (e.g. `/dsseEnvelope/payload`).
 
     For callers that unwrap statements themselves (sigstore bundles): `envelope` names the wrapping for
-    `Evidence.envelope`, `signature` is kept as given. Raises `SkipFile` for a predicate type that is not read,
-    `CollectorError` for a broken statement.
+    `Evidence.envelope`, `signature` is kept as given. A predicate that is not read makes an ATTESTATION; a broken
+    statement raises `CollectorError`.
     """
     read = _read_statement(doc, statement, base_pointer)
     return doc.evidence(
@@ -492,10 +512,13 @@ def _same_provenance(a: ProvenanceFacts, b: ProvenanceFacts) -> bool:
 
 
 def _joined(doc: Document, lines: list[tuple[_Attestation, _Read]]) -> _Read:
-    """The reads of several lines as one: all of one kind and format, or a CollectorError naming the lines."""
+    """The reads of several lines as one: all of one kind and format (and one predicate type, for attestations not
+    read), or a CollectorError naming the lines."""
     first_line, first = lines[0]
     for attestation, read in lines[1:]:
-        if (read.kind, read.facts["format"]) != (first.kind, first.facts["format"]):
+        if (read.kind, read.facts["format"]) != (first.kind, first.facts["format"]) or (
+            first.kind is EvidenceKind.ATTESTATION and read.predicate_type != first.predicate_type
+        ):
             raise CollectorError(
                 doc.path,
                 f"mixes attestation types: line {first_line.line} is {first.predicate_type} ({first.facts['format']}), "
@@ -514,6 +537,9 @@ def _joined(doc: Document, lines: list[tuple[_Attestation, _Read]]) -> _Read:
     for name in _LOCATED:
         if name in facts:
             facts[name] = tuple(item for _, read in lines for item in read.facts[name])
+    if first.kind is EvidenceKind.ATTESTATION:
+        reasons = dict.fromkeys(read.facts["predicate_not_read"] for _, read in lines)
+        facts["predicate_not_read"] = "; ".join(reasons)
     subjects = tuple(dict.fromkeys(s for _, read in lines for s in read.subjects))
     return dataclasses.replace(first, subjects=subjects, facts=facts)
 
@@ -553,20 +579,5 @@ class InTotoAttestation:
         )
 
     def _read_lines(self, doc: Document, attestations: list[_Attestation]) -> _Read:
-        reads: list[tuple[_Attestation, _Read]] = []
-        skips: list[tuple[_Attestation, SkipFile]] = []
-        for attestation in attestations:
-            try:
-                reads.append((attestation, _read_statement(doc, attestation.statement, attestation.base)))
-            except SkipFile as e:
-                skips.append((attestation, e))
-        if skips and not reads:
-            attestation, skip = skips[0]
-            more = f" (and {len(skips) - 1} more line(s) not read)" if len(skips) > 1 else ""
-            raise SkipFile(doc.path, f"line {attestation.line}: {skip.problem}{more}")
-        if skips:
-            attestation, skip = skips[0]
-            raise CollectorError(
-                doc.path, f"mixes attestation types: line {attestation.line} is not read ({skip.problem})"
-            )
+        reads = [(a, _read_statement(doc, a.statement, a.base)) for a in attestations]
         return _joined(doc, reads)

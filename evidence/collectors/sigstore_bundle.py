@@ -4,8 +4,12 @@ Reading only: the signatures are verified after collection, by `evidence.verify.
 
 A bundle with a message signature is a SIGNATURE over the digest it records. A bundle with a DSSE envelope
 around an in-toto statement is the attestation itself, read by `provenance.evidence_from_statement` (SLSA
-provenance, SBOM, vulnerability scan) with locations under `/dsseEnvelope/payload`; a predicate type that is
-not read makes the file skipped, with the reason.
+provenance, SBOM, vulnerability scan, or an ATTESTATION whose predicate is not read) with locations under
+`/dsseEnvelope/payload`: its signature is verified whatever the predicate.
+
+A DSSE envelope whose payload type is not in-toto is skipped, with the reason, and its signature is not checked:
+the payload names no subject Fromline reads, so it cannot be bound to an image and no verdict could use it. An
+envelope that says it holds in-toto and does not is a broken file.
 """
 
 from __future__ import annotations
@@ -34,14 +38,20 @@ _PAYLOAD_AT = "/dsseEnvelope/payload"
 # --- sigstore bundles -------------------------------------------------------------------------------------------
 
 
-def _statement(obj: dict[str, Any]) -> dict[str, Any] | None:
-    """The in-toto statement inside a bundle's DSSE envelope, or None."""
+def _statement(doc: Document, obj: dict[str, Any], payload_type: str) -> dict[str, Any]:
+    """The in-toto statement inside a bundle's DSSE envelope; SkipFile for a payload of another type."""
+    if payload_type != IN_TOTO_PAYLOAD_TYPE:
+        raise SkipFile(
+            doc.path,
+            f"sigstore bundle whose DSSE envelope holds a {payload_type} payload, not an in-toto statement: it "
+            "names no subject Fromline reads, so it is not read and its signature is not checked",
+        )
     envelope = envelope_from(obj.get("dsseEnvelope"))
-    if envelope is None or envelope.payload_type != IN_TOTO_PAYLOAD_TYPE:
-        return None
-    statement = loads(envelope.payload)
+    statement = loads(envelope.payload) if envelope is not None else None
     if not isinstance(statement, dict) or statement.get("_type") not in STATEMENT_TYPES:
-        return None
+        raise CollectorError(
+            doc.path, f"the DSSE envelope should hold an in-toto statement (payloadType {payload_type}), and does not"
+        )
     return statement
 
 
@@ -99,14 +109,7 @@ class SigstoreBundle:
             return _message_bundle(doc, obj, version, envelope)
         dsse = expect_object(obj["dsseEnvelope"], doc.path, "/dsseEnvelope")
         payload_type = require_string(dsse.get("payloadType"), doc.path, "/dsseEnvelope/payloadType")
-        statement = _statement(obj)
-        if statement is None:
-            raise SkipFile(
-                doc.path,
-                f"sigstore bundle whose DSSE envelope holds no in-toto statement (payloadType {payload_type}): "
-                "nothing in it is read",
-            )
-        return _attestation_bundle(doc, statement, envelope)
+        return _attestation_bundle(doc, _statement(doc, obj, payload_type), envelope)
 
 
 def _message_bundle(doc: Document, obj: dict[str, Any], version: str, envelope: str) -> Evidence:

@@ -73,6 +73,12 @@ _KIND_LABELS = {
     EvidenceKind.PROVENANCE: "Provenance",
     EvidenceKind.DOCKERFILE: "Dockerfile",
     EvidenceKind.IMAGE_CONFIG: "Image configuration",
+    EvidenceKind.IMAGE_MANIFEST: "Image manifest",
+    EvidenceKind.IMAGE_INDEX: "Image index",
+    EvidenceKind.KUBERNETES_WORKLOAD: "Kubernetes workload",
+    EvidenceKind.ADMISSION_POLICY: "Admission policy",
+    EvidenceKind.UPDATE_AUTOMATION: "Update automation",
+    EvidenceKind.ATTESTATION: "Attestation (predicate not read)",
 }
 
 _SCOPE_LABELS = {
@@ -231,7 +237,11 @@ def environment() -> Environment:
     )
     # The enums the templates compare values with (`state is sameas VulnerabilityState.OPEN`), never their text.
     env.globals.update(
-        Binding=Binding, NewCause=NewCause, Verification=Verification, VulnerabilityState=VulnerabilityState
+        Binding=Binding,
+        EvidenceKind=EvidenceKind,
+        NewCause=NewCause,
+        Verification=Verification,
+        VulnerabilityState=VulnerabilityState,
     )
     return env
 

@@ -569,6 +569,7 @@ class _Builder:
             prop("stored-as", ev.stored_as),
             prop("freshness", ("stale" if ev.stale else "current") if ev.expires else None),
             *(prop("subject-digest", s) for s in ev.subjects),
+            prop("predicate-type", ev.predicate_type),
         )
 
     def evidence_observation(self, ev: Evidence) -> Json:
@@ -816,6 +817,15 @@ def _describe(ev: Evidence) -> str:
         case EvidenceKind.IMAGE_CONFIG if ev.image_config is not None:
             user = ev.image_config.user
             detail = f"The image runs as user {md(user)}." if user else "The image sets no user."
+        case EvidenceKind.ATTESTATION:
+            detail = (
+                f"In-toto attestation of predicate type {md(ev.predicate_type or 'not stated')}; its predicate is not "
+                f"read: {md(ev.predicate_not_read or 'not stated')}. "
+            ) + (
+                f"Signature: {ev.signature.status.value}. {md(ev.signature.reason)}"
+                if ev.signature is not None
+                else "It came without a signature envelope."
+            )
         case _:
             detail = ""
     return " ".join(t for t in (f"{what}.", detail, binding) if t)

@@ -153,7 +153,7 @@ def _highest_cvss(scores: Sequence[Cvss]) -> Cvss | None:
 def _verification(ev: Evidence) -> tuple[str | None, str | None]:
     if ev.signature is not None:
         return ev.signature.status.value, ev.signature.reason
-    if ev.provenance is not None:
+    if ev.provenance is not None or ev.predicate_type is not None:
         return "unsigned", "the statement came without a signature envelope"
     return None, None
 
@@ -293,12 +293,15 @@ def evidence_table(pkg: AuditPackage) -> Table:
             e.binding.value,
             iso(e.collected_at),
             *_verification(e),
+            e.predicate_type,
+            e.predicate_not_read,
         )
         for e in pkg.evidence
     )
     headers = (
         "Path", "Kind", "Format", "Format version", "Tool", "Tool version", "SHA-256", "Size (bytes)",
-        "Subjects", "Binding", "Collected at (UTC)", "Verification", "Verification reason",
+        "Subjects", "Binding", "Collected at (UTC)", "Verification", "Verification reason", "Predicate type",
+        "Predicate not read",
     )  # fmt: skip
     return Table(headers, rows)
 

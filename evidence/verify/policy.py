@@ -237,7 +237,8 @@ def load_policy(path: Path, shown: str | None = None) -> IdentityPolicy:
     return IdentityPolicy(path=name, rules=parsed.rules, keys=tuple(keys))
 
 
-def _predicate_type(item: Evidence) -> str | None:
+def predicate_type_of(item: Evidence) -> str | None:
+    """The in-toto predicate type of an attestation: the statement's, or its provenance's."""
     if item.predicate_type:
         return item.predicate_type
     return item.provenance.predicate_type if item.provenance else None
@@ -265,7 +266,7 @@ def missing_attestations(evidence: Sequence[Evidence], rules: ImageRules) -> lis
     missing: list[str] = []
     for required in rules.attestations:
         found = [
-            e for e in evidence if e.binding is Binding.MATCH and attestation_matches(required, _predicate_type(e))
+            e for e in evidence if e.binding is Binding.MATCH and attestation_matches(required, predicate_type_of(e))
         ]
         if any(e.signature and e.signature.status is Verification.VERIFIED for e in found):
             continue

@@ -76,8 +76,14 @@ def provenance_verified(ctx: Context) -> Outcome:
     return missing("build provenance attestation", ctx, EvidenceKind.PROVENANCE)
 
 
-# Attestations a signature can cover, besides the image itself.
-ATTESTATION_KINDS = (EvidenceKind.SBOM, EvidenceKind.PROVENANCE, EvidenceKind.VEX, EvidenceKind.VULNERABILITY_SCAN)
+# Attestations a signature can cover, besides the image itself; ATTESTATION is one whose predicate is not read.
+ATTESTATION_KINDS = (
+    EvidenceKind.SBOM,
+    EvidenceKind.PROVENANCE,
+    EvidenceKind.VEX,
+    EvidenceKind.VULNERABILITY_SCAN,
+    EvidenceKind.ATTESTATION,
+)
 
 
 def signed_attestations(ctx: Context) -> list[Evidence]:
@@ -122,7 +128,12 @@ def attestations_verified(ctx: Context) -> Outcome:
 @check("policy.required_attestations")
 def policy_required_attestations(ctx: Context) -> Outcome:
     """Every attestation type the identity policy requires is present, bound to the image and verified."""
-    from evidence.verify.policy import ImageRules, missing_attestations  # noqa: PLC0415 - only with a policy
+    from evidence.verify.policy import (  # noqa: PLC0415 - only with a policy
+        ImageRules,
+        attestation_matches,
+        missing_attestations,
+        predicate_type_of,
+    )
 
     if not ctx.required_attestations:
         why = "no identity policy was given" if ctx.required_attestations is None else "the policy requires none"
@@ -132,17 +143,19 @@ def policy_required_attestations(ctx: Context) -> Outcome:
         return Outcome(status=Status.NOT_SATISFIED, reason="Required by the identity policy: " + "; ".join(gaps) + ".")
     supplied = [
         e
-        for e in ctx.usable(EvidenceKind.PROVENANCE, bound=True)
-        + ctx.usable(EvidenceKind.SBOM, bound=True)
-        + ctx.usable(EvidenceKind.VULNERABILITY_SCAN, bound=True)
-        + ctx.usable(EvidenceKind.VEX, bound=True)
-        if e.predicate_type and e.signature and e.signature.status is Verification.VERIFIED
+        for kind in ATTESTATION_KINDS
+        for e in ctx.usable(kind, bound=True)
+        if e.signature
+        and e.signature.status is Verification.VERIFIED
+        and any(attestation_matches(required, predicate_type_of(e)) for required in ctx.required_attestations)
     ]
+    unread = [f"{e.path} ({e.predicate_not_read})" for e in supplied if e.predicate_not_read]
+    note = f" Predicates not read, so they decide no other control: {'; '.join(unread)}." if unread else ""
     return Outcome(
         status=Status.SATISFIED,
         evidence=refs(supplied),
         reason=f"Every attestation type the identity policy requires is verified: "
-        f"{', '.join(ctx.required_attestations)}.",
+        f"{', '.join(ctx.required_attestations)}.{note}",
     )
 
 
