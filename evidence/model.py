@@ -378,6 +378,24 @@ class PolicyFacts:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ScanFilter:
+    """A setting a scan records that hid findings from its report: an ignore rule, a fix-state or severity filter,
+    an excluded path, a suppression the scanner applied. A scan with one does not show everything it found.
+
+    `setting` is named as the tool names it (`only-fixed`, `ignore`, `--ignore-unfixed`, `severityThreshold`);
+    `value` is what it was set to, and `location` the JSON pointer to it in the file.
+    """
+
+    setting: str
+    value: str
+    location: str = ""
+
+    @property
+    def text(self) -> str:
+        return f"{self.setting}: {self.value}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class UpdateAutomationFacts:
     tool: str  # renovate, dependabot
     ecosystems: tuple[str, ...] = ()
@@ -422,6 +440,7 @@ class Evidence:
     stored_as: str | None = None  # the copy inside the package: "evidence/<safe relative path>"
     expires: datetime | None = None  # collected_at plus the profile's maximum age for this kind
     stale: bool = False  # older than the profile's maximum age at the assessment time
+    scan_filters: tuple[ScanFilter, ...] = ()  # a scan's settings that hid findings from its report
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
