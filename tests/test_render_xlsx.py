@@ -42,7 +42,7 @@ HEADERS = {
     "Components": ("Name", "Version", "Type", "purl", "Licenses", "Supplier", "Layer", "Source file", "Location"),
     "Evidence": (
         "Path", "Kind", "Format", "Format version", "Tool", "Tool version", "SHA-256", "Size (bytes)", "Subjects",
-        "Binding", "Collected at (UTC)", "Verification", "Verification reason",
+        "Binding", "Collected at (UTC)", "Verification", "Verification reason", "Scan filters (hide findings)",
     ),
 }  # fmt: skip
 

@@ -269,12 +269,14 @@ def evidence_table(pkg: AuditPackage) -> Table:
             e.binding.value,
             iso(e.collected_at),
             *_verification(e),
+            _lines(f"{f.text} ({f.location})" for f in e.scan_filters),
         )
         for e in pkg.evidence
     )
     headers = (
         "Path", "Kind", "Format", "Format version", "Tool", "Tool version", "SHA-256", "Size (bytes)",
         "Subjects", "Binding", "Collected at (UTC)", "Verification", "Verification reason",
+        "Scan filters (hide findings)",
     )  # fmt: skip
     return Table(headers, rows)
 
