@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import copy
 import hashlib
 import io
@@ -14,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import orjson
 import pytest
 from conftest import CORPUS, DIGEST, NOW, SAMPLES, corpus_files, sample_image
+from json_variants import json_nodes, json_replaced
 
 import evidence
 from evidence.catalog import load_profile
@@ -342,6 +345,65 @@ def test_vuln_attestation_keeps_the_report_filters_at_their_place() -> None:
         value="true",
         location=f"/payload/predicate/scanner/result{CONFIGURATION}/only-fixed",
     )
+
+
+# --- hostile values in the places filters are read from -----------------------------------------------------
+
+
+def _filter_places() -> list[tuple[Collector, Any, tuple[str, ...]]]:
+    """Each format with filters recorded, and the part of the document that holds them."""
+    grype = configured(**{"only-fixed": True, "exclude": ["/x"], "vex-documents": ["v.json"], "ignore-wontfix": "x"})
+    grype["descriptor"]["configuration"]["ignore"].append({"vulnerability": "CVE-1", "package": {"name": "p"}})
+    trivy = {
+        "SchemaVersion": 2,
+        "ArtifactName": "x",
+        "Results": [
+            {
+                "Target": "t",
+                "ExperimentalModifiedFindings": [
+                    {"Status": "ignored", "Source": ".trivyignore", "Finding": {"VulnerabilityID": "CVE-1"}}
+                ],
+            }
+        ],
+    }
+    sarif = sarif_with(
+        GRYPE_SARIF,
+        {
+            "commandLine": "grype x --only-fixed",
+            "arguments": ["--exclude", "/x"],
+            "ruleConfigurationOverrides": [{"descriptor": {"id": "r"}, "configuration": {"enabled": False}}],
+        },
+    )
+    snyk = json.loads((CORPUS / "snyk-container-json/juiceshop-debian-image.snyk-container-test.json").read_bytes())
+    snyk["severityThreshold"] = "high"
+    snyk["filtered"]["ignore"] = [{"id": "S-1", "packageName": "p", "filtered": {"ignored": [{"reason": "r"}]}}]
+    return [
+        (GrypeJson(), grype, ("descriptor",)),
+        (TrivyJson(), trivy, ("Results",)),
+        (Sarif(), {**sarif, "runs": [{**sarif["runs"][0], "results": sarif["runs"][0]["results"][:1]}]}, ("runs",)),
+        (
+            SnykContainerJson(),
+            {**snyk, "vulnerabilities": snyk["vulnerabilities"][:1]},
+            ("filtered", "severityThreshold"),
+        ),
+    ]
+
+
+_HOSTILE: tuple[object, ...] = (None, 7, "text", [], {}, True)
+
+
+@pytest.mark.parametrize(("collector", "document", "parts"), _filter_places(), ids=lambda v: getattr(v, "name", ""))
+def test_any_wrong_value_among_filters_is_a_collector_error_or_read(
+    collector: Collector, document: Any, parts: tuple[str, ...]
+) -> None:
+    assert read(collector, document).scan_filters
+    places = [w for w in json_nodes(document) if w[:1] and str(w[0]) in parts]
+    for where in places:
+        for value in _HOSTILE:
+            doc = Document(path="mutated.json", data=orjson.dumps(json_replaced(document, where, value)))
+            if collector.sniff(doc):
+                with contextlib.suppress(CollectorError):
+                    collector.parse(doc)
 
 
 # --- the checks that need complete results -----------------------------------------------------------------------
