@@ -184,6 +184,25 @@ def test_grype_configuration_of_the_wrong_type_is_an_error(settings: dict[str, A
         read(GrypeJson(), configured(**settings))
 
 
+def test_grype_without_its_configuration_lists_the_matches_it_ignored() -> None:
+    path = CORPUS / "grype-json/xjoin-kafka-connect-strimzi-rhel8-image.grype-0.96.json"
+    report = json.loads(path.read_bytes())
+    assert "configuration" not in report["descriptor"]  # not recorded
+    match = report["matches"][0]
+    kernel = {"package": {"name": "kernel-headers", "type": "rpm", "upstream-name": "kernel"}}
+    report["ignoredMatches"] = [
+        {**match, "appliedIgnoreRules": [{**kernel, "match-type": "exact-indirect-match"}]},
+        {**match, "appliedIgnoreRules": [{"vulnerability": match["vulnerability"]["id"], "reason": "r"}]},
+    ]
+    (ignored,) = read(GrypeJson(), report).scan_filters
+    artifact = f"{match['artifact']['name']} {match['artifact']['version']}"
+    assert ignored == ScanFilter(
+        setting="ignoredMatches",
+        value=f"{match['vulnerability']['id']} in {artifact} (rule vulnerability {match['vulnerability']['id']})",
+        location="/ignoredMatches/1",
+    )
+
+
 # --- Trivy ------------------------------------------------------------------------------------------------------
 
 
@@ -377,8 +396,12 @@ def _filter_places() -> list[tuple[Collector, Any, tuple[str, ...]]]:
     snyk = json.loads((CORPUS / "snyk-container-json/juiceshop-debian-image.snyk-container-test.json").read_bytes())
     snyk["severityThreshold"] = "high"
     snyk["filtered"]["ignore"] = [{"id": "S-1", "packageName": "p", "filtered": {"ignored": [{"reason": "r"}]}}]
+    unconfigured = grype_sample()
+    unconfigured["descriptor"]["configuration"] = None
+    unconfigured["ignoredMatches"] = [{**unconfigured["matches"][0], "appliedIgnoreRules": [{"vulnerability": "x"}]}]
     return [
         (GrypeJson(), grype, ("descriptor",)),
+        (GrypeJson(), unconfigured, ("ignoredMatches",)),
         (TrivyJson(), trivy, ("Results",)),
         (Sarif(), {**sarif, "runs": [{**sarif["runs"][0], "results": sarif["runs"][0]["results"][:1]}]}, ("runs",)),
         (

@@ -5,9 +5,10 @@ list that names every severity, a fail-on threshold (which sets the exit code an
 What each format can record:
 
 - Grype JSON: `descriptor.configuration`, the whole configuration Grype ran with, the rules it added itself
-  included. Its kernel-header rules (added unless `match-upstream-kernel-headers` is true) set aside matches of the
-  kernel's vulnerabilities to kernel header packages; the kernel is the host's, so they hide nothing about the image
-  and are not counted. Rules Grype adds for a setting (`only-fixed` ignores the other fix states, VEX documents
+  included; in a report without it, the matches listed in `ignoredMatches` with the rules that hid them. Grype's
+  kernel-header rules (added unless `match-upstream-kernel-headers` is true) set aside matches of the kernel's
+  vulnerabilities to kernel header packages; the kernel is the host's, so they hide nothing about the image and are
+  not counted. Rules Grype adds for a setting (`only-fixed` ignores the other fix states, VEX documents
   ignore `not_affected` and `fixed`) are shown as that setting.
 - Trivy JSON: no command line or configuration. `--severity`, `--ignore-unfixed`, `--ignore-status`, `--skip-dirs`
   and a `.trivyignore` applied without `--show-suppressed` leave no trace; with it, each finding set aside is listed
@@ -58,26 +59,17 @@ _RULE_FIELDS = ("vulnerability", "namespace", "fix-state", "vex-status", "vex-ju
 _PACKAGE_FIELDS = ("name", "version", "language", "type", "location", "upstream-name")
 
 
-def grype_filters(descriptor: dict[str, Any], path: str) -> tuple[ScanFilter, ...]:
-    """The filters in a Grype report's `descriptor.configuration`; none when the report does not record it."""
+def grype_filters(report: dict[str, Any], descriptor: dict[str, Any], path: str) -> tuple[ScanFilter, ...]:
+    """The filters in a Grype report's `descriptor.configuration`; in a report that does not record it, the
+    matches it lists as ignored (`ignoredMatches`), each with the rules that hid it."""
     at = GRYPE_CONFIGURATION
-    configuration = expect_object(descriptor.get("configuration"), path, at, optional=True)
-    found: list[ScanFilter] = []
-    active: set[str] = set()
-    for setting in ("only-fixed", "only-notfixed"):
-        if expect_bool(configuration.get(setting), path, f"{at}/{setting}"):
-            active.add(setting)
-            found.append(ScanFilter(setting=setting, value="true", location=f"{at}/{setting}"))
-    states = string_at(configuration, "ignore-wontfix", path, at)
-    if states:  # the fix states `--ignore-states` ignores
-        found.append(ScanFilter(setting="ignore-wontfix", value=states, location=f"{at}/ignore-wontfix"))
-    for key in ("exclude", "vex-documents"):
-        for i, entry in enumerate(expect_array(configuration.get(key), path, f"{at}/{key}")):
-            value = expect_string(entry, path, f"{at}/{key}/{i}")
-            if value:
-                active.add(key)
-                found.append(ScanFilter(setting=key, value=value, location=f"{at}/{key}/{i}"))
+    if descriptor.get("configuration") is None:
+        return _grype_ignored_matches(report, path)
+    configuration = expect_object(descriptor.get("configuration"), path, at)
+    settings = _grype_settings(configuration, path)
+    active = {f.setting for f in settings}
     implied = frozenset().union(*(_RULES_OF_SETTING.get(setting, frozenset()) for setting in active))
+    rules: list[ScanFilter] = []
     for i, entry in enumerate(expect_array(configuration.get("ignore"), path, f"{at}/ignore")):
         rule_at = f"{at}/ignore/{i}"
         conditions, reason = _grype_rule(expect_object(entry, path, rule_at), path, rule_at)
@@ -86,7 +78,55 @@ def grype_filters(descriptor: dict[str, Any], path: str) -> tuple[ScanFilter, ..
         shown = ", ".join(f"{name} {value}" for name, value in conditions)
         if reason:
             shown += f", reason {reason!r}"
-        found.append(ScanFilter(setting="ignore", value=shown, location=rule_at))
+        rules.append(ScanFilter(setting="ignore", value=shown, location=rule_at))
+    return (*settings, *rules)
+
+
+def _grype_settings(configuration: dict[str, Any], path: str) -> list[ScanFilter]:
+    """The settings other than ignore rules that hide findings."""
+    at = GRYPE_CONFIGURATION
+    found = [
+        ScanFilter(setting=setting, value="true", location=f"{at}/{setting}")
+        for setting in ("only-fixed", "only-notfixed")
+        if expect_bool(configuration.get(setting), path, f"{at}/{setting}")
+    ]
+    states = string_at(configuration, "ignore-wontfix", path, at)
+    if states:  # the fix states `--ignore-states` ignores
+        found.append(ScanFilter(setting="ignore-wontfix", value=states, location=f"{at}/ignore-wontfix"))
+    for key in ("exclude", "vex-documents"):
+        for i, entry in enumerate(expect_array(configuration.get(key), path, f"{at}/{key}")):
+            value = expect_string(entry, path, f"{at}/{key}/{i}")
+            if value:
+                found.append(ScanFilter(setting=key, value=value, location=f"{at}/{key}/{i}"))
+    return found
+
+
+def _grype_ignored_matches(report: dict[str, Any], path: str) -> tuple[ScanFilter, ...]:
+    found: list[ScanFilter] = []
+    for i, entry in enumerate(expect_array(report.get("ignoredMatches"), path, "/ignoredMatches")):
+        at = f"/ignoredMatches/{i}"
+        ignored = expect_object(entry, path, at)
+        vulnerability = expect_object(ignored.get("vulnerability"), path, f"{at}/vulnerability", optional=True)
+        artifact = expect_object(ignored.get("artifact"), path, f"{at}/artifact", optional=True)
+        rules = []
+        for j, rule in enumerate(array_at(ignored, "appliedIgnoreRules", path, at)):
+            rule_at = f"{at}/appliedIgnoreRules/{j}"
+            conditions, _ = _grype_rule(expect_object(rule, path, rule_at), path, rule_at)
+            if not _hides_nothing(conditions, frozenset(), vex=True):
+                rules.append(", ".join(f"{name} {value}" for name, value in conditions))
+        if not rules:  # hidden by Grype's kernel-header rules only, or by no rule it names
+            continue
+        named = " ".join(
+            part
+            for part in (
+                string_at(vulnerability, "id", path, f"{at}/vulnerability"),
+                "in",
+                string_at(artifact, "name", path, f"{at}/artifact"),
+                string_at(artifact, "version", path, f"{at}/artifact"),
+            )
+            if part
+        )
+        found.append(ScanFilter(setting="ignoredMatches", value=f"{named} (rule {'; '.join(rules)})", location=at))
     return tuple(found)
 
 

@@ -64,7 +64,7 @@ class _Reader:
             collected_at=parse_time(expect_string(descriptor.get("timestamp"), self.path, "/descriptor/timestamp")),
             database_updated=self._database_built(descriptor),
             vulnerabilities=tuple(findings),
-            scan_filters=grype_filters(descriptor, self.path),
+            scan_filters=grype_filters(report, descriptor, self.path),
         )
 
     def _database_built(self, descriptor: dict[str, Any]) -> datetime | None:
