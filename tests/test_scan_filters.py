@@ -339,6 +339,13 @@ def test_snyk_threshold_and_policy_ignores() -> None:
             location="/filtered/ignore/0",
         ),
     )
+    project["applications"][0]["filtered"] = {"ignore": [{"id": "SNYK-JS-1", "packageName": "lodash"}]}
+    assert read(SnykContainerJson(), project).scan_filters[2:] == (
+        ScanFilter(
+            setting="filtered.ignore", value="SNYK-JS-1 in lodash", location="/applications/0/filtered/ignore/0"
+        ),
+    )
+    project["applications"][0]["filtered"] = {"ignore": [], "patch": []}
     project["severityThreshold"] = "low"  # every severity: Snyk itself writes none then
     project["filtered"]["ignore"] = []
     assert read(SnykContainerJson(), [project]).scan_filters == ()

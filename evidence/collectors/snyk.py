@@ -64,13 +64,13 @@ class _Reader:
         filters: list[ScanFilter] = []
         for where, project in projects:
             subjects += self._subjects(project, where)
-            filters += snyk_filters(project, self.path, where)
             # The image's own packages, then each application found in it (npm, jar, ...).
             scanned = [(where, project)] + [
                 (f"{where}/applications/{i}", expect_object(app, self.path, f"{where}/applications/{i}"))
                 for i, app in enumerate(array_at(project, "applications", self.path, where))
             ]
             for at, target in scanned:
+                filters += snyk_filters(target, self.path, at)
                 package_type = string_at(target, "packageManager", self.path, at)
                 for j, entry in enumerate(
                     expect_array(target.get("vulnerabilities"), self.path, f"{at}/vulnerabilities")
