@@ -404,6 +404,24 @@ class PolicyFacts:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ScanFilter:
+    """A setting a scan records that hid findings from its report: an ignore rule, a fix-state or severity filter,
+    an excluded path, a suppression the scanner applied. A scan with one does not show everything it found.
+
+    `setting` is named as the tool names it (`only-fixed`, `ignore`, `--ignore-unfixed`, `severityThreshold`);
+    `value` is what it was set to, and `location` the JSON pointer to it in the file.
+    """
+
+    setting: str
+    value: str
+    location: str = ""
+
+    @property
+    def text(self) -> str:
+        return f"{self.setting}: {self.value}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class UpdateAutomationFacts:
     tool: str  # renovate, dependabot
     ecosystems: tuple[str, ...] = ()
@@ -451,6 +469,7 @@ class Evidence:
     # An ATTESTATION: why its predicate is not read (a predicate type Fromline does not read, a vulnerability
     # attestation without a Trivy or Grype result), so that nobody takes it for the evidence it is not.
     predicate_not_read: str | None = None
+    scan_filters: tuple[ScanFilter, ...] = ()  # a scan's settings that hid findings from its report
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -44,7 +44,7 @@ HEADERS = {
     "Evidence": (
         "Path", "Kind", "Format", "Format version", "Tool", "Tool version", "SHA-256", "Size (bytes)", "Subjects",
         "Binding", "Collected at (UTC)", "Verification", "Verification reason", "Predicate type",
-        "Predicate not read",
+        "Predicate not read", "Scan filters (hide findings)",
     ),
 }  # fmt: skip
 

@@ -154,3 +154,10 @@ def is_secret_name(name: str) -> bool:
     """
     upper = re.sub(r"[^A-Z0-9]+", "_", name.upper())
     return bool(_SECRET_NAME_RE.search(upper)) and not _SECRET_REFERENCE_RE.search(upper)
+
+
+def expect_bool(value: object, path: str, where: str) -> bool | None:
+    """A boolean; null or absent reads as None."""
+    if value is None or isinstance(value, bool):
+        return value
+    raise _wrong(path, where, "a boolean", value)

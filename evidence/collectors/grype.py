@@ -18,6 +18,7 @@ from evidence.collectors._util import (
     require_string,
     string_at,
 )
+from evidence.collectors.filters import grype_filters
 from evidence.collectors.interface import Document
 from evidence.model import Cvss, Evidence, EvidenceKind, Severity, VulnerabilityFinding
 
@@ -63,6 +64,7 @@ class _Reader:
             collected_at=parse_time(expect_string(descriptor.get("timestamp"), self.path, "/descriptor/timestamp")),
             database_updated=self._database_built(descriptor),
             vulnerabilities=tuple(findings),
+            scan_filters=grype_filters(report, descriptor, self.path),
         )
 
     def _database_built(self, descriptor: dict[str, Any]) -> datetime | None:

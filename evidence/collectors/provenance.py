@@ -359,7 +359,7 @@ def _provenance(r: _Reader, statement: dict[str, Any], predicate_type: str) -> d
 
 
 _COPIED = ("format", "format_version", "tool", "tool_version", "collected_at", "database_updated")
-_LOCATED = ("components", "vulnerabilities", "statements", "detections")
+_LOCATED = ("components", "vulnerabilities", "statements", "detections", "scan_filters")
 
 
 def _relocated(items: tuple[Any, ...], prefix: str) -> tuple[Any, ...]:

@@ -23,8 +23,18 @@ from evidence.collectors._util import (
     pointer,
     string_at,
 )
+from evidence.collectors.filters import sarif_filters
 from evidence.collectors.interface import CollectorError, Document
-from evidence.model import Cvss, Detection, DetectionCategory, Evidence, EvidenceKind, Severity, VulnerabilityFinding
+from evidence.model import (
+    Cvss,
+    Detection,
+    DetectionCategory,
+    Evidence,
+    EvidenceKind,
+    ScanFilter,
+    Severity,
+    VulnerabilityFinding,
+)
 
 SUPPORTED_VERSION = "2.1.0"
 
@@ -101,6 +111,7 @@ class _Reader:
         subjects: list[str] = []
         findings: list[VulnerabilityFinding] = []
         detections: list[Detection] = []
+        filters: list[ScanFilter] = []
         times = []
         for i, entry in enumerate(runs):
             where = pointer("runs", i)
@@ -108,6 +119,7 @@ class _Reader:
             tool = tool if tool[0] else (run.tool, run.tool_version)
             subjects += run.subjects()
             times += run.times()
+            filters += sarif_filters(run.run, run.tool, self.path, where)
             for vulnerability_or_detection in run.results():
                 if isinstance(vulnerability_or_detection, VulnerabilityFinding):
                     findings.append(vulnerability_or_detection)
@@ -123,6 +135,7 @@ class _Reader:
             collected_at=max(times, default=None),
             vulnerabilities=tuple(findings),
             detections=tuple(detections),
+            scan_filters=tuple(filters),
         )
 
 

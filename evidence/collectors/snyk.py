@@ -18,8 +18,9 @@ from evidence.collectors._util import (
     require_string,
     string_at,
 )
+from evidence.collectors.filters import snyk_filters
 from evidence.collectors.interface import CollectorError, Document
-from evidence.model import Cvss, Evidence, EvidenceKind, Severity, VulnerabilityFinding
+from evidence.model import Cvss, Evidence, EvidenceKind, ScanFilter, Severity, VulnerabilityFinding
 
 # Keys only Snyk's test output has; `path` and `projectName` alone are too common to go by.
 _SNYK_KEYS = ("dependencyCount", "licensesPolicy", "uniqueCount", "filesystemPolicy")
@@ -60,6 +61,7 @@ class _Reader:
             projects = [("", expect_object(data, self.path, ""))]
         subjects: list[str] = []
         findings: dict[tuple[str, str, str], VulnerabilityFinding] = {}
+        filters: list[ScanFilter] = []
         for where, project in projects:
             subjects += self._subjects(project, where)
             # The image's own packages, then each application found in it (npm, jar, ...).
@@ -68,6 +70,7 @@ class _Reader:
                 for i, app in enumerate(array_at(project, "applications", self.path, where))
             ]
             for at, target in scanned:
+                filters += snyk_filters(target, self.path, at)
                 package_type = string_at(target, "packageManager", self.path, at)
                 for j, entry in enumerate(
                     expect_array(target.get("vulnerabilities"), self.path, f"{at}/vulnerabilities")
@@ -84,6 +87,7 @@ class _Reader:
             tool="snyk",
             subjects=tuple(dict.fromkeys(subjects)),
             vulnerabilities=tuple(findings.values()),
+            scan_filters=tuple(filters),
         )
 
     def _subjects(self, project: dict[str, Any], where: str) -> list[str]:

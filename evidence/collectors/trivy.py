@@ -18,6 +18,7 @@ from evidence.collectors._util import (
     require_string,
     string_at,
 )
+from evidence.collectors.filters import trivy_filters
 from evidence.collectors.image_config import read_history
 from evidence.collectors.interface import CollectorError, Document
 from evidence.model import (
@@ -93,6 +94,7 @@ class _Reader:
             vulnerabilities=self._findings(report),
             detections=self._detections(report),
             image_config=self._layers(report),
+            scan_filters=trivy_filters(report, self.path),
         )
 
     def _subjects(self, report: dict[str, Any]) -> tuple[str, ...]:

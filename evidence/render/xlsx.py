@@ -295,13 +295,14 @@ def evidence_table(pkg: AuditPackage) -> Table:
             *_verification(e),
             e.predicate_type,
             e.predicate_not_read,
+            _lines(f"{f.text} ({f.location})" for f in e.scan_filters),
         )
         for e in pkg.evidence
     )
     headers = (
         "Path", "Kind", "Format", "Format version", "Tool", "Tool version", "SHA-256", "Size (bytes)",
         "Subjects", "Binding", "Collected at (UTC)", "Verification", "Verification reason", "Predicate type",
-        "Predicate not read",
+        "Predicate not read", "Scan filters (hide findings)",
     )  # fmt: skip
     return Table(headers, rows)
 

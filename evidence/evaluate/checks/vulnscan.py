@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import wraps
 
-from evidence.evaluate.checks.base import Context, check, listing, missing, refs
+from evidence.evaluate.checks.base import MAX_LISTED, Check, Context, check, listing, missing, refs
 from evidence.evaluate.vulnerabilities import ref
 from evidence.model import (
     DetectionCategory,
+    Evidence,
     EvidenceKind,
     Outcome,
     Severity,
@@ -23,7 +27,60 @@ def _days(later: datetime, earlier: datetime) -> float:
     return (later - earlier).total_seconds() / _DAY
 
 
+def hidden_findings(scans: list[Evidence], *, located: bool = True) -> str:
+    """Each scan's recorded filters: `grype.json hides findings: only-fixed: true (/descriptor/...); ignore: ...`;
+    without `located`, the settings without their places in the file."""
+    described = []
+    for scan in scans:
+        shown = [f"{f.text} ({f.location})" if located else f.text for f in scan.scan_filters]
+        more = f"; and {len(shown) - MAX_LISTED} more" if len(shown) > MAX_LISTED else ""
+        described.append(f"{scan.path} hides findings: {'; '.join(shown[:MAX_LISTED])}{more}")
+    return ". ".join(described)
+
+
+def relies_on_complete_scans(*, scans_only: bool, located: bool = True) -> Callable[[Check], Check]:
+    """A scan check that needs complete results: a scan whose filters hid findings never satisfies it alone.
+
+    With a complete scan beside the filtered ones, the complete scans decide (with `scans_only`, the check sees only
+    them; otherwise it sees every finding, the filtered scans' too, which can only add to what the complete ones
+    show) and the reason names the filters. With filtered scans only, the check cannot be satisfied, and the reason
+    and the evidence name each filter (with `located`, the reason gives each filter's place in its file too: the
+    checks of scan times leave that to the checks of coverage and results, which share their controls).
+    """
+
+    def wrap(judge: Check) -> Check:
+        @wraps(judge)
+        def judged(ctx: Context) -> Outcome:
+            scans = ctx.usable(EvidenceKind.VULNERABILITY_SCAN, bound=True)
+            filtered = [s for s in scans if s.scan_filters]
+            if not filtered:
+                return judge(ctx)
+            complete = [s for s in scans if not s.scan_filters]
+            if complete:
+                left_out = {s.id for s in filtered} if scans_only else set()
+                outcome = judge(replace(ctx, evidence=tuple(e for e in ctx.evidence if e.id not in left_out)))
+                deciding = f"{', '.join(s.path for s in complete)} decide{'s' if len(complete) == 1 else ''}"
+                hidden = hidden_findings(filtered, located=located)
+                cited = outcome.evidence
+                if outcome.status is Status.SATISFIED:  # what the complete scans show decides it
+                    cited = tuple(r for r in cited if r.evidence_id not in {s.id for s in filtered})
+                return replace(outcome, reason=f"{outcome.reason} {hidden}. {deciding}.", evidence=cited)
+            outcome = judge(ctx)
+            settings = tuple(ref(s, f.location) for s in filtered for f in s.scan_filters)
+            return Outcome(
+                status=Status.NOT_SATISFIED if outcome.status is Status.SATISFIED else outcome.status,
+                reason=f"No scan of the image is complete: {hidden_findings(filtered, located=located)}. "
+                f"Of what the scans show: {outcome.reason}",
+                evidence=tuple(dict.fromkeys(outcome.evidence + settings)),
+            )
+
+        return judged
+
+    return wrap
+
+
 @check("vulnscan.present")
+@relies_on_complete_scans(scans_only=True)
 def scan_present(ctx: Context) -> Outcome:
     scans = ctx.usable(EvidenceKind.VULNERABILITY_SCAN, bound=True)
     if not scans:
@@ -33,6 +90,7 @@ def scan_present(ctx: Context) -> Outcome:
 
 
 @check("vulnscan.fresh")
+@relies_on_complete_scans(scans_only=True, located=False)
 def scan_fresh(ctx: Context) -> Outcome:
     scans = ctx.usable(EvidenceKind.VULNERABILITY_SCAN, bound=True)
     dated = [s for s in scans if s.collected_at is not None]
@@ -60,6 +118,7 @@ def scan_fresh(ctx: Context) -> Outcome:
 
 
 @check("vulnscan.database_current")
+@relies_on_complete_scans(scans_only=True, located=False)
 def database_current(ctx: Context) -> Outcome:
     """FedRAMP: the scanner's vulnerability database was updated within the month before the scan."""
     scans = ctx.usable(EvidenceKind.VULNERABILITY_SCAN, bound=True)
@@ -101,6 +160,7 @@ def database_current(ctx: Context) -> Outcome:
 
 
 @check("vulnscan.no_fixable_at_gate")
+@relies_on_complete_scans(scans_only=False)
 def no_fixable_at_gate(ctx: Context) -> Outcome:
     scans = ctx.usable(EvidenceKind.VULNERABILITY_SCAN, bound=True)
     if not scans:
@@ -149,6 +209,7 @@ def first_seen(ctx: Context, record: VulnerabilityRecord) -> datetime | None:
 
 
 @check("vulnscan.remediation_sla")
+@relies_on_complete_scans(scans_only=False)
 def remediation_sla(ctx: Context) -> Outcome:
     """Open vulnerabilities past the profile's remediation timeline for their severity."""
     scans = ctx.usable(EvidenceKind.VULNERABILITY_SCAN, bound=True)
