@@ -40,10 +40,13 @@ def verify(collected: EvidenceSet, context: VerificationContext | None = None) -
     status and reason decided, and the subjects a verified cosign signature manifest signs added.
 
     The bytes checked are those collection kept (`EvidenceSet.contents`); nothing is read again. Key-pair
-    signatures and DSSE envelopes are linked with the keys among the inputs and the context's keys; sigstore
-    bundles are verified offline against the context's trust root; cosign signature manifests with the payloads
-    among the inputs. With a policy, a signature made by a key or identity it does not accept fails. The output
-    of `cosign verify` is recorded as cosign's claim, not verified again.
+    signatures and DSSE envelopes are checked with the keys the user trusts (the context's keys and its policy's)
+    and with the keys among the inputs; sigstore bundles are verified offline against the context's trust root;
+    cosign signature manifests with the payloads among the inputs. Only the user's keys are trust anchors: a
+    signature that verifies only with a key among the inputs is unverifiable (failed when the user named keys or
+    a policy it is not among), and keeps that key as the one that would have to be trusted. With a policy, a
+    signature made by a key or identity it does not accept fails. The output of `cosign verify` is recorded as
+    cosign's claim, not verified again.
     """
     files = {
         item.path: collected.contents[item.id]
@@ -70,11 +73,12 @@ def verify_items(
 ) -> list[Evidence]:
     """`verify` over items and their bytes by path; a new list in the same order."""
     context = context or VerificationContext()
-    linked = link_signatures(items, files, extra_keys=context.keys)
-    known = {k.key_id for k in context.keys}
+    anchors = context.anchor_keys
+    linked = link_signatures(items, files, extra_keys=anchors)
+    known = {k.key_id for k in anchors}
     material = _Material(
         files=files,
-        keys=list(context.keys) + [k for k in input_keys(items, files) if k.key_id not in known],
+        keys=list(anchors) + [k for k in input_keys(items, files) if k.key_id not in known],
         payloads={
             e.sha256: (e, files[e.path])
             for e in items
@@ -91,6 +95,7 @@ def verify_items(
         facts, signed = _decide(item, item.signature, material, context)
         if facts.status is Verification.UNCHECKED:  # material in a file no check applies to
             facts = dataclasses.replace(facts, status=Verification.UNVERIFIABLE, reason=NO_CHECK_REASON)
+        facts = _anchored(facts, anchors, rules)
         if rules is not None:
             facts = _key_policy(facts, rules)
         subjects = tuple(dict.fromkeys(item.subjects + signed)) if signed else item.subjects
@@ -122,6 +127,33 @@ def _decide(
 
 def _method(item: Evidence) -> SignatureMethod | None:
     return item.signature.method if item.signature else None
+
+
+def _anchored(facts: SignatureFacts, anchors: Sequence[LoadedKey], rules: ImageRules | None) -> SignatureFacts:
+    """A signature verified with a key found among the inputs, not one the user trusts: unverifiable when the user
+    named no key and no policy, else failed (it does not verify with what the user trusts). The key stays
+    recorded, as the one that would have to be trusted."""
+    if facts.status is not Verification.VERIFIED or facts.key_id is None:
+        return facts
+    if facts.key_id in {k.key_id for k in anchors}:
+        return facts
+    found = f"verified with key {facts.key_id} ({facts.key_path}) found in the evidence, which is not a trust anchor"
+    untrusted = dataclasses.replace(facts, key_from_evidence=True)
+    if anchors:
+        return dataclasses.replace(
+            untrusted,
+            status=Verification.FAILED,
+            reason=f"{found}; it does not verify with any trusted key: {', '.join(k.path for k in anchors)}",
+        )
+    if rules is not None:
+        return dataclasses.replace(
+            untrusted, status=Verification.FAILED, reason=f"{found}, and the identity policy names no such key"
+        )
+    return dataclasses.replace(
+        untrusted,
+        status=Verification.UNVERIFIABLE,
+        reason=f"{found}; trust it with --key or the identity policy",
+    )
 
 
 def _key_policy(facts: SignatureFacts, rules: ImageRules) -> SignatureFacts:

@@ -189,14 +189,16 @@ def _is_dsse(item: Evidence) -> bool:
 def link_signatures(
     items: Sequence[Evidence], files: Mapping[str, bytes], extra_keys: Sequence[LoadedKey] = ()
 ) -> list[Evidence]:
-    """Verify payloads and envelopes against the supplied signatures and keys; a new list, same order.
+    """Link payloads and envelopes with the supplied signatures and keys; a new list, same order.
 
-    `files` maps a path to the bytes collected. The keys are those among the inputs and `extra_keys` (named with
-    `--key` or in the identity policy). Items that carry no key-pair signature are returned as they are.
+    `files` maps a path to the bytes collected. The keys are `extra_keys` (named with `--key` or in the identity
+    policy), tried first, then those among the inputs. This is the cryptography only: a signature linked with a key
+    among the inputs is `verified` here, and `evidence.verify.verify` decides whether that key is trusted. Items
+    that carry no key-pair signature are returned as they are.
     """
-    keys = input_keys(items, files)
+    keys = list(extra_keys)
     known = {k.key_id for k in keys}
-    keys += [k for k in extra_keys if k.key_id not in known]
+    keys += [k for k in input_keys(items, files) if k.key_id not in known]
     signatures = _signatures(items, files)
     matches: dict[str, list[tuple[str, LoadedKey]]] = {}
     claimed: set[str] = set()
