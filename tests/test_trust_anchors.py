@@ -22,9 +22,11 @@ from evidence.diff.gate import holding
 from evidence.evaluate.checks.signing import NO_TRUST_ANCHOR
 from evidence.model import AuditPackage, Evidence, SignatureFacts, Status, SummaryTopic, Verification
 from evidence.pipeline import assess
+from evidence.render.report import render_html
 from evidence.verify.dsse import pae
 from evidence.verify.interface import VerificationContext
 from evidence.verify.keys import load_key_file
+from evidence.verify.policy import load_policy
 
 DIGEST = "sha256:" + "ab" * 32
 RELEASE = "1.4.0"
@@ -123,6 +125,23 @@ def test_a_signature_by_a_key_in_the_evidence_fails_when_other_keys_are_trusted(
     )
 
 
+def test_a_signature_by_a_key_in_the_evidence_fails_under_a_policy_that_names_no_key(tmp_path: Path) -> None:
+    private = ec.generate_private_key(ec.SECP256R1())
+    write_signed(tmp_path / "in", private)
+    policy = tmp_path / "policy.yaml"
+    rule = {"identities": [{"issuer": "https://token.actions.githubusercontent.com", "subject": "https://x/.*"}]}
+    policy.write_text(json.dumps({"version": 1, "rules": [rule]}))
+    context = VerificationContext(policy=load_policy(policy))
+    facts = facts_of(
+        collect_verify_bind([tmp_path / "in"], image_digest=DIGEST, verification=context).items, "payload.json"
+    )
+    assert (facts.status, facts.key_from_evidence) == (Verification.FAILED, True)
+    assert facts.reason == (
+        f"verified with key {key_id(pem(private))} (in/cosign.pub) {NOT_AN_ANCHOR}, and the identity policy names no "
+        "such key"
+    )
+
+
 def test_a_signature_no_key_verifies_keeps_its_outcome(tmp_path: Path) -> None:
     write_signed(tmp_path / "in", ec.generate_private_key(ec.SECP256R1()))
     (tmp_path / "in" / "cosign.pub").write_bytes(pem(ec.generate_private_key(ec.SECP256R1())))
@@ -143,6 +162,13 @@ def test_the_sample_key_left_inside_the_evidence_folder_does_not_verify_the_samp
     assert_not_trusted(facts_of(pkg.evidence, "cosign-payload.json"), key, f"{folder.name}/cosign.pub")
     assert_not_trusted(facts_of(pkg.evidence, "provenance.intoto.json"), key, f"{folder.name}/cosign.pub")
     assert all(e.signature.status is not Verification.VERIFIED for e in pkg.evidence if e.signature)
+    html = " ".join(render_html(pkg).split())
+    found = f"({folder.name}/cosign.pub), found in the evidence: not a trust anchor"
+    assert f"Signed with key {key_id(key)}</span> {found}." in html.replace('<span class="mono wrap">', "")
+    assert f"Attestation signed with key {key_id(key)}</span> {found}, so not verified." in html.replace(
+        '<span class="mono wrap">', ""
+    )
+    assert "Verified with key" not in html
     trusted = assess([folder], image=sample_image(RELEASE), verification=trusting(SAMPLE_KEY), now=NOW)
     assert facts_of(trusted.evidence, "cosign-payload.json").status is Verification.VERIFIED
     assert facts_of(trusted.evidence, "provenance.intoto.json").status is Verification.VERIFIED
@@ -215,6 +241,9 @@ def test_the_missing_anchor_is_named_under_a_non_strict_profile(tmp_path: Path) 
     for name in ("signature.verified", "provenance.verified", "attestations.verified"):
         assert checks[name].status is Status.EVIDENCE_MISSING
         assert checks[name].reason.startswith(NO_TRUST_ANCHOR), checks[name].reason
+    unverified = [s for s in pkg.rubric if "A signature is present but could not be verified" in s.reason]
+    assert [s.score for s in unverified] == [1]
+    assert unverified[0].reason.startswith(NO_TRUST_ANCHOR)
     trusted = assess([folder], image=sample_image(RELEASE), verification=trusting(SAMPLE_KEY), now=NOW)
     assert all(NO_TRUST_ANCHOR not in reason for reason in every_reason(trusted))
 
