@@ -142,6 +142,46 @@ def test_a_signature_by_a_key_in_the_evidence_fails_under_a_policy_that_names_no
     )
 
 
+def two_signers(folder: Path) -> tuple[ec.EllipticCurvePrivateKey, ec.EllipticCurvePrivateKey]:
+    """A key whose public half is left among the inputs, and one the user trusts, kept outside them."""
+    in_evidence, trusted = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    folder.mkdir(parents=True)
+    (folder / "cosign.pub").write_bytes(pem(in_evidence))
+    (folder.parent / "trusted.pub").write_bytes(pem(trusted))
+    return in_evidence, trusted
+
+
+def test_a_trusted_signature_counts_beside_one_by_a_key_in_the_evidence(tmp_path: Path) -> None:
+    in_evidence, trusted = two_signers(tmp_path / "in")
+    context = trusting(tmp_path / "trusted.pub")
+    # a payload with two detached signatures, the untrusted one first by name
+    body = write_signed(tmp_path / "in", in_evidence)[0]
+    (tmp_path / "in" / "second.sig").write_bytes(base64.b64encode(sign(trusted, body)))
+    # a DSSE envelope with both signatures, the untrusted one first
+    statement = json.loads(envelope(in_evidence, slsa_v1_statement()))
+    payload = base64.b64decode(statement["payload"])
+    extra = sign(trusted, pae(statement["payloadType"], payload))
+    statement["signatures"].append({"keyid": "", "sig": base64.b64encode(extra).decode()})
+    (tmp_path / "in" / "provenance.json").write_text(json.dumps(statement))
+    items = collect_verify_bind([tmp_path / "in"], image_digest=DIGEST, verification=context).items
+    for name in ("payload.json", "provenance.json"):
+        facts = facts_of(items, name)
+        assert (facts.status, facts.key_path, facts.key_from_evidence) == (Verification.VERIFIED, "trusted.pub", False)
+
+
+def test_a_trusted_manifest_layer_counts_beside_one_by_a_key_in_the_evidence(tmp_path: Path) -> None:
+    in_evidence, trusted = two_signers(tmp_path / "in")
+    body = signed_manifest(tmp_path / "in", in_evidence)
+    manifest = json.loads((tmp_path / "in" / "manifest.json").read_text())
+    layer = json.loads(json.dumps(manifest["layers"][0]))
+    layer["annotations"]["dev.cosignproject.cosign/signature"] = base64.b64encode(sign(trusted, body)).decode()
+    manifest["layers"].append(layer)
+    (tmp_path / "in" / "manifest.json").write_text(json.dumps(manifest))
+    items = collect_verify_bind([tmp_path / "in"], image_digest=DIGEST, verification=trusting(tmp_path / "trusted.pub"))
+    facts = facts_of(items.items, "manifest.json")
+    assert (facts.status, facts.key_path, facts.key_from_evidence) == (Verification.VERIFIED, "trusted.pub", False)
+
+
 def test_a_signature_no_key_verifies_keeps_its_outcome(tmp_path: Path) -> None:
     write_signed(tmp_path / "in", ec.generate_private_key(ec.SECP256R1()))
     (tmp_path / "in" / "cosign.pub").write_bytes(pem(ec.generate_private_key(ec.SECP256R1())))

@@ -14,10 +14,10 @@ import orjson
 from evidence.model import Evidence, EvidenceKind, EvidenceSet, SignatureFacts, SignatureMethod, Verification
 from evidence.verify.cosign_keyless import rekor_bundles, verify_cosign_keyless, with_rekor_bundle
 from evidence.verify.crypto import verifies
-from evidence.verify.dsse import envelope_from, pae
+from evidence.verify.dsse import envelope_from
 from evidence.verify.interface import LoadedKey, VerificationContext
 from evidence.verify.keyless import Artifact, message_digest, verify_bundle
-from evidence.verify.keypair import input_keys, link_signatures
+from evidence.verify.keypair import envelope_key, input_keys, link_signatures
 from evidence.verify.material import (
     BUNDLE_ANNOTATION,
     CERTIFICATE_ANNOTATION,
@@ -59,10 +59,11 @@ def verify(collected: EvidenceSet, context: VerificationContext | None = None) -
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Material:
-    """What the signatures are checked with: the collected bytes by path, the keys, the cosign payloads by
-    SHA-256, and the cosign Rekor bundles."""
+    """What the signatures are checked with: the collected bytes by path, the keys (the user's trusted keys first,
+    then those among the inputs), the cosign payloads by SHA-256, and the cosign Rekor bundles."""
 
     files: Mapping[str, bytes]
+    anchors: list[LoadedKey]
     keys: list[LoadedKey]
     payloads: dict[str, tuple[Evidence, bytes]]
     bundles: list[tuple[str, RekorBundle]]
@@ -78,6 +79,7 @@ def verify_items(
     known = {k.key_id for k in anchors}
     material = _Material(
         files=files,
+        anchors=list(anchors),
         keys=list(anchors) + [k for k in input_keys(items, files) if k.key_id not in known],
         payloads={
             e.sha256: (e, files[e.path])
@@ -114,7 +116,7 @@ def _decide(
         case SignatureMethod.SIGSTORE_MESSAGE | SignatureMethod.SIGSTORE_DSSE:
             return _bundle(item.path, data, facts, context, material.keys), ()
         case SignatureMethod.COSIGN_MANIFEST:
-            return _manifest(data, facts, context, material.keys, material.payloads)
+            return _manifest_trusted_first(data, facts, context, material)
         case SignatureMethod.COSIGN_KEY_PAIR if material.bundles:
             return with_rekor_bundle(facts, material.files, material.bundles, context), ()
         case SignatureMethod.COSIGN_KEY_PAIR | SignatureMethod.DSSE:  # linked with the keys already
@@ -224,19 +226,17 @@ def _keyed_bundle(obj: object, facts: SignatureFacts, keys: list[LoadedKey]) -> 
             reason="a message signature made with a key (no certificate): not verified in this release; "
             "its transparency log entry is not checked either",
         )
-    encoded = pae(envelope.payload_type, envelope.payload)
-    for _, signature in envelope.signatures:
-        key = next((k for k in keys if signature is not None and verifies(k.key, signature, encoded)), None)
-        if key is not None:
-            return dataclasses.replace(
-                facts,
-                status=Verification.VERIFIED,
-                reason=f"{key.algorithm} DSSE envelope signature verified with {key.path} "
-                "(a key-signed bundle: its transparency log entry is not checked)",
-                key_id=key.key_id,
-                key_path=key.path,
-                key_algorithm=key.algorithm,
-            )
+    key = envelope_key(envelope, keys)
+    if key is not None:
+        return dataclasses.replace(
+            facts,
+            status=Verification.VERIFIED,
+            reason=f"{key.algorithm} DSSE envelope signature verified with {key.path} "
+            "(a key-signed bundle: its transparency log entry is not checked)",
+            key_id=key.key_id,
+            key_path=key.path,
+            key_algorithm=key.algorithm,
+        )
     if not keys:
         return dataclasses.replace(
             facts,
@@ -259,6 +259,16 @@ def _json(data: bytes) -> object:
 
 
 # --- cosign signature manifests ---------------------------------------------------------------------------------
+
+
+def _manifest_trusted_first(
+    data: bytes, facts: SignatureFacts, context: VerificationContext, material: _Material
+) -> tuple[SignatureFacts, tuple[str, ...]]:
+    """A layer signed by a trusted key wins over one signed by a key among the inputs, whatever their order."""
+    trusted = _manifest(data, facts, context, material.anchors, material.payloads)
+    if trusted[0].status is Verification.VERIFIED:
+        return trusted
+    return _manifest(data, facts, context, material.keys, material.payloads)
 
 
 def _manifest(

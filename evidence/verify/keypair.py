@@ -69,7 +69,8 @@ def _link_payload(
     keys: list[LoadedKey],
 ) -> SignatureFacts:
     if matches:
-        signature_path, key = matches[0]
+        rank = {k.key_id: i for i, k in enumerate(keys)}  # the user's keys come first: a trusted match wins
+        signature_path, key = min(matches, key=lambda match: rank[match[1].key_id])
         if facts.signed_digest is None or not _DIGEST_RE.fullmatch(facts.signed_digest):
             return dataclasses.replace(
                 _verified(facts, key, signature_path, ""),
@@ -116,15 +117,11 @@ def _unverified_payload(
     )
 
 
-def _dsse_key(envelope: Envelope, keys: list[LoadedKey]) -> LoadedKey | None:
+def envelope_key(envelope: Envelope, keys: list[LoadedKey]) -> LoadedKey | None:
+    """The first key, in the order given (the user's first), that verifies any of the envelope's signatures."""
     encoded = pae(envelope.payload_type, envelope.payload)
-    for _, signature in envelope.signatures:
-        if signature is None:
-            continue
-        key = next((k for k in keys if verifies(k.key, signature, encoded)), None)
-        if key is not None:
-            return key
-    return None
+    signatures = [signature for _, signature in envelope.signatures if signature is not None]
+    return next((k for k in keys if any(verifies(k.key, s, encoded) for s in signatures)), None)
 
 
 def _unsigned(envelopes: Sequence[Envelope | None]) -> str | None:
@@ -152,7 +149,7 @@ def _link_dsse(item: Evidence, data: bytes, keys: list[LoadedKey]) -> Evidence:
     found: list[LoadedKey] = []
     for number, envelope in enumerate(envelopes, start=1):
         assert envelope is not None  # noqa: S101 - _unsigned checked every one
-        key = _dsse_key(envelope, keys)
+        key = envelope_key(envelope, keys)
         if key is None:
             if not keys:
                 reason = "no public key was supplied to verify the DSSE envelope signature"
