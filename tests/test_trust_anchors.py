@@ -169,6 +169,27 @@ def test_a_trusted_signature_counts_beside_one_by_a_key_in_the_evidence(tmp_path
         assert (facts.status, facts.key_path, facts.key_from_evidence) == (Verification.VERIFIED, "trusted.pub", False)
 
 
+def test_a_json_lines_file_with_one_envelope_by_a_key_in_the_evidence_is_not_verified(tmp_path: Path) -> None:
+    in_evidence, trusted = two_signers(tmp_path / "in")
+    lines = [envelope(trusted, slsa_v1_statement()), envelope(in_evidence, slsa_v1_statement())]
+    (tmp_path / "in" / "provenance.intoto.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    items = collect_verify_bind([tmp_path / "in"], image_digest=DIGEST, verification=trusting(tmp_path / "trusted.pub"))
+    facts = facts_of(items.items, "provenance.intoto.jsonl")
+    assert (facts.status, facts.key_id, facts.key_from_evidence) == (
+        Verification.FAILED,
+        key_id(pem(in_evidence)),
+        True,
+    )
+    # with the other key trusted too, every envelope verifies
+    both = VerificationContext(
+        keys=(*trusting(tmp_path / "trusted.pub").keys, load_key_file(tmp_path / "in" / "cosign.pub"))
+    )
+    facts = facts_of(
+        collect_verify_bind([tmp_path / "in"], image_digest=DIGEST, verification=both).items, "provenance.intoto.jsonl"
+    )
+    assert facts.status is Verification.VERIFIED
+
+
 def test_a_trusted_manifest_layer_counts_beside_one_by_a_key_in_the_evidence(tmp_path: Path) -> None:
     in_evidence, trusted = two_signers(tmp_path / "in")
     body = signed_manifest(tmp_path / "in", in_evidence)

@@ -167,8 +167,12 @@ def _link_dsse(item: Evidence, data: bytes, keys: list[LoadedKey]) -> Evidence:
         found.append(key)
     paths = ", ".join(dict.fromkeys(k.path for k in found))
     what = "DSSE envelope signature" if len(envelopes) == 1 else f"all {len(envelopes)} DSSE envelope signatures"
-    reason = f"{found[0].algorithm} {what} verified with {paths}"
-    return dataclasses.replace(item, signature=_verified(facts, found[0], item.path, reason))
+    # The file is recorded with the last of its keys in the order given (the user's first): when one envelope
+    # needed a key among the inputs, that key is the one the verification step judges.
+    rank = {k.key_id: i for i, k in enumerate(keys)}
+    recorded = max(found, key=lambda k: rank[k.key_id])
+    reason = f"{recorded.algorithm} {what} verified with {paths}"
+    return dataclasses.replace(item, signature=_verified(facts, recorded, item.path, reason))
 
 
 def _is_cosign_payload(item: Evidence) -> bool:
