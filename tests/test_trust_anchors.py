@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from test_collectors_signing_build import envelope, pem, sign, slsa_v1_statement, write_signed
 from test_verify import signed_manifest
 
+from evidence.cli import main
 from evidence.diff.compare import compare
 from evidence.diff.gate import holding
 from evidence.evaluate.checks.signing import NO_TRUST_ANCHOR
@@ -109,6 +110,22 @@ def test_a_cosign_signature_manifest_with_its_key_in_the_evidence_is_unverifiabl
     (tmp_path / "in" / "cosign.pub").write_bytes(pem(private))
     items = collect_verify_bind([tmp_path / "in"], image_digest=DIGEST).items
     assert_not_trusted(facts_of(items, "manifest.json"), pem(private), "in/cosign.pub")
+
+
+def test_inspect_says_the_key_was_found_in_the_evidence(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    private = ec.generate_private_key(ec.SECP256R1())
+    write_signed(tmp_path / "in", private)
+    assert main(["inspect", "--json", str(tmp_path / "in")]) == 0
+    entries = orjson.loads(capsys.readouterr().out)
+    (verification,) = [e["verification"] for e in entries if e["path"].endswith("/payload.json")]
+    assert verification["status"] == "unverifiable"
+    assert (verification["key_id"], verification["key_path"]) == (key_id(pem(private)), "in/cosign.pub")
+    assert verification["key_from_evidence"] is True
+    assert main(["inspect", "--json", str(tmp_path / "in"), "--key", str(tmp_path / "in" / "cosign.pub")]) == 0
+    entries = orjson.loads(capsys.readouterr().out)
+    (verification,) = [e["verification"] for e in entries if e["path"].endswith("/payload.json")]
+    assert (verification["status"], verification["key_path"]) == ("verified", "cosign.pub")
+    assert verification["key_from_evidence"] is False
 
 
 def test_a_signature_by_a_key_in_the_evidence_fails_when_other_keys_are_trusted(tmp_path: Path) -> None:

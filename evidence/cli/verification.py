@@ -107,4 +107,5 @@ def verification_json(facts: SignatureFacts | None) -> dict[str, Any] | None:
         "log_index": facts.log_index,
         "integrated_time": facts.integrated_time.isoformat().replace("+00:00", "Z") if facts.integrated_time else None,
         "asserted_by": facts.asserted_by,
+        "key_from_evidence": facts.key_from_evidence,
     }
