@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 READY := $(VENV)/.ready
 DEMO_RELEASE := 1.4.0
 DEMO_IMAGE := registry.example.com/webapp@sha256:443eebbdc163dfdc0d40e185574019e4bfbe4eac2b13b7257d91f53c990ff80f
+# The samples' signing key, kept outside the evidence: only a key named with --key is trusted.
+DEMO_KEY := samples/keys/webapp.pub
 
 .PHONY: demo test lint typecheck unit installed golden bench clean
 
@@ -17,7 +19,7 @@ $(READY): pyproject.toml scripts/install-system-deps
 
 demo: $(READY)
 	$(BIN)/fromline package samples/webapp-$(DEMO_RELEASE) --image $(DEMO_IMAGE) --release $(DEMO_RELEASE) \
-		--out build/webapp-$(DEMO_RELEASE)
+		--key $(DEMO_KEY) --out build/webapp-$(DEMO_RELEASE)
 
 test: lint typecheck unit installed
 

@@ -285,6 +285,9 @@ class SignatureFacts:
     log_index: int | None = None  # transparency log entry
     integrated_time: datetime | None = None
     asserted_by: str | None = None  # set when a tool's claim was recorded, not re-verified (e.g. "cosign verify")
+    # The signature verifies with key_id, a key found among the inputs that the user did not name as a trust anchor:
+    # the key says who signed, not that the signer is trusted (the status is unverifiable or failed).
+    key_from_evidence: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -982,11 +985,19 @@ class ControlDiff:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Signer:
-    """Who signed, as a verified signature shows it: a key, or a keyless identity and its issuer."""
+    """Who signed, as a verified signature shows it: a key, or a keyless identity and its issuer. A signature that
+    verifies only with a key found in the evidence names its signer too, marked so (the key is not trusted); the
+    mark is not part of who signed, so trusting a key does not count as a change of signer."""
 
     key_id: str | None = None
     identity: str | None = None
     issuer: str | None = None
+    key_from_evidence: bool = field(default=False, compare=False)
+
+    @property
+    def trust_note(self) -> str:
+        """What a listing of the signer adds when its key is not trusted."""
+        return " (key found in the evidence, not a trust anchor)" if self.key_from_evidence else ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -1184,3 +1195,16 @@ class PackageDiff:
             or self.verdicts.changed
             or self.poam.opened or self.poam.closed or self.poam.changed
         )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrustAnchors:
+    """What the user named, outside the evidence, to trust signers by: evaluation reads it to say when a missing
+    anchor is why a signature does not count. Keys found among the inputs are never anchors."""
+
+    key_ids: tuple[str, ...] = ()  # keys named with --key or in the identity policy
+    policy: bool = False  # an identity policy was given (its keys and keyless identities)
+
+    @property
+    def given(self) -> bool:
+        return bool(self.key_ids) or self.policy

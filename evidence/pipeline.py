@@ -107,6 +107,7 @@ def assess(  # noqa: PLR0913 - keyword-only options of one assessment
         now=moment,
         lifecycle=lifecycle_inputs,
         required_attestations=rules.attestations if rules is not None else None,
+        trust_anchors=context.trust_anchors,
     )
     if lifecycle_inputs is not None and lifecycle_inputs.previous is not None:
         pkg = dataclasses.replace(pkg, changes=compare(lifecycle_inputs.previous, pkg))

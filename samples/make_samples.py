@@ -6,9 +6,10 @@ grype, vexctl, cosign, docker) but were made by this script, not by those tools.
 public facts; digests, dates, run ids and the signing key are invented.
 
 Run from the repository root:  .venv/bin/python samples/make_samples.py
-Output: samples/webapp-1.4.0/ and samples/webapp-1.3.0/. Reruns give identical files except the
-signatures and cosign.pub (a fresh ECDSA P-256 key is made on every run; the private key never
-leaves memory).
+Output: samples/webapp-1.4.0/, samples/webapp-1.3.0/ and the public key samples/keys/webapp.pub. Reruns
+give identical files except the signatures and the key (a fresh ECDSA P-256 key is made on every run; the
+private key never leaves memory). The key is written outside the release folders: a key inside the evidence
+is not a trust anchor, so the demo names it with `--key`.
 """
 
 from __future__ import annotations
@@ -2032,7 +2033,10 @@ def envelope(key: ec.EllipticCurvePrivateKey, rel: Release) -> str:
 # --------------------------------------------------------------------------------------------------
 
 
-def write_release(rel: Release, key: ec.EllipticCurvePrivateKey, public_pem: bytes) -> Path:
+KEY_FILE = HERE / "keys" / "webapp.pub"
+
+
+def write_release(rel: Release, key: ec.EllipticCurvePrivateKey) -> Path:
     check_digest(rel)
     out = HERE / f"webapp-{rel.version}"
     out.mkdir(exist_ok=True)
@@ -2045,17 +2049,16 @@ def write_release(rel: Release, key: ec.EllipticCurvePrivateKey, public_pem: byt
     payload = cosign_payload(rel)
     (out / "cosign-payload.json").write_bytes(payload)
     (out / "cosign-payload.sig").write_text(sign(key, payload), encoding="ascii")
-    (out / "cosign.pub").write_bytes(public_pem)
     write(out / "provenance.intoto.json", envelope(key, rel))
-    print(f"wrote {out.relative_to(HERE.parent)}/cosign-payload.json, cosign-payload.sig, cosign.pub")
+    print(f"wrote {out.relative_to(HERE.parent)}/cosign-payload.json, cosign-payload.sig")
     return out
 
 
 def check_signatures(out: Path) -> None:
     """Verify what was written, from the files alone, the way a consumer would."""
-    pub = serialization.load_pem_public_key((out / "cosign.pub").read_bytes())
+    pub = serialization.load_pem_public_key(KEY_FILE.read_bytes())
     if not isinstance(pub, ec.EllipticCurvePublicKey):
-        raise SystemExit(f"{out.name}/cosign.pub is not an EC public key")
+        raise SystemExit(f"{KEY_FILE.relative_to(HERE.parent)} is not an EC public key")
     payload = (out / "cosign-payload.json").read_bytes()
     if not verify(pub, payload, (out / "cosign-payload.sig").read_text(encoding="ascii")):
         raise SystemExit(f"{out.name}: cosign-payload.sig does not verify")
@@ -2071,8 +2074,11 @@ def main() -> None:
     public_pem = key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
+    KEY_FILE.parent.mkdir(exist_ok=True)
+    KEY_FILE.write_bytes(public_pem)
+    print(f"wrote {KEY_FILE.relative_to(HERE.parent)}")
     for rel in RELEASES:
-        check_signatures(write_release(rel, key, public_pem))
+        check_signatures(write_release(rel, key))
 
 
 if __name__ == "__main__":

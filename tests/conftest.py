@@ -43,6 +43,8 @@ REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"
 OSCAL_SCHEMAS = REPO.parent / "shared" / "oscal-schemas" / "1.2.3"
 SAMPLES = REPO / "samples"
+# The key both sample releases are signed with, outside their evidence folders: trusted only when named (--key).
+SAMPLE_KEY = SAMPLES / "keys" / "webapp.pub"
 
 DIGEST = "sha256:" + "ab" * 32
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -77,10 +79,10 @@ def sample_image(release: str) -> str:
 
 
 def sample_package_args(release: str, out: Path, *extra: str) -> list[str]:
-    """`fromline package` of a bundled sample release at the fixed sample timestamp."""
+    """`fromline package` of a bundled sample release at the fixed sample timestamp, its key named with --key."""
     folder = SAMPLES / f"webapp-{release}"
     return ["package", str(folder), "--image", sample_image(release), "--release", release,
-            "--timestamp", SAMPLE_TIMESTAMP, "--out", str(out), *extra]  # fmt: skip
+            "--timestamp", SAMPLE_TIMESTAMP, "--key", str(SAMPLE_KEY), "--out", str(out), *extra]  # fmt: skip
 
 
 def _file_hashes(root: Path) -> dict[str, str]:

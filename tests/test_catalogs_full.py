@@ -13,7 +13,7 @@ from typing import Any
 import jsonschema_rs
 import orjson
 import pytest
-from conftest import DIGEST, NOW, OSCAL_SCHEMAS, SamplePackages
+from conftest import DIGEST, NOW, OSCAL_SCHEMAS, SAMPLE_KEY, SamplePackages
 from openpyxl import load_workbook
 from test_cli import IMAGE, SAMPLE, TIMESTAMP
 
@@ -694,6 +694,7 @@ def packaged(
     mine = out.parent / "mine.yaml"
     mine.write_text(USER_CATALOG)
     argv = ["package", str(SAMPLE), "--image", IMAGE, "--release", "1.4.0", "--timestamp", TIMESTAMP]
+    argv += ["--key", str(SAMPLE_KEY)]  # as every sample package is made
     assert main([*argv, "--catalog", str(mine), "--profile", profile, "--out", str(out), "--quiet"]) == 0
     return profile, out
 

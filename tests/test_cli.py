@@ -10,7 +10,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from conftest import SAMPLE_TIMESTAMP, SAMPLES, SamplePackages, sample_package_args
+from conftest import SAMPLE_KEY, SAMPLE_TIMESTAMP, SAMPLES, SamplePackages, sample_package_args
 from openpyxl import load_workbook
 from pypdf import PdfReader
 from test_render_oscal import assert_schema_valid
@@ -205,8 +205,7 @@ def test_help_is_light() -> None:
 def test_identity_policy_requiring_an_sbom_attestation_fails_4_1_5(tmp_path: Path) -> None:
     policy = tmp_path / "policy.yaml"
     policy.write_text(
-        "version: 1\nrules:\n  - keys: [{path: " + str(SAMPLE / "cosign.pub") + "}]\n"
-        "    attestations: [slsa-provenance, sbom]\n"
+        "version: 1\nrules:\n  - keys: [{path: " + str(SAMPLE_KEY) + "}]\n    attestations: [slsa-provenance, sbom]\n"
     )
     out = tmp_path / "p"
     assert main([*package_args(out), "--quiet", "--policy", str(policy)]) == 0

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from conftest import CORPUS, SAMPLES
+from conftest import CORPUS, SAMPLE_KEY, SAMPLES
 
 from evidence.cli import main
 
@@ -19,7 +19,7 @@ def inspect_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, l
 
 
 def test_inspect_samples_json(capsys: pytest.CaptureFixture[str]) -> None:
-    code, entries = inspect_json(capsys, str(SAMPLES / "webapp-1.4.0"))
+    code, entries = inspect_json(capsys, str(SAMPLES / "webapp-1.4.0"), "--key", str(SAMPLE_KEY))
     assert code == 0
     by_name = {str(e["path"]).split("/")[-1]: e for e in entries}
     assert set(by_name) == {p.name for p in (SAMPLES / "webapp-1.4.0").iterdir()}
@@ -35,6 +35,7 @@ def test_inspect_samples_json(capsys: pytest.CaptureFixture[str]) -> None:
     payload = by_name["cosign-payload.json"]
     assert payload["verification"]["status"] == "verified"  # type: ignore[index]
     assert payload["verification"]["key_id"].startswith("sha256:")  # type: ignore[index]
+    assert payload["verification"]["key_path"] == SAMPLE_KEY.name  # type: ignore[index]
 
 
 def test_inspect_lists_unusable_files_with_reason(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -29,6 +29,8 @@ from evidence.collectors.update_automation import DependabotConfig, RenovateConf
 from evidence.model import Binding, EvidenceKind, SignatureFacts, SignatureMethod, Verification
 from evidence.verify.apply import verify_items
 from evidence.verify.dsse import pae as dsse_pae
+from evidence.verify.interface import VerificationContext
+from evidence.verify.keys import load_key_file
 
 PROV_DIR = CORPUS / "provenance"
 OCI_DIR = CORPUS / "oci"
@@ -375,7 +377,12 @@ def test_json_lines_envelopes_are_all_verified(tmp_path: Path) -> None:
     pub = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     (tmp_path / "cosign.pub").write_bytes(pub)
     (tmp_path / "sboms.intoto.jsonl").write_text(first + "\n" + signed(second) + "\n")
-    item = next(e for e in collect_verify_bind([tmp_path], image_digest=DIGEST).items if e.kind is EvidenceKind.SBOM)
+    trusted = VerificationContext(keys=(load_key_file(tmp_path / "cosign.pub"),))  # among the inputs, and named
+    item = next(
+        e
+        for e in collect_verify_bind([tmp_path], image_digest=DIGEST, verification=trusted).items
+        if e.kind is EvidenceKind.SBOM
+    )
     assert item.signature is not None
     assert item.signature.status is Verification.VERIFIED, item.signature.reason
     assert item.binding is Binding.MATCH
@@ -387,7 +394,11 @@ def test_json_lines_envelopes_are_all_verified(tmp_path: Path) -> None:
         {"sig": base64.b64encode(other.sign(dsse_pae(env["payloadType"], body), ec.ECDSA(hashes.SHA256()))).decode()}
     ]
     (tmp_path / "sboms.intoto.jsonl").write_text(first + "\n" + json.dumps(env) + "\n")
-    item = next(e for e in collect_verify_bind([tmp_path], image_digest=DIGEST).items if e.kind is EvidenceKind.SBOM)
+    item = next(
+        e
+        for e in collect_verify_bind([tmp_path], image_digest=DIGEST, verification=trusted).items
+        if e.kind is EvidenceKind.SBOM
+    )
     assert item.signature is not None
     assert item.signature.status is Verification.FAILED
     assert item.signature.reason.startswith("DSSE envelope 2 of 2 signature does not verify")

@@ -29,7 +29,9 @@ from evidence.collectors.interface import CollectorError, Document
 from evidence.collectors.provenance import InTotoAttestation, image_name
 from evidence.model import NOT_CHECKED_REASON, Binding, Evidence, EvidenceKind, Located, SignatureMethod, Verification
 from evidence.verify.dsse import pae as dsse_pae
+from evidence.verify.interface import VerificationContext
 from evidence.verify.keypair import link_signatures
+from evidence.verify.keys import load_key_file
 
 DIGEST = "sha256:" + "ab" * 32
 OTHER_DIGEST = "sha256:" + "cd" * 32
@@ -122,6 +124,12 @@ def write_signed(
     return body, signature
 
 
+def trusting(*keys: Path) -> VerificationContext:
+    """The key files named as trust anchors, as `--key` names them; each is among the inputs too, shown by the
+    same `<folder>/<file>` path, so a verified signature records the path it would have had anyway."""
+    return VerificationContext(keys=tuple(load_key_file(k, f"{k.parent.name}/{k.name}") for k in keys))
+
+
 def by_name(items: tuple[Evidence, ...], name: str) -> Evidence:
     return next(e for e in items if e.path.endswith("/" + name))
 
@@ -195,7 +203,7 @@ def test_corpus_cosign_files_through_collect(tmp_path: Path) -> None:
     for source in (PAYLOAD, PAYLOAD_SIG, FULCIO_CERT):
         shutil.copy(source, tmp_path / source.name)
     digest = "sha256:fa93b01658e3a5a1686dc3ae55f170d8de487006fb53a28efcd12ab0710a2e5f"
-    result = collect_verify_bind([tmp_path], image_digest=digest)
+    result = collect_verify_bind([tmp_path], image_digest=digest, verification=trusting(tmp_path / FULCIO_CERT.name))
     assert {e.kind for e in result.items} == {
         EvidenceKind.SIGNATURE,
         EvidenceKind.DETACHED_SIGNATURE,
@@ -217,7 +225,7 @@ def test_generated_key_verifies_payload(tmp_path: Path, kind: str) -> None:
     make, algorithm, pss = KEY_MAKERS[kind]
     private = make()
     write_signed(tmp_path, private, pss=pss)
-    result = collect_verify_bind([tmp_path], image_digest=DIGEST)
+    result = collect_verify_bind([tmp_path], image_digest=DIGEST, verification=trusting(tmp_path / "cosign.pub"))
     payload = by_name(result.items, "payload.json")
     assert payload.binding is Binding.MATCH
     facts = payload.signature
@@ -286,7 +294,7 @@ def test_certificate_key_verifies_payload(tmp_path: Path) -> None:
     write_signed(tmp_path, private)
     (tmp_path / "cosign.pub").unlink()
     (tmp_path / "signer.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    result = collect_verify_bind([tmp_path], image_digest=DIGEST)
+    result = collect_verify_bind([tmp_path], image_digest=DIGEST, verification=trusting(tmp_path / "signer.crt"))
     assert by_name(result.items, "signer.crt").format == "PEM certificate"
     facts = by_name(result.items, "payload.json").signature
     assert facts is not None
@@ -299,7 +307,10 @@ def test_raw_r_s_ecdsa_signature_verifies(tmp_path: Path) -> None:
     _, der = write_signed(tmp_path, private)
     r, s = decode_dss_signature(der)
     (tmp_path / "payload.sig").write_bytes(base64.b64encode(r.to_bytes(32, "big") + s.to_bytes(32, "big")))
-    facts = by_name(collect_verify_bind([tmp_path], image_digest=DIGEST).items, "payload.json").signature
+    facts = by_name(
+        collect_verify_bind([tmp_path], image_digest=DIGEST, verification=trusting(tmp_path / "cosign.pub")).items,
+        "payload.json",
+    ).signature
     assert facts is not None
     assert facts.status is Verification.VERIFIED
 
@@ -325,7 +336,7 @@ def test_two_payloads_each_with_its_own_signature(tmp_path: Path) -> None:
     (tmp_path / "b.sig").write_bytes(base64.b64encode(sign(private, second)))
     (tmp_path / "c.json").write_bytes(cosign_payload("sha256:" + "ef" * 32))  # signed by nobody
     (tmp_path / "cosign.pub").write_bytes(pem(private))
-    items = collect_verify_bind([tmp_path], image_digest=DIGEST).items
+    items = collect_verify_bind([tmp_path], image_digest=DIGEST, verification=trusting(tmp_path / "cosign.pub")).items
     a, b, c = (by_name(items, n).signature for n in ("a.json", "b.json", "c.json"))
     assert a is not None
     assert b is not None
@@ -430,7 +441,10 @@ def test_generated_dsse_envelope_verifies(tmp_path: Path, kind: str) -> None:
     private = make()
     (tmp_path / "provenance.json").write_bytes(envelope(private, slsa_v1_statement(), pss=pss))
     (tmp_path / "cosign.pub").write_bytes(pem(private))
-    item = by_name(collect_verify_bind([tmp_path], image_digest=DIGEST).items, "provenance.json")
+    item = by_name(
+        collect_verify_bind([tmp_path], image_digest=DIGEST, verification=trusting(tmp_path / "cosign.pub")).items,
+        "provenance.json",
+    )
     assert item.kind is EvidenceKind.PROVENANCE
     assert (item.format, item.envelope) == ("SLSA provenance", "DSSE envelope")
     assert item.binding is Binding.MATCH
@@ -640,7 +654,12 @@ def test_corpus_dsse_envelope_verifies_with_its_fulcio_certificate(tmp_path: Pat
     lines = line + "\n\n" + line + "\n"
     (tmp_path / "attestation.intoto.jsonl").write_text(lines)
     (tmp_path / "attestation-cert.pem").write_bytes(cert)
-    item = by_name(collect_verify_bind([tmp_path], image_digest=SLSA_DSSE_SUBJECT).items, "attestation.intoto.jsonl")
+    item = by_name(
+        collect_verify_bind(
+            [tmp_path], image_digest=SLSA_DSSE_SUBJECT, verification=trusting(tmp_path / "attestation-cert.pem")
+        ).items,
+        "attestation.intoto.jsonl",
+    )
     assert item.binding is Binding.MATCH
     assert item.provenance is not None
     assert item.signature is not None

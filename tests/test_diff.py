@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import hashlib
 import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -14,7 +13,7 @@ from urllib.parse import unquote
 
 import orjson
 import pytest
-from conftest import SAMPLE_TIMESTAMP, SAMPLES, SamplePackages, sample_image, sample_package_args
+from conftest import SAMPLE_KEY, SAMPLE_TIMESTAMP, SAMPLES, SamplePackages, sample_image, sample_package_args
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
@@ -187,11 +186,10 @@ def test_sample_controls_signer_provenance_base_image(sample_diff: PackageDiff, 
     assert kinds["4.1.5"] is StatusChange.IMPROVEMENT  # 1.4.0's pinned base image
     assert StatusChange.REGRESSION not in kinds.values()
 
-    # Both sample releases ship the same cosign.pub, so the signer did not change.
-    keys = {hashlib.sha256((SAMPLES / f"webapp-{r}" / "cosign.pub").read_bytes()).digest() for r in (OLD, NEW)}
-    assert len(keys) == 1
+    # Both sample releases are signed with the one sample key, named with --key, so the signer did not change.
     assert sample_diff.signatures.old == sample_diff.signatures.new
     assert len(sample_diff.signatures.new) == 1
+    assert not sample_diff.signatures.new[0].key_from_evidence
     assert not sample_diff.signatures.added
     assert not sample_diff.signatures.removed
 
@@ -216,7 +214,7 @@ def test_sample_controls_signer_provenance_base_image(sample_diff: PackageDiff, 
     old_files = {e["path"].split("/", 1)[1]: e["sha256"] for e in old_raw["evidence"]}
     new_files = {e["path"].split("/", 1)[1]: e["sha256"] for e in new_raw["evidence"]}
     assert {c.key for c in sample_diff.evidence.changed} == {k for k in new_files if new_files[k] != old_files[k]}
-    assert len(sample_diff.evidence.changed) == 9  # all but cosign.pub
+    assert len(sample_diff.evidence.changed) == 9  # every file: the key is not among the evidence
 
 
 def test_a_package_compared_with_itself_is_empty(releases: tuple[Path, Path]) -> None:
@@ -306,6 +304,7 @@ def test_evidence_directories_are_evaluated_first(
     out = tmp_path / "diff.json"
     args = ["diff", str(SAMPLES / f"webapp-{OLD}"), str(SAMPLES / f"webapp-{NEW}")]
     args += ["--old-image", sample_image(OLD), "--new-image", sample_image(NEW), "--timestamp", TIMESTAMP]
+    args += ["--key", str(SAMPLE_KEY)]  # as the packages were made
     assert main([*args, "--format", "json", "--output", str(out)]) == 0
     assert capsys.readouterr().out == ""
     from_evidence = orjson.loads(out.read_bytes())

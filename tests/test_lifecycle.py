@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 import pytest
-from conftest import CORPUS, DIGEST, NOW, SAMPLES, collect_verify_bind, corpus_files
+from conftest import CORPUS, DIGEST, NOW, SAMPLE_KEY, SAMPLES, collect_verify_bind, corpus_files
 
 from evidence.errors import InputError
 from evidence.evaluate.vulnerabilities import build_records, parse_purl
@@ -810,6 +810,8 @@ def _package(release: str, out: Path, *extra: str) -> None:
         f"registry.example.com/webapp@{sample_digest(release)}",
         "--release",
         release,
+        "--key",
+        str(SAMPLE_KEY),
         "--out",
         str(out),
         "--quiet",

@@ -10,12 +10,14 @@ from pathlib import Path
 
 import orjson
 import pytest
-from conftest import SAMPLES
+from conftest import SAMPLE_KEY, SAMPLES
 
 import evidence
 from evidence.cli import main
+from evidence.model import Verification
 from evidence.render import Format
 from evidence.render.canonical import dumps
+from evidence.verify.keys import load_key_file
 from evidence.verify.policy import load_policy
 
 TIMESTAMP = "2026-11-20T12:00:00Z"
@@ -31,7 +33,7 @@ def image_of(release: str) -> str:
 def policy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A policy that trusts the samples' key and requires an SBOM attestation they do not have."""
     path = tmp_path_factory.mktemp("policy") / "policy.yaml"
-    key = SAMPLES / "webapp-1.4.0" / "cosign.pub"
+    key = SAMPLE_KEY
     path.write_text(f"version: 1\nrules:\n  - keys: [{{path: {key}}}]\n    attestations: [slsa-provenance, sbom]\n")
     return path
 
@@ -51,8 +53,12 @@ def test_import_evidence_is_light() -> None:
 
 def test_assess_and_write_package_give_what_the_command_gives(tmp_path: Path) -> None:
     sample = SAMPLES / "webapp-1.4.0"
-    pkg = evidence.assess([sample], image=image_of("1.4.0"), profile="fedramp-moderate", now=NOW)
+    trusted = evidence.VerificationContext(keys=(load_key_file(SAMPLE_KEY, SAMPLE_KEY.name),))
+    pkg = evidence.assess([sample], image=image_of("1.4.0"), profile="fedramp-moderate", verification=trusted, now=NOW)
     assert isinstance(pkg, evidence.AuditPackage)
+    signed = next(e.signature for e in pkg.evidence if e.path.endswith("cosign-payload.json"))
+    assert signed is not None
+    assert (signed.status, signed.key_path) == (Verification.VERIFIED, "webapp.pub")
     assert pkg.subject.digest in image_of("1.4.0")
     assert {e.sha256 for e in pkg.evidence} == set(pkg.contents)
     written = evidence.write_package(pkg, tmp_path / "lib", formats=[Format.AUDIT_JSON])
@@ -60,6 +66,7 @@ def test_assess_and_write_package_give_what_the_command_gives(tmp_path: Path) ->
 
     cli_out = tmp_path / "cli"
     args = ["package", str(sample), "--image", image_of("1.4.0"), "--profile", "fedramp-moderate"]
+    args += ["--key", str(SAMPLE_KEY)]  # shown by its file name, as the library call names it
     assert main([*args, "--timestamp", TIMESTAMP, "--quiet", "--out", str(cli_out)]) == 0
     assert (tmp_path / "lib" / "audit.json").read_bytes() == (cli_out / "audit.json").read_bytes()
     for copy in (tmp_path / "lib" / "evidence").rglob("*"):

@@ -104,7 +104,10 @@ def test_verify_decides_every_signature_in_the_same_order_and_keeps_the_rest(tmp
     write_inputs(tmp_path / "in")
     (tmp_path / "in" / "notes.txt").write_text("not evidence")
     collected = collect([tmp_path / "in"], keep_going=True)
-    verified = verify(collected)
+    # the key among the inputs is trusted because it is named too; the name it is trusted by is recorded
+    verified = verify(
+        collected, VerificationContext(keys=(load_key_file(tmp_path / "in" / "cosign.pub", "trusted.pub"),))
+    )
     assert [e.id for e in verified.items] == [e.id for e in collected.items]
     assert (verified.skipped, verified.contents) == (collected.skipped, collected.contents)
     assert verified.skipped
@@ -116,16 +119,17 @@ def test_verify_decides_every_signature_in_the_same_order_and_keeps_the_rest(tmp
         "verify.json": Verification.UNVERIFIABLE,
     }
     assert facts["verify.json"].reason == ASSERTED_REASON
-    assert facts["payload.json"].key_path == "in/cosign.pub"
+    assert facts["payload.json"].key_path == "trusted.pub"
     assert {e.binding for e in verified.items} == {Binding.UNBOUND}  # binding is the next step's
 
 
 def test_verify_reads_no_input_again(tmp_path: Path) -> None:
     write_inputs(tmp_path / "in")
     collected = collect([tmp_path / "in"])
+    trusted = VerificationContext(keys=(load_key_file(tmp_path / "in" / "cosign.pub"),))
     for path in (tmp_path / "in").iterdir():
         path.unlink()
-    assert signature_of(verify(collected).items, "payload.json").status is Verification.VERIFIED
+    assert signature_of(verify(collected, trusted).items, "payload.json").status is Verification.VERIFIED
 
 
 def test_verify_uses_the_context_keys(tmp_path: Path) -> None:

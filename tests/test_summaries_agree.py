@@ -19,7 +19,7 @@ from typing import Any
 import openpyxl
 import orjson
 import pytest
-from conftest import SAMPLES
+from conftest import SAMPLE_KEY, SAMPLES
 
 from evidence import assess
 from evidence.catalog import available_profiles
@@ -33,6 +33,8 @@ from evidence.render.oscal_poam import OscalPoam
 from evidence.render.poam_xlsx import POAM_COLUMNS, PoamWorkbook
 from evidence.render.report import render_html
 from evidence.render.xlsx import Workbook
+from evidence.verify.interface import VerificationContext
+from evidence.verify.keys import load_key_file
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 SAMPLE_DIRS = sorted(p for p in SAMPLES.glob("webapp-*") if p.is_dir())
@@ -47,6 +49,7 @@ TONES = {"satisfied": "good", "not-applicable": "good", "not-satisfied": "bad"}
 class Built:
     pkg: AuditPackage  # as read back from audit.json
     recorded: dict[str, Any]  # audit.json, parsed as plain JSON
+    key_given: bool  # the samples' key was named as a trust anchor
 
 
 def _render(renderer: Any, pkg: AuditPackage) -> bytes:
@@ -55,10 +58,12 @@ def _render(renderer: Any, pkg: AuditPackage) -> bytes:
     return out.getvalue()
 
 
-# Every sample under every profile; then the newest sample with files left out, so that the verdicts are not
-# all "Verified": no key (the signature cannot be verified), and no key, provenance or SBOM (all missing).
-WITHOUT_KEY = ("cosign.pub",)
-WITHOUT_MOST = ("cosign.pub", "provenance.intoto.json", "sbom.cdx.json")
+# Every sample under every profile, its key named; then the newest sample with the key or files left out, so that
+# the verdicts are not all "Verified": no key (the signature cannot be verified), and no key, provenance or SBOM
+# (all missing). "key" is the samples' key, named (as --key does) unless left out; the rest are evidence files.
+KEY = "key"
+WITHOUT_KEY = (KEY,)
+WITHOUT_MOST = (KEY, "provenance.intoto.json", "sbom.cdx.json")
 CASES = [(s, p, ()) for s in SAMPLE_DIRS for p in PROFILES] + [
     (SAMPLE_DIRS[-1], "default", WITHOUT_KEY),
     (SAMPLE_DIRS[-1], "dod", WITHOUT_KEY),
@@ -75,11 +80,12 @@ def _case_id(case: tuple[Path, str, tuple[str, ...]]) -> str:
 def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Built:
     sample, profile_name, left_out = request.param
     work = tmp_path_factory.mktemp(_case_id(request.param))
-    if left_out:
+    files_left_out = [name for name in left_out if name != KEY]
+    if files_left_out:
         copy = work / sample.name
         copy.mkdir()
         for file in sample.iterdir():
-            if file.name not in left_out:
+            if file.name not in files_left_out:
                 (copy / file.name).write_bytes(file.read_bytes())
         sample = copy
     digest = orjson.loads((sample / "cosign-payload.json").read_bytes())["critical"]["image"]["docker-manifest-digest"]
@@ -90,10 +96,12 @@ def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         digest=digest,
         release=release,
     )
-    pkg = assess([sample], image=image, profile=profile_name, now=NOW)
+    key_given = KEY not in left_out
+    trusted = VerificationContext(keys=(load_key_file(SAMPLE_KEY, SAMPLE_KEY.name),)) if key_given else None
+    pkg = assess([sample], image=image, profile=profile_name, verification=trusted, now=NOW)
     path = work / "audit.json"
     path.write_bytes(dumps(pkg))
-    return Built(pkg=load_package(path), recorded=orjson.loads(path.read_bytes()))
+    return Built(pkg=load_package(path), recorded=orjson.loads(path.read_bytes()), key_given=key_given)
 
 
 def test_the_parameter_sets_cover_both_samples_and_every_profile() -> None:
@@ -112,9 +120,9 @@ def test_recorded_verdicts_are_the_outcomes_of_the_checks_the_controls_ran(built
                 verdict["reason"],
                 verdict["evidence"],
             ), verdict["topic"]
-    # The samples sign the image with the key next to them; without the key the signature is not verified.
+    # The samples sign the image with their key; without the key named the signature is not verified.
     signature = summary["verdicts"][0]
-    if any(e["path"].endswith("/cosign.pub") for e in built.recorded["evidence"]):
+    if built.key_given:
         assert (signature["status"], signature["outcome"]) == ("satisfied", "Verified"), signature["reason"]
     else:
         assert (signature["status"], signature["outcome"]) == ("evidence-missing", "Not verified"), signature["reason"]

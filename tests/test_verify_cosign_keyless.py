@@ -212,11 +212,18 @@ def test_the_certificate_given_as_a_key_is_matched_by_its_key(tmp_path: Path) ->
 
 
 def test_without_the_rekor_bundle_the_certificate_is_a_plain_key(tmp_path: Path) -> None:
-    facts = payload_facts(write_inputs(tmp_path, skip=(REKOR_BUNDLE,)), context(tmp_path))
-    assert facts.status is Verification.VERIFIED
-    assert facts.reason.startswith("ECDSA P-256 signature ")
+    inputs = write_inputs(tmp_path, skip=(REKOR_BUNDLE,))
+    # among the inputs only, the certificate's key is not a trust anchor: the signature is not verified
+    facts = payload_facts(inputs, context(tmp_path))
+    assert (facts.status, facts.key_from_evidence) == (Verification.UNVERIFIABLE, True)
+    assert "found in the evidence, which is not a trust anchor" in facts.reason
     assert facts.key_path is not None
     assert facts.key_path.endswith(CERTIFICATE)
+    # named as a key too, it is one, and only a key: no identity comes from it
+    facts = payload_facts(inputs, context(tmp_path, keys=(load_key_file(inputs / CERTIFICATE, CERTIFICATE),)))
+    assert facts.status is Verification.VERIFIED
+    assert facts.reason.startswith("ECDSA P-256 signature ")
+    assert facts.key_path == CERTIFICATE
     assert facts.identity is None
 
 

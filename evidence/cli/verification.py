@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,13 +18,20 @@ MAX_ARTIFACT_BYTES = 512 * 1024 * 1024
 def add_verification_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group(
         "signature verification",
-        "Signatures are verified offline. Keys among the inputs are used too. Keyless signatures (sigstore "
-        "bundles) are checked against Sigstore's public-good trusted root that ships with the tool, and count "
-        "only when --policy accepts their identity.",
+        "Signatures are verified offline, and count only when made by a signer you name here: a --key, or a key "
+        "or keyless identity in --policy. A key among the inputs is never trusted: a signature that verifies only "
+        "with it is not verifiable, and the report names the key. Keyless signatures (sigstore bundles) are "
+        "checked against Sigstore's public-good trusted root that ships with the tool, and count only when "
+        "--policy accepts their identity.",
     )
     group.add_argument("--policy", type=Path, metavar="FILE", help="identity policy (docs/identity-policy.md)")
     group.add_argument(
-        "--key", type=Path, action="append", default=[], metavar="FILE", help="trusted public key (PEM); repeatable"
+        "--key",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a public key (PEM) you trust to sign the evidence; repeatable. It may also be among the inputs",
     )
     roots = group.add_mutually_exclusive_group()
     roots.add_argument("--trusted-root", type=Path, metavar="FILE", help="a Sigstore trusted_root.json to trust")
@@ -41,6 +49,7 @@ def add_verification_options(parser: argparse.ArgumentParser) -> None:
 def verification_context(args: argparse.Namespace, *, image: str | None = None) -> VerificationContext:
     """The context the options describe; `VerificationInputError` naming the file when one cannot be used."""
     from evidence.verify.interface import (  # noqa: PLC0415 - keep --help instant
+        LoadedKey,
         TrustRoot,
         VerificationContext,
         VerificationInputError,
@@ -50,7 +59,12 @@ def verification_context(args: argparse.Namespace, *, image: str | None = None) 
     from evidence.verify.policy import load_policy  # noqa: PLC0415
 
     policy = load_policy(args.policy) if args.policy else None
-    keys = {k.key_id: k for k in (load_key_file(path) for path in args.key)}
+    # A key is shown by its file name, as evidence is by its input's name: a package does not record where the
+    # assessor keeps files, and reads the same on every machine.
+    keys: dict[str, LoadedKey] = {}
+    for path in args.key:
+        key = load_key_file(path)
+        keys[key.key_id] = dataclasses.replace(key, path=path.name)
     for key in policy.loaded_keys if policy else ():
         keys.setdefault(key.key_id, key)
     artifacts: dict[str, bytes] = {}
@@ -93,4 +107,5 @@ def verification_json(facts: SignatureFacts | None) -> dict[str, Any] | None:
         "log_index": facts.log_index,
         "integrated_time": facts.integrated_time.isoformat().replace("+00:00", "Z") if facts.integrated_time else None,
         "asserted_by": facts.asserted_by,
+        "key_from_evidence": facts.key_from_evidence,
     }

@@ -461,10 +461,17 @@ def _signer_order(s: Signer) -> tuple[str, ...]:
 
 
 def _signers(pkg: AuditPackage) -> tuple[Signer, ...]:
+    """The signers of the verified signatures, and of those that verify only with a key found in the evidence
+    (untrusted, yet who signed: a release signed by another key is still a change of signer)."""
     signers = [
-        Signer(key_id=e.signature.key_id, identity=e.signature.identity, issuer=e.signature.issuer)
+        Signer(
+            key_id=e.signature.key_id,
+            identity=e.signature.identity,
+            issuer=e.signature.issuer,
+            key_from_evidence=e.signature.key_from_evidence,
+        )
         for e in _used(pkg.evidence)
-        if e.signature is not None and e.signature.status is Verification.VERIFIED
+        if e.signature is not None and (e.signature.status is Verification.VERIFIED or e.signature.key_from_evidence)
     ]
     return _sorted_unique(signers, _signer_order)
 

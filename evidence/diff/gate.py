@@ -36,8 +36,8 @@ def _control_regressions(diff: PackageDiff) -> list[str]:
 
 def _signature_change(diff: PackageDiff) -> list[str]:
     s = diff.signatures
-    return [f"signer added: {x.key_id or x.identity}" for x in s.added] + [
-        f"signer removed: {x.key_id or x.identity}" for x in s.removed
+    return [f"signer added: {x.key_id or x.identity}{x.trust_note}" for x in s.added] + [
+        f"signer removed: {x.key_id or x.identity}{x.trust_note}" for x in s.removed
     ]
 
 

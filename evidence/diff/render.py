@@ -194,7 +194,7 @@ def _control(catalog: str, control_id: str, title: str) -> str:
 
 
 def _signer_item(word: str, s: Signer) -> str:
-    return f"- signer {word}: key {code(s.key_id)}, identity {code(s.identity)}, issuer {code(s.issuer)}"
+    return f"- signer {word}: key {code(s.key_id)}, identity {code(s.identity)}, issuer {code(s.issuer)}{s.trust_note}"
 
 
 def _detail_sections(diff: PackageDiff) -> list[str]:
@@ -376,7 +376,7 @@ def _vuln_item(v: Vulnerability) -> str:
 
 
 def _signer(s: Signer) -> str:
-    return " ".join(p for p in (s.key_id, s.identity, s.issuer) if p) or "unknown"
+    return (" ".join(p for p in (s.key_id, s.identity, s.issuer) if p) or "unknown") + s.trust_note
 
 
 def _int(value: int | None) -> str | None:

@@ -32,6 +32,7 @@ from evidence.model import (
     Scope,
     Status,
     ToolInfo,
+    TrustAnchors,
 )
 
 __all__ = ["CHECKS", "derive_recorded", "evaluate", "mark_freshness"]
@@ -46,6 +47,7 @@ def evaluate(  # noqa: PLR0913 - keyword-only inputs of one assessment
     now: datetime,
     lifecycle: LifecycleInputs | None = None,
     required_attestations: tuple[str, ...] | None = None,
+    trust_anchors: TrustAnchors | None = None,
 ) -> AuditPackage:
     evidence = mark_freshness(collected.items, profile.parameters.max_age_days, now)
     params = profile.parameters
@@ -59,6 +61,7 @@ def evaluate(  # noqa: PLR0913 - keyword-only inputs of one assessment
         vulnerabilities=records,
         fips_modules=load_fips_modules(),
         required_attestations=required_attestations,
+        trust_anchors=trust_anchors,
     )
     outcomes: dict[str, Outcome] = {}  # each check runs once: controls and the summary share its outcome
     results = [

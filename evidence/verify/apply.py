@@ -14,10 +14,10 @@ import orjson
 from evidence.model import Evidence, EvidenceKind, EvidenceSet, SignatureFacts, SignatureMethod, Verification
 from evidence.verify.cosign_keyless import rekor_bundles, verify_cosign_keyless, with_rekor_bundle
 from evidence.verify.crypto import verifies
-from evidence.verify.dsse import envelope_from, pae
+from evidence.verify.dsse import envelope_from
 from evidence.verify.interface import LoadedKey, VerificationContext
 from evidence.verify.keyless import Artifact, message_digest, verify_bundle
-from evidence.verify.keypair import input_keys, link_signatures
+from evidence.verify.keypair import envelope_key, input_keys, link_signatures
 from evidence.verify.material import (
     BUNDLE_ANNOTATION,
     CERTIFICATE_ANNOTATION,
@@ -40,10 +40,13 @@ def verify(collected: EvidenceSet, context: VerificationContext | None = None) -
     status and reason decided, and the subjects a verified cosign signature manifest signs added.
 
     The bytes checked are those collection kept (`EvidenceSet.contents`); nothing is read again. Key-pair
-    signatures and DSSE envelopes are linked with the keys among the inputs and the context's keys; sigstore
-    bundles are verified offline against the context's trust root; cosign signature manifests with the payloads
-    among the inputs. With a policy, a signature made by a key or identity it does not accept fails. The output
-    of `cosign verify` is recorded as cosign's claim, not verified again.
+    signatures and DSSE envelopes are checked with the keys the user trusts (the context's keys and its policy's)
+    and with the keys among the inputs; sigstore bundles are verified offline against the context's trust root;
+    cosign signature manifests with the payloads among the inputs. Only the user's keys are trust anchors: a
+    signature that verifies only with a key among the inputs is unverifiable (failed when the user named keys or
+    a policy it is not among), and keeps that key as the one that would have to be trusted. With a policy, a
+    signature made by a key or identity it does not accept fails. The output of `cosign verify` is recorded as
+    cosign's claim, not verified again.
     """
     files = {
         item.path: collected.contents[item.id]
@@ -56,10 +59,11 @@ def verify(collected: EvidenceSet, context: VerificationContext | None = None) -
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Material:
-    """What the signatures are checked with: the collected bytes by path, the keys, the cosign payloads by
-    SHA-256, and the cosign Rekor bundles."""
+    """What the signatures are checked with: the collected bytes by path, the keys (the user's trusted keys first,
+    then those among the inputs), the cosign payloads by SHA-256, and the cosign Rekor bundles."""
 
     files: Mapping[str, bytes]
+    anchors: list[LoadedKey]
     keys: list[LoadedKey]
     payloads: dict[str, tuple[Evidence, bytes]]
     bundles: list[tuple[str, RekorBundle]]
@@ -70,11 +74,13 @@ def verify_items(
 ) -> list[Evidence]:
     """`verify` over items and their bytes by path; a new list in the same order."""
     context = context or VerificationContext()
-    linked = link_signatures(items, files, extra_keys=context.keys)
-    known = {k.key_id for k in context.keys}
+    anchors = context.anchor_keys
+    linked = link_signatures(items, files, extra_keys=anchors)
+    known = {k.key_id for k in anchors}
     material = _Material(
         files=files,
-        keys=list(context.keys) + [k for k in input_keys(items, files) if k.key_id not in known],
+        anchors=list(anchors),
+        keys=list(anchors) + [k for k in input_keys(items, files) if k.key_id not in known],
         payloads={
             e.sha256: (e, files[e.path])
             for e in items
@@ -91,6 +97,7 @@ def verify_items(
         facts, signed = _decide(item, item.signature, material, context)
         if facts.status is Verification.UNCHECKED:  # material in a file no check applies to
             facts = dataclasses.replace(facts, status=Verification.UNVERIFIABLE, reason=NO_CHECK_REASON)
+        facts = _anchored(facts, anchors, rules)
         if rules is not None:
             facts = _key_policy(facts, rules)
         subjects = tuple(dict.fromkeys(item.subjects + signed)) if signed else item.subjects
@@ -109,7 +116,7 @@ def _decide(
         case SignatureMethod.SIGSTORE_MESSAGE | SignatureMethod.SIGSTORE_DSSE:
             return _bundle(item.path, data, facts, context, material.keys), ()
         case SignatureMethod.COSIGN_MANIFEST:
-            return _manifest(data, facts, context, material.keys, material.payloads)
+            return _manifest_trusted_first(data, facts, context, material)
         case SignatureMethod.COSIGN_KEY_PAIR if material.bundles:
             return with_rekor_bundle(facts, material.files, material.bundles, context), ()
         case SignatureMethod.COSIGN_KEY_PAIR | SignatureMethod.DSSE:  # linked with the keys already
@@ -122,6 +129,33 @@ def _decide(
 
 def _method(item: Evidence) -> SignatureMethod | None:
     return item.signature.method if item.signature else None
+
+
+def _anchored(facts: SignatureFacts, anchors: Sequence[LoadedKey], rules: ImageRules | None) -> SignatureFacts:
+    """A signature verified with a key found among the inputs, not one the user trusts: unverifiable when the user
+    named no key and no policy, else failed (it does not verify with what the user trusts). The key stays
+    recorded, as the one that would have to be trusted."""
+    if facts.status is not Verification.VERIFIED or facts.key_id is None:
+        return facts
+    if facts.key_id in {k.key_id for k in anchors}:
+        return facts
+    found = f"verified with key {facts.key_id} ({facts.key_path}) found in the evidence, which is not a trust anchor"
+    untrusted = dataclasses.replace(facts, key_from_evidence=True)
+    if anchors:
+        return dataclasses.replace(
+            untrusted,
+            status=Verification.FAILED,
+            reason=f"{found}; it does not verify with any trusted key: {', '.join(k.path for k in anchors)}",
+        )
+    if rules is not None:
+        return dataclasses.replace(
+            untrusted, status=Verification.FAILED, reason=f"{found}, and the identity policy names no such key"
+        )
+    return dataclasses.replace(
+        untrusted,
+        status=Verification.UNVERIFIABLE,
+        reason=f"{found}; trust it with --key or the identity policy",
+    )
 
 
 def _key_policy(facts: SignatureFacts, rules: ImageRules) -> SignatureFacts:
@@ -192,19 +226,17 @@ def _keyed_bundle(obj: object, facts: SignatureFacts, keys: list[LoadedKey]) -> 
             reason="a message signature made with a key (no certificate): not verified in this release; "
             "its transparency log entry is not checked either",
         )
-    encoded = pae(envelope.payload_type, envelope.payload)
-    for _, signature in envelope.signatures:
-        key = next((k for k in keys if signature is not None and verifies(k.key, signature, encoded)), None)
-        if key is not None:
-            return dataclasses.replace(
-                facts,
-                status=Verification.VERIFIED,
-                reason=f"{key.algorithm} DSSE envelope signature verified with {key.path} "
-                "(a key-signed bundle: its transparency log entry is not checked)",
-                key_id=key.key_id,
-                key_path=key.path,
-                key_algorithm=key.algorithm,
-            )
+    key = envelope_key(envelope, keys)
+    if key is not None:
+        return dataclasses.replace(
+            facts,
+            status=Verification.VERIFIED,
+            reason=f"{key.algorithm} DSSE envelope signature verified with {key.path} "
+            "(a key-signed bundle: its transparency log entry is not checked)",
+            key_id=key.key_id,
+            key_path=key.path,
+            key_algorithm=key.algorithm,
+        )
     if not keys:
         return dataclasses.replace(
             facts,
@@ -227,6 +259,16 @@ def _json(data: bytes) -> object:
 
 
 # --- cosign signature manifests ---------------------------------------------------------------------------------
+
+
+def _manifest_trusted_first(
+    data: bytes, facts: SignatureFacts, context: VerificationContext, material: _Material
+) -> tuple[SignatureFacts, tuple[str, ...]]:
+    """A layer signed by a trusted key wins over one signed by a key among the inputs, whatever their order."""
+    trusted = _manifest(data, facts, context, material.anchors, material.payloads)
+    if trusted[0].status is Verification.VERIFIED:
+        return trusted
+    return _manifest(data, facts, context, material.keys, material.payloads)
 
 
 def _manifest(

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 from evidence.errors import InputError
+from evidence.model import TrustAnchors
 
 if TYPE_CHECKING:
     from evidence.verify.policy import IdentityPolicy, ImageRules
@@ -38,7 +39,7 @@ class LoadedKey:
 class VerificationContext:
     """Everything signature verification may use; nothing else is read, and nothing is fetched."""
 
-    keys: tuple[LoadedKey, ...] = ()  # from --key and from the policy; keys among the inputs are added when linking
+    keys: tuple[LoadedKey, ...] = ()  # from --key and from the policy; keys among the inputs are never trusted
     trust_root: TrustRoot = TrustRoot.PRODUCTION
     trusted_root_path: Path | None = None  # with TrustRoot.FILE
     policy: IdentityPolicy | None = None
@@ -54,6 +55,18 @@ class VerificationContext:
     def rules(self) -> ImageRules | None:
         """The policy's rules for the assessed image, or None when no policy was given."""
         return None if self.policy is None else self.policy.for_image(self.image)
+
+    @property
+    def anchor_keys(self) -> tuple[LoadedKey, ...]:
+        """The keys the user trusts: `keys`, then the policy's keys not among them."""
+        named = {k.key_id for k in self.keys}
+        policy_keys = self.policy.loaded_keys if self.policy is not None else ()
+        return self.keys + tuple(k for k in policy_keys if k.key_id not in named)
+
+    @property
+    def trust_anchors(self) -> TrustAnchors:
+        """What evaluation is told of the anchors."""
+        return TrustAnchors(key_ids=tuple(k.key_id for k in self.anchor_keys), policy=self.policy is not None)
 
     @property
     def trust_root_name(self) -> str:

@@ -69,7 +69,8 @@ def _link_payload(
     keys: list[LoadedKey],
 ) -> SignatureFacts:
     if matches:
-        signature_path, key = matches[0]
+        rank = {k.key_id: i for i, k in enumerate(keys)}  # the user's keys come first: a trusted match wins
+        signature_path, key = min(matches, key=lambda match: rank[match[1].key_id])
         if facts.signed_digest is None or not _DIGEST_RE.fullmatch(facts.signed_digest):
             return dataclasses.replace(
                 _verified(facts, key, signature_path, ""),
@@ -116,15 +117,11 @@ def _unverified_payload(
     )
 
 
-def _dsse_key(envelope: Envelope, keys: list[LoadedKey]) -> LoadedKey | None:
+def envelope_key(envelope: Envelope, keys: list[LoadedKey]) -> LoadedKey | None:
+    """The first key, in the order given (the user's first), that verifies any of the envelope's signatures."""
     encoded = pae(envelope.payload_type, envelope.payload)
-    for _, signature in envelope.signatures:
-        if signature is None:
-            continue
-        key = next((k for k in keys if verifies(k.key, signature, encoded)), None)
-        if key is not None:
-            return key
-    return None
+    signatures = [signature for _, signature in envelope.signatures if signature is not None]
+    return next((k for k in keys if any(verifies(k.key, s, encoded) for s in signatures)), None)
 
 
 def _unsigned(envelopes: Sequence[Envelope | None]) -> str | None:
@@ -152,7 +149,7 @@ def _link_dsse(item: Evidence, data: bytes, keys: list[LoadedKey]) -> Evidence:
     found: list[LoadedKey] = []
     for number, envelope in enumerate(envelopes, start=1):
         assert envelope is not None  # noqa: S101 - _unsigned checked every one
-        key = _dsse_key(envelope, keys)
+        key = envelope_key(envelope, keys)
         if key is None:
             if not keys:
                 reason = "no public key was supplied to verify the DSSE envelope signature"
@@ -170,8 +167,12 @@ def _link_dsse(item: Evidence, data: bytes, keys: list[LoadedKey]) -> Evidence:
         found.append(key)
     paths = ", ".join(dict.fromkeys(k.path for k in found))
     what = "DSSE envelope signature" if len(envelopes) == 1 else f"all {len(envelopes)} DSSE envelope signatures"
-    reason = f"{found[0].algorithm} {what} verified with {paths}"
-    return dataclasses.replace(item, signature=_verified(facts, found[0], item.path, reason))
+    # The file is recorded with the last of its keys in the order given (the user's first): when one envelope
+    # needed a key among the inputs, that key is the one the verification step judges.
+    rank = {k.key_id: i for i, k in enumerate(keys)}
+    recorded = max(found, key=lambda k: rank[k.key_id])
+    reason = f"{recorded.algorithm} {what} verified with {paths}"
+    return dataclasses.replace(item, signature=_verified(facts, recorded, item.path, reason))
 
 
 def _is_cosign_payload(item: Evidence) -> bool:
@@ -189,14 +190,16 @@ def _is_dsse(item: Evidence) -> bool:
 def link_signatures(
     items: Sequence[Evidence], files: Mapping[str, bytes], extra_keys: Sequence[LoadedKey] = ()
 ) -> list[Evidence]:
-    """Verify payloads and envelopes against the supplied signatures and keys; a new list, same order.
+    """Link payloads and envelopes with the supplied signatures and keys; a new list, same order.
 
-    `files` maps a path to the bytes collected. The keys are those among the inputs and `extra_keys` (named with
-    `--key` or in the identity policy). Items that carry no key-pair signature are returned as they are.
+    `files` maps a path to the bytes collected. The keys are `extra_keys` (named with `--key` or in the identity
+    policy), tried first, then those among the inputs. This is the cryptography only: a signature linked with a key
+    among the inputs is `verified` here, and `evidence.verify.verify` decides whether that key is trusted. Items
+    that carry no key-pair signature are returned as they are.
     """
-    keys = input_keys(items, files)
+    keys = list(extra_keys)
     known = {k.key_id for k in keys}
-    keys += [k for k in extra_keys if k.key_id not in known]
+    keys += [k for k in input_keys(items, files) if k.key_id not in known]
     signatures = _signatures(items, files)
     matches: dict[str, list[tuple[str, LoadedKey]]] = {}
     claimed: set[str] = set()

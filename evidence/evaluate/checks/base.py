@@ -22,6 +22,7 @@ from evidence.model import (
     ImageRef,
     Outcome,
     Status,
+    TrustAnchors,
     VulnerabilityRecord,
 )
 
@@ -37,6 +38,7 @@ class Context:
     vulnerabilities: tuple[VulnerabilityRecord, ...]
     fips_modules: tuple[FipsModuleSpec, ...] = ()  # the reference table of controls/fips-modules.yaml
     required_attestations: tuple[str, ...] | None = None  # from the identity policy; None: no policy given
+    trust_anchors: TrustAnchors | None = None  # what the user trusts signers by; None: not told
 
     def usable(self, kind: EvidenceKind, *, bound: bool = False) -> list[Evidence]:
         """Evidence of a kind about this image; with `bound`, only files that name its digest."""

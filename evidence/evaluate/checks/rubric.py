@@ -24,7 +24,7 @@ from evidence.evaluate.checks.sbom import (
     development_tools,
     os_packages_named,
 )
-from evidence.evaluate.checks.signing import image_signatures, verified_image_signatures
+from evidence.evaluate.checks.signing import image_signatures, missing_anchor, verified_image_signatures
 from evidence.evaluate.vulnerabilities import ref
 from evidence.model import (
     Evidence,
@@ -216,10 +216,11 @@ def signing(ctx: Context) -> Score:
         failed = [e for e in signatures if e.signature and e.signature.status is Verification.FAILED]
         if failed:
             return Score(points=0, evidence=refs(failed), gate_failed=True, reason="The image signature fails.")
+        why = "; ".join(f"{e.path}: {e.signature.reason}" for e in signatures if e.signature)
         return Score(
             points=1,
             evidence=refs(signatures),
-            reason="A signature is present but could not be verified (no key or trust root supplied).",
+            reason=f"{missing_anchor(ctx, signatures)}A signature is present but could not be verified: {why}.",
         )
     kinds = {EvidenceKind.SBOM: "SBOM", EvidenceKind.PROVENANCE: "provenance", EvidenceKind.VEX: "VEX"}
     unsigned = [label for kind, label in kinds.items() if not _attestation_signed(ctx, kind)]

@@ -8,6 +8,19 @@ from evidence.evaluate.checks.base import Context, check, listing, missing, refs
 from evidence.evaluate.vulnerabilities import ref
 from evidence.model import Evidence, EvidenceKind, Layer, Outcome, Status, Verification
 
+NO_TRUST_ANCHOR = "No trust anchor was given (--key, or an identity policy with --policy)"
+
+
+def missing_anchor(ctx: Context, items: list[Evidence]) -> str:
+    """The missing trust anchor, as the first words of a reason, when the user named none and a signature among
+    `items` is unverifiable: then no signature could count as verified, whatever the evidence holds."""
+    anchors = ctx.trust_anchors
+    if anchors is None or anchors.given:
+        return ""
+    if not any(e.signature and e.signature.status is Verification.UNVERIFIABLE for e in items):
+        return ""
+    return f"{NO_TRUST_ANCHOR}, so no signature can count as verified. "
+
 
 def image_signatures(ctx: Context) -> list[Evidence]:
     return [e for e in ctx.usable(EvidenceKind.SIGNATURE, bound=True) if e.signature]
@@ -44,7 +57,7 @@ def signature_verified(ctx: Context) -> Outcome:
         return Outcome(
             status=Status.EVIDENCE_MISSING,
             evidence=refs(signatures),
-            reason=f"A signature is present but could not be verified: {reasons}",
+            reason=f"{missing_anchor(ctx, signatures)}A signature is present but could not be verified: {reasons}",
         )
     return missing("image signature", ctx, EvidenceKind.SIGNATURE)
 
@@ -71,7 +84,7 @@ def provenance_verified(ctx: Context) -> Outcome:
         return Outcome(
             status=Status.NOT_SATISFIED if failed else Status.EVIDENCE_MISSING,
             evidence=refs(found),
-            reason=f"Build provenance is present but not verified: {'; '.join(why)}",
+            reason=f"{missing_anchor(ctx, found)}Build provenance is present but not verified: {'; '.join(why)}",
         )
     return missing("build provenance attestation", ctx, EvidenceKind.PROVENANCE)
 
@@ -105,8 +118,8 @@ def attestations_verified(ctx: Context) -> Outcome:
         return Outcome(
             status=Status.EVIDENCE_MISSING,
             evidence=refs(signed),
-            reason="No verified signature over the image digest was supplied; signed attestations alone do not "
-            "validate the image.",
+            reason=f"{missing_anchor(ctx, signed)}No verified signature over the image digest was supplied; signed "
+            "attestations alone do not validate the image.",
         )
     unverified = [e for e in signed if e.signature and e.signature.status is not Verification.VERIFIED]
     if unverified:
@@ -114,7 +127,7 @@ def attestations_verified(ctx: Context) -> Outcome:
         return Outcome(
             status=Status.EVIDENCE_MISSING,
             evidence=refs(unverified),
-            reason=f"Signed artifacts that could not be verified (no key or trust root supplied): {why}",
+            reason=f"{missing_anchor(ctx, unverified)}Signed artifacts that could not be verified: {why}",
         )
     unsigned = [e.path for kind in ATTESTATION_KINDS for e in ctx.usable(kind, bound=True) if e.signature is None]
     note = f" Unsigned evidence (nothing to validate): {', '.join(unsigned)}." if unsigned else ""
