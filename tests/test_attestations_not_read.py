@@ -16,7 +16,16 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import CORPUS, NOW, SAMPLE_TIMESTAMP, SAMPLES, SamplePackages, collect_verify_bind, sample_image
+from conftest import (
+    CORPUS,
+    NOW,
+    SAMPLE_KEY,
+    SAMPLE_TIMESTAMP,
+    SAMPLES,
+    SamplePackages,
+    collect_verify_bind,
+    sample_image,
+)
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -304,7 +313,7 @@ def attested_package(
     body = statement(COSIGN_GENERIC, image.split("@", 1)[1])
     (folder / "checklist.intoto.json").write_text(json.dumps(signed_envelope(key, body)))
     policy = tmp_path / "policy.yaml"
-    rule = {"keys": [{"path": str(SAMPLES / "webapp-1.4.0" / "cosign.pub")}, {"path": str(public)}]}
+    rule = {"keys": [{"path": str(SAMPLE_KEY)}, {"path": str(public)}]}
     policy.write_text(yaml.safe_dump({"version": 1, "rules": [{**rule, "attestations": [COSIGN_GENERIC]}]}))
     out = tmp_path / "package"
     args = ["package", str(folder), "--image", image, "--release", "1.4.0", "--timestamp", SAMPLE_TIMESTAMP]
