@@ -301,6 +301,7 @@ class ProvenanceFacts:
     base_images: tuple[Located, ...] = ()  # resolved dependencies that are images, "name@sha256:..."
     started_on: datetime | None = None
     finished_on: datetime | None = None
+    build_files: tuple[Located, ...] = ()  # "sha256:<hex>" of resolved dependencies that are files, not images
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -473,6 +474,9 @@ class Evidence:
     # attestation without a Trivy or Grype result), so that nobody takes it for the evidence it is not.
     predicate_not_read: str | None = None
     scan_filters: tuple[ScanFilter, ...] = ()  # a scan's settings that hid findings from its report
+    # A file that names no image (a Dockerfile) is bound to it when a verified provenance of the image records
+    # the file's digest among the build's dependencies: the provenance's evidence id.
+    named_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -844,7 +848,7 @@ class AuditPackage:
 # `diff.json` is a `PackageDiff` serialized, and `AuditPackage.changes` holds one. Severities, states, statuses,
 # kinds and topics are the package's enums; diff.json shows their values (`"critical"`, `"not-satisfied"`).
 
-DIFF_SCHEMA_VERSION = "1.1"
+DIFF_SCHEMA_VERSION = "1.2"
 
 
 class NewCause(StrEnum):

@@ -1979,6 +1979,11 @@ def provenance_statement(rel: Release) -> bytes:
                 },
                 "resolvedDependencies": [
                     {"uri": f"git+{SOURCE_REPO}@{ref}", "digest": {"gitCommit": rel.commit}},
+                    # the build file, by content: what binds the Dockerfile (which names no image) to the image
+                    {
+                        "uri": f"git+{SOURCE_REPO}@{ref}#Dockerfile",
+                        "digest": {"sha256": hashlib.sha256(dockerfile(rel).encode()).hexdigest()},
+                    },
                     {
                         "uri": f"pkg:docker/python@3.12-slim-bookworm?digest={_pct(rel.base_digest)}"
                         "&platform=linux%2Famd64",

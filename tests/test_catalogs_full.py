@@ -358,7 +358,12 @@ def test_evaluate_under_a_strict_profile_and_the_rubric() -> None:
 
 def test_a_manual_check_makes_the_control_manual_unless_another_fails() -> None:
     spec = load_catalog("cis-docker", CHECKS).controls[1]  # 4.2: pinned + approved registry (manual without a list)
-    pinned = dockerfile(base_images=(Located(value=f"python@{DIGEST}", location="line 1"),))
+    # the image's build file: a verified provenance of the image records its digest
+    pinned = replace(
+        dockerfile(base_images=(Located(value=f"python@{DIGEST}", location="line 1"),)),
+        binding=Binding.MATCH,
+        named_by="ev-provenance",
+    )
     assert decide("cis-docker", spec, context(pinned)).status is Status.MANUAL
     unpinned = dockerfile(unpinned_base_images=(Located(value="python:3", location="line 1"),))
     assert decide("cis-docker", spec, context(unpinned)).status is Status.NOT_SATISFIED
@@ -573,7 +578,11 @@ def test_rubric_provenance() -> None:
     trusted = Parameters(rubric=RubricParameters(trusted_builders=("https://builder.example",)))
     assert score("rubric.provenance", provenance(), params=trusted)[0] == 4
     assert score("rubric.provenance", provenance())[0] == 3
-    assert score("rubric.provenance", provenance(None))[0] == 2
+    # provenance no trust anchor authenticates is a claim: L1 at most, below the pass score
+    points, _, status, reason = score("rubric.provenance", provenance(None))
+    assert (points, status) == (1, Status.NOT_SATISFIED)
+    assert "no trust anchor authenticates it" in reason
+    assert score("rubric.provenance", provenance(Verification.UNVERIFIABLE))[:3:2] == (1, Status.NOT_SATISFIED)
     labels = {"org.opencontainers.image.source": "https://x", "org.opencontainers.image.revision": "abc"}
     assert score("rubric.provenance", config(labels=labels))[:3] == (1, False, Status.NOT_SATISFIED)
     assert score("rubric.provenance")[2] is Status.EVIDENCE_MISSING

@@ -321,7 +321,7 @@ def test_formats(releases: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
     assert main(["diff", str(old), str(new), "--format", "json"]) == 0
     data = orjson.loads(capsys.readouterr().out)
     assert list(data) == JSON_KEYS
-    assert data["schema_version"] == "1.1"
+    assert data["schema_version"] == "1.2"
     for section in ("vulnerabilities", "components", "controls", "evidence"):
         assert {"added", "removed", "changed"} <= set(data[section]), section
     assert {"added", "removed"} <= set(data["signatures"])

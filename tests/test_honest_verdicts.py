@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import NOW
+from conftest import NOW, SAMPLE_KEY, SAMPLES, sample_image
 from test_catalogs_full import (
     config,
     context,
@@ -39,6 +41,9 @@ from evidence.model import (
     Status,
     Verification,
 )
+from evidence.pipeline import assess, read_evidence
+from evidence.verify.interface import VerificationContext
+from evidence.verify.keys import load_key_file
 
 BASE_DIGEST = "sha256:" + "b" * 64
 BASE = f"docker.io/library/python@{BASE_DIGEST}"
@@ -47,6 +52,11 @@ BASE = f"docker.io/library/python@{BASE_DIGEST}"
 def control(catalog: str, control_id: str, *items: Evidence, params: Parameters | None = None) -> ControlResult:
     spec = next(c for c in load_catalog(catalog, CHECKS).controls if c.id == control_id)
     return decide(catalog, spec, context(*items, params=params))
+
+
+def build_file(**facts: Any) -> Evidence:
+    """A Dockerfile bound to the image: a verified provenance of the image records its digest."""
+    return replace(dockerfile(**facts), binding=Binding.MATCH, named_by="ev-provenance")
 
 
 def pinned_dockerfile(**facts: Any) -> Evidence:
@@ -110,26 +120,30 @@ def test_an_enforcing_admission_policy_shows_part_of_platform_verification() -> 
 # --- signed base image: a signature, not a digest pin ------------------------------------------------------
 
 
-def base_signature(status: Verification) -> Evidence:
+def base_signature(status: Verification, digest: str = BASE_DIGEST) -> Evidence:
     facts = SignatureFacts(
-        method=SignatureMethod.COSIGN_KEY_PAIR, status=status, reason="checked", signed_digest=BASE_DIGEST
+        method=SignatureMethod.COSIGN_KEY_PAIR, status=status, reason="checked", signed_digest=digest
     )
-    return replace(
-        ev(EvidenceKind.SIGNATURE, binding=Binding.MISMATCH, signature=facts),
-        subjects=(BASE_DIGEST,),
-    )
+    return replace(ev(EvidenceKind.SIGNATURE, binding=Binding.MISMATCH, signature=facts), subjects=(digest,))
 
 
 def test_signed_base_image_is_not_decided_by_a_digest_pin() -> None:
     pinned = control("disa-container", "2.10", pinned_dockerfile())
     assert pinned.status is Status.EVIDENCE_MISSING
     assert "does not show that its publisher signed it" in pinned.reason
-    signed = control("disa-container", "2.10", pinned_dockerfile(), base_signature(Verification.VERIFIED))
+    built_from = provenance()  # verified provenance of the image, recording its base image by digest
+    assert built_from.provenance is not None
+    base_digest = built_from.provenance.base_images[0].value.partition("@")[2]
+    signed = control("disa-container", "2.10", built_from, base_signature(Verification.VERIFIED, base_digest))
     assert (signed.status, signed.scope) == (Status.SATISFIED, Scope.FULL)
-    unverified = control("disa-container", "2.10", pinned_dockerfile(), base_signature(Verification.UNVERIFIABLE))
+    unverified = control("disa-container", "2.10", built_from, base_signature(Verification.UNVERIFIABLE, base_digest))
     assert unverified.status is Status.EVIDENCE_MISSING
-    failed = control("disa-container", "2.10", pinned_dockerfile(), base_signature(Verification.FAILED))
+    failed = control("disa-container", "2.10", built_from, base_signature(Verification.FAILED, base_digest))
     assert failed.status is Status.NOT_SATISFIED
+    # a pin in a Dockerfile that names no image, and nothing binds to it, does not show the image's base
+    unbound = control("disa-container", "2.10", pinned_dockerfile(), base_signature(Verification.VERIFIED))
+    assert unbound.status is Status.EVIDENCE_MISSING
+    assert "names no image digest" in unbound.reason
 
 
 # --- ADD of a local archive ---------------------------------------------------------------------------------
@@ -140,15 +154,18 @@ def test_add_of_a_local_archive_fails_cis_4_9_and_disa_2_4() -> None:
     facts = Dockerfile().parse(Document(path="Dockerfile", data=text)).dockerfile
     assert facts is not None
     assert [a.value for a in facts.local_adds] == ["src.tar.gz"]
-    item = dockerfile(local_adds=facts.local_adds, base_images=facts.base_images)
+    item = build_file(local_adds=facts.local_adds, base_images=facts.base_images)
     cis = control("cis-docker", "4.9", item)
     assert cis.status is Status.NOT_SATISFIED
     assert "src.tar.gz (a tar archive, which ADD unpacks, line 2)" in cis.reason
     assert control("disa-container", "2.4", item, config()).status is Status.NOT_SATISFIED
-    plain = dockerfile(local_adds=(Located(value="app.py", location="line 2"),))
+    plain = build_file(local_adds=(Located(value="app.py", location="line 2"),))
     assert control("cis-docker", "4.9", plain).status is Status.NOT_SATISFIED
     assert CHECKS["dockerfile.no_unpacking_add"](context(plain)).not_shown is not None
-    assert control("cis-docker", "4.9", dockerfile()).status is Status.SATISFIED
+    assert control("cis-docker", "4.9", build_file()).status is Status.SATISFIED
+    # a Dockerfile that nothing binds to the image fails it when it shows ADD, and never satisfies it
+    assert control("cis-docker", "4.9", dockerfile(local_adds=facts.local_adds)).status is Status.NOT_SATISFIED
+    assert control("cis-docker", "4.9", dockerfile()).status is Status.EVIDENCE_MISSING
 
 
 # --- secrets: only a secret scan that ran shows absence ----------------------------------------------------
@@ -171,7 +188,7 @@ def test_secret_variable_names_alone_are_partial_scope() -> None:
 
 
 def test_configuration_defects_partial_while_a_shell_and_package_manager_remain() -> None:
-    items = (config(user="app", healthcheck=True), dockerfile(), sbom(pkg("bash"), pkg("dpkg"), pkg("libc6")))
+    items = (config(user="app", healthcheck=True), build_file(), sbom(pkg("bash"), pkg("dpkg"), pkg("libc6")))
     result = control("nist-800-190", "4.1.2", *items)
     assert (result.status, result.scope) == (Status.SATISFIED, Scope.PARTIAL)
     assert result.not_shown is not None
@@ -237,3 +254,32 @@ def test_patch_sla_says_why_it_counts_differently_from_the_remediation_control()
     assert score.score == 0
     assert "counts from first detection" in score.reason
     assert "CVE-2024-0001 is still within it" in score.reason
+
+
+# --- a Dockerfile names no image: bound only through a verified provenance that records it ---------------
+
+
+def test_a_dockerfile_is_bound_by_the_verified_provenance_that_records_its_digest(tmp_path: Path) -> None:
+    sample = SAMPLES / "webapp-1.4.0"
+    image = sample_image("1.4.0")
+    digest = image.partition("@")[2]
+    trusted = VerificationContext(keys=(load_key_file(SAMPLE_KEY, SAMPLE_KEY.name),))
+    by_kind = {e.kind: e for e in read_evidence([sample], image_digest=digest, verification=trusted).items}
+    dockerfile_item, provenance_item = by_kind[EvidenceKind.DOCKERFILE], by_kind[EvidenceKind.PROVENANCE]
+    assert (dockerfile_item.binding, dockerfile_item.named_by) == (Binding.MATCH, provenance_item.id)
+    # without a trust anchor the provenance is a claim, and binds nothing
+    untrusted = {e.kind: e for e in read_evidence([sample], image_digest=digest).items}
+    assert (untrusted[EvidenceKind.DOCKERFILE].binding, untrusted[EvidenceKind.DOCKERFILE].named_by) == (
+        Binding.UNBOUND,
+        None,
+    )
+    # another Dockerfile beside the evidence is not the one the provenance records
+    copy = tmp_path / "webapp-1.4.0"
+    shutil.copytree(sample, copy)
+    (copy / "Dockerfile").write_bytes((sample / "Dockerfile").read_bytes() + b"# edited\n")
+    edited = {e.kind: e for e in read_evidence([copy], image_digest=digest, verification=trusted).items}
+    assert edited[EvidenceKind.DOCKERFILE].binding is Binding.UNBOUND
+    pkg = assess([copy], image=image, profile="cis", verification=trusted, now=NOW)
+    cis_4_9 = next(c for c in pkg.controls if c.control_id == "4.9")
+    assert cis_4_9.status is Status.EVIDENCE_MISSING
+    assert "names no image digest" in cis_4_9.reason

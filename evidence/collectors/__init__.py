@@ -37,7 +37,7 @@ from evidence.collectors.syft import SyftJson
 from evidence.collectors.trivy import TrivyJson
 from evidence.collectors.update_automation import DependabotConfig, RenovateConfig
 from evidence.errors import InputError
-from evidence.model import Binding, Evidence, EvidenceSet, SkipCategory, Skipped
+from evidence.model import Binding, Evidence, EvidenceKind, EvidenceSet, SkipCategory, Skipped, Verification
 
 __all__ = [
     "COLLECTORS",
@@ -253,10 +253,30 @@ def bind(collected: EvidenceSet, image_digest: str) -> EvidenceSet:
     """Each item's binding to the assessed image: evidence that names other digests only is a mismatch, and is
     not used for verdicts. Run after `evidence.verify.verify`, which adds the subjects a signature manifest signs."""
     names = image_names(collected.items, image_digest)
-    bound = sorted((dataclasses.replace(e, binding=_binding(e, names)) for e in collected.items), key=_order)
+    bound = [dataclasses.replace(e, binding=_binding(e, names)) for e in collected.items]
+    bound = sorted(_named_build_files(bound), key=_order)
     return dataclasses.replace(
         collected, items=tuple(bound), skipped=tuple(sorted(collected.skipped, key=lambda s: s.path))
     )
+
+
+def _named_build_files(items: list[Evidence]) -> list[Evidence]:
+    """A Dockerfile names no image; it is the image's build file when a verified provenance of the image records
+    its digest among the build's dependencies. Nothing else binds it: a Dockerfile beside the evidence may be any."""
+    recorded: dict[str, str] = {}
+    for item in items:
+        facts, signature = item.provenance, item.signature
+        if facts is None or item.binding is not Binding.MATCH or signature is None:
+            continue
+        if signature.status is Verification.VERIFIED:
+            for entry in facts.build_files:
+                recorded.setdefault(entry.value, item.id)
+    return [
+        dataclasses.replace(e, binding=Binding.MATCH, named_by=recorded[f"sha256:{e.sha256}"])
+        if e.kind is EvidenceKind.DOCKERFILE and e.binding is Binding.UNBOUND and f"sha256:{e.sha256}" in recorded
+        else e
+        for e in items
+    ]
 
 
 def _order(item: Evidence) -> tuple[str, str]:

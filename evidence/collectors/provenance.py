@@ -222,6 +222,15 @@ class _Reader:
                 out.append((i, uri, self.obj(item, "digest", *parts, i)))
         return out
 
+    def build_files(self, deps: list[tuple[int, str, dict[str, Any]]], *parts: str | int) -> tuple[Located, ...]:
+        """The SHA-256 digests of the dependencies that are not images: source files such as the Dockerfile."""
+        found: list[Located] = []
+        for i, uri, digest in deps:
+            hex_digest = _digest_text(digest.get("sha256"))
+            if hex_digest and image_name(uri) is None:
+                found.append(Located(value=f"sha256:{hex_digest}", location=self.at(*parts, i)))
+        return tuple(found)
+
     def base_images(self, deps: list[tuple[int, str, dict[str, Any]]], *parts: str | int) -> tuple[Located, ...]:
         found: list[Located] = []
         for i, uri, digest in deps:
@@ -278,6 +287,7 @@ def _slsa_v1(r: _Reader, predicate: dict[str, Any]) -> dict[str, Any]:
         "source_repository": repository,
         "source_revision": revision,
         "base_images": r.base_images(deps, *where),
+        "build_files": r.build_files(deps, *where),
         "started_on": _time(metadata.get("startedOn")),
         "finished_on": _time(metadata.get("finishedOn")),
     }
@@ -301,6 +311,7 @@ def _slsa_v02(r: _Reader, predicate: dict[str, Any]) -> dict[str, Any]:
         "source_repository": repository,
         "source_revision": revision,
         "base_images": r.base_images(deps, "predicate", "materials"),
+        "build_files": r.build_files(deps, "predicate", "materials"),
         "started_on": _time(metadata.get("buildStartedOn")),
         "finished_on": _time(metadata.get("buildFinishedOn")),
     }
@@ -326,6 +337,7 @@ def _slsa_v01(r: _Reader, predicate: dict[str, Any]) -> dict[str, Any]:
         "source_repository": repository,
         "source_revision": revision,
         "base_images": r.base_images(deps, *where),
+        "build_files": r.build_files(deps, *where),
         "started_on": _time(metadata.get("buildStartedOn")),
         "finished_on": _time(metadata.get("buildFinishedOn")),
     }
@@ -506,7 +518,11 @@ def _line_attestations(doc: Document) -> list[_Attestation]:
 
 def _same_provenance(a: ProvenanceFacts, b: ProvenanceFacts) -> bool:
     def values(p: ProvenanceFacts) -> ProvenanceFacts:
-        return dataclasses.replace(p, base_images=tuple(Located(value=x.value, location="") for x in p.base_images))
+        return dataclasses.replace(
+            p,
+            base_images=tuple(Located(value=x.value, location="") for x in p.base_images),
+            build_files=tuple(Located(value=x.value, location="") for x in p.build_files),
+        )
 
     return values(a) == values(b)
 

@@ -19,6 +19,7 @@ from evidence.lifecycle.sla import SlaPolicy
 from evidence.model import (
     RUBRIC_CATALOG,
     AuditPackage,
+    Binding,
     CatalogInfo,
     CheckResult,
     ControlResult,
@@ -92,8 +93,40 @@ def evaluate(  # noqa: PLR0913 - keyword-only inputs of one assessment
 def _run_check(name: str, ctx: Context, outcomes: MutableMapping[str, Outcome]) -> Outcome:
     """A check's outcome, stale evidence accounted for; run once per assessment and kept in `outcomes`."""
     if name not in outcomes:
-        outcomes[name] = _with_staleness(summary_check(name)(ctx), ctx)
+        outcomes[name] = _with_staleness(_bound_or_missing(summary_check(name)(ctx), ctx), ctx)
     return outcomes[name]
+
+
+# Evidence that names no image digest and relates to the image through what it says: VEX statements (by product
+# and package), admission policies and workloads (by image name), update automation (by repository).
+_RELATED_BY_CONTENT = frozenset(
+    {
+        EvidenceKind.VEX,
+        EvidenceKind.ADMISSION_POLICY,
+        EvidenceKind.KUBERNETES_WORKLOAD,
+        EvidenceKind.UPDATE_AUTOMATION,
+    }
+)
+
+
+def _bound_or_missing(outcome: Outcome, ctx: Context) -> Outcome:
+    """A satisfied outcome must rest on evidence about this image: a file that names its digest (or is bound to it
+    by a verified provenance), or one that relates to it by content. Resting on nothing else, it is not shown."""
+    if outcome.status is not Status.SATISFIED:
+        return outcome
+    by_id = {e.id: e for e in ctx.evidence}
+    cited = [by_id[i] for i in dict.fromkeys(r.evidence_id for r in outcome.evidence) if i in by_id]
+    if any(e.binding is Binding.MATCH or e.kind in _RELATED_BY_CONTENT for e in cited):
+        return outcome
+    if not cited:
+        return replace(outcome, status=Status.EVIDENCE_MISSING, reason=f"{outcome.reason} No evidence was cited.")
+    files = ", ".join(e.path for e in cited)
+    return replace(
+        outcome,
+        status=Status.EVIDENCE_MISSING,
+        reason=f"Not shown for {ctx.image.digest}: {files} names no image digest, and no verified provenance of "
+        f"the image records its digest, so it is not shown to describe this image. It says: {outcome.reason}",
+    )
 
 
 def derive_recorded(pkg: AuditPackage) -> AuditPackage:

@@ -280,6 +280,8 @@ def image_age(ctx: Context) -> Outcome:
 
 @check("base_image.pinned")
 def base_image_pinned(ctx: Context) -> Outcome:
+    """Base images pinned by digest. Any Dockerfile with an unpinned FROM fails it; a pin is shown by evidence about
+    this image first (a bound Dockerfile, the provenance, a base-image label), a Dockerfile that names no image last."""
     files = dockerfiles(ctx)
     for item in files:
         assert item.dockerfile is not None  # noqa: S101
@@ -290,13 +292,9 @@ def base_image_pinned(ctx: Context) -> Outcome:
                 evidence=tuple(ref(item, u.location) for u in unpinned),
                 reason=f"Base images not pinned by digest: {listing([f'{u.value} ({u.location})' for u in unpinned])}.",
             )
-    if files:
-        bases = list(dict.fromkeys(b.value for i in files if i.dockerfile for b in i.dockerfile.base_images))
-        return Outcome(
-            status=Status.SATISFIED,
-            evidence=refs(files),
-            reason=f"Every external FROM is pinned by digest: {listing(bases) or 'FROM scratch only'}.",
-        )
+    bound_files = [i for i in files if i.binding is Binding.MATCH]
+    if bound_files:
+        return _pinned_in(bound_files)
     provenance = [
         e for e in ctx.usable(EvidenceKind.PROVENANCE, bound=True) if e.provenance and e.provenance.base_images
     ]
@@ -316,7 +314,18 @@ def base_image_pinned(ctx: Context) -> Outcome:
                 evidence=(config_ref(item, "Labels"),),
                 reason=f"The image label org.opencontainers.image.base.digest records {digest}.",
             )
+    if files:
+        return _pinned_in(files)
     return missing("Dockerfile, provenance or base-image label", ctx, EvidenceKind.DOCKERFILE)
+
+
+def _pinned_in(files: list[Evidence]) -> Outcome:
+    bases = list(dict.fromkeys(b.value for i in files if i.dockerfile for b in i.dockerfile.base_images))
+    return Outcome(
+        status=Status.SATISFIED,
+        evidence=refs(files),
+        reason=f"Every external FROM is pinned by digest: {listing(bases) or 'FROM scratch only'}.",
+    )
 
 
 @check("config.no_ssh_port")

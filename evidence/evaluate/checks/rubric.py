@@ -172,7 +172,12 @@ def provenance(ctx: Context) -> Score:
             points, text = 3, f"verified signed provenance (SLSA Build L2) from {', '.join(builders)}; {why}"
         evidence = refs(verified)
     elif found:
-        points, text, evidence = 2, "provenance present but its signature is not verified (SLSA Build L1)", refs(found)
+        why = "; ".join(f"{e.path}: {e.signature.reason if e.signature else 'an unsigned statement'}" for e in found)
+        text = (
+            "SLSA Build L1 at most: provenance is present, but no trust anchor authenticates it, so what it says "
+            f"about the build is a claim ({why})"
+        )
+        points, evidence = 1, refs(found)
     else:
         labelled = [
             i
@@ -408,23 +413,25 @@ FIPS_CHECKS = ("fips.validated_module", "fips.no_bundled_crypto")
 @criterion("rubric.compliance")
 def compliance(ctx: Context) -> Score:  # noqa: PLR0911 - a scoring ladder, one return per rung
     results = {name: CHECKS[name](ctx) for name in AUTOMATED_CHECKS}
-    evidence = tuple(dict.fromkeys(r for o in results.values() for r in o.evidence))
+    # the evidence of what held: an outcome that did not decide (a signature not verified) is not cited for a pass
+    evidence = tuple(dict.fromkeys(r for o in results.values() if o.status is Status.SATISFIED for r in o.evidence))
     basics = ("config.non_root_user", "config.healthcheck", "config.no_secret_env")
     if all(results[n].status is Status.EVIDENCE_MISSING for n in basics):
         return Score(points=0, reason="No image config or Dockerfile was supplied.", missing=True)
     for name in ("config.non_root_user", "config.no_secret_env"):
         if results[name].status is Status.NOT_SATISFIED:
-            return Score(points=0, evidence=evidence, reason=results[name].reason)
+            return Score(points=0, evidence=results[name].evidence, reason=results[name].reason)
     failing = [n for n, o in results.items() if o.status is Status.NOT_SATISFIED]
     if failing:
-        return Score(points=1, evidence=evidence, reason=f"Automated checks that fail: {', '.join(failing)}.")
+        cited = tuple(dict.fromkeys(r for n in failing for r in results[n].evidence))
+        return Score(points=1, evidence=cited, reason=f"Automated checks that fail: {', '.join(failing)}.")
     fips_results = {name: CHECKS[name](ctx) for name in FIPS_CHECKS}
     fips_failing = {n: o for n, o in fips_results.items() if o.status is Status.NOT_SATISFIED}
     if fips_failing and ctx.params.rubric.require_stig_and_fips:
         # Profiles that require FIPS evaluate its controls: one failing keeps this criterion below the pass score.
         return Score(
             points=1,
-            evidence=tuple(dict.fromkeys((*evidence, *(r for o in fips_failing.values() for r in o.evidence)))),
+            evidence=tuple(dict.fromkeys(r for o in fips_failing.values() for r in o.evidence)),
             reason="FIPS 140-3 checks that fail: "
             + "; ".join(f"{name}: {outcome.reason}" for name, outcome in fips_failing.items()),
         )
