@@ -972,12 +972,29 @@ class Control:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ControlChange:
+    """A control whose status, or whose scope of a satisfied verdict, differs between the packages."""
+
     catalog: str
     control_id: str
     title: str
     old_status: Status
     new_status: Status
     change: StatusChange
+    old_scope: Scope = Scope.FULL
+    new_scope: Scope = Scope.FULL
+
+    @property
+    def old_label(self) -> str:
+        return verdict_label(self.old_status, self.old_scope)
+
+    @property
+    def new_label(self) -> str:
+        return verdict_label(self.new_status, self.new_scope)
+
+
+def verdict_label(status: Status, scope: Scope) -> str:
+    """A status as plain text, a satisfied one of partial scope marked as such."""
+    return f"{status} (partial scope)" if status is Status.SATISFIED and scope is not Scope.FULL else str(status)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

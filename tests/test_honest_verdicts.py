@@ -283,3 +283,18 @@ def test_a_dockerfile_is_bound_by_the_verified_provenance_that_records_its_diges
     cis_4_9 = next(c for c in pkg.controls if c.control_id == "4.9")
     assert cis_4_9.status is Status.EVIDENCE_MISSING
     assert "names no image digest" in cis_4_9.reason
+
+
+def test_a_diff_reports_a_satisfied_control_narrowed_to_partial_scope() -> None:
+    from evidence.diff.compare import compare  # noqa: PLC0415
+    from evidence.render.canonical import load_package  # noqa: PLC0415
+
+    new = load_package(Path(__file__).parent / "golden" / "webapp-1.4.0.audit.json")
+    partly = next(c for c in new.controls if c.partly_satisfied)
+    old = replace(new, controls=tuple(c if c is not partly else replace(c, scope=Scope.FULL) for c in new.controls))
+    (change,) = compare(old, new).controls.changed
+    assert (change.control_id, change.old_label, change.new_label) == (
+        partly.control_id,
+        "satisfied",
+        "satisfied (partial scope)",
+    )

@@ -428,6 +428,11 @@ def _status_change(old: Status, new: Status) -> StatusChange:
     return StatusChange.CHANGED
 
 
+def _verdict(control: ControlResult) -> tuple[Status, bool]:
+    """What a change of verdict is: its status, and for a satisfied control whether it is satisfied only in part."""
+    return control.status, control.partly_satisfied
+
+
 def _controls(old: Iterable[ControlResult], new: Iterable[ControlResult]) -> ControlDiff:
     before = {(c.catalog, c.control_id): c for c in old}
     after = {(c.catalog, c.control_id): c for c in new}
@@ -446,9 +451,11 @@ def _controls(old: Iterable[ControlResult], new: Iterable[ControlResult]) -> Con
             old_status=before[k].status,
             new_status=after[k].status,
             change=_status_change(before[k].status, after[k].status),
+            old_scope=before[k].scope,
+            new_scope=after[k].scope,
         )
         for k in order
-        if k in before and k in after and before[k].status != after[k].status
+        if k in before and k in after and _verdict(before[k]) != _verdict(after[k])
     )
     return ControlDiff(added=added, removed=removed, changed=changed)
 

@@ -28,7 +28,7 @@ def _new_kev(diff: PackageDiff) -> list[str]:
 
 def _control_regressions(diff: PackageDiff) -> list[str]:
     return [
-        f"{c.catalog} {c.control_id}: {c.old_status} to {c.new_status}"
+        f"{c.catalog} {c.control_id}: {c.old_label} to {c.new_label}"
         for c in diff.controls.changed
         if c.change is StatusChange.REGRESSION
     ]

@@ -210,7 +210,7 @@ def _detail_sections(diff: PackageDiff) -> list[str]:
         *(f"- {x.change.value} {code(x.name)} {code(x.old_version)} → {code(x.new_version)}" for x in c.changed),
     ]
     controls = [
-        *(f"- {x.change.value}: {_control(x.catalog, x.control_id, x.title)}, {x.old_status} → {x.new_status}"
+        *(f"- {x.change.value}: {_control(x.catalog, x.control_id, x.title)}, {x.old_label} → {x.new_label}"
           for x in k.changed),
         *(f"- added: {_control(x.catalog, x.control_id, x.title)}, {x.status}" for x in k.added),
         *(f"- removed: {_control(x.catalog, x.control_id, x.title)}, {x.status}" for x in k.removed),
@@ -318,7 +318,7 @@ def change_rows(diff: PackageDiff) -> list[ChangeRow]:
     rows += [("component", "removed", x.name, x.version, None, x.purl) for x in c.removed]
     rows += [("component", x.change.value, x.name, x.old_version, x.new_version, x.key) for x in c.changed]
     k = diff.controls
-    rows += [("control", x.change.value, f"{x.catalog} {x.control_id} {x.title}", x.old_status, x.new_status, None)
+    rows += [("control", x.change.value, f"{x.catalog} {x.control_id} {x.title}", x.old_label, x.new_label, None)
              for x in k.changed]  # fmt: skip
     rows += [("control", "added", f"{x.catalog} {x.control_id} {x.title}", None, x.status, None) for x in k.added]
     rows += [("control", "removed", f"{x.catalog} {x.control_id} {x.title}", x.status, None, None) for x in k.removed]
