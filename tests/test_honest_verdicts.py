@@ -42,6 +42,8 @@ from evidence.model import (
     Verification,
 )
 from evidence.pipeline import assess, read_evidence
+from evidence.render.report import render_html
+from evidence.render.xlsx import evidence_table
 from evidence.verify.interface import VerificationContext
 from evidence.verify.keys import load_key_file
 
@@ -267,6 +269,12 @@ def test_a_dockerfile_is_bound_by_the_verified_provenance_that_records_its_diges
     by_kind = {e.kind: e for e in read_evidence([sample], image_digest=digest, verification=trusted).items}
     dockerfile_item, provenance_item = by_kind[EvidenceKind.DOCKERFILE], by_kind[EvidenceKind.PROVENANCE]
     assert (dockerfile_item.binding, dockerfile_item.named_by) == (Binding.MATCH, provenance_item.id)
+    bound_pkg = assess([sample], image=image, profile="cis", verification=trusted, now=NOW)
+    table = evidence_table(bound_pkg)
+    column = table.headers.index("Bound by (verified provenance)")
+    row = next(r for r in table.rows if r[0] == dockerfile_item.path)
+    assert row[column] == provenance_item.path
+    assert '<th scope="row">Bound by</th>' in render_html(bound_pkg)
     # without a trust anchor the provenance is a claim, and binds nothing
     untrusted = {e.kind: e for e in read_evidence([sample], image_digest=digest).items}
     assert (untrusted[EvidenceKind.DOCKERFILE].binding, untrusted[EvidenceKind.DOCKERFILE].named_by) == (

@@ -43,8 +43,8 @@ HEADERS = {
     "Components": ("Name", "Version", "Type", "purl", "Licenses", "Supplier", "Layer", "Source file", "Location"),
     "Evidence": (
         "Path", "Kind", "Format", "Format version", "Tool", "Tool version", "SHA-256", "Size (bytes)", "Subjects",
-        "Binding", "Collected at (UTC)", "Verification", "Verification reason", "Predicate type",
-        "Predicate not read", "Scan filters (hide findings)",
+        "Binding", "Bound by (verified provenance)", "Collected at (UTC)", "Verification", "Verification reason",
+        "Predicate type", "Predicate not read", "Scan filters (hide findings)",
     ),
 }  # fmt: skip
 

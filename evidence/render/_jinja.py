@@ -82,9 +82,9 @@ _KIND_LABELS = {
 }
 
 _SCOPE_LABELS = {
-    Scope.FULL: "Full: the evidence decided the whole control.",
-    Scope.PARTIAL: "Partial: the evidence decided part of the control; the part named below needs other evidence.",
-    Scope.NONE: "None: image evidence cannot decide this control.",
+    Scope.FULL: "Full: image evidence can decide the whole control.",
+    Scope.PARTIAL: "Partial: image evidence shows only part of this control; the rest needs other evidence.",
+    Scope.NONE: "None: image evidence cannot show this control.",
 }
 
 # CSS class names come from these fixed tables only, never from input text.
@@ -138,11 +138,7 @@ def status_class(status: Status) -> str:
 
 def control_status_label(control: ControlResult) -> str:
     """A control's status as shown: satisfied in part is never shown as plain satisfied."""
-    if control.partly_satisfied:
-        return PARTLY_SATISFIED_LABEL
-    if control.status is Status.NOT_ASSESSED and control.responsible is not None:
-        return f"{status_label(control.status)}: {control.responsible.value}"
-    return status_label(control.status)
+    return PARTLY_SATISFIED_LABEL if control.partly_satisfied else status_label(control.status)
 
 
 def control_status_class(control: ControlResult) -> str:

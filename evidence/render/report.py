@@ -161,6 +161,7 @@ def _context(pkg: AuditPackage) -> dict[str, object]:
         "mismatches": [e for e in pkg.evidence if e.id in mismatched],
         # Anchors are built from positions, never from ids found in the input.
         "evidence_anchor": {e.id: f"ev-{n}" for n, e in enumerate(pkg.evidence, start=1)},
+        "evidence_paths": {e.id: e.path for e in pkg.evidence},
     }
 
 

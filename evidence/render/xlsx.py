@@ -279,6 +279,7 @@ def components_table(pkg: AuditPackage) -> Table:
 
 
 def evidence_table(pkg: AuditPackage) -> Table:
+    paths = {e.id: e.path for e in pkg.evidence}
     rows = tuple(
         (
             e.path,
@@ -291,6 +292,7 @@ def evidence_table(pkg: AuditPackage) -> Table:
             e.size,
             _lines(e.subjects),
             e.binding.value,
+            paths.get(e.named_by, e.named_by) if e.named_by else None,
             iso(e.collected_at),
             *_verification(e),
             e.predicate_type,
@@ -301,8 +303,8 @@ def evidence_table(pkg: AuditPackage) -> Table:
     )
     headers = (
         "Path", "Kind", "Format", "Format version", "Tool", "Tool version", "SHA-256", "Size (bytes)",
-        "Subjects", "Binding", "Collected at (UTC)", "Verification", "Verification reason", "Predicate type",
-        "Predicate not read", "Scan filters (hide findings)",
+        "Subjects", "Binding", "Bound by (verified provenance)", "Collected at (UTC)", "Verification",
+        "Verification reason", "Predicate type", "Predicate not read", "Scan filters (hide findings)",
     )  # fmt: skip
     return Table(headers, rows)
 
