@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import NOW, SAMPLE_KEY, SAMPLES, sample_image
+from conftest import DIGEST, NOW, SAMPLE_KEY, SAMPLES, sample_image
 from test_catalogs_full import (
     config,
     context,
@@ -39,6 +39,7 @@ from evidence.model import (
     SignatureFacts,
     SignatureMethod,
     Status,
+    TrustAnchors,
     Verification,
 )
 from evidence.pipeline import assess, read_evidence
@@ -306,3 +307,16 @@ def test_a_diff_reports_a_satisfied_control_narrowed_to_partial_scope() -> None:
         "satisfied",
         "satisfied (partial scope)",
     )
+
+
+def test_a_missing_trust_anchor_is_said_once_per_control() -> None:
+    unverified = SignatureFacts(method=SignatureMethod.COSIGN_KEY_PAIR, status=Verification.UNVERIFIABLE, reason="x")
+    items = (
+        replace(signature(), signature=replace(unverified, signed_digest=DIGEST)),
+        provenance(Verification.UNVERIFIABLE),
+    )
+    spec = next(c for c in load_catalog("nist-800-190", CHECKS).controls if c.id == "4.1.5")
+    ctx = replace(context(*items), trust_anchors=TrustAnchors(key_ids=(), policy=False))
+    result = decide("nist-800-190", spec, ctx)
+    assert result.reason.count("No trust anchor was given") == 1, result.reason
+    assert result.reason.startswith("No trust anchor was given")

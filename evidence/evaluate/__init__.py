@@ -11,6 +11,7 @@ from evidence.catalog import Catalog, ControlSpec, Profile, load_fips_modules
 from evidence.catalog.schema import Parameters
 from evidence.evaluate.checks import CHECKS, Context
 from evidence.evaluate.checks.rubric import SCORERS, grade, rubric_score
+from evidence.evaluate.checks.signing import NO_TRUST_ANCHOR_REASON
 from evidence.evaluate.poam import poam_items
 from evidence.evaluate.summary import SUMMARY_CHECKS, summarize, summary_check
 from evidence.evaluate.vulnerabilities import build_records
@@ -285,10 +286,26 @@ def _combine(checks: Sequence[CheckResult]) -> Status:
     return Status.SATISFIED
 
 
+# Opening sentences that several checks of one control may share: a control's reason says them once.
+_SHARED_OPENINGS = (NO_TRUST_ANCHOR_REASON,)
+
+
+def _without_repeats(reasons: Sequence[str]) -> str:
+    said: set[str] = set()
+    parts = []
+    for reason in reasons:
+        for opening in _SHARED_OPENINGS:
+            if reason.startswith(opening):
+                reason = reason.removeprefix(opening) if opening in said else reason  # noqa: PLW2901
+                said.add(opening)
+        parts.append(reason)
+    return " ".join(parts)
+
+
 def _reason(checks: Sequence[CheckResult]) -> str:
     deciding = [c for c in checks if c.status not in (Status.SATISFIED, Status.NOT_APPLICABLE, Status.NOT_ASSESSED)]
     if deciding:
-        return " ".join(c.reason for c in deciding)
+        return _without_repeats([c.reason for c in deciding])
     passed = [c for c in checks if c.status is Status.SATISFIED]
     if not passed:  # no check's premise held, or none could be assessed from the image
         return " ".join(c.reason for c in checks)

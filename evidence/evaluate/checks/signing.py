@@ -9,6 +9,7 @@ from evidence.evaluate.vulnerabilities import ref
 from evidence.model import Evidence, EvidenceKind, Layer, Outcome, Status, Verification
 
 NO_TRUST_ANCHOR = "No trust anchor was given (--key, or an identity policy with --policy)"
+NO_TRUST_ANCHOR_REASON = f"{NO_TRUST_ANCHOR}, so no signature can count as verified. "
 
 
 def missing_anchor(ctx: Context, items: list[Evidence]) -> str:
@@ -19,7 +20,7 @@ def missing_anchor(ctx: Context, items: list[Evidence]) -> str:
         return ""
     if not any(e.signature and e.signature.status is Verification.UNVERIFIABLE for e in items):
         return ""
-    return f"{NO_TRUST_ANCHOR}, so no signature can count as verified. "
+    return NO_TRUST_ANCHOR_REASON
 
 
 def image_signatures(ctx: Context) -> list[Evidence]:
