@@ -234,13 +234,17 @@ def test_compliance_posture_is_not_green_while_a_fips_control_fails() -> None:
     from evidence.evaluate.checks.rubric import rubric_score  # noqa: PLC0415
 
     params = Parameters(rubric=RubricParameters(require_stig_and_fips=True))
-    good = (config(user="app", healthcheck=True, exposed_ports=("8080/tcp",)), signature(), dockerfile())
+    good = (config(user="app", healthcheck=True, exposed_ports=("8080/tcp",)), signature(), build_file())
     items = (*good, sbom(pkg("libc6"), pkg("cryptography", purl="pkg:pypi/cryptography@43.0.3")))
-    ctx = context(*items, params=params)
+    fips_controls = frozenset(next(c for c in load_catalog("fips-140-3", CHECKS).controls if c.checks).checks)
+    ctx = replace(context(*items, params=params), assessed_checks=fips_controls)
     assert CHECKS["fips.validated_module"](ctx).status is Status.NOT_SATISFIED
     score = rubric_score("Compliance posture", "rubric.compliance", ctx)
     assert score.score < params.rubric.pass_score
     assert "FIPS 140-3 checks that fail" in score.reason
+    # without FIPS controls in the assessment, no FIPS control fails: the criterion is scored on the rest
+    alone = rubric_score("Compliance posture", "rubric.compliance", context(*items, params=params))
+    assert "FIPS 140-3 checks that fail" not in alone.reason
 
 
 def test_patch_sla_says_why_it_counts_differently_from_the_remediation_control() -> None:

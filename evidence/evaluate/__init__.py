@@ -63,6 +63,7 @@ def evaluate(  # noqa: PLR0913 - keyword-only inputs of one assessment
         vulnerabilities=records,
         fips_modules=load_fips_modules(),
         required_attestations=required_attestations,
+        assessed_checks=frozenset(name for c in catalogs for spec in c.controls for name in spec.checks),
         trust_anchors=trust_anchors,
     )
     outcomes: dict[str, Outcome] = {}  # each check runs once: controls and the summary share its outcome

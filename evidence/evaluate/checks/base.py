@@ -38,6 +38,7 @@ class Context:
     vulnerabilities: tuple[VulnerabilityRecord, ...]
     fips_modules: tuple[FipsModuleSpec, ...] = ()  # the reference table of controls/fips-modules.yaml
     required_attestations: tuple[str, ...] | None = None  # from the identity policy; None: no policy given
+    assessed_checks: frozenset[str] = frozenset()  # every check a control of this assessment runs
     trust_anchors: TrustAnchors | None = None  # what the user trusts signers by; None: not told
 
     def usable(self, kind: EvidenceKind, *, bound: bool = False) -> list[Evidence]:

@@ -426,9 +426,11 @@ def compliance(ctx: Context) -> Score:  # noqa: PLR0911 - a scoring ladder, one 
         cited = tuple(dict.fromkeys(r for n in failing for r in results[n].evidence))
         return Score(points=1, evidence=cited, reason=f"Automated checks that fail: {', '.join(failing)}.")
     fips_results = {name: CHECKS[name](ctx) for name in FIPS_CHECKS}
-    fips_failing = {n: o for n, o in fips_results.items() if o.status is Status.NOT_SATISFIED}
-    if fips_failing and ctx.params.rubric.require_stig_and_fips:
-        # Profiles that require FIPS evaluate its controls: one failing keeps this criterion below the pass score.
+    # a FIPS check that fails for a control of this assessment keeps this criterion below the pass score
+    fips_failing = {
+        n: o for n, o in fips_results.items() if o.status is Status.NOT_SATISFIED and n in ctx.assessed_checks
+    }
+    if fips_failing:
         return Score(
             points=1,
             evidence=tuple(dict.fromkeys(r for o in fips_failing.values() for r in o.evidence)),
