@@ -538,7 +538,7 @@ def test_fips_capable_only_is_partial_and_not_satisfied() -> None:
 def test_fips_none_and_missing() -> None:
     status, reason = run("fips.validated_module", sbom(pkg("libssl3", "3.0.15"), pkg("openssl", "3.0.15")))
     assert status is Status.NOT_SATISFIED
-    assert reason.startswith("None:")
+    assert reason.startswith("No FIPS 140 module:")
     assert run("fips.validated_module")[0] is Status.EVIDENCE_MISSING
 
 
@@ -761,7 +761,7 @@ def test_sample_verdicts(packaged: tuple[str, Path]) -> None:
     if profile == "dod":
         assert by_id["2.2"].status is Status.SATISFIED
         assert by_id["2.14"].status is Status.NOT_SATISFIED  # python from Docker Hub, not Iron Bank
-        assert by_id["FIPS-1"].reason.startswith("None:")
+        assert by_id["FIPS-1"].reason.startswith("No FIPS 140 module:")
         assert by_id["FIPS-2"].status is Status.NOT_SATISFIED  # the cryptography wheel bundles OpenSSL
         assert by_id["2.8"].reason.startswith("Strict profile:")  # docker inspect output has no build history
     elif profile == "cis":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -11,7 +12,6 @@ from evidence.catalog import Catalog, ControlSpec, Profile, load_fips_modules
 from evidence.catalog.schema import Parameters
 from evidence.evaluate.checks import CHECKS, Context
 from evidence.evaluate.checks.rubric import SCORERS, grade, rubric_score
-from evidence.evaluate.checks.signing import NO_TRUST_ANCHOR_REASON
 from evidence.evaluate.poam import poam_items
 from evidence.evaluate.summary import SUMMARY_CHECKS, summarize, summary_check
 from evidence.evaluate.vulnerabilities import build_records
@@ -287,20 +287,25 @@ def _combine(checks: Sequence[CheckResult]) -> Status:
     return Status.SATISFIED
 
 
-# Opening sentences that several checks of one control may share: a control's reason says them once.
-_SHARED_OPENINGS = (NO_TRUST_ANCHOR_REASON,)
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+_REPEATABLE = 20  # sentences shorter than this ("Failed.") may repeat: they say nothing twice
 
 
 def _without_repeats(reasons: Sequence[str]) -> str:
+    """Check reasons joined into a control's: each a sentence that ends, and a sentence that several checks share
+    (a missing trust anchor, stale evidence, an incomplete scan) said once."""
     said: set[str] = set()
-    parts = []
+    kept: list[str] = []
     for reason in reasons:
-        for opening in _SHARED_OPENINGS:
-            if reason.startswith(opening):
-                reason = reason.removeprefix(opening) if opening in said else reason  # noqa: PLW2901
-                said.add(opening)
-        parts.append(reason)
-    return " ".join(parts)
+        text = reason.strip()
+        if text and text[-1] not in ".!?":
+            text += "."
+        for sentence in _SENTENCE_BREAK.split(text):
+            if len(sentence) >= _REPEATABLE and sentence in said:
+                continue
+            said.add(sentence)
+            kept.append(sentence)
+    return " ".join(kept)
 
 
 def _reason(checks: Sequence[CheckResult]) -> str:

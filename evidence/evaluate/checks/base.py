@@ -23,6 +23,7 @@ from evidence.model import (
     Outcome,
     Status,
     TrustAnchors,
+    Verification,
     VulnerabilityRecord,
 )
 
@@ -97,6 +98,21 @@ def config_ref(item: Evidence, field: str) -> EvidenceRef:
 
 def dockerfiles(ctx: Context) -> list[Evidence]:
     return [e for e in ctx.usable(EvidenceKind.DOCKERFILE) if e.dockerfile]
+
+
+def authenticated_provenance(ctx: Context) -> list[Evidence]:
+    """Build provenance of the image whose signature verifies against a trust anchor: what it says about the build
+    (the base image, the build files) counts as shown; unauthenticated provenance is a claim and shows nothing."""
+    return [
+        e
+        for e in ctx.usable(EvidenceKind.PROVENANCE, bound=True)
+        if e.provenance and e.signature and e.signature.status is Verification.VERIFIED
+    ]
+
+
+def build_files(ctx: Context) -> list[Evidence]:
+    """Dockerfiles bound to the image (a verified provenance records their digest): what they say is about it."""
+    return [e for e in dockerfiles(ctx) if e.binding is Binding.MATCH]
 
 
 def sboms(ctx: Context) -> list[Evidence]:

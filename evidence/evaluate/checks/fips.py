@@ -213,7 +213,7 @@ def validated_module(ctx: Context) -> Outcome:
     return Outcome(
         status=Status.NOT_SATISFIED,
         evidence=refs(items),
-        reason=f"None: no FIPS 140 module from the reference table among the {count} SBOM components, and no FIPS "
+        reason=f"No FIPS 140 module: none from the reference table among the {count} SBOM components, and no FIPS "
         f"provider file or configuration listed. {_NOT_SEEN}",
     )
 

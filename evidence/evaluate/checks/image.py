@@ -5,7 +5,18 @@ from __future__ import annotations
 
 import re
 
-from evidence.evaluate.checks.base import Context, check, config_ref, configs, dockerfiles, listing, missing, refs
+from evidence.evaluate.checks.base import (
+    Context,
+    authenticated_provenance,
+    build_files,
+    check,
+    config_ref,
+    configs,
+    dockerfiles,
+    listing,
+    missing,
+    refs,
+)
 from evidence.evaluate.vulnerabilities import ref
 from evidence.model import Binding, Evidence, EvidenceKind, Layer, Outcome, Status, Verification
 
@@ -193,12 +204,15 @@ def no_secret_env(ctx: Context) -> Outcome:
             reason="Secret-like variables are set in the image: "
             f"{listing([f'{s.value} ({i.path} {s.location})' for i, s in found])}.",
         )
-    looked = " and ".join(
-        w for w, items in (("image config Env", config_items), ("Dockerfile ENV/ARG", dockerfile_items)) if items
-    )
+    # The absence is shown by the image config and the Dockerfiles bound to the image. With neither, the Dockerfiles
+    # supplied are cited, and evaluation finds that they name no image.
+    sources = [("image config Env", config_items), ("Dockerfile ENV/ARG", build_files(ctx))]
+    if not any(items for _, items in sources):
+        sources = [("Dockerfile ENV/ARG", dockerfile_items)]
+    looked = " and ".join(w for w, items in sources if items)
     return Outcome(
         status=Status.SATISFIED,
-        evidence=refs(config_items + dockerfile_items),
+        evidence=refs([i for _, items in sources for i in items]),
         reason=f"No secret-like variable names with values in the {looked}.",
         not_shown="Secrets under other variable names, in build arguments passed at build time, and in the files of "
         "the image's layers: only a secret scan of the image shows those.",
@@ -292,12 +306,10 @@ def base_image_pinned(ctx: Context) -> Outcome:
                 evidence=tuple(ref(item, u.location) for u in unpinned),
                 reason=f"Base images not pinned by digest: {listing([f'{u.value} ({u.location})' for u in unpinned])}.",
             )
-    bound_files = [i for i in files if i.binding is Binding.MATCH]
+    bound_files = build_files(ctx)
     if bound_files:
         return _pinned_in(bound_files)
-    provenance = [
-        e for e in ctx.usable(EvidenceKind.PROVENANCE, bound=True) if e.provenance and e.provenance.base_images
-    ]
+    provenance = [e for e in authenticated_provenance(ctx) if e.provenance and e.provenance.base_images]
     if provenance:
         prov = provenance[0].provenance
         assert prov is not None  # noqa: S101
@@ -349,7 +361,7 @@ def base_image_references(ctx: Context) -> list[tuple[Evidence, str, str | None]
     for item in dockerfiles(ctx):
         assert item.dockerfile is not None  # noqa: S101
         found += [(item, b.value, b.location) for b in item.dockerfile.base_images]
-    for item in ctx.usable(EvidenceKind.PROVENANCE, bound=True):
+    for item in authenticated_provenance(ctx):
         if item.provenance:
             found += [(item, b.value, b.location) for b in item.provenance.base_images]
     for item in configs(ctx):

@@ -132,13 +132,14 @@ def database_current(ctx: Context) -> Outcome:
             evidence=refs(scans),
             reason="No scan records both when it ran and when its vulnerability database was last updated.",
         )
-    old = []
+    old: list[str] = []
+    current: list[str] = []
     for scan in dated:
         assert scan.database_updated is not None  # noqa: S101 - narrowed by the filter above
         assert scan.collected_at is not None  # noqa: S101
         age = _days(scan.collected_at, scan.database_updated)
-        if age > limit:
-            old.append(f"{scan.path}: database of {scan.database_updated:%Y-%m-%d}, {age:.0f} day(s) before the scan")
+        text = f"{scan.path}: database of {scan.database_updated:%Y-%m-%d}, {age:.0f} day(s) before the scan"
+        (old if age > limit else current).append(text)
     if old:
         return Outcome(
             status=Status.NOT_SATISFIED,
@@ -149,7 +150,7 @@ def database_current(ctx: Context) -> Outcome:
     return Outcome(
         status=Status.SATISFIED,
         evidence=refs(dated),
-        reason=f"{listing([s.path for s in dated])}: vulnerability database at most {limit} day(s) old at scan time.",
+        reason=f"Vulnerability database current at scan time (limit {limit} days): {listing(current)}.",
         not_shown=(
             f"The database currency of {listing(undated)}, which does not record when its vulnerability database "
             "was updated."
