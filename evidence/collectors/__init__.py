@@ -236,6 +236,7 @@ def collect(inputs: Sequence[Path], *, keep_going: bool = False, documents: Sequ
             skipped.append(Skipped(path=doc.path, reason=unknown.problem, category=category))
             continue
         try:
+            _refuse_duplicate_keys(doc)
             item = collector.parse(doc)
         except InputError as e:  # a SkipFile (recognized, holds nothing readable) stops the run only when named
             if not keep_going and (named or not isinstance(e, SkipFile)):
@@ -247,6 +248,17 @@ def collect(inputs: Sequence[Path], *, keep_going: bool = False, documents: Sequ
         contents[item.id] = doc.data
     items.sort(key=_order)
     return EvidenceSet(items=tuple(items), skipped=tuple(sorted(skipped, key=lambda s: s.path)), contents=contents)
+
+
+def _refuse_duplicate_keys(doc: Document) -> None:
+    duplicate = doc.duplicate_key()
+    if duplicate is not None:
+        at = f" at {duplicate.pointer}" if duplicate.pointer else ""
+        raise CollectorError(
+            doc.path,
+            f"has the key {duplicate.key!r} twice in one JSON object{at}; a reader would keep one and drop the "
+            "other, so the file is refused",
+        )
 
 
 def bind(collected: EvidenceSet, image_digest: str) -> EvidenceSet:

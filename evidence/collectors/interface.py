@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -55,6 +56,25 @@ class Document:
                     self._json = None
         return self._json
 
+    def duplicate_key(self) -> DuplicateKey | None:
+        """The first object key that appears twice in one object of this file's JSON, if any.
+
+        orjson keeps the last of two equal keys, so a second `"Results": []` would hide the first silently.
+        A pass of the standard library's C scanner finds them; the pointer is worked out only when one is found.
+        """
+        if self.json() is None:
+            return None
+        text = self.data.removeprefix(b"\xef\xbb\xbf")
+        try:
+            json.loads(text, object_pairs_hook=_refuse_duplicates)
+        except _DuplicateFound:
+            located = json.loads(text, object_pairs_hook=_locate_duplicate)
+            found = _find_duplicate(located)
+            return found if found is not None else DuplicateKey(key="", pointer="")
+        except ValueError:  # orjson and the standard library disagree on the edges (lone surrogates, huge numbers)
+            return None
+        return None
+
     def text(self) -> str:
         try:
             return self.data.decode("utf-8-sig")
@@ -67,6 +87,52 @@ class Document:
         return Evidence(
             id=f"ev-{ident}", path=self.path, sha256=self.sha256, size=len(self.data), kind=kind, format=format, **facts
         )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DuplicateKey:
+    """A key given twice in one JSON object, and the JSON pointer of that object's second member."""
+
+    key: str
+    pointer: str
+
+
+class _DuplicateFound(Exception):  # noqa: N818 - control flow inside the scanner, never seen outside
+    pass
+
+
+def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> None:
+    if len(pairs) > 1 and len({key for key, _ in pairs}) != len(pairs):
+        raise _DuplicateFound
+    # the values are dropped: this pass only looks at keys, and keeps no copy of the document
+
+
+def _escape(part: str | int) -> str:
+    return str(part).replace("~", "~0").replace("/", "~1")
+
+
+def _locate_duplicate(pairs: list[tuple[str, Any]]) -> Any:
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            return DuplicateKey(key=key, pointer="/" + _escape(key))
+        seen.add(key)
+    for key, value in pairs:
+        inner = _find_duplicate(value)
+        if inner is not None:
+            return DuplicateKey(key=inner.key, pointer=f"/{_escape(key)}{inner.pointer}")
+    return None  # a clean object: its contents are not needed to locate the duplicate
+
+
+def _find_duplicate(value: Any) -> DuplicateKey | None:
+    if isinstance(value, DuplicateKey):
+        return value
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            inner = _find_duplicate(item)
+            if inner is not None:
+                return DuplicateKey(key=inner.key, pointer=f"/{index}{inner.pointer}")
+    return None
 
 
 class Collector(Protocol):
