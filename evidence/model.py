@@ -229,6 +229,7 @@ class VulnerabilityFinding:
     epss_percentile: float | None = None
     kev: bool = False  # the scanner says it is in CISA's Known Exploited Vulnerabilities catalog
     location: str = ""
+    cvss_problems: tuple[str, ...] = ()  # CVSS scores outside 0-10 and vectors that do not parse, dropped from cvss
 
 
 class DetectionCategory(StrEnum):
@@ -634,6 +635,7 @@ class VulnerabilityRecord:
     deviation: Deviation | None = None  # the deviation request that applies (not expired, not withdrawn)
     deviation_flags: tuple[str, ...] = ()
     disagreements: tuple[str, ...] = ()  # where the scanners differ: found by one only, different severities
+    cvss_problems: tuple[str, ...] = ()  # the scanners' CVSS entries dropped as out of range or unparsable
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -3,8 +3,10 @@ scan that is read counts where it should (issue 14)."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -12,8 +14,10 @@ from conftest import CORPUS, DIGEST, SAMPLE_TIMESTAMP
 
 from evidence.cli import main
 from evidence.collectors import collect
+from evidence.collectors.cvss import score_in_range, vector_parses
 from evidence.collectors.interface import Document
-from evidence.model import SkipCategory
+from evidence.evaluate.vulnerabilities import build_records
+from evidence.model import Binding, EvidenceKind, SkipCategory
 
 TRIVY_JSON = CORPUS / "trivy-json" / "alpine-3.10.2-image.trivy-dev.json"
 IMAGE = f"registry.example.com/x@{DIGEST}"
@@ -88,3 +92,111 @@ def test_the_duplicate_check_is_linear() -> None:
     small, large = seconds(20_000), seconds(160_000)  # about 6 MB and 50 MB
     assert large < 3.0
     assert large < 8 * small * 3  # eight times the input, well under a quadratic 64 times the time
+
+
+# --- CVSS sanity ---------------------------------------------------------------------------------------------
+
+BAD_SCORE, BAD_VECTOR = 99.0, "CVSS:3.1/AV:N/AC:Q/garbage"
+
+
+def _trivy_bad(data: Any) -> None:
+    finding = next(v for r in data["Results"] for v in r.get("Vulnerabilities") or () if v.get("CVSS"))
+    finding["CVSS"]["nvd"].update(V3Score=BAD_SCORE, V3Vector=BAD_VECTOR)
+
+
+def _grype_bad(data: Any) -> None:
+    entry = next(m for m in data["matches"] if m["vulnerability"].get("cvss"))["vulnerability"]["cvss"][-1]
+    entry["metrics"]["baseScore"], entry["vector"] = BAD_SCORE, BAD_VECTOR
+
+
+def _snyk_bad(data: Any) -> None:
+    finding = next(v for v in data["vulnerabilities"] if v.get("cvssScore"))
+    finding["cvssScore"], finding["CVSSv3"] = BAD_SCORE, BAD_VECTOR
+
+
+def _sarif_bad(data: Any) -> None:
+    rule = next(r for r in data["runs"][0]["tool"]["driver"]["rules"] if "cvssv3_baseScore" in r.get("properties", {}))
+    rule["properties"].update(cvssv3_baseScore=BAD_SCORE, cvssv3_vector=BAD_VECTOR)
+
+
+def _cyclonedx_bad(data: Any) -> None:
+    data["vulnerabilities"] = [trivy_cyclonedx_vulnerability(data["components"][0]["bom-ref"], BAD_SCORE, BAD_VECTOR)]
+
+
+def trivy_cyclonedx_vulnerability(ref: str, score: float, vector: str) -> dict[str, Any]:
+    """A vulnerability in the shape trivy's CycloneDX output gives it (`--scanners vuln --format cyclonedx`)."""
+    return {
+        "id": "CVE-2022-0001",
+        "source": {"name": "redhat", "url": "https://www.redhat.com/security/data/metrics/"},
+        "ratings": [
+            {"source": {"name": "nvd"}, "score": score, "severity": "high", "method": "CVSSv31", "vector": vector},
+            {
+                "source": {"name": "redhat"},
+                "severity": "medium",
+                "method": "CVSSv31",
+                "score": 5.5,
+                "vector": "CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:N/I:N/A:H",
+            },
+        ],
+        "description": "a flaw",
+        "advisories": [{"url": "https://access.redhat.com/security/cve/CVE-2022-0001"}],
+        "published": "2022-02-10T00:00:00+00:00",
+        "affects": [{"ref": ref, "versions": [{"version": "4.2.46-31.el7", "status": "affected"}]}],
+    }
+
+
+CVSS_CASES = {
+    "trivy": (TRIVY_JSON, _trivy_bad),
+    "grype": (CORPUS / "grype-json" / "vulnerable-image-debian10-deb-python.grype-0.28.json", _grype_bad),
+    "snyk": (CORPUS / "snyk-container-json" / "alpine3.12.9-with-app-vulns.snyk-container-test.json", _snyk_bad),
+    "trivy-sarif": (CORPUS / "sarif" / "alpine-3.10.2-image.trivy-dev.sarif.json", _sarif_bad),
+    "trivy-cyclonedx": (CORPUS / "cyclonedx" / "centos-7-image.cdx-1.5.trivy-dev.json", _cyclonedx_bad),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CVSS_CASES))
+def test_a_bad_cvss_score_or_vector_is_dropped_and_noted_never_used(name: str, tmp_path: Path) -> None:
+    source, spoil = CVSS_CASES[name]
+    data = orjson.loads(source.read_bytes())
+    spoil(data)
+    spoiled = tmp_path / source.name
+    spoiled.write_bytes(orjson.dumps(data))
+    (item,) = collect([spoiled]).items  # the scan is still read
+    scores = [c for f in item.vulnerabilities for c in f.cvss]
+    assert scores
+    assert all(c.score is None or 0 <= c.score <= 10 for c in scores)
+    assert BAD_VECTOR not in {c.vector for c in scores}
+    problems = [p for f in item.vulnerabilities for p in f.cvss_problems]
+    assert any("99.0" in p and "outside 0-10" in p for p in problems), problems
+    assert any(BAD_VECTOR in p and "does not parse" in p for p in problems), problems
+    scan = dataclasses.replace(item, kind=EvidenceKind.VULNERABILITY_SCAN, binding=Binding.MATCH)
+    records = build_records([scan], DIGEST)
+    noted = [r for r in records if r.cvss_problems]
+    assert noted
+    assert all(c.score != BAD_SCORE for r in noted for c in r.cvss)
+
+
+@pytest.mark.parametrize(
+    ("vector", "version", "parses"),
+    [
+        ("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", None, True),
+        ("CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/E:P/RL:O/RC:C", None, True),
+        ("AV:N/AC:L/Au:N/C:P/I:P/A:P", "2.0", True),
+        ("(AV:N/AC:L/Au:N/C:P/I:P/A:P)", None, True),
+        ("AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:H/A:N", "3.1", True),  # CycloneDX: the method names the version
+        ("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N", None, True),
+        ("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H", None, False),  # A missing
+        ("CVSS:3.1/AV:X/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", None, False),
+        ("CVSS:3.1/AV:N/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", None, False),
+        ("CVSS:9.9/AV:N", None, False),
+        ("", None, False),
+        ("high", None, False),
+    ],
+)
+def test_vectors_parse_by_their_version(vector: str, version: str | None, parses: bool) -> None:
+    assert vector_parses(vector, version) is parses
+
+
+@pytest.mark.parametrize("score", [-0.1, 10.1, float("nan"), float("inf")])
+def test_scores_outside_zero_to_ten_are_out_of_range(score: float) -> None:
+    assert not score_in_range(score)

@@ -39,6 +39,7 @@ HEADERS = {
         "VEX justification", "VEX author", "VEX file", "Evidence", "KEV", "KEV due date", "EPSS",
         "EPSS percentile", "Attribution", "Attribution reason", "First detected (UTC)", "SLA days", "Due (UTC)",
         "Overdue", "Closed at (UTC)", "Deviation", "Deviation flags", "Disagreements",
+        "CVSS problems",
     ),
     "Components": ("Name", "Version", "Type", "purl", "Licenses", "Supplier", "Layer", "Source file", "Location"),
     "Evidence": (

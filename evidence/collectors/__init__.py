@@ -18,6 +18,7 @@ from evidence.collectors.admission import AdmissionPolicies
 from evidence.collectors.cosign import CosignPayload, DetachedSignature, PublicKey
 from evidence.collectors.cosign_rekor import CosignRekorBundle
 from evidence.collectors.csaf import CsafVex
+from evidence.collectors.cvss import checked_evidence
 from evidence.collectors.cyclonedx import CycloneDxJson
 from evidence.collectors.cyclonedx_xml import CycloneDxXml
 from evidence.collectors.dockerfile import Dockerfile
@@ -244,7 +245,7 @@ def collect(inputs: Sequence[Path], *, keep_going: bool = False, documents: Sequ
             category = SkipCategory.NOT_READ if isinstance(e, SkipFile) else SkipCategory.MALFORMED
             skipped.append(Skipped(path=doc.path, reason=e.problem, category=category))
             continue
-        items.append(item)
+        items.append(checked_evidence(item))
         contents[item.id] = doc.data
     items.sort(key=_order)
     return EvidenceSet(items=tuple(items), skipped=tuple(sorted(skipped, key=lambda s: s.path)), contents=contents)

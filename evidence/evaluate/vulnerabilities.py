@@ -227,6 +227,7 @@ def _merge(
         attribution_reason=reason,
         first_detected=min(collected, default=None),
         disagreements=_disagreements(severities, all_scanners),
+        cvss_problems=tuple(dict.fromkeys(p for _, f in found for p in f.cvss_problems)),
     )
 
 

@@ -758,6 +758,7 @@ class _Builder:
                     prop("state", v.state),
                     prop("suppressed-by", v.suppression.evidence.path if v.suppression else None),
                     *cvss_props,
+                    *(prop("cvss-problem", problem) for problem in v.cvss_problems),
                 ),
                 "status": "open" if is_open else "closed",
                 "origins": self.origins(),

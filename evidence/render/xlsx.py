@@ -233,6 +233,7 @@ def _vulnerability_row(v: VulnerabilityRecord) -> Row:
         f"{v.deviation.type} {v.deviation.id} ({v.deviation.status})" if v.deviation else None,
         _lines(v.deviation_flags),
         _lines(v.disagreements),
+        _lines(v.cvss_problems),
     )
 
 
@@ -243,6 +244,7 @@ def vulnerabilities_table(pkg: AuditPackage) -> Table:
         "VEX justification", "VEX author", "VEX file", "Evidence", "KEV", "KEV due date", "EPSS",
         "EPSS percentile", "Attribution", "Attribution reason", "First detected (UTC)", "SLA days", "Due (UTC)",
         "Overdue", "Closed at (UTC)", "Deviation", "Deviation flags", "Disagreements",
+        "CVSS problems",
     )  # fmt: skip
     return Table(headers, tuple(_vulnerability_row(v) for v in pkg.vulnerabilities), fills=("Severity",))
 
