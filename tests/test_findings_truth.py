@@ -200,3 +200,64 @@ def test_vectors_parse_by_their_version(vector: str, version: str | None, parses
 @pytest.mark.parametrize("score", [-0.1, 10.1, float("nan"), float("inf")])
 def test_scores_outside_zero_to_ten_are_out_of_range(score: float) -> None:
     assert not score_in_range(score)
+
+
+# --- Trivy SPDX annotations ----------------------------------------------------------------------------------
+
+TRIVY_SPDX = CORPUS / "spdx" / "centos-7-image.spdx-2.2.trivy-dev.json"
+TRIVY_SPDX_TAG_VALUE = CORPUS / "spdx" / "centos-7-image.spdx-2.2.trivy-dev.tag-value.spdx"
+TRIVY_CYCLONEDX = CORPUS / "cyclonedx" / "centos-7-image.cdx-1.5.trivy-dev.json"
+ANNOTATOR = "Tool: trivy-0.56.1"
+
+
+def _as_annotations(package: dict[str, Any]) -> dict[str, Any]:
+    """A package as Trivy 0.5x writes it: each fact an annotation comment, no attribution texts."""
+    texts = package.pop("attributionTexts", [])
+    if texts:
+        package["annotations"] = [
+            {"annotator": ANNOTATOR, "annotationDate": "2024-10-01T00:00:00Z", "annotationType": "OTHER", "comment": t}
+            for t in texts
+        ]
+    return package
+
+
+def test_trivy_spdx_json_annotations_bind_as_its_cyclonedx_does(tmp_path: Path) -> None:
+    data = orjson.loads(TRIVY_SPDX.read_bytes())
+    data["packages"] = [_as_annotations(p) for p in data["packages"]]
+    converted = tmp_path / "trivy.spdx.json"
+    converted.write_bytes(orjson.dumps(data))
+    (spdx,) = collect([converted]).items
+    (cyclonedx,) = collect([TRIVY_CYCLONEDX]).items
+    (original,) = collect([TRIVY_SPDX]).items
+    assert spdx.subjects == cyclonedx.subjects == original.subjects
+    assert spdx.subjects
+    assert [c.layer for c in spdx.components] == [c.layer for c in original.components]  # LayerDiffID too
+    assert any(c.layer for c in spdx.components)
+
+
+def test_trivy_spdx_tag_value_annotations_bind_too(tmp_path: Path) -> None:
+    lines = TRIVY_SPDX_TAG_VALUE.read_text().splitlines()
+    kept: list[str] = []
+    annotations: list[str] = []
+    element = ""
+    for line in lines:
+        if line.startswith("SPDXID: "):
+            element = line.removeprefix("SPDXID: ")
+        if line.startswith("PackageAttributionText: "):
+            comment = line.removeprefix("PackageAttributionText: ")
+            annotations += [
+                f"Annotator: {ANNOTATOR}",
+                "AnnotationDate: 2024-10-01T00:00:00Z",
+                "AnnotationType: OTHER",
+                f"SPDXREF: {element}",
+                f"AnnotationComment: {comment}",
+                "",
+            ]
+        else:
+            kept.append(line)
+    converted = tmp_path / "trivy.spdx"
+    converted.write_text("\n".join([*kept, "", "##### Annotations", "", *annotations]))
+    (spdx,) = collect([converted]).items
+    (original,) = collect([TRIVY_SPDX_TAG_VALUE]).items
+    assert spdx.subjects == original.subjects == collect([TRIVY_CYCLONEDX]).items[0].subjects
+    assert [c.layer for c in spdx.components] == [c.layer for c in original.components]

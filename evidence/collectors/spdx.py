@@ -67,6 +67,12 @@ class _Package:
     license_declared: str | None = None
     checksums: list[tuple[str, str]] = field(default_factory=list)
     attribution_texts: list[str] = field(default_factory=list)
+    annotation_comments: list[str] = field(default_factory=list)  # Trivy 0.5x writes its facts here
+
+    @property
+    def notes(self) -> list[str]:
+        """The `Key: value` lines a tool left on the package: attribution texts, then annotation comments."""
+        return [*self.attribution_texts, *self.annotation_comments]
 
 
 @dataclass(slots=True)
@@ -151,7 +157,7 @@ def _image_digests(package: _Package) -> list[str]:
     for algorithm, value in package.checksums:
         if algorithm.upper() == "SHA256" and DIGEST_RE.fullmatch(digest := f"sha256:{value.lower()}"):
             found.append(digest)
-    for text in package.attribution_texts:
+    for text in package.notes:
         if match := _IMAGE_ATTRIBUTION_RE.match(text):
             found += digests_in(match.group(1))
     return found
@@ -174,7 +180,7 @@ def _component(package: _Package, depends_on: dict[str, list[str]]) -> Component
         supplier=_party(package.supplier) or _party(package.originator),
         hashes={_HASH_NAMES.get(algorithm, algorithm): value for algorithm, value in package.checksums},
         # Trivy names the layer a package came from in an attribution text, as it does in a CycloneDX property.
-        layer=next((m.group(1) for t in package.attribution_texts if (m := _LAYER_ATTRIBUTION_RE.match(t))), None),
+        layer=next((m.group(1) for t in package.notes if (m := _LAYER_ATTRIBUTION_RE.match(t))), None),
         ref=package.spdxid,
         depends_on=tuple(dict.fromkeys(depends_on.get(package.spdxid, ()))) if package.spdxid else (),
         location=package.location,
@@ -284,6 +290,11 @@ class _JsonReader:
             attribution = expect_string(text, self.path, f"{where}/attributionTexts/{i}")
             if attribution:
                 package.attribution_texts.append(attribution)
+        for i, annotation in enumerate(array_at(fields, "annotations", self.path, where)):
+            at = f"{where}/annotations/{i}"
+            comment = string_at(expect_object(annotation, self.path, at), "comment", self.path, at)
+            if comment:
+                package.annotation_comments.append(comment)
         return package
 
     def _relationships(self, data: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -379,7 +390,21 @@ def _read_tag_value(doc: Document) -> _Sbom:
             _document_tag(sbom, tag, value)
         elif package is not None:
             _package_tag(doc.path, package, tag, value, at)
+    _annotate(sbom.packages, pairs)
     return sbom
+
+
+def _annotate(packages: list[_Package], pairs: list[tuple[int, str, str]]) -> None:
+    """Give each package the `AnnotationComment` of every annotation whose `SPDXREF` names it."""
+    by_id = {p.spdxid: p for p in packages if p.spdxid}
+    annotated: str | None = None
+    for _, tag, value in pairs:
+        if tag == "Annotator":
+            annotated = None
+        elif tag == "SPDXREF":
+            annotated = value or None
+        elif tag == "AnnotationComment" and annotated in by_id and value:
+            by_id[annotated].annotation_comments.append(value)
 
 
 def _document_tag(sbom: _Sbom, tag: str, value: str) -> None:
