@@ -478,6 +478,13 @@ class Evidence:
     # A file that names no image (a Dockerfile) is bound to it when a verified provenance of the image records
     # the file's digest among the build's dependencies: the provenance's evidence id.
     named_by: str | None = None
+    # An SBOM that also reports vulnerability findings (a CycloneDX document from a scanner): it is used as a
+    # vulnerability scan too. Set by collection when a finding is more than the document's own VEX statement.
+    also_scan: bool = False
+
+    def serves_as(self, kind: EvidenceKind) -> bool:
+        """Whether this evidence is used as `kind`: its own kind, and a vulnerability scan for `also_scan`."""
+        return self.kind is kind or (kind is EvidenceKind.VULNERABILITY_SCAN and self.also_scan)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

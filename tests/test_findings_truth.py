@@ -17,10 +17,15 @@ from evidence.collectors import collect
 from evidence.collectors.cvss import score_in_range, vector_parses
 from evidence.collectors.interface import Document
 from evidence.evaluate.vulnerabilities import build_records
-from evidence.model import Binding, EvidenceKind, SkipCategory
+from evidence.model import AuditPackage, Binding, ControlResult, Evidence, EvidenceKind, SkipCategory, Status
+from evidence.render.canonical import load_package
 
 TRIVY_JSON = CORPUS / "trivy-json" / "alpine-3.10.2-image.trivy-dev.json"
 IMAGE = f"registry.example.com/x@{DIGEST}"
+
+
+def collect_bytes(data: bytes) -> tuple[Evidence, ...]:
+    return collect([], documents=[Document(path="input.json", data=data)]).items
 
 
 def _package(inputs: list[Path], out: Path, *extra: str) -> int:
@@ -261,3 +266,85 @@ def test_trivy_spdx_tag_value_annotations_bind_too(tmp_path: Path) -> None:
     (original,) = collect([TRIVY_SPDX_TAG_VALUE]).items
     assert spdx.subjects == original.subjects == collect([TRIVY_CYCLONEDX]).items[0].subjects
     assert [c.layer for c in spdx.components] == [c.layer for c in original.components]
+
+
+# --- CycloneDX documents with vulnerabilities are scans ------------------------------------------------------
+
+TRIVY_IMAGE_ID = "sha256:f1cb7c7d58b73eac859c395882eec49d50651244e342cd6c68a5c7809785f427"  # in TRIVY_CYCLONEDX
+
+
+def _trivy_cyclonedx_with_findings(folder: Path) -> Path:
+    """The real Trivy CycloneDX file with a finding in the shape trivy's `--scanners vuln` output gives it
+    (the corpus holds no Trivy CycloneDX run with vulnerability scanning)."""
+    data = orjson.loads(TRIVY_CYCLONEDX.read_bytes())
+    ref = data["components"][0]["bom-ref"]
+    data["vulnerabilities"] = [trivy_cyclonedx_vulnerability(ref, 7.8, "CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H")]
+    path = folder / "trivy.cdx.json"
+    path.write_bytes(orjson.dumps(data))
+    return path
+
+
+def _control(pkg: AuditPackage, control_id: str) -> ControlResult:
+    return next(c for c in pkg.controls if c.catalog == "nist-800-190" and c.control_id == control_id)
+
+
+def test_a_trivy_cyclonedx_file_with_findings_is_a_scan_and_4_1_1_counts_it(tmp_path: Path) -> None:
+    scan = _trivy_cyclonedx_with_findings(tmp_path)
+    (item,) = collect([scan]).items
+    assert item.kind is EvidenceKind.SBOM
+    assert item.also_scan
+    assert item.components  # still an SBOM
+    out = tmp_path / "out"
+    argv = [
+        "package",
+        str(scan),
+        "--image",
+        f"r.example/centos@{TRIVY_IMAGE_ID}",
+        "--timestamp",
+        "2022-06-20T00:00:00Z",
+    ]
+    assert main([*argv, "--out", str(out), "--quiet"]) == 0
+    pkg = load_package(out / "audit.json")
+    (record,) = pkg.vulnerabilities
+    assert record.id == "CVE-2022-0001"
+    assert record.package == "bash"
+    assert [r.path for r in record.evidence] == ["trivy.cdx.json"]
+    control = _control(pkg, "4.1.1")
+    present = next(c for c in control.checks if c.check == "vulnscan.present")
+    assert present.status is not Status.EVIDENCE_MISSING, present.reason
+    assert "no vulnerability scan" not in control.reason.lower()
+    (recorded,) = pkg.evidence
+    assert recorded.also_scan
+
+
+@pytest.mark.parametrize(
+    "path",
+    [TRIVY_CYCLONEDX, CORPUS / "cyclonedx" / "fluentd-debian10-gems-image.cdx-1.6.trivy-v0.55.0-golden.json"],
+    ids=lambda p: p.name,
+)
+def test_a_cyclonedx_sbom_without_findings_is_not_a_scan(path: Path) -> None:
+    (item,) = collect([path]).items
+    assert not item.vulnerabilities
+    assert not item.also_scan
+    assert not item.serves_as(EvidenceKind.VULNERABILITY_SCAN)
+
+
+def test_a_real_grype_cyclonedx_xml_with_findings_is_a_scan() -> None:
+    (item,) = collect([CORPUS / "cyclonedx" / "defectdojo-django-1.15.0-image.cdx-1.2.grype-0.11.0.xml"]).items
+    assert item.kind is EvidenceKind.SBOM
+    assert item.vulnerabilities
+    assert item.also_scan
+    scan = dataclasses.replace(item, binding=Binding.MATCH)
+    assert len(build_records([scan], DIGEST)) > 0
+
+
+def test_an_sbom_whose_findings_are_only_its_own_vex_statements_is_not_a_scan() -> None:
+    data = orjson.loads(TRIVY_CYCLONEDX.read_bytes())
+    vulnerability = trivy_cyclonedx_vulnerability(data["components"][0]["bom-ref"], 7.8, "")
+    vulnerability["ratings"] = []
+    vulnerability["analysis"] = {"state": "not_affected", "justification": "code_not_reachable"}
+    data["vulnerabilities"] = [vulnerability]
+    (item,) = collect_bytes(orjson.dumps(data))
+    assert item.kind is EvidenceKind.SBOM
+    assert item.statements
+    assert not item.also_scan

@@ -245,10 +245,22 @@ def collect(inputs: Sequence[Path], *, keep_going: bool = False, documents: Sequ
             category = SkipCategory.NOT_READ if isinstance(e, SkipFile) else SkipCategory.MALFORMED
             skipped.append(Skipped(path=doc.path, reason=e.problem, category=category))
             continue
-        items.append(checked_evidence(item))
+        items.append(_as_scan(checked_evidence(item)))
         contents[item.id] = doc.data
     items.sort(key=_order)
     return EvidenceSet(items=tuple(items), skipped=tuple(sorted(skipped, key=lambda s: s.path)), contents=contents)
+
+
+def _as_scan(item: Evidence) -> Evidence:
+    """An SBOM that reports a finding which is not only its own VEX statement about it (a scanner's CycloneDX
+    output) is a vulnerability scan too. An SBOM with no findings stays an SBOM only: an empty `vulnerabilities`
+    cannot tell a clean scan from a document made without scanning."""
+    if item.kind is not EvidenceKind.SBOM or not item.vulnerabilities:
+        return item
+    stated = {name for s in item.statements for name in (s.vulnerability, *s.aliases)}
+    if all(f.id in stated or stated.intersection(f.aliases) for f in item.vulnerabilities):
+        return item
+    return dataclasses.replace(item, also_scan=True)
 
 
 def _refuse_duplicate_keys(doc: Document) -> None:

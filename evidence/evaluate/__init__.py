@@ -235,7 +235,7 @@ def mark_freshness(
     """
     marked = []
     for item in items:
-        days = max_age_days.get(item.kind)
+        days = _kind_max_age(item, max_age_days)
         if days is None or item.collected_at is None:
             marked.append(item)
             continue
@@ -246,6 +246,13 @@ def mark_freshness(
             continue
         marked.append(replace(item, expires=expires, stale=_utc(now) > _utc(expires)))
     return tuple(marked)
+
+
+def _kind_max_age(item: Evidence, max_age_days: Mapping[EvidenceKind, int | None]) -> int | None:
+    """The maximum age of an item's kind; an SBOM used as a scan too gets the stricter of the two."""
+    ages = [max_age_days.get(kind) for kind in EvidenceKind if item.serves_as(kind)]
+    known = [days for days in ages if days is not None]
+    return min(known) if known else None
 
 
 def _utc(moment: datetime) -> datetime:

@@ -70,7 +70,7 @@ def build_records(
 ) -> tuple[VulnerabilityRecord, ...]:
     """The image's vulnerability records; deadlines and deviations need `now`, carry-forward a previous package."""
     items = [e for e in evidence if e.binding is not Binding.MISMATCH]
-    scans = [e for e in items if e.kind is EvidenceKind.VULNERABILITY_SCAN and e.binding is Binding.MATCH]
+    scans = [e for e in items if e.serves_as(EvidenceKind.VULNERABILITY_SCAN) and e.binding is Binding.MATCH]
     statements = [(e, s) for e in items for s in e.statements]
     inputs = lifecycle or LifecycleInputs()
     all_scanners = sorted({scanner_of(e) for e in scans})

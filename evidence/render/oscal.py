@@ -700,7 +700,7 @@ class _Builder:
 
     def _is_scan(self, evidence_id: str) -> bool:
         ev = self.evidence_by_id.get(evidence_id)
-        return ev is not None and ev.kind is EvidenceKind.VULNERABILITY_SCAN
+        return ev is not None and ev.serves_as(EvidenceKind.VULNERABILITY_SCAN)
 
     def risk(self, index: int, v: VulnerabilityRecord) -> Json:
         is_open = v.state == VulnerabilityState.OPEN
@@ -794,7 +794,11 @@ def _describe(ev: Evidence) -> str:
     what = f"{md(ev.format)} file ({ev.kind.value})"
     match ev.kind:
         case EvidenceKind.SBOM:
-            detail = f"It lists {len(ev.components)} components."
+            detail = f"It lists {len(ev.components)} components." + (
+                f" It reports {len(ev.vulnerabilities)} vulnerability findings and is read as a vulnerability scan too."
+                if ev.also_scan
+                else ""
+            )
         case EvidenceKind.VULNERABILITY_SCAN:
             detail = f"It reports {len(ev.vulnerabilities)} vulnerability findings."
         case EvidenceKind.VEX:

@@ -285,7 +285,7 @@ def evidence_table(pkg: AuditPackage) -> Table:
     rows = tuple(
         (
             e.path,
-            e.kind.value,
+            f"{e.kind.value}, {EvidenceKind.VULNERABILITY_SCAN.value}" if e.also_scan else e.kind.value,
             e.format,
             e.format_version,
             e.tool,

@@ -45,10 +45,10 @@ class Context:
     def usable(self, kind: EvidenceKind, *, bound: bool = False) -> list[Evidence]:
         """Evidence of a kind about this image; with `bound`, only files that name its digest."""
         allowed = {Binding.MATCH} if bound else {Binding.MATCH, Binding.UNBOUND}
-        return [e for e in self.evidence if e.kind is kind and e.binding in allowed]
+        return [e for e in self.evidence if e.serves_as(kind) and e.binding in allowed]
 
     def mismatched(self, kind: EvidenceKind) -> list[Evidence]:
-        return [e for e in self.evidence if e.kind is kind and e.binding is Binding.MISMATCH]
+        return [e for e in self.evidence if e.serves_as(kind) and e.binding is Binding.MISMATCH]
 
 
 Check = Callable[[Context], Outcome]
