@@ -36,6 +36,12 @@ class InputError(EvidenceError):
         super().__init__(f"{self.path}: {problem}")
 
 
+class BindError(InputError):
+    """A `--bind` path that names no evidence file read, or a file that names other image digests."""
+
+    exit_code = ExitCode.USAGE
+
+
 class CatalogError(EvidenceError):
     """A control catalog or profile that is not valid."""
 

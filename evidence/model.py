@@ -72,6 +72,9 @@ class Binding(StrEnum):
     MATCH = "match"  # the file names the assessed image digest
     MISMATCH = "mismatch"  # the file names other digests only: not used for verdicts
     UNBOUND = "unbound"  # the file names no digest at all (a Dockerfile, a key)
+    # The file names no digest, and the user stated that it describes the image (`--bind`): used for what it
+    # says, never as a digest match (signatures, provenance and the SBOM summary verdict need one).
+    ASSERTED = "asserted"
 
 
 class VulnerabilityState(StrEnum):

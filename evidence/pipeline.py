@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from evidence.catalog import load_catalogs, load_profile
-from evidence.collectors import bind, collect
+from evidence.collectors import asserted_paths, bind, collect
 from evidence.diff.compare import compare
 from evidence.evaluate import CHECKS, evaluate
 from evidence.lifecycle import LifecycleInputs, read_epss, read_kev
@@ -60,11 +60,14 @@ def read_evidence(
     image_digest: str | None,
     verification: VerificationContext | None = None,
     keep_going: bool = False,
+    bind_paths: Sequence[Path] = (),
 ) -> EvidenceSet:
     """The evidence as an assessment reads it: collected, every signature verified, and bound to the image when
-    a digest is given (`fromline inspect` binds nothing)."""
+    a digest is given (`fromline inspect` binds nothing). `bind_paths` are files the user states describe the
+    image (`--bind`): each must be among `inputs` (else `BindError`, before anything is read)."""
+    asserted = asserted_paths(inputs, bind_paths)
     verified = verify(collect(inputs, keep_going=keep_going), verification)
-    return verified if image_digest is None else bind(verified, image_digest)
+    return verified if image_digest is None else bind(verified, image_digest, asserted=asserted)
 
 
 def assess(  # noqa: PLR0913 - keyword-only options of one assessment
@@ -78,13 +81,17 @@ def assess(  # noqa: PLR0913 - keyword-only options of one assessment
     now: datetime | None = None,
     keep_going: bool = False,
     progress: Callable[[str], None] | None = None,
+    bind: Sequence[Path | str] = (),
 ) -> AuditPackage:
     """Assess the image from its evidence files (or directories) against a profile's catalogs.
 
     `image` is `NAME@sha256:<digest>` or an `ImageRef`; `profile` a bundled profile name or a YAML file;
     `catalogs` more catalogs by id or file. Signatures are verified offline with `verification` (its keys,
     trust root and identity policy); lifecycle inputs feed the POA&M and, with a previous package, the
-    `changes`. `now` is the assessment time (default: now, UTC). The package keeps the bytes of its evidence
+    `changes`. `now` is the assessment time (default: now, UTC). `bind` names input files the user states
+    describe the image although they name no digest (`--bind`): recorded as `Binding.ASSERTED`, used for what
+    they say, never as a digest match; a path not among `inputs` raises `BindError` (exit code 2).
+    The package keeps the bytes of its evidence
     (`AuditPackage.contents`) for `write_package`. Raises `EvidenceError` subclasses naming the file and problem.
     """
     subject = image if isinstance(image, ImageRef) else ImageRef.parse(image)
@@ -95,7 +102,13 @@ def assess(  # noqa: PLR0913 - keyword-only options of one assessment
     context = dataclasses.replace(verification or VerificationContext(), image=subject.name)
     paths = [Path(p) for p in inputs]
     show(f"collecting evidence from {len(paths)} input(s)")
-    collected = read_evidence(paths, image_digest=subject.digest, verification=context, keep_going=keep_going)
+    collected = read_evidence(
+        paths,
+        image_digest=subject.digest,
+        verification=context,
+        keep_going=keep_going,
+        bind_paths=[Path(p) for p in bind],
+    )
     lifecycle_inputs = lifecycle.read(collected) if isinstance(lifecycle, LifecycleFiles) else lifecycle
     show(f"evaluating {sum(len(c.controls) for c in catalog_set)} controls against {len(collected.items)} file(s)")
     rules = context.rules

@@ -5,20 +5,36 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 from conftest import CORPUS, DIGEST, SAMPLE_TIMESTAMP
+from openpyxl import load_workbook
 
 from evidence.cli import main
 from evidence.collectors import collect
 from evidence.collectors.cvss import score_in_range, vector_parses
 from evidence.collectors.interface import Document
+from evidence.errors import BindError
 from evidence.evaluate.vulnerabilities import build_records
-from evidence.model import AuditPackage, Binding, ControlResult, Evidence, EvidenceKind, SkipCategory, Status
-from evidence.render.canonical import load_package
+from evidence.model import (
+    AuditPackage,
+    Binding,
+    ControlResult,
+    Evidence,
+    EvidenceKind,
+    SkipCategory,
+    Status,
+    SummaryTopic,
+)
+from evidence.pipeline import assess
+from evidence.render.canonical import dumps, load_package
+from evidence.render.oscal import render_bytes as render_oscal
+from evidence.render.report import render_html
+from evidence.render.xlsx import Workbook
 
 TRIVY_JSON = CORPUS / "trivy-json" / "alpine-3.10.2-image.trivy-dev.json"
 IMAGE = f"registry.example.com/x@{DIGEST}"
@@ -348,3 +364,110 @@ def test_an_sbom_whose_findings_are_only_its_own_vex_statements_is_not_a_scan() 
     assert item.kind is EvidenceKind.SBOM
     assert item.statements
     assert not item.also_scan
+
+
+# --- --bind: the user asserts that a file describes the image -----------------------------------------------
+
+SNYK_JSON = CORPUS / "snyk-container-json" / "alpine3.12.9-with-app-vulns.snyk-container-test.json"
+GRYPE_SARIF = CORPUS / "sarif" / "grype-presenter-image-snapshot.sarif.json"  # names no image digest
+GRYPE_SARIF_NGINX = CORPUS / "sarif" / "nginx-image.grype-0.63.0.sarif.json"  # names the nginx image digest
+SYFT_SPDX_NO_DIGEST = CORPUS / "spdx" / "alpine-3.10-image.spdx-2.2.syft.json"
+
+
+def _assessed(inputs: list[Path], bind: list[Path]) -> AuditPackage:
+    return assess(inputs, image=IMAGE, now=datetime(2026, 11, 20, 12, tzinfo=UTC), bind=bind)
+
+
+def _binding(pkg: AuditPackage, name: str) -> Binding:
+    return next(e.binding for e in pkg.evidence if e.path == name)
+
+
+def test_without_bind_scans_naming_no_digest_are_listed_as_not_used() -> None:
+    pkg = _assessed([SNYK_JSON, GRYPE_SARIF], [])
+    assert {e.binding for e in pkg.evidence} == {Binding.UNBOUND}
+    assert pkg.vulnerabilities == ()
+    present = next(c for c in _control(pkg, "4.1.1").checks if c.check == "vulnscan.present")
+    assert present.status is Status.EVIDENCE_MISSING
+    html = render_html(pkg)
+    first_chapter = html[: html.index('id="matrix"')]
+    assert "Scans not used" in first_chapter
+    for path in (SNYK_JSON, GRYPE_SARIF):
+        assert path.name in first_chapter
+    assert first_chapter.count("names no image digest: use") == 2
+    assert "--bind PATH</span> if it describes this image" in first_chapter
+
+
+def test_bind_uses_snyk_and_sarif_scans_as_asserted(tmp_path: Path) -> None:
+    pkg = _assessed([SNYK_JSON, GRYPE_SARIF], [SNYK_JSON, GRYPE_SARIF])
+    assert _binding(pkg, SNYK_JSON.name) is Binding.ASSERTED
+    assert _binding(pkg, GRYPE_SARIF.name) is Binding.ASSERTED
+    assert pkg.vulnerabilities
+    assert {r.path for v in pkg.vulnerabilities for r in v.evidence} == {SNYK_JSON.name, GRYPE_SARIF.name}
+    present = next(c for c in _control(pkg, "4.1.1").checks if c.check == "vulnscan.present")
+    assert present.status is not Status.EVIDENCE_MISSING, present.reason
+    assert "asserted by the user (--bind)" in present.reason
+
+    html = render_html(pkg)
+    assert "bind-asserted" in html
+    assert "Asserted (--bind)" in html
+    assert "names no image digest: use" not in html
+
+    oscal = orjson.loads(render_oscal(pkg))
+    observations = oscal["assessment-results"]["results"][0]["observations"]
+    bindings = [p["value"] for o in observations for p in o.get("props", []) if p["name"] == "binding"]
+    assert bindings.count("asserted") == 2
+    assert any("asserted (--bind)" in o["description"] for o in observations)
+
+    workbook = tmp_path / "workbook.xlsx"
+    with workbook.open("wb") as out:
+        Workbook().render(pkg, out)
+    sheet = load_workbook(workbook)["Evidence"]
+    header = [c.value for c in sheet[1]]
+    column = header.index("Binding")
+    names = {SNYK_JSON.name, GRYPE_SARIF.name}
+    assert [row[column].value for row in sheet.iter_rows(min_row=2) if row[0].value in names] == ["asserted"] * 2
+
+    out = tmp_path / "audit.json"
+    out.write_bytes(dumps(pkg))
+    assert {e.binding for e in load_package(out).evidence} == {Binding.ASSERTED}
+
+
+def test_an_asserted_sbom_is_used_for_its_contents_but_never_bound(tmp_path: Path) -> None:
+    pkg = _assessed([SYFT_SPDX_NO_DIGEST], [SYFT_SPDX_NO_DIGEST])
+    assert _binding(pkg, SYFT_SPDX_NO_DIGEST.name) is Binding.ASSERTED
+    verdict = pkg.summary.verdict(SummaryTopic.SBOM)
+    assert verdict is not None
+    assert verdict.status is not Status.SATISFIED
+    assert "asserted by the user (--bind)" in verdict.reason
+    del tmp_path
+
+
+def test_bind_of_a_path_not_among_the_inputs_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stray = tmp_path / "elsewhere.json"
+    stray.write_bytes(SNYK_JSON.read_bytes())
+    assert _package([SNYK_JSON], tmp_path / "out", "--bind", str(stray)) == 2
+    err = capsys.readouterr().err
+    assert str(stray) in err
+    assert "not among the evidence inputs" in err
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(BindError):
+        _assessed([SNYK_JSON], [stray])
+
+
+def test_bind_of_a_file_inside_an_input_directory(tmp_path: Path) -> None:
+    folder = tmp_path / "evidence"
+    folder.mkdir()
+    (folder / "snyk.json").write_bytes(SNYK_JSON.read_bytes())
+    pkg = _assessed([folder], [folder / "snyk.json"])
+    assert _binding(pkg, "evidence/snyk.json") is Binding.ASSERTED
+
+
+def test_bind_of_a_file_naming_another_digest_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _package([GRYPE_SARIF_NGINX], tmp_path / "out", "--bind", str(GRYPE_SARIF_NGINX)) == 2
+    err = capsys.readouterr().err
+    assert "names other image digests only" in err
+    assert GRYPE_SARIF_NGINX.name in err

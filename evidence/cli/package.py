@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from evidence.cli.options import EXIT_CODES, add_common, output_directory, parse_image, parse_timestamp, progress
 from evidence.cli.verification import add_verification_options, verification_context
-from evidence.errors import ExitCode, RenderError
+from evidence.errors import BindError, ExitCode, RenderError
 from evidence.model import AuditPackage, CountGroup, Status
 
 if TYPE_CHECKING:
@@ -58,6 +58,15 @@ def register(commands: Any) -> None:
         "the verdicts that needed them say evidence-missing",
     )
     parser.add_argument(
+        "--bind",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="PATH",
+        help="an input file that names no image digest (a Snyk or SARIF scan) and that you state describes this "
+        "image: used for what it says, recorded as asserted, never counted as a digest match (repeatable)",
+    )
+    parser.add_argument(
         "--fail-on",
         metavar="STATUSES",
         default="",
@@ -90,17 +99,21 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from evidence.pipeline import assess, write_package  # noqa: PLC0415 - keep --help instant
 
     show = progress(quiet=args.quiet)
-    pkg = assess(
-        args.inputs,
-        image=image,
-        profile=args.profile,
-        catalogs=args.catalog,
-        verification=verification_context(args, image=image.name),
-        lifecycle=lifecycle_files(args),
-        now=now,
-        keep_going=args.keep_going,
-        progress=show,
-    )
+    try:
+        pkg = assess(
+            args.inputs,
+            image=image,
+            profile=args.profile,
+            catalogs=args.catalog,
+            verification=verification_context(args, image=image.name),
+            lifecycle=lifecycle_files(args),
+            now=now,
+            keep_going=args.keep_going,
+            progress=show,
+            bind=args.bind,
+        )
+    except BindError as e:
+        parser.error(str(e))
     written = write_package(pkg, args.out, zip=args.zip, progress=show)
     if not args.quiet:
         print(summary(pkg, args.out, written))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import orjson
@@ -37,7 +37,7 @@ from evidence.collectors.spdx import SpdxJson, SpdxTagValue
 from evidence.collectors.syft import SyftJson
 from evidence.collectors.trivy import TrivyJson
 from evidence.collectors.update_automation import DependabotConfig, RenovateConfig
-from evidence.errors import InputError
+from evidence.errors import BindError, InputError
 from evidence.model import Binding, Evidence, EvidenceKind, EvidenceSet, SkipCategory, Skipped, Verification
 
 __all__ = [
@@ -274,12 +274,46 @@ def _refuse_duplicate_keys(doc: Document) -> None:
         )
 
 
-def bind(collected: EvidenceSet, image_digest: str) -> EvidenceSet:
+def asserted_paths(inputs: Sequence[Path], bind_paths: Sequence[Path]) -> dict[str, Path]:
+    """The evidence path (as the package shows it) of each `--bind` file, which must be among the inputs: named
+    on the command line, or inside a directory that is. Raises `BindError` naming the first that is not."""
+    found: dict[str, Path] = {}
+    for path in bind_paths:
+        shown = _shown_name(inputs, path)
+        if shown is None:
+            raise BindError(path, "--bind names a file that is not among the evidence inputs")
+        found[shown] = path
+    return found
+
+
+def _shown_name(inputs: Sequence[Path], path: Path) -> str | None:
+    try:
+        real = path.resolve()
+    except (OSError, RuntimeError):
+        return None
+    if not real.is_file():
+        return None
+    for given in inputs:
+        if given.is_dir():
+            root = given.resolve()
+            if real.is_relative_to(root) and not any(p.startswith(".") for p in real.relative_to(root).parts):
+                return f"{root.name}/{real.relative_to(root).as_posix()}"
+        elif given.exists() and given.resolve() == real:
+            return given.name
+    return None
+
+
+def bind(collected: EvidenceSet, image_digest: str, *, asserted: Mapping[str, Path] | None = None) -> EvidenceSet:
     """Each item's binding to the assessed image: evidence that names other digests only is a mismatch, and is
-    not used for verdicts. Run after `evidence.verify.verify`, which adds the subjects a signature manifest signs."""
+    not used for verdicts. Run after `evidence.verify.verify`, which adds the subjects a signature manifest signs.
+
+    `asserted` maps evidence paths to the `--bind` paths the user gave for them: such a file that names no digest
+    is `Binding.ASSERTED`; one that names the digest stays a match; one that names other digests only is a
+    `BindError`, since the file contradicts the assertion.
+    """
     names = image_names(collected.items, image_digest)
     bound = [dataclasses.replace(e, binding=_binding(e, names)) for e in collected.items]
-    bound = sorted(_named_build_files(bound), key=_order)
+    bound = sorted(_asserted(_named_build_files(bound), asserted or {}), key=_order)
     return dataclasses.replace(
         collected, items=tuple(bound), skipped=tuple(sorted(collected.skipped, key=lambda s: s.path))
     )
@@ -300,6 +334,20 @@ def _named_build_files(items: list[Evidence]) -> list[Evidence]:
         dataclasses.replace(e, binding=Binding.MATCH, named_by=recorded[f"sha256:{e.sha256}"])
         if e.kind is EvidenceKind.DOCKERFILE and e.binding is Binding.UNBOUND and f"sha256:{e.sha256}" in recorded
         else e
+        for e in items
+    ]
+
+
+def _asserted(items: list[Evidence], asserted: Mapping[str, Path]) -> list[Evidence]:
+    for item in items:
+        if item.path in asserted and item.binding is Binding.MISMATCH:
+            raise BindError(
+                asserted[item.path],
+                f"--bind states that it describes the assessed image, but it names other image digests only "
+                f"({', '.join(item.subjects)})",
+            )
+    return [
+        dataclasses.replace(e, binding=Binding.ASSERTED) if e.path in asserted and e.binding is Binding.UNBOUND else e
         for e in items
     ]
 

@@ -113,13 +113,21 @@ _RELATED_BY_CONTENT = frozenset(
 
 def _bound_or_missing(outcome: Outcome, ctx: Context) -> Outcome:
     """A satisfied outcome must rest on evidence about this image: a file that names its digest (or is bound to it
-    by a verified provenance), or one that relates to it by content. Resting on nothing else, it is not shown."""
+    by a verified provenance), one that relates to it by content, or one the user asserts describes it (`--bind`),
+    which the reason then says. Resting on nothing else, it is not shown."""
     if outcome.status is not Status.SATISFIED:
         return outcome
     by_id = {e.id: e for e in ctx.evidence}
     cited = [by_id[i] for i in dict.fromkeys(r.evidence_id for r in outcome.evidence) if i in by_id]
     if any(e.binding is Binding.MATCH or e.kind in _RELATED_BY_CONTENT for e in cited):
         return outcome
+    asserted = [e.path for e in cited if e.binding is Binding.ASSERTED]
+    if asserted:
+        return replace(
+            outcome,
+            reason=f"{outcome.reason} Rests on {', '.join(asserted)}, which names no image digest: asserted by the "
+            "user (--bind) to describe this image.",
+        )
     if not cited:
         return replace(outcome, status=Status.EVIDENCE_MISSING, reason=f"{outcome.reason} No evidence was cited.")
     files = ", ".join(e.path for e in cited)

@@ -60,6 +60,9 @@ def scanner_of(item: Evidence) -> str:
     return item.tool or item.format
 
 
+_USED = frozenset({Binding.MATCH, Binding.ASSERTED})  # asserted: the user stated the scan describes the image
+
+
 def build_records(
     evidence: Iterable[Evidence],
     image_digest: str,
@@ -70,7 +73,7 @@ def build_records(
 ) -> tuple[VulnerabilityRecord, ...]:
     """The image's vulnerability records; deadlines and deviations need `now`, carry-forward a previous package."""
     items = [e for e in evidence if e.binding is not Binding.MISMATCH]
-    scans = [e for e in items if e.serves_as(EvidenceKind.VULNERABILITY_SCAN) and e.binding is Binding.MATCH]
+    scans = [e for e in items if e.serves_as(EvidenceKind.VULNERABILITY_SCAN) and e.binding in _USED]
     statements = [(e, s) for e in items for s in e.statements]
     inputs = lifecycle or LifecycleInputs()
     all_scanners = sorted({scanner_of(e) for e in scans})

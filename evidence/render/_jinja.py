@@ -54,6 +54,7 @@ _BINDING_LABELS = {
     Binding.MATCH: "Match",
     Binding.MISMATCH: "Mismatch",
     Binding.UNBOUND: "No digest",
+    Binding.ASSERTED: "Asserted (--bind)",
 }
 
 _VERIFICATION_LABELS = {

@@ -77,7 +77,10 @@ def _platforms(pkg: AuditPackage) -> list[PlatformManifest]:
 
 def inventory_rows(pkg: AuditPackage) -> tuple[Row, ...]:
     s = pkg.subject
-    scanned = any(e.serves_as(EvidenceKind.VULNERABILITY_SCAN) and e.binding is Binding.MATCH for e in pkg.evidence)
+    scanned = any(
+        e.serves_as(EvidenceKind.VULNERABILITY_SCAN) and e.binding in {Binding.MATCH, Binding.ASSERTED}
+        for e in pkg.evidence
+    )
     labels = _labels(pkg)
     title = labels.get("org.opencontainers.image.title") or s.name.rsplit("/", 1)[-1]
     version = labels.get("org.opencontainers.image.version") or s.release

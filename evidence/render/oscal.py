@@ -790,6 +790,8 @@ def _describe(ev: Evidence) -> str:
         Binding.MATCH: "It names the assessed image digest.",
         Binding.MISMATCH: "It names other image digests only, so it was not used for any verdict.",
         Binding.UNBOUND: "It names no image digest.",
+        Binding.ASSERTED: "It names no image digest; the user asserted (--bind) that it describes the assessed "
+        "image, so it is used for what it says but never as a digest match.",
     }[ev.binding]
     what = f"{md(ev.format)} file ({ev.kind.value})"
     match ev.kind:

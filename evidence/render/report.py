@@ -14,8 +14,10 @@ from evidence.diff.render import html_context
 from evidence.lifecycle.poam import asset_identifier, item_records
 from evidence.model import (
     AuditPackage,
+    Binding,
     CountGroup,
     Evidence,
+    EvidenceKind,
     Severity,
     Status,
     Summary,
@@ -159,6 +161,10 @@ def _context(pkg: AuditPackage) -> dict[str, object]:
         "provenance_verdict": _verdict(pkg, SummaryTopic.PROVENANCE),
         "sbom_verdict": _verdict(pkg, SummaryTopic.SBOM),
         "mismatches": [e for e in pkg.evidence if e.id in mismatched],
+        "unbound_scans": [
+            e for e in pkg.evidence if e.serves_as(EvidenceKind.VULNERABILITY_SCAN) and e.binding is Binding.UNBOUND
+        ],
+        "asserted": [e for e in pkg.evidence if e.binding is Binding.ASSERTED],
         # Anchors are built from positions, never from ids found in the input.
         "evidence_anchor": {e.id: f"ev-{n}" for n, e in enumerate(pkg.evidence, start=1)},
         "evidence_paths": {e.id: e.path for e in pkg.evidence},

@@ -42,9 +42,15 @@ class Context:
     assessed_checks: frozenset[str] = frozenset()  # every check a control of this assessment runs
     trust_anchors: TrustAnchors | None = None  # what the user trusts signers by; None: not told
 
-    def usable(self, kind: EvidenceKind, *, bound: bool = False) -> list[Evidence]:
-        """Evidence of a kind about this image; with `bound`, only files that name its digest."""
-        allowed = {Binding.MATCH} if bound else {Binding.MATCH, Binding.UNBOUND}
+    def usable(self, kind: EvidenceKind, *, bound: bool = False, digest: bool = False) -> list[Evidence]:
+        """Evidence of a kind about this image; with `bound`, only files that name its digest or that the user
+        states describe it (`--bind`, asserted); with `digest`, only files that name its digest."""
+        if digest:
+            allowed = {Binding.MATCH}
+        elif bound:
+            allowed = {Binding.MATCH, Binding.ASSERTED}
+        else:
+            allowed = {Binding.MATCH, Binding.UNBOUND, Binding.ASSERTED}
         return [e for e in self.evidence if e.serves_as(kind) and e.binding in allowed]
 
     def mismatched(self, kind: EvidenceKind) -> list[Evidence]:
@@ -105,14 +111,15 @@ def authenticated_provenance(ctx: Context) -> list[Evidence]:
     (the base image, the build files) counts as shown; unauthenticated provenance is a claim and shows nothing."""
     return [
         e
-        for e in ctx.usable(EvidenceKind.PROVENANCE, bound=True)
+        for e in ctx.usable(EvidenceKind.PROVENANCE, digest=True)
         if e.provenance and e.signature and e.signature.status is Verification.VERIFIED
     ]
 
 
 def build_files(ctx: Context) -> list[Evidence]:
-    """Dockerfiles bound to the image (a verified provenance records their digest): what they say is about it."""
-    return [e for e in dockerfiles(ctx) if e.binding is Binding.MATCH]
+    """Dockerfiles bound to the image (a verified provenance records their digest), or that the user states are its
+    build file (`--bind`): what they say is about it."""
+    return [e for e in dockerfiles(ctx) if e.binding in {Binding.MATCH, Binding.ASSERTED}]
 
 
 def sboms(ctx: Context) -> list[Evidence]:

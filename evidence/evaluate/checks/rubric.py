@@ -158,7 +158,7 @@ def minimization(ctx: Context) -> Score:  # noqa: PLR0911 - a scoring ladder, on
 
 @criterion("rubric.provenance")
 def provenance(ctx: Context) -> Score:
-    found = [e for e in ctx.usable(EvidenceKind.PROVENANCE, bound=True) if e.provenance]
+    found = [e for e in ctx.usable(EvidenceKind.PROVENANCE, digest=True) if e.provenance]
     verified = [e for e in found if e.signature and e.signature.status is Verification.VERIFIED]
     base = CHECKS["base_image.pinned"](ctx)
     base_known = base.status is Status.SATISFIED

@@ -6,7 +6,7 @@ import re
 
 from evidence.evaluate.checks.base import Context, check, is_os_package, listing, missing, name_version, refs, sboms
 from evidence.evaluate.vulnerabilities import ref
-from evidence.model import Binding, Component, EvidenceKind, Outcome, Status
+from evidence.model import Binding, Component, Evidence, EvidenceKind, Outcome, Status
 
 REMOTE_ADMIN_PACKAGES = frozenset(
     {"openssh-server", "openssh", "dropbear", "telnetd", "inetutils-telnetd", "tightvncserver"}
@@ -139,12 +139,21 @@ def minimal(ctx: Context) -> Outcome:
     )
 
 
+def _not_bound_because(sbom: Evidence) -> str:
+    if sbom.binding is Binding.MATCH:
+        return "lists no components"
+    if sbom.binding is Binding.ASSERTED:
+        return "names no image digest; asserted by the user (--bind) to describe the image, which binds nothing"
+    return "names no image digest"
+
+
 def sbom_bound(ctx: Context) -> Outcome:
     """An SBOM that names the image digest and lists its components: the summary's SBOM verdict.
 
-    Not registered in `CHECKS`: it decides no catalog control, only the summary (`evaluate.summary`).
+    Not registered in `CHECKS`: it decides no catalog control, only the summary (`evaluate.summary`). An SBOM the
+    user asserts describes the image (`--bind`) is not bound to it: only a digest binds.
     """
-    bound = sboms(ctx)
+    bound = [s for s in ctx.usable(EvidenceKind.SBOM, digest=True) if s.components]
     if bound:
         count = sum(len(s.components) for s in bound)
         return Outcome(
@@ -155,10 +164,7 @@ def sbom_bound(ctx: Context) -> Outcome:
         )
     unproven = ctx.usable(EvidenceKind.SBOM)
     if unproven:
-        why = "; ".join(
-            f"{s.path}: " + ("lists no components" if s.binding is Binding.MATCH else "names no image digest")
-            for s in unproven
-        )
+        why = "; ".join(f"{s.path}: " + _not_bound_because(s) for s in unproven)
         return Outcome(
             status=Status.EVIDENCE_MISSING,
             evidence=refs(unproven),

@@ -24,7 +24,7 @@ def missing_anchor(ctx: Context, items: list[Evidence]) -> str:
 
 
 def image_signatures(ctx: Context) -> list[Evidence]:
-    return [e for e in ctx.usable(EvidenceKind.SIGNATURE, bound=True) if e.signature]
+    return [e for e in ctx.usable(EvidenceKind.SIGNATURE, digest=True) if e.signature]
 
 
 def verified_image_signatures(ctx: Context) -> list[Evidence]:
@@ -65,7 +65,7 @@ def signature_verified(ctx: Context) -> Outcome:
 
 @check("provenance.verified")
 def provenance_verified(ctx: Context) -> Outcome:
-    found = [e for e in ctx.usable(EvidenceKind.PROVENANCE, bound=True) if e.provenance]
+    found = [e for e in ctx.usable(EvidenceKind.PROVENANCE, digest=True) if e.provenance]
     verified = [e for e in found if e.signature and e.signature.status is Verification.VERIFIED]
     if verified:
         prov = verified[0].provenance
@@ -102,7 +102,7 @@ ATTESTATION_KINDS = (
 
 def signed_attestations(ctx: Context) -> list[Evidence]:
     """Evidence about the image that arrived with its own signature (a DSSE envelope or a bundle)."""
-    return [e for kind in ATTESTATION_KINDS for e in ctx.usable(kind, bound=True) if e.signature is not None]
+    return [e for kind in ATTESTATION_KINDS for e in ctx.usable(kind, digest=True) if e.signature is not None]
 
 
 @check("attestations.verified")
@@ -130,7 +130,7 @@ def attestations_verified(ctx: Context) -> Outcome:
             evidence=refs(unverified),
             reason=f"{missing_anchor(ctx, unverified)}Signed artifacts that could not be verified: {why}",
         )
-    unsigned = [e.path for kind in ATTESTATION_KINDS for e in ctx.usable(kind, bound=True) if e.signature is None]
+    unsigned = [e.path for kind in ATTESTATION_KINDS for e in ctx.usable(kind, digest=True) if e.signature is None]
     note = f" Unsigned evidence (nothing to validate): {', '.join(unsigned)}." if unsigned else ""
     return Outcome(
         status=Status.SATISFIED,
@@ -158,7 +158,7 @@ def policy_required_attestations(ctx: Context) -> Outcome:
     supplied = [
         e
         for kind in ATTESTATION_KINDS
-        for e in ctx.usable(kind, bound=True)
+        for e in ctx.usable(kind, digest=True)
         if e.signature
         and e.signature.status is Verification.VERIFIED
         and any(attestation_matches(required, predicate_type_of(e)) for required in ctx.required_attestations)
@@ -176,7 +176,7 @@ def policy_required_attestations(ctx: Context) -> Outcome:
 @check("provenance.trusted_builder")
 def provenance_trusted_builder(ctx: Context) -> Outcome:
     """The verified provenance names a builder the profile trusts (`rubric.trusted_builders`)."""
-    found = [e for e in ctx.usable(EvidenceKind.PROVENANCE, bound=True) if e.provenance]
+    found = [e for e in ctx.usable(EvidenceKind.PROVENANCE, digest=True) if e.provenance]
     verified = [e for e in found if e.signature and e.signature.status is Verification.VERIFIED]
     if not verified:
         return provenance_verified(ctx)  # the provenance's own outcome says why it cannot name a trusted builder
