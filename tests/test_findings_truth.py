@@ -427,14 +427,15 @@ def test_bind_uses_snyk_and_sarif_scans_as_asserted(tmp_path: Path) -> None:
     names = {SNYK_JSON.name, GRYPE_SARIF.name}
     assert [row[column].value for row in sheet.iter_rows(min_row=2) if row[0].value in names] == ["asserted"] * 2
 
-    out = tmp_path / "audit.json"
-    out.write_bytes(dumps(pkg))
-    assert {e.binding for e in load_package(out).evidence} == {Binding.ASSERTED}
+    audit = tmp_path / "audit.json"
+    audit.write_bytes(dumps(pkg))
+    assert {e.binding for e in load_package(audit).evidence} == {Binding.ASSERTED}
 
 
 def test_an_asserted_sbom_is_used_for_its_contents_but_never_bound(tmp_path: Path) -> None:
     pkg = _assessed([SYFT_SPDX_NO_DIGEST], [SYFT_SPDX_NO_DIGEST])
     assert _binding(pkg, SYFT_SPDX_NO_DIGEST.name) is Binding.ASSERTED
+    assert pkg.summary is not None
     verdict = pkg.summary.verdict(SummaryTopic.SBOM)
     assert verdict is not None
     assert verdict.status is not Status.SATISFIED
