@@ -472,3 +472,42 @@ def test_bind_of_a_file_naming_another_digest_is_a_usage_error(
     err = capsys.readouterr().err
     assert "names other image digests only" in err
     assert GRYPE_SARIF_NGINX.name in err
+
+
+# --- counts: a directory scan's SPDX root is not a component ------------------------------------------------
+
+SYFT_SPDX_IMAGE = CORPUS / "spdx" / "kubectl-linux-amd64-image.spdx-2.3.syft-0.90.0.json"
+
+
+def _as_directory_scan(data: dict[str, Any], kind: str) -> bytes:
+    """The real syft image SBOM as syft writes a directory (or file) scan: its described root is the scanned
+    source, `SPDXRef-DocumentRoot-Directory-<name>` with purpose FILE, no purl and no digest (the corpus holds no
+    syft directory scan, so this one is generated in syft's shape)."""
+    image_root = next(p for p in data["packages"] if p["SPDXID"].startswith("SPDXRef-DocumentRoot-Image-"))
+    source_id = f"SPDXRef-DocumentRoot-{kind}-kubectl-src"
+    source = {
+        "name": "kubectl-src",
+        "SPDXID": source_id,
+        "versionInfo": "0123456789abcdef0123456789abcdef01234567",
+        "supplier": "NOASSERTION",
+        "downloadLocation": "NOASSERTION",
+        "filesAnalyzed": False,
+        "primaryPackagePurpose": "FILE",
+    }
+    data["packages"] = [source if p is image_root else p for p in data["packages"]]
+    text = orjson.dumps(data).decode().replace(image_root["SPDXID"], source_id)
+    return text.encode()
+
+
+@pytest.mark.parametrize("kind", ["Directory", "File"])
+def test_a_syft_directory_scan_counts_the_same_components_as_the_image_scan(kind: str) -> None:
+    (image,) = collect([SYFT_SPDX_IMAGE]).items
+    (directory,) = collect_bytes(_as_directory_scan(orjson.loads(SYFT_SPDX_IMAGE.read_bytes()), kind))
+    assert directory.subjects == ()
+    assert len(directory.components) == len(image.components) == 88
+    assert "kubectl-src" not in {c.name for c in directory.components}
+
+
+def test_a_described_product_package_is_still_a_component() -> None:
+    (item,) = collect([CORPUS / "spdx" / "bitnami-postgresql-17.2.0-in-image.spdx-2.3.json"]).items
+    assert "postgresql" in {c.name for c in item.components}

@@ -2,8 +2,10 @@
 
 Both forms are read into one plain shape (`_Sbom`) and normalized once. The packages the document describes
 (`documentDescribes`, or a `DESCRIBES` relationship) that are container images are its subject, like CycloneDX's
-`metadata.component`: their digests are the subjects and they are not listed as components. Every other package
-is a component.
+`metadata.component`: their digests are the subjects and they are not listed as components. A described package
+that is the directory or file a scanner was pointed at (Syft's `SPDXRef-DocumentRoot-Directory-...` and
+`SPDXRef-DocumentRoot-File-...`) is the scan's source, not a component either, as CycloneDX's
+`metadata.component` is not. Every other package is a component.
 
 Dependencies: a component `depends_on` the packages of this document it `DEPENDS_ON` or `CONTAINS` (and, read
 the other way, those that are its `DEPENDENCY_OF` or `CONTAINED_BY`). Trivy writes an operating system as
@@ -43,6 +45,7 @@ _DEPENDED = frozenset({"DEPENDENCY_OF", "CONTAINED_BY"})  # A <type> B: B depend
 _IMAGE_PURL_TYPES = frozenset({"oci", "docker"})
 # SPDXIDs that Trivy and Syft give the image package.
 _IMAGE_SPDXID_RE = re.compile(r"SPDXRef-(?:ContainerImage|DocumentRoot-Image)-")
+_SOURCE_ROOT_SPDXID_RE = re.compile(r"SPDXRef-DocumentRoot-(?:Directory|File)-")
 # Trivy's attribution texts that name the image: `RepoDigest: repo@sha256:...`, `ImageID: sha256:...`.
 _IMAGE_ATTRIBUTION_RE = re.compile(r"(?:RepoDigest|ImageID):\s*(\S+)")
 _LAYER_ATTRIBUTION_RE = re.compile(r"LayerDiffID:\s*(\S+)")
@@ -115,8 +118,9 @@ def _evidence(doc: Document, format_name: str, sbom: _Sbom) -> Evidence:
     described.update(b for a, kind, b in sbom.relationships if kind == "DESCRIBES" and a == sbom.document_id)
     described.update(a for a, kind, b in sbom.relationships if kind == "DESCRIBED_BY" and b == sbom.document_id)
     images = [p for p in sbom.packages if p.spdxid in described and _is_image(p)]
-    image_ids = {id(p) for p in images}
-    members = [p for p in sbom.packages if id(p) not in image_ids]
+    sources = [p for p in sbom.packages if p.spdxid in described and _SOURCE_ROOT_SPDXID_RE.match(p.spdxid or "")]
+    roots = {id(p) for p in (*images, *sources)}
+    members = [p for p in sbom.packages if id(p) not in roots]
     known = {p.spdxid for p in members if p.spdxid}
     depends_on: dict[str, list[str]] = {}
     for a, kind, b in sbom.relationships:
