@@ -23,6 +23,7 @@ from evidence.evaluate.vulnerabilities import build_records
 from evidence.model import (
     AuditPackage,
     Binding,
+    CheckResult,
     ControlResult,
     Evidence,
     EvidenceKind,
@@ -511,3 +512,22 @@ def test_a_syft_directory_scan_counts_the_same_components_as_the_image_scan(kind
 def test_a_described_product_package_is_still_a_component() -> None:
     (item,) = collect([CORPUS / "spdx" / "bitnami-postgresql-17.2.0-in-image.spdx-2.3.json"]).items
     assert "postgresql" in {c.name for c in item.components}
+
+
+def _check(pkg: AuditPackage, name: str) -> CheckResult:
+    return next(result for control in pkg.controls for result in control.checks if result.check == name)
+
+
+def test_an_asserted_dockerfile_shows_its_facts_and_says_it_is_asserted(tmp_path: Path) -> None:
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(f"FROM registry.example.com/base@{'sha256:' + 'cd' * 32}\nRUN true\nUSER 1000\n")
+    without = _assessed([dockerfile], [])
+    pinned = _check(without, "base_image.pinned")
+    assert pinned.status is Status.EVIDENCE_MISSING  # a Dockerfile nothing binds shows nothing about the image
+    asserted = _assessed([dockerfile], [dockerfile])
+    assert _binding(asserted, "Dockerfile") is Binding.ASSERTED
+    pinned = _check(asserted, "base_image.pinned")
+    assert pinned.status is Status.SATISFIED, pinned.reason
+    assert "asserted by the user (--bind)" in pinned.reason
+    signature = _check(asserted, "signature.verified")
+    assert signature.status is not Status.SATISFIED
