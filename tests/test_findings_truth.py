@@ -531,3 +531,14 @@ def test_an_asserted_dockerfile_shows_its_facts_and_says_it_is_asserted(tmp_path
     assert "asserted by the user (--bind)" in pinned.reason
     signature = _check(asserted, "signature.verified")
     assert signature.status is not Status.SATISFIED
+
+
+def test_a_duplicate_key_as_deep_as_orjson_reads_is_found() -> None:
+    depth = 511  # an array and an object per level: 1,022 levels, the most orjson reads is 1,024
+    data = b'[{"a":' * depth + b'{"b": 1, "b": 2}' + b"}]" * depth
+    doc = Document(path="x.json", data=data)
+    assert doc.json() is not None
+    found = doc.duplicate_key()
+    assert found is not None
+    assert found.pointer == "/0/a" * depth + "/b"
+    assert Document(path="x.json", data=b'{"a":' * 1023 + b"1" + b"}" * 1023).duplicate_key() is None

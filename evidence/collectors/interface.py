@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -13,6 +16,7 @@ from evidence.errors import InputError
 from evidence.model import Evidence, EvidenceKind
 
 _NOT_PARSED = object()
+_ORJSON_MAX_DEPTH = 1024  # orjson refuses deeper documents
 
 
 class CollectorError(InputError):
@@ -65,14 +69,17 @@ class Document:
         if self.json() is None:
             return None
         text = self.data.removeprefix(b"\xef\xbb\xbf")
-        try:
-            json.loads(text, object_pairs_hook=_refuse_duplicates)
-        except _DuplicateFound:
-            located = json.loads(text, object_pairs_hook=_locate_duplicate)
-            found = _find_duplicate(located)
-            return found if found is not None else DuplicateKey(key="", pointer="")
-        except ValueError:  # orjson and the standard library disagree on the edges (lone surrogates, huge numbers)
-            return None
+        with _nesting_allowed():
+            try:
+                json.loads(text, object_pairs_hook=_refuse_duplicates)
+            except _DuplicateFound:
+                located = json.loads(text, object_pairs_hook=_locate_duplicate)
+                found = _find_duplicate(located)
+                return found if found is not None else DuplicateKey(key="", pointer="")
+            except RecursionError as e:
+                raise CollectorError(self.path, "is nested too deeply to be checked for duplicate keys") from e
+            except ValueError:  # orjson and the standard library disagree on the edges (lone surrogates, huge numbers)
+                return None
         return None
 
     def text(self) -> str:
@@ -99,6 +106,18 @@ class DuplicateKey:
 
 class _DuplicateFound(Exception):  # noqa: N818 - control flow inside the scanner, never seen outside
     pass
+
+
+@contextmanager
+def _nesting_allowed() -> Iterator[None]:
+    """Room for the standard library's scanner (and the pointer search) to go as deep as orjson does (1,024 levels):
+    the default recursion limit stops it short of that."""
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(before, _ORJSON_MAX_DEPTH * 2 + 1000))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(before)
 
 
 def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> None:
