@@ -139,12 +139,20 @@ def read_documents(inputs: Sequence[Path]) -> Iterator[tuple[Document | InputErr
             try:
                 real = path.resolve()
             except (OSError, RuntimeError):  # a symbolic link loop: RuntimeError before Python 3.13
-                yield InputError(shown, "is a symbolic link that cannot be resolved (a loop)"), named
+                yield (
+                    InputError(shown, "is a symbolic link that cannot be resolved (a loop)").as_given(str(path)),
+                    named,
+                )
                 continue
             if real in seen:
                 continue
             seen.add(real)
-            yield _read(real, shown, root), named
+            read = _read(real, shown, root)
+            if isinstance(read, InputError):
+                read.as_given(str(path))
+            else:
+                read.given = str(path)
+            yield read, named
 
 
 def _read(real: Path, shown: str, root: Path | None) -> Document | InputError:
@@ -231,7 +239,7 @@ def collect(inputs: Sequence[Path], *, keep_going: bool = False, documents: Sequ
         if collector is None:
             unknown = unrecognized(doc)
             if not keep_going and (named or isinstance(unknown, CollectorError)):
-                raise unknown
+                raise unknown.as_given(doc.given)
             category = SkipCategory.MALFORMED if isinstance(unknown, CollectorError) else SkipCategory.UNRECOGNIZED
             skipped.append(Skipped(path=doc.path, reason=unknown.problem, category=category))
             continue
@@ -239,6 +247,7 @@ def collect(inputs: Sequence[Path], *, keep_going: bool = False, documents: Sequ
             item = collector.parse(doc)
         except InputError as e:  # a SkipFile (recognized, holds nothing readable) stops the run only when named
             if not keep_going and (named or not isinstance(e, SkipFile)):
+                e.as_given(doc.given)
                 raise
             category = SkipCategory.NOT_READ if isinstance(e, SkipFile) else SkipCategory.MALFORMED
             skipped.append(Skipped(path=doc.path, reason=e.problem, category=category))
