@@ -15,6 +15,7 @@ import orjson
 
 from evidence.collectors._util import digests_in
 from evidence.collectors.admission import AdmissionPolicies
+from evidence.collectors.containers_signature import ContainersSigstoreSignature
 from evidence.collectors.cosign import CosignPayload, DetachedSignature, PublicKey
 from evidence.collectors.cosign_rekor import CosignRekorBundle
 from evidence.collectors.csaf import CsafVex
@@ -69,6 +70,7 @@ COLLECTORS: tuple[Collector, ...] = (
     InTotoAttestation(),
     CosignPayload(),
     CosignRekorBundle(),
+    ContainersSigstoreSignature(),
     DockerInspect(),
     OciManifest(),
     RenovateConfig(),

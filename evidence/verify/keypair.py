@@ -49,7 +49,8 @@ def _key_list(keys: list[LoadedKey]) -> str:
     return ", ".join(k.path for k in keys)
 
 
-def _verified(facts: SignatureFacts, key: LoadedKey, signature_path: str, reason: str) -> SignatureFacts:
+def verified_with(facts: SignatureFacts, key: LoadedKey, signature_path: str | None, reason: str) -> SignatureFacts:
+    """Verified with `key`, the signature in `signature_path` (None: where `facts` says); trust is decided later."""
     return dataclasses.replace(
         facts,
         status=Verification.VERIFIED,
@@ -57,7 +58,7 @@ def _verified(facts: SignatureFacts, key: LoadedKey, signature_path: str, reason
         key_id=key.key_id,
         key_path=key.path,
         key_algorithm=key.algorithm,
-        signature_path=signature_path,
+        signature_path=signature_path or facts.signature_path,
     )
 
 
@@ -73,12 +74,12 @@ def _link_payload(
         signature_path, key = min(matches, key=lambda match: rank[match[1].key_id])
         if facts.signed_digest is None or not _DIGEST_RE.fullmatch(facts.signed_digest):
             return dataclasses.replace(
-                _verified(facts, key, signature_path, ""),
+                verified_with(facts, key, signature_path, ""),
                 status=Verification.FAILED,
                 reason=f"signature {signature_path} verifies with {key.path}, but the signed docker-manifest-digest "
                 "is not a well-formed sha256 digest",
             )
-        return _verified(
+        return verified_with(
             facts, key, signature_path, f"{key.algorithm} signature {signature_path} verified with {key.path}"
         )
     return _unverified_payload(facts, signatures, claimed, keys)
@@ -172,7 +173,7 @@ def _link_dsse(item: Evidence, data: bytes, keys: list[LoadedKey]) -> Evidence:
     rank = {k.key_id: i for i, k in enumerate(keys)}
     recorded = max(found, key=lambda k: rank[k.key_id])
     reason = f"{recorded.algorithm} {what} verified with {paths}"
-    return dataclasses.replace(item, signature=_verified(facts, recorded, item.path, reason))
+    return dataclasses.replace(item, signature=verified_with(facts, recorded, item.path, reason))
 
 
 def _is_cosign_payload(item: Evidence) -> bool:
