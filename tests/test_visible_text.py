@@ -8,6 +8,7 @@ shows those characters as escapes; `audit.json` alone keeps the exact text.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -133,3 +134,19 @@ def test_diff_markdown_shows_escapes(hostile_package: Path, capsys: pytest.Captu
     )
     markdown = capsys.readouterr().out
     _assert_shown_not_acting(markdown, keep="\n")
+
+
+def test_a_file_name_that_is_not_utf8_is_shown_with_escapes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "evidence"
+    folder.mkdir()
+    name = os.fsdecode(b"scan\xff.json")  # the byte 0xff is not UTF-8: Python holds it as a lone surrogate
+    (folder / name).write_bytes((SAMPLES / f"webapp-{RELEASE}" / "trivy.json").read_bytes())
+    assert main(["inspect", str(folder / name)]) == 0
+    assert capsys.readouterr().out.startswith("scan\\xff.json\n")
+    out = tmp_path / "out"
+    image = sample_image(RELEASE)
+    assert (
+        main(["package", str(folder), "--image", image, "--timestamp", SAMPLE_TIMESTAMP, "--out", str(out), "-q"]) == 0
+    )
+    audit = orjson.loads((out / "audit.json").read_bytes())
+    assert [e["path"] for e in audit["evidence"]] == ["evidence/scan\\xff.json"]

@@ -137,12 +137,15 @@ def read_documents(inputs: Sequence[Path]) -> Iterator[tuple[Document | InputErr
             root = None
             files = [(given, given.name)]
             named = True
-        for path, shown in files:
+        for path, named_as in files:
+            shown = utf8_name(named_as)
             try:
                 real = path.resolve()
             except (OSError, RuntimeError):  # a symbolic link loop: RuntimeError before Python 3.13
                 yield (
-                    InputError(shown, "is a symbolic link that cannot be resolved (a loop)").as_given(str(path)),
+                    InputError(shown, "is a symbolic link that cannot be resolved (a loop)").as_given(
+                        utf8_name(str(path))
+                    ),
                     named,
                 )
                 continue
@@ -151,10 +154,16 @@ def read_documents(inputs: Sequence[Path]) -> Iterator[tuple[Document | InputErr
             seen.add(real)
             read = _read(real, shown, root)
             if isinstance(read, InputError):
-                read.as_given(str(path))
+                read.as_given(utf8_name(str(path)))
             else:
-                read.given = str(path)
+                read.given = utf8_name(str(path))
             yield read, named
+
+
+def utf8_name(name: str) -> str:
+    """A file name as text every output can hold: bytes that are not UTF-8 (which Python keeps as lone
+    surrogates) become `\\xff` escapes, so the package, its JSON and the terminal all show the same name."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _read(real: Path, shown: str, root: Path | None) -> Document | InputError:
