@@ -33,7 +33,19 @@ class InputError(EvidenceError):
     def __init__(self, path: Path | str, problem: str) -> None:
         self.path = str(path)
         self.problem = problem
+        # The path as the command line named it (`/dev/zero`, `scans/a/trivy.json`), where `path` is the name the
+        # package shows (`zero`, `trivy.json`): the message on the terminal names the file the user can find.
+        self.given: str | None = None
         super().__init__(f"{self.path}: {problem}")
+
+    def diagnostics(self) -> str:
+        return f"{self.given or self.path}: {self.problem}"
+
+    def as_given(self, given: str) -> InputError:
+        """This error, naming the file by the path given on the command line; returned for `raise`."""
+        if given and given != self.path:
+            self.given = given
+        return self
 
 
 class BindError(InputError):

@@ -135,6 +135,8 @@ class SignatureMethod(StrEnum):
     SIGSTORE_DSSE = "sigstore bundle (DSSE)"
     COSIGN_MANIFEST = "cosign signature manifest"  # an OCI manifest whose layers carry cosign signatures
     COSIGN_VERIFY = "cosign verify"  # `cosign verify` output: a tool's claim, recorded and not re-verified
+    # containers/image (podman, skopeo): a cosign payload and its signature annotations in one blob
+    CONTAINERS_SIGSTORE = "containers/image sigstore signature"
 
 
 class Severity(StrEnum):

@@ -527,7 +527,8 @@ def test_code_span_fence_outgrows_the_backticks_inside() -> None:
     assert code("a``b") == "``` a``b ```"
     assert code("") == "*none*"
     assert code(None) == "*none*"
-    assert code("x\ny") == "` x\ufffdy `"
+    assert code("x\ny") == "` x\\ny `"
+    assert code("\u202egnp.exe\x1b[2J") == "` \\u202egnp.exe\\x1b[2J `"
 
 
 def test_html_escapes_hostile_names() -> None:

@@ -68,7 +68,7 @@ class Case:
 def _named(folder: Path, data: bytes, name: str = NAME) -> tuple[list[Path], str]:
     path = folder / name
     path.write_bytes(data)
-    return [path], name
+    return [path], str(path)  # an error names the file as given on the command line
 
 
 def _walked(folder: Path, data: bytes) -> tuple[list[Path], str]:
@@ -78,7 +78,7 @@ def _walked(folder: Path, data: bytes) -> tuple[list[Path], str]:
     shutil.copy(SAMPLE / "grype.json", evidence / "grype.json")
     (evidence / "notes.txt").write_text("release notes\n")  # in no known format: skipped, not an error
     (evidence / "scan.json").write_bytes(data)
-    return [evidence], "evidence/scan.json"
+    return [evidence], str(evidence / "scan.json")  # as given: below the directory named
 
 
 def _symlink_out(folder: Path, data: bytes) -> tuple[list[Path], str]:
@@ -87,14 +87,14 @@ def _symlink_out(folder: Path, data: bytes) -> tuple[list[Path], str]:
     outside = folder / "secret.json"
     outside.write_bytes(data)
     (evidence / "link.json").symlink_to(outside)
-    return [evidence], "evidence/link.json"
+    return [evidence], str(evidence / "link.json")  # as given: below the directory named
 
 
 def _symlink_loop(folder: Path, _data: bytes) -> tuple[list[Path], str]:
     evidence = folder / "evidence"
     evidence.mkdir()
     (evidence / "loop.json").symlink_to("loop.json")
-    return [evidence], "evidence/loop.json"
+    return [evidence], str(evidence / "loop.json")  # as given: below the directory named
 
 
 def _broken_link(folder: Path, _data: bytes) -> tuple[list[Path], str]:
@@ -106,7 +106,7 @@ def _fifo(folder: Path, _data: bytes) -> tuple[list[Path], str]:
     evidence = folder / "evidence"
     evidence.mkdir()
     os.mkfifo(evidence / "pipe.json")
-    return [evidence], "evidence/pipe.json"
+    return [evidence], str(evidence / "pipe.json")  # as given: below the directory named
 
 
 def _sparse(size: int) -> Callable[[Path, bytes], tuple[list[Path], str]]:
@@ -114,7 +114,7 @@ def _sparse(size: int) -> Callable[[Path, bytes], tuple[list[Path], str]]:
         path = folder / "huge.json"
         with path.open("wb") as file:
             file.truncate(size)  # sparse: no disk used, and nothing reads it
-        return [path], "huge.json"
+        return [path], str(path)
 
     return make
 

@@ -9,6 +9,7 @@ types at every depth). `sniff` must answer a bool and never raise; `parse` must 
 
 from __future__ import annotations
 
+import base64
 import functools
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,21 @@ HAND_SEEDS: dict[str, bytes] = {
         b"    schedule:\n      interval: weekly\n"
     ),
     "dockerfile": (SAMPLES / "webapp-1.4.0" / "Dockerfile").read_bytes(),
+    # containers/image's layout of a sigstore signature around the corpus's cosign payload (no such blob is there)
+    "containers-sigstore-signature": b"\x00sigstore-json\n"
+    + orjson.dumps(
+        {
+            "mimeType": "application/vnd.dev.cosign.simplesigning.v1+json",
+            "payload": base64.b64encode(
+                (CORPUS / "signatures" / "cosign-simple-signing-payload.json").read_bytes()
+            ).decode(),
+            "annotations": {
+                "dev.cosignproject.cosign/signature": (
+                    (CORPUS / "signatures" / "cosign-simple-signing-payload.sig.b64").read_text().strip()
+                )
+            },
+        }
+    ),
 }
 
 EXAMPLES = settings(

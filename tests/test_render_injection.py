@@ -152,6 +152,9 @@ def test_html_shows_hostile_text_as_text(built: tuple[Path, list[str]]) -> None:
     for hostile in HOSTILE:
         assert hostile.strip() in text, hostile
     assert HOSTILE_NAMES["openvex.json"] in text
+    # The Dockerfile's name reaches the report with its override and line break shown, never acting.
+    assert "x..\\u202eelifrekcoD\\n" in text
+    assert not {"\u202e", "\r", "\x00", "\x1b"} & set(html)
 
 
 def test_pdf_fetches_nothing_and_shows_hostile_text(built: tuple[Path, list[str]]) -> None:
@@ -177,6 +180,16 @@ def _cells(path: Path) -> list[Any]:
 
 
 @pytest.mark.parametrize("name", WORKBOOKS)
+def test_workbook_cells_hold_no_control_or_bidirectional_character(built: tuple[Path, list[str]], name: str) -> None:
+    out, _ = built
+    texts = [v for v in _cells(out / name) if isinstance(v, str)]
+    active = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+    assert [t for t in texts if active.search(t)] == []
+    if name == "workbook.xlsx":  # the one that lists the evidence files
+        assert any("\\u202eelifrekcoD" in t for t in texts)
+
+
+@pytest.mark.parametrize("name", WORKBOOKS)
 def test_workbooks_store_hostile_text_as_strings(built: tuple[Path, list[str]], name: str) -> None:
     out, _ = built
     with zipfile.ZipFile(out / name) as archive:
@@ -191,9 +204,9 @@ def test_workbooks_store_hostile_text_as_strings(built: tuple[Path, list[str]], 
 
 
 def _as_read_back(text: str) -> str:
-    # XML parsers (openpyxl's reader among them) read a carriage return in element text as a line feed; the cell
-    # is still a string cell with the quote prefix, and audit.json keeps the exact text.
-    return text.replace("\r", "\n")
+    # A carriage return is shown as the escape `\r` (evidence.visible; tabs and line feeds stay); the cell is
+    # still a string cell with the quote prefix, and audit.json keeps the exact text.
+    return text.replace("\r", "\\r")
 
 
 def test_main_workbook_keeps_the_exact_strings(built: tuple[Path, list[str]]) -> None:
@@ -202,6 +215,7 @@ def test_main_workbook_keeps_the_exact_strings(built: tuple[Path, list[str]]) ->
     for hostile in HOSTILE:
         assert _as_read_back(hostile) in values, hostile
     assert "webapp-1.4.0/" + HOSTILE_NAMES["image-inspect.json"] in values
+    assert "webapp-1.4.0/x..\\u202eelifrekcoD\n" in values  # a cell may break lines; the override is shown
 
 
 def test_poam_workbook_keeps_the_exact_strings(built: tuple[Path, list[str]]) -> None:

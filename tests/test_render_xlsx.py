@@ -282,8 +282,9 @@ def test_tricky_text_round_trips_exactly(hand_package: AuditPackage) -> None:
 
 
 def test_text_a_cell_cannot_hold() -> None:
-    assert cell_text("a\x00b\x0bc\x1fd\ud800e\uffff") == "a\ufffdb\ufffdc\ufffdd\ufffde\ufffd"
-    assert cell_text("tab\tcr\rlf\n") == "tab\tcr\rlf\n"
+    assert cell_text("a\x00b\x0bc\x1fd\ud800e\uffff") == "a\\x00b\\x0bc\\x1fd\\ud800e\ufffd"
+    assert cell_text("tab\tcr\rlf\n") == "tab\tcr\\rlf\n"
+    assert cell_text("\u202egnp.exe\x1b[31m\x85") == "\\u202egnp.exe\\x1b[31m\\x85"
     long = cell_text("x" * 40_000)
     assert len(long) == 32_767
     assert long.endswith("[... truncated: see audit.json]")
@@ -293,7 +294,7 @@ def test_control_characters_and_long_text_do_not_break_the_render(hand_package: 
     control = dataclasses.replace(hand_package.controls[0], reason="bell\x07" + "y" * 40_000)
     book = load(render(dataclasses.replace(hand_package, controls=(control,))))
     reason = column(book["Controls"], "Reason")[0]
-    assert reason.startswith("bell\ufffdyyy")
+    assert reason.startswith("bell\\x07yyy")
     assert len(reason) == 32_767
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import re
 import sys
 from typing import TYPE_CHECKING
 
@@ -18,20 +17,12 @@ from evidence import __version__
 from evidence.cli import completion, controls, diff, inspect, package, sign, verify, version
 from evidence.cli.options import TOP_EXIT_CODES, Parser, UsageError
 from evidence.errors import EvidenceError, ExitCode
+from evidence.visible import visible
 
 if TYPE_CHECKING:
     from types import ModuleType
 
 COMMANDS: tuple[ModuleType, ...] = (package, inspect, controls, diff, sign, verify, version, completion)
-
-# File names and problems can come from input files: control characters (a newline would forge a second
-# message), bidirectional overrides and lone surrogates are shown escaped, so an error stays one honest line.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069\ud800-\udfff]")
-
-
-def one_line(message: str) -> str:
-    """The message with every unprintable or direction-changing character as a visible escape (`\\n`, `\\u202e`)."""
-    return _UNPRINTABLE.sub(lambda m: m[0].encode("unicode_escape", "backslashreplace").decode("ascii"), message)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,14 +70,14 @@ def _run(argv: list[str] | None) -> int:
     except EvidenceError as e:
         if getattr(args, "verbose", False):
             raise
-        print(f"fromline: error: {one_line(e.diagnostics())}", file=sys.stderr)
+        print(f"fromline: error: {visible(e.diagnostics())}", file=sys.stderr)
         return e.exit_code
     return code
 
 
 def _usage_error(error: UsageError) -> int:
     print(error.usage, end="", file=sys.stderr)
-    print(f"{error.prog}: error: {one_line(error.message)}", file=sys.stderr)
+    print(f"{error.prog}: error: {visible(error.message)}", file=sys.stderr)
     return ExitCode.USAGE
 
 

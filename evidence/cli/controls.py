@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from evidence.cli.options import PLAIN_EXIT_CODES, add_common
+from evidence.cli.options import PLAIN_EXIT_CODES, add_common, terminal_lines
 from evidence.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -121,7 +121,7 @@ def _list_text(catalogs: list[Catalog]) -> str:
             decided = ", ".join(spec.checks) if spec.checks else spec.status
             lines.append(f"  {spec.id:<{width}}  {spec.title}")
             lines.append(f"  {'':<{width}}  800-53: {', '.join(spec.nist_800_53)}; decided by: {decided}")
-        blocks.append("\n".join(lines))
+        blocks.append(terminal_lines(lines))
     return "\n\n".join(blocks)
 
 
@@ -150,7 +150,7 @@ def _show_text(catalog: Catalog, spec: ControlSpec) -> str:
         lines += _wrapped("reason", spec.reason)
     lines += _wrapped("guidance", spec.guidance)
     lines += _wrapped("not shown", spec.not_shown)
-    return "\n".join(lines)
+    return terminal_lines(lines)
 
 
 def _wrapped(label: str, text: str | None) -> list[str]:

@@ -8,7 +8,15 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from evidence.cli.options import PIPE_CLOSED_HELP, add_common, output_file, parse_image, parse_timestamp, progress
+from evidence.cli.options import (
+    PIPE_CLOSED_HELP,
+    add_common,
+    output_file,
+    parse_image,
+    parse_timestamp,
+    progress,
+    terminal_lines,
+)
 from evidence.cli.package import add_lifecycle_options, lifecycle_files
 from evidence.cli.verification import add_verification_options, verification_context
 from evidence.errors import ExitCode, InputError, RenderError
@@ -128,7 +136,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     held = holding(diff, fail_on)
     for name, facts in held.items():
         shown = "; ".join(facts[:5]) + (f"; and {len(facts) - 5} more" if len(facts) > 5 else "")
-        print(f"fromline: --fail-on {name} holds: {shown}", file=sys.stderr)
+        print(terminal_lines([f"fromline: --fail-on {name} holds: {shown}"]), file=sys.stderr)
     return ExitCode.CONTROLS_NOT_SATISFIED if held else ExitCode.OK
 
 

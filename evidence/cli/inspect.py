@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from evidence.cli.options import PLAIN_EXIT_CODES, STANDARD_STREAM, add_common
+from evidence.cli.options import PLAIN_EXIT_CODES, STANDARD_STREAM, add_common, terminal_lines
 from evidence.cli.verification import add_verification_options, verification_context, verification_json
 from evidence.errors import ExitCode, InputError
 from evidence.model import Evidence, EvidenceKind, Skipped
@@ -132,7 +132,7 @@ def _text(entry: dict[str, Any]) -> str:
     lines = [entry["path"]]
     if "skipped_reason" in entry:
         lines.append(f"  skipped: {entry['skipped_reason']}")
-        return "\n".join(lines)
+        return terminal_lines(lines)
     fmt = " ".join(p for p in (entry["format"], entry["format_version"]) if p)
     tool = " ".join(p for p in (entry["tool"], entry["tool_version"]) if p) or "not stated"
     lines.append(f"  kind: {entry['kind']}; format: {fmt}; tool: {tool}")
@@ -146,4 +146,4 @@ def _text(entry: dict[str, Any]) -> str:
     if "verification" in entry:
         v = entry["verification"]
         lines.append(f"  verification: {v['status']}: {v['reason']}")
-    return "\n".join(lines)
+    return terminal_lines(lines)

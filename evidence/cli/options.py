@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
 
 from evidence.model import ImageRef
+from evidence.visible import visible
 
 PIPE_CLOSED_HELP = "  141  standard output was closed early by its reader (as by `| head`); the command stops, silently"
 
@@ -96,9 +97,14 @@ def progress(*, quiet: bool) -> Callable[[str], None]:
         return lambda _message: None
 
     def show(message: str) -> None:
-        print(f"fromline: {message}…", file=sys.stderr, flush=True)
+        print(f"fromline: {visible(message)}…", file=sys.stderr, flush=True)
 
     return show
+
+
+def terminal_lines(lines: Iterable[str]) -> str:
+    """Lines for a terminal: each is one line, whatever input text it holds (see `evidence.visible`)."""
+    return "\n".join(visible(line) for line in lines)
 
 
 def add_common(parser: argparse.ArgumentParser) -> None:

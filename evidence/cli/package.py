@@ -7,7 +7,15 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from evidence.cli.options import EXIT_CODES, add_common, output_directory, parse_image, parse_timestamp, progress
+from evidence.cli.options import (
+    EXIT_CODES,
+    add_common,
+    output_directory,
+    parse_image,
+    parse_timestamp,
+    progress,
+    terminal_lines,
+)
 from evidence.cli.verification import add_verification_options, verification_context
 from evidence.errors import BindError, ExitCode, RenderError
 from evidence.model import AuditPackage, CountGroup, Status
@@ -177,4 +185,4 @@ def summary(pkg: AuditPackage, out: Path, written: list[Path]) -> str:
     ]
     width = max(len(p.name) for p in written)
     lines += [f"  {p.name:<{width}}  {p}" for p in written]
-    return "\n".join(lines)
+    return terminal_lines(lines)

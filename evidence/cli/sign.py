@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from evidence.cli.options import PIPE_CLOSED_HELP, add_common
+from evidence.cli.options import PIPE_CLOSED_HELP, add_common, terminal_lines
 from evidence.errors import ExitCode
 
 EXIT_CODES = f"""\
@@ -75,5 +75,5 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         token = args.identity_token or _from_environment(parser, "--identity-token-env", args.identity_token_env)
         written, signer = sign_with_identity_token(args.package, token, staging=args.staging)
     if not args.quiet:
-        print(f"Signed {args.package} with {signer}: {written}")
+        print(terminal_lines([f"Signed {args.package} with {signer}: {written}"]))
     return ExitCode.OK

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from evidence.cli.options import PIPE_CLOSED_HELP, add_common
+from evidence.cli.options import PIPE_CLOSED_HELP, add_common, terminal_lines
 from evidence.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -109,4 +109,4 @@ def as_text(result: PackageVerification) -> str:
         if result.signature_checked and not result.signature_verified:
             failures.append("signature not verified")
         lines.append("FAILED: " + ", ".join(failures))
-    return "\n".join(lines)
+    return terminal_lines(lines)

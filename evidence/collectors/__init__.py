@@ -15,6 +15,7 @@ import orjson
 
 from evidence.collectors._util import digests_in
 from evidence.collectors.admission import AdmissionPolicies
+from evidence.collectors.containers_signature import ContainersSigstoreSignature
 from evidence.collectors.cosign import CosignPayload, DetachedSignature, PublicKey
 from evidence.collectors.cosign_rekor import CosignRekorBundle
 from evidence.collectors.csaf import CsafVex
@@ -70,6 +71,7 @@ COLLECTORS: tuple[Collector, ...] = (
     InTotoAttestation(),
     CosignPayload(),
     CosignRekorBundle(),
+    ContainersSigstoreSignature(),
     DockerInspect(),
     OciManifest(),
     RenovateConfig(),
@@ -136,16 +138,33 @@ def read_documents(inputs: Sequence[Path]) -> Iterator[tuple[Document | InputErr
             root = None
             files = [(given, given.name)]
             named = True
-        for path, shown in files:
+        for path, named_as in files:
+            shown = utf8_name(named_as)
             try:
                 real = path.resolve()
             except (OSError, RuntimeError):  # a symbolic link loop: RuntimeError before Python 3.13
-                yield InputError(shown, "is a symbolic link that cannot be resolved (a loop)"), named
+                yield (
+                    InputError(shown, "is a symbolic link that cannot be resolved (a loop)").as_given(
+                        utf8_name(str(path))
+                    ),
+                    named,
+                )
                 continue
             if real in seen:
                 continue
             seen.add(real)
-            yield _read(real, shown, root), named
+            read = _read(real, shown, root)
+            if isinstance(read, InputError):
+                read.as_given(utf8_name(str(path)))
+            else:
+                read.given = utf8_name(str(path))
+            yield read, named
+
+
+def utf8_name(name: str) -> str:
+    """A file name as text every output can hold: bytes that are not UTF-8 (which Python keeps as lone
+    surrogates) become `\\xff` escapes, so the package, its JSON and the terminal all show the same name."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _read(real: Path, shown: str, root: Path | None) -> Document | InputError:
@@ -232,7 +251,7 @@ def collect(inputs: Sequence[Path], *, keep_going: bool = False, documents: Sequ
         if collector is None:
             unknown = unrecognized(doc)
             if not keep_going and (named or isinstance(unknown, CollectorError)):
-                raise unknown
+                raise unknown.as_given(doc.given)
             category = SkipCategory.MALFORMED if isinstance(unknown, CollectorError) else SkipCategory.UNRECOGNIZED
             skipped.append(Skipped(path=doc.path, reason=unknown.problem, category=category))
             continue
@@ -241,6 +260,7 @@ def collect(inputs: Sequence[Path], *, keep_going: bool = False, documents: Sequ
             item = collector.parse(doc)
         except InputError as e:  # a SkipFile (recognized, holds nothing readable) stops the run only when named
             if not keep_going and (named or not isinstance(e, SkipFile)):
+                e.as_given(doc.given)
                 raise
             category = SkipCategory.NOT_READ if isinstance(e, SkipFile) else SkipCategory.MALFORMED
             skipped.append(Skipped(path=doc.path, reason=e.problem, category=category))

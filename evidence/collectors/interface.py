@@ -38,6 +38,7 @@ class Document:
     data: bytes
     sha256: str = ""
     _json: Any = field(default=_NOT_PARSED, repr=False)
+    given: str = ""  # the path as given on the command line (or below a directory given), for error messages
 
     def __post_init__(self) -> None:
         if not self.sha256:

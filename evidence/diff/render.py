@@ -2,7 +2,8 @@
 
 Every name and version in a diff comes from files an attacker may have written. In Markdown each such value
 is put in a code span whose fence is longer than any run of backticks in it, with line breaks and control
-characters replaced: nothing in it can start a line, close a `<details>` block, make a link or an HTML tag.
+characters shown as escapes (`evidence.visible`): nothing in it can start a line, close a `<details>` block,
+make a link or an HTML tag.
 The HTML goes through the project's one autoescaping Jinja environment.
 """
 
@@ -28,6 +29,7 @@ from evidence.model import (
     VulnerabilityChange,
     VulnerabilityState,
 )
+from evidence.visible import visible
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -49,8 +51,6 @@ TEMPLATE = "diff.html.j2"
 LIST_LIMIT = 100  # items per Markdown list: a pull-request comment holds 65,536 characters
 VALUE_LIMIT = 200  # characters of one value in Markdown
 _JSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS
-# Line breaks, other control characters, and the Unicode controls that reorder or hide text.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 _BACKTICKS = re.compile("`+")
 
 
@@ -102,7 +102,7 @@ def code(value: str | None) -> str:
     """One value from the input as an inline code span that nothing inside can end early."""
     if value is None or value == "":
         return "*none*"
-    text = _UNPRINTABLE.sub("\ufffd", value)
+    text = visible(value)
     if len(text) > VALUE_LIMIT:
         text = text[: VALUE_LIMIT - 1] + "…"
     longest = max((len(run) for run in _BACKTICKS.findall(text)), default=0)

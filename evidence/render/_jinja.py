@@ -3,7 +3,9 @@
 Every string in an `AuditPackage` comes from files an attacker may have written, so
 the environment escapes everything (`select_autoescape` with every default on) and
 fails on any undefined name (`StrictUndefined`). Filters return plain `str`, never
-`Markup`: their output is escaped like any other value.
+`Markup`: their output is escaped like any other value. Before escaping, every
+printed string has its control, bidirectional and invisible characters shown as
+escapes (`finalize`, with `evidence.visible`), so no template has to remember it.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from evidence.model import (
     VulnerabilityState,
 )
 from evidence.resources import TEMPLATES, ResourceError, packaged_file
+from evidence.visible import visible
 
 __all__ = ["environment", "stylesheet", "template"]
 
@@ -195,6 +198,13 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     return f"{count} {word}"
 
 
+def shown(value: object) -> object:
+    """What `{{ value }}` prints: text with its active characters made visible; our own `Markup` as it is."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return visible(value)
+    return value
+
+
 @functools.cache
 def environment() -> Environment:
     """The shared environment; built once, then reused by every renderer."""
@@ -210,6 +220,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=False,
+        finalize=shown,
     )
     env.filters.update(
         utc=utc,

@@ -9,9 +9,11 @@ LibreOffice alike. So every string cell is written with the string type set
 explicitly (`t="inlineStr"`, never an `<f>` element), and text starting with a
 character a spreadsheet reads as the start of a formula also gets the
 `quotePrefix` style, so that editing the cell keeps it text. The text itself is
-never changed, with two exceptions XML and the format impose: characters XML 1.0
-cannot carry become U+FFFD, and text past the 32,767-character cell limit is cut
-with a visible marker. `audit.json` stays the lossless record.
+never changed, with three exceptions: control, bidirectional and invisible
+characters are shown as escapes (`evidence.visible`; line breaks and tabs stay),
+the non-characters XML 1.0 cannot carry become U+FFFD, and text past the
+32,767-character cell limit is cut with a visible marker. `audit.json` stays the
+lossless record.
 
 openpyxl is imported inside `render` only: it costs about a quarter of a second,
 and the command line must start fast.
@@ -46,6 +48,7 @@ from evidence.model import (
 )
 from evidence.render._recorded import recorded_summary
 from evidence.render._zip import normalize_zip
+from evidence.visible import visible
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -62,7 +65,7 @@ SHEETS = ("Summary", "Controls", "Vulnerabilities", "Components", "Evidence")
 # A cell's text may start a formula when it starts with one of these.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # What XML 1.0 cannot carry (and openpyxl refuses): C0 controls but tab, LF and CR;
-# lone surrogates; the two non-characters U+FFFE and U+FFFF.
+# lone surrogates; the two non-characters U+FFFE and U+FFFF. All but the last two are escaped before.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _WORDS = re.compile(r"[^\s/]*[\s/]+|[^\s/]+")  # a word and the spaces or slash after it
 _CELL_LIMIT = 32_767
@@ -483,8 +486,8 @@ def _count_text(value: int | None) -> str:
 
 
 def cell_text(value: str) -> str:
-    """The text a cell can hold: XML-illegal characters replaced, the length capped."""
-    text = _NOT_XML.sub("\ufffd", value)
+    """The text a cell can hold: active characters escaped, XML-illegal ones replaced, the length capped."""
+    text = _NOT_XML.sub("\ufffd", visible(value, keep="\n\t"))
     if len(text) > _CELL_LIMIT:
         text = text[: _CELL_LIMIT - len(_TRUNCATED)] + _TRUNCATED
     return text

@@ -16,15 +16,24 @@ from evidence.verify.cosign_keyless import rekor_bundles, verify_cosign_keyless,
 from evidence.verify.crypto import verifies
 from evidence.verify.dsse import envelope_from
 from evidence.verify.interface import LoadedKey, VerificationContext
-from evidence.verify.keyless import Artifact, message_digest, verify_bundle
-from evidence.verify.keypair import envelope_key, input_keys, link_signatures
+from evidence.verify.keyless import (
+    Artifact,
+    certificate_identities,
+    certificate_issuer,
+    message_digest,
+    verify_bundle,
+)
+from evidence.verify.keypair import envelope_key, input_keys, link_signatures, verified_with
 from evidence.verify.material import (
     BUNDLE_ANNOTATION,
     CERTIFICATE_ANNOTATION,
+    SIGNATURE_ANNOTATION,
     MaterialError,
     RekorBundle,
+    read_containers_signature,
     rekor_bundle_from,
     signed_layers,
+    strict_base64,
 )
 from evidence.verify.policy import ImageRules
 
@@ -105,7 +114,7 @@ def verify_items(
     return out
 
 
-def _decide(
+def _decide(  # noqa: PLR0911 - one outcome per signature method
     item: Evidence, facts: SignatureFacts, material: _Material, context: VerificationContext
 ) -> tuple[SignatureFacts, tuple[str, ...]]:
     """The verification the signature's method calls for, and the digests it signs when that adds subjects."""
@@ -123,6 +132,8 @@ def _decide(
             return facts, ()
         case SignatureMethod.COSIGN_VERIFY:
             return dataclasses.replace(facts, status=Verification.UNVERIFIABLE, reason=ASSERTED_REASON), ()
+        case SignatureMethod.CONTAINERS_SIGSTORE:
+            return _containers_signature(item.path, data, facts, context, material), ()
         case _:
             assert_never(facts.method)
 
@@ -228,14 +239,12 @@ def _keyed_bundle(obj: object, facts: SignatureFacts, keys: list[LoadedKey]) -> 
         )
     key = envelope_key(envelope, keys)
     if key is not None:
-        return dataclasses.replace(
+        return verified_with(
             facts,
-            status=Verification.VERIFIED,
-            reason=f"{key.algorithm} DSSE envelope signature verified with {key.path} "
+            key,
+            None,
+            f"{key.algorithm} DSSE envelope signature verified with {key.path} "
             "(a key-signed bundle: its transparency log entry is not checked)",
-            key_id=key.key_id,
-            key_path=key.path,
-            key_algorithm=key.algorithm,
         )
     if not keys:
         return dataclasses.replace(
@@ -248,6 +257,82 @@ def _keyed_bundle(obj: object, facts: SignatureFacts, keys: list[LoadedKey]) -> 
         status=Verification.FAILED,
         reason=f"DSSE envelope signature does not verify with any supplied public key: "
         f"{', '.join(k.path for k in keys)}",
+    )
+
+
+# --- containers/image sigstore signatures -----------------------------------------------------------------------
+
+
+def _containers_signature(
+    path: str, data: bytes, facts: SignatureFacts, context: VerificationContext, material: _Material
+) -> SignatureFacts:
+    """The payload in the blob, signed: keylessly when the certificate and Rekor bundle annotations are both there,
+    else with the keys (the user's trusted keys, then those among the inputs, which `_anchored` does not trust)."""
+    try:
+        blob = read_containers_signature(data)
+    except MaterialError as e:  # collection read it: only changed bytes get here
+        return dataclasses.replace(facts, status=Verification.FAILED, reason=f"the signature blob is broken: {e}")
+    payload = Artifact(path=f"{path} (its payload)", data=blob.payload)
+    encoded = blob.annotations.get(SIGNATURE_ANNOTATION)
+    signature = strict_base64(encoded) if encoded else None
+    if signature is None:
+        return dataclasses.replace(
+            facts,
+            status=Verification.UNVERIFIABLE,
+            reason=f"the blob carries no {SIGNATURE_ANNOTATION} annotation with a base64 signature: nothing to verify",
+        )
+    annotations: dict[str, object] = dict(blob.annotations)
+    if {CERTIFICATE_ANNOTATION, BUNDLE_ANNOTATION} <= annotations.keys():
+        return _keyless_layer(facts, payload, signature, annotations, context, where="the containers/image signature")
+    if CERTIFICATE_ANNOTATION in annotations:
+        return dataclasses.replace(
+            facts,
+            status=Verification.UNVERIFIABLE,
+            reason=f"the blob carries {_certificate_holder(blob.annotations[CERTIFICATE_ANNOTATION])} but no "
+            f"{BUNDLE_ANNOTATION} annotation: without the log's signed entry timestamp the signing time inside the "
+            "certificate's short validity cannot be shown offline, so the signature is not verified",
+        )
+    return _keyed_containers_signature(blob.payload, signature, facts, material)
+
+
+def _certificate_holder(pem: str) -> str:
+    """`a Fulcio certificate for SAN (issuer URL)`, named from the certificate, which nothing here verified."""
+    from cryptography import x509  # noqa: PLC0415
+
+    try:
+        cert = x509.load_pem_x509_certificate(pem.encode())
+    except ValueError:
+        return "a certificate that is not PEM"
+    names = certificate_identities(cert)
+    return (
+        f"a Fulcio certificate for {names[0] if names else 'an unnamed identity'} "
+        f"(issuer {certificate_issuer(cert) or 'unknown'})"
+    )
+
+
+def _keyed_containers_signature(
+    payload: bytes, signature: bytes, facts: SignatureFacts, material: _Material
+) -> SignatureFacts:
+    key = next((k for k in material.keys if verifies(k.key, signature, payload)), None)
+    if key is not None:
+        return verified_with(
+            facts,
+            key,
+            None,
+            f"{key.algorithm} signature in the containers/image signature verified with {key.path} over its payload",
+        )
+    if material.anchors:
+        return dataclasses.replace(
+            facts,
+            status=Verification.FAILED,
+            reason="the containers/image signature does not verify with any trusted public key: "
+            f"{', '.join(k.path for k in material.anchors)}",
+        )
+    return dataclasses.replace(
+        facts,
+        status=Verification.UNVERIFIABLE,
+        reason="the containers/image signature is made with a key (no certificate), and no public key that verifies "
+        "it was supplied (--key)",
     )
 
 
@@ -314,6 +399,7 @@ def _manifest(
                 signature,
                 layer.annotations,
                 context,
+                where=f"the manifest's layer {layer.digest}",
             )
             return outcome, ((signed,) if signed and outcome.status is not Verification.FAILED else ())
         key = next((k for k in keys if verifies(k.key, signature, payload_data)), None)
@@ -349,19 +435,19 @@ def _manifest(
     ), ()
 
 
-def _keyless_layer(
+def _keyless_layer(  # noqa: PLR0913 - the signature, what it signs, its annotations, and where it was found
     facts: SignatureFacts,
     payload: Artifact,
     signature: bytes,
     annotations: dict[str, object],
     context: VerificationContext,
+    *,
+    where: str,
 ) -> SignatureFacts:
     """A layer signed keylessly: its signature over the payload with its certificate and Rekor bundle annotations,
     then the certificate's identity against the policy; a broken annotation fails."""
     from cryptography import x509  # noqa: PLC0415
 
-    # the layer was matched to the payload by this digest
-    where = f"the manifest's layer sha256:{hashlib.sha256(payload.data).hexdigest()}"
     pem, bundle_text = annotations[CERTIFICATE_ANNOTATION], annotations[BUNDLE_ANNOTATION]
     try:
         cert = x509.load_pem_x509_certificate(pem.encode() if isinstance(pem, str) else b"")

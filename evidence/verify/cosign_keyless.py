@@ -15,6 +15,7 @@ import base64
 import dataclasses
 import hashlib
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cryptography import x509
@@ -49,7 +50,7 @@ from evidence.verify.keyless import (
     identity_outcome,
     load_trusted_root,
 )
-from evidence.verify.material import MaterialError, RekorBundle, logged_signature, read_rekor_bundle
+from evidence.verify.material import MaterialError, RekorBundle, logged_signature, read_rekor_bundle, strict_base64
 from evidence.verify.sigstore_internals import transparency_log_time, verify_signed_entry_timestamp
 
 ENTRY_KIND = ("hashedrekord", "0.0.1")
@@ -65,12 +66,12 @@ def _certificate(pem: bytes | None) -> x509.Certificate | None:
         return None
 
 
-def _check_body(bundle: RekorBundle, payload: bytes, signature: bytes, cert: x509.Certificate) -> None:
+def _check_body(bundle: RekorBundle, digest: bytes, signature: bytes, cert: x509.Certificate) -> None:
     """The entry logs this signature, over this payload's SHA-256, with this certificate."""
     logged = logged_signature(bundle.body)
     if (logged.kind, logged.api_version) != ENTRY_KIND:
         raise EntryCheckError(STEP_BODY, f"the entry is {logged.kind}/{logged.api_version}, not hashedrekord/0.0.1")
-    if logged.sha256 != hashlib.sha256(payload).hexdigest():
+    if logged.sha256 != digest.hex():
         raise EntryCheckError(STEP_BODY, "the entry's SHA-256 is not the payload's")
     if logged.signature != signature:
         raise EntryCheckError(STEP_BODY, "the entry's signature is not the detached signature")
@@ -100,13 +101,13 @@ def _check_set(bundle: RekorBundle, context: VerificationContext) -> None:
         raise EntryCheckError(STEP_SET, str(e).splitlines()[0] if str(e) else type(e).__name__) from e
 
 
-def _check_signature(payload: bytes, signature: bytes, cert: x509.Certificate) -> None:
+def _check_signature(digest: bytes, signature: bytes, cert: x509.Certificate) -> None:
     key = cert.public_key()
     if not isinstance(key, ec.EllipticCurvePublicKey):
         raise EntryCheckError(STEP_SIGNATURE, f"the certificate's key is {type(key).__name__}, not ECDSA")
     try:
         # As sigstore's verify_artifact: ECDSA over the payload's SHA-256.
-        key.verify(signature, hashlib.sha256(payload).digest(), ec.ECDSA(Prehashed(hashes.SHA256())))
+        key.verify(signature, digest, ec.ECDSA(Prehashed(hashes.SHA256())))
     except InvalidSignature as e:
         raise EntryCheckError(STEP_SIGNATURE, "the signature does not verify with the certificate's key") from e
 
@@ -115,6 +116,14 @@ def check_cosign_keyless(
     payload: bytes, signature: bytes, cert: x509.Certificate, bundle: RekorBundle, context: VerificationContext
 ) -> None:
     """Every check but the identity; `EntryCheckError` naming the failed step."""
+    check_signed_entry_timestamp_path(hashlib.sha256(payload).digest(), signature, cert, bundle, context)
+
+
+def check_signed_entry_timestamp_path(
+    digest: bytes, signature: bytes, cert: x509.Certificate, bundle: RekorBundle, context: VerificationContext
+) -> None:
+    """Every check but the identity of a signature over a SHA-256 `digest`, logged in a hashedrekord 0.0.1 entry
+    whose signed entry timestamp stands for its inclusion; `EntryCheckError` naming the failed step."""
     from sigstore.errors import Error  # noqa: PLC0415
     from sigstore.verify import Verifier  # noqa: PLC0415
 
@@ -140,8 +149,8 @@ def check_cosign_keyless(
             f"signed at {at:%Y-%m-%dT%H:%M:%SZ} (integrated time), outside the certificate's validity "
             f"{cert.not_valid_before_utc:%Y-%m-%dT%H:%M:%SZ} to {cert.not_valid_after_utc:%Y-%m-%dT%H:%M:%SZ}",
         )
-    _check_signature(payload, signature, cert)
-    _check_body(bundle, payload, signature, cert)
+    _check_signature(digest, signature, cert)
+    _check_body(bundle, digest, signature, cert)
 
 
 def verify_cosign_keyless(
@@ -158,15 +167,7 @@ def verify_cosign_keyless(
     try:
         check_cosign_keyless(payload.data, signature, cert, bundle, context)
     except EntryCheckError as e:
-        detail = e.detail
-        if e.step == STEP_CHAIN:
-            hint = " (if it was signed on Sigstore's staging instance, verify with --staging)"
-            detail = (
-                f"the signing certificate does not chain to a Fulcio certificate authority of "
-                f"{context.trust_root_name} at the signing time: {detail}"
-                f"{hint if context.trust_root is TrustRoot.PRODUCTION else ''}"
-            )
-        return signer.result(Verification.FAILED, f"{e.step} check failed: {detail}")
+        return signer.result(Verification.FAILED, f"{e.step} check failed: {_chain_hint(e, context)}")
     return identity_outcome(cert, context, payload, is_dsse=False, signer=signer)
 
 
@@ -265,3 +266,141 @@ def _mismatch(
     if supplied is None and key_id(logged_cert.public_key()) != facts.key_id:
         return f"logs this signature with a certificate whose key is not {facts.key_path}"
     return None
+
+
+# --- sigstore bundles v0.1 with an inclusion promise and no checkpoint -------------------------------------------
+
+BUNDLE_V01 = "application/vnd.dev.sigstore.bundle+json;version=0.1"
+_MAX_INTEGER_DIGITS = 16  # 2^53, the largest integer the signed entry timestamp's canonical JSON holds, has 16
+_PROMISE_PATH = "sigstore bundle v0.1 without a checkpoint, checked on its signed entry timestamp"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PromisedSignature:
+    """A v0.1 message-signature bundle's material: what the signed-entry-timestamp path checks."""
+
+    certificate: x509.Certificate
+    signature: bytes
+    digest: bytes | None  # the SHA-256 the bundle records, when it records one
+    entry: RekorBundle
+
+
+def _field(obj: object, *keys: str | int) -> object:
+    for key in keys:
+        if isinstance(key, int):
+            obj = obj[key] if isinstance(obj, list) and len(obj) > key else None
+        else:
+            obj = obj.get(key) if isinstance(obj, dict) else None
+    return obj
+
+
+def _base64_field(obj: object, *keys: str | int) -> bytes:
+    value = _field(obj, *keys)
+    raw = strict_base64(value) if isinstance(value, str) else None
+    if not raw:
+        raise MaterialError(f"/{'/'.join(str(k) for k in keys)} is not base64 data")
+    return raw
+
+
+def _integer_field(obj: object, *keys: str | int) -> int:
+    value = _field(obj, *keys)
+    if isinstance(value, str) and value.isdigit() and len(value) <= _MAX_INTEGER_DIGITS:
+        return int(value)
+    raise MaterialError(f"/{'/'.join(str(k) for k in keys)} is not a whole number")
+
+
+def _signing_certificate(obj: object) -> x509.Certificate:
+    """A v0.1 bundle's signing certificate, the first of its chain; `MaterialError`."""
+    raw = _base64_field(obj, "verificationMaterial", "x509CertificateChain", "certificates", 0, "rawBytes")
+    try:
+        return x509.load_der_x509_certificate(raw)
+    except ValueError as e:
+        raise MaterialError("the signing certificate is not a DER X.509 certificate") from e
+
+
+def read_promised_signature(obj: object) -> PromisedSignature:
+    """The certificate, signature, digest and log entry of a v0.1 message-signature bundle; `MaterialError`."""
+    entry = ("verificationMaterial", "tlogEntries", 0)
+    cert = _signing_certificate(obj)
+    digest: bytes | None = None
+    if _field(obj, "messageSignature", "messageDigest", "algorithm") == "SHA2_256":
+        digest = _base64_field(obj, "messageSignature", "messageDigest", "digest")
+    return PromisedSignature(
+        certificate=cert,
+        signature=_base64_field(obj, "messageSignature", "signature"),
+        digest=digest,
+        entry=RekorBundle(
+            signed_entry_timestamp=_base64_field(obj, *entry, "inclusionPromise", "signedEntryTimestamp"),
+            body=_base64_field(obj, *entry, "canonicalizedBody"),
+            integrated_time=_integer_field(obj, *entry, "integratedTime"),
+            log_index=_integer_field(obj, *entry, "logIndex"),
+            log_id=_base64_field(obj, *entry, "logId", "keyId"),
+        ),
+    )
+
+
+def verify_bundle_without_checkpoint(
+    obj: object, context: VerificationContext, artifact: Artifact | None, logged: LoggedSignature
+) -> KeylessResult:
+    """A bundle sigstore 4.5 refuses for want of a checkpoint. A v0.1 message-signature bundle with an inclusion
+    promise (as published for CPython releases) is valid: the signed entry timestamp is the log's signed promise
+    of inclusion, and its unsigned inclusion proof is not relied on. It is checked as cosign's keyless signatures
+    are. Any other such bundle is unverifiable: nothing here shows it was changed, only that it cannot be checked."""
+    entry = _field(obj, "verificationMaterial", "tlogEntries", 0)
+    kind = (_field(entry, "kindVersion", "kind"), _field(entry, "kindVersion", "version"))
+    media_type = _field(obj, "mediaType")
+    try:
+        cert = _signing_certificate(obj)
+    except MaterialError:
+        pass  # named as the problem below when it matters
+    else:
+        names = certificate_identities(cert)
+        logged = dataclasses.replace(logged, identity=names[0] if names else None, issuer=certificate_issuer(cert))
+    try:
+        promised, problem = read_promised_signature(obj), ""
+    except MaterialError as e:
+        promised, problem = None, e.problem
+    cannot = "the transparency log entry's inclusion proof has no signed checkpoint (sigstore-python 4.5 refuses it)"
+    who = f"; signed, the certificate says, by {logged.identity} (issuer {logged.issuer})" if logged.identity else ""
+    if media_type != BUNDLE_V01 or _field(entry, "inclusionPromise") is None:
+        return logged.result(
+            Verification.UNVERIFIABLE,
+            f"{cannot}, and only a bundle of version 0.1 with an inclusion promise can be checked without one: this "
+            f"is {media_type if isinstance(media_type, str) else 'an unnamed media type'}"
+            f"{'' if _field(entry, 'inclusionPromise') else ' without an inclusion promise'}{who}",
+        )
+    if _field(obj, "messageSignature") is None or kind != ENTRY_KIND or promised is None:
+        what = f"{kind[0]}/{kind[1]} log entry" if _field(obj, "messageSignature") is None else problem
+        return logged.result(
+            Verification.UNVERIFIABLE,
+            f"{cannot}; Fromline checks such a v0.1 bundle on its signed entry timestamp only for a message "
+            f"signature in a hashedrekord/0.0.1 entry, not this one ({what}){who}",
+        )
+    digest = promised.digest
+    if artifact is not None:
+        supplied = hashlib.sha256(artifact.data).digest()
+        if digest is not None and digest != supplied:
+            return logged.result(Verification.FAILED, f"{artifact.path} does not match the digest signed in the bundle")
+        digest = supplied
+    if digest is None:
+        return logged.result(
+            Verification.UNVERIFIABLE,
+            f"{cannot}; the bundle records no SHA-256 message digest and the signed artifact was not supplied "
+            f"(--artifact){who}",
+        )
+    try:
+        check_signed_entry_timestamp_path(digest, promised.signature, promised.certificate, promised.entry, context)
+    except EntryCheckError as e:
+        return logged.result(Verification.FAILED, f"{_PROMISE_PATH}: {e.step} check failed: {_chain_hint(e, context)}")
+    result = identity_outcome(promised.certificate, context, artifact, is_dsse=False, signer=logged)
+    return dataclasses.replace(result, reason=f"{_PROMISE_PATH} (its inclusion proof is not signed): {result.reason}")
+
+
+def _chain_hint(error: EntryCheckError, context: VerificationContext) -> str:
+    if error.step != STEP_CHAIN:
+        return error.detail
+    hint = " (if it was signed on Sigstore's staging instance, verify with --staging)"
+    return (
+        f"the signing certificate does not chain to a Fulcio certificate authority of {context.trust_root_name} at "
+        f"the signing time: {error.detail}{hint if context.trust_root is TrustRoot.PRODUCTION else ''}"
+    )

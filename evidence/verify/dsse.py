@@ -25,6 +25,8 @@ class Envelope:
     payload: bytes
     signatures: tuple[tuple[str, bytes | None], ...]  # (keyid, signature)
     line: int | None = None  # its line in a JSON-lines file
+    # PEM certificates some signers put beside a signature (`signatures[].cert`, as slsa-github-generator does)
+    certificates: tuple[str, ...] = ()
 
 
 def decode_base64(text: str) -> bytes | None:
@@ -57,13 +59,22 @@ def envelope_from(obj: object, line: int | None = None) -> Envelope | None:
     if body is None:
         return None
     found: list[tuple[str, bytes | None]] = []
+    certificates: list[str] = []
     for entry in signatures:
         if isinstance(entry, dict):
-            keyid, sig = entry.get("keyid"), entry.get("sig")
+            keyid, sig, cert = entry.get("keyid"), entry.get("sig"), entry.get("cert")
             found.append(
                 (keyid if isinstance(keyid, str) else "", decode_base64(sig) if isinstance(sig, str) else None)
             )
-    return Envelope(payload_type=payload_type, payload=body, signatures=tuple(found), line=line)
+            if isinstance(cert, str) and cert.strip():
+                certificates.append(cert)
+    return Envelope(
+        payload_type=payload_type,
+        payload=body,
+        signatures=tuple(found),
+        line=line,
+        certificates=tuple(certificates),
+    )
 
 
 def json_lines(data: bytes) -> Iterator[tuple[int, bytes]]:

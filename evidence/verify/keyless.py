@@ -11,7 +11,9 @@ the certificate's validity, the signature, and that the log entry matches the bu
 that accepts any certificate; the identity is then checked against the user's policy with sigstore's policy
 classes, so that a wrong identity and a broken signature get different reasons. DSSE bundles logged as
 intoto/0.0.2 entries, which sigstore 4.5 refuses, go through `intoto_entry`: the same checks, with sigstore's
-own functions, each failure naming its step.
+own functions, each failure naming its step. A v0.1 bundle whose inclusion proof has no checkpoint (as published
+for CPython releases), which sigstore 4.5 refuses to load, is checked on its signed entry timestamp as cosign's
+keyless signatures are (`cosign_keyless`).
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ _EMBEDDED = {
 _ISSUER_V1_OID = ObjectIdentifier("1.3.6.1.4.1.57264.1.1")  # raw bytes
 _ISSUER_V2_OID = ObjectIdentifier("1.3.6.1.4.1.57264.1.8")  # DER UTF8String
 _OTHERNAME_OID = ObjectIdentifier("1.3.6.1.4.1.57264.1.7")
+# sigstore-python 4.5's refusal of every log entry whose inclusion proof has no checkpoint, v0.1 bundles included.
+NO_CHECKPOINT = "entry must contain inclusion proof, with checkpoint"
 # Log entry kinds sigstore-python 4.5 can check a DSSE bundle against.
 _DSSE_ENTRY_KINDS = frozenset({("dsse", "0.0.1"), ("hashedrekord", "0.0.2")})
 
@@ -328,7 +332,7 @@ def verify_bundle(data: bytes, context: VerificationContext, *, artifact: Artifa
             f"the bundle's transparency log entry is of a version sigstore 4.5 cannot verify: {_first_line(e)}",
         )
     except (InvalidBundle, ValueError) as e:
-        return KeylessResult(status=Verification.FAILED, reason=f"not a valid sigstore bundle: {_first_line(e)}")
+        return _refused_bundle(_first_line(e), data, context, artifact, logged)
     cert = bundle.signing_certificate
     names = certificate_identities(cert)
     signer = dataclasses.replace(logged, identity=names[0] if names else None, issuer=certificate_issuer(cert))
@@ -355,6 +359,18 @@ def verify_bundle(data: bytes, context: VerificationContext, *, artifact: Artifa
     except (Error, ValueError) as e:
         return signer.result(Verification.FAILED, _failure_reason(e, context, artifact))
     return identity_outcome(cert, context, artifact, is_dsse=is_dsse, signer=signer)
+
+
+def _refused_bundle(
+    problem: str, data: bytes, context: VerificationContext, artifact: Artifact | None, logged: LoggedSignature
+) -> KeylessResult:
+    """A bundle sigstore will not load: one whose log entry lacks a checkpoint goes the signed-entry-timestamp way."""
+    if problem != NO_CHECKPOINT:
+        return KeylessResult(status=Verification.FAILED, reason=f"not a valid sigstore bundle: {problem}")
+    # Imported here: cosign_keyless builds on this module.
+    from evidence.verify.cosign_keyless import verify_bundle_without_checkpoint  # noqa: PLC0415
+
+    return verify_bundle_without_checkpoint(orjson.loads(data), context, artifact, logged)
 
 
 def _dsse_entry_outcome(

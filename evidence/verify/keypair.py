@@ -9,11 +9,15 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from cryptography import x509
 
 from evidence.model import Evidence, EvidenceKind, SignatureFacts, SignatureMethod, Verification
 from evidence.verify.crypto import decode_signature, load_public_key, loaded_key, verifies
 from evidence.verify.dsse import Envelope, pae, read_envelopes
 from evidence.verify.interface import LoadedKey
+from evidence.verify.keyless import certificate_identities, certificate_issuer
 
 _DIGEST_RE = re.compile(r"sha256:[0-9a-f]{64}")
 UNSIGNED_REASON = "the DSSE envelope carries no signature"
@@ -49,7 +53,8 @@ def _key_list(keys: list[LoadedKey]) -> str:
     return ", ".join(k.path for k in keys)
 
 
-def _verified(facts: SignatureFacts, key: LoadedKey, signature_path: str, reason: str) -> SignatureFacts:
+def verified_with(facts: SignatureFacts, key: LoadedKey, signature_path: str | None, reason: str) -> SignatureFacts:
+    """Verified with `key`, the signature in `signature_path` (None: where `facts` says); trust is decided later."""
     return dataclasses.replace(
         facts,
         status=Verification.VERIFIED,
@@ -57,7 +62,7 @@ def _verified(facts: SignatureFacts, key: LoadedKey, signature_path: str, reason
         key_id=key.key_id,
         key_path=key.path,
         key_algorithm=key.algorithm,
-        signature_path=signature_path,
+        signature_path=signature_path or facts.signature_path,
     )
 
 
@@ -73,12 +78,12 @@ def _link_payload(
         signature_path, key = min(matches, key=lambda match: rank[match[1].key_id])
         if facts.signed_digest is None or not _DIGEST_RE.fullmatch(facts.signed_digest):
             return dataclasses.replace(
-                _verified(facts, key, signature_path, ""),
+                verified_with(facts, key, signature_path, ""),
                 status=Verification.FAILED,
                 reason=f"signature {signature_path} verifies with {key.path}, but the signed docker-manifest-digest "
                 "is not a well-formed sha256 digest",
             )
-        return _verified(
+        return verified_with(
             facts, key, signature_path, f"{key.algorithm} signature {signature_path} verified with {key.path}"
         )
     return _unverified_payload(facts, signatures, claimed, keys)
@@ -124,6 +129,43 @@ def envelope_key(envelope: Envelope, keys: list[LoadedKey]) -> LoadedKey | None:
     return next((k for k in keys if any(verifies(k.key, s, encoded) for s in signatures)), None)
 
 
+@dataclass(frozen=True, slots=True)
+class EmbeddedCertificate:
+    """What a certificate inside a DSSE envelope shows: `note` names it ("" when there is none), `broken` when the
+    envelope's signature does not verify with the key of its own certificate (the envelope was changed)."""
+
+    note: str = ""
+    broken: bool = False
+
+
+def embedded_certificate(envelope: Envelope) -> EmbeddedCertificate:
+    """A Fulcio certificate beside the envelope's signature (slsa-github-generator's `signatures[].cert`) names who
+    signed, and its key checks the signature; but a bare envelope has no transparency log entry, so nothing shows
+    the signature was made within the certificate's minutes of validity: the signer is never verified from it."""
+    if not envelope.certificates:
+        return EmbeddedCertificate()
+    try:
+        cert = x509.load_pem_x509_certificate(envelope.certificates[0].encode())
+    except ValueError:
+        return EmbeddedCertificate(note="the DSSE envelope carries a certificate that is not PEM; nothing verified it")
+    names = certificate_identities(cert)
+    who = (
+        f"a Fulcio certificate for {names[0] if names else 'an unnamed identity'} "
+        f"(issuer {certificate_issuer(cert) or 'unknown'})"
+    )
+    encoded = pae(envelope.payload_type, envelope.payload)
+    key = cert.public_key()
+    if not any(s is not None and verifies(key, s, encoded) for _, s in envelope.signatures):
+        return EmbeddedCertificate(
+            note=f"the envelope's signature does not verify with the key of its own certificate, {who}", broken=True
+        )
+    return EmbeddedCertificate(
+        note=f"the DSSE envelope is signed with the key of {who}, which it carries; it holds no transparency log "
+        "entry, so the signing time cannot be shown inside the certificate's validity offline and the signer is "
+        "not verified (supply the sigstore bundle of this attestation)"
+    )
+
+
 def _unsigned(envelopes: Sequence[Envelope | None]) -> str | None:
     """Why the envelopes cannot be verified before any key is tried: one is unreadable or carries no signature."""
     if not envelopes or any(e is None for e in envelopes):
@@ -151,16 +193,22 @@ def _link_dsse(item: Evidence, data: bytes, keys: list[LoadedKey]) -> Evidence:
         assert envelope is not None  # noqa: S101 - _unsigned checked every one
         key = envelope_key(envelope, keys)
         if key is None:
+            which = f" {number} of {len(envelopes)}" if len(envelopes) > 1 else ""
+            certified = embedded_certificate(envelope)
+            if certified.broken:
+                new = dataclasses.replace(
+                    facts, status=Verification.FAILED, reason=f"DSSE envelope{which}: {certified.note}"
+                )
+                return dataclasses.replace(item, signature=new)
             if not keys:
-                reason = "no public key was supplied to verify the DSSE envelope signature"
+                reason = certified.note or "no public key was supplied to verify the DSSE envelope signature"
                 new = dataclasses.replace(facts, status=Verification.UNVERIFIABLE, reason=reason)
                 return dataclasses.replace(item, signature=new)
-            which = f" {number} of {len(envelopes)}" if len(envelopes) > 1 else ""
             new = dataclasses.replace(
                 facts,
                 status=Verification.FAILED,
                 reason=f"DSSE envelope{which} signature does not verify with any supplied public key: "
-                f"{_key_list(keys)}",
+                f"{_key_list(keys)}{'; ' + certified.note if certified.note else ''}",
                 signature_path=item.path,
             )
             return dataclasses.replace(item, signature=new)
@@ -172,7 +220,7 @@ def _link_dsse(item: Evidence, data: bytes, keys: list[LoadedKey]) -> Evidence:
     rank = {k.key_id: i for i, k in enumerate(keys)}
     recorded = max(found, key=lambda k: rank[k.key_id])
     reason = f"{recorded.algorithm} {what} verified with {paths}"
-    return dataclasses.replace(item, signature=_verified(facts, recorded, item.path, reason))
+    return dataclasses.replace(item, signature=verified_with(facts, recorded, item.path, reason))
 
 
 def _is_cosign_payload(item: Evidence) -> bool:

@@ -190,3 +190,42 @@ def signed_layers(obj: object) -> list[SignedLayer]:
             raw = strict_base64(value) if isinstance(value, str) and value else None
             found.append(SignedLayer(digest=digest, signature=raw, annotations=annotations))
     return found
+
+
+# --- containers/image sigstore signatures -----------------------------------------------------------------------
+
+# How containers/image (podman, skopeo) stores a sigstore signature: this line, then one JSON object holding the
+# signed payload (base64), its media type, and cosign's annotations (signature, certificate, Rekor bundle).
+CONTAINERS_SIGSTORE_PREFIX = b"\x00sigstore-json\n"
+SIMPLE_SIGNING_MEDIA_TYPE = "application/vnd.dev.cosign.simplesigning.v1+json"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ContainersSignature:
+    """A containers/image sigstore signature: the payload it signs and cosign's annotations, all untrusted."""
+
+    mime_type: str
+    payload: bytes
+    annotations: dict[str, str]
+
+
+def is_containers_signature(data: bytes) -> bool:
+    return data.startswith(CONTAINERS_SIGSTORE_PREFIX)
+
+
+def read_containers_signature(data: bytes) -> ContainersSignature:
+    """The blob's JSON object; `MaterialError` naming what is wrong."""
+    try:
+        obj = orjson.loads(data.removeprefix(CONTAINERS_SIGSTORE_PREFIX))
+    except orjson.JSONDecodeError as e:
+        raise MaterialError(f"the JSON after the sigstore-json line is not valid: {e}") from e
+    if not isinstance(obj, dict):
+        raise MaterialError("the JSON after the sigstore-json line should be an object")
+    mime_type = _text(obj, "mimeType", "/mimeType")
+    payload = strict_base64(_text(obj, "payload", "/payload"))
+    if payload is None:
+        raise MaterialError("/payload is not base64 data")
+    annotations = obj.get("annotations", {})
+    if not isinstance(annotations, dict) or not all(isinstance(v, str) for v in annotations.values()):
+        raise MaterialError("/annotations should be an object of strings")
+    return ContainersSignature(mime_type=mime_type, payload=payload, annotations=annotations)
