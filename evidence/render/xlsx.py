@@ -40,11 +40,13 @@ from evidence.model import (
     EvidenceKind,
     EvidenceRef,
     PackageDiff,
+    Scope,
     Severity,
     Status,
     Summary,
     SummaryTopic,
     VulnerabilityRecord,
+    verdict_label,
 )
 from evidence.render._recorded import recorded_summary
 from evidence.render._zip import normalize_zip
@@ -78,7 +80,7 @@ _ROW_PADDING = 4  # points: fonts other than Calibri (LibreOffice's fallbacks) s
 _MAX_WIDTH = 72  # characters, enough for "sha256:<hex>"; longer text wraps
 _HEADER_FILL = "D9E1F2"
 _SECTION_FILL = "BDD7EE"
-PARTLY_SATISFIED = "satisfied (partial scope)"
+PARTLY_SATISFIED = verdict_label(Status.SATISFIED, Scope.PARTIAL)
 _STATUS_FILLS = {
     Status.SATISFIED.value: "C6EFCE",
     Status.NOT_SATISFIED.value: "FFC7CE",
@@ -164,7 +166,7 @@ def _verification(ev: Evidence) -> tuple[str | None, str | None]:
 def control_status(control: ControlResult) -> str:
     """The Status cell: a control satisfied only for the part image evidence shows says so in the cell itself,
     so that filtering the column on "satisfied" never lists it."""
-    return PARTLY_SATISFIED if control.partly_satisfied else control.status.value
+    return verdict_label(control.status, control.scope)
 
 
 def controls_table(pkg: AuditPackage) -> Table:

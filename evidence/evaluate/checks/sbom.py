@@ -44,6 +44,14 @@ def development_tools(components: list[Component]) -> list[Component]:
     return [c for c in components if is_os_package(c) and _DEVELOPMENT_TOOL.match(c.name.lower())]
 
 
+def _shell_and_manager(components: list[Component], *, shell_word: str, manager_word: str) -> str:
+    """The shells and package managers among the components, as "<shell> (bash); <manager> (dpkg)", or ""."""
+    shells = sorted({c.name for c in os_packages_named(components, SHELLS)})
+    managers = sorted({c.name for c in os_packages_named(components, PACKAGE_MANAGERS)})
+    found = ((shell_word, shells), (manager_word, managers))
+    return "; ".join(f"{word} ({', '.join(names)})" for word, names in found if names)
+
+
 @check("sbom.no_remote_admin_tools")
 def no_remote_admin_tools(ctx: Context) -> Outcome:
     sboms = [s for s in ctx.usable(EvidenceKind.SBOM, bound=True) if s.components]
@@ -79,16 +87,7 @@ def no_unnecessary_packages(ctx: Context) -> Outcome:
         ]
     ]
     everything = [c for s in items for c in s.components]
-    shells = sorted({c.name for c in os_packages_named(everything, SHELLS)})
-    managers = sorted({c.name for c in os_packages_named(everything, PACKAGE_MANAGERS)})
-    present = "; ".join(
-        text
-        for text in (
-            f"shell present ({', '.join(shells)})" if shells else "",
-            f"package manager present ({', '.join(managers)})" if managers else "",
-        )
-        if text
-    )
+    present = _shell_and_manager(everything, shell_word="shell present", manager_word="package manager present")
     note = f" Also noted, not failed: {present}." if present else " No shell and no package manager."
     kept = f"That the image needs no shell or package manager at run time: {present}." if present else None
     if found:
@@ -115,22 +114,13 @@ def minimal(ctx: Context) -> Outcome:
     if not items:
         return missing("SBOM listing the components of the image", ctx, EvidenceKind.SBOM)
     everything = [c for s in items for c in s.components]
-    shells = sorted({c.name for c in os_packages_named(everything, SHELLS)})
-    managers = sorted({c.name for c in os_packages_named(everything, PACKAGE_MANAGERS)})
-    if not shells and not managers:
+    kept = _shell_and_manager(everything, shell_word="a shell", manager_word="a package manager")
+    if not kept:
         return Outcome(
             status=Status.SATISFIED,
             evidence=refs(items),
             reason=f"No shell and no package manager among the {len(everything)} SBOM components.",
         )
-    kept = "; ".join(
-        text
-        for text in (
-            f"a shell ({', '.join(shells)})" if shells else "",
-            f"a package manager ({', '.join(managers)})" if managers else "",
-        )
-        if text
-    )
     return Outcome(
         status=Status.SATISFIED,
         evidence=refs(items),
