@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["visible"]
+__all__ = ["cut", "visible"]
 
 _ACTIVE = re.compile(
     "[\x00-\x1f\x7f-\x9f"  # C0 controls, DEL, C1 controls
@@ -36,3 +36,12 @@ def visible(text: str, *, keep: str = "") -> str:
     if not keep:
         return _ACTIVE.sub(lambda m: _escape(m[0]), text)
     return _ACTIVE.sub(lambda m: m[0] if m[0] in keep else _escape(m[0]), text)
+
+
+def cut(text: str, limit: int, *, full_in: str = "audit.json") -> str:
+    """`text` if it fits in `limit` characters, else its start and a marker that says how long it was and
+    where it is kept in full. A report or a cell is not the place for a 100,000-character package name."""
+    if len(text) <= limit:
+        return text
+    marker = f" … [cut: {len(text):,} characters; in full in {full_in}]"
+    return text[: max(limit - len(marker), 0)] + marker

@@ -287,7 +287,7 @@ def test_text_a_cell_cannot_hold() -> None:
     assert cell_text("\u202egnp.exe\x1b[31m\x85") == "\\u202egnp.exe\\x1b[31m\\x85"
     long = cell_text("x" * 40_000)
     assert len(long) == 32_767
-    assert long.endswith("[... truncated: see audit.json]")
+    assert long.endswith(" … [cut: 40,000 characters; in full in audit.json]")
 
 
 def test_control_characters_and_long_text_do_not_break_the_render(hand_package: AuditPackage) -> None:

@@ -29,7 +29,7 @@ from evidence.model import (
     VulnerabilityChange,
     VulnerabilityState,
 )
-from evidence.visible import visible
+from evidence.visible import cut, visible
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -102,9 +102,7 @@ def code(value: str | None) -> str:
     """One value from the input as an inline code span that nothing inside can end early."""
     if value is None or value == "":
         return "*none*"
-    text = visible(value)
-    if len(text) > VALUE_LIMIT:
-        text = text[: VALUE_LIMIT - 1] + "…"
+    text = cut(visible(value), VALUE_LIMIT, full_in="diff.json")
     longest = max((len(run) for run in _BACKTICKS.findall(text)), default=0)
     fence = "`" * (longest + 1)
     return f"{fence} {text} {fence}"

@@ -5,7 +5,8 @@ the environment escapes everything (`select_autoescape` with every default on) a
 fails on any undefined name (`StrictUndefined`). Filters return plain `str`, never
 `Markup`: their output is escaped like any other value. Before escaping, every
 printed string has its control, bidirectional and invisible characters shown as
-escapes (`finalize`, with `evidence.visible`), so no template has to remember it.
+escapes and is cut to `REPORT_LIMIT` characters with a marker (`finalize`, with
+`evidence.visible`), so no template has to remember it.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from evidence.model import (
     VulnerabilityState,
 )
 from evidence.resources import TEMPLATES, ResourceError, packaged_file
-from evidence.visible import visible
+from evidence.visible import cut, visible
 
 __all__ = ["environment", "stylesheet", "template"]
 
@@ -98,6 +99,12 @@ _BINDING_CLASSES = {binding: "bind-" + binding.value for binding in Binding}
 _VERIFICATION_CLASSES = {verification: "ver-" + verification.value for verification in Verification}
 
 NOT_STATED = "not stated"
+
+# One printed string of the report at most (a long package name or command, not a 100,000-character one: that
+# costs WeasyPrint minutes and the reader pages); `audit.json` keeps every string whole.
+REPORT_LIMIT = 1_000
+# Items of one evidence list (an in-toto statement's subjects) the report shows; `audit.json` keeps them all.
+LISTED = 20
 
 
 def _as_utc(moment: datetime) -> datetime:
@@ -199,9 +206,10 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
 
 
 def shown(value: object) -> object:
-    """What `{{ value }}` prints: text with its active characters made visible; our own `Markup` as it is."""
+    """What `{{ value }}` prints: text with its active characters made visible and cut to `REPORT_LIMIT`
+    characters; our own `Markup` as it is."""
     if isinstance(value, str) and not isinstance(value, Markup):
-        return visible(value)
+        return cut(visible(value), REPORT_LIMIT)
     return value
 
 
@@ -250,6 +258,7 @@ def environment() -> Environment:
         NewCause=NewCause,
         Verification=Verification,
         VulnerabilityState=VulnerabilityState,
+        LISTED=LISTED,
     )
     return env
 

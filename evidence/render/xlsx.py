@@ -50,7 +50,7 @@ from evidence.model import (
 )
 from evidence.render._recorded import recorded_summary
 from evidence.render._zip import normalize_zip
-from evidence.visible import visible
+from evidence.visible import cut, visible
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -71,7 +71,8 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _WORDS = re.compile(r"[^\s/]*[\s/]+|[^\s/]+")  # a word and the spaces or slash after it
 _CELL_LIMIT = 32_767
-_TRUNCATED = " [... truncated: see audit.json]"
+SHEET_ROWS = 1_048_576  # the most rows a sheet holds, in Excel and LibreOffice alike
+_SHEET_NAME_LIMIT = 31
 
 _MIN_WIDTH = 6
 _LINE_HEIGHT = 15  # points, one line of the default 11-point font
@@ -480,6 +481,31 @@ def change_counts_section(diff: PackageDiff) -> Section:
     return Section("Summary of changes", Table(("Count", "Value"), tuple(rows)))
 
 
+def split_sheet(sheet: Sheet, max_rows: int | None = None) -> tuple[Sheet, ...]:
+    """`sheet`, or, when it has more rows than a sheet holds, its main table spread over sheets named
+    `Components`, `Components (2)`, ..., each with the header row; the sections below the last that has room."""
+    most = max_rows or SHEET_ROWS
+    table = sheet.table
+    below = sum(2 + section.show_headers + len(section.table.rows) for section in sheet.sections)
+    if table is None or 1 + len(table.rows) + below <= most:
+        return (sheet,)
+    per_sheet = most - 1  # the header row takes one
+    chunks = [table.rows[start : start + per_sheet] for start in range(0, len(table.rows), per_sheet)] or [()]
+    parts = [
+        Sheet(_part_name(sheet.name, n), Table(table.headers, rows, table.fills)) for n, rows in enumerate(chunks, 1)
+    ]
+    if 1 + len(chunks[-1]) + below <= most:
+        parts[-1] = Sheet(parts[-1].name, parts[-1].table, sheet.sections)
+    elif sheet.sections:
+        parts.append(Sheet(_part_name(sheet.name, len(parts) + 1), sections=sheet.sections))
+    return tuple(parts)
+
+
+def _part_name(name: str, number: int) -> str:
+    suffix = f" ({number})" if number > 1 else ""
+    return name[: _SHEET_NAME_LIMIT - len(suffix)] + suffix
+
+
 def _count_text(value: int | None) -> str:
     return "none" if value is None else str(value)
 
@@ -490,9 +516,7 @@ def _count_text(value: int | None) -> str:
 def cell_text(value: str) -> str:
     """The text a cell can hold: active characters escaped, XML-illegal ones replaced, the length capped."""
     text = _NOT_XML.sub("\ufffd", visible(value, keep="\n\t"))
-    if len(text) > _CELL_LIMIT:
-        text = text[: _CELL_LIMIT - len(_TRUNCATED)] + _TRUNCATED
-    return text
+    return cut(text, _CELL_LIMIT)
 
 
 def _wrapped_lines(line: str, width: int) -> int:
@@ -661,7 +685,8 @@ def _write(pkg: AuditPackage, content: Sequence[Sheet], title: str = "Audit work
     book = OpenpyxlWorkbook()
     book.remove(book.active)
     for sheet in content:
-        writer.sheet(book.create_sheet(sheet.name), sheet)
+        for part in split_sheet(sheet):
+            writer.sheet(book.create_sheet(part.name), part)
     book.active = 0
 
     assessed = pkg.assessed_at if pkg.assessed_at.tzinfo else pkg.assessed_at.replace(tzinfo=UTC)
