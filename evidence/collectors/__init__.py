@@ -256,6 +256,7 @@ def collect(inputs: Sequence[Path], *, keep_going: bool = False, documents: Sequ
     items: list[Evidence] = []
     contents: dict[str, bytes] = {}
     given: dict[str, str] = {}
+    decoded: dict[str, bytes] = {}
     skipped: list[tuple[Skipped, str]] = []
     for doc, named in itertools.chain(((d, True) for d in documents), read_documents(inputs)):
         if isinstance(doc, InputError):  # a SkipFile (a linked directory) stops the run only when named
@@ -285,6 +286,8 @@ def collect(inputs: Sequence[Path], *, keep_going: bool = False, documents: Sequ
         items.append(_as_scan(checked_evidence(item)))
         contents[item.id] = doc.raw
         given[item.id] = doc.given or doc.path
+        if doc.encoding is not None:
+            decoded[item.id] = doc.data
     items.sort(key=_order)
     skipped.sort(key=lambda pair: pair[0].path)
     return EvidenceSet(
@@ -292,6 +295,7 @@ def collect(inputs: Sequence[Path], *, keep_going: bool = False, documents: Sequ
         skipped=tuple(s for s, _ in skipped),
         contents=contents,
         given=given,
+        decoded=decoded,
         skipped_given=tuple(shown for _, shown in skipped),
     )
 

@@ -21,6 +21,7 @@ _ORJSON_MAX_DEPTH = 1024  # orjson refuses deeper documents
 # Text with a byte-order mark, as Windows PowerShell's `>` writes it (UTF-16 LE). UTF-32 comes before UTF-16:
 # the UTF-32 LE mark starts with the UTF-16 LE one.
 BYTE_ORDER_MARKS = (
+    (codecs.BOM_UTF8, "utf-8", "UTF-8"),
     (codecs.BOM_UTF32_LE, "utf-32-le", "UTF-32 LE"),
     (codecs.BOM_UTF32_BE, "utf-32-be", "UTF-32 BE"),
     (codecs.BOM_UTF16_LE, "utf-16-le", "UTF-16 LE"),
@@ -43,8 +44,9 @@ class SkipFile(CollectorError):  # noqa: N818 - a signal to skip the file, which
 class Document:
     """One input file: its bytes, read once, and its JSON parsed at most once.
 
-    Text in UTF-16 or UTF-32 with a byte-order mark is read as UTF-8: `data` holds it re-encoded, `original` the
-    bytes read, and `sha256` and the evidence's size are those of the bytes read (what the package copies).
+    Text with a byte-order mark (UTF-8, UTF-16, UTF-32) is read as UTF-8 without it: `data` holds it re-encoded,
+    `original` the bytes read, and `sha256` and the evidence's size are those of the bytes read (what the package
+    copies).
     """
 
     path: str  # as shown in the package: relative to the input named on the command line
@@ -53,7 +55,7 @@ class Document:
     _json: Any = field(default=_NOT_PARSED, repr=False)
     given: str = ""  # the path as given on the command line (or below a directory given), for error messages
     original: bytes | None = field(default=None, repr=False)  # the bytes read, when `data` is their UTF-8 re-encoding
-    encoding: str | None = None  # "UTF-16 LE"...: the encoding `data` was decoded from, by its byte-order mark
+    encoding: str | None = None  # "UTF-16 LE"...: what `data` was decoded from, by the file's byte-order mark
 
     def __post_init__(self) -> None:
         if self.original is None:
