@@ -34,7 +34,8 @@ class CollectorError(InputError):
 
 
 class SkipFile(CollectorError):  # noqa: N818 - a signal to skip the file, which collect() records
-    """A recognized file that holds nothing this tool reads (an attestation of an unknown predicate type).
+    """A recognized file that holds nothing this tool reads (an attestation of an unknown predicate type), or that
+    is not read (a Dockerfile over its size limit, a symbolic link to a directory found in a directory given).
 
     `collect` lists it as skipped with this reason; named on the command line, it is an error like any other.
     """
