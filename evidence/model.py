@@ -511,6 +511,13 @@ class EvidenceSet:
     # Evidence.id -> the exact bytes read: later stages (verification, the package's evidence/ copies) use these,
     # so no input is read twice.
     contents: Mapping[str, bytes] = field(default_factory=dict, repr=False, compare=False)
+    # The path as given on the command line (or below a directory given), which the package does not record:
+    # `given` by Evidence.id, `skipped_given` in the order of `skipped`. `inspect` lists files by it.
+    given: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    skipped_given: tuple[str, ...] = field(default=(), repr=False, compare=False)
+    # Evidence.id -> the text of a file read by its byte-order mark (UTF-16...), as UTF-8: what verification reads
+    # of it, as the collectors did (a bundle or an envelope is JSON, whatever encoding a shell saved it in).
+    decoded: Mapping[str, bytes] = field(default_factory=dict, repr=False, compare=False)
 
 
 _IMAGE_BY_DIGEST = re.compile(r"^(?P<name>[^@\s]+)@(?P<digest>sha256:[0-9a-f]{64})$")

@@ -307,7 +307,7 @@ def test_user_catalog_with_three_errors_reports_all_three(tmp_path: Path) -> Non
     with pytest.raises(CatalogError) as caught:
         load_catalog(str(bad), CHECKS)
     message = str(caught.value)
-    assert message.startswith("mine.yaml: 3 problem(s):")
+    assert message.startswith(f"{bad}: 3 problem(s):")  # the path as given
     assert "control ONE: " in message
     assert "RA 5" in message
     assert "control TWO: " in message

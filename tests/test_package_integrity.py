@@ -197,7 +197,8 @@ def test_evidence_is_copied_and_linked_from_oscal(two_runs: tuple[Path, Path]) -
 def test_safe_relative_path() -> None:
     assert safe_relative_path("../../etc/pass wd") == "__/__/etc/pass_wd"
     assert safe_relative_path("/abs/x y (1).json") == "abs/x_y__1_.json"
-    assert safe_relative_path("a\\..\\b") == "a/__/b"
+    assert safe_relative_path("a\\..\\b") == "a_.._b"  # a backslash is part of a name, never a folder
+    assert safe_relative_path("scan\\xff.json") == "scan_xff.json"  # a name that is not UTF-8, as shown
     assert safe_relative_path("./a/./b") == "a/b"
     assert safe_relative_path("é.json") == "_.json"
     assert safe_relative_path("") == "_"

@@ -56,15 +56,21 @@ class Profile:
     strict: bool = False  # evidence-missing counts as not-satisfied
 
 
+def _shown(path: Traversable) -> str:
+    """A file by its path: a user's file as given (two `mine.yaml` in different folders are told apart), a bundled
+    one where it is installed (by its name only when the installation is not a folder, a zip)."""
+    return str(path) if isinstance(path, Path) else path.name
+
+
 def _load_yaml(path: Traversable) -> tuple[Any, bytes]:
     try:
         data = path.read_bytes()
     except OSError as e:
-        raise CatalogError(f"{path.name}: cannot be read: {e.strerror}") from e
+        raise CatalogError(f"{_shown(path)}: cannot be read: {e.strerror}") from e
     try:
         return yaml.load(data, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)), data  # noqa: S506 - safe loader
     except yaml.YAMLError as e:
-        raise CatalogError(f"{path.name}: not valid YAML: {e}") from e
+        raise CatalogError(f"{_shown(path)}: not valid YAML: {e}") from e
 
 
 def _validate(path: Traversable, raw: Any, spec: type[_Spec], extra: list[str] | None = None) -> _Spec:
@@ -77,7 +83,7 @@ def _validate(path: Traversable, raw: Any, spec: type[_Spec], extra: list[str] |
     else:
         if not problems:
             return result
-    raise CatalogError("\n".join([f"{path.name}: {len(problems)} problem(s):", *problems]))
+    raise CatalogError("\n".join([f"{_shown(path)}: {len(problems)} problem(s):", *problems]))
 
 
 def _describe(raw: Any, error: ValidationError) -> list[str]:

@@ -12,7 +12,7 @@ import orjson
 from evidence.cli.options import PLAIN_EXIT_CODES, STANDARD_STREAM, add_common, terminal_lines
 from evidence.cli.verification import add_verification_options, verification_context, verification_json
 from evidence.errors import ExitCode, InputError
-from evidence.model import Evidence, EvidenceKind, Skipped
+from evidence.model import Evidence, EvidenceKind, SkipCategory, Skipped
 
 if TYPE_CHECKING:
     from evidence.collectors import Document
@@ -32,9 +32,10 @@ def register(commands: Any) -> None:
     parser = commands.add_parser(
         "inspect",
         help="show what Fromline reads in each evidence file",
-        description="For each file: the detected kind, format and version, the producing tool and version, the "
-        "image digests it claims to describe, and counts of what it holds; files that cannot be used are "
-        "listed with the reason. Exit code 3 when a file in a known format is broken.",
+        description="For each file, by the path given (or below a directory given): the detected kind, format and "
+        "version, the producing tool and version, the image digests it claims to describe, and counts of what it "
+        "holds; files that cannot be used are listed with the reason. Exit code 3 when a file in a known format "
+        "is broken or a file cannot be read.",
         epilog=PLAIN_EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -50,7 +51,7 @@ def register(commands: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def describe(item: Evidence) -> dict[str, Any]:
+def describe(item: Evidence, given: str) -> dict[str, Any]:
     counts = {
         name: len(getattr(item, name))
         for name in ("components", "vulnerabilities", "statements", "policies", "workloads", "detections")
@@ -58,6 +59,7 @@ def describe(item: Evidence) -> dict[str, Any]:
     shown = {name: n for name, n in counts.items() if n or name in COUNTED.get(item.kind, ())}
     entry: dict[str, Any] = {
         "path": item.path,
+        "given_path": given,
         "kind": item.kind.value,
         "format": item.format,
         "format_version": item.format_version,
@@ -76,9 +78,10 @@ def describe(item: Evidence) -> dict[str, Any]:
     return entry
 
 
-def skipped_entry(skipped: Skipped) -> dict[str, Any]:
+def skipped_entry(skipped: Skipped, given: str) -> dict[str, Any]:
     return {
         "path": skipped.path,
+        "given_path": given,
         "kind": None,
         "format": None,
         "format_version": None,
@@ -91,7 +94,7 @@ def skipped_entry(skipped: Skipped) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from evidence.collectors import UNRECOGNIZED, collect  # noqa: PLC0415 - keep --help instant
+    from evidence.collectors import collect  # noqa: PLC0415 - keep --help instant
     from evidence.verify import verify  # noqa: PLC0415
 
     paths = [Path(given) for given in args.inputs if given != STANDARD_STREAM]  # `./-` is a file named `-`
@@ -101,15 +104,18 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     verification = verification_context(args)
     documents = [read_standard_input()] if from_stdin else []
     found = verify(collect(paths, keep_going=True, documents=documents), verification)
+    skipped_given = found.skipped_given or tuple(s.path for s in found.skipped)
     entries = sorted(
-        [describe(e) for e in found.items] + [skipped_entry(s) for s in found.skipped], key=lambda e: e["path"]
+        [describe(e, found.given.get(e.id, e.path)) for e in found.items]
+        + [skipped_entry(s, given) for s, given in zip(found.skipped, skipped_given, strict=True)],
+        key=lambda e: (e["given_path"], e["path"]),
     )
     if not args.quiet:
         if args.json:
             print(orjson.dumps(entries, option=orjson.OPT_INDENT_2).decode())
         else:
             print("\n".join(_text(e) for e in entries))
-    broken = [s for s in found.skipped if not s.reason.startswith(UNRECOGNIZED)]
+    broken = [s for s in found.skipped if s.category in (SkipCategory.MALFORMED, SkipCategory.UNREADABLE)]
     return ExitCode.BAD_INPUT if broken else ExitCode.OK
 
 
@@ -129,7 +135,7 @@ def read_standard_input() -> Document:
 
 
 def _text(entry: dict[str, Any]) -> str:
-    lines = [entry["path"]]
+    lines = [entry["given_path"]]
     if "skipped_reason" in entry:
         lines.append(f"  skipped: {entry['skipped_reason']}")
         return terminal_lines(lines)

@@ -26,7 +26,7 @@ from evidence.collectors.dockerfile import Dockerfile
 from evidence.collectors.grype import GrypeJson
 from evidence.collectors.image_config import DockerInspect
 from evidence.collectors.inspector import InspectorFindings
-from evidence.collectors.interface import Collector, CollectorError, Document, SkipFile
+from evidence.collectors.interface import BYTE_ORDER_MARKS, Collector, CollectorError, Document, SkipFile
 from evidence.collectors.kubernetes import KubernetesWorkloads
 from evidence.collectors.oci import OciManifest
 from evidence.collectors.openvex import OpenVex
@@ -121,6 +121,8 @@ def read_documents(inputs: Sequence[Path]) -> Iterator[tuple[Document | InputErr
     """Each file once, with whether it was named on the command line (not found by walking).
 
     A file that cannot be read comes as an `InputError` value, so the caller decides whether it stops the run.
+    A symbolic link to a directory inside a directory given is not followed (it may lead out of the evidence, or
+    back into it): it comes as a `SkipFile`, listed as skipped with the reason.
     """
     seen: set[Path] = set()
     for given in inputs:
@@ -130,8 +132,9 @@ def read_documents(inputs: Sequence[Path]) -> Iterator[tuple[Document | InputErr
             root = given.resolve()
             files: Iterable[tuple[Path, str]] = (
                 (p, f"{root.name}/{p.relative_to(given).as_posix()}")
-                for p in sorted(given.rglob("*"))
-                if not p.is_dir() and not any(part.startswith(".") for part in p.relative_to(given).parts)
+                for p in sorted(given.rglob("*"))  # rglob does not descend into a linked directory
+                if (p.is_symlink() or not p.is_dir())
+                and not any(part.startswith(".") for part in p.relative_to(given).parts)
             )
             named = False
         else:
@@ -140,6 +143,12 @@ def read_documents(inputs: Sequence[Path]) -> Iterator[tuple[Document | InputErr
             named = True
         for path, named_as in files:
             shown = utf8_name(named_as)
+            if root is not None and path.is_dir():  # a symbolic link: a directory itself is never listed
+                yield (
+                    SkipFile(shown, "is a symbolic link to a directory, not followed").as_given(utf8_name(str(path))),
+                    named,
+                )
+                continue
             try:
                 real = path.resolve()
             except (OSError, RuntimeError):  # a symbolic link loop: RuntimeError before Python 3.13
@@ -209,6 +218,12 @@ def _hint(data: bytes) -> str | None:
     archive = next((name for at, magic, name in _ARCHIVES if data[at : at + len(magic)] == magic), None)
     if archive is not None:
         return f"{archive}; archives are not read: extract them first"
+    for mark, codec, label in BYTE_ORDER_MARKS:  # a Document decodes text with a mark: this one does not decode
+        if data.startswith(mark):
+            try:
+                data[len(mark) :].decode(codec)
+            except UnicodeDecodeError as e:
+                return f"starts with a {label} byte-order mark, but is not {label} text (byte {len(mark) + e.start})"
     if b"\0" in data[:_MARK_BYTES]:
         return "binary data"
     try:
@@ -240,12 +255,15 @@ def collect(inputs: Sequence[Path], *, keep_going: bool = False, documents: Sequ
     """
     items: list[Evidence] = []
     contents: dict[str, bytes] = {}
-    skipped: list[Skipped] = []
+    given: dict[str, str] = {}
+    decoded: dict[str, bytes] = {}
+    skipped: list[tuple[Skipped, str]] = []
     for doc, named in itertools.chain(((d, True) for d in documents), read_documents(inputs)):
-        if isinstance(doc, InputError):
-            if not keep_going:
+        if isinstance(doc, InputError):  # a SkipFile (a linked directory) stops the run only when named
+            if not keep_going and (named or not isinstance(doc, SkipFile)):
                 raise doc
-            skipped.append(Skipped(path=doc.path, reason=doc.problem, category=SkipCategory.UNREADABLE))
+            category = SkipCategory.NOT_READ if isinstance(doc, SkipFile) else SkipCategory.UNREADABLE
+            skipped.append((Skipped(path=doc.path, reason=doc.problem, category=category), doc.given or doc.path))
             continue
         collector = recognize(doc)
         if collector is None:
@@ -253,7 +271,7 @@ def collect(inputs: Sequence[Path], *, keep_going: bool = False, documents: Sequ
             if not keep_going and (named or isinstance(unknown, CollectorError)):
                 raise unknown.as_given(doc.given)
             category = SkipCategory.MALFORMED if isinstance(unknown, CollectorError) else SkipCategory.UNRECOGNIZED
-            skipped.append(Skipped(path=doc.path, reason=unknown.problem, category=category))
+            skipped.append((Skipped(path=doc.path, reason=unknown.problem, category=category), doc.given or doc.path))
             continue
         try:
             _refuse_duplicate_keys(doc)
@@ -263,12 +281,23 @@ def collect(inputs: Sequence[Path], *, keep_going: bool = False, documents: Sequ
                 e.as_given(doc.given)
                 raise
             category = SkipCategory.NOT_READ if isinstance(e, SkipFile) else SkipCategory.MALFORMED
-            skipped.append(Skipped(path=doc.path, reason=e.problem, category=category))
+            skipped.append((Skipped(path=doc.path, reason=e.problem, category=category), doc.given or doc.path))
             continue
         items.append(_as_scan(checked_evidence(item)))
-        contents[item.id] = doc.data
+        contents[item.id] = doc.raw
+        given[item.id] = doc.given or doc.path
+        if doc.encoding is not None:
+            decoded[item.id] = doc.data
     items.sort(key=_order)
-    return EvidenceSet(items=tuple(items), skipped=tuple(sorted(skipped, key=lambda s: s.path)), contents=contents)
+    skipped.sort(key=lambda pair: pair[0].path)
+    return EvidenceSet(
+        items=tuple(items),
+        skipped=tuple(s for s, _ in skipped),
+        contents=contents,
+        given=given,
+        decoded=decoded,
+        skipped_given=tuple(shown for _, shown in skipped),
+    )
 
 
 def _as_scan(item: Evidence) -> Evidence:
@@ -334,9 +363,7 @@ def bind(collected: EvidenceSet, image_digest: str, *, asserted: Mapping[str, Pa
     names = image_names(collected.items, image_digest)
     bound = [dataclasses.replace(e, binding=_binding(e, names)) for e in collected.items]
     bound = sorted(_asserted(_named_build_files(bound), asserted or {}), key=_order)
-    return dataclasses.replace(
-        collected, items=tuple(bound), skipped=tuple(sorted(collected.skipped, key=lambda s: s.path))
-    )
+    return dataclasses.replace(collected, items=tuple(bound))  # `skipped` is sorted by collect
 
 
 def _named_build_files(items: list[Evidence]) -> list[Evidence]:

@@ -64,8 +64,11 @@ def parse_xml(doc: Document) -> Element:
     from defusedxml import DefusedXmlException  # noqa: PLC0415 (kept off the CLI's import path)
     from defusedxml.ElementTree import ParseError, fromstring  # noqa: PLC0415
 
+    # Text decoded by its byte-order mark goes to expat as text: its XML declaration still names the encoding of
+    # the bytes read (or the UTF-8 the tool wrote before a shell re-encoded it), and expat cannot read UTF-32.
+    source = doc.data if doc.encoding is None else doc.data.decode("utf-8")
     try:
-        root = fromstring(doc.data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        root = fromstring(source, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as e:
         raise CollectorError(doc.path, f"XML with a DTD or entity declarations is refused ({e})") from e
     except ParseError as e:

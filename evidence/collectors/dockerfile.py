@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from evidence.collectors._util import is_secret_name
-from evidence.collectors.interface import CollectorError, Document
+from evidence.collectors.interface import CollectorError, Document, SkipFile
 from evidence.model import DockerfileFacts, Evidence, EvidenceKind, Located
 
 INSTRUCTIONS = frozenset(
@@ -36,7 +36,7 @@ _VARIABLE_RE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\
 _PLAIN_REFERENCE_RE = re.compile(r"\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)")
 _PINNED_RE = re.compile(r"@sha256:[0-9a-f]{64}$")
 _REMOTE_RE = re.compile(r"(?:https?://|git@|git://|ssh://)", re.IGNORECASE)
-_MAX_BYTES = 1024 * 1024
+MAX_BYTES = 1024 * 1024  # a real Dockerfile is a few kilobytes; a larger one is recognized by its start, not read
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,10 +112,12 @@ def _is_dockerfile(found: list[Instruction]) -> bool:
 
 
 def _text(doc: Document) -> str | None:
-    if len(doc.data) > _MAX_BYTES or b"\0" in doc.data or doc.looks_like_json:
+    """The text of a Dockerfile of at most `MAX_BYTES`; of a larger file, its whole lines within that size."""
+    data = doc.data if len(doc.data) <= MAX_BYTES else doc.data[:MAX_BYTES].rpartition(b"\n")[0]
+    if b"\0" in data or doc.looks_like_json:
         return None
     try:
-        return doc.data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return None
 
@@ -305,6 +307,12 @@ class Dockerfile:
         return text is not None and _is_dockerfile(instructions(text))
 
     def parse(self, doc: Document) -> Evidence:
+        if len(doc.data) > MAX_BYTES:
+            raise SkipFile(
+                doc.path,
+                f"is a Dockerfile of {len(doc.raw)} bytes, larger than the {MAX_BYTES}-byte (1 MiB) limit for a "
+                "Dockerfile: not read",
+            )
         found = instructions(doc.text())
         if not _is_dockerfile(found):
             raise CollectorError(doc.path, "not a Dockerfile: no FROM before the first build step")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import sys
@@ -17,6 +18,15 @@ from evidence.model import Evidence, EvidenceKind
 
 _NOT_PARSED = object()
 _ORJSON_MAX_DEPTH = 1024  # orjson refuses deeper documents
+# Text with a byte-order mark, as Windows PowerShell's `>` writes it (UTF-16 LE). UTF-32 comes before UTF-16:
+# the UTF-32 LE mark starts with the UTF-16 LE one.
+BYTE_ORDER_MARKS = (
+    (codecs.BOM_UTF8, "utf-8", "UTF-8"),
+    (codecs.BOM_UTF32_LE, "utf-32-le", "UTF-32 LE"),
+    (codecs.BOM_UTF32_BE, "utf-32-be", "UTF-32 BE"),
+    (codecs.BOM_UTF16_LE, "utf-16-le", "UTF-16 LE"),
+    (codecs.BOM_UTF16_BE, "utf-16-be", "UTF-16 BE"),
+)
 
 
 class CollectorError(InputError):
@@ -24,7 +34,8 @@ class CollectorError(InputError):
 
 
 class SkipFile(CollectorError):  # noqa: N818 - a signal to skip the file, which collect() records
-    """A recognized file that holds nothing this tool reads (an attestation of an unknown predicate type).
+    """A recognized file that holds nothing this tool reads (an attestation of an unknown predicate type), or that
+    is not read (a Dockerfile over its size limit, a symbolic link to a directory found in a directory given).
 
     `collect` lists it as skipped with this reason; named on the command line, it is an error like any other.
     """
@@ -32,17 +43,41 @@ class SkipFile(CollectorError):  # noqa: N818 - a signal to skip the file, which
 
 @dataclass(slots=True)
 class Document:
-    """One input file: its bytes, read once, and its JSON parsed at most once."""
+    """One input file: its bytes, read once, and its JSON parsed at most once.
+
+    Text with a byte-order mark (UTF-8, UTF-16, UTF-32) is read as UTF-8 without it: `data` holds it re-encoded,
+    `original` the bytes read, and `sha256` and the evidence's size are those of the bytes read (what the package
+    copies).
+    """
 
     path: str  # as shown in the package: relative to the input named on the command line
     data: bytes
     sha256: str = ""
     _json: Any = field(default=_NOT_PARSED, repr=False)
     given: str = ""  # the path as given on the command line (or below a directory given), for error messages
+    original: bytes | None = field(default=None, repr=False)  # the bytes read, when `data` is their UTF-8 re-encoding
+    encoding: str | None = None  # "UTF-16 LE"...: what `data` was decoded from, by the file's byte-order mark
 
     def __post_init__(self) -> None:
+        if self.original is None:
+            self._decode_by_byte_order_mark()
         if not self.sha256:
-            self.sha256 = hashlib.sha256(self.data).hexdigest()
+            self.sha256 = hashlib.sha256(self.raw).hexdigest()
+
+    def _decode_by_byte_order_mark(self) -> None:
+        for mark, codec, label in BYTE_ORDER_MARKS:
+            if self.data.startswith(mark):
+                try:
+                    text = self.data[len(mark) :].decode(codec)
+                except UnicodeDecodeError:
+                    return  # `unrecognized` says which encoding does not decode
+                self.original, self.data, self.encoding = self.data, text.encode("utf-8"), label
+                return
+
+    @property
+    def raw(self) -> bytes:
+        """The bytes read from the file: what its sha256 and size are of, and what the package copies."""
+        return self.data if self.original is None else self.original
 
     @property
     def looks_like_json(self) -> bool:
@@ -93,7 +128,7 @@ class Document:
         """An `Evidence` record for this file, with its identity filled in."""
         ident = hashlib.sha256(f"{self.path}\0{self.sha256}".encode()).hexdigest()[:12]
         return Evidence(
-            id=f"ev-{ident}", path=self.path, sha256=self.sha256, size=len(self.data), kind=kind, format=format, **facts
+            id=f"ev-{ident}", path=self.path, sha256=self.sha256, size=len(self.raw), kind=kind, format=format, **facts
         )
 
 

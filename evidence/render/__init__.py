@@ -44,7 +44,6 @@ MANIFEST = "manifest.json"
 EVIDENCE_DIR = "evidence"
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
-_SEPARATORS = re.compile(r"[/\\]")
 _MAX_COMPONENT = 120
 
 
@@ -135,9 +134,13 @@ def manifest(root: Path) -> bytes:
 
 
 def safe_relative_path(path: str) -> str:
-    """A relative path made only of `[A-Za-z0-9._-]` components: never absolute, never `..`, never empty."""
+    """A relative path made only of `[A-Za-z0-9._-]` components: never absolute, never `..`, never empty.
+
+    Only `/` separates: an evidence path is always written with `/`, and a backslash is part of a name (a name
+    that is not UTF-8 is shown with `\\xff` escapes), so it becomes `_` rather than a folder.
+    """
     parts = []
-    for raw in _SEPARATORS.split(path):
+    for raw in path.split("/"):
         part = _UNSAFE.sub("_", raw)[:_MAX_COMPONENT]
         if part in ("", "."):
             continue

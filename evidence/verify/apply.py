@@ -48,7 +48,8 @@ def verify(collected: EvidenceSet, context: VerificationContext | None = None) -
     """Every signature and attestation in `collected` checked: the same items in the same order, each signature's
     status and reason decided, and the subjects a verified cosign signature manifest signs added.
 
-    The bytes checked are those collection kept (`EvidenceSet.contents`); nothing is read again. Key-pair
+    The bytes checked are those collection kept (`EvidenceSet.contents`; of a file read by its byte-order mark, its
+    text as UTF-8, `EvidenceSet.decoded`); nothing is read again. Key-pair
     signatures and DSSE envelopes are checked with the keys the user trusts (the context's keys and its policy's)
     and with the keys among the inputs; sigstore bundles are verified offline against the context's trust root;
     cosign signature manifests with the payloads among the inputs. Only the user's keys are trust anchors: a
@@ -58,7 +59,7 @@ def verify(collected: EvidenceSet, context: VerificationContext | None = None) -
     cosign's claim, not verified again.
     """
     files = {
-        item.path: collected.contents[item.id]
+        item.path: collected.decoded.get(item.id, collected.contents[item.id])
         for item in collected.items
         if item.id in collected.contents and (item.signature is not None or item.kind in _MATERIAL_KINDS)
     }
