@@ -108,11 +108,11 @@ def test_a_utf16_scan_in_a_package_keeps_its_bytes(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("encoding", ["utf-16-le", "utf-32-be"])
-def test_signed_files_with_a_byte_order_mark_verify_as_their_text(
+def test_signed_files_with_a_byte_order_mark_verify_as_their_text_but_a_payload_only_as_its_bytes(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], encoding: str
 ) -> None:
-    """A sigstore bundle is JSON around what is signed: saved by a shell in UTF-16 it is the same bundle. The
-    sample's cosign payload and detached signature, re-encoded, hold the text that was signed."""
+    """A sigstore bundle is JSON around what is signed: saved by a shell in UTF-16 it is the same bundle. A
+    cosign payload re-encoded is not what was signed: its signature fails, and the reason says why."""
     bundle = CORPUS / "signatures" / "sigstore-bundle-v0.1-messagesig.bundle.txt.sigstore.json"
     (tmp_path / bundle.name).write_bytes(encoded(bundle.read_bytes(), encoding))
     args = ["--staging", "--artifact", str(CORPUS / "signatures" / "bundle.txt")]
@@ -124,13 +124,20 @@ def test_signed_files_with_a_byte_order_mark_verify_as_their_text(
     assert entry["verification"]["status"] == "unverifiable"  # verified, but no identity policy was given
     assert "verifies against the Sigstore staging trusted root" in entry["verification"]["reason"]
 
+    # The detached signature is base64 text, the same in any encoding; the cosign payload is signed byte for byte.
     signed = tmp_path / "signed"
     signed.mkdir()
-    for name in ("cosign-payload.json", "cosign-payload.sig"):
-        (signed / name).write_bytes(encoded((SAMPLE / name).read_bytes(), encoding))
+    (signed / "cosign-payload.sig").write_bytes(encoded((SAMPLE / "cosign-payload.sig").read_bytes(), encoding))
+    (signed / "cosign-payload.json").write_bytes((SAMPLE / "cosign-payload.json").read_bytes())
     assert main(["inspect", "--json", str(signed), "--key", str(SAMPLES / "keys" / "webapp.pub")]) == 0
     entries = orjson.loads(capsys.readouterr().out)
     assert [e["verification"]["status"] for e in entries if "verification" in e] == ["verified"]
+
+    (signed / "cosign-payload.json").write_bytes(encoded((SAMPLE / "cosign-payload.json").read_bytes(), encoding))
+    assert main(["inspect", "--json", str(signed), "--key", str(SAMPLES / "keys" / "webapp.pub")]) == 0
+    (verification,) = [e["verification"] for e in orjson.loads(capsys.readouterr().out) if "verification" in e]
+    assert verification["status"] == "failed"
+    assert "re-encoded (it starts with a byte-order mark), so it is not the bytes signed" in verification["reason"]
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ from evidence.verify.keyless import (
     message_digest,
     verify_bundle,
 )
-from evidence.verify.keypair import envelope_key, input_keys, link_signatures, verified_with
+from evidence.verify.keypair import envelope_key, input_keys, is_cosign_payload, link_signatures, verified_with
 from evidence.verify.material import (
     BUNDLE_ANNOTATION,
     CERTIFICATE_ANNOTATION,
@@ -49,7 +49,8 @@ def verify(collected: EvidenceSet, context: VerificationContext | None = None) -
     status and reason decided, and the subjects a verified cosign signature manifest signs added.
 
     The bytes checked are those collection kept (`EvidenceSet.contents`; of a file read by its byte-order mark, its
-    text as UTF-8, `EvidenceSet.decoded`); nothing is read again. Key-pair
+    text as UTF-8, `EvidenceSet.decoded`, but for a cosign payload, which is signed byte for byte); nothing is read
+    again. Key-pair
     signatures and DSSE envelopes are checked with the keys the user trusts (the context's keys and its policy's)
     and with the keys among the inputs; sigstore bundles are verified offline against the context's trust root;
     cosign signature manifests with the payloads among the inputs. Only the user's keys are trust anchors: a
@@ -59,12 +60,32 @@ def verify(collected: EvidenceSet, context: VerificationContext | None = None) -
     cosign's claim, not verified again.
     """
     files = {
-        item.path: collected.decoded.get(item.id, collected.contents[item.id])
+        item.path: _bytes_checked(item, collected)
         for item in collected.items
         if item.id in collected.contents and (item.signature is not None or item.kind in _MATERIAL_KINDS)
     }
-    items = verify_items(collected.items, files, context)
+    items = [_reencoded(item, collected) for item in verify_items(collected.items, files, context)]
     return dataclasses.replace(collected, items=tuple(items))
+
+
+def _reencoded(item: Evidence, collected: EvidenceSet) -> Evidence:
+    facts = item.signature
+    if facts is None or facts.status is not Verification.FAILED or item.id not in collected.decoded:
+        return item
+    if not is_cosign_payload(item):
+        return item
+    reason = (
+        f"{facts.reason}; the file was re-encoded (it starts with a byte-order mark), so it is not the bytes signed"
+    )
+    return dataclasses.replace(item, signature=dataclasses.replace(facts, reason=reason))
+
+
+def _bytes_checked(item: Evidence, collected: EvidenceSet) -> bytes:
+    # A bundle, an envelope or a key is the same in any encoding, but a cosign payload is signed byte for byte:
+    # re-encoded (a shell saved it as UTF-16), it is no longer what was signed, and is checked as it is.
+    if is_cosign_payload(item):
+        return collected.contents[item.id]
+    return collected.decoded.get(item.id, collected.contents[item.id])
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -223,7 +223,7 @@ def _link_dsse(item: Evidence, data: bytes, keys: list[LoadedKey]) -> Evidence:
     return dataclasses.replace(item, signature=verified_with(facts, recorded, item.path, reason))
 
 
-def _is_cosign_payload(item: Evidence) -> bool:
+def is_cosign_payload(item: Evidence) -> bool:
     return (
         item.kind is EvidenceKind.SIGNATURE
         and item.signature is not None
@@ -253,7 +253,7 @@ def link_signatures(
     claimed: set[str] = set()
     for item in items:
         data = files.get(item.path)
-        if not _is_cosign_payload(item) or data is None:
+        if not is_cosign_payload(item) or data is None:
             continue
         found = matches.setdefault(item.path, [])
         for signature_path, signature in signatures:
@@ -264,7 +264,7 @@ def link_signatures(
     linked: list[Evidence] = []
     for item in items:
         data = files.get(item.path)
-        if data is not None and item.signature is not None and _is_cosign_payload(item):
+        if data is not None and item.signature is not None and is_cosign_payload(item):
             facts = _link_payload(item.signature, matches.get(item.path, []), signatures, claimed, keys)
             linked.append(dataclasses.replace(item, signature=facts))
         elif data is not None and _is_dsse(item):
