@@ -1,4 +1,5 @@
-"""Runs that end well at the edges: dates at the calendar's end, a run stopped by a signal, `diff --output`.
+"""Runs that end well at the edges: dates at the calendar's end, a run stopped by a signal, `diff --output`, and
+evidence that names tens of thousands of digests.
 
 A scan dated in year 9999 is packaged (its deadlines held at the calendar's last moment, the scan flagged as
 dated after the assessment); an assessment time outside the years 1900 to 2999 is a usage error. SIGINT and
@@ -8,6 +9,7 @@ leave nothing beside `--out`.
 
 from __future__ import annotations
 
+import base64
 import shutil
 import signal
 import subprocess
@@ -19,10 +21,14 @@ from typing import BinaryIO
 
 import orjson
 import pytest
-from conftest import REPO, SAMPLES, SamplePackages, sample_package_args
+from conftest import CORPUS, REPO, SAMPLES, SamplePackages, sample_package_args
 
 from evidence.cli import Stopped, main
 from evidence.cli.options import parse_timestamp
+from evidence.collectors.image_config import DockerInspect
+from evidence.collectors.interface import Document
+from evidence.collectors.provenance import InTotoAttestation
+from evidence.collectors.sigstore_bundle import SigstoreBundle
 from evidence.lifecycle.sla import EARLIEST, LATEST, add_days
 from evidence.render import replace_file
 from evidence.render.canonical import load_package
@@ -222,3 +228,67 @@ def test_diff_output_into_a_missing_folder_is_an_output_failure(
     target = tmp_path / "missing" / "diff.md"
     assert main(["diff", *map(str, two_packages), "--output", str(target)]) == 4
     assert capsys.readouterr().err.startswith(f"fromline: error: {target}: cannot write the diff: ")
+
+
+# --- evidence naming very many digests: each once, in the order listed, in linear time (see bench/) ------------
+
+MANY = 40_000
+DISTINCT = 30_000  # the last 10,000 repeat the first ones
+
+
+def _digest(i: int) -> str:
+    return f"sha256:{i % DISTINCT:064x}"
+
+
+def test_an_in_toto_statement_with_40000_subjects_names_each_once_in_order() -> None:
+    envelope = orjson.loads((SAMPLES / "webapp-1.4.0" / "provenance.intoto.json").read_bytes())
+    body = orjson.loads(base64.b64decode(envelope["payload"]))
+    body["subject"] = [
+        {"name": f"registry.example.com/webapp-{i}", "digest": {"sha256": _digest(i).removeprefix("sha256:")}}
+        for i in range(MANY)
+    ]
+    doc = Document(path="statement.intoto.json", data=orjson.dumps(body))
+    assert InTotoAttestation().sniff(doc)
+    assert InTotoAttestation().parse(doc).subjects == tuple(_digest(i) for i in range(DISTINCT))
+
+
+def test_cosign_verify_output_with_80000_entries_names_each_digest_once_in_order() -> None:
+    signatures = CORPUS / "signatures"
+    payload = orjson.loads((signatures / "cosign-simple-signing-payload.json").read_bytes())
+    optional = {
+        "Bundle": orjson.loads((signatures / "cosign-rekor-bundle-set.json").read_bytes()),
+        "Issuer": "https://github.com/login/oauth",
+        "Subject": "mitr@redhat.com",
+    }
+    critical = payload["critical"]
+    entries = [
+        {
+            **payload,
+            "critical": {**critical, "image": {"docker-manifest-digest": _digest(i // 2)}},
+            "optional": optional,
+        }
+        for i in range(2 * MANY)
+    ]
+    doc = Document(path="cosign-verify.json", data=orjson.dumps(entries))
+    assert SigstoreBundle().sniff(doc)
+    item = SigstoreBundle().parse(doc)
+    assert item.subjects == tuple(_digest(i) for i in range(DISTINCT))
+    assert item.signature is not None
+    assert item.signature.signed_digest is None  # many digests: none is the one signed
+    assert item.signature.identity == "mitr@redhat.com"
+
+
+def test_cosign_verify_output_naming_one_digest_many_times_signs_that_digest() -> None:
+    payload = orjson.loads((SAMPLES / "webapp-1.4.0" / "cosign-payload.json").read_bytes())
+    item = SigstoreBundle().parse(Document(path="cosign-verify.json", data=orjson.dumps([payload] * 3)))
+    signed = payload["critical"]["image"]["docker-manifest-digest"]
+    assert item.subjects == (signed,)
+    assert item.signature is not None
+    assert item.signature.signed_digest == signed
+
+
+def test_docker_inspect_names_each_repo_digest_once_in_order() -> None:
+    first, second = _digest(1), _digest(2)
+    inspect = [{"Id": _digest(9), "RepoDigests": [f"r/a@{second}", f"r/b@{first}", f"r/c@{second}"], "Config": {}}]
+    item = DockerInspect().parse(Document(path="inspect.json", data=orjson.dumps(inspect)))
+    assert item.subjects == (second, first)
