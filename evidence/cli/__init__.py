@@ -47,8 +47,11 @@ STOPPED_BY = {signal.SIGINT: ("interrupted", ExitCode.INTERRUPTED), signal.SIGTE
 
 
 class Stopped(BaseException):
-    """A signal ended the run. Not an `Exception`, so that no handler takes it for an error; every `finally` and
-    `with` on the way up runs, and removes what the run had half written."""
+    """A signal ended the run.
+
+    Not an `Exception`, so that no handler takes it for an error; every `finally` and `with` on the way up runs,
+    and removes what the run had half written.
+    """
 
     def __init__(self, signum: int) -> None:
         self.word, self.exit_code = STOPPED_BY[signal.Signals(signum)]
