@@ -13,8 +13,6 @@ verified later offline.
 from __future__ import annotations
 
 import base64
-import os
-import tempfile
 from pathlib import Path
 
 import orjson
@@ -31,7 +29,7 @@ from evidence.attest.statement import (
     parse_manifest,
 )
 from evidence.errors import EvidenceError, ExitCode, InputError
-from evidence.render import MANIFEST
+from evidence.render import MANIFEST, replace_file
 from evidence.render.canonical import load_package
 from evidence.verify.crypto import key_algorithm, key_id
 from evidence.verify.dsse import IN_TOTO_PAYLOAD_TYPE, pae
@@ -163,15 +161,6 @@ def sign_with_identity_token(package: Path, token: str, *, staging: bool = False
 def _write(target: Path, data: bytes) -> None:
     """Write next to the target, then rename: a reader sees the old file or the new one, never half of one."""
     try:
-        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-        partial = Path(name)
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
-            partial.chmod(0o644)
-            partial.replace(target)
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
+        replace_file(target, lambda out: out.write(data))
     except OSError as e:
         raise SigningError(f"{target}: cannot write the signature: {e.strerror or e}") from e

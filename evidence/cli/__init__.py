@@ -2,7 +2,8 @@
 
 Each command is a module with `register(commands)`, which adds its subparser and sets `run`; `main`
 parses, dispatches, and turns every `EvidenceError` into one line on stderr and its exit code, every usage
-error into exit code 2, and a standard output closed by its reader into a quiet exit.
+error into exit code 2, a standard output closed by its reader into a quiet exit, and SIGINT (Ctrl-C) or
+SIGTERM into one line and exit code 130 or 143, after the writers have removed their partial output.
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from evidence import __version__
@@ -20,7 +24,7 @@ from evidence.errors import EvidenceError, ExitCode
 from evidence.visible import visible
 
 if TYPE_CHECKING:
-    from types import ModuleType
+    from types import FrameType, ModuleType
 
 COMMANDS: tuple[ModuleType, ...] = (package, inspect, controls, diff, sign, verify, version, completion)
 
@@ -39,11 +43,57 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+STOPPED_BY = {signal.SIGINT: ("interrupted", ExitCode.INTERRUPTED), signal.SIGTERM: ("terminated", ExitCode.TERMINATED)}
+
+
+class Stopped(BaseException):
+    """A signal ended the run.
+
+    Not an `Exception`, so that no handler takes it for an error; every `finally` and `with` on the way up runs,
+    and removes what the run had half written.
+    """
+
+    def __init__(self, signum: int) -> None:
+        self.word, self.exit_code = STOPPED_BY[signal.Signals(signum)]
+        super().__init__(self.word)
+
+
+def _stop(signum: int, _frame: FrameType | None) -> None:
+    for stopping in STOPPED_BY:  # a second signal must not interrupt the clean-up of the first
+        signal.signal(stopping, signal.SIG_IGN)
+    raise Stopped(signum)
+
+
+@contextlib.contextmanager
+def _stopped_by_signals() -> Iterator[None]:
+    """SIGINT and SIGTERM raise `Stopped` while a command runs; the handlers before are back afterwards.
+
+    A signal ignored when the command starts (SIGINT in a shell's background job, `nohup`) stays ignored.
+    """
+    if threading.current_thread() is not threading.main_thread():  # only the main thread can take signals
+        yield
+        return
+    before = {signum: signal.getsignal(signum) for signum in STOPPED_BY}
+    before = {signum: handler for signum, handler in before.items() if handler not in (signal.SIG_IGN, None)}
+    for signum in before:
+        signal.signal(signum, _stop)
+    try:
+        yield
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; the exit code is returned, never raised (`--help` and `--version` return 0)."""
     try:
-        code = _run(argv)
-        sys.stdout.flush()  # inside the try: a closed pipe shows here, not at interpreter exit
+        with _stopped_by_signals():
+            code = _run(argv)
+            sys.stdout.flush()  # inside the try: a closed pipe shows here, not at interpreter exit
+    except (Stopped, KeyboardInterrupt) as stop:  # KeyboardInterrupt: Ctrl-C where `_stop` is not the handler
+        stopped = stop if isinstance(stop, Stopped) else Stopped(signal.SIGINT)
+        print(f"fromline: {stopped.word}", file=sys.stderr)
+        return stopped.exit_code
     except BrokenPipeError:
         # The reader of standard output stopped (`fromline controls list | head -1`): stop quietly, as other
         # command-line tools do. Standard output points to the null device from here on, so that Python's own

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evidence.cli.options import (
-    PIPE_CLOSED_HELP,
+    STOPPED_HELP,
     add_common,
     output_file,
     parse_image,
@@ -37,7 +37,7 @@ exit codes:
   2  usage error
   3  bad input: a package or evidence file that cannot be used
   4  output failure
-{PIPE_CLOSED_HELP}
+{STOPPED_HELP}
 """
 
 
@@ -200,7 +200,9 @@ def _write(data: bytes, output: Path | None) -> None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
+    from evidence.render import replace_file  # noqa: PLC0415 - keep --help instant
+
     try:
-        output.write_bytes(data)
+        replace_file(output, lambda out: out.write(data))
     except OSError as e:
         raise RenderError(f"{output}: cannot write the diff: {e.strerror or e}") from e

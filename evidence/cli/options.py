@@ -13,7 +13,12 @@ from typing import NoReturn
 from evidence.model import ImageRef
 from evidence.visible import visible
 
-PIPE_CLOSED_HELP = "  141  standard output was closed early by its reader (as by `| head`); the command stops, silently"
+# The exit codes of a command stopped from outside, the same for every command.
+STOPPED_HELP = (
+    "  130  interrupted (Ctrl-C, SIGINT): partial output is removed; one line on stderr\n"
+    "  141  standard output was closed early by its reader (as by `| head`); the command stops, silently\n"
+    "  143  terminated (SIGTERM, as a CI timeout sends): partial output is removed; one line on stderr"
+)
 
 
 def exit_codes(one: str | None) -> str:
@@ -24,7 +29,7 @@ def exit_codes(one: str | None) -> str:
         "  3  bad input: an evidence file, catalog or profile that cannot be used\n"
         "  4  render or output failure: the package could not be written; or a broken\n"
         "     installation (a bundled catalog, profile or template is missing)\n"
-        f"{PIPE_CLOSED_HELP}\n"
+        f"{STOPPED_HELP}\n"
     )
 
 
@@ -75,18 +80,27 @@ def parse_image(text: str, release: str | None = None) -> ImageRef:
         raise argparse.ArgumentTypeError(f"--image must be REF@sha256:<64 hex digits>, got {text!r}") from None
 
 
+# The years an assessment time may name: deadlines counted from it stay far inside the calendar (year 9999).
+TIMESTAMP_YEARS = range(1900, 3000)
+
+
 def parse_timestamp(text: str | None) -> datetime:
-    """`--timestamp`, else SOURCE_DATE_EPOCH, else now; always UTC."""
+    """`--timestamp`, else SOURCE_DATE_EPOCH, else now; always UTC, in the years 1900 to 2999."""
+    first, last = TIMESTAMP_YEARS[0], TIMESTAMP_YEARS[-1]
     if text:
         try:
             moment = datetime.fromisoformat(text)
         except ValueError as e:
             raise argparse.ArgumentTypeError(f"--timestamp is not an ISO 8601 time: {text!r}") from e
+        if moment.year not in TIMESTAMP_YEARS:
+            raise argparse.ArgumentTypeError(f"--timestamp must be in the years {first} to {last}: {text!r}")
         return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
         if not epoch.isdigit():
             raise argparse.ArgumentTypeError(f"SOURCE_DATE_EPOCH is not a whole number of seconds: {epoch!r}")
+        if int(epoch) >= datetime(last + 1, 1, 1, tzinfo=UTC).timestamp():
+            raise argparse.ArgumentTypeError(f"SOURCE_DATE_EPOCH must be before the year {last + 1}: {epoch!r}")
         return datetime.fromtimestamp(int(epoch), tz=UTC)
     return datetime.now(tz=UTC).replace(microsecond=0)
 

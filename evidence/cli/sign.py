@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from evidence.cli.options import PIPE_CLOSED_HELP, add_common, terminal_lines
+from evidence.cli.options import STOPPED_HELP, add_common, terminal_lines
 from evidence.errors import ExitCode
 
 EXIT_CODES = f"""\
@@ -16,7 +16,7 @@ exit codes:
   2  usage error
   3  the package does not match its manifest, or the key cannot be used
   4  the signature could not be made or written (keyless: sigstore could not be reached)
-{PIPE_CLOSED_HELP}
+{STOPPED_HELP}
 """
 
 

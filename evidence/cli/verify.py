@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from evidence.cli.options import PIPE_CLOSED_HELP, add_common, terminal_lines
+from evidence.cli.options import STOPPED_HELP, add_common, terminal_lines
 from evidence.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ exit codes:
   1  a file is missing, added or changed, or the signature does not verify
   2  usage error
   3  the package, key or trusted root cannot be read
-{PIPE_CLOSED_HELP}
+{STOPPED_HELP}
 """
 
 

@@ -201,12 +201,12 @@ class _Stage:
 
     def chain(self) -> list[_Stage]:
         """This stage and the stages it is built from, nearest first."""
-        stages: list[_Stage] = []
+        stages: dict[int, _Stage] = {}  # by identity: comparing stages field by field costs as much as the chain
         stage: _Stage | None = self
-        while stage is not None and stage not in stages:
-            stages.append(stage)
+        while stage is not None and id(stage) not in stages:
+            stages[id(stage)] = stage
             stage = stage.parent
-        return stages
+        return list(stages.values())
 
 
 @dataclass(slots=True)

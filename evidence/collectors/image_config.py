@@ -136,9 +136,7 @@ class DockerInspect:
             raise CollectorError(doc.path, f"docker inspect output of {len(whole)} images; inspect one image per file")
         r = _Reader(doc, base)
         repo_digests = r.strings(image, "RepoDigests")
-        subjects: list[str] = []
-        for reference in repo_digests:
-            subjects.extend(d for d in digests_in(reference) if d not in subjects)
+        subjects = tuple(dict.fromkeys(d for reference in repo_digests for d in digests_in(reference)))
         config = expect_object(image.get("Config"), doc.path, r.at("Config"), optional=True)
         rootfs = expect_object(image.get("RootFS"), doc.path, r.at("RootFS"), optional=True)
         facts = ImageConfigFacts(
@@ -154,7 +152,7 @@ class DockerInspect:
             **r.config(config, "Config"),
         )
         return doc.evidence(
-            kind=EvidenceKind.IMAGE_CONFIG, format=DOCKER_INSPECT, subjects=tuple(subjects), image_config=facts
+            kind=EvidenceKind.IMAGE_CONFIG, format=DOCKER_INSPECT, subjects=subjects, image_config=facts
         )
 
     def _oci(self, doc: Document, image: dict[str, Any]) -> Evidence:

@@ -198,7 +198,7 @@ class _Reader:
         return expect_string(parent.get(key), self.path, self.at(*parts, key))
 
     def subjects(self) -> tuple[str, ...]:
-        found: list[str] = []
+        found: dict[str, None] = {}  # in the order first listed, each once: a statement can have tens of thousands
         for i, entry in enumerate(expect_array(self.statement.get("subject"), self.path, self.at("subject"))):
             subject = expect_object(entry, self.path, self.at("subject", i))
             digest = self.obj(subject, "digest", "subject", i)
@@ -208,8 +208,7 @@ class _Reader:
             hex_digest = _digest_text(value)
             if hex_digest is None:
                 raise CollectorError(self.path, f"{self.at('subject', i, 'digest', 'sha256')} is not a sha256 digest")
-            if f"sha256:{hex_digest}" not in found:
-                found.append(f"sha256:{hex_digest}")
+            found[f"sha256:{hex_digest}"] = None
         return tuple(found)
 
     def dependencies(self, entries: list[Any], *parts: str | int) -> list[tuple[int, str, dict[str, Any]]]:

@@ -193,7 +193,7 @@ def _is_cosign_verify_output(obj: object) -> bool:
 
 
 def _cosign_verify_output(doc: Document, entries: list[Any]) -> Evidence:
-    digests: list[str] = []
+    digests: dict[str, None] = {}  # in the order first listed, each once: entries can number tens of thousands
     identity = issuer = None
     log_index: int | None = None
     integrated = None
@@ -203,8 +203,8 @@ def _cosign_verify_output(doc: Document, entries: list[Any]) -> Evidence:
         digest = require_string(
             image.get("docker-manifest-digest"), doc.path, f"/{i}/critical/image/docker-manifest-digest"
         ).strip()
-        if DIGEST_RE.fullmatch(digest) and digest not in digests:
-            digests.append(digest)
+        if DIGEST_RE.fullmatch(digest):
+            digests[digest] = None
         optional = expect_object(entry.get("optional"), doc.path, f"/{i}/optional", optional=True)
         identity = identity or expect_string(optional.get("Subject"), doc.path, f"/{i}/optional/Subject")
         issuer = issuer or expect_string(optional.get("Issuer"), doc.path, f"/{i}/optional/Issuer")
@@ -221,7 +221,7 @@ def _cosign_verify_output(doc: Document, entries: list[Any]) -> Evidence:
         subjects=tuple(digests),
         signature=SignatureFacts(
             method=SignatureMethod.COSIGN_VERIFY,
-            signed_digest=digests[0] if len(digests) == 1 else None,
+            signed_digest=next(iter(digests)) if len(digests) == 1 else None,
             identity=identity,
             issuer=issuer,
             log_index=log_index,

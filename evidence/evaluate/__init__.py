@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from evidence import __version__
 from evidence.catalog import Catalog, ControlSpec, Profile, load_fips_modules
@@ -16,7 +16,7 @@ from evidence.evaluate.poam import poam_items
 from evidence.evaluate.summary import SUMMARY_CHECKS, summarize, summary_check
 from evidence.evaluate.vulnerabilities import build_records
 from evidence.lifecycle import LifecycleInputs
-from evidence.lifecycle.sla import SlaPolicy
+from evidence.lifecycle.sla import SlaPolicy, add_days
 from evidence.model import (
     RUBRIC_CATALOG,
     AuditPackage,
@@ -247,11 +247,7 @@ def mark_freshness(
         if days is None or item.collected_at is None:
             marked.append(item)
             continue
-        try:
-            expires = item.collected_at + timedelta(days=days)
-        except OverflowError:  # a collection time near year 9999: it cannot be stale
-            marked.append(item)
-            continue
+        expires = add_days(item.collected_at, days)
         marked.append(replace(item, expires=expires, stale=_utc(now) > _utc(expires)))
     return tuple(marked)
 

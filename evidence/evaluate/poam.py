@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from evidence.lifecycle.sla import LATEST
 from evidence.model import (
     Attribution,
     Deviation,
@@ -145,6 +146,5 @@ def poam_items(vulnerabilities: Sequence[VulnerabilityRecord], assessed_at: date
         for vulnerability, indexed in groups.items()
         if max((r.severity for _, r in indexed), key=lambda s: s.rank) is not Severity.NEGLIGIBLE
     ]
-    far = datetime.max.replace(tzinfo=UTC)
-    items.sort(key=lambda i: (not i.is_open, i.due or far, -i.severity.rank, i.vulnerability))
+    items.sort(key=lambda i: (not i.is_open, i.due or LATEST, -i.severity.rank, i.vulnerability))
     return tuple(items)

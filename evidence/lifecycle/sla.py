@@ -35,6 +35,23 @@ class Deadline:
     reason: str
 
 
+LATEST = datetime.max.replace(tzinfo=UTC)  # the calendar's last moment, where date arithmetic stops
+EARLIEST = datetime.min.replace(tzinfo=UTC)
+
+
+def add_days(moment: datetime, days: int) -> datetime:
+    """`moment` plus `days`, held at the calendar's edge (LATEST or EARLIEST) where the sum passes year 9999 or 1.
+
+    Every deadline and expiry is computed here: an evidence date near year 9999 has a deadline that is never
+    reached, not an OverflowError.
+    """
+    try:
+        return moment + timedelta(days=days)
+    except OverflowError:
+        edge = LATEST if days > 0 else EARLIEST
+        return edge.replace(tzinfo=moment.tzinfo)
+
+
 def end_of_day(day: date) -> datetime:
     """A due date is met on its whole day, in UTC."""
     return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
@@ -42,7 +59,7 @@ def end_of_day(day: date) -> datetime:
 
 def deadline(first_detected: datetime, severity: Severity, policy: SlaPolicy, kev_due: date | None = None) -> Deadline:
     days = policy.days_for(severity)
-    by_sla = first_detected + timedelta(days=days) if days is not None else None
+    by_sla = add_days(first_detected, days) if days is not None else None
     if kev_due is not None and (by_sla is None or end_of_day(kev_due) < by_sla):
         return Deadline(end_of_day(kev_due), days, f"CISA KEV due date {kev_due.isoformat()}")
     if by_sla is None:
@@ -51,7 +68,7 @@ def deadline(first_detected: datetime, severity: Severity, policy: SlaPolicy, ke
 
 
 def vendor_deadline(first_detected: datetime, policy: SlaPolicy) -> datetime | None:
-    return first_detected + timedelta(days=policy.vendor_days) if policy.vendor_days is not None else None
+    return add_days(first_detected, policy.vendor_days) if policy.vendor_days is not None else None
 
 
 def is_overdue(due: datetime | None, now: datetime) -> bool:

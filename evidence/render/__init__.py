@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
-from typing import assert_never
+from typing import BinaryIO, assert_never
 
 import orjson
 
@@ -34,6 +34,7 @@ __all__ = [
     "Renderer",
     "formats_for",
     "make_renderer",
+    "replace_file",
     "safe_relative_path",
     "stored_names",
     "write_package",
@@ -264,19 +265,27 @@ def write_package_zip(package: Path, target: Path, when: datetime) -> Path:
     if target.is_dir():
         raise RenderError(f"{target}: is a directory; cannot write the package zip there")
     try:
-        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-        partial = Path(name)
-        try:
-            with os.fdopen(handle, "wb") as out:
-                write_zip(out, entries, when)
-            partial.chmod(0o644)
-            partial.replace(target)
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
+        replace_file(target, lambda out: write_zip(out, entries, when))
     except OSError as e:
         raise RenderError(f"{target}: cannot write the package zip: {e.strerror or e}") from e
     return target
+
+
+def replace_file(target: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Write next to the target, then rename: a reader sees the old file or the new one, never half of one.
+
+    The partial file is removed on any error, and when a signal stops the run; an `OSError` is the caller's to word.
+    """
+    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    partial = Path(name)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            write(out)
+        partial.chmod(0o644)
+        partial.replace(target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 def _check_replaceable(out_dir: Path) -> None:
@@ -297,7 +306,11 @@ def _swap_into_place(staging: Path, out_dir: Path) -> None:
     out_dir.rename(old)
     try:
         staging.rename(out_dir)
-    except OSError:
+    except BaseException:  # an error, or a signal stopping the run: the earlier package goes back
         old.rename(out_dir)
         raise
-    shutil.rmtree(old, ignore_errors=True)
+    try:
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:  # a signal stopping the run: the new package is in place, the old one still goes
+        shutil.rmtree(old, ignore_errors=True)
+        raise

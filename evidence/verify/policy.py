@@ -170,9 +170,12 @@ class IdentityPolicy:
                 elif key_rule.key_id is not None:
                     key_ids.add(key_rule.key_id)
             identities.extend(rule.identities)
-            attestations.extend(t for t in rule.attestations if t not in attestations)
+            attestations.extend(rule.attestations)
         return ImageRules(
-            keys=tuple(keys), key_ids=frozenset(key_ids), identities=tuple(identities), attestations=tuple(attestations)
+            keys=tuple(keys),
+            key_ids=frozenset(key_ids),
+            identities=tuple(identities),
+            attestations=tuple(dict.fromkeys(attestations)),
         )
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import wraps
 
 from evidence.evaluate.checks.base import MAX_LISTED, Check, Context, check, listing, missing, refs
 from evidence.evaluate.vulnerabilities import ref
+from evidence.lifecycle.sla import add_days
 from evidence.model import (
     DetectionCategory,
     Evidence,
@@ -228,7 +229,7 @@ def remediation_sla(ctx: Context) -> Outcome:
             undated += 1
             continue
         age = int(_days(ctx.now, seen))
-        if seen + timedelta(days=days) < ctx.now:
+        if add_days(seen, days) < ctx.now:
             overdue.append((record, age, days))
     limits = f"critical {sla.critical}, high {sla.high}, medium {sla.medium}, low {sla.low} days"
     clock = (
