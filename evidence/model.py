@@ -742,6 +742,25 @@ class SeverityCounts:
     total: int = 0
 
 
+class AgeBucket(StrEnum):
+    """How long an open finding has been known at the assessment time: days since its first detection."""
+
+    UP_TO_30 = "0-30"
+    UP_TO_90 = "31-90"
+    UP_TO_180 = "91-180"
+    OVER_180 = "over-180"
+    UNKNOWN = "unknown"  # no first detection date
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgeCounts:
+    """Open vulnerability records of one age, counted by severity."""
+
+    age: AgeBucket
+    counts: dict[Severity, int] = field(default_factory=dict)  # every severity, highest first
+    total: int = 0
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ControlCounts:
     catalog: str
@@ -766,6 +785,8 @@ class Summary:
     rubric_points: int = 0  # the base-image rubric's total, of rubric_max_points; both 0 without the rubric
     rubric_max_points: int = 0
     rubric_gate_failed: bool = False
+    open_by_age: tuple[AgeCounts, ...] = ()  # one per `AgeBucket`, in its order
+    not_assessed: dict[Layer, int] = field(default_factory=dict)  # not-assessed controls by responsible layer
 
     def verdict(self, topic: SummaryTopic) -> SummaryVerdict | None:
         return next((v for v in self.verdicts if v.topic is topic), None)
@@ -837,7 +858,60 @@ class PoamItem:
         return tuple(i for i in self.ids if i.upper().startswith("CVE-"))
 
 
-AUDIT_SCHEMA_VERSION = "1.2"
+class ImpactLevel(StrEnum):
+    """The system's FIPS 199 security categorization, which sets its FedRAMP baseline."""
+
+    LOW = "low"
+    MODERATE = "moderate"
+    HIGH = "high"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Party:
+    """A person or an organization the package names: the assessor, the system's point of contact."""
+
+    name: str
+    email: str | None = None
+    organization: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SystemInfo:
+    """The information system the image serves, as the user names it (`--system-name` and friends)."""
+
+    name: str
+    id: str | None = None  # the FedRAMP package id or the agency's system id
+    impact: ImpactLevel | None = None
+    csp: str | None = None  # the cloud service provider, or the organization that runs the system
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrustAnchors:
+    """What the user named, outside the evidence, to trust signers by: evaluation reads it to say when a missing
+    anchor is why a signature does not count. Keys found among the inputs are never anchors."""
+
+    key_ids: tuple[str, ...] = ()  # keys named with --key or in the identity policy
+    policy: bool = False  # an identity policy was given (its keys and keyless identities)
+
+    @property
+    def given(self) -> bool:
+        return bool(self.key_ids) or self.policy
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AssessmentContext:
+    """Who assessed what, for the report's and OSCAL's front matter: given by the user, never read from evidence.
+    Nothing here decides a verdict."""
+
+    system: SystemInfo | None = None
+    assessor: Party | None = None
+    point_of_contact: Party | None = None  # of the POA&M items
+    ssp_href: str | None = None  # the system security plan the assessment results import
+    ap_href: str | None = None  # the assessment plan they import
+    trust_anchors: TrustAnchors = field(default_factory=TrustAnchors)  # what signers were trusted by
+
+
+AUDIT_SCHEMA_VERSION = "1.3"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -859,6 +933,7 @@ class AuditPackage:
     summary: Summary | None = None  # None only in a package built by hand; a 1.0 package gets it at load
     poam: tuple[PoamItem, ...] = ()
     changes: PackageDiff | None = None  # what changed since the previous package (--previous)
+    context: AssessmentContext = field(default_factory=AssessmentContext)
     # sha256 -> the bytes of each evidence file, kept from collection for the package's evidence/ copies. Not part
     # of audit.json: a package read back from one has none.
     contents: Mapping[str, bytes] = field(default_factory=dict, repr=False, compare=False)
@@ -1237,16 +1312,3 @@ class PackageDiff:
             or self.verdicts.changed
             or self.poam.opened or self.poam.closed or self.poam.changed
         )  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TrustAnchors:
-    """What the user named, outside the evidence, to trust signers by: evaluation reads it to say when a missing
-    anchor is why a signature does not count. Keys found among the inputs are never anchors."""
-
-    key_ids: tuple[str, ...] = ()  # keys named with --key or in the identity policy
-    policy: bool = False  # an identity policy was given (its keys and keyless identities)
-
-    @property
-    def given(self) -> bool:
-        return bool(self.key_ids) or self.policy

@@ -19,7 +19,7 @@ from evidence.diff.compare import compare
 from evidence.evaluate import CHECKS, evaluate
 from evidence.lifecycle import LifecycleInputs, read_epss, read_kev
 from evidence.lifecycle.deviations import read_deviations
-from evidence.model import AuditPackage, EvidenceSet, ImageRef
+from evidence.model import AssessmentContext, AuditPackage, EvidenceSet, ImageRef
 from evidence.render import Format, formats_for
 from evidence.render import write_package as _write_package
 from evidence.render.canonical import load_package
@@ -82,6 +82,7 @@ def assess(  # noqa: PLR0913 - keyword-only options of one assessment
     keep_going: bool = False,
     progress: Callable[[str], None] | None = None,
     bind: Sequence[Path | str] = (),
+    assessment: AssessmentContext | None = None,
 ) -> AuditPackage:
     """Assess the image from its evidence files (or directories) against a profile's catalogs.
 
@@ -90,7 +91,8 @@ def assess(  # noqa: PLR0913 - keyword-only options of one assessment
     trust root and identity policy); lifecycle inputs feed the POA&M and, with a previous package, the
     `changes`. `now` is the assessment time (default: now, UTC). `bind` names input files the user states
     describe the image although they name no digest (`--bind`): recorded as `Binding.ASSERTED`, used for what
-    they say, never as a digest match; a path not among `inputs` raises `BindError` (exit code 2).
+    they say, never as a digest match; a path not among `inputs` raises `BindError` (exit code 2). `assessment`
+    names the system, the assessor and the point of contact, as the user gave them.
     The package keeps the bytes of its evidence
     (`AuditPackage.contents`) for `write_package`. Raises `EvidenceError` subclasses naming the file and problem.
     """
@@ -126,7 +128,8 @@ def assess(  # noqa: PLR0913 - keyword-only options of one assessment
         pkg = dataclasses.replace(pkg, changes=compare(lifecycle_inputs.previous, pkg))
     by_id = {e.id: e.sha256 for e in collected.items}
     contents = {by_id[ident]: data for ident, data in collected.contents.items() if ident in by_id}
-    return dataclasses.replace(pkg, contents=contents)
+    stated = dataclasses.replace(assessment or AssessmentContext(), trust_anchors=context.trust_anchors)
+    return dataclasses.replace(pkg, contents=contents, context=stated)
 
 
 def write_package(

@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from evidence.cli.assessment import add_assessment_options, assessment_context
 from evidence.cli.options import (
     EXIT_CODES,
     add_common,
@@ -82,6 +83,7 @@ def register(commands: Any) -> None:
     )
     add_lifecycle_options(parser)
     add_verification_options(parser)
+    add_assessment_options(parser)
     add_common(parser)
     parser.set_defaults(run=run)
 
@@ -101,6 +103,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         image = parse_image(args.image, args.release)
         now = parse_timestamp(args.timestamp)
         fail_on = parse_fail_on(args.fail_on)
+        assessment = assessment_context(args)
     except argparse.ArgumentTypeError as e:
         parser.error(str(e))
 
@@ -119,6 +122,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             keep_going=args.keep_going,
             progress=show,
             bind=args.bind,
+            assessment=assessment,
         )
     except BindError as e:
         parser.error(str(e))

@@ -9,17 +9,21 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 
 from evidence.evaluate.checks import CHECKS, Context
 from evidence.evaluate.checks.rubric import MAX_POINTS
 from evidence.evaluate.checks.sbom import sbom_bound
 from evidence.model import (
     RUBRIC_CATALOG,
+    AgeBucket,
+    AgeCounts,
     AuditPackage,
     Binding,
     ControlCounts,
     ControlResult,
     CountGroup,
+    Layer,
     Outcome,
     RequirementStatus,
     RequirementVerdict,
@@ -85,6 +89,30 @@ def _severity_counts(group: CountGroup, records: list[VulnerabilityRecord]) -> S
     return SeverityCounts(group=group, counts={s: counter[s] for s in SEVERITY_ORDER}, total=len(records))
 
 
+_AGE_LIMITS = ((30, AgeBucket.UP_TO_30), (90, AgeBucket.UP_TO_90), (180, AgeBucket.UP_TO_180))
+
+
+def _age(record: VulnerabilityRecord, now: datetime) -> AgeBucket:
+    if record.first_detected is None:
+        return AgeBucket.UNKNOWN
+    days = (now - record.first_detected).days
+    return next((bucket for limit, bucket in _AGE_LIMITS if days <= limit), AgeBucket.OVER_180)
+
+
+def _open_by_age(records: tuple[VulnerabilityRecord, ...], now: datetime) -> tuple[AgeCounts, ...]:
+    counter = Counter((_age(r, now), r.severity) for r in records if r.state == VulnerabilityState.OPEN)
+    rows = []
+    for age in AgeBucket:
+        counts = {s: counter[age, s] for s in SEVERITY_ORDER}
+        rows.append(AgeCounts(age=age, counts=counts, total=sum(counts.values())))
+    return tuple(rows)
+
+
+def _not_assessed(controls: Sequence[ControlResult]) -> dict[Layer, int]:
+    counter = Counter(c.responsible for c in controls if c.status is Status.NOT_ASSESSED and c.responsible)
+    return {layer: counter[layer] for layer in Layer if counter[layer]}
+
+
 def _vulnerability_counts(records: tuple[VulnerabilityRecord, ...]) -> tuple[SeverityCounts, ...]:
     open_records = [r for r in records if r.state == VulnerabilityState.OPEN]
     groups = {
@@ -125,6 +153,8 @@ def summarize(pkg: AuditPackage, outcomes: Mapping[str, Outcome]) -> Summary:
         rubric_points=sum(r.score for r in pkg.rubric),
         rubric_max_points=MAX_POINTS * len(pkg.rubric),
         rubric_gate_failed=any(r.gate_failed for r in pkg.rubric),
+        open_by_age=_open_by_age(pkg.vulnerabilities, pkg.assessed_at),
+        not_assessed=_not_assessed(pkg.controls),
     )
 
 

@@ -7,21 +7,25 @@ evaluation in `AuditPackage.summary` and `AuditPackage.poam`.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import BinaryIO
 
 from evidence.diff.render import html_context
 from evidence.lifecycle.poam import asset_identifier, item_records
 from evidence.model import (
+    AgeBucket,
     AuditPackage,
     Binding,
     CountGroup,
     Evidence,
     EvidenceKind,
+    PoamItem,
     Severity,
     Status,
     Summary,
     SummaryTopic,
+    Verification,
     VulnerabilityRecord,
     VulnerabilityState,
 )
@@ -34,6 +38,7 @@ from evidence.render._jinja import (
     template,
 )
 from evidence.render._recorded import recorded_summary, recorded_verdict
+from evidence.render.charts import Bar, Segment, stacked_bars, stacked_columns
 
 __all__ = ["REPORT_TITLE", "HtmlReport", "render_html"]
 
@@ -61,6 +66,23 @@ COUNT_COLUMNS = (
     CountColumn(status_label(Status.NOT_APPLICABLE), status_class(Status.NOT_APPLICABLE)),
 )
 SEVERITY_ORDER = tuple(sorted(Severity, key=lambda s: s.rank, reverse=True))
+# The charts' colours, in COUNT_COLUMNS and SEVERITY_ORDER: the badges' border colours of report.css.
+_STATUS_COLOURS = ("#b42318", "#b7791f", "#3b6aa0", "#2f7d45", "#7a9a2f", "#8a8a8a", "#c8c8c8")
+_SEVERITY_COLOURS = {
+    Severity.CRITICAL: "#7a1a12",
+    Severity.HIGH: "#b42318",
+    Severity.MEDIUM: "#b7791f",
+    Severity.LOW: "#3b6aa0",
+    Severity.NEGLIGIBLE: "#8a8a8a",
+    Severity.UNKNOWN: "#c8c8c8",
+}
+AGE_LABELS = {
+    AgeBucket.UP_TO_30: "0-30 days",
+    AgeBucket.UP_TO_90: "31-90 days",
+    AgeBucket.UP_TO_180: "91-180 days",
+    AgeBucket.OVER_180: "over 180 days",
+    AgeBucket.UNKNOWN: "date unknown",
+}
 # The rows of the vulnerability summary: the recorded count groups, with our words for them.
 SEVERITY_ROWS = (
     (CountGroup.OPEN, "Open"),
@@ -131,9 +153,66 @@ def _severity_rows(summary: Summary) -> list[SeverityCounts]:
     return rows
 
 
+def _age_rows(summary: Summary) -> list[SeverityCounts]:
+    return [
+        SeverityCounts(AGE_LABELS[row.age], tuple(row.counts.get(s, 0) for s in SEVERITY_ORDER), row.total)
+        for row in summary.open_by_age
+    ]
+
+
+def _status_chart(rows: list[CatalogCounts]) -> object:
+    if not any(row.total for row in rows):
+        return None
+    bars = [
+        Bar(
+            row.catalog,
+            tuple(
+                Segment(c.label, colour, n)
+                for c, colour, n in zip(COUNT_COLUMNS, _STATUS_COLOURS, row.counts, strict=True)
+            ),
+        )
+        for row in rows
+        if row.total
+    ]
+    return stacked_bars(bars, "Controls by status, per catalog: the numbers are in the table above")
+
+
+def _age_chart(rows: list[SeverityCounts]) -> object:
+    if not any(row.total for row in rows):
+        return None
+    bars = [
+        Bar(
+            row.label,
+            tuple(
+                Segment(s.value.capitalize(), _SEVERITY_COLOURS[s], n)
+                for s, n in zip(SEVERITY_ORDER, row.counts, strict=True)
+            ),
+        )
+        for row in rows
+    ]
+    return stacked_columns(
+        bars, "Open findings by days since first detection and severity: the numbers are in the table above"
+    )
+
+
 def _vulnerability_order(record: VulnerabilityRecord) -> tuple[bool, int, str, str, str]:
     is_open = record.state == VulnerabilityState.OPEN
     return (not is_open, -record.severity.rank, record.id, record.package, record.installed_version or "")
+
+
+_MATTERS = frozenset({Severity.CRITICAL, Severity.HIGH})
+
+
+def _matters(item: PoamItem) -> bool:
+    """An open POA&M item the risk exposure table shows: critical or high, in KEV, overdue, or with a deviation."""
+    return (
+        (item.adjusted_severity or item.severity) in _MATTERS or item.kev or item.overdue or item.deviation is not None
+    )
+
+
+def _evidence_kinds(pkg: AuditPackage) -> list[tuple[EvidenceKind, int]]:
+    counts = Counter(e.kind for e in pkg.evidence)
+    return [(kind, counts[kind]) for kind in EvidenceKind if counts[kind]]
 
 
 def _context(pkg: AuditPackage) -> dict[str, object]:
@@ -151,6 +230,20 @@ def _context(pkg: AuditPackage) -> dict[str, object]:
         "catalog_counts": _catalog_counts(pkg, summary),
         "control_total": sum(row.total for row in summary.controls),
         "severity_rows": _severity_rows(summary),
+        "age_rows": _age_rows(summary),
+        "status_chart": _status_chart(_catalog_counts(pkg, summary)),
+        "age_chart": _age_chart(_age_rows(summary)),
+        "risk_controls": [c for c in pkg.controls if c.status is Status.NOT_SATISFIED],
+        "risk_items": [i for i in pkg.poam if i.is_open and _matters(i)],
+        "evidence_kinds": _evidence_kinds(pkg),
+        "status_totals": {s.value: sum(row.counts.get(s, 0) for row in summary.controls) for s in Status},
+        "partial_total": sum(row.partial for row in summary.controls),
+        "unverified_signatures": [
+            e for e in pkg.evidence if e.signature is not None and e.signature.status is not Verification.VERIFIED
+        ],
+        "filtered_scans": [e for e in pkg.evidence if e.scan_filters],
+        "stale_evidence": [e for e in pkg.evidence if e.stale],
+        "control_anchor": {(c.catalog, c.control_id): f"control-{n}" for n, c in enumerate(pkg.controls, start=1)},
         "vulnerability_counts": {g.value: summary.vulnerability_counts(g).total for g in CountGroup},
         "vulnerabilities": sorted(pkg.vulnerabilities, key=_vulnerability_order),
         "poam_items": pkg.poam,
