@@ -52,7 +52,9 @@ HOSTILE_NAMES = {
     "image-inspect.json": "=cmd|' C calc'!A0.json",
     "Dockerfile": "x..\u202eelifrekcoD\n",  # not starting with a dot: hidden files are not read
 }
-FORBIDDEN_TAGS = {"script", "img", "iframe", "object", "embed", "link", "base", "form", "svg", "meta-refresh"}
+FORBIDDEN_TAGS = {"script", "img", "iframe", "object", "embed", "link", "base", "form", "meta-refresh", "foreignobject"}
+# The report's own charts are the only SVG: one <svg> per <figure class="chart">, drawn with these elements only.
+CHART_TAGS = {"svg", "title", "rect", "text", "line"}
 WORKBOOKS = ("workbook.xlsx", "poam.xlsx", "inventory.xlsx")
 
 
@@ -112,14 +114,21 @@ class _Elements(HTMLParser):
         self.styles: list[str] = []
         self.text: list[str] = []
         self._in_style = False
+        self._in_svg = False
+        self.svg_tags: set[str] = set()  # the elements inside the charts' <svg> elements
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append((tag, attrs))
+        self._in_svg = self._in_svg or tag == "svg"
+        if self._in_svg:
+            self.svg_tags.add(tag)
         self._in_style = tag == "style"
         if self._in_style:
             self.styles.append("")
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "svg":
+            self._in_svg = False
         if tag == "style":
             self._in_style = False
 
@@ -135,7 +144,10 @@ def assert_inert_html(html: str, *, stylesheet: bool) -> str:
     parsed = _Elements()
     parsed.feed(html)
     parsed.close()
-    assert not FORBIDDEN_TAGS & {tag for tag, _ in parsed.tags}
+    tags = [tag for tag, _ in parsed.tags]
+    assert not FORBIDDEN_TAGS & set(tags)
+    assert tags.count("svg") == html.count('<figure class="chart">')
+    assert parsed.svg_tags <= CHART_TAGS
     for tag, attrs in parsed.tags:
         for name, value in attrs:
             assert not name.startswith("on"), (tag, name)

@@ -191,7 +191,7 @@ def test_inventory_workbook_has_the_appendix_m_columns(sample: AuditPackage) -> 
 
 def test_report_has_a_poam_section_and_the_disagreements(sample: AuditPackage) -> None:
     html = render_html(sample)
-    assert "5 Plan of action and milestones" in html
+    assert "6 Plan of action and milestones" in html
     assert "V-CVE-2025-43859" in html
     assert "Scanner disagreements" in html
     assert "reported by trivy only, not by grype" in html

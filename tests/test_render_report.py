@@ -25,12 +25,13 @@ SECTION_HEADINGS = (
     "Vulnerabilities by severity",
     "Image integrity",
     "Evidence about other images",
-    "2 Control matrix",
-    "3 Control details",
-    "4 Vulnerabilities",
-    "5 Plan of action and milestones",
-    "6 Evidence index",
-    "7 Skipped files",
+    "2 Scope, method and limitations",
+    "3 Control matrix",
+    "4 Control details",
+    "5 Vulnerabilities",
+    "6 Plan of action and milestones",
+    "7 Evidence index",
+    "8 Skipped files",
 )
 
 SCRIPT = "<script>alert(1)</script>"
