@@ -59,8 +59,7 @@ def _legend(segments: Sequence[Segment], top: float) -> tuple[list[str], float]:
 
 def _svg(parts: Sequence[str], height: float, title: str) -> Markup:
     head = (
-        f'<svg class="chart" role="img" viewBox="0 0 {_WIDTH} {height:.0f}" '
-        f'width="100%"><title>{escape(title)}</title>'
+        f'<svg class="chart" role="img" viewBox="0 0 {_WIDTH} {height:.0f}" width="100%"><title>{escape(title)}</title>'
     )
     return Markup(head + "".join(parts) + "</svg>")  # noqa: S704 - every text in `parts` went through _text
 
