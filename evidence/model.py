@@ -843,6 +843,11 @@ class PoamItem:
         return self.status is PoamStatus.OPEN
 
     @property
+    def closed_late(self) -> bool:
+        """Closed after its scheduled completion date."""
+        return not self.is_open and self.due is not None and self.status_date > self.due
+
+    @property
     def cves(self) -> tuple[str, ...]:
         return tuple(i for i in self.ids if i.upper().startswith("CVE-"))
 

@@ -1,6 +1,7 @@
 """Every OSCAL document of every sample package defines each UUID once, and every reference to a UUID of the
 document resolves (compliance-trestle refuses a duplicate; constraint validators refuse a dangling reference).
-Closed POA&M items keep their original detection and scheduled completion dates in every output."""
+Closed POA&M items keep their original detection and scheduled completion dates in every output, so a late
+closure shows."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from conftest import SAMPLES, SamplePackages, sample_package_args
 from evidence.catalog import available_profiles
 from evidence.cli import main
 from evidence.render.canonical import load_package
+from evidence.render.oscal import FROMLINE_NS
 from evidence.render.poam_xlsx import POAM_COLUMNS
 
 RELEASES = sorted(p.name.removeprefix("webapp-") for p in SAMPLES.glob("webapp-*") if p.is_dir())
@@ -98,6 +100,11 @@ def test_closed_items_keep_their_detection_and_due_dates(with_previous: Path) ->
         assert item.first_detected is not None, item.poam_id
         assert item.due is not None, item.poam_id
         assert item.first_detected < item.due
+    # fixed in 1.4.0, two months after 1.3.0 first found them: the critical and high ones closed after their due date
+    late = ["V-CVE-2023-45853", "V-CVE-2024-1135", "V-CVE-2024-6345", "V-CVE-2024-6827"]
+    assert [i.poam_id for i in closed if i.closed_late] == late
+    report = (with_previous / "report.html").read_text(encoding="utf-8")
+    assert report.count("after the due date") == len(late)
     recorded = {i["poam_id"]: i for i in orjson.loads((with_previous / "audit.json").read_bytes())["poam"]}
     assert all(recorded[i.poam_id]["due"] and recorded[i.poam_id]["first_detected"] for i in closed)
 
@@ -112,6 +119,7 @@ def test_closed_items_keep_their_detection_and_due_dates(with_previous: Path) ->
         assert row["Original Detection Date"] == item.first_detected.date().isoformat()
         assert row["Scheduled Completion Date"] == item.due.date().isoformat()
         assert row["Status Date"] == item.status_date.date().isoformat()
+        assert str(row["Comments"]).startswith("CLOSED LATE") is item.closed_late
 
     doc = orjson.loads((with_previous / "oscal" / "poam.json").read_bytes())["plan-of-action-and-milestones"]
     risks = {p["value"]: r for r in doc["risks"] for p in r["props"] if p["name"] == "poam-id"}
@@ -119,6 +127,7 @@ def test_closed_items_keep_their_detection_and_due_dates(with_previous: Path) ->
     for item in closed:
         risk = risks[item.poam_id]
         assert risk["status"] == "closed"
+        assert ({"name": "closed-late", "ns": FROMLINE_NS, "value": "yes"} in risk["props"]) is item.closed_late
         assert item.due is not None
         assert risk["deadline"].startswith(item.due.date().isoformat())
         logged = {e["title"]: e["start"] for e in risk["risk-log"]["entries"]}

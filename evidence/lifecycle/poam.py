@@ -46,6 +46,16 @@ def rating_basis(source: RatingSource, cvss: Cvss | None, *, computed: bool, sca
     return f"{basis}; {scanner}" if scanner else basis
 
 
+def rating_short(record: VulnerabilityRecord) -> str:
+    """The rating's source in a few words, for a narrow column beside the scanners' severities."""
+    cvss = record.rating_cvss
+    if record.rating_source is RatingSource.SCANNER or cvss is None or cvss.score is None:
+        return "scanner"
+    return f"NVD CVSS {cvss.version or record.rating_source.value[-1]} {cvss.score:.1f}" + (
+        " (from its vector)" if record.rating_computed else ""
+    )
+
+
 def record_rating_basis(record: VulnerabilityRecord) -> str:
     r = record
     return rating_basis(r.rating_source, r.rating_cvss, computed=r.rating_computed, scanner_severity=r.scanner_severity)

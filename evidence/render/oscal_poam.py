@@ -280,6 +280,7 @@ class _Builder:
                     prop("kev", "yes" if item.kev else "no"),
                     prop("kev-due-date", item.kev_due.isoformat() if item.kev_due else None),
                     prop("overdue", "yes" if item.overdue else "no"),
+                    prop("closed-late", "yes" if item.closed_late else None),
                     prop("first-detected", timestamp(item.first_detected) if item.first_detected else None),
                     *(prop("deviation-flag", f) for f in item.flags),
                 ),

@@ -106,6 +106,8 @@ def _comments(records: tuple[VulnerabilityRecord, ...], item: PoamItem) -> str:
     lines += [f"Scanner disagreement: {d}" for d in item.disagreements]
     if item.overdue:
         lines.insert(0, "OVERDUE: past the scheduled completion date at the assessment time")
+    if item.closed_late:
+        lines.insert(0, "CLOSED LATE: closed after the scheduled completion date")
     return "\n".join(dict.fromkeys(lines))
 
 
