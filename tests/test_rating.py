@@ -76,6 +76,8 @@ def test_a_vector_without_a_score_is_scored_by_the_cvss_library() -> None:
     assert (v2.severity, v2.source, v2.computed) == (Severity.HIGH, RatingSource.NVD_CVSS2, True)
     assert v2.cvss is not None
     assert v2.cvss.score == 7.5
+    prefixed = rate([Cvss(source="nvd", version="2.0", vector=f"CVSS:2.0/{HIGH_V2}")], Severity.LOW)
+    assert (prefixed.severity, prefixed.source, prefixed.problems) == (Severity.HIGH, RatingSource.NVD_CVSS2, ())
     # CycloneDX writes v3 vectors without their prefix, the rating method naming the version
     bare = rate([Cvss(source="NVD", version="3.1", vector=CRITICAL_V3.removeprefix("CVSS:3.1/"))], Severity.LOW)
     assert (bare.severity, bare.computed) == (Severity.CRITICAL, True)

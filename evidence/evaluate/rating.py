@@ -71,7 +71,7 @@ def _computed(entry: Cvss, major: str) -> float:
         if not vector.startswith("CVSS:"):  # CycloneDX gives v3 vectors without their prefix, the method says 3.x
             vector = f"CVSS:{entry.version or '3.1'}/{vector}"
         return float(CVSS3(vector).base_score)
-    return float(CVSS2(vector).base_score)
+    return float(CVSS2(vector.removeprefix("CVSS:2.0/")).base_score)  # the library reads v2 without a prefix
 
 
 def _scored(entries: Iterable[Cvss], major: str) -> tuple[list[tuple[float, bool, Cvss]], list[str]]:
