@@ -211,6 +211,15 @@ class Cvss:
     score: float | None = None
 
 
+class RatingSource(StrEnum):
+    """Where a vulnerability's original risk rating comes from, in FedRAMP's order: the CVSSv3 base score NVD
+    gives, else NVD's CVSSv2 base score, else the scanner's own severity."""
+
+    NVD_CVSS3 = "nvd-cvss3"
+    NVD_CVSS2 = "nvd-cvss2"
+    SCANNER = "scanner"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VulnerabilityFinding:
     """One scanner's report of one vulnerability in one package."""
@@ -629,9 +638,13 @@ class VulnerabilityRecord:
     installed_version: str | None = None
     purl: str | None = None
     fixed_versions: tuple[str, ...] = ()
-    severity: Severity = Severity.UNKNOWN  # the highest any scanner gave
+    severity: Severity = Severity.UNKNOWN  # the original risk rating, from `rating_source` (`evaluate.rating`)
+    scanner_severity: Severity | None = None  # the highest any scanner gave (None in packages before schema 1.3)
     severities: dict[str, Severity] = field(default_factory=dict)  # scanner -> severity
     cvss: tuple[Cvss, ...] = ()
+    rating_source: RatingSource = RatingSource.SCANNER
+    rating_cvss: Cvss | None = None  # the NVD entry the rating comes from, with the base score it was rated by
+    rating_computed: bool = False  # that score was computed from the entry's vector: the scanners gave none
     title: str | None = None
     scanners: tuple[str, ...] = ()
     state: VulnerabilityState = VulnerabilityState.OPEN
@@ -831,10 +844,14 @@ class PoamItem:
     packages: tuple[str, ...] = ()  # "<package> <installed version>" of the records it covers
     scanners: tuple[str, ...] = ()
     fixed_versions: tuple[str, ...] = ()
-    severity: Severity
+    severity: Severity  # the original risk rating
     adjusted_severity: Severity | None = None  # an approved risk adjustment's
+    scanner_severity: Severity | None = None  # the highest any scanner gave, shown beside the rating
+    rating_source: RatingSource = RatingSource.SCANNER  # of the record the item's rating comes from
+    rating_cvss: Cvss | None = None
+    rating_computed: bool = False
     first_detected: datetime | None = None
-    due: datetime | None = None  # the scheduled completion date, while open
+    due: datetime | None = None  # the scheduled completion date, kept once closed: a late closure shows
     overdue: bool = False
     kev: bool = False
     kev_due: date | None = None
@@ -852,6 +869,11 @@ class PoamItem:
     @property
     def is_open(self) -> bool:
         return self.status is PoamStatus.OPEN
+
+    @property
+    def closed_late(self) -> bool:
+        """Closed after its scheduled completion date."""
+        return not self.is_open and self.due is not None and self.status_date > self.due
 
     @property
     def cves(self) -> tuple[str, ...]:

@@ -536,7 +536,9 @@ def test_deviations_expired_approved_risk_adjusted_and_vendor_dependency(tmp_pat
     assert cryptography.state == "suppressed"
     assert cryptography.deviation is not None
     assert cryptography.deviation.id == "DR-2026-003"
-    assert (cryptography.due, cryptography.overdue) == (None, False)
+    # suppressed: never overdue, and its scheduled completion date is kept (a late closure must show)
+    assert cryptography.first_detected is not None
+    assert (cryptography.due, cryptography.overdue) == (cryptography.first_detected + timedelta(days=180), False)
     urllib3 = next(r for r in records if r.id == "CVE-2025-50181")
     assert urllib3.severity is Severity.MEDIUM
     assert urllib3.sla_days == 180  # the adjusted (low) severity's days

@@ -35,7 +35,7 @@ HEADERS = {
     ),
     "Vulnerabilities": (
         "ID", "Aliases", "Package", "Installed version", "Fixed versions", "Severity", "Severity by scanner",
-        "CVSS score", "CVSS vector", "CVSS source", "Title", "Scanners", "State", "VEX status",
+        "Rating basis", "CVSS score", "CVSS vector", "CVSS source", "Title", "Scanners", "State", "VEX status",
         "VEX justification", "VEX author", "VEX file", "Evidence", "KEV", "KEV due date", "EPSS",
         "EPSS percentile", "Attribution", "Attribution reason", "First detected (UTC)", "SLA days", "Due (UTC)",
         "Overdue", "Closed at (UTC)", "Deviation", "Deviation flags", "Disagreements",

@@ -268,7 +268,8 @@ def test_poam_xlsx_shows_the_recorded_items(built: Built) -> None:
         shown = [dict(zip(POAM_COLUMNS, r, strict=True)) for r in _rows(book[tab])[1:]]
         assert [r["POAM ID"] for r in shown] == [i["poam_id"] for i in items]
         for item, row in zip(items, shown, strict=True):
-            assert row["Scheduled Completion Date"] == (_day(item["due"]) if status == "open" else None)
+            assert row["Original Detection Date"] == _day(item["first_detected"])
+            assert row["Scheduled Completion Date"] == _day(item["due"])
             assert row["Overall Remediation Plan"] == item["remediation_plan"]
             assert row["Original Risk Rating"] == rating(Severity(item["severity"]))
             assert row["Risk Adjustment"] == item["risk_adjustment"]
@@ -334,7 +335,7 @@ def test_oscal_poam_carries_the_recorded_items(built: Built) -> None:
     for item in items:
         risk = risks[item["vulnerability"]]
         assert risk["status"] == item["risk_status"]
-        assert (risk.get("deadline") or None) == (item["due"] if item["status"] == "open" else None)
+        assert (risk.get("deadline") or None) == item["due"]  # kept once closed
     entries = [i for i in poam["poam-items"] if "props" in i]
     assert [p["value"] for i in entries for p in i["props"] if p["name"] == "POAM-ID"] == [i["poam_id"] for i in items]
     for item, entry in zip(items, entries, strict=True):
@@ -356,7 +357,15 @@ def test_a_package_made_before_schema_1_1_still_diffs(tmp_path: Path, capsys: py
     diff = orjson.loads(capsys.readouterr().out)
     # The same assessment recorded by 1.0 and by 1.1: the derived summary and POA&M agree with the recorded ones.
     assert diff["verdicts"]["changed"] == []
-    assert diff["poam"] == {"opened": [], "closed": [], "changed": []}
+    # Schema 1.3 rates by FedRAMP's rule (NVD's CVSS) where 1.0 took the scanners' severity, and closed items keep
+    # their scheduled completion date: exactly these items differ, nothing opens or closes.
+    assert diff["poam"]["opened"] == diff["poam"]["closed"] == []
+    assert [(c["new"]["poam_id"], c["aspects"]) for c in diff["poam"]["changed"]] == [
+        ("V-CVE-2017-18018", ["due", "severity"]),  # NVD 4.7: medium, was low
+        ("V-CVE-2019-1010022", ["due", "severity"]),  # NVD 9.8: critical, was low
+        ("V-CVE-2023-45853", ["due"]),  # closed
+        ("V-CVE-2025-47273", ["due"]),  # closed
+    ]
     derived, recorded = load_package(old), load_package(golden)
     assert derived.schema_version == "1.0"
     assert derived.summary is not None
@@ -378,10 +387,27 @@ def test_a_package_made_before_schema_1_1_still_diffs(tmp_path: Path, capsys: py
         assert row.total == len(own)
         assert row.counts == {s: sum(1 for c in own if c.status is s) for s in Status}
         assert row.partial == sum(1 for c in own if c.partly_satisfied)
-    assert derived.summary.vulnerabilities == recorded.summary.vulnerabilities
-    assert [(i.poam_id, i.status, i.due, i.records) for i in derived.poam] == [
-        (i.poam_id, i.status, i.due, i.records) for i in recorded.poam
+    assert [(g.group, g.total) for g in derived.summary.vulnerabilities] == [
+        (g.group, g.total) for g in recorded.summary.vulnerabilities
     ]
+    assert sorted((r.id, r.package, r.state, r.severity) for r in derived.vulnerabilities) == sorted(
+        (r.id, r.package, r.state, r.scanner_severity) for r in recorded.vulnerabilities
+    )
+
+    def items(pkg: AuditPackage) -> dict[str, tuple[Any, ...]]:
+        return {
+            i.poam_id: (
+                i.status,
+                sorted((pkg.vulnerabilities[n].id, pkg.vulnerabilities[n].package) for n in i.records),
+            )
+            for i in pkg.poam
+        }
+
+    assert items(derived) == items(recorded)
+    rerated = {"V-CVE-2017-18018", "V-CVE-2019-1010022"}
+    before = {i.poam_id: i.due for i in derived.poam}
+    assert all(before[i.poam_id] == i.due for i in recorded.poam if i.is_open and i.poam_id not in rerated)
+    assert all(before[i.poam_id] is None and i.due is not None for i in recorded.poam if not i.is_open)
     assert derived.poam
 
 

@@ -3,6 +3,9 @@
 An item gathers every record of one vulnerability id (the packages it is in). It is open while any of its
 records is open; otherwise it is closed: fixed (no longer found), or not a risk (a VEX `not_affected` or
 `fixed`, an approved false positive). Items of negligible severity are left out: FedRAMP tracks Low and above.
+An item's original risk rating is its highest record's (`evaluate.rating`), with that record's rating source and
+the scanners' own severity beside it. A closed item keeps its original detection and scheduled completion dates,
+so an assessor sees when it closed against when it was due.
 Evaluation records the items in `AuditPackage.poam`; the renderers (OSCAL POA&M, the POA&M workbook, the
 report) and `diff` read them there, so they agree.
 """
@@ -99,6 +102,8 @@ def _item(vulnerability: str, indexed: list[tuple[int, VulnerabilityRecord]], as
         for d in deviations
         if d.type == DeviationType.RISK_ADJUSTMENT and d.status == DeviationStatus.APPROVED and d.adjusted_severity
     ]
+    rated = max(chosen, key=lambda r: (r.severity.rank, r.rating_cvss.score if r.rating_cvss else -1.0))
+    scanner_severities = [r.scanner_severity for r in chosen if r.scanner_severity is not None]
     packages = tuple(dict.fromkeys(" ".join(p for p in (r.package, r.installed_version) if p) for r in chosen))
     fixed = tuple(dict.fromkeys(v for r in chosen for v in r.fixed_versions))
     return PoamItem(
@@ -111,10 +116,14 @@ def _item(vulnerability: str, indexed: list[tuple[int, VulnerabilityRecord]], as
         packages=packages,
         scanners=tuple(sorted({s for r in chosen for s in r.scanners})),
         fixed_versions=fixed,
-        severity=max((r.severity for r in chosen), key=lambda s: s.rank),
+        severity=rated.severity,
         adjusted_severity=max(adjusted, key=lambda s: s.rank) if adjusted else None,
+        scanner_severity=max(scanner_severities, key=lambda s: s.rank) if scanner_severities else None,
+        rating_source=rated.rating_source,
+        rating_cvss=rated.rating_cvss,
+        rating_computed=rated.rating_computed,
         first_detected=min((_utc(r.first_detected) for r in records if r.first_detected), default=None),
-        due=min((_utc(r.due) for _, r in live if r.due), default=None),
+        due=min((_utc(r.due) for r in chosen if r.due), default=None),
         overdue=any(r.overdue for _, r in live),
         kev=any(r.kev for r in records),
         kev_due=min((r.kev_due for r in records if r.kev_due), default=None),

@@ -6,7 +6,9 @@ The steps, in order:
    vulnerability. Findings that share a CVE id are one vulnerability; a finding without a CVE id (a GHSA, a
    distribution advisory) joins the vulnerability that shares one of its ids. A record's identity is the set of
    its ids; its `id` is the CVE id when it has one, else the GHSA id, else the first id.
-2. Disagreements between scanners: found by one scanner only, or rated differently.
+2. The original risk rating, FedRAMP's: NVD's CVSSv3 base score, else NVD's CVSSv2, else the highest severity a
+   scanner gave (`evaluate.rating`); the scanners' own severities are kept beside it. Disagreements between
+   scanners: found by one scanner only, or rated differently.
 3. VEX: statements apply by vulnerability id and product (the image digest, the package's purl, or both: an
    OpenVEX product that is the image with package subcomponents). The latest applicable statement decides.
    `not_affected` (justified) and `fixed` suppress; `affected`, `under_investigation` and an unjustified
@@ -14,6 +16,7 @@ The steps, in order:
 4. KEV, EPSS (from --kev and --epss, or as a scanner reported them), and base-image attribution.
 5. Deviations (--deviations): an approved false positive suppresses; an expired or withdrawn one does not apply.
 6. First detection (the earliest scan that reported it, carried forward from --previous), deadline, overdue.
+   A record that is not open keeps its deadline, so a closure after it shows; only an open one is overdue.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from urllib.parse import unquote
 
+from evidence.evaluate.rating import rate
 from evidence.lifecycle import LifecycleInputs, carry_forward
 from evidence.lifecycle.attribution import BaseImage, attribute, base_image_of
 from evidence.lifecycle.sla import SlaPolicy, deadline, end_of_day, is_overdue, vendor_deadline
@@ -210,6 +214,8 @@ def _merge(
     attribution, reason = attribute(layer, package_type, base)
     epss = [f for _, f in found if f.epss is not None]
     collected = [i.collected_at for i, _ in found if i.collected_at is not None]
+    scanner_severity = max(severities.values(), key=lambda s: s.rank)
+    rating = rate(cvss, scanner_severity)
     return VulnerabilityRecord(
         id=primary,
         aliases=tuple(aliases),
@@ -217,9 +223,13 @@ def _merge(
         installed_version=first.installed_version,
         purl=purl,
         fixed_versions=tuple(fixed),
-        severity=max(severities.values(), key=lambda s: s.rank),
+        severity=rating.severity,
+        scanner_severity=scanner_severity,
         severities=dict(sorted(severities.items())),
         cvss=cvss,
+        rating_source=rating.source,
+        rating_cvss=rating.cvss,
+        rating_computed=rating.computed,
         title=next((f.title for _, f in found if f.title), None),
         scanners=tuple(sorted(severities)),
         evidence=tuple(sorted({ref(i, f.location) for i, f in found}, key=lambda r: (r.path, r.location or ""))),
@@ -230,7 +240,7 @@ def _merge(
         attribution_reason=reason,
         first_detected=min(collected, default=None),
         disagreements=_disagreements(severities, all_scanners),
-        cvss_problems=tuple(dict.fromkeys(p for _, f in found for p in f.cvss_problems)),
+        cvss_problems=tuple(dict.fromkeys([*(p for _, f in found for p in f.cvss_problems), *rating.problems])),
     )
 
 
@@ -392,7 +402,7 @@ def _utc(moment: datetime) -> datetime:
 
 
 def effective_severity(record: VulnerabilityRecord) -> Severity:
-    """The severity the deadline follows: an approved risk adjustment's, else the highest a scanner gave."""
+    """The severity the deadline follows: an approved risk adjustment's, else the original risk rating."""
     d = record.deviation
     if d and d.type == DeviationType.RISK_ADJUSTMENT and d.status == DeviationStatus.APPROVED and d.adjusted_severity:
         return d.adjusted_severity
@@ -403,15 +413,13 @@ def _deadline(record: VulnerabilityRecord, policy: SlaPolicy, now: datetime) -> 
     if record.state == VulnerabilityState.CLOSED:
         return record
     first = _utc(record.first_detected or now)
-    if record.state != VulnerabilityState.OPEN:
-        return dataclasses.replace(record, first_detected=first, due=None, sla_days=None, overdue=False)
     result = deadline(first, effective_severity(record), policy, record.kev_due)
     due = result.due
     d = record.deviation
     if d and d.type == DeviationType.OPERATIONAL_REQUIREMENT and d.status == DeviationStatus.APPROVED and d.expires:
         due = end_of_day(d.expires)  # an accepted risk is due for re-assessment when its approval expires
     vendor_due = vendor_deadline(first, policy) if record.attribution is Attribution.BASE_IMAGE else None
-    overdue = is_overdue(due, _utc(now))
+    overdue = record.state == VulnerabilityState.OPEN and is_overdue(due, _utc(now))
     return dataclasses.replace(
         record, first_detected=first, due=due, sla_days=result.sla_days, overdue=overdue, vendor_due=vendor_due
     )

@@ -1,11 +1,12 @@
-"""What the POA&M renderers share: FedRAMP's rating words, the scan controls, the asset id, an item's records.
+"""What the POA&M renderers share: FedRAMP's rating words and what a rating rests on, the scan controls, the asset
+id, an item's records.
 
 The items themselves are decided in evaluation (`evidence.evaluate.poam`) and recorded in `AuditPackage.poam`.
 """
 
 from __future__ import annotations
 
-from evidence.model import AuditPackage, PoamItem, Severity, VulnerabilityRecord
+from evidence.model import AuditPackage, Cvss, PoamItem, RatingSource, Severity, VulnerabilityRecord
 
 SCAN_CONTROLS = ("RA-5", "SI-2")
 FEDRAMP_RATING = {
@@ -31,3 +32,36 @@ def item_records(pkg: AuditPackage, item: PoamItem) -> tuple[VulnerabilityRecord
 
 def rating(severity: Severity | None) -> str:
     return FEDRAMP_RATING[severity] if severity is not None else ""
+
+
+def rating_basis(source: RatingSource, cvss: Cvss | None, *, computed: bool, scanner_severity: Severity | None) -> str:
+    """What the original risk rating rests on, with the scanners' own rating beside it, in words:
+    `NVD CVSS 3.1 base score 9.8; the scanners rated it low`."""
+    scanner = f"the scanners rated it {scanner_severity.value}" if scanner_severity is not None else ""
+    if source is RatingSource.SCANNER or cvss is None or cvss.score is None:
+        return "the scanner's severity (NVD gives no CVSS v3 or v2 base score)"
+    basis = f"NVD CVSS {cvss.version or source.value[-1]} base score {cvss.score:.1f}"
+    if computed:
+        basis += f", computed from {cvss.vector}"
+    return f"{basis}; {scanner}" if scanner else basis
+
+
+def rating_short(record: VulnerabilityRecord) -> str:
+    """The rating's source in a few words, for a narrow column beside the scanners' severities."""
+    cvss = record.rating_cvss
+    if record.rating_source is RatingSource.SCANNER or cvss is None or cvss.score is None:
+        return "scanner"
+    return f"NVD CVSS {cvss.version or record.rating_source.value[-1]} {cvss.score:.1f}" + (
+        " (from its vector)" if record.rating_computed else ""
+    )
+
+
+def record_rating_basis(record: VulnerabilityRecord) -> str:
+    r = record
+    return rating_basis(r.rating_source, r.rating_cvss, computed=r.rating_computed, scanner_severity=r.scanner_severity)
+
+
+def item_rating_basis(item: PoamItem) -> str:
+    return rating_basis(
+        item.rating_source, item.rating_cvss, computed=item.rating_computed, scanner_severity=item.scanner_severity
+    )

@@ -18,6 +18,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, Template, Templa
 from markupsafe import Markup
 
 from evidence.errors import RenderError
+from evidence.lifecycle.poam import rating_short
 from evidence.model import (
     Binding,
     ControlResult,
@@ -250,6 +251,7 @@ def environment() -> Environment:
         or_not_stated=or_not_stated,
         with_version=with_version,
         plural=plural,
+        rating_short=rating_short,
     )
     # The enums the templates compare values with (`state is sameas VulnerabilityState.OPEN`), never their text.
     env.globals.update(

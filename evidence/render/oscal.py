@@ -45,6 +45,7 @@ from urllib.parse import quote
 import orjson
 
 from evidence.errors import RenderError
+from evidence.lifecycle.poam import record_rating_basis
 from evidence.model import (
     RUBRIC_CATALOG,
     AuditPackage,
@@ -742,13 +743,16 @@ class _Builder:
                 "description": md(v.title or "") or f"{md(v.id)} reported by {scanners}.",
                 "statement": (
                     f"The image contains {md(package)}; {scanners} reported it as affected by {md(v.id)} "
-                    f"(severity {v.severity.value}). "
+                    f"(original risk rating {v.severity.value}, from {md(record_rating_basis(v))}). "
                     + (f"Fixed in: {fixed}." if fixed else "No fixed version is known.")
                 ),
                 "props": props(
                     prop("vulnerability-id", v.id),
                     *(prop("alias", a) for a in v.aliases),
                     prop("severity", v.severity.value),
+                    prop("rating-source", v.rating_source.value, remarks=md(record_rating_basis(v))),
+                    prop("rating-cvss-score", v.rating_cvss.score if v.rating_cvss else None),
+                    prop("rating-cvss-vector", v.rating_cvss.vector if v.rating_cvss else None),
                     *(prop("scanner-severity", sev.value, remarks=md(s) or None) for s, sev in v.severities.items()),
                     prop("package", v.package),
                     prop("version", v.installed_version),

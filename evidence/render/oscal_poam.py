@@ -9,12 +9,14 @@ Mapping, in short:
   relevant evidence is the scan file (a back-matter resource with its SHA-256).
 - One risk and one poam-item per POA&M item evaluation recorded (`AuditPackage.poam`). The risk carries the status
   (open, investigating, deviation-requested, deviation-approved, closed), the scheduled completion date as
-  `deadline` and as a milestone of the planned remediation, the severity as facets (FedRAMP `risk` facet with
-  `state` initial, and adjusted for an approved risk adjustment), and FedRAMP's deviation props. The poam-item
-  carries the FedRAMP `POAM-ID` prop and relates the observations and the risk.
+  `deadline` and as a milestone of the planned remediation (kept once closed, so a late closure shows), the
+  original risk rating as facets (FedRAMP `risk` facet with `state` initial, and adjusted for an approved risk
+  adjustment) with props naming what it rests on and the scanners' own severity, and FedRAMP's deviation props.
+  The poam-item carries the FedRAMP `POAM-ID` prop and relates the observations and the risk.
 
 The poam-item and risk ids are UUID v5 of the image name and the vulnerability id, so the same vulnerability of the
-same image keeps its ids across releases, as OSCAL asks. Text hygiene and validation follow `oscal.py`.
+same image keeps its ids across releases, as OSCAL asks. An observation's id names its record (vulnerability,
+package, version), each defined once. Text hygiene and validation follow `oscal.py`.
 """
 
 from __future__ import annotations
@@ -24,13 +26,14 @@ from datetime import datetime
 from typing import Any, BinaryIO
 
 from evidence.errors import RenderError
-from evidence.lifecycle.poam import asset_identifier, item_records, rating
+from evidence.lifecycle.poam import asset_identifier, item_rating_basis, item_records, rating
 from evidence.model import AuditPackage, DeviationType, Evidence, PoamItem, VulnerabilityRecord
 from evidence.render._recorded import recorded_summary
 from evidence.render.oscal import (
     FROMLINE_NS,
     OSCAL_VERSION,
     UUID_NAMESPACE,
+    Ids,
     compact,
     href,
     image_component,
@@ -88,10 +91,11 @@ class _Builder:
             s: _uuid(f"{self.digest}/scanner/{s}") for s in sorted({s for i in self.items for s in i.scanners})
         }
         self.observation_uuid: dict[int, str] = {}
+        observation_ids = Ids()  # a record repeated in the inputs still gets its own id
         for item in self.items:
-            for n, record in enumerate(self.records[item.poam_id]):
-                key = f"{record.package}/{record.installed_version or ''}/{n}"
-                self.observation_uuid[id(record)] = _uuid(f"{self.digest}@{self.assessed_at}/observation/{key}")
+            for record in self.records[item.poam_id]:
+                key = f"{self.digest}@{self.assessed_at}/observation/{record.id}/{record.package}"
+                self.observation_uuid[id(record)] = observation_ids(f"{key}/{record.installed_version or ''}")
         cited = {r.evidence_id for rs in self.records.values() for rec in rs for r in self._refs(rec)}
         self.resource_uuid = {e: _uuid(f"{self.digest}/resource/{e}") for e in sorted(cited) if e in self.evidence}
 
@@ -252,7 +256,7 @@ class _Builder:
                     "props": [{"name": "state", "value": "adjusted"}],
                 }
             )
-        due = item.due if item.is_open and item.due and in_schema_range(item.due) else None
+        due = item.due if item.due and in_schema_range(item.due) else None
         return compact(
             {
                 "uuid": risk_uuid,
@@ -260,7 +264,7 @@ class _Builder:
                 "description": md(item.title) or f"{md(item.vulnerability)}.",
                 "statement": (
                     f"The image contains {packages}, reported affected by {md(item.vulnerability)} "
-                    f"(severity {item.severity.value}). "
+                    f"(original risk rating {item.severity.value}, from {md(item_rating_basis(item))}). "
                     + (f"Fixed in: {fixed}." if fixed else "No fixed version is known.")
                 ),
                 "props": props(
@@ -268,10 +272,15 @@ class _Builder:
                     {"name": "impacted-control-id", "ns": FEDRAMP_NS, "value": "si-2"},
                     *self.deviation_props(item),
                     prop("poam-id", item.poam_id),
+                    prop("rating-source", item.rating_source.value, remarks=md(item_rating_basis(item))),
+                    prop("rating-cvss-score", item.rating_cvss.score if item.rating_cvss else None),
+                    prop("rating-cvss-vector", item.rating_cvss.vector if item.rating_cvss else None),
+                    prop("scanner-severity", item.scanner_severity.value if item.scanner_severity else None),
                     *(prop("cve", c) for c in item.cves),
                     prop("kev", "yes" if item.kev else "no"),
                     prop("kev-due-date", item.kev_due.isoformat() if item.kev_due else None),
                     prop("overdue", "yes" if item.overdue else "no"),
+                    prop("closed-late", "yes" if item.closed_late else None),
                     prop("first-detected", timestamp(item.first_detected) if item.first_detected else None),
                     *(prop("deviation-flag", f) for f in item.flags),
                 ),

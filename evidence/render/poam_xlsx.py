@@ -2,7 +2,10 @@
 
 The columns are the template's, in its order, with its header text (domain reference §3.5); one row per
 POA&M item as evaluation recorded it (`AuditPackage.poam`). Cells are written the way `xlsx.py` writes them:
-every string is a string cell, never a formula. Dates are ISO 8601 text (`2026-11-20`).
+every string is a string cell, never a formula. Dates are ISO 8601 text (`2026-11-20`). The Original Risk Rating
+is FedRAMP's (NVD's CVSSv3, else CVSSv2, else the scanner's); the template has no column for the scanner's own
+severity, so the first line of Comments says what the rating rests on and what the scanners said. A closed item
+keeps its original detection and scheduled completion dates.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from datetime import UTC, date, datetime
 from typing import BinaryIO
 
 from evidence.errors import RenderError
-from evidence.lifecycle.poam import SCAN_CONTROLS, asset_identifier, item_records, rating
+from evidence.lifecycle.poam import SCAN_CONTROLS, asset_identifier, item_rating_basis, item_records, rating
 from evidence.model import AuditPackage, DeviationType, PoamItem, VulnerabilityRecord
 from evidence.render.xlsx import Row, Sheet, Table, _write
 
@@ -86,7 +89,7 @@ def _documents(records: tuple[VulnerabilityRecord, ...], item: PoamItem) -> str:
 
 
 def _comments(records: tuple[VulnerabilityRecord, ...], item: PoamItem) -> str:
-    lines = []
+    lines = [f"Original risk rating from {item_rating_basis(item)}"]
     for r in records:
         what = f"{r.package} {r.installed_version or ''}".strip()
         lines.append(f"{what}: {r.state}; attribution {r.attribution} ({r.attribution_reason})")
@@ -103,6 +106,8 @@ def _comments(records: tuple[VulnerabilityRecord, ...], item: PoamItem) -> str:
     lines += [f"Scanner disagreement: {d}" for d in item.disagreements]
     if item.overdue:
         lines.insert(0, "OVERDUE: past the scheduled completion date at the assessment time")
+    if item.closed_late:
+        lines.insert(0, "CLOSED LATE: closed after the scheduled completion date")
     return "\n".join(dict.fromkeys(lines))
 
 
@@ -132,7 +137,7 @@ def poam_row(pkg: AuditPackage, item: PoamItem) -> Row:
         None,
         item.remediation_plan,
         _day(item.first_detected),
-        _day(item.due) if item.is_open else None,
+        _day(item.due),
         _milestones(item),
         None,
         _day(item.status_date),

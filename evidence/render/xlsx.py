@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, TypeAlias
 
 from evidence.diff.render import change_rows, recorded_diff_summary
 from evidence.errors import RenderError
+from evidence.lifecycle.poam import record_rating_basis
 from evidence.model import (
     AuditPackage,
     Binding,
@@ -214,6 +215,7 @@ def _vulnerability_row(v: VulnerabilityRecord) -> Row:
         ", ".join(v.fixed_versions),
         v.severity.value,
         _lines(f"{scanner}: {sev.value}" for scanner, sev in v.severities.items()),
+        record_rating_basis(v),
         cvss.score if cvss else None,
         cvss.vector if cvss else None,
         cvss.source if cvss else None,
@@ -246,7 +248,7 @@ def _vulnerability_row(v: VulnerabilityRecord) -> Row:
 def vulnerabilities_table(pkg: AuditPackage) -> Table:
     headers = (
         "ID", "Aliases", "Package", "Installed version", "Fixed versions", "Severity", "Severity by scanner",
-        "CVSS score", "CVSS vector", "CVSS source", "Title", "Scanners", "State", "VEX status",
+        "Rating basis", "CVSS score", "CVSS vector", "CVSS source", "Title", "Scanners", "State", "VEX status",
         "VEX justification", "VEX author", "VEX file", "Evidence", "KEV", "KEV due date", "EPSS",
         "EPSS percentile", "Attribution", "Attribution reason", "First detected (UTC)", "SLA days", "Due (UTC)",
         "Overdue", "Closed at (UTC)", "Deviation", "Deviation flags", "Disagreements",
