@@ -218,6 +218,15 @@ class RatingSource(StrEnum):
     NVD_CVSS3 = "nvd-cvss3"
     NVD_CVSS2 = "nvd-cvss2"
     SCANNER = "scanner"
+    CATALOG = "catalog"  # a control's POA&M item: the category its catalog gives (DISA CAT I, II, III)
+    UNRATED = "unrated"  # a control's POA&M item whose catalog gives no rating: moderate until the assessor rates it
+
+
+class WeaknessSource(StrEnum):
+    """What found the weakness a POA&M item tracks."""
+
+    SCAN = "scan"  # a vulnerability scanner's finding
+    CONTROL = "control"  # a control this assessment found not satisfied
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -865,6 +874,9 @@ class PoamItem:
     flags: tuple[str, ...] = ()
     disagreements: tuple[str, ...] = ()
     records: tuple[int, ...] = ()  # positions in `AuditPackage.vulnerabilities`: the open records while open
+    source: WeaknessSource = WeaknessSource.SCAN
+    controls: tuple[str, ...] = ("RA-5", "SI-2")  # the SP 800-53 controls the weakness is against
+    control: str | None = None  # source control: "<catalog>:<control id>" of the control not satisfied
 
     @property
     def is_open(self) -> bool:

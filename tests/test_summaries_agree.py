@@ -221,7 +221,7 @@ def test_the_report_shows_the_recorded_verdicts_and_counts(built: Built) -> None
     assert f"{summary['poam_open']} open, {summary['poam_closed']} closed." in page
     assert f": {groups['open']['total']} open,\n    {groups['suppressed']['total']} suppressed" in page
     open_ids = [i["poam_id"] for i in built.recorded["poam"] if i["status"] == "open"]
-    shown = re.findall(r'<td class="mono wrap small">(V-[^<]+)</td>', page)
+    shown = re.findall(r'<td class="mono wrap small">([VC]-[^<]+)</td>', page)
     assert shown[: len(open_ids)] == [html.escape(i) for i in open_ids]
 
 
@@ -330,10 +330,10 @@ def test_oscal_poam_carries_the_recorded_items(built: Built) -> None:
     assert metadata["open-items"][0]["value"] == str(summary["poam_open"])
     assert metadata["closed-items"][0]["value"] == str(summary["poam_closed"])
     items = built.recorded["poam"]
-    risks = {r["title"].split(" in ", 1)[0]: r for r in poam.get("risks", [])}
+    risks = {_props(r)["poam-id"][0]["value"]: r for r in poam.get("risks", [])}
     assert len(risks) == len(items)
     for item in items:
-        risk = risks[item["vulnerability"]]
+        risk = risks[item["poam_id"]]
         assert risk["status"] == item["risk_status"]
         assert (risk.get("deadline") or None) == item["due"]  # kept once closed
     entries = [i for i in poam["poam-items"] if "props" in i]

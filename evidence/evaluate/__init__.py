@@ -12,7 +12,7 @@ from evidence.catalog import Catalog, ControlSpec, Profile, load_fips_modules
 from evidence.catalog.schema import Parameters
 from evidence.evaluate.checks import CHECKS, Context
 from evidence.evaluate.checks.rubric import SCORERS, grade, rubric_score
-from evidence.evaluate.poam import poam_items
+from evidence.evaluate.poam import ControlRisk, control_items, ordered, poam_items
 from evidence.evaluate.summary import SUMMARY_CHECKS, summarize, summary_check
 from evidence.evaluate.vulnerabilities import build_records
 from evidence.lifecycle import LifecycleInputs
@@ -85,7 +85,24 @@ def evaluate(  # noqa: PLR0913 - keyword-only inputs of one assessment
         vulnerabilities=records,
         rubric=rubric,
         rubric_grade=grade(rubric) if rubric else None,
-        poam=poam_items(records, now),
+        poam=ordered(
+            (
+                *poam_items(records, now),
+                *control_items(
+                    results,
+                    {
+                        (c.id, spec.id): ControlRisk(spec.severity, spec.guidance)
+                        for c in catalogs
+                        for spec in c.controls
+                    },
+                    previous=lifecycle.previous.poam
+                    if lifecycle is not None and lifecycle.previous is not None
+                    else (),
+                    now=now,
+                    sla=sla,
+                ),
+            )
+        ),
     )
     for name in SUMMARY_CHECKS.values():
         _run_check(name, ctx, outcomes)

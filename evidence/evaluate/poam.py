@@ -1,4 +1,5 @@
-"""POA&M items: one per unique vulnerability of the image, as FedRAMP asks (never grouping several into one).
+"""POA&M items: one per unique vulnerability of the image, as FedRAMP asks (never grouping several into one), and
+one per control the assessment found not satisfied (FedRAMP wants an item for every risk of the assessment).
 
 An item gathers every record of one vulnerability id (the packages it is in). It is open while any of its
 records is open; otherwise it is closed: fixed (no longer found), or not a risk (a VEX `not_affected` or
@@ -6,6 +7,11 @@ records is open; otherwise it is closed: fixed (no longer found), or not a risk 
 An item's original risk rating is its highest record's (`evaluate.rating`), with that record's rating source and
 the scanners' own severity beside it. A closed item keeps its original detection and scheduled completion dates,
 so an assessor sees when it closed against when it was due.
+A control's item carries the control's own SP 800-53 controls and is rated by its catalog's category where it
+gives one (DISA CAT I high, CAT II moderate, CAT III low), else moderate and marked unrated for the assessor to
+rate. Its detection date is carried from the previous package's item of the same control, else this assessment.
+A control that fails only because of open findings (`FINDING_CHECKS`) gets no item: the findings' items are its
+risks. The base-image rubric grades candidates; its criteria are not risks of the system.
 Evaluation records the items in `AuditPackage.poam`; the renderers (OSCAL POA&M, the POA&M workbook, the
 report) and `diff` read them there, so they agree.
 """
@@ -13,25 +19,31 @@ report) and `diff` read them there, so they agree.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from evidence.lifecycle.sla import LATEST
+from evidence.lifecycle.sla import LATEST, SlaPolicy, deadline, is_overdue
 from evidence.model import (
+    RUBRIC_CATALOG,
     Attribution,
+    ControlResult,
     Deviation,
     DeviationAnswer,
     DeviationStatus,
     DeviationType,
     PoamItem,
     PoamStatus,
+    RatingSource,
     RiskStatus,
     Severity,
+    Status,
     VulnerabilityRecord,
     VulnerabilityState,
+    WeaknessSource,
 )
 
-__all__ = ["poam_items"]
+__all__ = ["FINDING_CHECKS", "ControlRisk", "control_items", "ordered", "poam_items"]
 
 _NOT_AFFECTED = "not_affected"
 _UNDER_INVESTIGATION = "under_investigation"
@@ -155,5 +167,69 @@ def poam_items(vulnerabilities: Sequence[VulnerabilityRecord], assessed_at: date
         for vulnerability, indexed in groups.items()
         if max((r.severity for _, r in indexed), key=lambda s: s.rank) is not Severity.NEGLIGIBLE
     ]
-    items.sort(key=lambda i: (not i.is_open, i.due or LATEST, -i.severity.rank, i.vulnerability))
+    return ordered(items)
+
+
+def ordered(items: Sequence[PoamItem]) -> tuple[PoamItem, ...]:
+    """Open items first, by due date, highest rating first on a day; then closed ones."""
+    return tuple(sorted(items, key=lambda i: (not i.is_open, i.due or LATEST, -i.severity.rank, i.poam_id)))
+
+
+# Checks that fail because of open vulnerability findings: the findings' own items track those risks.
+FINDING_CHECKS = frozenset({"vulnscan.no_fixable_at_gate", "vulnscan.remediation_sla"})
+_CATEGORY_RATING = {"CAT I": Severity.HIGH, "CAT II": Severity.MEDIUM, "CAT III": Severity.LOW}
+
+
+@dataclass(frozen=True, slots=True)
+class ControlRisk:
+    """What a catalog says of a control that a POA&M item needs: its category and its guidance."""
+
+    category: str | None = None  # DISA's CAT I, II or III
+    guidance: str | None = None
+
+
+def _is_risk(control: ControlResult) -> bool:
+    if control.status is not Status.NOT_SATISFIED or control.catalog == RUBRIC_CATALOG:
+        return False
+    failing = {c.check for c in control.checks if c.status is Status.NOT_SATISFIED}
+    return not failing or not failing <= FINDING_CHECKS
+
+
+def control_items(
+    controls: Sequence[ControlResult],
+    risks: Mapping[tuple[str, str], ControlRisk],
+    *,
+    previous: Sequence[PoamItem] = (),
+    now: datetime,
+    sla: SlaPolicy,
+) -> tuple[PoamItem, ...]:
+    """One open item per control not satisfied (`_is_risk`), in the package's control order."""
+    carried = {item.poam_id: item.first_detected for item in previous if item.first_detected is not None}
+    items = []
+    for control in filter(_is_risk, controls):
+        risk = risks.get((control.catalog, control.control_id), ControlRisk())
+        severity = _CATEGORY_RATING.get(risk.category or "", Severity.MEDIUM)
+        poam_id = f"C-{control.catalog}-{control.control_id}"
+        first = _utc(carried.get(poam_id) or now)
+        due = deadline(first, severity, sla).due
+        plan = risk.guidance or f"Make the image meet the control: {control.reason}"
+        items.append(
+            PoamItem(
+                poam_id=poam_id,
+                vulnerability=f"{control.catalog} {control.control_id}",
+                status=PoamStatus.OPEN,
+                risk_status=RiskStatus.OPEN,
+                title=control.title,
+                severity=severity,
+                rating_source=RatingSource.CATALOG if risk.category in _CATEGORY_RATING else RatingSource.UNRATED,
+                first_detected=first,
+                due=due,
+                overdue=is_overdue(due, _utc(now)),
+                status_date=_utc(now),
+                remediation_plan=plan,
+                source=WeaknessSource.CONTROL,
+                controls=control.nist_800_53,
+                control=f"{control.catalog}:{control.control_id}",
+            )
+        )
     return tuple(items)

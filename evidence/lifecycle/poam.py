@@ -1,14 +1,13 @@
-"""What the POA&M renderers share: FedRAMP's rating words and what a rating rests on, the scan controls, the asset
-id, an item's records.
+"""What the POA&M renderers share: FedRAMP's rating words and what a rating rests on, the asset id, an item's
+records and control.
 
 The items themselves are decided in evaluation (`evidence.evaluate.poam`) and recorded in `AuditPackage.poam`.
 """
 
 from __future__ import annotations
 
-from evidence.model import AuditPackage, Cvss, PoamItem, RatingSource, Severity, VulnerabilityRecord
+from evidence.model import AuditPackage, ControlResult, Cvss, PoamItem, RatingSource, Severity, VulnerabilityRecord
 
-SCAN_CONTROLS = ("RA-5", "SI-2")
 FEDRAMP_RATING = {
     Severity.CRITICAL: "Critical",
     Severity.HIGH: "High",
@@ -25,6 +24,13 @@ def asset_identifier(pkg: AuditPackage) -> str:
     return f"{s.name}:{s.release}@{s.digest}" if s.release else f"{s.name}@{s.digest}"
 
 
+def item_control(pkg: AuditPackage, item: PoamItem) -> ControlResult | None:
+    """The control not satisfied that a control's item tracks; None for a vulnerability's item."""
+    if item.control is None:
+        return None
+    return next((c for c in pkg.controls if f"{c.catalog}:{c.control_id}" == item.control), None)
+
+
 def item_records(pkg: AuditPackage, item: PoamItem) -> tuple[VulnerabilityRecord, ...]:
     """The vulnerability records an item covers, looked up by their recorded positions."""
     return tuple(pkg.vulnerabilities[i] for i in item.records if 0 <= i < len(pkg.vulnerabilities))
@@ -37,6 +43,10 @@ def rating(severity: Severity | None) -> str:
 def rating_basis(source: RatingSource, cvss: Cvss | None, *, computed: bool, scanner_severity: Severity | None) -> str:
     """What the original risk rating rests on, with the scanners' own rating beside it, in words:
     `NVD CVSS 3.1 base score 9.8; the scanners rated it low`."""
+    if source is RatingSource.CATALOG:
+        return "the control's category in its catalog (DISA CAT I high, CAT II moderate, CAT III low)"
+    if source is RatingSource.UNRATED:
+        return "no rating: the control's catalog gives none, so it is moderate until the assessor rates it"
     scanner = f"the scanners rated it {scanner_severity.value}" if scanner_severity is not None else ""
     if source is RatingSource.SCANNER or cvss is None or cvss.score is None:
         return "the scanner's severity (NVD gives no CVSS v3 or v2 base score)"

@@ -26,8 +26,16 @@ from datetime import datetime
 from typing import Any, BinaryIO
 
 from evidence.errors import RenderError
-from evidence.lifecycle.poam import asset_identifier, item_rating_basis, item_records, rating
-from evidence.model import AuditPackage, DeviationType, Evidence, PoamItem, VulnerabilityRecord
+from evidence.lifecycle.poam import asset_identifier, item_control, item_rating_basis, item_records, rating
+from evidence.model import (
+    AuditPackage,
+    DeviationType,
+    Evidence,
+    PoamItem,
+    Severity,
+    VulnerabilityRecord,
+    WeaknessSource,
+)
 from evidence.render._recorded import recorded_summary
 from evidence.render.oscal import (
     FROMLINE_NS,
@@ -39,6 +47,7 @@ from evidence.render.oscal import (
     image_component,
     in_schema_range,
     md,
+    nist_control_id,
     one_line,
     prop,
     props,
@@ -55,6 +64,16 @@ _FILE = "oscal/poam.json"
 _DEVIATION_PROPS = ("risk-adjustment", "false-positive", "operational-requirement", "vendor-dependency")
 
 Json = dict[str, Any]
+
+
+def _risk_facet(severity: Severity, state: str) -> Json:
+    """FedRAMP's risk facet: the rating's word, as the initial or the adjusted rating."""
+    return {
+        "name": "risk",
+        "system": FEDRAMP_FACET_SYSTEM,
+        "value": rating(severity).lower(),
+        "props": [{"name": "state", "value": state}],
+    }
 
 
 class OscalPoam:
@@ -96,7 +115,9 @@ class _Builder:
             for record in self.records[item.poam_id]:
                 key = f"{self.digest}@{self.assessed_at}/observation/{record.id}/{record.package}"
                 self.observation_uuid[id(record)] = observation_ids(f"{key}/{record.installed_version or ''}")
+        self.controls = {i.poam_id: c for i in self.items if (c := item_control(pkg, i)) is not None}
         cited = {r.evidence_id for rs in self.records.values() for rec in rs for r in self._refs(rec)}
+        cited |= {r.evidence_id for c in self.controls.values() for r in c.evidence}
         self.resource_uuid = {e: _uuid(f"{self.digest}/resource/{e}") for e in sorted(cited) if e in self.evidence}
 
     @staticmethod
@@ -136,7 +157,11 @@ class _Builder:
                 ),
                 "system-id": {"identifier-type": f"{FROMLINE_NS}/image-digest", "id": self.digest or "unknown"},
                 "local-definitions": self.local_definitions(),
-                "observations": [self.observation(r) for i in self.items for r in self.records[i.poam_id]] or None,
+                "observations": [
+                    *(self.observation(r) for i in self.items for r in self.records[i.poam_id]),
+                    *(self.control_observation(i) for i in self.items if i.poam_id in self.controls),
+                ]
+                or None,
                 "risks": [self.risk(i) for i in self.items] or None,
                 "poam-items": [self.poam_item(i) for i in self.items] or [self.empty_item()],
                 "back-matter": {"resources": self.resources()} if self.resource_uuid else None,
@@ -234,28 +259,47 @@ class _Builder:
             }
         )
 
+    def control_observation(self, item: PoamItem) -> Json:
+        control = self.controls[item.poam_id]
+        evidence = [
+            {
+                "href": f"#{self.resource_uuid[ref.evidence_id]}",
+                "description": f"{md(ref.path)} (SHA-256 {md(ref.sha256)})",
+            }
+            for ref in control.evidence
+            if ref.evidence_id in self.resource_uuid
+        ]
+        return compact(
+            {
+                "uuid": _uuid(f"{self.digest}@{self.assessed_at}/observation/control/{item.poam_id}"),
+                "title": title(md(f"{control.catalog} {control.control_id} not satisfied"), "Control not satisfied"),
+                "description": md(control.reason) or "The control is not satisfied.",
+                "props": props(prop("catalog", control.catalog), prop("control-id", control.control_id)),
+                "methods": ["EXAMINE", "TEST"],
+                "types": ["finding"],
+                "origins": self.origins(()),
+                "subjects": self.subjects(),
+                "relevant-evidence": evidence or None,
+                "collected": self.assessed_at,
+            }
+        )
+
+    def impacted_controls(self, item: PoamItem) -> list[Json]:
+        ids = dict.fromkeys(i for c in item.controls if (i := nist_control_id(c)))
+        return [{"name": "impacted-control-id", "ns": FEDRAMP_NS, "value": i} for i in ids]
+
     def risk(self, item: PoamItem) -> Json:
+        if item.source is WeaknessSource.CONTROL:
+            return self.control_risk(item)
         risk_uuid = _uuid(f"{self.image_class}/risk/{item.vulnerability}")
         packages = ", ".join(md(p) for p in item.packages)
         fixed = ", ".join(md(f) for f in item.fixed_versions)
         facets: list[Json] = [
             {"name": "severity", "system": FROMLINE_NS, "value": item.severity.value},
-            {
-                "name": "risk",
-                "system": FEDRAMP_FACET_SYSTEM,
-                "value": rating(item.severity).lower(),
-                "props": [{"name": "state", "value": "initial"}],
-            },
+            _risk_facet(item.severity, "initial"),
         ]
         if item.adjusted_severity is not None:
-            facets.append(
-                {
-                    "name": "risk",
-                    "system": FEDRAMP_FACET_SYSTEM,
-                    "value": rating(item.adjusted_severity).lower(),
-                    "props": [{"name": "state", "value": "adjusted"}],
-                }
-            )
+            facets.append(_risk_facet(item.adjusted_severity, "adjusted"))
         due = item.due if item.due and in_schema_range(item.due) else None
         return compact(
             {
@@ -268,8 +312,7 @@ class _Builder:
                     + (f"Fixed in: {fixed}." if fixed else "No fixed version is known.")
                 ),
                 "props": props(
-                    {"name": "impacted-control-id", "ns": FEDRAMP_NS, "value": "ra-5"},
-                    {"name": "impacted-control-id", "ns": FEDRAMP_NS, "value": "si-2"},
+                    *self.impacted_controls(item),
                     *self.deviation_props(item),
                     prop("poam-id", item.poam_id),
                     prop("rating-source", item.rating_source.value, remarks=md(item_rating_basis(item))),
@@ -294,7 +337,42 @@ class _Builder:
             }
         )
 
+    def control_risk(self, item: PoamItem) -> Json:
+        risk_uuid = _uuid(f"{self.image_class}/risk/{item.poam_id}")
+        facet = _risk_facet(item.severity, "initial")
+        due = item.due if item.due and in_schema_range(item.due) else None
+        return compact(
+            {
+                "uuid": risk_uuid,
+                "title": title(md(f"{item.vulnerability}: {item.title}"), "Control not satisfied"),
+                "description": md(item.title) or "A control not satisfied.",
+                "statement": f"The assessment found {md(item.vulnerability)} not satisfied (original risk rating "
+                f"{item.severity.value}, from {md(item_rating_basis(item))}).",
+                "props": props(
+                    *self.impacted_controls(item),
+                    prop("poam-id", item.poam_id),
+                    prop("weakness-source", item.source.value),
+                    prop("rating-source", item.rating_source.value, remarks=md(item_rating_basis(item))),
+                    prop("overdue", "yes" if item.overdue else "no"),
+                    prop("first-detected", timestamp(item.first_detected) if item.first_detected else None),
+                ),
+                "status": item.risk_status.value,
+                "origins": self.origins(()),
+                "characterizations": [{"origin": self.origins(())[0], "facets": [facet]}],
+                "deadline": timestamp(due) if due else None,
+                "remediations": self.remediations(item, risk_uuid, due),
+                "risk-log": self.risk_log(item, risk_uuid),
+                "related-observations": self.related_observations(item),
+            }
+        )
+
+    def risk_uuid(self, item: PoamItem) -> str:
+        key = item.poam_id if item.source is WeaknessSource.CONTROL else item.vulnerability
+        return _uuid(f"{self.image_class}/risk/{key}")
+
     def related_observations(self, item: PoamItem) -> list[Json]:
+        if item.poam_id in self.controls:
+            return [{"observation-uuid": _uuid(f"{self.digest}@{self.assessed_at}/observation/control/{item.poam_id}")}]
         return [{"observation-uuid": self.observation_uuid[id(r)]} for r in self.records[item.poam_id]]
 
     def deviation_props(self, item: PoamItem) -> list[Json | None]:
@@ -362,8 +440,10 @@ class _Builder:
                 "title": title(md(f"{item.vulnerability}: {item.title}"), "POA&M item"),
                 "description": (
                     f"{md(item.vulnerability)} in {', '.join(md(p) for p in item.packages)}, "
-                    f"{'open' if item.is_open else 'closed'}."
-                ),
+                    if item.packages
+                    else f"{md(item.vulnerability)} not satisfied, "
+                )
+                + f"{'open' if item.is_open else 'closed'}.",
                 "props": props(
                     {"name": "POAM-ID", "ns": FEDRAMP_NS, "value": one_line(item.poam_id)},
                     prop("false-positive", item.false_positive.value),
@@ -373,7 +453,7 @@ class _Builder:
                 ),
                 "origins": self.origins(item.scanners),
                 "related-observations": self.related_observations(item),
-                "related-risks": [{"risk-uuid": _uuid(f"{self.image_class}/risk/{item.vulnerability}")}],
+                "related-risks": [{"risk-uuid": self.risk_uuid(item)}],
                 "remarks": "\n\n".join(remarks),
             }
         )

@@ -14,8 +14,8 @@ from datetime import UTC, date, datetime
 from typing import BinaryIO
 
 from evidence.errors import RenderError
-from evidence.lifecycle.poam import SCAN_CONTROLS, asset_identifier, item_rating_basis, item_records, rating
-from evidence.model import AuditPackage, DeviationType, PoamItem, VulnerabilityRecord
+from evidence.lifecycle.poam import asset_identifier, item_control, item_rating_basis, item_records, rating
+from evidence.model import AuditPackage, DeviationType, PoamItem, VulnerabilityRecord, WeaknessSource
 from evidence.render.xlsx import Row, Sheet, Table, _write
 
 __all__ = ["POAM_COLUMNS", "PoamWorkbook"]
@@ -120,13 +120,63 @@ def _milestones(item: PoamItem) -> str | None:
     return "\n".join(steps) or None
 
 
+def _control_row(pkg: AuditPackage, item: PoamItem) -> Row:
+    """A control not satisfied, in the same columns: the catalog is its weakness source."""
+    control = item_control(pkg, item)
+    reason = control.reason if control is not None else item.title
+    cited = "\n".join(f"{r.path} (sha256:{r.sha256[:12]})" for r in (control.evidence if control else ()))
+    catalog = next((c for c in pkg.catalogs if control is not None and c.id == control.catalog), None)
+    detector = f"{pkg.tool.name} {pkg.tool.version}" + (f", {catalog.title}" if catalog else "")
+    steps = [f"(1) {_day(item.first_detected)}: found not satisfied by the assessment"]
+    if item.due:
+        steps.append(f"(2) {_day(item.due)}: the control met, shown by a new assessment")
+    comments = [f"Original risk rating from {item_rating_basis(item)}"]
+    if item.overdue:
+        comments.insert(0, "OVERDUE: past the scheduled completion date at the assessment time")
+    return (
+        item.poam_id,
+        ", ".join(item.controls),
+        item.title,
+        reason,
+        detector,
+        item.vulnerability,
+        asset_identifier(pkg),
+        None,
+        None,
+        item.remediation_plan,
+        _day(item.first_detected),
+        _day(item.due),
+        "\n".join(steps),
+        None,
+        _day(item.status_date),
+        item.vendor_dependency.value,
+        None,
+        None,
+        rating(item.severity),
+        None,
+        item.risk_adjustment.value,
+        item.false_positive.value,
+        item.operational_requirement.value,
+        None,
+        cited,
+        "\n".join(comments),
+        None,
+        "No",
+        None,
+        None,
+        pkg.subject.name,
+    )
+
+
 def poam_row(pkg: AuditPackage, item: PoamItem) -> Row:
+    if item.source is WeaknessSource.CONTROL:
+        return _control_row(pkg, item)
     d = item.deviation
     vendor = d is not None and d.type == DeviationType.VENDOR_DEPENDENCY
     records = item_records(pkg, item)
     return (
         item.poam_id,
-        ", ".join(SCAN_CONTROLS),
+        ", ".join(item.controls),
         item.title,
         f"{item.vulnerability} in {', '.join(item.packages)}."
         + (f" Fixed in {', '.join(item.fixed_versions)}." if item.fixed_versions else " No fixed version is known."),

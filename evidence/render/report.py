@@ -28,6 +28,7 @@ from evidence.model import (
     Verification,
     VulnerabilityRecord,
     VulnerabilityState,
+    WeaknessSource,
 )
 from evidence.render._jinja import (
     PARTLY_SATISFIED_CLASS,
@@ -218,6 +219,7 @@ def _evidence_kinds(pkg: AuditPackage) -> list[tuple[EvidenceKind, int]]:
 def _context(pkg: AuditPackage) -> dict[str, object]:
     summary = recorded_summary(pkg, HtmlReport.filename)
     mismatched = set(summary.mismatched_evidence)
+    open_scan_items = [i for i in pkg.poam if i.is_open and i.source is WeaknessSource.SCAN]
     return {
         "title": REPORT_TITLE,
         "pkg": pkg,
@@ -234,7 +236,9 @@ def _context(pkg: AuditPackage) -> dict[str, object]:
         "status_chart": _status_chart(_catalog_counts(pkg, summary)),
         "age_chart": _age_chart(_age_rows(summary)),
         "risk_controls": [c for c in pkg.controls if c.status is Status.NOT_SATISFIED],
-        "risk_items": [i for i in pkg.poam if i.is_open and _matters(i)],
+        "risk_items": [i for i in open_scan_items if _matters(i)],
+        "other_open": sum(1 for i in open_scan_items if not _matters(i)),
+        "control_items": {i.control: i for i in pkg.poam if i.control is not None},
         "evidence_kinds": _evidence_kinds(pkg),
         "status_totals": {s.value: sum(row.counts.get(s, 0) for row in summary.controls) for s in Status},
         "partial_total": sum(row.partial for row in summary.controls),
