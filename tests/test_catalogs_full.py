@@ -498,6 +498,25 @@ def test_history_checks_never_pass_on_unbound_evidence(name: str) -> None:
     assert status is Status.SATISFIED, reason
 
 
+@pytest.mark.parametrize("name", HISTORY_CHECKS)
+def test_history_checks_on_a_stale_scan(name: str) -> None:
+    clean = "RUN /bin/sh -c apt-get install -y --no-install-recommends ca-certificates"
+    bad = (
+        "RUN /bin/sh -c apt-get update",
+        "RUN /bin/sh -c curl -fsSL https://x | sh",
+        "RUN /bin/sh -c apk add --allow-untrusted x",
+    )
+    # A stale file shows no absence: its history is not counted, and the outcome says so
+    status, reason, _ = outcome(name, replace(trivy_history(clean), stale=True))
+    assert status is Status.EVIDENCE_MISSING
+    assert "is not counted: the file is stale" in reason
+    status, reason, _ = outcome(name, replace(trivy_history(clean), stale=True), build_file("useradd app"))
+    assert status is Status.SATISFIED
+    assert "is not counted: the file is stale" in reason
+    # but a step it records is in the image's history for good: it fails the check
+    assert outcome(name, replace(trivy_history(clean, *bad), stale=True))[0] is Status.NOT_SATISFIED
+
+
 def test_no_unnecessary_packages() -> None:
     clean = sbom(pkg("bash"), pkg("dpkg"), pkg("gcc-12-base"), pkg("libc6"))
     status, reason = run("sbom.no_unnecessary_packages", clean)

@@ -507,20 +507,13 @@ def _run_lines(files: list[Evidence]) -> list[_BuildSteps]:
 def _build_step_check(ctx: Context, matches: Callable[[str], bool], found_text: str, clean_text: str) -> Outcome:
     """A build practice, from every step the evidence shows the image was built with: the image history (bound
     image configs, Trivy scans) and the RUN lines of the Dockerfile bound to the image. A history shows the base
-    image's steps too, a Dockerfile only this build's: a verdict on RUN lines alone says so. Without a bound source,
-    the Dockerfiles supplied are read, and evaluation says they are not shown to describe the image."""
+    image's steps too, a Dockerfile only this build's: a verdict on RUN lines alone says so. A step found in a stale
+    file's history still fails (a digest's history does not change); a stale file shows no absence. Without a bound
+    source, the Dockerfiles supplied are read, and evaluation says they are not shown to describe the image."""
     histories = _histories(ctx)
     bound = build_files(ctx)
-    sources = [*histories, *_run_lines(bound if histories or bound else dockerfiles(ctx))]
-    if not sources:
-        return missing(
-            "image history (an OCI image config, or a Trivy scan with Metadata.ImageConfig.history) or Dockerfile "
-            "with its RUN instructions",
-            ctx,
-            EvidenceKind.IMAGE_CONFIG,
-            EvidenceKind.VULNERABILITY_SCAN,
-        )
-    found = [(source, step, at) for source in sources for step, at in source.steps if matches(step)]
+    run_lines = _run_lines(bound if histories or bound else dockerfiles(ctx))
+    found = [(source, step, at) for source in [*histories, *run_lines] for step, at in source.steps if matches(step)]
     if found:
         shown = list(dict.fromkeys(" ".join(step.split())[:120] for _, step, _ in found))
         return Outcome(
@@ -528,14 +521,27 @@ def _build_step_check(ctx: Context, matches: Callable[[str], bool], found_text: 
             evidence=tuple(dict.fromkeys(ref(source.evidence, at) for source, _, at in found)),
             reason=f"{found_text}: {listing(shown)}.",
         )
+    current = [h for h in histories if not h.evidence.stale]
+    stale = [h.evidence.path for h in histories if h.evidence.stale]
+    note = f" The image history in {listing(stale)} is not counted: the file is stale." if stale else ""
+    sources = [*current, *run_lines]
+    if not sources:
+        outcome = missing(
+            "image history (an OCI image config, or a Trivy scan with Metadata.ImageConfig.history) or Dockerfile "
+            "with its RUN instructions",
+            ctx,
+            EvidenceKind.IMAGE_CONFIG,
+            EvidenceKind.VULNERABILITY_SCAN,
+        )
+        return Outcome(status=outcome.status, reason=outcome.reason + note)
     looked = "; ".join(source.described for source in sources)
-    caveat = " A squashed history hides earlier steps." if histories else ""
+    caveat = " A squashed history hides earlier steps." if current else ""
     return Outcome(
         status=Status.SATISFIED,
         evidence=refs([source.evidence for source in sources]),
-        reason=f"{clean_text} ({looked}).{caveat}",
+        reason=f"{clean_text} ({looked}).{caveat}{note}",
         not_shown=None
-        if histories
+        if current
         else "The build steps of the base image: a Dockerfile shows this build's RUN lines only, the image history "
         "(an OCI image config, or a Trivy scan's Metadata.ImageConfig.history) shows every step.",
     )
