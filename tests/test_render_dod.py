@@ -38,6 +38,7 @@ from evidence.render.canonical import load_package
 from evidence.render.cklb import StigChecklist, checklist, rule_status
 from evidence.render.emass_poam import EMASS_COLUMNS, EmassPoamWorkbook, failed_controls
 from evidence.render.oscal import DISA_CCI_NS, FROMLINE_NS
+from evidence.render.xlsx import Sheet, Table, split_sheet
 
 RELEASE = "1.4.0"
 DOD_FILES = ("emass-poam.xlsx", "checklist.cklb")
@@ -440,3 +441,14 @@ def test_trivy_history_answers_the_build_checks() -> None:
         assert result.status is Status.SATISFIED, (control_id, result.reason)
         assert "step(s) in the image history" in result.reason
         assert {r.path.rsplit("/", 1)[-1] for r in result.evidence} == {path.name}
+
+
+def test_a_sheet_with_a_header_block_splits_with_it_on_every_part() -> None:
+    rows = tuple((f"c{n}",) for n in range(16))
+    preamble = (("Date Exported:", "11/20/2026"),)
+    sheet = Sheet("POA&M", Table(("Name",), rows), preamble=preamble)
+    assert sheet.header_row == 3  # the block, a blank row, the column row
+    parts = split_sheet(sheet, max_rows=8)
+    assert [len(p.table.rows) for p in parts if p.table] == [5, 5, 5, 1]  # 8 rows, 3 of them above the items
+    assert all(p.preamble == preamble for p in parts)
+    assert tuple(r for p in parts if p.table for r in p.table.rows) == rows
