@@ -478,8 +478,8 @@ class _BuildSteps:
 
 def _histories(ctx: Context) -> list[_BuildSteps]:
     """The build history of the image, as image configs record it and as Trivy copies it into its scan
-    (`Metadata.ImageConfig.history`), from files bound to the image. Steps that ran no command (`#(nop)`,
-    Docker's metadata steps) are left out."""
+    (`Metadata.ImageConfig.history`), from files bound to the image. The steps the classic builder marks
+    `#(nop)`, which ran no command, are left out."""
     scans = [e for e in ctx.usable(EvidenceKind.VULNERABILITY_SCAN, bound=True) if e.image_config]
     found = []
     for item in [*configs(ctx), *scans]:
