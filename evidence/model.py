@@ -339,6 +339,7 @@ class DockerfileFacts:
     exposed_ports: tuple[Located, ...] = ()
     final_stage_instructions: int = 0  # instructions after the final FROM, and in the stages it builds FROM
     local_adds: tuple[Located, ...] = ()  # ADD sources that are not URLs: ADD unpacks them when they are tar archives
+    run_commands: tuple[Located, ...] = ()  # every stage's RUN instructions as written, heredoc bodies included
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -364,6 +365,7 @@ class ImageConfigFacts:
     volumes: tuple[str, ...] = ()
     history: tuple[str, ...] = ()
     history_entries: tuple[HistoryEntry, ...] = ()  # every history step, in order, with its empty_layer flag
+    history_location: str = ""  # JSON pointer to the history array: "/history" (OCI), "/Metadata/ImageConfig/history"
     layers: tuple[str, ...] = ()  # diff ids, base first: OCI rootfs.diff_ids, docker inspect RootFS.Layers
     architecture: str | None = None
     os: str | None = None
@@ -603,6 +605,11 @@ class ControlResult:
     evidence: tuple[EvidenceRef, ...] = ()
     not_shown: str | None = None  # with scope partial: the part of the control this verdict does not cover
     responsible: Layer | None = None  # with status not-assessed: the layer that must show it
+    # DISA identifiers, as the catalog publishes them (empty for other catalogs).
+    cci: tuple[str, ...] = ()  # Control Correlation Identifiers
+    vuln_id: str | None = None  # the SRG rule's Vuln ID (V-233233)
+    category: str | None = None  # the SRG rule's severity category: CAT I, CAT II or CAT III
+    ia_control: str | None = None  # the control as the DISA source names it (often rev4, "CM-7 a")
 
     @property
     def partly_satisfied(self) -> bool:
@@ -695,6 +702,7 @@ class ToolInfo:
 
 
 RUBRIC_CATALOG = "base-image-rubric"  # its controls are graded criteria, not findings against SP 800-53
+DISA_CATALOG = "disa-container"  # assessed, the package also holds the DoD exports (eMASS POA&M, CKLB checklist)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

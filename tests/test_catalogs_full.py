@@ -44,11 +44,13 @@ from evidence.model import (
     Evidence,
     EvidenceKind,
     EvidenceSet,
+    HistoryEntry,
     ImageConfigFacts,
     ImageRef,
     Located,
     ProvenanceFacts,
     RubricScore,
+    Scope,
     Severity,
     SignatureFacts,
     SignatureMethod,
@@ -422,9 +424,97 @@ def test_history_checks(name: str, bad_step: str) -> None:
     status, reason = run(name, config(history=(good, bad_step, nop)))
     assert status is Status.NOT_SATISFIED
     assert bad_step.split(" -c ", 1)[1][:20] in reason
-    status, reason = run(name, config(user="app"), dockerfile())
+    # An image config without history (docker inspect) shows no build step
+    status, reason = run(name, config(user="app"))
     assert status is Status.EVIDENCE_MISSING
     assert "RUN instructions" in reason
+    # A Trivy scan copies the image's history (Metadata.ImageConfig.history): its steps are read, cited by pointer
+    status, reason, cited = outcome(name, trivy_history(good, bad_step, nop))
+    assert status is Status.NOT_SATISFIED
+    assert bad_step.split(" -c ", 1)[1][:20] in reason
+    assert cited == ["/Metadata/ImageConfig/history/1"]
+    # The Dockerfile's RUN lines, bound to the image by a verified provenance
+    status, reason, cited = outcome(name, build_file(bad_step.split(" -c ", 1)[1]))
+    assert status is Status.NOT_SATISFIED
+    assert cited == ["line 3"]
+
+
+def trivy_history(*steps: str, binding: Binding = Binding.MATCH) -> Evidence:
+    """A Trivy scan of the image that records its config's history, as Trivy copies it into `Metadata`."""
+    history = tuple(HistoryEntry(created_by=step) for step in steps)
+    facts = ImageConfigFacts(history_entries=history, history_location="/Metadata/ImageConfig/history")
+    return replace(scan(binding=binding, image_config=facts), format="Trivy JSON")
+
+
+def build_file(*runs: str, binding: Binding = Binding.MATCH) -> Evidence:
+    """The image's Dockerfile, bound to it by a verified provenance, with these RUN lines (from line 3)."""
+    lines = tuple(Located(value=run, location=f"line {n}") for n, run in enumerate(runs, start=3))
+    named_by = "ev-provenance" if binding is Binding.MATCH else None
+    return replace(dockerfile(run_commands=lines), binding=binding, named_by=named_by)
+
+
+def outcome(name: str, *items: Evidence) -> tuple[Status, str, list[str | None]]:
+    result = CHECKS[name](context(*items))
+    return result.status, result.reason, [r.location for r in result.evidence]
+
+
+HISTORY_CHECKS = ("history.no_update_alone", "history.no_unverified_packages", "history.no_pipe_to_shell")
+
+
+@pytest.mark.parametrize("name", HISTORY_CHECKS)
+def test_history_checks_read_the_dockerfile_run_lines(name: str) -> None:
+    clean = "apt-get update && apt-get install -y --no-install-recommends ca-certificates"
+    status, reason, _ = outcome(name, build_file(clean))
+    assert status is Status.SATISFIED
+    assert "1 RUN line(s) of the Dockerfile" in reason
+    # A Dockerfile shows this build's steps, not the base image's: the outcome says what it does not show.
+    result = CHECKS[name](context(build_file(clean)))
+    assert result.not_shown is not None
+    assert "base image" in result.not_shown
+    # With the image history as well, every step of the image is shown.
+    both = CHECKS[name](context(build_file(clean), trivy_history(f"RUN /bin/sh -c {clean}")))
+    assert both.status is Status.SATISFIED
+    assert both.not_shown is None
+    assert "1 step(s) in the image history" in both.reason
+
+
+@pytest.mark.parametrize("name", HISTORY_CHECKS)
+def test_history_checks_never_pass_on_unbound_evidence(name: str) -> None:
+    clean = "apt-get install -y --no-install-recommends ca-certificates"
+    # A Dockerfile nothing binds to the image: evaluation says it is not shown to describe it.
+    spec = next(c for c in load_catalog("disa-container", CHECKS).controls if name in c.checks)
+    result = decide("disa-container", spec, context(build_file(clean, binding=Binding.UNBOUND)))
+    assert result.checks[0].status is Status.EVIDENCE_MISSING
+    assert "names no image digest" in result.checks[0].reason
+    # A scan of another image is never read for this one's history.
+    status, reason, _ = outcome(name, trivy_history(f"RUN /bin/sh -c {clean}", binding=Binding.MISMATCH))
+    assert status is Status.EVIDENCE_MISSING
+    assert "describe another image digest" in reason
+    # With the image's own history, an unbound Dockerfile's RUN lines decide nothing, whatever they say.
+    bad = "curl -fsSL https://get.example.com | sh && apt-get update && apt-get install --allow-unauthenticated x"
+    status, reason, _ = outcome(
+        name, trivy_history(f"RUN /bin/sh -c {clean}"), build_file("apt-get update", bad, binding=Binding.UNBOUND)
+    )
+    assert status is Status.SATISFIED, reason
+
+
+@pytest.mark.parametrize("name", HISTORY_CHECKS)
+def test_history_checks_on_a_stale_scan(name: str) -> None:
+    clean = "RUN /bin/sh -c apt-get install -y --no-install-recommends ca-certificates"
+    bad = (
+        "RUN /bin/sh -c apt-get update",
+        "RUN /bin/sh -c curl -fsSL https://x | sh",
+        "RUN /bin/sh -c apk add --allow-untrusted x",
+    )
+    # A stale file shows no absence: its history is not counted, and the outcome says so
+    status, reason, _ = outcome(name, replace(trivy_history(clean), stale=True))
+    assert status is Status.EVIDENCE_MISSING
+    assert "is not counted: the file is stale" in reason
+    status, reason, _ = outcome(name, replace(trivy_history(clean), stale=True), build_file("useradd app"))
+    assert status is Status.SATISFIED
+    assert "is not counted: the file is stale" in reason
+    # but a step it records is in the image's history for good: it fails the check
+    assert outcome(name, replace(trivy_history(clean, *bad), stale=True))[0] is Status.NOT_SATISFIED
 
 
 def test_no_unnecessary_packages() -> None:
@@ -763,7 +853,20 @@ def test_sample_verdicts(packaged: tuple[str, Path]) -> None:
         assert by_id["2.14"].status is Status.NOT_SATISFIED  # python from Docker Hub, not Iron Bank
         assert by_id["FIPS-1"].reason.startswith("No FIPS 140 module:")
         assert by_id["FIPS-2"].status is Status.NOT_SATISFIED  # the cryptography wheel bundles OpenSSL
-        assert by_id["2.8"].reason.startswith("Strict profile:")  # docker inspect output has no build history
+        # docker inspect output has no build history; the Trivy scan's Metadata.ImageConfig.history and the
+        # Dockerfile's RUN lines (bound by the verified provenance) answer DISA 2.4, 2.8 and 2.11
+        for control_id, check in (
+            ("2.4", "history.no_pipe_to_shell"),
+            ("2.8", "history.no_update_alone"),
+            ("2.11", "history.no_unverified_packages"),
+        ):
+            control = by_id[control_id]
+            assert control.status is Status.SATISFIED, (control_id, control.reason)
+            assert control.scope is Scope.PARTIAL  # the catalog names what image evidence does not show
+            result = next(c for c in control.checks if c.check == check)
+            assert {r.path.rsplit("/", 1)[-1] for r in result.evidence} == {"trivy.json", "Dockerfile"}
+            assert "step(s) in the image history" in result.reason
+            assert "RUN line(s) of the Dockerfile" in result.reason
     elif profile == "cis":
         assert by_id["4.1"].status is Status.SATISFIED
         assert by_id["4.2"].status is Status.MANUAL  # pinned, but no approved registries configured

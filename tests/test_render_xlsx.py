@@ -30,8 +30,8 @@ DDE = "@cmd|' /C calc'!A0"
 
 HEADERS = {
     "Controls": (
-        "Catalog", "Control", "Title", "Status", "Reason", "NIST 800-53", "Scope", "Not shown by image evidence",
-        "Responsible layer", "Checks", "Evidence",
+        "Catalog", "Control", "Title", "Status", "Reason", "NIST 800-53", "CCI", "Vuln ID", "CAT",
+        "IA control (DISA)", "Scope", "Not shown by image evidence", "Responsible layer", "Checks", "Evidence",
     ),
     "Vulnerabilities": (
         "ID", "Aliases", "Package", "Installed version", "Fixed versions", "Severity", "Severity by scanner",

@@ -5,7 +5,8 @@ Lexing follows the Dockerfile reference closely enough not to misread real files
 (`FROM x AS name`; a later `FROM name` is a stage, not an image) and `ARG` defaults used in `FROM`.
 
 The final image's user, health check and exposed ports come from the last stage, and from the stages it
-is built `FROM`. Base images, remote `ADD`s and secret-looking variables are reported for every stage.
+is built `FROM`. Base images, remote `ADD`s, secret-looking variables and `RUN` commands (with their heredoc
+bodies) are reported for every stage.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class Instruction:
     keyword: str  # upper case
     args: str  # continuation lines joined, as Docker joins them
     line: int  # 1-based line of the keyword
+    heredoc: str = ""  # the bodies of the heredocs it opens (`RUN <<EOF` ... `EOF`), one line each
 
     @property
     def where(self) -> str:
@@ -62,16 +64,18 @@ def _directive_end(lines: list[str]) -> tuple[int, str]:
     return len(lines), escape
 
 
-def _skip_heredocs(args: str, lines: list[str], at: int) -> int:
-    """Index of the line after the heredoc bodies an instruction opens (`<<EOF`, `<<-"EOF"`)."""
+def _heredocs(args: str, lines: list[str], at: int) -> tuple[int, list[str]]:
+    """Index of the line after the heredoc bodies an instruction opens (`<<EOF`, `<<-"EOF"`), and their lines."""
+    body: list[str] = []
     for match in _HEREDOC_RE.finditer(args):
         strip_tabs, delimiter = match.group(1) == "-", match.group(3)
         while at < len(lines):
-            body = lines[at]
+            line = lines[at].lstrip("\t") if strip_tabs else lines[at]
             at += 1
-            if (body.lstrip("\t") if strip_tabs else body) == delimiter:
+            if line == delimiter:
                 break
-    return at
+            body.append(line)
+    return at, body
 
 
 def instructions(text: str) -> list[Instruction]:
@@ -98,9 +102,10 @@ def instructions(text: str) -> list[Instruction]:
         match = _KEYWORD_RE.fullmatch("".join(parts).strip())
         keyword = match.group(1).upper() if match else stripped.split()[0].upper()
         args = (match.group(2) or "").strip() if match else ""
-        found.append(Instruction(keyword=keyword, args=args, line=start + 1))
+        body: list[str] = []
         if keyword in _HEREDOC_INSTRUCTIONS:
-            i = _skip_heredocs(args, lines, i)
+            i, body = _heredocs(args, lines, i)
+        found.append(Instruction(keyword=keyword, args=args, line=start + 1, heredoc="\n".join(body)))
     return found
 
 
@@ -216,6 +221,7 @@ class _Facts:
     remote_adds: list[Located] = field(default_factory=list)
     local_adds: list[Located] = field(default_factory=list)
     secrets: list[Located] = field(default_factory=list)
+    runs: list[Located] = field(default_factory=list)
 
 
 class _Build:
@@ -261,6 +267,9 @@ class _Build:
             stage.ports.extend(
                 Located(value=expand(port, stage.variables), location=ins.where) for port in ins.args.split()
             )
+        elif ins.keyword == "RUN":
+            command = "\n".join(part for part in (ins.args, ins.heredoc) if part)
+            self.facts.runs.append(Located(value=command, location=ins.where))
         elif ins.keyword == "ADD":
             words = _add_words(ins.args)
             for source in words[:-1]:
@@ -292,6 +301,7 @@ class _Build:
             remote_adds=tuple(self.facts.remote_adds),
             local_adds=tuple(self.facts.local_adds),
             secret_variables=tuple(self.facts.secrets),
+            run_commands=tuple(self.facts.runs),
             exposed_ports=tuple(ports),
             final_stage_instructions=sum(s.instructions for s in final),
         )

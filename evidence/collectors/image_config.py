@@ -167,6 +167,7 @@ class DockerInspect:
             os=r.text(image, "os"),
             history=tuple(e.created_by for e in entries if e.created_by is not None),
             history_entries=entries,
+            history_location="/history" if entries else "",
             layers=tuple(r.strings(rootfs, "diff_ids")),
             config_location="/config",
             created_location="/created",

@@ -108,14 +108,17 @@ class _Reader:
         return tuple(dict.fromkeys(found))
 
     def _layers(self, report: dict[str, Any]) -> ImageConfigFacts | None:
-        """The scanned image's layers and history, which tell the base image's layers from the build's."""
+        """The scanned image's layers and history, which tell the base image's layers from the build's and show
+        the steps it was built with."""
         metadata = expect_object(report.get("Metadata"), self.path, "/Metadata", optional=True)
         config = expect_object(metadata.get("ImageConfig"), self.path, "/Metadata/ImageConfig", optional=True)
         layers = expect_strings(metadata.get("DiffIDs"), self.path, "/Metadata/DiffIDs")
-        history = read_history(config.get("history"), self.path, "/Metadata/ImageConfig/history")
+        where = "/Metadata/ImageConfig/history"
+        history = read_history(config.get("history"), self.path, where)
         if not layers and not history:
             return None
-        return ImageConfigFacts(layers=tuple(layers), history_entries=history)
+        location = where if history else ""
+        return ImageConfigFacts(layers=tuple(layers), history_entries=history, history_location=location)
 
     def _findings(self, report: dict[str, Any]) -> tuple[VulnerabilityFinding, ...]:
         findings: list[VulnerabilityFinding] = []

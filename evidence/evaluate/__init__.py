@@ -200,6 +200,10 @@ def decide(
         reason="",
         not_shown=_clean(spec.not_shown),
         responsible=spec.responsible,
+        cci=spec.cci,
+        vuln_id=spec.vuln_id,
+        category=spec.severity,
+        ia_control=spec.ia_control,
     )
     if not spec.checks:
         assert spec.status is not None  # noqa: S101 - the catalog schema enforces it

@@ -21,12 +21,13 @@ from typing import BinaryIO, assert_never
 import orjson
 
 from evidence.errors import RenderError
-from evidence.model import AuditPackage, Evidence
+from evidence.model import DISA_CATALOG, AuditPackage, Evidence
 from evidence.render._zip import write_zip
 from evidence.render.interface import Renderer
 
 __all__ = [
     "CHANGES_FORMATS",
+    "DOD_FORMATS",
     "EVIDENCE_DIR",
     "MANIFEST",
     "Format",
@@ -60,18 +61,26 @@ class Format(StrEnum):
     INVENTORY_XLSX = "inventory-xlsx"
     DIFF_JSON = "diff-json"  # only with --previous
     DIFF_MARKDOWN = "diff-markdown"  # only with --previous
+    EMASS_POAM = "emass-poam"  # only when the DISA catalog was assessed
+    STIG_CHECKLIST = "cklb"  # only when the DISA catalog was assessed
 
 
 # The formats that render `AuditPackage.changes`: written only when the package has a previous one.
 CHANGES_FORMATS = frozenset({Format.DIFF_JSON, Format.DIFF_MARKDOWN})
+# The DoD exports, of the DISA catalog's controls: written only when the profile (or --catalog) assessed it.
+DOD_FORMATS = frozenset({Format.EMASS_POAM, Format.STIG_CHECKLIST})
 
 
 def formats_for(pkg: AuditPackage) -> list[Format]:
-    """Every format, but the diff files only when there is a diff."""
-    return [f for f in Format if pkg.changes is not None or f not in CHANGES_FORMATS]
+    """Every format, but the diff files only when there is a diff, and the DoD exports only when the package
+    assessed the DISA catalog."""
+    disa = any(c.id == DISA_CATALOG for c in pkg.catalogs)
+    return [
+        f for f in Format if (pkg.changes is not None or f not in CHANGES_FORMATS) and (disa or f not in DOD_FORMATS)
+    ]
 
 
-def make_renderer(fmt: Format) -> Renderer:  # noqa: C901, PLR0911 - one case per format, checked exhaustive
+def make_renderer(fmt: Format) -> Renderer:  # noqa: C901, PLR0911, PLR0912 - one case per format, checked exhaustive
     # Imports are local so that a command needing one format never pays for the others.
     match fmt:
         case Format.AUDIT_JSON:
@@ -118,6 +127,14 @@ def make_renderer(fmt: Format) -> Renderer:  # noqa: C901, PLR0911 - one case pe
             from evidence.diff.render import DiffMarkdown  # noqa: PLC0415
 
             return DiffMarkdown()
+        case Format.EMASS_POAM:
+            from evidence.render.emass_poam import EmassPoamWorkbook  # noqa: PLC0415
+
+            return EmassPoamWorkbook()
+        case Format.STIG_CHECKLIST:
+            from evidence.render.cklb import StigChecklist  # noqa: PLC0415
+
+            return StigChecklist()
         case _:
             assert_never(fmt)
 

@@ -16,6 +16,9 @@ Mapping, in short (the README of the package explains it for auditors):
   `not-satisfied`, reason `other` and implementation status `partial`, and its remarks name the part not shown:
   it never rolls up to "satisfied" for the SP 800-53 controls it maps to. The prop `fromline-status` keeps
   `satisfied`, and `scope` says `partial`.
+- DISA identifiers of a control are props on its finding, observation and objective: `cci` in DISA's CCI
+  namespace (`http://cyber.mil/cci`), and `disa-vuln-id`, `disa-category` (CAT I, II, III) and `disa-ia-control`
+  in the Fromline namespace.
 - Not-assessed controls (outside what an image can show) and not-applicable ones get no finding and are not
   among the reviewed controls' catalog controls: they are props and remarks on the result, a not-assessed one
   with the layer responsible for it.
@@ -64,10 +67,12 @@ from evidence.model import (
 )
 from evidence.render._recorded import recorded_summary
 
-__all__ = ["FROMLINE_NS", "OSCAL_VERSION", "UUID_NAMESPACE", "OscalAssessmentResults"]
+__all__ = ["DISA_CCI_NS", "FROMLINE_NS", "OSCAL_VERSION", "UUID_NAMESPACE", "OscalAssessmentResults"]
 
 OSCAL_VERSION = "1.2.3"
 FROMLINE_NS = "https://fromline.dev/ns/oscal"
+# DISA's system URI for Control Correlation Identifiers, as XCCDF `ident` elements of STIGs and SRGs name it.
+DISA_CCI_NS = "http://cyber.mil/cci"
 UUID_NAMESPACE = uuid.UUID("babce88d-6c18-5361-99a4-0dead95a7976")  # uuid5(NAMESPACE_URL, FROMLINE_NS)
 
 Json = dict[str, Any]
@@ -196,12 +201,14 @@ def in_schema_range(value: datetime) -> bool:
     return 1900 <= value.astimezone(UTC).year <= 2999 if value.tzinfo else 1900 <= value.year <= 2999
 
 
-def prop(name: str, value: object, *, remarks: str | None = None, group: str | None = None) -> Json | None:
-    """A prop in the Fromline namespace, or None when the value is empty."""
+def prop(
+    name: str, value: object, *, remarks: str | None = None, group: str | None = None, ns: str = FROMLINE_NS
+) -> Json | None:
+    """A prop in the Fromline namespace (or `ns`), or None when the value is empty."""
     text = one_line(str(value)) if value is not None else ""
     if not text:
         return None
-    prop: Json = {"name": name, "ns": FROMLINE_NS, "value": text}
+    prop: Json = {"name": name, "ns": ns, "value": text}
     if remarks:
         prop["remarks"] = remarks
     if group:
@@ -304,6 +311,10 @@ class _Builder:
             prop("scope", control.scope.value),
             prop("responsible-layer", control.responsible.value if control.responsible else None),
             *(prop("nist-800-53", nist_control_id(c) or c) for c in control.nist_800_53),
+            *(prop("cci", c, ns=DISA_CCI_NS) for c in control.cci),
+            prop("disa-vuln-id", control.vuln_id),
+            prop("disa-category", control.category),
+            prop("disa-ia-control", control.ia_control),
         ]
 
     # -- top level

@@ -56,7 +56,7 @@ from evidence.visible import cut, visible
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
-__all__ = ["Workbook"]
+__all__ = ["Workbook", "write_workbook"]
 
 CellValue: TypeAlias = str | int | float | None
 Row: TypeAlias = tuple[CellValue, ...]
@@ -124,8 +124,14 @@ class Section:
 @dataclass(frozen=True, slots=True)
 class Sheet:
     name: str
-    table: Table | None = None  # the main table: header row 1, frozen, filtered
+    table: Table | None = None  # the main table: header row 1 (after the preamble), frozen, filtered
     sections: tuple[Section, ...] = ()  # below it, after a blank row
+    preamble: tuple[Row, ...] = ()  # above it, then a blank row: a template's header block (label, value, ...)
+
+    @property
+    def header_row(self) -> int:
+        """The row of the main table's header."""
+        return len(self.preamble) + 2 if self.preamble else 1
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -180,6 +186,10 @@ def controls_table(pkg: AuditPackage) -> Table:
             control_status(c),
             c.reason,
             ", ".join(c.nist_800_53),
+            ", ".join(c.cci),
+            c.vuln_id,
+            c.category,
+            c.ia_control,
             c.scope.value,
             c.not_shown,
             c.responsible.value if c.responsible else None,
@@ -195,6 +205,10 @@ def controls_table(pkg: AuditPackage) -> Table:
         "Status",
         "Reason",
         "NIST 800-53",
+        "CCI",
+        "Vuln ID",
+        "CAT",
+        "IA control (DISA)",
         "Scope",
         "Not shown by image evidence",
         "Responsible layer",
@@ -488,16 +502,18 @@ def split_sheet(sheet: Sheet, max_rows: int | None = None) -> tuple[Sheet, ...]:
     `Components`, `Components (2)`, ..., each with the header row; the sections below the last that has room."""
     most = max_rows or SHEET_ROWS
     table = sheet.table
+    above = sheet.header_row  # the preamble, a blank row and the header row
     below = sum(2 + section.show_headers + len(section.table.rows) for section in sheet.sections)
-    if table is None or 1 + len(table.rows) + below <= most:
+    if table is None or above + len(table.rows) + below <= most:
         return (sheet,)
-    per_sheet = most - 1  # the header row takes one
+    per_sheet = most - above
     chunks = [table.rows[start : start + per_sheet] for start in range(0, len(table.rows), per_sheet)] or [()]
     parts = [
-        Sheet(_part_name(sheet.name, n), Table(table.headers, rows, table.fills)) for n, rows in enumerate(chunks, 1)
+        Sheet(_part_name(sheet.name, n), Table(table.headers, rows, table.fills), preamble=sheet.preamble)
+        for n, rows in enumerate(chunks, 1)
     ]
-    if 1 + len(chunks[-1]) + below <= most:
-        parts[-1] = Sheet(parts[-1].name, parts[-1].table, sheet.sections)
+    if above + len(chunks[-1]) + below <= most:
+        parts[-1] = Sheet(parts[-1].name, parts[-1].table, sheet.sections, sheet.preamble)
     elif sheet.sections:
         parts.append(Sheet(_part_name(sheet.name, len(parts) + 1), sections=sheet.sections))
     return tuple(parts)
@@ -606,11 +622,18 @@ class _Writer:
 
     def sheet(self, ws: Xl, sheet: Sheet) -> None:
         last = 0  # the last row written
+        for row, values in enumerate(sheet.preamble, start=1):
+            for column, value in enumerate(values, start=1):
+                cell = self.put(ws, row, column, value, left=True)
+                if column % 2:  # (label, value) pairs: the labels bold
+                    cell.font = self.bold
+            last = row
         if sheet.table is not None:
-            last = self.table(ws, 1, sheet.table)
-            ws.freeze_panes = "A2"
-            ws.auto_filter.ref = f"A1:{self.column_letter(len(sheet.table.headers))}{last}"
-            ws.print_title_rows = "1:1"
+            first = sheet.header_row
+            last = self.table(ws, first, sheet.table)
+            ws.freeze_panes = f"A{first + 1}"
+            ws.auto_filter.ref = f"A{first}:{self.column_letter(len(sheet.table.headers))}{last}"
+            ws.print_title_rows = f"{first}:{first}"
         for section in sheet.sections:
             title_row = last + 2 if last else 1  # a blank row between blocks
             title = self.put(ws, title_row, 1, section.title, left=True)
@@ -712,14 +735,20 @@ class Workbook:
     filename = "workbook.xlsx"
 
     def render(self, pkg: AuditPackage, out: BinaryIO) -> None:
-        content = sheets(pkg)
-        try:
-            data = _write(pkg, content)
-        except ImportError as e:
-            raise RenderError(f"{self.filename}: openpyxl is not installed ({e})") from e
-        except (ValueError, TypeError, KeyError) as e:
-            raise RenderError(f"{self.filename}: cannot write the workbook: {e}") from e
-        try:
-            out.write(data)
-        except OSError as e:
-            raise RenderError(f"{self.filename}: cannot write: {e}") from e
+        write_workbook(pkg, sheets(pkg), out, filename=self.filename)
+
+
+def write_workbook(
+    pkg: AuditPackage, content: Sequence[Sheet], out: BinaryIO, *, filename: str, title: str = "Audit workbook"
+) -> None:
+    """Write the sheets as one workbook to `out`; a failure is a `RenderError` naming the file."""
+    try:
+        data = _write(pkg, content, title)
+    except ImportError as e:
+        raise RenderError(f"{filename}: openpyxl is not installed ({e})") from e
+    except (ValueError, TypeError, KeyError) as e:
+        raise RenderError(f"{filename}: cannot write the workbook: {e}") from e
+    try:
+        out.write(data)
+    except OSError as e:
+        raise RenderError(f"{filename}: cannot write: {e}") from e

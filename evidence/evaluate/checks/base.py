@@ -77,8 +77,8 @@ def listing(values: list[str]) -> str:
     return shown + (f" and {len(values) - MAX_LISTED} more" if len(values) > MAX_LISTED else "")
 
 
-def missing(what: str, ctx: Context, kind: EvidenceKind) -> Outcome:
-    others = ctx.mismatched(kind)
+def missing(what: str, ctx: Context, kind: EvidenceKind, *also: EvidenceKind) -> Outcome:
+    others = {e.id for k in (kind, *also) for e in ctx.mismatched(k)}
     extra = f" ({len(others)} file(s) of that kind describe another image digest and were not used)" if others else ""
     return Outcome(status=Status.EVIDENCE_MISSING, reason=f"No {what} for {ctx.image.digest} was supplied{extra}.")
 

@@ -4,6 +4,8 @@ ADD and RUN practices."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from evidence.evaluate.checks.base import (
     Context,
@@ -41,7 +43,7 @@ REMOTE_ADMIN_PORTS = frozenset({22, 23, 3389, 5900})
 ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tbz2", ".tar.xz", ".txz", ".tar.zst", ".tzst")
 SSH_PORT = 22
 
-# Build-history patterns (RUN lines as recorded in an OCI image config's history).
+# Build-step patterns: RUN lines of a Dockerfile, and the steps an image history records.
 _PACKAGE_INDEX_UPDATE = re.compile(
     r"\b(?:apt-get|apt|apk|aptitude)\s+(?:-\S+\s+)*update\b|\b(?:yum|dnf|microdnf)\s+(?:-\S+\s+)*makecache\b"
     r"|\bzypper\s+(?:-\S+\s+)*(?:refresh|ref)\b"
@@ -52,10 +54,6 @@ _VERIFICATION_BYPASS = re.compile(
     r"|\[trusted=yes\]|--force-yes"
 )
 _PIPE_TO_SHELL = re.compile(r"\b(?:curl|wget)\b[^|;&\n]*\|\s*(?:sudo\s+)?(?:ba|da|z|k)?sh\b")
-_NO_RUN_LINES = (
-    "The Dockerfile facts read in this release do not include RUN instructions, so only an image config "
-    "with its build history can show this."
-)
 
 
 @check("config.non_root_user")
@@ -464,64 +462,110 @@ def base_image_approved_registry(ctx: Context) -> Outcome:
     )
 
 
-def _history(ctx: Context) -> list[tuple[Evidence, list[str]]]:
-    """The RUN steps of each image config that records its build history."""
+@dataclass(frozen=True, slots=True)
+class _BuildSteps:
+    """The build steps one evidence file shows: an image history, or a Dockerfile's RUN lines."""
+
+    evidence: Evidence
+    steps: tuple[tuple[str, str | None], ...]  # (the command, where it is in the file)
+    from_history: bool  # an image history (every step of the image) rather than a Dockerfile (this build's)
+
+    @property
+    def described(self) -> str:
+        what = "step(s) in the image history" if self.from_history else "RUN line(s) of the Dockerfile"
+        return f"{len(self.steps)} {what} {self.evidence.path}"
+
+
+def _histories(ctx: Context) -> list[_BuildSteps]:
+    """The build history of the image, as image configs record it and as Trivy copies it into its scan
+    (`Metadata.ImageConfig.history`), from files bound to the image. The steps the classic builder marks
+    `#(nop)`, which ran no command, are left out."""
+    scans = [e for e in ctx.usable(EvidenceKind.VULNERABILITY_SCAN, bound=True) if e.image_config]
     found = []
-    for item in configs(ctx):
-        assert item.image_config is not None  # noqa: S101
-        steps = [h for h in item.image_config.history if "#(nop)" not in h]
-        if item.image_config.history:
-            found.append((item, steps))
+    for item in [*configs(ctx), *scans]:
+        facts = item.image_config
+        assert facts is not None  # noqa: S101
+        base = facts.history_location or "/history"
+        if facts.history_entries:
+            steps = [(h.created_by or "", f"{base}/{i}") for i, h in enumerate(facts.history_entries)]
+        else:
+            steps = [(text, base) for text in facts.history]
+        if steps:
+            kept = tuple((text, at) for text, at in steps if text and "#(nop)" not in text)
+            found.append(_BuildSteps(item, kept, from_history=True))
     return found
 
 
-def _history_check(ctx: Context, matches: list[tuple[Evidence, str]], found_text: str, clean_text: str) -> Outcome:
-    histories = _history(ctx)
-    if not histories:
-        outcome = missing("image config with its build history", ctx, EvidenceKind.IMAGE_CONFIG)
-        return Outcome(status=outcome.status, reason=f"{outcome.reason} {_NO_RUN_LINES}")
-    if matches:
-        shown = [" ".join(step.split())[:120] for _, step in matches]
+def _run_lines(files: list[Evidence]) -> list[_BuildSteps]:
+    return [
+        _BuildSteps(item, tuple((r.value, r.location) for r in item.dockerfile.run_commands), from_history=False)
+        for item in files
+        if item.dockerfile is not None
+    ]
+
+
+def _build_step_check(ctx: Context, matches: Callable[[str], bool], found_text: str, clean_text: str) -> Outcome:
+    """A build practice, from every step the evidence shows the image was built with: the image history (bound
+    image configs, Trivy scans) and the RUN lines of the Dockerfile bound to the image. A history shows the base
+    image's steps too, a Dockerfile only this build's: a verdict on RUN lines alone says so. A step found in a stale
+    file's history still fails (a digest's history does not change); a stale file shows no absence. Without a bound
+    source, the Dockerfiles supplied are read, and evaluation says they are not shown to describe the image."""
+    histories = _histories(ctx)
+    bound = build_files(ctx)
+    run_lines = _run_lines(bound if histories or bound else dockerfiles(ctx))
+    found = [(source, step, at) for source in [*histories, *run_lines] for step, at in source.steps if matches(step)]
+    if found:
+        shown = list(dict.fromkeys(" ".join(step.split())[:120] for _, step, _ in found))
         return Outcome(
             status=Status.NOT_SATISFIED,
-            evidence=tuple(dict.fromkeys(ref(i, "/history") for i, _ in matches)),
+            evidence=tuple(dict.fromkeys(ref(source.evidence, at) for source, _, at in found)),
             reason=f"{found_text}: {listing(shown)}.",
         )
-    steps = sum(len(s) for _, s in histories)
+    current = [h for h in histories if not h.evidence.stale]
+    stale = [h.evidence.path for h in histories if h.evidence.stale]
+    note = f" The image history in {listing(stale)} is not counted: the file is stale." if stale else ""
+    sources = [*current, *run_lines]
+    if not sources:
+        outcome = missing(
+            "image history (an OCI image config, or a Trivy scan with Metadata.ImageConfig.history) or Dockerfile "
+            "with its RUN instructions",
+            ctx,
+            EvidenceKind.IMAGE_CONFIG,
+            EvidenceKind.VULNERABILITY_SCAN,
+        )
+        return Outcome(status=outcome.status, reason=outcome.reason + note)
+    looked = "; ".join(source.described for source in sources)
+    caveat = " A squashed history hides earlier steps." if current else ""
     return Outcome(
         status=Status.SATISFIED,
-        evidence=refs([i for i, _ in histories]),
-        reason=f"{clean_text} ({steps} build step(s) in the image history). A squashed history hides earlier steps.",
+        evidence=refs([source.evidence for source in sources]),
+        reason=f"{clean_text} ({looked}).{caveat}{note}",
+        not_shown=None
+        if current
+        else "The build steps of the base image: a Dockerfile shows this build's RUN lines only, the image history "
+        "(an OCI image config, or a Trivy scan's Metadata.ImageConfig.history) shows every step.",
     )
+
+
+def _updates_alone(step: str) -> bool:
+    return bool(_PACKAGE_INDEX_UPDATE.search(step)) and not _PACKAGE_INSTALL.search(step)
 
 
 @check("history.no_update_alone")
 def no_update_alone(ctx: Context) -> Outcome:
-    matches = [
-        (item, step)
-        for item, steps in _history(ctx)
-        for step in steps
-        if _PACKAGE_INDEX_UPDATE.search(step) and not _PACKAGE_INSTALL.search(step)
-    ]
-    return _history_check(
+    return _build_step_check(
         ctx,
-        matches,
+        _updates_alone,
         "Build steps update the package index without installing in the same step",
         "No build step updates the package index on its own",
     )
 
 
-def _history_steps(ctx: Context, pattern: re.Pattern[str]) -> list[tuple[Evidence, str]]:
-    """The build steps, with the evidence that recorded them, that match a pattern."""
-    return [(item, step) for item, steps in _history(ctx) for step in steps if pattern.search(step)]
-
-
 @check("history.no_unverified_packages")
 def no_unverified_packages(ctx: Context) -> Outcome:
-    matches = _history_steps(ctx, _VERIFICATION_BYPASS)
-    return _history_check(
+    return _build_step_check(
         ctx,
-        matches,
+        lambda step: bool(_VERIFICATION_BYPASS.search(step)),
         "Build steps turn off package signature or origin verification",
         "No build step turns off package signature or origin verification",
     )
@@ -529,10 +573,9 @@ def no_unverified_packages(ctx: Context) -> Outcome:
 
 @check("history.no_pipe_to_shell")
 def no_pipe_to_shell(ctx: Context) -> Outcome:
-    matches = _history_steps(ctx, _PIPE_TO_SHELL)
-    return _history_check(
+    return _build_step_check(
         ctx,
-        matches,
+        lambda step: bool(_PIPE_TO_SHELL.search(step)),
         "Build steps pipe a download into a shell",
         "No build step pipes a download into a shell",
     )
