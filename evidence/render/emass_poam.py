@@ -19,8 +19,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import BinaryIO
 
-from evidence.lifecycle.poam import SCAN_CONTROLS, asset_identifier
-from evidence.model import DISA_CATALOG, AuditPackage, ControlResult, PoamItem, Severity, Status
+from evidence.lifecycle.poam import asset_identifier
+from evidence.model import DISA_CATALOG, AuditPackage, ControlResult, PoamItem, Severity, Status, WeaknessSource
 from evidence.render.xlsx import Row, Sheet, Table, iso, write_workbook
 from evidence.visible import cut
 
@@ -118,6 +118,7 @@ def _key(column: str) -> str:
 
 
 def control_row(pkg: AuditPackage, control: ControlResult) -> Row:
+    item = next((i for i in pkg.poam if i.control == f"{control.catalog}:{control.control_id}"), None)
     refs = "; ".join(dict.fromkeys(f"{r.path} (sha256:{r.sha256[:12]})" for r in control.evidence))
     comments = [f"Assessed {iso(pkg.assessed_at)}.", *(f"{c.check}: {c.status.value}" for c in control.checks)]
     if control.not_shown:
@@ -132,6 +133,7 @@ def control_row(pkg: AuditPackage, control: ControlResult) -> Row:
         control_vulnerability_description=_text(f"{control.control_id} {control.title}: {control.reason}"),
         security_control_number=", ".join(control.nist_800_53),
         cci=", ".join(control.cci),
+        scheduled_completion_date=_day(item.due) if item is not None else None,
         security_checks=checks,
         source_identifying_vulnerability=_text(_source(pkg)),
         status=ONGOING,
@@ -153,7 +155,7 @@ def vulnerability_row(pkg: AuditPackage, item: PoamItem) -> Row:
         control_vulnerability_description=_text(
             f"{item.vulnerability} in {', '.join(item.packages)}: {item.title}.{fixed}"
         ),
-        security_control_number=", ".join(SCAN_CONTROLS),
+        security_control_number=", ".join(item.controls),
         security_checks=", ".join(item.ids),
         scheduled_completion_date=_day(item.due),
         milestone_with_completion_dates=_text(f"{item.remediation_plan} {_day(item.due)}") if item.due else None,
@@ -183,7 +185,7 @@ def header_block(pkg: AuditPackage) -> tuple[Row, ...]:
 
 def sheets(pkg: AuditPackage) -> tuple[Sheet, ...]:
     rows = [control_row(pkg, c) for c in failed_controls(pkg)]
-    rows += [vulnerability_row(pkg, i) for i in pkg.poam if i.is_open]
+    rows += [vulnerability_row(pkg, i) for i in pkg.poam if i.is_open and i.source is WeaknessSource.SCAN]
     return (Sheet(SHEET, Table(EMASS_COLUMNS, tuple(rows)), preamble=header_block(pkg)),)
 
 
