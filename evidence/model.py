@@ -77,6 +77,15 @@ class Binding(StrEnum):
     ASSERTED = "asserted"
 
 
+class DetectionSource(StrEnum):
+    """Where a finding's first detection date comes from, best first."""
+
+    CARRIED = "carried"  # a previous package recorded it: a new release does not restart the clock
+    SCAN = "scan"  # the earliest supplied scan that reports it: without history, each release restarts it
+    PUBLISHED = "published"  # no scan records when it ran: the advisory's publication date, the earliest it can be
+    ASSESSED = "assessed"  # neither: the assessment time
+
+
 class VulnerabilityState(StrEnum):
     """Where a vulnerability record stands (see docs/audit-json.md)."""
 
@@ -675,6 +684,8 @@ class VulnerabilityRecord:
     attribution: Attribution = Attribution.UNKNOWN
     attribution_reason: str = ""
     first_detected: datetime | None = None  # carried forward from the previous package: a re-scan keeps the clock
+    detection_source: DetectionSource | None = None  # where first_detected comes from
+    published: datetime | None = None  # the advisory's earliest publication date the scans give
     due: datetime | None = None  # remediation deadline: profile SLA by severity, or the KEV due date if earlier
     sla_days: int | None = None
     overdue: bool = False  # open and past `due` at the assessment time
@@ -868,6 +879,7 @@ class PoamItem:
     rating_cvss: Cvss | None = None
     rating_computed: bool = False
     first_detected: datetime | None = None
+    detection_source: DetectionSource | None = None  # of the record whose detection is the item's
     due: datetime | None = None  # the scheduled completion date, kept once closed: a late closure shows
     overdue: bool = False
     kev: bool = False

@@ -28,6 +28,7 @@ from evidence.model import (
     RUBRIC_CATALOG,
     Attribution,
     ControlResult,
+    DetectionSource,
     Deviation,
     DeviationAnswer,
     DeviationStatus,
@@ -115,6 +116,8 @@ def _item(vulnerability: str, indexed: list[tuple[int, VulnerabilityRecord]], as
         if d.type == DeviationType.RISK_ADJUSTMENT and d.status == DeviationStatus.APPROVED and d.adjusted_severity
     ]
     rated = max(chosen, key=lambda r: (r.severity.rank, r.rating_cvss.score if r.rating_cvss else -1.0))
+    dated = [r for r in records if r.first_detected]
+    earliest = min(dated, key=lambda r: _utc(r.first_detected or LATEST)) if dated else None
     scanner_severities = [r.scanner_severity for r in chosen if r.scanner_severity is not None]
     packages = tuple(dict.fromkeys(" ".join(p for p in (r.package, r.installed_version) if p) for r in chosen))
     fixed = tuple(dict.fromkeys(v for r in chosen for v in r.fixed_versions))
@@ -134,7 +137,8 @@ def _item(vulnerability: str, indexed: list[tuple[int, VulnerabilityRecord]], as
         rating_source=rated.rating_source,
         rating_cvss=rated.rating_cvss,
         rating_computed=rated.rating_computed,
-        first_detected=min((_utc(r.first_detected) for r in records if r.first_detected), default=None),
+        first_detected=_utc(earliest.first_detected) if earliest and earliest.first_detected else None,
+        detection_source=earliest.detection_source if earliest else None,
         due=min((_utc(r.due) for r in chosen if r.due), default=None),
         overdue=any(r.overdue for _, r in live),
         kev=any(r.kev for r in records),
@@ -210,7 +214,8 @@ def control_items(
         risk = risks.get((control.catalog, control.control_id), ControlRisk())
         severity = _CATEGORY_RATING.get(risk.category or "", Severity.MEDIUM)
         poam_id = f"C-{control.catalog}-{control.control_id}"
-        first = _utc(carried.get(poam_id) or now)
+        known = carried.get(poam_id)
+        first = _utc(known or now)
         due = deadline(first, severity, sla).due
         plan = risk.guidance or f"Make the image meet the control: {control.reason}"
         items.append(
@@ -223,6 +228,7 @@ def control_items(
                 severity=severity,
                 rating_source=RatingSource.CATALOG if risk.category in _CATEGORY_RATING else RatingSource.UNRATED,
                 first_detected=first,
+                detection_source=DetectionSource.CARRIED if known else DetectionSource.ASSESSED,
                 due=due,
                 overdue=is_overdue(due, _utc(now)),
                 status_date=_utc(now),

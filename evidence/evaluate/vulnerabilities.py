@@ -34,6 +34,7 @@ from evidence.lifecycle.sla import SlaPolicy, deadline, end_of_day, is_overdue, 
 from evidence.model import (
     Attribution,
     Binding,
+    DetectionSource,
     Deviation,
     DeviationStatus,
     DeviationType,
@@ -214,6 +215,7 @@ def _merge(
     attribution, reason = attribute(layer, package_type, base)
     epss = [f for _, f in found if f.epss is not None]
     collected = [i.collected_at for i, _ in found if i.collected_at is not None]
+    published = min((f.published for _, f in found if f.published is not None), default=None)
     scanner_severity = max(severities.values(), key=lambda s: s.rank)
     rating = rate(cvss, scanner_severity)
     return VulnerabilityRecord(
@@ -238,7 +240,9 @@ def _merge(
         epss_percentile=max((f.epss_percentile for f in epss if f.epss_percentile is not None), default=None),
         attribution=attribution,
         attribution_reason=reason,
-        first_detected=min(collected, default=None),
+        first_detected=min(collected, default=None) or published,
+        detection_source=DetectionSource.SCAN if collected else DetectionSource.PUBLISHED if published else None,
+        published=published,
         disagreements=_disagreements(severities, all_scanners),
         cvss_problems=tuple(dict.fromkeys([*(p for _, f in found for p in f.cvss_problems), *rating.problems])),
     )
@@ -413,6 +417,7 @@ def _deadline(record: VulnerabilityRecord, policy: SlaPolicy, now: datetime) -> 
     if record.state == VulnerabilityState.CLOSED:
         return record
     first = _utc(record.first_detected or now)
+    source = record.detection_source if record.first_detected else DetectionSource.ASSESSED
     result = deadline(first, effective_severity(record), policy, record.kev_due)
     due = result.due
     d = record.deviation
@@ -421,7 +426,13 @@ def _deadline(record: VulnerabilityRecord, policy: SlaPolicy, now: datetime) -> 
     vendor_due = vendor_deadline(first, policy) if record.attribution is Attribution.BASE_IMAGE else None
     overdue = record.state == VulnerabilityState.OPEN and is_overdue(due, _utc(now))
     return dataclasses.replace(
-        record, first_detected=first, due=due, sla_days=result.sla_days, overdue=overdue, vendor_due=vendor_due
+        record,
+        first_detected=first,
+        detection_source=source,
+        due=due,
+        sla_days=result.sla_days,
+        overdue=overdue,
+        vendor_due=vendor_due,
     )
 
 

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
-from evidence.model import AuditPackage, VulnerabilityRecord, VulnerabilityState
+from evidence.model import AuditPackage, DetectionSource, VulnerabilityRecord, VulnerabilityState
 
 CLOSED = VulnerabilityState.CLOSED
 
@@ -43,7 +43,10 @@ def carry_forward(
         if record.first_detected is not None:
             dates.append(record.first_detected)
         first = min(dates, default=None)
-        carried.append(dataclasses.replace(record, first_detected=first) if first != record.first_detected else record)
+        if same:
+            carried.append(dataclasses.replace(record, first_detected=first, detection_source=DetectionSource.CARRIED))
+        else:
+            carried.append(record)
     found = {(_package(r), n) for r in records for n in identity(r)}
     for old in previous.vulnerabilities:
         if old.state == CLOSED:

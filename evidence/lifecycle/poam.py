@@ -6,7 +6,16 @@ The items themselves are decided in evaluation (`evidence.evaluate.poam`) and re
 
 from __future__ import annotations
 
-from evidence.model import AuditPackage, ControlResult, Cvss, PoamItem, RatingSource, Severity, VulnerabilityRecord
+from evidence.model import (
+    AuditPackage,
+    ControlResult,
+    Cvss,
+    DetectionSource,
+    PoamItem,
+    RatingSource,
+    Severity,
+    VulnerabilityRecord,
+)
 
 FEDRAMP_RATING = {
     Severity.CRITICAL: "Critical",
@@ -16,6 +25,19 @@ FEDRAMP_RATING = {
     Severity.NEGLIGIBLE: "Low",
     Severity.UNKNOWN: "High",
 }
+
+
+DETECTION_SOURCES = {
+    DetectionSource.CARRIED: "carried from the previous package",
+    DetectionSource.SCAN: "this assessment's scans (no earlier package given: a new release restarts it)",
+    DetectionSource.PUBLISHED: "the advisory's publication (the scans record no time)",
+    DetectionSource.ASSESSED: "the assessment time (no scan time or publication date given)",
+}
+
+
+def detection_words(source: DetectionSource | None) -> str:
+    """Where an original detection date comes from, in words."""
+    return DETECTION_SOURCES[source] if source is not None else "not recorded"
 
 
 def asset_identifier(pkg: AuditPackage) -> str:

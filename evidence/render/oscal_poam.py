@@ -26,7 +26,14 @@ from datetime import datetime
 from typing import Any, BinaryIO
 
 from evidence.errors import RenderError
-from evidence.lifecycle.poam import asset_identifier, item_control, item_rating_basis, item_records, rating
+from evidence.lifecycle.poam import (
+    asset_identifier,
+    detection_words,
+    item_control,
+    item_rating_basis,
+    item_records,
+    rating,
+)
 from evidence.model import (
     AuditPackage,
     DeviationType,
@@ -325,6 +332,11 @@ class _Builder:
                     prop("overdue", "yes" if item.overdue else "no"),
                     prop("closed-late", "yes" if item.closed_late else None),
                     prop("first-detected", timestamp(item.first_detected) if item.first_detected else None),
+                    prop(
+                        "first-detected-source",
+                        item.detection_source.value if item.detection_source else None,
+                        remarks=md(detection_words(item.detection_source)),
+                    ),
                     *(prop("deviation-flag", f) for f in item.flags),
                 ),
                 "status": item.risk_status.value,
@@ -355,6 +367,11 @@ class _Builder:
                     prop("rating-source", item.rating_source.value, remarks=md(item_rating_basis(item))),
                     prop("overdue", "yes" if item.overdue else "no"),
                     prop("first-detected", timestamp(item.first_detected) if item.first_detected else None),
+                    prop(
+                        "first-detected-source",
+                        item.detection_source.value if item.detection_source else None,
+                        remarks=md(detection_words(item.detection_source)),
+                    ),
                 ),
                 "status": item.risk_status.value,
                 "origins": self.origins(()),

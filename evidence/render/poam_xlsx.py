@@ -14,7 +14,14 @@ from datetime import UTC, date, datetime
 from typing import BinaryIO
 
 from evidence.errors import RenderError
-from evidence.lifecycle.poam import asset_identifier, item_control, item_rating_basis, item_records, rating
+from evidence.lifecycle.poam import (
+    asset_identifier,
+    detection_words,
+    item_control,
+    item_rating_basis,
+    item_records,
+    rating,
+)
 from evidence.model import AuditPackage, DeviationType, PoamItem, VulnerabilityRecord, WeaknessSource
 from evidence.render.xlsx import Row, Sheet, Table, _write
 
@@ -89,7 +96,10 @@ def _documents(records: tuple[VulnerabilityRecord, ...], item: PoamItem) -> str:
 
 
 def _comments(records: tuple[VulnerabilityRecord, ...], item: PoamItem) -> str:
-    lines = [f"Original risk rating from {item_rating_basis(item)}"]
+    lines = [
+        f"Original risk rating from {item_rating_basis(item)}",
+        f"Original detection date from {detection_words(item.detection_source)}",
+    ]
     for r in records:
         what = f"{r.package} {r.installed_version or ''}".strip()
         lines.append(f"{what}: {r.state}; attribution {r.attribution} ({r.attribution_reason})")
@@ -130,7 +140,10 @@ def _control_row(pkg: AuditPackage, item: PoamItem) -> Row:
     steps = [f"(1) {_day(item.first_detected)}: found not satisfied by the assessment"]
     if item.due:
         steps.append(f"(2) {_day(item.due)}: the control met, shown by a new assessment")
-    comments = [f"Original risk rating from {item_rating_basis(item)}"]
+    comments = [
+        f"Original risk rating from {item_rating_basis(item)}",
+        f"Original detection date from {detection_words(item.detection_source)}",
+    ]
     if item.overdue:
         comments.insert(0, "OVERDUE: past the scheduled completion date at the assessment time")
     return (

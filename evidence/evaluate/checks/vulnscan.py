@@ -12,6 +12,7 @@ from evidence.evaluate.vulnerabilities import ref
 from evidence.lifecycle.sla import add_days
 from evidence.model import (
     DetectionCategory,
+    DetectionSource,
     Evidence,
     EvidenceKind,
     Outcome,
@@ -210,6 +211,18 @@ def first_seen(ctx: Context, record: VulnerabilityRecord) -> datetime | None:
     return min(times) if times else None
 
 
+def _published(record: VulnerabilityRecord) -> str:
+    return f"published {record.published.date().isoformat()}" if record.published else "no publication date given"
+
+
+def _within_for_certain(record: VulnerabilityRecord, days: int, now: datetime) -> bool:
+    """Within the timeline whenever it was discovered: by the history a previous package carries, or because even
+    from the advisory's publication, the earliest any detection can be, the timeline has not run out."""
+    if record.detection_source is DetectionSource.CARRIED:
+        return True
+    return record.published is not None and now <= add_days(record.published, days)
+
+
 @check("vulnscan.remediation_sla")
 @relies_on_complete_scans(scans_only=False)
 def remediation_sla(ctx: Context) -> Outcome:
@@ -219,6 +232,7 @@ def remediation_sla(ctx: Context) -> Outcome:
         return missing("vulnerability scan naming the image digest", ctx, EvidenceKind.VULNERABILITY_SCAN)
     sla = ctx.params.sla_days
     overdue: list[tuple[VulnerabilityRecord, int, int]] = []
+    resettable: list[tuple[VulnerabilityRecord, int]] = []
     undated = 0
     for record in ctx.vulnerabilities:
         days = sla.for_severity(record.severity.value)
@@ -231,6 +245,8 @@ def remediation_sla(ctx: Context) -> Outcome:
         age = int(_days(ctx.now, seen))
         if add_days(seen, days) < ctx.now:
             overdue.append((record, age, days))
+        elif not _within_for_certain(record, days, ctx.now):
+            resettable.append((record, days))
     limits = f"critical {sla.critical}, high {sla.high}, medium {sla.medium}, low {sla.low} days"
     clock = (
         "Detection is dated by the earliest supplied scan that reports each vulnerability (or the first "
@@ -250,6 +266,17 @@ def remediation_sla(ctx: Context) -> Outcome:
             evidence=refs(scans),
             reason=f"{undated} open vulnerabilit{'y' if undated == 1 else 'ies'} cannot be dated: no scan "
             "reporting it records when it ran.",
+        )
+    if resettable:
+        shown = [f"{v.id} ({v.severity}, {v.package}, {_published(v)}, limit {days} days)" for v, days in resettable]
+        return Outcome(
+            status=Status.EVIDENCE_MISSING,
+            evidence=tuple(r for v, _ in resettable for r in v.evidence),
+            reason=f"{len(resettable)} open vulnerabilit{'y is' if len(resettable) == 1 else 'ies are'} within the "
+            f"remediation timeline only by a clock this assessment's scans start: no previous package records an "
+            f"earlier detection, and the advisory was published longer ago than the timeline (or gives no date), "
+            f"so a new release would restart the clock: {listing(shown)}. Give the previous release's package "
+            "(--previous) to carry the first detection.",
         )
     open_count = sum(1 for v in ctx.vulnerabilities if v.state == VulnerabilityState.OPEN)
     return Outcome(
