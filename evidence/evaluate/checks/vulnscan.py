@@ -271,7 +271,7 @@ def remediation_sla(ctx: Context) -> Outcome:
         shown = [f"{v.id} ({v.severity}, {v.package}, {_published(v)}, limit {days} days)" for v, days in resettable]
         return Outcome(
             status=Status.EVIDENCE_MISSING,
-            evidence=tuple(r for v, _ in resettable for r in v.evidence),
+            evidence=refs(scans),  # the findings are named in the reason: citing each would fill pages
             reason=f"{len(resettable)} open vulnerabilit{'y is' if len(resettable) == 1 else 'ies are'} within the "
             f"remediation timeline only by a clock this assessment's scans start: no previous package records an "
             f"earlier detection, and the advisory was published longer ago than the timeline (or gives no date), "
