@@ -555,12 +555,16 @@ def test_database_current() -> None:
 
 
 def test_remediation_sla_counts_from_the_earliest_scan_that_reports_it() -> None:
-    high = finding("CVE-2026-0001", Severity.HIGH)
+    high = finding("CVE-2026-0001", Severity.HIGH, published_days=10)  # published with the scan: no earlier detection
     assert run("vulnscan.remediation_sla", scan(high, days_old=10))[0] is Status.SATISFIED
+    old = finding("CVE-2026-0003", Severity.HIGH, published_days=400)  # a detection before this scan may be missed
+    status, reason = run("vulnscan.remediation_sla", scan(old, days_old=10))
+    assert status is Status.EVIDENCE_MISSING
+    assert "only by a clock this assessment's scans start" in reason
     status, reason = run("vulnscan.remediation_sla", scan(high, days_old=1), scan(high, days_old=40))
     assert status is Status.NOT_SATISFIED
     assert "CVE-2026-0001 (high, pkg, 40 days, limit 30)" in reason
-    medium = finding("CVE-2026-0002", Severity.MEDIUM)
+    medium = finding("CVE-2026-0002", Severity.MEDIUM, published_days=40)
     assert run("vulnscan.remediation_sla", scan(medium, days_old=40))[0] is Status.SATISFIED  # 90 days
     tight = Parameters(sla_days=SlaDays(critical=30, high=30, medium=30, low=30))
     assert run("vulnscan.remediation_sla", scan(medium, days_old=40), params=tight)[0] is Status.NOT_SATISFIED

@@ -457,7 +457,13 @@ def scan(path: str, *, days_old: int = 1, filters: tuple[ScanFilter, ...] = ()) 
         collected_at=NOW - timedelta(days=days_old),
         database_updated=NOW - timedelta(days=days_old + 1),
         vulnerabilities=(
-            VulnerabilityFinding(id="CVE-2024-0001", package="zlib", severity=Severity.LOW, location="/matches/0"),
+            VulnerabilityFinding(
+                id="CVE-2024-0001",
+                package="zlib",
+                severity=Severity.LOW,
+                location="/matches/0",
+                published=NOW - timedelta(days=days_old + 1),  # new: no detection before the scan is missed
+            ),
         ),
         scan_filters=filters,
     )
