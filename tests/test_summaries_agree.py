@@ -27,6 +27,7 @@ from evidence.lifecycle.poam import rating
 from evidence.model import (
     AuditPackage,
     Binding,
+    CountGroup,
     EvidenceKind,
     EvidenceRef,
     ImageRef,
@@ -354,9 +355,14 @@ def test_a_package_made_before_schema_1_1_still_diffs(tmp_path: Path, capsys: py
     assert orjson.loads(old.read_bytes())["schema_version"] == "1.0"
     assert main(["diff", str(tmp_path / "old"), str(tmp_path / "new"), "--format", "json"]) == 0
     diff = orjson.loads(capsys.readouterr().out)
-    # The same assessment recorded by 1.0 and by 1.1: the derived summary and POA&M agree with the recorded ones.
+    # The same evidence recorded by 1.0 and by 1.3: the derived summary and POA&M agree with the recorded ones,
+    # but for the rule 1.3 changed (issue 15): the sample VEX, unsigned and by the image's own team, suppressed
+    # two findings in 1.0 and only proposes false positives now, so their items opened.
+    proposed = {"V-CVE-2023-45853", "V-CVE-2025-47273"}
     assert diff["verdicts"]["changed"] == []
-    assert diff["poam"] == {"opened": [], "closed": [], "changed": []}
+    assert {i["poam_id"] for i in diff["poam"]["opened"]} == proposed
+    assert {i["risk_status"] for i in diff["poam"]["opened"]} == {"deviation-requested"}
+    assert (diff["poam"]["closed"], diff["poam"]["changed"]) == ([], [])
     derived, recorded = load_package(old), load_package(golden)
     assert derived.schema_version == "1.0"
     assert derived.summary is not None
@@ -378,9 +384,21 @@ def test_a_package_made_before_schema_1_1_still_diffs(tmp_path: Path, capsys: py
         assert row.total == len(own)
         assert row.counts == {s: sum(1 for c in own if c.status is s) for s in Status}
         assert row.partial == sum(1 for c in own if c.partly_satisfied)
-    assert derived.summary.vulnerabilities == recorded.summary.vulnerabilities
-    assert [(i.poam_id, i.status, i.due, i.records) for i in derived.poam] == [
-        (i.poam_id, i.status, i.due, i.records) for i in recorded.poam
+    totals = {c.group: c.total for c in derived.summary.vulnerabilities}
+    now_totals = {c.group: c.total for c in recorded.summary.vulnerabilities}
+    moved = len(proposed)  # one record each
+    assert (totals[CountGroup.SUPPRESSED], now_totals[CountGroup.SUPPRESSED]) == (moved, 0)
+    assert totals[CountGroup.OPEN] + moved == now_totals[CountGroup.OPEN]
+    fixable = sum(1 for r in recorded.vulnerabilities if f"V-{r.id}" in proposed and r.fixed_versions)
+    assert fixable == 1  # setuptools has a fix (78.1.1); zlib1g has none
+    assert totals[CountGroup.OPEN_FIXABLE] + fixable == now_totals[CountGroup.OPEN_FIXABLE]
+    moving = (CountGroup.OPEN, CountGroup.OPEN_FIXABLE, CountGroup.SUPPRESSED)
+    assert {g: n for g, n in totals.items() if g not in moving} == {
+        g: n for g, n in now_totals.items() if g not in moving
+    }
+    assert {i.poam_id for i in derived.poam if not i.is_open} == proposed
+    assert [(i.poam_id, i.status, i.due, i.records) for i in derived.poam if i.poam_id not in proposed] == [
+        (i.poam_id, i.status, i.due, i.records) for i in recorded.poam if i.poam_id not in proposed
     ]
     assert derived.poam
 
