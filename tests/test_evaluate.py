@@ -159,6 +159,7 @@ def test_vex_not_affected_with_justification_suppresses() -> None:
     # an author the policy does not list proposes a false positive: the finding stays open and counts
     status, reason = run("vulnscan.no_fixable_at_gate", bad, vex)
     assert status is Status.NOT_SATISFIED
+    assert "1 open finding(s) that a VEX statement from an untrusted source calls not affected are counted" in reason
     untrusted = build_records([bad, vex], DIGEST)[0]
     assert (untrusted.state, untrusted.suppression, untrusted.vex_proposal) == ("open", None, "false-positive")
 
