@@ -421,3 +421,13 @@ def test_the_policy_lists_vex_authors_per_image(tmp_path: Path) -> None:
     policy.write_text("version: 1\nrules:\n  - vex_authors: ['  ']\n", encoding="utf-8")
     with pytest.raises(VerificationInputError, match=r"rules/0/vex_authors: .*a VEX author is a non-empty string"):
         load_policy(policy)
+
+
+def test_the_report_names_the_lifecycle_files_and_the_vex_rule(built: Path) -> None:
+    pkg = load_package(built / "audit.json")
+    html = " ".join((built / "report.html").read_text(encoding="utf-8").split())
+    for source in pkg.lifecycle_inputs:
+        assert source.stored_as in html
+        assert source.sha256 in html
+    assert "A VEX <em>not affected</em> closes a finding only from a verified VEX attestation" in html
+    assert "false positive proposed by VEX (pending)" in html  # zlib1g in the risk exposure table
