@@ -630,6 +630,10 @@ class ControlResult:
 class Suppression:
     statement: VexStatement
     evidence: EvidenceRef
+    # Why the statement is trusted: "policy author <author>" (the identity policy lists its author) or "verified
+    # signer <key or identity>" (its attestation's signature verified against a trust anchor); None: not trusted,
+    # so a `not_affected` only proposes a deviation (`VulnerabilityRecord.vex_proposal`).
+    trusted_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -650,7 +654,26 @@ class Deviation:
     vendor_product: str | None = None  # vendor-dependency
     last_vendor_check_in: date | None = None  # vendor-dependency
     auto_approved: bool = False
+    point_of_contact: str | None = None  # the POA&M "Point of Contact" for this finding, over --poc
+    resources_required: str | None = None  # the POA&M "Resources Required"
     source: str = ""  # the deviations file and the entry's place in it
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DueChange:
+    """A move of a finding's due date, for the POA&M "Milestone Changes": when, from what to what, and why."""
+
+    on: date  # the approval date of the deviation that moved it, else the assessment day
+    old: date | None  # None: there was no due date (a negligible finding)
+    new: date | None
+    reason: str  # "risk adjustment DR-1 was approved by ..., rating it low"
+
+    @property
+    def text(self) -> str:
+        def day(d: date | None) -> str:
+            return d.isoformat() if d else "none"
+
+        return f"{self.on.isoformat()}: due date moved from {day(self.old)} to {day(self.new)} because {self.reason}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -677,6 +700,9 @@ class VulnerabilityRecord:
     evidence: tuple[EvidenceRef, ...] = ()
     vex: Suppression | None = None  # the VEX statement that applies, whatever its status
     vex_unjustified: bool = False  # a not_affected with neither justification nor impact statement: not applied
+    # A justified `not_affected` from an author or signer nobody trusts: the deviation it proposes (a false positive
+    # or a risk adjustment), pending until the deviations file approves one; the record stays open.
+    vex_proposal: DeviationType | None = None
     kev: bool = False  # in CISA's KEV catalog (--kev) or so flagged by a scanner
     kev_due: date | None = None  # the catalog's dueDate
     epss: float | None = None
@@ -693,6 +719,9 @@ class VulnerabilityRecord:
     closed_at: datetime | None = None  # state closed: the assessment that no longer found it
     deviation: Deviation | None = None  # the deviation request that applies (not expired, not withdrawn)
     deviation_flags: tuple[str, ...] = ()
+    # Each move of `due` away from the profile's date for the original rating: an approved risk adjustment, the KEV
+    # due date, an approved operational requirement's expiry; in the order they apply.
+    due_changes: tuple[DueChange, ...] = ()
     disagreements: tuple[str, ...] = ()  # where the scanners differ: found by one only, different severities
     cvss_problems: tuple[str, ...] = ()  # the scanners' CVSS entries dropped as out of range or unparsable
 
@@ -890,6 +919,8 @@ class PoamItem:
     false_positive: DeviationAnswer = DeviationAnswer.NO
     operational_requirement: DeviationAnswer = DeviationAnswer.NO
     vendor_dependency: DeviationAnswer = DeviationAnswer.NO
+    vendor_product: str | None = None  # the POA&M "Vendor Dependent Product Name", with a vendor dependency
+    milestone_changes: tuple[DueChange, ...] = ()  # the open records' `due_changes`: the POA&M "Milestone Changes"
     remediation_plan: str
     flags: tuple[str, ...] = ()
     disagreements: tuple[str, ...] = ()
@@ -946,6 +977,7 @@ class TrustAnchors:
 
     key_ids: tuple[str, ...] = ()  # keys named with --key or in the identity policy
     policy: bool = False  # an identity policy was given (its keys and keyless identities)
+    vex_authors: tuple[str, ...] = ()  # VEX authors the identity policy trusts (`vex_authors`), matched exactly
 
     @property
     def given(self) -> bool:
@@ -963,6 +995,25 @@ class AssessmentContext:
     ssp_href: str | None = None  # the system security plan the assessment results import
     ap_href: str | None = None  # the assessment plan they import
     trust_anchors: TrustAnchors = field(default_factory=TrustAnchors)  # what signers were trusted by
+
+
+class LifecycleInputKind(StrEnum):
+    KEV = "kev"  # CISA's Known Exploited Vulnerabilities catalog (--kev)
+    EPSS = "epss"  # FIRST's EPSS scores (--epss)
+    DEVIATIONS = "deviations"  # the deviation requests (--deviations)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LifecycleInput:
+    """A file beside the evidence that decided deadlines and POA&M columns, copied into the package."""
+
+    kind: LifecycleInputKind
+    path: str  # as given on the command line
+    sha256: str
+    size: int
+    stored_as: str  # the copy inside the package: "lifecycle/kev.json", "lifecycle/epss.csv", ...
+    version: str | None = None  # the KEV catalogVersion; the EPSS model version
+    released: str | None = None  # the KEV dateReleased; the EPSS score date, as the file gives it
 
 
 AUDIT_SCHEMA_VERSION = "1.3"
@@ -988,7 +1039,8 @@ class AuditPackage:
     poam: tuple[PoamItem, ...] = ()
     changes: PackageDiff | None = None  # what changed since the previous package (--previous)
     context: AssessmentContext = field(default_factory=AssessmentContext)
-    # sha256 -> the bytes of each evidence file, kept from collection for the package's evidence/ copies. Not part
+    lifecycle_inputs: tuple[LifecycleInput, ...] = ()  # the KEV, EPSS and deviations files used
+    # sha256 -> the bytes of each evidence and lifecycle file, kept for the package's copies of them. Not part
     # of audit.json: a package read back from one has none.
     contents: Mapping[str, bytes] = field(default_factory=dict, repr=False, compare=False)
 

@@ -17,8 +17,7 @@ from evidence.catalog import load_catalogs, load_profile
 from evidence.collectors import asserted_paths, bind, collect
 from evidence.diff.compare import compare
 from evidence.evaluate import CHECKS, evaluate
-from evidence.lifecycle import LifecycleInputs, read_epss, read_kev
-from evidence.lifecycle.deviations import read_deviations
+from evidence.lifecycle import LifecycleInputs, read_lifecycle_files
 from evidence.model import AssessmentContext, AuditPackage, EvidenceSet, ImageRef
 from evidence.render import Format, formats_for
 from evidence.render import write_package as _write_package
@@ -46,11 +45,8 @@ class LifecycleFiles:
         previous = self.previous
         if isinstance(previous, Path):
             previous = load_package(previous / AUDIT_JSON if previous.is_dir() else previous)
-        return LifecycleInputs(
-            kev=read_kev(self.kev) if self.kev else None,
-            epss=read_epss(self.epss, wanted) if self.epss else None,
-            deviations=read_deviations(self.deviations) if self.deviations else (),
-            previous=previous,
+        return read_lifecycle_files(
+            kev=self.kev, epss=self.epss, deviations=self.deviations, wanted=wanted, previous=previous
         )
 
 
@@ -128,6 +124,8 @@ def assess(  # noqa: PLR0913 - keyword-only options of one assessment
         pkg = dataclasses.replace(pkg, changes=compare(lifecycle_inputs.previous, pkg))
     by_id = {e.id: e.sha256 for e in collected.items}
     contents = {by_id[ident]: data for ident, data in collected.contents.items() if ident in by_id}
+    if lifecycle_inputs is not None:
+        contents |= lifecycle_inputs.contents
     stated = dataclasses.replace(assessment or AssessmentContext(), trust_anchors=context.trust_anchors)
     return dataclasses.replace(pkg, contents=contents, context=stated)
 

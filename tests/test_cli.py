@@ -93,7 +93,11 @@ def test_sample_verdicts(built: Path) -> None:
     assert by_id["4.3.1"].status is Status.NOT_ASSESSED
     assert by_id["4.3.1"].responsible is Layer.ORCHESTRATOR
     assert by_id["4.2.1"].status is Status.MANUAL
-    assert any(v.state == "suppressed" for v in pkg.vulnerabilities)
+    # the sample's VEX is the team's own, unsigned, its author listed in no policy: it proposes, it does not close
+    proposed = [v for v in pkg.vulnerabilities if v.vex_proposal is not None]
+    assert {v.id for v in proposed} == {"CVE-2023-45853", "CVE-2025-47273"}
+    assert all(v.state == "open" and v.vex and v.vex.trusted_by is None for v in proposed)
+    assert not any(v.state == "suppressed" for v in pkg.vulnerabilities)
     for control in pkg.controls:
         if control.status in (Status.SATISFIED, Status.NOT_SATISFIED):
             assert control.evidence, f"{control.control_id} decided without evidence"

@@ -55,8 +55,8 @@ def ev(kind: EvidenceKind, *, binding: Binding = Binding.MATCH, **facts: Any) ->
     )
 
 
-def run(name: str, *items: Evidence, now_offset: int = 0) -> tuple[Status, str]:
-    records = build_records(items, DIGEST)
+def run(name: str, *items: Evidence, now_offset: int = 0, vex_authors: tuple[str, ...] = ()) -> tuple[Status, str]:
+    records = build_records(items, DIGEST, vex_authors=vex_authors)
     ctx = Context(
         image=IMAGE, now=NOW + timedelta(days=now_offset), params=Parameters(), evidence=items, vulnerabilities=records
     )
@@ -144,16 +144,24 @@ def test_vex_not_affected_with_justification_suppresses() -> None:
                 products=(f"pkg:oci/webapp@{DIGEST.replace(':', '%3A')}",),
                 status="not_affected",
                 justification="vulnerable_code_not_in_execute_path",
+                author="Example PSIRT",
             ),
         ),
     )
-    status, reason = run("vulnscan.no_fixable_at_gate", bad, vex)
+    status, reason = run("vulnscan.no_fixable_at_gate", bad, vex, vex_authors=("Example PSIRT",))
     assert status is Status.SATISFIED
     assert "1 finding(s) suppressed" in reason
-    record = build_records([bad, vex], DIGEST)[0]
+    record = build_records([bad, vex], DIGEST, vex_authors=("Example PSIRT",))[0]
     assert record.state == "suppressed"
     assert record.suppression is not None
     assert record.suppression.statement.justification == "vulnerable_code_not_in_execute_path"
+    assert record.suppression.trusted_by == "policy author Example PSIRT"
+    # an author the policy does not list proposes a false positive: the finding stays open and counts
+    status, reason = run("vulnscan.no_fixable_at_gate", bad, vex)
+    assert status is Status.NOT_SATISFIED
+    assert "1 open finding(s) that a VEX statement from an untrusted source calls not affected are counted" in reason
+    untrusted = build_records([bad, vex], DIGEST)[0]
+    assert (untrusted.state, untrusted.suppression, untrusted.vex_proposal) == ("open", None, "false-positive")
 
 
 @pytest.mark.parametrize(

@@ -417,7 +417,8 @@ def test_corpus_openvex_subcomponents_apply_to_the_image_and_its_packages_only()
     (vex,) = collect_verify_bind([vex_file], image_digest=ALPINE).items
     assert len(vex.statements) == len(statements)
     image_scan = _alpine_scan(ALPINE, ("libssl3", "libcrypto3", "busybox"))
-    records = build_records([image_scan, vex], ALPINE)
+    author = orjson.loads(vex_file.read_bytes())["author"]
+    records = build_records([image_scan, vex], ALPINE, vex_authors=(author,))
     fixed = [r for r in records if r.state == "suppressed"]
     # every statement names libssl3 and libcrypto3 as subcomponents; busybox is not one of them
     assert len(fixed) == 2 * len(statements)
@@ -426,8 +427,15 @@ def test_corpus_openvex_subcomponents_apply_to_the_image_and_its_packages_only()
     assert all(r.suppression and r.suppression.statement.status == status[r.id] for r in fixed)
     assert sorted(set(status.values())) == ["fixed", "not_affected"]
     assert all(r.state == "open" and r.vex is None for r in records if r.package == "busybox")
+    assert all(r.suppression and r.suppression.trusted_by == f"policy author {author}" for r in fixed)
     other_image = _alpine_scan(DIGEST, ("libssl3",))
-    assert all(r.state == "open" for r in build_records([other_image, vex], DIGEST))
+    assert all(r.state == "open" for r in build_records([other_image, vex], DIGEST, vex_authors=(author,)))
+    # not trusted: the not_affected statements propose false positives and leave their records open
+    untrusted = build_records([image_scan, vex], ALPINE)
+    proposed = [r for r in untrusted if r.vex_proposal is not None]
+    assert proposed
+    assert all(r.state == "open" and status[r.id] == "not_affected" for r in proposed)
+    assert {r.id for r in untrusted if r.state == "suppressed"} == {c for c, s in status.items() if s == "fixed"}
 
 
 @pytest.mark.parametrize(
@@ -455,7 +463,8 @@ def test_vex_statuses(
         timestamp=NOW,
     )
     vex = dataclasses.replace(evidence(EvidenceKind.VEX, 9, statements=(statement,)), binding=Binding.UNBOUND)
-    (record,) = build_records([scan(1, "trivy", finding("CVE-9", Severity.HIGH)), vex], DIGEST, now=NOW)
+    found = scan(1, "trivy", finding("CVE-9", Severity.HIGH))
+    (record,) = build_records([found, vex], DIGEST, now=NOW, vex_authors=("PSIRT",))
     assert record.state == state
     assert record.vex is not None
     assert record.vex.statement.author == "PSIRT"
@@ -933,12 +942,18 @@ def test_corpus_csaf_and_cyclonedx_vex_apply_to_the_packages_they_name(path: Pat
             purl=product,
             severity=Severity.HIGH,
         )
-        (record,) = build_records([scan(n, "trivy", hit), vex], DIGEST, now=NOW)
+        authors = (statement.author,) if statement.author else ()
+        (record,) = build_records([scan(n, "trivy", hit), vex], DIGEST, now=NOW, vex_authors=authors)
         assert record.vex is not None
         assert record.vex.statement == statement
         justified = bool(statement.justification or statement.impact_statement)
-        suppresses = statement.status == "fixed" or (statement.status == "not_affected" and justified)
+        proposes = statement.status == "not_affected" and justified
+        suppresses = statement.status == "fixed" or (proposes and bool(authors))
         assert record.state == ("suppressed" if suppresses else "open"), (statement.status, product)
+        # the same statement from an author the policy does not list only proposes a deviation
+        (untrusted,) = build_records([scan(n, "trivy", hit), vex], DIGEST, now=NOW)
+        assert untrusted.state == ("suppressed" if statement.status == "fixed" else "open")
+        assert (untrusted.vex_proposal is not None) == proposes
         other = dataclasses.replace(hit, installed_version="0.0.0-other", purl=None)
         (unrelated,) = build_records([scan(n, "trivy", other), vex], DIGEST, now=NOW)
         assert unrelated.vex is None

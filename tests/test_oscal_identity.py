@@ -101,7 +101,8 @@ def test_closed_items_keep_their_detection_and_due_dates(with_previous: Path) ->
         assert item.due is not None, item.poam_id
         assert item.first_detected < item.due
     # fixed in 1.4.0, two months after 1.3.0 first found them: the critical and high ones closed after their due date
-    late = ["V-CVE-2023-45853", "V-CVE-2024-1135", "V-CVE-2024-6345", "V-CVE-2024-6827"]
+    # (CVE-2023-45853 stays open: the team's own unsigned VEX only proposes a false positive.)
+    late = ["V-CVE-2024-1135", "V-CVE-2024-6345", "V-CVE-2024-6827"]
     assert [i.poam_id for i in closed if i.closed_late] == late
     report = (with_previous / "report.html").read_text(encoding="utf-8")
     assert report.count("after the due date") == len(late)

@@ -19,7 +19,7 @@ from evidence.catalog import Parameters
 from evidence.catalog.loader import Profile
 from evidence.evaluate import derive_recorded, evaluate
 from evidence.lifecycle.poam import asset_identifier
-from evidence.model import AuditPackage, EvidenceSet, ImageRef, Severity
+from evidence.model import AuditPackage, EvidenceSet, ImageRef, Severity, TrustAnchors
 from evidence.render.inventory_xlsx import InventoryWorkbook
 from evidence.render.oscal_poam import FEDRAMP_NS, OscalPoam
 from evidence.render.poam_xlsx import PoamWorkbook
@@ -59,7 +59,10 @@ def assert_poam_valid(doc: Any) -> None:
     assert not errors, "OSCAL POA&M schema errors:\n" + "\n".join(errors)
 
 
-def sample_package(release: str) -> AuditPackage:
+SAMPLE_VEX_AUTHOR = "Example Org Product Security <psirt@example.com>"  # the samples' openvex.json author
+
+
+def sample_package(release: str, *, vex_authors: tuple[str, ...] = ()) -> AuditPackage:
     folder = SAMPLES / f"webapp-{release}"
     digest = orjson.loads((folder / "cosign-payload.json").read_bytes())["critical"]["image"]["docker-manifest-digest"]
     image = ImageRef(
@@ -70,7 +73,8 @@ def sample_package(release: str) -> AuditPackage:
     )
     profile = Profile(name="default", title="t", catalogs=(), parameters=Parameters())
     collected = collect_verify_bind([folder], image_digest=digest)
-    return evaluate([], profile, EvidenceSet(items=collected.items), image=image, now=NOW)
+    anchors = TrustAnchors(policy=bool(vex_authors), vex_authors=vex_authors)
+    return evaluate([], profile, EvidenceSet(items=collected.items), image=image, now=NOW, trust_anchors=anchors)
 
 
 def rows_of(ws: Any) -> list[tuple[Any, ...]]:
@@ -114,9 +118,36 @@ def test_poam_of_the_sample_is_schema_valid_with_one_item_per_unique_vulnerabili
     h11 = next(r for r in poam["risks"] if r["title"].startswith("CVE-2025-43859"))
     assert h11["status"] == "open"
     assert h11["deadline"] == "2026-12-19T07:45:02.384915Z"  # critical: 30 days after the first scan
+    # The team's own unsigned VEX says not_affected: a proposed false positive, open and pending (issue 15)
     zlib = next(r for r in poam["risks"] if r["title"].startswith("CVE-2023-45853"))
+    assert zlib["status"] == "deviation-requested"
+    assert zlib["deadline"] == "2026-12-19T07:45:02.384915Z"
+    assert zlib["remediations"][0]["lifecycle"] == "planned"
+    (fp,) = [p for p in zlib["props"] if p["name"] == "false-positive"]
+    assert (fp["ns"], fp["value"]) == (FEDRAMP_NS, "pending")
+    assert "MiniZip" in fp["remarks"]
+    assert "not trusted" in fp["remarks"]
+
+
+def test_a_vex_author_the_policy_trusts_closes_the_item(sample: AuditPackage) -> None:
+    trusted = sample_package("1.4.0", vex_authors=(SAMPLE_VEX_AUTHOR,))
+    doc = orjson.loads(render(OscalPoam(), trusted))
+    assert_poam_valid(doc)
+    zlib = next(r for r in doc["plan-of-action-and-milestones"]["risks"] if r["title"].startswith("CVE-2023-45853"))
     assert zlib["status"] == "closed"
     assert zlib["deadline"] == "2026-12-19T07:45:02.384915Z"  # kept once closed: a late closure shows
+    (fp,) = [p for p in zlib["props"] if p["name"] == "false-positive"]
+    assert fp["value"] == "approved"
+    assert "trusted as policy author Example Org Product Security" in fp["remarks"]
+    book = openpyxl.load_workbook(io.BytesIO(render(PoamWorkbook(), trusted)))
+    closed = {r[0]: dict(zip(POAM_HEADERS, r, strict=True)) for r in rows_of(book["Closed POA&M Items"])}
+    assert closed["V-CVE-2023-45853"]["False Positive"] == "Yes"
+    assert "MiniZip" in closed["V-CVE-2023-45853"]["Deviation Rationale"]
+    assert "trusted as policy author" in closed["V-CVE-2023-45853"]["Deviation Rationale"]
+    counts = {c.group.value: c.total for c in trusted.summary.vulnerabilities} if trusted.summary else {}
+    before = {c.group.value: c.total for c in sample.summary.vulnerabilities} if sample.summary else {}
+    assert (counts["suppressed"], before["suppressed"]) == (2, 0)  # zlib1g and setuptools
+    assert counts["open"] == before["open"] - 2
 
 
 def test_poam_item_ids_are_stable_across_releases(sample: AuditPackage) -> None:
@@ -161,9 +192,14 @@ def test_poam_workbook_has_the_template_columns_on_open_and_closed_tabs(sample: 
     assert h11["Weakness Detector Source"] == f"grype {grype_version}, trivy"  # the Trivy report names no version
     assert h11["CVE"] == "CVE-2025-43859"
     assert "VEX affected" in h11["Comments"]
-    closed = {r[0]: dict(zip(POAM_HEADERS, r, strict=True)) for r in rows_of(book["Closed POA&M Items"])}
-    assert closed["V-CVE-2023-45853"]["False Positive"] == "Yes"
-    assert "MiniZip" in closed["V-CVE-2023-45853"]["Deviation Rationale"]
+    # the unsigned VEX of the image's own team: open, False Positive pending, the statement attached
+    zlib = open_rows["V-CVE-2023-45853"]
+    assert (zlib["False Positive"], zlib["Risk Adjustment"]) == ("Pending", "No")
+    assert "MiniZip" in zlib["Deviation Rationale"]
+    assert "not trusted" in zlib["Deviation Rationale"]
+    assert "openvex.json" in zlib["Supporting Documents"]
+    assert zlib["Scheduled Completion Date"] == "2026-12-19"
+    assert "V-CVE-2023-45853" not in {r[0] for r in rows_of(book["Closed POA&M Items"])}
 
 
 def test_poam_workbook_cells_are_text_never_formulas(hand_package: AuditPackage) -> None:

@@ -7,6 +7,8 @@ collection, whatever its predicate. The predicate is read where Fromline knows i
 - CycloneDX (`https://cyclonedx.org/bom`, `.../bom/v1.5`, cosign's older `https://cyclonedx.org/schema`) and SPDX
   (`https://spdx.dev/Document`, `.../Document/v2.3`): SBOM. The predicate is the SBOM document itself; the SBOM
   collector reads it and its facts are kept, with the statement's subjects in place of the document's own.
+- OpenVEX (`https://openvex.dev/ns`, `.../ns/v0.2.0`): VEX, the predicate being the OpenVEX document, which its
+  collector reads. A verified VEX attestation's statements are trusted (`docs/identity-policy.md`).
 - cosign vulnerability attestations (`https://cosign.sigstore.dev/attestation/vuln/v1`): VULNERABILITY_SCAN when
   `scanner.result` is a Trivy or Grype report, which that collector reads.
 
@@ -69,6 +71,7 @@ JSON_LINES = "in-toto JSON lines"
 _HEX64_RE = re.compile(r"[0-9a-fA-F]{64}")
 _CYCLONEDX_RE = re.compile(r"https://cyclonedx\.org/(?:bom(?:/v\d+(?:\.\d+)*)?|schema)")
 _SPDX_RE = re.compile(r"https://spdx\.dev/Document(?:/v\d+(?:\.\d+)*)?")
+_OPENVEX_RE = re.compile(r"https://openvex\.dev/ns(?:/v?\d+(?:\.\d+)*)?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -415,6 +418,17 @@ def _sbom(doc: Document, r: _Reader, statement: dict[str, Any], predicate_type: 
     return facts
 
 
+def _vex(doc: Document, r: _Reader, statement: dict[str, Any], predicate_type: str) -> dict[str, Any]:
+    from evidence.collectors.openvex import OpenVex  # noqa: PLC0415 - as for the SBOM readers
+
+    where = r.at("predicate")
+    predicate = expect_object(statement.get("predicate"), r.path, where)
+    facts = _embedded(doc, (OpenVex(),), predicate, where, "OpenVEX document")
+    if facts is None:
+        raise CollectorError(doc.path, f"{where} should be an OpenVEX document (predicate type {predicate_type})")
+    return facts
+
+
 def _vulnerability_scan(doc: Document, r: _Reader, statement: dict[str, Any]) -> tuple[EvidenceKind, dict[str, Any]]:
     """A VULNERABILITY_SCAN when the result is a Trivy or Grype report; else an ATTESTATION that says why not."""
     from evidence.collectors.grype import GrypeJson  # noqa: PLC0415
@@ -467,6 +481,8 @@ def _read_statement(doc: Document, statement: dict[str, Any], base: str) -> _Rea
         kind, facts = EvidenceKind.PROVENANCE, _provenance(reader, statement, predicate_type)
     elif _CYCLONEDX_RE.fullmatch(predicate_type) or _SPDX_RE.fullmatch(predicate_type):
         kind, facts = EvidenceKind.SBOM, _sbom(doc, reader, statement, predicate_type)
+    elif _OPENVEX_RE.fullmatch(predicate_type):
+        kind, facts = EvidenceKind.VEX, _vex(doc, reader, statement, predicate_type)
     elif predicate_type == COSIGN_VULN:
         kind, facts = _vulnerability_scan(doc, reader, statement)
     else:

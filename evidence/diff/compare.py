@@ -115,6 +115,12 @@ def newly_in_kev(diff: VulnerabilityDiff) -> list[tuple[Vulnerability, bool]]:
     return added + listed
 
 
+def suppressions_gained(diff: VulnerabilityDiff) -> list[Vulnerability]:
+    """The vulnerabilities open in the old package and suppressed in the new one: the one definition behind the
+    summary's `suppressions_gained` and `--fail-on suppression-gained`."""
+    return [c.new for c in diff.changed if _is_open(c.old) and c.new.state is VulnerabilityState.SUPPRESSED]
+
+
 def _open_in_kev(v: Vulnerability) -> bool:
     return _is_open(v) and v.kev
 
@@ -140,7 +146,7 @@ def summarize(diff: PackageDiff) -> DiffSummary:
         still_open=len(v.still_open),
         oldest_open_days=max((s.age_days for s in v.still_open), default=None),
         severity_changes=sum(1 for c in v.changed if "severity" in c.aspects),
-        suppressions_gained=sum(1 for c in v.changed if _is_open(c.old) and c.new.state is suppressed),
+        suppressions_gained=len(suppressions_gained(v)),
         suppressions_lost=sum(1 for c in v.changed if c.old.state is suppressed and _is_open(c.new)),
         upgraded=versions[VersionChange.UPGRADED],
         downgraded=versions[VersionChange.DOWNGRADED],

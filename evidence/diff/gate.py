@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from evidence.diff.compare import newly_in_kev
+from evidence.diff.compare import newly_in_kev, suppressions_gained
 from evidence.model import PackageDiff, Severity, StatusChange, VulnerabilityState
 
 __all__ = ["CONDITIONS", "holding"]
@@ -24,6 +24,18 @@ def _new_kev(diff: PackageDiff) -> list[str]:
         f"{v.id} in {v.package}" + ("" if is_new else " (now in KEV)")
         for v, is_new in newly_in_kev(diff.vulnerabilities)
     ]
+
+
+def _suppression_gained(diff: PackageDiff) -> list[str]:
+    # The summary's `suppressions_gained` counts these same vulnerabilities, and a new one that arrives
+    # suppressed is named too: nobody saw it open.
+    gained = [(v, "") for v in suppressions_gained(diff.vulnerabilities)]
+    gained += [
+        (a.vulnerability, ", new")
+        for a in diff.vulnerabilities.added
+        if a.vulnerability.state is VulnerabilityState.SUPPRESSED
+    ]
+    return [f"{v.id} in {v.package} ({v.suppression or v.deviation or 'suppressed'}{new})" for v, new in gained]
 
 
 def _control_regressions(diff: PackageDiff) -> list[str]:
@@ -63,6 +75,10 @@ CONDITIONS: dict[str, tuple[str, Callable[[PackageDiff], list[str]]]] = {
     "new-critical": ("a new open critical vulnerability", lambda d: _new_at_least(d, Severity.CRITICAL)),
     "new-high": ("a new open vulnerability of high severity or above", lambda d: _new_at_least(d, Severity.HIGH)),
     "new-kev": ("a new open vulnerability in CISA's KEV catalog, or an open one newly listed there", _new_kev),
+    "suppression-gained": (
+        "a vulnerability open before and suppressed now (by VEX or an approved false positive), or new and suppressed",
+        _suppression_gained,
+    ),
     "control-regression": ("a control now not-satisfied or evidence-missing, and before neither", _control_regressions),
     "signature-change": ("a signer (key, or keyless identity and issuer) added or removed", _signature_change),
     "provenance-change": ("another builder or source repository (not the revision)", _provenance_change),

@@ -54,7 +54,14 @@ def evaluate(  # noqa: PLR0913 - keyword-only inputs of one assessment
     evidence = mark_freshness(collected.items, profile.parameters.max_age_days, now)
     params = profile.parameters
     sla = SlaPolicy(days=params.sla_days.model_dump(), vendor_days=params.rubric.vendor_sla_days)
-    records = build_records(evidence, image.digest, now=now, sla=sla, lifecycle=lifecycle)
+    records = build_records(
+        evidence,
+        image.digest,
+        now=now,
+        sla=sla,
+        lifecycle=lifecycle,
+        vex_authors=trust_anchors.vex_authors if trust_anchors else (),
+    )
     ctx = Context(
         image=image,
         now=now,
@@ -103,6 +110,7 @@ def evaluate(  # noqa: PLR0913 - keyword-only inputs of one assessment
                 ),
             )
         ),
+        lifecycle_inputs=lifecycle.sources if lifecycle is not None else (),
     )
     for name in SUMMARY_CHECKS.values():
         _run_check(name, ctx, outcomes)

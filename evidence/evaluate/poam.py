@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from evidence.evaluate.vulnerabilities import vex_proposal_pending
 from evidence.lifecycle.sla import LATEST, SlaPolicy, deadline, is_overdue
 from evidence.model import (
     RUBRIC_CATALOG,
@@ -73,11 +74,34 @@ def _answer(deviation: Deviation | None, kind: DeviationType) -> DeviationAnswer
     return DeviationAnswer.YES if deviation.status == DeviationStatus.APPROVED else DeviationAnswer.PENDING
 
 
+def _proposed(
+    records: Sequence[VulnerabilityRecord], deviation: Deviation | None, kind: DeviationType
+) -> DeviationAnswer:
+    """The deviations file's answer; Pending where none is given and an untrusted VEX proposes this kind."""
+    answer = _answer(deviation, kind)
+    if answer is DeviationAnswer.NO and any(vex_proposal_pending(r) and r.vex_proposal == kind for r in records):
+        return DeviationAnswer.PENDING
+    return answer
+
+
 def _false_positive(records: Sequence[VulnerabilityRecord], deviation: Deviation | None) -> DeviationAnswer:
-    """Yes for an approved false positive or a VEX `not_affected` that closed the item; Pending while requested."""
+    """Yes for an approved false positive or a trusted VEX `not_affected` that closed the item; Pending while
+    requested, or proposed by an untrusted VEX."""
     if any(r.suppression and r.suppression.statement.status == _NOT_AFFECTED for r in records):
         return DeviationAnswer.YES
-    return _answer(deviation, DeviationType.FALSE_POSITIVE)
+    return _proposed(records, deviation, DeviationType.FALSE_POSITIVE)
+
+
+def _vendor_dependency(
+    deviation: Deviation | None, packages: Sequence[str], *, no_fix: bool
+) -> tuple[DeviationAnswer, str | None]:
+    """Yes, with the product, for a vendor dependency in the deviations file, or for an open item no scanner
+    knows a fixed version of: the fix waits on the package's supplier (the distribution, or the upstream project)."""
+    if deviation is not None and deviation.type == DeviationType.VENDOR_DEPENDENCY:
+        return DeviationAnswer.YES, deviation.vendor_product or ", ".join(packages)
+    if no_fix:
+        return DeviationAnswer.YES, ", ".join(packages)
+    return DeviationAnswer.NO, None
 
 
 def _risk_status(records: Sequence[VulnerabilityRecord], *, is_open: bool, deviation: Deviation | None) -> RiskStatus:
@@ -86,6 +110,8 @@ def _risk_status(records: Sequence[VulnerabilityRecord], *, is_open: bool, devia
     if deviation is not None and deviation.type != DeviationType.VENDOR_DEPENDENCY:
         approved = deviation.status == DeviationStatus.APPROVED
         return RiskStatus.DEVIATION_APPROVED if approved else RiskStatus.DEVIATION_REQUESTED
+    if any(vex_proposal_pending(r) for r in records):
+        return RiskStatus.DEVIATION_REQUESTED
     if any(r.vex and r.vex.statement.status == _UNDER_INVESTIGATION for r in records):
         return RiskStatus.INVESTIGATING
     return RiskStatus.OPEN
@@ -121,6 +147,7 @@ def _item(vulnerability: str, indexed: list[tuple[int, VulnerabilityRecord]], as
     scanner_severities = [r.scanner_severity for r in chosen if r.scanner_severity is not None]
     packages = tuple(dict.fromkeys(" ".join(p for p in (r.package, r.installed_version) if p) for r in chosen))
     fixed = tuple(dict.fromkeys(v for r in chosen for v in r.fixed_versions))
+    vendor_dependency, vendor_product = _vendor_dependency(deviation, packages, no_fix=is_open and not fixed)
     return PoamItem(
         poam_id=f"V-{vulnerability}",
         vulnerability=vulnerability,
@@ -145,10 +172,12 @@ def _item(vulnerability: str, indexed: list[tuple[int, VulnerabilityRecord]], as
         kev_due=min((r.kev_due for r in records if r.kev_due), default=None),
         status_date=_status_date(chosen, is_open=is_open, assessed_at=assessed_at),
         deviation=deviation,
-        risk_adjustment=_answer(deviation, DeviationType.RISK_ADJUSTMENT),
+        risk_adjustment=_proposed(chosen, deviation, DeviationType.RISK_ADJUSTMENT),
         false_positive=_false_positive(chosen, deviation),
         operational_requirement=_answer(deviation, DeviationType.OPERATIONAL_REQUIREMENT),
-        vendor_dependency=_answer(deviation, DeviationType.VENDOR_DEPENDENCY),
+        vendor_dependency=vendor_dependency,
+        vendor_product=vendor_product,
+        milestone_changes=tuple(dict.fromkeys(c for _, r in live for c in r.due_changes)),
         remediation_plan=_remediation_plan(chosen, packages, fixed),
         flags=tuple(dict.fromkeys(f for r in chosen for f in r.deviation_flags)),
         disagreements=tuple(

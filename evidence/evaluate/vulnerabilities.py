@@ -11,7 +11,10 @@ The steps, in order:
    scanners: found by one scanner only, or rated differently.
 3. VEX: statements apply by vulnerability id and product (the image digest, the package's purl, or both: an
    OpenVEX product that is the image with package subcomponents). The latest applicable statement decides.
-   `not_affected` (justified) and `fixed` suppress; `affected`, `under_investigation` and an unjustified
+   A justified `not_affected` suppresses when its source is trusted (a verified VEX attestation, or an author the
+   identity policy lists); from anyone else it only proposes a false positive or a risk adjustment, and the
+   record stays open until the deviations file approves one (FedRAMP: VEX is the evidence for a deviation
+   request, not its approval). `fixed` suppresses; `affected`, `under_investigation` and an unjustified
    `not_affected` keep the record open, and an unjustified `not_affected` is flagged.
 4. KEV, EPSS (from --kev and --epss, or as a scanner reported them), and base-image attribution.
 5. Deviations (--deviations): an approved false positive suppresses; an expired or withdrawn one does not apply.
@@ -23,7 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, date, datetime
 from urllib.parse import unquote
 
@@ -38,11 +41,13 @@ from evidence.model import (
     Deviation,
     DeviationStatus,
     DeviationType,
+    DueChange,
     Evidence,
     EvidenceKind,
     EvidenceRef,
     Severity,
     Suppression,
+    Verification,
     VexStatement,
     VulnerabilityFinding,
     VulnerabilityRecord,
@@ -50,6 +55,18 @@ from evidence.model import (
 )
 
 SUPPRESSING = {"not_affected", "fixed"}
+NOT_AFFECTED = "not_affected"
+# VEX justifications that say the vulnerability is there but mitigated: a proposed risk adjustment, not a false
+# positive (OpenVEX and CSAF `inline_mitigations_already_exist`; CycloneDX's `protected_*` analyses).
+MITIGATED_JUSTIFICATIONS = frozenset(
+    {
+        "inline_mitigations_already_exist",
+        "protected_by_compiler",
+        "protected_at_runtime",
+        "protected_at_perimeter",
+        "protected_by_mitigating_control",
+    }
+)
 IMAGE_PURL_TYPES = {"oci", "docker"}
 VENDOR_CHECK_IN_DAYS = 30  # FedRAMP: check in with the vendor at least monthly
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -68,15 +85,17 @@ def scanner_of(item: Evidence) -> str:
 _USED = frozenset({Binding.MATCH, Binding.ASSERTED})  # asserted: the user stated the scan describes the image
 
 
-def build_records(
+def build_records(  # noqa: PLR0913 - keyword-only options of one assessment
     evidence: Iterable[Evidence],
     image_digest: str,
     *,
     now: datetime | None = None,
     sla: SlaPolicy | None = None,
     lifecycle: LifecycleInputs | None = None,
+    vex_authors: Collection[str] = (),
 ) -> tuple[VulnerabilityRecord, ...]:
-    """The image's vulnerability records; deadlines and deviations need `now`, carry-forward a previous package."""
+    """The image's vulnerability records; deadlines and deviations need `now`, carry-forward a previous package.
+    `vex_authors` are the VEX authors the identity policy trusts."""
     items = [e for e in evidence if e.binding is not Binding.MISMATCH]
     scans = [e for e in items if e.serves_as(EvidenceKind.VULNERABILITY_SCAN) and e.binding in _USED]
     statements = [(e, s) for e in items for s in e.statements]
@@ -87,7 +106,7 @@ def build_records(
     records = []
     for found in _group(scans):
         record = _merge(found, all_scanners, base, layers)
-        record = _apply_vex(record, statements, image_digest)
+        record = _apply_vex(record, statements, image_digest, frozenset(vex_authors))
         record = _enrich(record, inputs)
         if now is not None:
             record = _apply_deviations(record, inputs.deviations, now)
@@ -324,17 +343,46 @@ def applies(statement: VexStatement, record: VulnerabilityRecord, image_digest: 
     return image_hit is not False and package_hit is not False
 
 
+def vex_trusted_by(item: Evidence, statement: VexStatement, authors: Collection[str]) -> str | None:
+    """Why a VEX statement is trusted: its attestation's signature verified against a trust anchor (a key or an
+    identity the user named), or its author is one the identity policy lists, exactly; None when neither."""
+    signature = item.signature
+    if signature is not None and signature.status is Verification.VERIFIED and signature.asserted_by is None:
+        if signature.identity:
+            issuer = f" (issuer {signature.issuer})" if signature.issuer else ""
+            return f"verified signer {signature.identity}{issuer}"
+        if signature.key_id:
+            return f"verified signer key {signature.key_id}"
+    if statement.author is not None and statement.author in authors:
+        return f"policy author {statement.author}"
+    return None
+
+
+def proposed_deviation(statement: VexStatement) -> DeviationType:
+    """The deviation an untrusted `not_affected` asks for: a risk adjustment when its justification is a
+    mitigation, else a false positive (the component or its vulnerable code is not there, or cannot be reached)."""
+    if statement.justification in MITIGATED_JUSTIFICATIONS:
+        return DeviationType.RISK_ADJUSTMENT
+    return DeviationType.FALSE_POSITIVE
+
+
 def _apply_vex(
-    record: VulnerabilityRecord, statements: list[tuple[Evidence, VexStatement]], image_digest: str
+    record: VulnerabilityRecord,
+    statements: list[tuple[Evidence, VexStatement]],
+    image_digest: str,
+    authors: Collection[str],
 ) -> VulnerabilityRecord:
     relevant = [(item, s) for item, s in statements if applies(s, record, image_digest)]
     if not relevant:
         return record
     item, latest = max(relevant, key=lambda pair: pair[1].timestamp or _EPOCH)
-    applied = Suppression(statement=latest, evidence=ref(item, latest.location))
-    unjustified = latest.status == "not_affected" and not (latest.justification or latest.impact_statement)
+    trusted_by = vex_trusted_by(item, latest, authors)
+    applied = Suppression(statement=latest, evidence=ref(item, latest.location), trusted_by=trusted_by)
+    unjustified = latest.status == NOT_AFFECTED and not (latest.justification or latest.impact_statement)
     if latest.status not in SUPPRESSING or unjustified:
         return dataclasses.replace(record, vex=applied, vex_unjustified=unjustified)
+    if latest.status == NOT_AFFECTED and trusted_by is None:
+        return dataclasses.replace(record, vex=applied, vex_proposal=proposed_deviation(latest))
     return dataclasses.replace(record, state=VulnerabilityState.SUPPRESSED, suppression=applied, vex=applied)
 
 
@@ -370,13 +418,20 @@ def _apply_deviations(
             flags.append(f"{d.id} ({d.type}) is withdrawn: not applied")
         elif d.expires is not None and d.expires < today:
             flags.append(f"{d.id} ({d.type}) expired on {d.expires.isoformat()}: not applied")
+        elif d.type == DeviationType.OPERATIONAL_REQUIREMENT and _rated_high(record):
+            flags.append(
+                f"{d.id} (operational-requirement) refused: FedRAMP does not approve an operational requirement "
+                f"for a {original_rating(record).value} vulnerability (mitigate it instead): not applied"
+            )
         elif applied is not None:
             flags.append(f"{d.id} ({d.type}) not applied: {applied.id} already applies")
         else:
             applied = d
     if applied is None:
+        flags += _proposal_flags(record)
         return dataclasses.replace(record, deviation_flags=tuple(flags)) if flags else record
-    flags += _deviation_flags(applied, record, today)
+    flags += _deviation_flags(applied, today)
+    flags += _proposal_flags(dataclasses.replace(record, deviation=applied))
     state = record.state
     approved = applied.status == DeviationStatus.APPROVED
     if applied.type == DeviationType.FALSE_POSITIVE and approved and state == VulnerabilityState.OPEN:
@@ -384,12 +439,32 @@ def _apply_deviations(
     return dataclasses.replace(record, deviation=applied, deviation_flags=tuple(flags), state=state)
 
 
-def _deviation_flags(applied: Deviation, record: VulnerabilityRecord, today: date) -> list[str]:
+def vex_proposal_pending(record: VulnerabilityRecord) -> bool:
+    """An untrusted VEX `not_affected` proposes a deviation that no false positive or risk adjustment in the
+    deviations file answers yet."""
+    settled = record.deviation is not None and record.deviation.type in _SETTLES_PROPOSAL
+    return record.vex_proposal is not None and not settled
+
+
+_SETTLES_PROPOSAL = frozenset({DeviationType.FALSE_POSITIVE, DeviationType.RISK_ADJUSTMENT})
+
+
+def _proposal_flags(record: VulnerabilityRecord) -> list[str]:
+    if not vex_proposal_pending(record) or record.vex is None:
+        return []
+    author = record.vex.statement.author or "an unnamed author"
+    return [
+        (
+            f"VEX not_affected by {author}, neither a verified attestation nor an author the identity policy "
+            f"lists: a proposed {record.vex_proposal}, pending approval in the deviations file"
+        )
+    ]
+
+
+def _deviation_flags(applied: Deviation, today: date) -> list[str]:
     flags = []
     if applied.status == DeviationStatus.PENDING:
         flags.append(f"{applied.id} ({applied.type}) is pending approval")
-    if applied.type == DeviationType.OPERATIONAL_REQUIREMENT and record.severity.rank >= Severity.HIGH.rank:
-        flags.append(f"{applied.id}: FedRAMP does not approve an operational requirement for a high vulnerability")
     if applied.type == DeviationType.VENDOR_DEPENDENCY:
         check_in = applied.last_vendor_check_in
         if check_in is None or (today - check_in).days > VENDOR_CHECK_IN_DAYS:
@@ -403,6 +478,17 @@ def _deviation_flags(applied: Deviation, record: VulnerabilityRecord, today: dat
 
 def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def original_rating(record: VulnerabilityRecord) -> Severity:
+    """The record's original risk rating, which decides whether FedRAMP can approve an operational requirement."""
+    return record.severity
+
+
+def _rated_high(record: VulnerabilityRecord) -> bool:
+    """High or critical; an unrated finding counts as high, as for its deadline."""
+    rating = original_rating(record)
+    return rating is Severity.UNKNOWN or rating.rank >= Severity.HIGH.rank
 
 
 def effective_severity(record: VulnerabilityRecord) -> Severity:
@@ -433,7 +519,50 @@ def _deadline(record: VulnerabilityRecord, policy: SlaPolicy, now: datetime) -> 
         sla_days=result.sla_days,
         overdue=overdue,
         vendor_due=vendor_due,
+        due_changes=_due_changes(record, first, policy, _utc(now).date()),
     )
 
 
-__all__ = ["SUPPRESSING", "applies", "build_records", "effective_severity", "parse_purl", "primary_id", "ref"]
+def _due_changes(record: VulnerabilityRecord, first: datetime, policy: SlaPolicy, today: date) -> tuple[DueChange, ...]:
+    """How the deadline moved from the profile's date for the original rating, one step per reason, in the order
+    `_deadline` applies them: an approved risk adjustment, the KEV due date, an operational requirement's expiry."""
+    changes: list[DueChange] = []
+    current = _day(deadline(first, original_rating(record), policy).due)
+
+    def moved(on: date, to: datetime | None, reason: str) -> None:
+        nonlocal current
+        if _day(to) != current:
+            changes.append(DueChange(on=on, old=current, new=_day(to), reason=reason))
+            current = _day(to)
+
+    d = record.deviation
+    adjusted = effective_severity(record)
+    if d is not None and adjusted is not original_rating(record):
+        why = f"risk adjustment {d.id} was approved by {d.approver}, rating it {adjusted.value}"
+        moved(d.approved or today, deadline(first, adjusted, policy).due, why)
+    if record.kev_due is not None:
+        kev = deadline(first, adjusted, policy, record.kev_due)
+        moved(today, kev.due, f"it is in CISA's KEV catalog, due {record.kev_due.isoformat()} (BOD 22-01)")
+    if d and d.type == DeviationType.OPERATIONAL_REQUIREMENT and d.status == DeviationStatus.APPROVED and d.expires:
+        why = f"operational requirement {d.id} was approved by {d.approver} until {d.expires.isoformat()}"
+        moved(d.approved or today, end_of_day(d.expires), why + ", when it is re-assessed")
+    return tuple(changes)
+
+
+def _day(moment: datetime | None) -> date | None:
+    return _utc(moment).date() if moment is not None else None
+
+
+__all__ = [
+    "SUPPRESSING",
+    "applies",
+    "build_records",
+    "effective_severity",
+    "original_rating",
+    "parse_purl",
+    "primary_id",
+    "proposed_deviation",
+    "ref",
+    "vex_proposal_pending",
+    "vex_trusted_by",
+]

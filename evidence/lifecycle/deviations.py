@@ -41,6 +41,8 @@ class DeviationSpec(_Strict):
     vendor_product: str | None = None
     last_vendor_check_in: date | None = None
     auto_approved: bool = False
+    point_of_contact: str | None = Field(default=None, min_length=1)
+    resources_required: str | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -105,6 +107,8 @@ def parse_deviations(text: str, source: str) -> tuple[Deviation, ...]:
             vendor_product=d.vendor_product,
             last_vendor_check_in=d.last_vendor_check_in,
             auto_approved=d.auto_approved,
+            point_of_contact=d.point_of_contact.strip() if d.point_of_contact else None,
+            resources_required=d.resources_required.strip() if d.resources_required else None,
             source=f"{source} /deviations/{i}",
         )
         for i, d in enumerate(parsed.deviations)

@@ -41,18 +41,24 @@ class EpssScores:
 def read_epss(path: Path, wanted: Iterable[str] | None = None) -> EpssScores:
     """Scores for the `wanted` CVE ids (all of them when None)."""
     try:
-        with path.open("rb") as raw:
-            compressed = raw.read(2) == _GZIP_MAGIC
-            raw.seek(0)
-            if compressed:
-                with gzip.open(raw, "rt", encoding="utf-8", newline="") as unzipped:
-                    return parse_epss(unzipped, str(path), wanted)
-            with io.TextIOWrapper(raw, encoding="utf-8", newline="") as text:
-                return parse_epss(text, str(path), wanted)
-    except OSError as e:  # includes a broken gzip stream (gzip.BadGzipFile)
+        data = path.read_bytes()
+    except OSError as e:
         raise InputError(path, f"cannot be read: {e.strerror or e}") from e
+    return parse_epss_bytes(data, str(path), wanted)
+
+
+def parse_epss_bytes(data: bytes, source: str, wanted: Iterable[str] | None = None) -> EpssScores:
+    """The scores in a file's bytes, plain or gzip (the bytes are also what the package keeps a copy of)."""
+    try:
+        if data[:2] == _GZIP_MAGIC:
+            with gzip.open(io.BytesIO(data), "rt", encoding="utf-8", newline="") as unzipped:
+                return parse_epss(unzipped, source, wanted)
+        with io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", newline="") as text:
+            return parse_epss(text, source, wanted)
+    except OSError as e:  # a broken gzip stream (gzip.BadGzipFile)
+        raise InputError(source, f"cannot be read: {e.strerror or e}") from e
     except (UnicodeDecodeError, EOFError) as e:
-        raise InputError(path, f"not a FIRST EPSS CSV: {e}") from e
+        raise InputError(source, f"not a FIRST EPSS CSV: {e}") from e
 
 
 def parse_epss(lines: Iterable[str], source: str, wanted: Iterable[str] | None = None) -> EpssScores:

@@ -1,7 +1,8 @@
 """Render: each renderer turns an `AuditPackage` into one package file; `write_package` writes them all.
 
 The package also holds a copy of every evidence file, under `evidence/` with a safe name (`stored_as`), so
-that an assessor can check each verdict against the exact bytes it was made from.
+that an assessor can check each verdict against the exact bytes it was made from, and of the KEV catalog, EPSS
+scores and deviation requests that set its deadlines and POA&M columns, under `lifecycle/`.
 """
 
 from __future__ import annotations
@@ -222,6 +223,17 @@ def _copy_evidence(pkg: AuditPackage, staging: Path) -> None:
         target.write_bytes(data)
 
 
+def _copy_lifecycle_inputs(pkg: AuditPackage, staging: Path) -> None:
+    """The KEV, EPSS and deviations files under `lifecycle/`, as `LifecycleInput.stored_as` names them."""
+    for source in pkg.lifecycle_inputs:
+        data = pkg.contents.get(source.sha256)
+        if data is None or hashlib.sha256(data).hexdigest() != source.sha256:
+            raise RenderError(f"{source.path}: the bytes read for this {source.kind} file are not in the package")
+        target = staging / safe_relative_path(source.stored_as)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+
 def write_package(
     pkg: AuditPackage,
     out_dir: Path,
@@ -233,7 +245,8 @@ def write_package(
     """Write every format into a temporary directory, then move it into place: all or nothing.
 
     When the package holds the bytes of its evidence (`contents`, from collection), every evidence file is copied
-    into `evidence/` and its `stored_as` names the copy in every file of the package. `zip` also writes the
+    into `evidence/` and its `stored_as` names the copy in every file of the package; the lifecycle files go
+    into `lifecycle/`. `zip` also writes the
     finished package as `OUTDIR.zip`.
     """
     _check_replaceable(out_dir)
@@ -251,6 +264,8 @@ def write_package(
             _copy_evidence(pkg, staging)
             if pkg.evidence:
                 written.append(out_dir / EVIDENCE_DIR)
+            _copy_lifecycle_inputs(pkg, staging)
+            written += sorted({out_dir / PurePosixPath(s.stored_as).parts[0] for s in pkg.lifecycle_inputs})
         for fmt in formats:
             renderer = make_renderer(fmt)
             if progress:

@@ -22,10 +22,11 @@ package, version), each defined once. Text hygiene and validation follow `oscal.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, time
 from typing import Any, BinaryIO
 
 from evidence.errors import RenderError
+from evidence.lifecycle.citations import describe, kev_citation, party_text, point_of_contact, resources_required
 from evidence.lifecycle.poam import (
     asset_identifier,
     detection_words,
@@ -36,8 +37,10 @@ from evidence.lifecycle.poam import (
 )
 from evidence.model import (
     AuditPackage,
+    DeviationAnswer,
     DeviationType,
     Evidence,
+    LifecycleInputKind,
     PoamItem,
     Severity,
     VulnerabilityRecord,
@@ -69,6 +72,7 @@ FEDRAMP_NS = "https://fedramp.gov/ns/oscal"  # FedRAMP extension props
 FEDRAMP_FACET_SYSTEM = "http://fedramp.gov/ns/oscal"  # FedRAMP facet system, http as FedRAMP writes it
 _FILE = "oscal/poam.json"
 _DEVIATION_PROPS = ("risk-adjustment", "false-positive", "operational-requirement", "vendor-dependency")
+_POC_ROLE = "poam-point-of-contact"
 
 Json = dict[str, Any]
 
@@ -126,6 +130,12 @@ class _Builder:
         cited = {r.evidence_id for rs in self.records.values() for rec in rs for r in self._refs(rec)}
         cited |= {r.evidence_id for c in self.controls.values() for r in c.evidence}
         self.resource_uuid = {e: _uuid(f"{self.digest}/resource/{e}") for e in sorted(cited) if e in self.evidence}
+        self.lifecycle_uuid = {
+            s.kind: _uuid(f"{self.digest}/lifecycle/{s.kind}/{s.sha256}") for s in pkg.lifecycle_inputs
+        }
+        contacts = [point_of_contact(pkg, item) for item in self.items]
+        contacts.append(party_text(pkg.context.point_of_contact))
+        self.party_uuid = {c: _uuid(f"party/{c}") for c in sorted({c for c in contacts if c})}
 
     @staticmethod
     def _refs(record: VulnerabilityRecord) -> list[Any]:
@@ -148,6 +158,9 @@ class _Builder:
                         "last-modified": self.assessed_at,
                         "version": release or self.digest or "unversioned",
                         "oscal-version": OSCAL_VERSION,
+                        "roles": [{"id": _POC_ROLE, "title": "POA&M point of contact"}] if self.party_uuid else None,
+                        "parties": self.parties() or None,
+                        "responsible-parties": self.responsible_parties(),
                         "props": props(
                             prop("generator", pkg.tool.name),
                             prop("generator-version", pkg.tool.version),
@@ -171,10 +184,19 @@ class _Builder:
                 or None,
                 "risks": [self.risk(i) for i in self.items] or None,
                 "poam-items": [self.poam_item(i) for i in self.items] or [self.empty_item()],
-                "back-matter": {"resources": self.resources()} if self.resource_uuid else None,
+                "back-matter": {"resources": self.resources()} if self.resources() else None,
             }
         )
         return {"plan-of-action-and-milestones": poam}
+
+    def parties(self) -> list[Json]:
+        return [{"uuid": party_uuid, "type": "person", "name": md(c)} for c, party_uuid in self.party_uuid.items()]
+
+    def responsible_parties(self) -> list[Json] | None:
+        poc = party_text(self.pkg.context.point_of_contact)
+        if poc is None:
+            return None
+        return [{"role-id": _POC_ROLE, "party-uuids": [self.party_uuid[poc]]}]
 
     def local_definitions(self) -> Json:
         pkg = self.pkg
@@ -339,6 +361,7 @@ class _Builder:
                     ),
                     *(prop("deviation-flag", f) for f in item.flags),
                 ),
+                "links": self.lifecycle_links(item),
                 "status": item.risk_status.value,
                 "origins": self.origins(item.scanners),
                 "characterizations": [{"origin": self.origins(item.scanners)[0], "facets": facets}],
@@ -393,13 +416,48 @@ class _Builder:
         return [{"observation-uuid": self.observation_uuid[id(r)]} for r in self.records[item.poam_id]]
 
     def deviation_props(self, item: PoamItem) -> list[Json | None]:
+        """FedRAMP's deviation props: the deviation request's; a pending false positive or risk adjustment an
+        untrusted VEX proposes; a trusted VEX's approved false positive; a vendor dependency with no fix known."""
+        out: list[Json | None] = []
         d = item.deviation
-        if d is None:
-            return []
-        value = d.status.value
-        if d.type == DeviationType.VENDOR_DEPENDENCY:
-            value = "tracking"
-        return [{"name": d.type, "ns": FEDRAMP_NS, "value": value, "remarks": md(d.justification) or None}]
+        if d is not None:
+            value = "tracking" if d.type == DeviationType.VENDOR_DEPENDENCY else d.status.value
+            out.append({"name": d.type, "ns": FEDRAMP_NS, "value": value, "remarks": md(d.justification) or None})
+        answered = {d.type} if d is not None else set()
+        vex = self.vex_rationale(item)
+        for kind, answer in (
+            (DeviationType.FALSE_POSITIVE, item.false_positive),
+            (DeviationType.RISK_ADJUSTMENT, item.risk_adjustment),
+        ):
+            if kind not in answered and answer is not DeviationAnswer.NO:
+                value = "pending" if answer is DeviationAnswer.PENDING else "approved"
+                out.append(compact({"name": kind, "ns": FEDRAMP_NS, "value": value, "remarks": vex}))
+        if DeviationType.VENDOR_DEPENDENCY not in answered and item.vendor_dependency is DeviationAnswer.YES:
+            remarks = f"No fixed version is known for {md(item.vendor_product or ', '.join(item.packages))}."
+            out.append({"name": "vendor-dependency", "ns": FEDRAMP_NS, "value": "tracking", "remarks": remarks})
+        return out
+
+    def vex_rationale(self, item: PoamItem) -> str | None:
+        for record in self.records[item.poam_id]:
+            vex = record.suppression or (record.vex if record.vex_proposal is not None else None)
+            if vex is not None:
+                s = vex.statement
+                trust = f"trusted as {vex.trusted_by}" if vex.trusted_by else "not trusted: proposed, pending approval"
+                said = "; ".join(t for t in (s.justification, s.impact_statement) if t)
+                return md(f"VEX {s.status} by {s.author or 'an unnamed author'} ({trust}): {said}")
+        return None
+
+    def lifecycle_links(self, item: PoamItem) -> list[Json] | None:
+        """Links to the KEV catalog behind a BOD 22-01 "Yes" and the deviation requests behind a deviation."""
+        links = []
+        for kind, cited in (
+            (LifecycleInputKind.KEV, item.kev and item.kev_due is not None),
+            (LifecycleInputKind.DEVIATIONS, item.deviation is not None),
+        ):
+            source = next((s for s in self.pkg.lifecycle_inputs if s.kind is kind), None)
+            if cited and source is not None:
+                links.append({"href": f"#{self.lifecycle_uuid[kind]}", "rel": "reference", "text": describe(source)})
+        return links or None
 
     def remediations(self, item: PoamItem, risk_uuid: str, due: datetime | None) -> list[Json]:
         plan = item.remediation_plan
@@ -409,16 +467,28 @@ class _Builder:
             "title": "Overall remediation plan",
             "description": md(plan),
         }
+        resources = resources_required(item)
+        if resources:
+            planned["required-assets"] = [
+                {"uuid": _uuid(f"{risk_uuid}/remediation/resources"), "description": md(resources)}
+            ]
+        contact = point_of_contact(self.pkg, item)
         if due is not None:
             planned["tasks"] = [
-                {
-                    "uuid": _uuid(f"{risk_uuid}/milestone/scheduled-completion"),
-                    "type": "milestone",
-                    "title": "Scheduled completion",
-                    "description": "The remediation deadline: the profile's days for the severity from the original "
-                    "detection date, or the CISA KEV due date when earlier.",
-                    "timing": {"on-date": {"date": timestamp(due)}},
-                }
+                compact(
+                    {
+                        "uuid": _uuid(f"{risk_uuid}/milestone/scheduled-completion"),
+                        "type": "milestone",
+                        "title": "Scheduled completion",
+                        "description": "The remediation deadline: the profile's days for the severity from the "
+                        "original detection date, or the CISA KEV due date when earlier."
+                        + "".join(f" Changed {md(c.text)}." for c in item.milestone_changes),
+                        "timing": {"on-date": {"date": timestamp(due)}},
+                        "responsible-roles": (
+                            [{"role-id": _POC_ROLE, "party-uuids": [self.party_uuid[contact]]}] if contact else None
+                        ),
+                    }
+                )
             ]
         return [compact(planned)]
 
@@ -431,6 +501,15 @@ class _Builder:
                     "title": "Original detection",
                     "start": timestamp(item.first_detected),
                     "status-change": "open",
+                }
+            )
+        for n, change in enumerate(item.milestone_changes, start=1):
+            entries.append(
+                {
+                    "uuid": _uuid(f"{risk_uuid}/log/milestone-change/{n}"),
+                    "title": f"Milestone change ({n})",
+                    "description": md(change.text),
+                    "start": timestamp(datetime.combine(change.on, time(), tzinfo=UTC)),
                 }
             )
         if not item.is_open and in_schema_range(item.status_date):
@@ -449,6 +528,12 @@ class _Builder:
             f"Asset: {md(asset_identifier(self.pkg))}.",
             f"Overall remediation plan: {md(item.remediation_plan)}",
         ]
+        contact = point_of_contact(self.pkg, item)
+        if contact:
+            remarks.append(f"Point of contact: {md(contact)}.")
+        kev = kev_citation(self.pkg, item)
+        if kev:
+            remarks.append(f"{md(kev)}.")
         remarks += [f"Flag: {md(f)}." for f in item.flags]
         remarks += [f"Scanner disagreement: {md(d)}." for d in item.disagreements]
         return compact(
@@ -486,6 +571,22 @@ class _Builder:
 
     def resources(self) -> list[Json]:
         out = []
+        for source in self.pkg.lifecycle_inputs:
+            released = f", released {md(source.released)}" if source.released else ""
+            out.append(
+                {
+                    "uuid": self.lifecycle_uuid[source.kind],
+                    "title": md(describe(source)),
+                    "description": f"The {md(source.kind.value)} file given as {md(source.path)}{released}, "
+                    f"{source.size} bytes; a copy is in the package.",
+                    "rlinks": [
+                        {
+                            "href": href(f"../{source.stored_as}"),
+                            "hashes": [{"algorithm": "SHA-256", "value": source.sha256}],
+                        }
+                    ],
+                }
+            )
         for evidence_id, resource_uuid in self.resource_uuid.items():
             ev: Evidence = self.evidence[evidence_id]
             digest = one_line(ev.sha256)

@@ -14,6 +14,13 @@ from datetime import UTC, date, datetime
 from typing import BinaryIO
 
 from evidence.errors import RenderError
+from evidence.lifecycle.citations import (
+    cite,
+    kev_citation,
+    lifecycle_input,
+    point_of_contact,
+    resources_required,
+)
 from evidence.lifecycle.poam import (
     asset_identifier,
     detection_words,
@@ -22,7 +29,14 @@ from evidence.lifecycle.poam import (
     item_records,
     rating,
 )
-from evidence.model import AuditPackage, DeviationType, PoamItem, VulnerabilityRecord, WeaknessSource
+from evidence.model import (
+    AuditPackage,
+    DeviationType,
+    LifecycleInputKind,
+    PoamItem,
+    VulnerabilityRecord,
+    WeaknessSource,
+)
 from evidence.render.xlsx import Row, Sheet, Table, _write
 
 __all__ = ["POAM_COLUMNS", "PoamWorkbook"]
@@ -80,22 +94,28 @@ def _rationale(records: tuple[VulnerabilityRecord, ...], item: PoamItem) -> str 
     if item.deviation is not None:
         return item.deviation.justification
     for r in records:
-        if r.suppression is not None:
-            s = r.suppression.statement
-            return "; ".join(t for t in (s.justification, s.impact_statement) if t) or None
+        vex = r.suppression or (r.vex if r.vex_proposal is not None else None)
+        if vex is not None:
+            s = vex.statement
+            said = "; ".join(t for t in (s.justification, s.impact_statement) if t)
+            author = s.author or "an unnamed author"
+            trust = f"trusted as {vex.trusted_by}" if vex.trusted_by else "not trusted: proposed, pending approval"
+            return f"VEX {s.status} by {author} ({trust}): {said}" if said else None
     return None
 
 
-def _documents(records: tuple[VulnerabilityRecord, ...], item: PoamItem) -> str:
+def _documents(pkg: AuditPackage, records: tuple[VulnerabilityRecord, ...], item: PoamItem) -> str:
     refs = [ref for r in records for ref in r.evidence]
     refs += [r.vex.evidence for r in records if r.vex is not None]
     paths = [f"{ref.path} (sha256:{ref.sha256[:12]})" for ref in refs]
     if item.deviation is not None:
-        paths.append(f"deviation request {item.deviation.id} in {item.deviation.source}")
+        requests = lifecycle_input(pkg, LifecycleInputKind.DEVIATIONS)
+        copy = f" ({requests.stored_as}, sha256:{requests.sha256[:12]})" if requests else ""
+        paths.append(f"deviation request {item.deviation.id} in {item.deviation.source}{copy}")
     return "\n".join(dict.fromkeys(paths))
 
 
-def _comments(records: tuple[VulnerabilityRecord, ...], item: PoamItem) -> str:
+def _comments(pkg: AuditPackage, records: tuple[VulnerabilityRecord, ...], item: PoamItem) -> str:
     lines = [
         f"Original risk rating from {item_rating_basis(item)}",
         f"Original detection date from {detection_words(item.detection_source)}",
@@ -111,7 +131,11 @@ def _comments(records: tuple[VulnerabilityRecord, ...], item: PoamItem) -> str:
             lines.append(f"{what}: VEX not_affected without justification or impact statement: not applied")
         if r.epss is not None:
             pct = f", percentile {r.epss_percentile:.3f}" if r.epss_percentile is not None else ""
-            lines.append(f"{what}: EPSS {r.epss:.5f}{pct}")
+            scores = lifecycle_input(pkg, LifecycleInputKind.EPSS)
+            lines.append(f"{what}: EPSS {r.epss:.5f}{pct}" + (f", from the {cite(scores)}" if scores else ""))
+    kev = kev_citation(pkg, item)
+    if kev:
+        lines.append(kev)
     lines += [f"Flag: {f}" for f in item.flags]
     lines += [f"Scanner disagreement: {d}" for d in item.disagreements]
     if item.overdue:
@@ -154,13 +178,13 @@ def _control_row(pkg: AuditPackage, item: PoamItem) -> Row:
         detector,
         item.vulnerability,
         asset_identifier(pkg),
-        None,
-        None,
+        point_of_contact(pkg, item),
+        resources_required(item),
         item.remediation_plan,
         _day(item.first_detected),
         _day(item.due),
         "\n".join(steps),
-        None,
+        _milestone_changes(item),
         _day(item.status_date),
         item.vendor_dependency.value,
         None,
@@ -181,6 +205,10 @@ def _control_row(pkg: AuditPackage, item: PoamItem) -> Row:
     )
 
 
+def _milestone_changes(item: PoamItem) -> str | None:
+    return "\n".join(f"({n}) {change.text}" for n, change in enumerate(item.milestone_changes, start=1)) or None
+
+
 def poam_row(pkg: AuditPackage, item: PoamItem) -> Row:
     if item.source is WeaknessSource.CONTROL:
         return _control_row(pkg, item)
@@ -196,25 +224,25 @@ def poam_row(pkg: AuditPackage, item: PoamItem) -> Row:
         _detector(pkg, records, item),
         ", ".join(item.ids),
         asset_identifier(pkg),
-        None,
-        None,
+        point_of_contact(pkg, item),
+        resources_required(item),
         item.remediation_plan,
         _day(item.first_detected),
         _day(item.due),
         _milestones(item),
-        None,
+        _milestone_changes(item),
         _day(item.status_date),
         item.vendor_dependency.value,
         _day(d.last_vendor_check_in) if vendor and d else None,
-        (d.vendor_product or ", ".join(item.packages)) if vendor and d else None,
+        item.vendor_product,
         rating(item.severity),
         rating(item.adjusted_severity) if item.adjusted_severity else None,
         item.risk_adjustment.value,
         item.false_positive.value,
         item.operational_requirement.value,
         _rationale(records, item),
-        _documents(records, item),
-        _comments(records, item),
+        _documents(pkg, records, item),
+        _comments(pkg, records, item),
         ("Yes" if d.auto_approved else "No") if d is not None and not vendor else None,
         "Yes" if item.kev else "No",
         _day(item.kev_due),

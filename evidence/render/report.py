@@ -18,6 +18,7 @@ from evidence.model import (
     AuditPackage,
     Binding,
     CountGroup,
+    DeviationAnswer,
     Evidence,
     EvidenceKind,
     PoamItem,
@@ -206,9 +207,8 @@ _MATTERS = frozenset({Severity.CRITICAL, Severity.HIGH})
 
 def _matters(item: PoamItem) -> bool:
     """An open POA&M item the risk exposure table shows: critical or high, in KEV, overdue, or with a deviation."""
-    return (
-        (item.adjusted_severity or item.severity) in _MATTERS or item.kev or item.overdue or item.deviation is not None
-    )
+    requested = item.deviation is not None or DeviationAnswer.PENDING in (item.false_positive, item.risk_adjustment)
+    return (item.adjusted_severity or item.severity) in _MATTERS or item.kev or item.overdue or requested
 
 
 def _evidence_kinds(pkg: AuditPackage) -> list[tuple[EvidenceKind, int]]:

@@ -66,7 +66,12 @@ class VerificationContext:
     @property
     def trust_anchors(self) -> TrustAnchors:
         """What evaluation is told of the anchors."""
-        return TrustAnchors(key_ids=tuple(k.key_id for k in self.anchor_keys), policy=self.policy is not None)
+        rules = self.rules
+        return TrustAnchors(
+            key_ids=tuple(k.key_id for k in self.anchor_keys),
+            policy=self.policy is not None,
+            vex_authors=rules.vex_authors if rules is not None else (),
+        )
 
     @property
     def trust_root_name(self) -> str:

@@ -92,6 +92,14 @@ class Rule(_Strict):
     keys: tuple[KeyRule, ...] = ()
     identities: tuple[IdentityRule, ...] = ()
     attestations: tuple[str, ...] = ()
+    vex_authors: tuple[str, ...] = ()  # VEX authors trusted for this image, matched exactly
+
+    @field_validator("vex_authors")
+    @classmethod
+    def _named_authors(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not author.strip() for author in value):
+            raise ValueError("a VEX author is a non-empty string, as the document names its author")
+        return value
 
     @field_validator("attestations")
     @classmethod
@@ -129,6 +137,7 @@ class ImageRules:
     key_ids: frozenset[str] = frozenset()
     identities: tuple[IdentityRule, ...] = ()
     attestations: tuple[str, ...] = ()
+    vex_authors: tuple[str, ...] = ()
 
     def accepts_key(self, key_id: str | None) -> bool:
         return key_id is not None and key_id in self.key_ids
@@ -159,6 +168,7 @@ class IdentityPolicy:
         key_ids: set[str] = set()
         identities: list[IdentityRule] = []
         attestations: list[str] = []
+        vex_authors: list[str] = []
         for rule in self.rules:
             if not rule.applies_to(image):
                 continue
@@ -171,11 +181,13 @@ class IdentityPolicy:
                     key_ids.add(key_rule.key_id)
             identities.extend(rule.identities)
             attestations.extend(rule.attestations)
+            vex_authors.extend(rule.vex_authors)
         return ImageRules(
             keys=tuple(keys),
             key_ids=frozenset(key_ids),
             identities=tuple(identities),
             attestations=tuple(dict.fromkeys(attestations)),
+            vex_authors=tuple(dict.fromkeys(vex_authors)),
         )
 
 

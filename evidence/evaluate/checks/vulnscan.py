@@ -175,7 +175,17 @@ def no_fixable_at_gate(ctx: Context) -> Outcome:
         if v.state == VulnerabilityState.OPEN and v.severity.rank >= gate.rank and v.fixed_versions
     ]
     suppressed = sum(1 for v in ctx.vulnerabilities if v.state == VulnerabilityState.SUPPRESSED)
-    note = f" {suppressed} finding(s) suppressed by VEX statements are not counted." if suppressed else ""
+    note = (
+        f" {suppressed} finding(s) suppressed by trusted VEX statements or approved false positives are not counted."
+        if suppressed
+        else ""
+    )
+    proposed = sum(1 for v in ctx.vulnerabilities if v.state == VulnerabilityState.OPEN and v.vex_proposal)
+    if proposed:
+        note += (
+            f" {proposed} open finding(s) that a VEX statement from an untrusted source calls not affected are "
+            "counted: a proposed deviation, pending approval."
+        )
     if over:
         names = [f"{v.id} ({v.severity}, {v.package} {v.installed_version or ''})".replace(" )", ")") for v in over]
         return Outcome(
