@@ -24,7 +24,7 @@ from evidence.model import (
 from evidence.render.oscal import FROMLINE_NS, OscalAssessmentResults, nist_control_id
 
 UUID = re.compile(r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[45][0-9A-Fa-f]{3}-[89ABab][0-9A-Fa-f]{3}-[0-9A-Fa-f]{12}$")
-FINDING_STATUSES = {Status.SATISFIED, Status.NOT_SATISFIED, Status.EVIDENCE_MISSING}
+FINDING_STATUSES = {Status.SATISFIED, Status.NOT_SATISFIED, Status.EVIDENCE_MISSING, Status.MANUAL}
 
 
 @cache
@@ -140,6 +140,8 @@ def test_findings_per_control(ar: dict[str, Any], hand_package: AuditPackage) ->
         # satisfied only for the part image evidence shows: never a "satisfied" finding
         ("nist-800-190", "4.1.5"): ("not-satisfied", "other"),
         ("nist-800-190", "4.1.3"): ("not-satisfied", "other"),
+        # a manual control is assessed by a person: not shown satisfied until then
+        ("nist-800-190", "4.2.3"): ("not-satisfied", "other"),
     }
     partial = findings["nist-800-190", "4.1.5"]["target"]
     assert partial["implementation-status"] == {"state": "partial"}
@@ -160,10 +162,14 @@ def test_findings_per_control(ar: dict[str, Any], hand_package: AuditPackage) ->
 def test_manual_and_not_applicable_controls(ar: dict[str, Any]) -> None:
     result = ar["results"][0]
     finding_controls = {props(f, "control-id")[0] for f in result["findings"]}
-    assert not finding_controls & {"4.2.3", "4.3.1"}
+    assert not finding_controls & {"4.3.1", "4.6"}  # not assessed, not applicable: no finding
     (manual,) = [o for o in result["observations"] if o["methods"] == ["EXAMINE"]]
     assert props(manual, "control-id") == ["4.2.3"]
     assert "registry access control is not visible in image evidence" in manual["description"]
+    (finding,) = [f for f in result["findings"] if props(f, "control-id") == ["4.2.3"]]
+    assert props(finding, "fromline-status") == ["manual"]
+    assert finding["related-observations"] == [{"observation-uuid": manual["uuid"]}]
+    assert finding["target"]["status"]["remarks"].startswith("Manual: image evidence cannot decide this control")
     assert props(result, "not-applicable-control") == ["nist-800-190 4.6"]
     assert props(result, "not-assessed-control") == ["nist-800-190 4.3.1"]
     (not_assessed,) = [p for p in result["props"] if p["name"] == "not-assessed-control"]

@@ -27,14 +27,25 @@ from typing import Any, BinaryIO
 
 from evidence.errors import RenderError
 from evidence.lifecycle.poam import asset_identifier, item_rating_basis, item_records, rating
-from evidence.model import AuditPackage, DeviationType, Evidence, PoamItem, VulnerabilityRecord
+from evidence.model import (
+    AuditPackage,
+    Deviation,
+    DeviationAnswer,
+    DeviationStatus,
+    DeviationType,
+    Evidence,
+    PoamItem,
+    VulnerabilityRecord,
+)
 from evidence.render._recorded import recorded_summary
 from evidence.render.oscal import (
     FROMLINE_NS,
     OSCAL_VERSION,
     UUID_NAMESPACE,
     Ids,
+    checked_version,
     compact,
+    front_matter,
     href,
     image_component,
     in_schema_range,
@@ -42,17 +53,20 @@ from evidence.render.oscal import (
     one_line,
     prop,
     props,
+    system_props,
     timestamp,
     title,
+    uri_reference,
     validated_bytes,
 )
+from evidence.render.oscal_versions import discovery_type
 
 __all__ = ["FEDRAMP_NS", "OscalPoam"]
 
 FEDRAMP_NS = "https://fedramp.gov/ns/oscal"  # FedRAMP extension props
 FEDRAMP_FACET_SYSTEM = "http://fedramp.gov/ns/oscal"  # FedRAMP facet system, http as FedRAMP writes it
 _FILE = "oscal/poam.json"
-_DEVIATION_PROPS = ("risk-adjustment", "false-positive", "operational-requirement", "vendor-dependency")
+_POAM_ROLES = ("prepared-by", "prepared-for", "cloud-service-provider", "point-of-contact")
 
 Json = dict[str, Any]
 
@@ -62,12 +76,46 @@ class OscalPoam:
 
     filename = _FILE
 
+    def __init__(self, oscal_version: str = OSCAL_VERSION) -> None:
+        self.oscal_version = checked_version(oscal_version, _FILE)
+
     def render(self, pkg: AuditPackage, out: BinaryIO) -> None:
-        out.write(render_bytes(pkg))
+        out.write(render_bytes(pkg, self.oscal_version))
 
 
-def render_bytes(pkg: AuditPackage) -> bytes:
-    return validated_bytes("PlanOfActionAndMilestonesDocument", _Builder(pkg).document(), _FILE)
+def render_bytes(pkg: AuditPackage, oscal_version: str = OSCAL_VERSION) -> bytes:
+    return validated_bytes("PlanOfActionAndMilestonesDocument", _Builder(pkg, oscal_version).document(), _FILE)
+
+
+def fedramp_deviation_props(item: PoamItem) -> list[Json]:
+    """FedRAMP's deviation props on a risk (`https://fedramp.gov/ns/oscal`), one for each kind there is something
+    to say about: risk adjustment, false positive and operational requirement are `pending` or `approved` (or
+    `withdrawn`), as the item's POA&M columns answer; a vendor dependency is `tracking` while the item is open and
+    `resolved` once closed."""
+    answers = {
+        DeviationType.RISK_ADJUSTMENT: item.risk_adjustment,
+        DeviationType.FALSE_POSITIVE: item.false_positive,
+        DeviationType.OPERATIONAL_REQUIREMENT: item.operational_requirement,
+        DeviationType.VENDOR_DEPENDENCY: item.vendor_dependency,
+    }
+    out = []
+    for kind, answer in answers.items():
+        request = item.deviation if item.deviation is not None and item.deviation.type == kind else None
+        value = _deviation_state(kind, answer, request, is_open=item.is_open)
+        if value is not None:
+            justification = md(request.justification) if request is not None else ""
+            out.append(compact({"name": kind.value, "ns": FEDRAMP_NS, "value": value, "remarks": justification}))
+    return out
+
+
+def _deviation_state(
+    kind: DeviationType, answer: DeviationAnswer, request: Deviation | None, *, is_open: bool
+) -> str | None:
+    if request is not None and request.status is DeviationStatus.WITHDRAWN:
+        return "withdrawn"
+    if kind is DeviationType.VENDOR_DEPENDENCY:
+        return ("tracking" if is_open else "resolved") if answer is not DeviationAnswer.NO or request else None
+    return {DeviationAnswer.YES: "approved", DeviationAnswer.PENDING: "pending"}.get(answer)
 
 
 def _uuid(name: str) -> str:
@@ -75,8 +123,9 @@ def _uuid(name: str) -> str:
 
 
 class _Builder:
-    def __init__(self, pkg: AuditPackage) -> None:
+    def __init__(self, pkg: AuditPackage, oscal_version: str = OSCAL_VERSION) -> None:
         self.pkg = pkg
+        self.oscal_version = oscal_version
         if not in_schema_range(pkg.assessed_at):
             raise RenderError(f"{_FILE}: assessed_at {pkg.assessed_at} is outside the years OSCAL accepts")
         self.assessed_at = timestamp(pkg.assessed_at)
@@ -117,9 +166,10 @@ class _Builder:
                 "metadata": compact(
                     {
                         "title": title(md(doc_title), "Plan of action and milestones"),
+                        "published": self.assessed_at,
                         "last-modified": self.assessed_at,
                         "version": release or self.digest or "unversioned",
-                        "oscal-version": OSCAL_VERSION,
+                        "oscal-version": self.oscal_version,
                         "props": props(
                             prop("generator", pkg.tool.name),
                             prop("generator-version", pkg.tool.version),
@@ -128,12 +178,15 @@ class _Builder:
                             prop("asset-identifier", asset_identifier(pkg)),
                             prop("open-items", summary.poam_open),
                             prop("closed-items", summary.poam_closed),
+                            *system_props(pkg.context),
                         ),
+                        **front_matter(pkg.context, _POAM_ROLES),
                         "remarks": "Generated by "
                         + md(f"{pkg.tool.name} {pkg.tool.version}")
                         + " from the vulnerability scans and VEX documents of the container image.",
                     }
                 ),
+                "import-ssp": {"href": uri_reference(pkg.context.ssp_href)} if pkg.context.ssp_href else None,
                 "system-id": {"identifier-type": f"{FROMLINE_NS}/image-digest", "id": self.digest or "unknown"},
                 "local-definitions": self.local_definitions(),
                 "observations": [self.observation(r) for i in self.items for r in self.records[i.poam_id]] or None,
@@ -226,7 +279,7 @@ class _Builder:
                     *(prop("scanner", s) for s in record.scanners),
                 ),
                 "methods": ["TEST"],
-                "types": ["discovery"],
+                "types": [discovery_type(self.oscal_version)],
                 "origins": self.origins(record.scanners),
                 "subjects": self.subjects(),
                 "relevant-evidence": evidence or None,
@@ -270,7 +323,7 @@ class _Builder:
                 "props": props(
                     {"name": "impacted-control-id", "ns": FEDRAMP_NS, "value": "ra-5"},
                     {"name": "impacted-control-id", "ns": FEDRAMP_NS, "value": "si-2"},
-                    *self.deviation_props(item),
+                    *fedramp_deviation_props(item),
                     prop("poam-id", item.poam_id),
                     prop("rating-source", item.rating_source.value, remarks=md(item_rating_basis(item))),
                     prop("rating-cvss-score", item.rating_cvss.score if item.rating_cvss else None),
@@ -296,15 +349,6 @@ class _Builder:
 
     def related_observations(self, item: PoamItem) -> list[Json]:
         return [{"observation-uuid": self.observation_uuid[id(r)]} for r in self.records[item.poam_id]]
-
-    def deviation_props(self, item: PoamItem) -> list[Json | None]:
-        d = item.deviation
-        if d is None:
-            return []
-        value = d.status.value
-        if d.type == DeviationType.VENDOR_DEPENDENCY:
-            value = "tracking"
-        return [{"name": d.type, "ns": FEDRAMP_NS, "value": value, "remarks": md(d.justification) or None}]
 
     def remediations(self, item: PoamItem, risk_uuid: str, due: datetime | None) -> list[Json]:
         plan = item.remediation_plan
