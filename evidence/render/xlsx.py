@@ -25,7 +25,7 @@ import io
 import math
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeAlias
 
 from evidence.diff.render import change_rows, recorded_diff_summary
@@ -58,7 +58,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Workbook"]
 
-CellValue: TypeAlias = str | int | float | None
+CellValue: TypeAlias = str | int | float | date | None  # a date is an Excel date, shown yyyy-mm-dd
 Row: TypeAlias = tuple[CellValue, ...]
 # openpyxl ships no type information: its worksheets, cells and styles are this, and stay in `_Writer`.
 Xl: TypeAlias = Any
@@ -124,8 +124,11 @@ class Section:
 @dataclass(frozen=True, slots=True)
 class Sheet:
     name: str
-    table: Table | None = None  # the main table: header row 1, frozen, filtered
+    table: Table | None = None  # the main table: header row 1 (below the header block), frozen, filtered
     sections: tuple[Section, ...] = ()  # below it, after a blank row
+    # Rows above the main table, as a template lays out its title and form fields (FedRAMP's POA&M: the
+    # table's header on row 5); the first row is the sheet's title, in bold.
+    header_block: tuple[Row, ...] = ()
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -489,15 +492,17 @@ def split_sheet(sheet: Sheet, max_rows: int | None = None) -> tuple[Sheet, ...]:
     most = max_rows or SHEET_ROWS
     table = sheet.table
     below = sum(2 + section.show_headers + len(section.table.rows) for section in sheet.sections)
-    if table is None or 1 + len(table.rows) + below <= most:
+    above = len(sheet.header_block) + 1  # the header block and the header row, on every part
+    if table is None or above + len(table.rows) + below <= most:
         return (sheet,)
-    per_sheet = most - 1  # the header row takes one
+    per_sheet = most - above
     chunks = [table.rows[start : start + per_sheet] for start in range(0, len(table.rows), per_sheet)] or [()]
     parts = [
-        Sheet(_part_name(sheet.name, n), Table(table.headers, rows, table.fills)) for n, rows in enumerate(chunks, 1)
+        Sheet(_part_name(sheet.name, n), Table(table.headers, rows, table.fills), header_block=sheet.header_block)
+        for n, rows in enumerate(chunks, 1)
     ]
-    if 1 + len(chunks[-1]) + below <= most:
-        parts[-1] = Sheet(parts[-1].name, parts[-1].table, sheet.sections)
+    if above + len(chunks[-1]) + below <= most:
+        parts[-1] = Sheet(parts[-1].name, parts[-1].table, sheet.sections, sheet.header_block)
     elif sheet.sections:
         parts.append(Sheet(_part_name(sheet.name, len(parts) + 1), sections=sheet.sections))
     return tuple(parts)
@@ -574,6 +579,9 @@ class _Writer:
         elif isinstance(value, float) and not math.isfinite(value):
             cell.value = str(value)
             cell.data_type = "s"
+        elif isinstance(value, date):  # a datetime too: only its day is shown
+            cell.value = value
+            cell.number_format = "yyyy-mm-dd"
         else:
             cell.value = value
         cell.alignment = self.alignments["left" if left else None, False]
@@ -605,12 +613,13 @@ class _Writer:
         return row - 1
 
     def sheet(self, ws: Xl, sheet: Sheet) -> None:
-        last = 0  # the last row written
+        last = self.header_block(ws, sheet.header_block)  # the last row written
         if sheet.table is not None:
-            last = self.table(ws, 1, sheet.table)
-            ws.freeze_panes = "A2"
-            ws.auto_filter.ref = f"A1:{self.column_letter(len(sheet.table.headers))}{last}"
-            ws.print_title_rows = "1:1"
+            first = last + 1
+            last = self.table(ws, first, sheet.table)
+            ws.freeze_panes = f"A{first + 1}"
+            ws.auto_filter.ref = f"A{first}:{self.column_letter(len(sheet.table.headers))}{last}"
+            ws.print_title_rows = f"{first}:{first}"
         for section in sheet.sections:
             title_row = last + 2 if last else 1  # a blank row between blocks
             title = self.put(ws, title_row, 1, section.title, left=True)
@@ -622,13 +631,23 @@ class _Writer:
         ws.page_setup.fitToWidth = 1
         ws.page_setup.fitToHeight = 0
         ws.sheet_properties.pageSetUpPr.fitToPage = True
-        self.widths(ws)
+        self.widths(ws, first_row=2 if sheet.header_block else 1)  # a block's title overflows, as a title does
 
-    def widths(self, ws: Xl) -> None:
-        """Size each column to its longest line, capped; wrap the columns with longer or multi-line text."""
+    def header_block(self, ws: Xl, rows: tuple[Row, ...]) -> int:
+        """Write the rows above the main table, the first in bold; returns the last row written."""
+        for row, values in enumerate(rows, start=1):
+            for column, value in enumerate(values, start=1):
+                cell = self.put(ws, row, column, value, left=True)
+                if row == 1:
+                    cell.font = self.bold
+        return len(rows)
+
+    def widths(self, ws: Xl, first_row: int = 1) -> None:
+        """Size each column to its longest line from `first_row` on, capped; wrap the columns with longer or
+        multi-line text."""
         longest: dict[int, int] = {}
         wrapped: set[int] = set()
-        for cells in ws.iter_rows():
+        for cells in ws.iter_rows(min_row=first_row):
             for cell in cells:
                 if cell.value is None:
                     continue
@@ -640,14 +659,14 @@ class _Writer:
         widths = {column: max(_MIN_WIDTH, min(size, _MAX_WIDTH) + 2) for column, size in longest.items()}
         for column, width in widths.items():
             ws.column_dimensions[self.column_letter(column)].width = width
-        self.wrap(ws, {column: widths[column] for column in wrapped})
+        self.wrap(ws, {column: widths[column] for column in wrapped}, first_row)
 
-    def wrap(self, ws: Xl, widths: dict[int, int]) -> None:
+    def wrap(self, ws: Xl, widths: dict[int, int], first_row: int = 1) -> None:
         """Wrap these columns, and grow their rows: LibreOffice does not do it for wrapped text on opening."""
         lines: dict[int, int] = {}
         for column, width in sorted(widths.items()):
             per_line = max(1, width - 3)
-            for cells in ws.iter_rows(min_col=column, max_col=column):
+            for cells in ws.iter_rows(min_row=first_row, min_col=column, max_col=column):
                 for cell in cells:
                     if cell.value is None:
                         continue
