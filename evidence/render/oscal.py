@@ -1,31 +1,37 @@
-"""OSCAL 1.2.3 Assessment Results: the package as a machine-readable assessment for GRC tools.
+"""OSCAL Assessment Results (1.2.3, or 1.1.2 on request): the package as a machine-readable assessment for GRC tools.
 
 Mapping, in short (the README of the package explains it for auditors):
 
-- One result. `reviewed-controls` selects the NIST SP 800-53 controls the catalog controls map to
-  (`SI-7(15)` becomes `si-7.15`); a prop per catalog control keeps the catalog's own ids.
+- Metadata: the `published` and `last-modified` time is the assessment time; the roles `prepared-by` (the
+  assessor's organization, else the assessor), `prepared-for` and `cloud-service-provider` (`--csp`) and `assessor`
+  (`--assessor`) with their parties and responsible parties, only for whom the user named (`front_matter`); the
+  system (`--system-name`, `--system-id`, `--impact`) as props.
+- `import-ap` is the assessment plan named with `--ap`; without it, a back-matter resource that describes the
+  implicit plan (OSCAL requires an `import-ap`, and `#uuid` of a back-matter resource is its way to say "here").
+- One result. The assessed controls are the satisfied, not-satisfied, evidence-missing and manual ones:
+  `reviewed-controls` selects the NIST SP 800-53 controls they map to (`SI-7(15)` becomes `si-7.15`), and by its
+  catalog id any that maps to none; a prop per catalog control keeps the catalog's own ids.
 - One observation per evidence file (method TEST), linked to a back-matter resource that names the
   file and its SHA-256 and links to its copy in the package (`../evidence/...`); `expires` is when the
-  profile's maximum age for its kind runs out. Manual controls get an observation with method EXAMINE that says what a
-  person must check, and no finding.
-- One finding per satisfied, not-satisfied or evidence-missing control. The target is an
-  `objective-id` built from the catalog and control id; it resolves to a local objective in
-  `local-definitions/objectives-and-methods` when the control maps to an 800-53 control.
-  Evidence-missing is `not-satisfied` with reason `other` and the prop `fromline-status`.
+  profile's maximum age for its kind runs out. An evidence file no verdict used is of type `discovery` (`finding`
+  in OSCAL 1.1, which has no `discovery`). Manual controls get an observation with method EXAMINE that says what a
+  person must check.
+- One finding per assessed control. The target is an `objective-id` built from the catalog and control id; it
+  resolves to a local objective in `local-definitions/objectives-and-methods` when the control maps to an 800-53
+  control. Evidence-missing is `not-satisfied` with reason `other` and the prop `fromline-status`; so is manual
+  (not shown satisfied until a person examines it), its finding related to the observation of what to check.
 - A control satisfied only for the part image evidence shows (scope partial) is a finding with state
   `not-satisfied`, reason `other` and implementation status `partial`, and its remarks name the part not shown:
   it never rolls up to "satisfied" for the SP 800-53 controls it maps to. The prop `fromline-status` keeps
   `satisfied`, and `scope` says `partial`.
-- Not-assessed controls (outside what an image can show) and not-applicable ones get no finding and are not
-  among the reviewed controls' catalog controls: they are props and remarks on the result, a not-assessed one
+- Not-assessed controls (outside what an image can show) and not-applicable ones were not assessed: they get no
+  finding and are not among the reviewed controls; they are props and remarks on the result, a not-assessed one
   with the layer responsible for it.
 - The base-image rubric is not a control framework: each criterion is an observation with the props
   `rubric-criterion` and `rubric-score`, never a finding or a reviewed 800-53 control; the grade is a
   result prop `rubric-grade`.
 - One risk per vulnerability record: `open` when open, `closed` with the VEX statement quoted when
   suppressed.
-
-There is no separate assessment plan; `import-ap` points at a back-matter resource that says so.
 
 Every id is a UUID v5 of names made from the inputs, so the same package gives the same bytes.
 Strings from the inputs are data: titles are collapsed to one line, Markdown and HTML

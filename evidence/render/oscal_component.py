@@ -1,4 +1,5 @@
-"""OSCAL 1.2.3 Component Definition: the image as a component, and how it meets SP 800-53 requirements.
+"""OSCAL Component Definition (1.2.3, or 1.1.2 on request): the image as a component, and how it meets SP 800-53
+requirements. Metadata as in `oscal.py` (published date; `prepared-by` and `prepared-for` when named).
 
 One component of type `software`: the assessed image, by digest. One control implementation whose
 source is the NIST SP 800-53 rev5 catalog, with one implemented requirement per 800-53 control that an

@@ -1,17 +1,22 @@
-"""OSCAL 1.2.3 Plan of Action and Milestones: the image's vulnerabilities as POA&M items for GRC tools.
+"""OSCAL Plan of Action and Milestones (1.2.3, or 1.1.2 on request): the image's vulnerabilities as POA&M items.
 
 Mapping, in short:
 
-- `system-id` is the image digest (there is no OSCAL SSP to import); `local-definitions` holds the image as a
-  component and the scanners as tool components under `assessment-assets`.
+- Metadata as in `oscal.py` (published date; roles, parties and responsible parties for whom the user named), with
+  the role `point-of-contact` for `--poc`. `import-ssp` is the system security plan named with `--ssp`; `system-id`
+  is the image digest either way. `local-definitions` holds the image as a component and the scanners as tool
+  components under `assessment-assets`.
 - One observation per vulnerability record (one package version), method TEST, type discovery: its origin is the
   scanners that reported it (the "Weakness Detector Source"), `collected` is the original detection date, and its
-  relevant evidence is the scan file (a back-matter resource with its SHA-256).
+  relevant evidence is the scan file (a back-matter resource with its SHA-256). Its type is `discovery`
+  (`finding` in OSCAL 1.1).
 - One risk and one poam-item per POA&M item evaluation recorded (`AuditPackage.poam`). The risk carries the status
   (open, investigating, deviation-requested, deviation-approved, closed), the scheduled completion date as
   `deadline` and as a milestone of the planned remediation (kept once closed, so a late closure shows), the
   original risk rating as facets (FedRAMP `risk` facet with `state` initial, and adjusted for an approved risk
-  adjustment) with props naming what it rests on and the scanners' own severity, and FedRAMP's deviation props.
+  adjustment) with props naming what it rests on and the scanners' own severity, and FedRAMP's deviation props
+  (`fedramp_deviation_props`: `risk-adjustment`, `false-positive`, `operational-requirement` pending, approved or
+  withdrawn, `vendor-dependency` tracking or resolved, in FedRAMP's namespace, each only when there is one).
   The poam-item carries the FedRAMP `POAM-ID` prop and relates the observations and the risk.
 
 The poam-item and risk ids are UUID v5 of the image name and the vulnerability id, so the same vulnerability of the
