@@ -11,13 +11,15 @@ import configparser
 import io
 import json
 from collections import Counter
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 import openpyxl
 import orjson
 import pytest
-from conftest import SAMPLES, SamplePackages, as_day, poam_rows, sample_package_args
+from conftest import OSCAL_SCHEMAS, REPO, SAMPLES, SamplePackages, as_day, poam_rows, sample_package_args
 from trestle.cli import Trestle
 from trestle.tasks.xlsx_to_oscal_poam import XlsxToOscalPoam
 
@@ -146,6 +148,21 @@ def test_closed_items_keep_their_detection_and_due_dates(with_previous: Path) ->
 OSCAL_DOCUMENTS = ("assessment-results", "poam", "component-definition")
 
 
+@cache
+def nist_schema(version: str) -> Any:
+    """NIST's complete OSCAL schema of that version: 1.2.3 from the shared folder, 1.1.2 bundled with the tests."""
+    folder = OSCAL_SCHEMAS if version == "1.2.3" else REPO / "tests" / "assets" / f"oscal-{version}"
+    schema = json.loads((folder / "oscal_complete_schema.json").read_bytes())
+    return jsonschema_rs.validator_for(schema, validate_formats=True)
+
+
+def assert_valid_against_nist_schema(package: Path, version: str) -> None:
+    for document in OSCAL_DOCUMENTS:
+        doc = orjson.loads((package / "oscal" / f"{document}.json").read_bytes())
+        errors = [f"{'/'.join(map(str, e.instance_path))}: {e.message}" for e in nist_schema(version).iter_errors(doc)]
+        assert not errors, f"{package}/oscal/{document}.json against OSCAL {version}:\n" + "\n".join(errors[:20])
+
+
 def trestle(workspace: Path, *args: str) -> int:
     """`trestle ARGS` in this workspace, in this process (the CLI's own entry point; a process each would cost a
     second apiece)."""
@@ -175,7 +192,9 @@ def assert_trestle_imports_and_validates(workspace: Path, package: Path, name: s
 def test_trestle_imports_and_validates_the_oscal_documents(
     sample_package: SamplePackages, workspace: Path, release: str, profile: str
 ) -> None:
-    assert_trestle_imports_and_validates(workspace, sample_package(release, profile), f"{release}-{profile}")
+    package = sample_package(release, profile)
+    assert_valid_against_nist_schema(package, "1.2.3")
+    assert_trestle_imports_and_validates(workspace, package, f"{release}-{profile}")
 
 
 def xlsx_to_oscal_poam(workbook: Path, tab: str, out: Path) -> dict[str, Any]:
@@ -253,6 +272,7 @@ def test_oscal_112_package_is_what_trestle_and_the_options_say(oscal_112: Path, 
     assert poam["import-ssp"] == {"href": "https://example.com/ssp.json"}
     assert {t for o in poam["observations"] for t in o["types"]} == {"finding"}
     assert_uuids_defined_once_and_resolved(oscal_112)
+    assert_valid_against_nist_schema(oscal_112, "1.1.2")
     assert_trestle_imports_and_validates(workspace, oscal_112, "oscal-1.1.2")
     book = openpyxl.load_workbook(oscal_112 / "poam.xlsx")
     assert [c.value for c in book["Open POA&M Items"][3][:3]] == ["Example Corp", "Example Cloud", "Moderate"]
