@@ -276,6 +276,20 @@ def test_renderer_contract() -> None:
     assert OscalAssessmentResults.filename == "oscal/assessment-results.json"
 
 
+def test_reviewed_controls_name_an_unmapped_assessed_control_by_its_catalog_id(hand_package: AuditPackage) -> None:
+    unmapped = ControlResult(
+        catalog="cis-docker", control_id="4.9", title="COPY not ADD", status=Status.SATISFIED, reason="only COPY"
+    )
+    not_assessed = dataclasses.replace(unmapped, control_id="4.10", status=Status.NOT_ASSESSED)
+    pkg = derive_recorded(dataclasses.replace(hand_package, controls=(unmapped, not_assessed)))
+    doc = json.loads(render(pkg))
+    assert_schema_valid(doc)
+    (selection,) = doc["assessment-results"]["results"][0]["reviewed-controls"]["control-selections"]
+    assert selection["include-controls"] == [{"control-id": "cis-docker_4.9"}]
+    (finding,) = doc["assessment-results"]["results"][0]["findings"]
+    assert finding["target"]["target-id"] == "cis-docker_4.9"
+
+
 def test_empty_package_is_valid() -> None:
     pkg = AuditPackage(
         tool=ToolInfo(name="fromline", version="0.1.0"),

@@ -650,8 +650,8 @@ class _Builder:
             }
         else:
             selection = {
-                "description": "No control was assessed. OSCAL requires a selection, so this one includes all, "
-                "of a plan that assessed none.",
+                "description": "No control was assessed. OSCAL requires a selection: this one selects all the "
+                "controls of the assessment plan, of which none was assessed here.",
                 "include-all": {},
             }
         selection["props"] = props(*control_props)
