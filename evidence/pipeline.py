@@ -22,6 +22,7 @@ from evidence.model import AssessmentContext, AuditPackage, EvidenceSet, ImageRe
 from evidence.render import Format, formats_for
 from evidence.render import write_package as _write_package
 from evidence.render.canonical import load_package
+from evidence.render.oscal_versions import DEFAULT_OSCAL_VERSION
 from evidence.verify import VerificationContext, verify
 
 __all__ = ["LifecycleFiles", "assess", "load_package", "read_evidence", "write_package"]
@@ -130,20 +131,27 @@ def assess(  # noqa: PLR0913 - keyword-only options of one assessment
     return dataclasses.replace(pkg, contents=contents, context=stated)
 
 
-def write_package(
+def write_package(  # noqa: PLR0913 - the package, where, and keyword-only options of how to write it
     pkg: AuditPackage,
     out: Path | str,
     *,
     formats: Sequence[Format] | None = None,
     zip: bool = False,  # noqa: A002 - the option's name on the command line
     progress: Callable[[str], None] | None = None,
+    oscal_version: str = DEFAULT_OSCAL_VERSION,
 ) -> list[Path]:
     """Write the audit package into the directory `out`, all or nothing; the paths written, manifest last.
 
     Every format by default (the diff files only when the package has `changes`); a copy of each evidence file
     under `evidence/` when the package holds their bytes (an assessed one does; one loaded from audit.json does
-    not). `zip` also writes `out.zip`, reproducible like every file.
+    not). `zip` also writes `out.zip`, reproducible like every file. The OSCAL documents declare `oscal_version`
+    (`1.2.3`, or `1.1.2` for tools that read only OSCAL 1.1).
     """
     return _write_package(
-        pkg, Path(out), list(formats) if formats is not None else formats_for(pkg), progress=progress, zip=zip
+        pkg,
+        Path(out),
+        list(formats) if formats is not None else formats_for(pkg),
+        progress=progress,
+        zip=zip,
+        oscal_version=oscal_version,
     )

@@ -3,8 +3,9 @@ from __future__ import annotations
 import hashlib
 import socket
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -38,6 +39,7 @@ from evidence.model import (
     VulnerabilityState,
 )
 from evidence.pipeline import read_evidence
+from evidence.render.poam_xlsx import POAM_COLUMNS, POAM_HEADER_ROW
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"
@@ -83,6 +85,24 @@ def sample_package_args(release: str, out: Path, *extra: str) -> list[str]:
     folder = SAMPLES / f"webapp-{release}"
     return ["package", str(folder), "--image", sample_image(release), "--release", release,
             "--timestamp", SAMPLE_TIMESTAMP, "--key", str(SAMPLE_KEY), "--out", str(out), *extra]  # fmt: skip
+
+
+def poam_rows(ws: Any) -> list[dict[str, Any]]:
+    """The item rows of a poam.xlsx tab (below the template's header block and column row), by column header.
+    A date cell reads back as a datetime at midnight: it is given as its `date`, so a date written as text
+    compares unequal to the `date` a test expects."""
+    assert tuple(c.value for c in ws[POAM_HEADER_ROW]) == POAM_COLUMNS, ws.title
+    rows = ws.iter_rows(min_row=POAM_HEADER_ROW + 1, values_only=True)
+    day = {c for c in POAM_COLUMNS if c.endswith(("Date", "Check-in Date"))}
+    return [
+        {k: v.date() if k in day and isinstance(v, datetime) else v for k, v in zip(POAM_COLUMNS, r, strict=True)}
+        for r in rows
+    ]
+
+
+def as_day(moment: datetime | None) -> date | None:
+    """The UTC day of a moment, as the POA&M workbook shows it."""
+    return moment.astimezone(UTC).date() if moment else None
 
 
 def _file_hashes(root: Path) -> dict[str, str]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 import pytest
-from conftest import SAMPLE_KEY, SAMPLE_TIMESTAMP, SAMPLES, sample_image
+from conftest import SAMPLE_KEY, SAMPLE_TIMESTAMP, SAMPLES, poam_rows, sample_image
 from openpyxl import load_workbook
 
 from evidence.cli import main
@@ -77,16 +77,13 @@ def test_the_poam_workbook_and_oscal_carry_the_control_items(sample_package: Cal
     package = sample_package(RELEASE, "fedramp-moderate")
     audit = _audit(package)
     items = [i for i in audit["poam"] if i["source"] == "control"]
-    book = load_workbook(package / "poam.xlsx", read_only=True)
-    rows = list(book["Open POA&M Items"].iter_rows(values_only=True))
-    book.close()
-    header = rows[0]
-    by_id = {r[header.index("POAM ID")]: r for r in rows[1:]}
+    book = load_workbook(package / "poam.xlsx")
+    by_id = {r["POAM ID"]: r for r in poam_rows(book["Open POA&M Items"])}
     for item in items:
         row = by_id[item["poam_id"]]
-        assert row[header.index("Controls")] == ", ".join(item["controls"])
-        assert row[header.index("Weakness Source Identifier")] == item["vulnerability"]
-        assert "Original risk rating from" in row[header.index("Comments")]
+        assert row["Controls"] == ", ".join(item["controls"])
+        assert row["Weakness Source Identifier"] == item["vulnerability"]
+        assert "Original risk rating from" in row["Comments"]
     poam = orjson.loads((package / "oscal" / "poam.json").read_bytes())["plan-of-action-and-milestones"]
     risks = {next(p["value"] for p in r["props"] if p["name"] == "poam-id"): r for r in poam["risks"]}
     observations = {o["uuid"] for o in poam["observations"]}

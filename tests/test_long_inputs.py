@@ -114,6 +114,15 @@ def test_split_sheet_spreads_rows_over_sheets_with_headers_and_keeps_every_row()
     assert [p.sections for p in parts] == [(), (), (below,)]
 
 
+def test_each_part_of_a_split_sheet_keeps_its_header_block() -> None:
+    rows = tuple((f"c{n}",) for n in range(7))
+    block = (("Title",), ("Label",), ("Value",))  # with the header row: 4 rows above the data on every part
+    parts = split_sheet(Sheet("Open", Table(("Name",), rows), header_block=block), max_rows=6)
+    assert [len(p.table.rows) for p in parts if p.table] == [2, 2, 2, 1]
+    assert all(p.header_block == block for p in parts)
+    assert tuple(r for p in parts if p.table for r in p.table.rows) == rows
+
+
 def test_sections_that_do_not_fit_get_their_own_sheet() -> None:
     rows = tuple((f"c{n}",) for n in range(6))
     below = Section("Skipped", Table(("File",), (("x",), ("y",))))

@@ -11,7 +11,7 @@ from pathlib import Path
 import openpyxl
 import orjson
 import pytest
-from conftest import DIGEST, NOW, SamplePackages, collect_verify_bind, corpus_files
+from conftest import DIGEST, NOW, SamplePackages, as_day, collect_verify_bind, corpus_files, poam_rows
 from test_lifecycle import scan
 
 from evidence.collectors.cvss import checked
@@ -28,7 +28,6 @@ from evidence.model import (
     VulnerabilityRecord,
 )
 from evidence.render.canonical import load_package
-from evidence.render.poam_xlsx import POAM_COLUMNS
 
 CRITICAL_V3 = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"  # 9.8
 MEDIUM_V3 = "CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:N/A:N"  # 5.5
@@ -177,12 +176,12 @@ def test_cve_2019_1010022_of_the_sample_is_rated_critical_from_nvd_and_due_in_30
         RatingSource.NVD_CVSS3,
     )
     book = openpyxl.load_workbook(io.BytesIO((out / "poam.xlsx").read_bytes()))
-    rows = [dict(zip(POAM_COLUMNS, r, strict=True)) for r in book["Open POA&M Items"].iter_rows(values_only=True)]
+    rows = poam_rows(book["Open POA&M Items"])
     row = next(r for r in rows if r["POAM ID"] == "V-CVE-2019-1010022")
     assert row["Original Risk Rating"] == rating(Severity.CRITICAL) == "Critical"
     assert item.due is not None
     assert item.due == libc[0].due
-    assert row["Scheduled Completion Date"] == item.due.date().isoformat()
+    assert row["Scheduled Completion Date"] == as_day(item.due)
     assert str(row["Comments"]).startswith(
         "Original risk rating from NVD CVSS 3.1 base score 9.8; the scanners rated it low"
     )

@@ -446,10 +446,10 @@ def test_trivy_history_answers_the_build_checks() -> None:
 
 def test_a_sheet_with_a_header_block_splits_with_it_on_every_part() -> None:
     rows = tuple((f"c{n}",) for n in range(16))
-    preamble = (("Date Exported:", "11/20/2026"),)
-    sheet = Sheet("POA&M", Table(("Name",), rows), preamble=preamble)
-    assert sheet.header_row == 3  # the block, a blank row, the column row
+    block = (("Date Exported:", "11/20/2026"), ())
+    sheet = Sheet("POA&M", Table(("Name",), rows), header_block=block)
+    assert sheet.header_row == 3  # the block (a form row and a blank row), the column row
     parts = split_sheet(sheet, max_rows=8)
     assert [len(p.table.rows) for p in parts if p.table] == [5, 5, 5, 1]  # 8 rows, 3 of them above the items
-    assert all(p.preamble == preamble for p in parts)
+    assert all(p.header_block == block for p in parts)
     assert tuple(r for p in parts if p.table for r in p.table.rows) == rows

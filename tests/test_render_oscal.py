@@ -11,20 +11,27 @@ from typing import Any
 
 import jsonschema_rs
 import pytest
-from conftest import DIGEST, NOW, OSCAL_SCHEMAS
+from conftest import DIGEST, NOW, OSCAL_SCHEMAS, REPO
 
+from evidence.errors import RenderError
 from evidence.evaluate import derive_recorded
 from evidence.model import (
+    AssessmentContext,
     AuditPackage,
     ControlResult,
     ImageRef,
+    ImpactLevel,
+    Party,
     Status,
+    SystemInfo,
     ToolInfo,
 )
 from evidence.render.oscal import FROMLINE_NS, OscalAssessmentResults, nist_control_id
+from evidence.render.oscal_component import OscalComponentDefinition
+from evidence.render.oscal_poam import OscalPoam
 
 UUID = re.compile(r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[45][0-9A-Fa-f]{3}-[89ABab][0-9A-Fa-f]{3}-[0-9A-Fa-f]{12}$")
-FINDING_STATUSES = {Status.SATISFIED, Status.NOT_SATISFIED, Status.EVIDENCE_MISSING}
+FINDING_STATUSES = {Status.SATISFIED, Status.NOT_SATISFIED, Status.EVIDENCE_MISSING, Status.MANUAL}
 
 
 @cache
@@ -140,6 +147,8 @@ def test_findings_per_control(ar: dict[str, Any], hand_package: AuditPackage) ->
         # satisfied only for the part image evidence shows: never a "satisfied" finding
         ("nist-800-190", "4.1.5"): ("not-satisfied", "other"),
         ("nist-800-190", "4.1.3"): ("not-satisfied", "other"),
+        # a manual control is assessed by a person: not shown satisfied until then
+        ("nist-800-190", "4.2.3"): ("not-satisfied", "other"),
     }
     partial = findings["nist-800-190", "4.1.5"]["target"]
     assert partial["implementation-status"] == {"state": "partial"}
@@ -160,10 +169,14 @@ def test_findings_per_control(ar: dict[str, Any], hand_package: AuditPackage) ->
 def test_manual_and_not_applicable_controls(ar: dict[str, Any]) -> None:
     result = ar["results"][0]
     finding_controls = {props(f, "control-id")[0] for f in result["findings"]}
-    assert not finding_controls & {"4.2.3", "4.3.1"}
+    assert not finding_controls & {"4.3.1", "4.6"}  # not assessed, not applicable: no finding
     (manual,) = [o for o in result["observations"] if o["methods"] == ["EXAMINE"]]
     assert props(manual, "control-id") == ["4.2.3"]
     assert "registry access control is not visible in image evidence" in manual["description"]
+    (finding,) = [f for f in result["findings"] if props(f, "control-id") == ["4.2.3"]]
+    assert props(finding, "fromline-status") == ["manual"]
+    assert finding["related-observations"] == [{"observation-uuid": manual["uuid"]}]
+    assert finding["target"]["status"]["remarks"].startswith("Manual: image evidence cannot decide this control")
     assert props(result, "not-applicable-control") == ["nist-800-190 4.6"]
     assert props(result, "not-assessed-control") == ["nist-800-190 4.3.1"]
     (not_assessed,) = [p for p in result["props"] if p["name"] == "not-assessed-control"]
@@ -263,6 +276,20 @@ def test_renderer_contract() -> None:
     assert OscalAssessmentResults.filename == "oscal/assessment-results.json"
 
 
+def test_reviewed_controls_name_an_unmapped_assessed_control_by_its_catalog_id(hand_package: AuditPackage) -> None:
+    unmapped = ControlResult(
+        catalog="cis-docker", control_id="4.9", title="COPY not ADD", status=Status.SATISFIED, reason="only COPY"
+    )
+    not_assessed = dataclasses.replace(unmapped, control_id="4.10", status=Status.NOT_ASSESSED)
+    pkg = derive_recorded(dataclasses.replace(hand_package, controls=(unmapped, not_assessed)))
+    doc = json.loads(render(pkg))
+    assert_schema_valid(doc)
+    (selection,) = doc["assessment-results"]["results"][0]["reviewed-controls"]["control-selections"]
+    assert selection["include-controls"] == [{"control-id": "cis-docker_4.9"}]
+    (finding,) = doc["assessment-results"]["results"][0]["findings"]
+    assert finding["target"]["target-id"] == "cis-docker_4.9"
+
+
 def test_empty_package_is_valid() -> None:
     pkg = AuditPackage(
         tool=ToolInfo(name="fromline", version="0.1.0"),
@@ -336,3 +363,113 @@ def test_naive_times_are_utc(hand_package: AuditPackage) -> None:
     doc = json.loads(render(pkg))
     assert doc["assessment-results"]["results"][0]["start"] == "2026-11-20T12:00:00Z"
     assert NOW.tzinfo is UTC
+
+
+# --- front matter, imported plans and the OSCAL version ------------------------------------------------------
+
+CONTEXT = AssessmentContext(
+    system=SystemInfo(name="Example Cloud", id="F1234567890", impact=ImpactLevel.MODERATE, csp="Example Corp"),
+    assessor=Party(name="Ada Assessor", email="ada@3pao.example", organization="Example 3PAO"),
+    point_of_contact=Party(name="Pat Owner", email="pat@example.com"),
+    ssp_href="https://example.com/ssp.json",
+    ap_href="plans/assessment plan.json",
+)
+RENDERERS = (OscalAssessmentResults, OscalPoam, OscalComponentDefinition)
+SCHEMA_112 = REPO / "tests" / "assets" / "oscal-1.1.2" / "oscal_complete_schema.json"
+
+
+@cache
+def _complete_validator(version: str) -> Any:
+    path = SCHEMA_112 if version == "1.1.2" else OSCAL_SCHEMAS / "oscal_complete_schema.json"
+    return jsonschema_rs.validator_for(json.loads(path.read_text(encoding="utf-8")), validate_formats=True)
+
+
+def _document(renderer: Any, pkg: AuditPackage) -> dict[str, Any]:
+    out = io.BytesIO()
+    renderer.render(pkg, out)
+    (doc,) = json.loads(out.getvalue()).values()
+    assert isinstance(doc, dict)
+    return doc
+
+
+def _party_names(metadata: dict[str, Any]) -> dict[str, list[str]]:
+    names = {p["uuid"]: p["name"] for p in metadata["parties"]}
+    return {r["role-id"]: [names[u] for u in r["party-uuids"]] for r in metadata["responsible-parties"]}
+
+
+def test_metadata_names_who_prepared_each_document_and_for_whom(hand_package: AuditPackage) -> None:
+    pkg = dataclasses.replace(hand_package, context=CONTEXT)
+    ar, poam, cd = (_document(r(), pkg)["metadata"] for r in RENDERERS)
+    assert _party_names(ar) == {
+        "prepared-by": ["Example 3PAO"],
+        "prepared-for": ["Example Corp"],
+        "assessor": ["Ada Assessor"],
+        "cloud-service-provider": ["Example Corp"],
+    }
+    assert _party_names(poam) == {
+        "prepared-by": ["Example 3PAO"],
+        "prepared-for": ["Example Corp"],
+        "cloud-service-provider": ["Example Corp"],
+        "point-of-contact": ["Pat Owner"],
+    }
+    assert _party_names(cd) == {"prepared-by": ["Example 3PAO"], "prepared-for": ["Example Corp"]}
+    for metadata in (ar, poam, cd):
+        assert metadata["published"] == metadata["last-modified"] == "2026-11-20T12:00:00Z"
+        assert [r["id"] for r in metadata["roles"]] == [r["role-id"] for r in metadata["responsible-parties"]]
+        parties = {p["uuid"]: p for p in metadata["parties"]}
+        for party in parties.values():  # every organization a person is a member of is a party too
+            assert all(o in parties for o in party.get("member-of-organizations", []))
+        assert props(metadata, "system-name") == ["Example Cloud"]
+        assert props(metadata, "system-id") == ["F1234567890"]
+        assert props(metadata, "impact-level") == ["moderate"]
+    ada = next(p for p in ar["parties"] if p["name"] == "Ada Assessor")
+    assert ada["type"] == "person"
+    assert ada["email-addresses"] == ["ada@3pao.example"]
+    # the same party has the same UUID in every document
+    assert {p["uuid"] for p in ar["parties"]} & {p["uuid"] for p in poam["parties"]} == {
+        p["uuid"] for p in ar["parties"] if p["name"] in ("Example 3PAO", "Example Corp", "Ada Assessor")
+    }
+
+
+def test_without_the_options_no_party_is_made_up(ar: dict[str, Any]) -> None:
+    metadata = ar["metadata"]
+    assert not {"roles", "parties", "responsible-parties"} & metadata.keys()
+    assert metadata["published"] == "2026-11-20T12:00:00Z"
+
+
+def test_imported_plans_come_from_the_options(hand_package: AuditPackage) -> None:
+    pkg = dataclasses.replace(hand_package, context=CONTEXT)
+    ar = _document(OscalAssessmentResults(), pkg)
+    assert ar["import-ap"] == {"href": "plans/assessment%20plan.json"}
+    assert not [r for r in ar["back-matter"]["resources"] if "implicit" in r.get("description", "")]
+    poam = _document(OscalPoam(), pkg)
+    assert poam["import-ssp"] == {"href": "https://example.com/ssp.json"}
+    assert poam["system-id"]["id"] == hand_package.subject.digest  # kept beside it
+    assert "import-ssp" not in _document(OscalPoam(), hand_package)
+
+
+@pytest.mark.parametrize("version", ["1.2.3", "1.1.2"])
+@pytest.mark.parametrize("renderer", RENDERERS)
+def test_each_oscal_version_is_valid_against_its_nist_schema(
+    hand_package: AuditPackage, renderer: Any, version: str
+) -> None:
+    for pkg in (hand_package, dataclasses.replace(hand_package, context=CONTEXT)):
+        out = io.BytesIO()
+        renderer(version).render(pkg, out)
+        doc = json.loads(out.getvalue())
+        errors = [
+            f"{'/'.join(map(str, e.instance_path))}: {e.message}" for e in _complete_validator(version).iter_errors(doc)
+        ]
+        assert not errors, "\n".join(errors)
+        (body,) = doc.values()
+        assert body["metadata"]["oscal-version"] == version
+        types = {t for path, v in walk(doc) if path.endswith("/types") for t in v}
+        # OSCAL 1.1 has no observation type `discovery`; 1.2 deprecated `finding` for it
+        assert not types & ({"discovery"} if version == "1.1.2" else {"finding"})
+        if renderer is not OscalComponentDefinition:  # it has no observations
+            assert types & ({"finding"} if version == "1.1.2" else {"discovery"})
+
+
+def test_an_unknown_oscal_version_is_refused() -> None:
+    with pytest.raises(RenderError, match=r"oscal/poam.json: OSCAL version 1.0.4 is not one of 1.2.3, 1.1.2"):
+        OscalPoam("1.0.4")

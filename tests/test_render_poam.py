@@ -6,6 +6,7 @@ import dataclasses
 import io
 import json
 import re
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -19,9 +20,23 @@ from evidence.catalog import Parameters
 from evidence.catalog.loader import Profile
 from evidence.evaluate import derive_recorded, evaluate
 from evidence.lifecycle.poam import asset_identifier
-from evidence.model import AuditPackage, EvidenceSet, ImageRef, Severity, TrustAnchors
+from evidence.model import (
+    AssessmentContext,
+    AuditPackage,
+    Deviation,
+    DeviationAnswer,
+    DeviationStatus,
+    DeviationType,
+    EvidenceSet,
+    ImageRef,
+    ImpactLevel,
+    PoamStatus,
+    Severity,
+    SystemInfo,
+    TrustAnchors,
+)
 from evidence.render.inventory_xlsx import InventoryWorkbook
-from evidence.render.oscal_poam import FEDRAMP_NS, OscalPoam
+from evidence.render.oscal_poam import FEDRAMP_NS, OscalPoam, fedramp_deviation_props
 from evidence.render.poam_xlsx import PoamWorkbook
 from evidence.render.report import render_html
 
@@ -77,8 +92,11 @@ def sample_package(release: str, *, vex_authors: tuple[str, ...] = ()) -> AuditP
     return evaluate([], profile, EvidenceSet(items=collected.items), image=image, now=NOW, trust_anchors=anchors)
 
 
+TEMPLATE_HEADER_ROW = 5  # FedRAMP's template: title, system block and a blank row above the column row
+
+
 def rows_of(ws: Any) -> list[tuple[Any, ...]]:
-    return list(ws.iter_rows(min_row=2, values_only=True))
+    return list(ws.iter_rows(min_row=TEMPLATE_HEADER_ROW + 1, values_only=True))
 
 
 def render(renderer: Any, pkg: AuditPackage) -> bytes:
@@ -179,13 +197,13 @@ def test_poam_workbook_has_the_template_columns_on_open_and_closed_tabs(sample: 
     items = sample.poam
     for name, expected in (("Open POA&M Items", True), ("Closed POA&M Items", False)):
         ws = book[name]
-        assert tuple(c.value for c in ws[1]) == POAM_HEADERS
-        rows = list(ws.iter_rows(min_row=2, values_only=True))
+        assert tuple(c.value for c in ws[TEMPLATE_HEADER_ROW]) == POAM_HEADERS
+        rows = rows_of(ws)
         assert [r[0] for r in rows] == [i.poam_id for i in items if i.is_open is expected]
     open_rows = {r[0]: dict(zip(POAM_HEADERS, r, strict=True)) for r in rows_of(book["Open POA&M Items"])}
     h11 = open_rows["V-CVE-2025-43859"]
-    assert h11["Original Detection Date"] == "2026-11-19"
-    assert h11["Scheduled Completion Date"] == "2026-12-19"
+    assert h11["Original Detection Date"] == datetime(2026, 11, 19)  # noqa: DTZ001 - an Excel date has no zone
+    assert h11["Scheduled Completion Date"] == datetime(2026, 12, 19)  # noqa: DTZ001
     assert h11["Original Risk Rating"] == "Critical"
     assert h11["Asset Identifier"] == asset_identifier(sample)
     grype_version = orjson.loads((SAMPLES / "webapp-1.4.0" / "grype.json").read_bytes())["descriptor"]["version"]
@@ -198,8 +216,34 @@ def test_poam_workbook_has_the_template_columns_on_open_and_closed_tabs(sample: 
     assert "MiniZip" in zlib["Deviation Rationale"]
     assert "not trusted" in zlib["Deviation Rationale"]
     assert "openvex.json" in zlib["Supporting Documents"]
-    assert zlib["Scheduled Completion Date"] == "2026-12-19"
+    assert zlib["Scheduled Completion Date"] == datetime(2026, 12, 19)  # noqa: DTZ001
     assert "V-CVE-2023-45853" not in {r[0] for r in rows_of(book["Closed POA&M Items"])}
+
+
+def test_poam_workbook_has_the_template_header_block_and_excel_dates(sample: AuditPackage) -> None:
+    system = SystemInfo(name="Example Cloud", impact=ImpactLevel.MODERATE, csp="=Example Corp")
+    pkg = dataclasses.replace(sample, context=AssessmentContext(system=system))
+    book = openpyxl.load_workbook(io.BytesIO(render(PoamWorkbook(), pkg)))
+    for name in ("Open POA&M Items", "Closed POA&M Items"):
+        ws = book[name]
+        assert ws["A1"].value == "Plan of Action and Milestones (POA&M)"
+        assert [c.value for c in ws[2][:4]] == ["CSP", "System Name", "Impact Level", "POA&M Date"]
+        csp, system_name, impact, poam_date = ws[3][:4]
+        assert (csp.value, csp.data_type) == ("=Example Corp", "s")  # text, never a formula
+        assert (system_name.value, impact.value) == ("Example Cloud", "Moderate")
+        assert poam_date.is_date
+        assert poam_date.value == datetime(2026, 11, 20)  # noqa: DTZ001 - the assessment's day, an Excel date
+        assert all(c.value is None for c in ws[4])
+        assert ws.freeze_panes == f"A{TEMPLATE_HEADER_ROW + 1}"
+        assert ws.auto_filter.ref.startswith(f"A{TEMPLATE_HEADER_ROW}:")
+        dated = [POAM_HEADERS.index(h) for h in POAM_HEADERS if h.endswith("Date")]
+        for row in ws.iter_rows(min_row=TEMPLATE_HEADER_ROW + 1):
+            for cell in (row[i] for i in dated if row[i].value is not None):
+                assert cell.is_date, (name, cell.coordinate, cell.value)
+                assert cell.number_format == "yyyy-mm-dd"
+    # without the system options the block keeps its labels, and the values are blank (never "n/a")
+    ws = openpyxl.load_workbook(io.BytesIO(render(PoamWorkbook(), sample)))["Open POA&M Items"]
+    assert [c.value for c in ws[3][:3]] == [None, None, None]
 
 
 def test_poam_workbook_cells_are_text_never_formulas(hand_package: AuditPackage) -> None:
@@ -207,7 +251,7 @@ def test_poam_workbook_cells_are_text_never_formulas(hand_package: AuditPackage)
     record = dataclasses.replace(hand_package.vulnerabilities[0], title=formula)
     pkg = derive_recorded(dataclasses.replace(hand_package, vulnerabilities=(record,)))
     ws = openpyxl.load_workbook(io.BytesIO(render(PoamWorkbook(), pkg)))["Open POA&M Items"]
-    cell = ws.cell(row=2, column=POAM_HEADERS.index("Weakness Name") + 1)
+    cell = ws.cell(row=TEMPLATE_HEADER_ROW + 1, column=POAM_HEADERS.index("Weakness Name") + 1)
     assert (cell.value, cell.data_type) == (formula, "s")
 
 
@@ -235,3 +279,50 @@ def test_report_has_a_poam_section_and_the_disagreements(sample: AuditPackage) -
 
 def test_hand_package_digest_is_the_asset(hand_package: AuditPackage) -> None:
     assert asset_identifier(hand_package) == f"registry.example.com/webapp:1.4.0@{DIGEST}"
+
+
+def _request(kind: DeviationType, status: DeviationStatus = DeviationStatus.APPROVED) -> dict[str, Any]:
+    """A deviation request of this kind on the item, and the answer its POA&M column gives."""
+    answer = DeviationAnswer.YES if status is DeviationStatus.APPROVED else DeviationAnswer.PENDING
+    field = kind.value.replace("-", "_")
+    deviation = Deviation(id="DR-1", type=kind, vulnerability="CVE-1", status=status, justification="Because | *so*.")
+    return {"deviation": deviation, field: DeviationAnswer.YES if kind.value == "vendor-dependency" else answer}
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({}, []),
+        ({"false_positive": DeviationAnswer.YES}, [("false-positive", "approved")]),  # a VEX not_affected closed it
+        (_request(DeviationType.FALSE_POSITIVE, DeviationStatus.PENDING), [("false-positive", "pending")]),
+        (_request(DeviationType.RISK_ADJUSTMENT), [("risk-adjustment", "approved")]),
+        (
+            _request(DeviationType.OPERATIONAL_REQUIREMENT, DeviationStatus.WITHDRAWN),
+            [("operational-requirement", "withdrawn")],
+        ),
+        (_request(DeviationType.VENDOR_DEPENDENCY), [("vendor-dependency", "tracking")]),
+        (
+            {**_request(DeviationType.VENDOR_DEPENDENCY), "status": PoamStatus.CLOSED},
+            [("vendor-dependency", "resolved")],
+        ),
+    ],
+)
+def test_risks_carry_fedramp_deviation_props(
+    sample: AuditPackage, change: dict[str, Any], expected: list[tuple[str, str]]
+) -> None:
+    plain = (
+        i
+        for i in sample.poam
+        if i.is_open
+        and i.deviation is None
+        and DeviationAnswer.NO is i.vendor_dependency is i.false_positive is i.risk_adjustment  # nothing to say
+    )
+    item = dataclasses.replace(next(plain), **change)
+    found = fedramp_deviation_props(item)
+    assert [(p["name"], p["value"]) for p in found] == expected
+    assert all(p["ns"] == "https://fedramp.gov/ns/oscal" for p in found)
+    if "deviation" in change:
+        assert [p["remarks"] for p in found] == ["Because \\| \\*so\\*."]  # the request's justification, escaped
+    pkg = dataclasses.replace(sample, poam=(item,))
+    risk = orjson.loads(render(OscalPoam(), pkg))["plan-of-action-and-milestones"]["risks"][0]
+    assert [p for p in risk["props"] if p["ns"] == FEDRAMP_NS and p["name"] != "impacted-control-id"] == found

@@ -12,14 +12,14 @@ import html
 import io
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import orjson
 import pytest
-from conftest import SAMPLE_KEY, SAMPLES
+from conftest import SAMPLE_KEY, SAMPLES, poam_rows
 
 from evidence import assess
 from evidence.catalog import available_profiles
@@ -40,7 +40,7 @@ from evidence.render.inventory_xlsx import InventoryWorkbook
 from evidence.render.oscal import OscalAssessmentResults, nist_control_id
 from evidence.render.oscal_component import OscalComponentDefinition
 from evidence.render.oscal_poam import OscalPoam
-from evidence.render.poam_xlsx import POAM_COLUMNS, PoamWorkbook
+from evidence.render.poam_xlsx import PoamWorkbook
 from evidence.render.report import render_html
 from evidence.render.xlsx import Workbook
 from evidence.verify.interface import VerificationContext
@@ -258,15 +258,15 @@ def test_the_workbook_summary_sheet_shows_the_recorded_verdicts_and_counts(built
     assert _labelled(rows, "Evidence about other images (not used)")[1] == len(summary["mismatched_evidence"])
 
 
-def _day(text: str | None) -> str | None:
-    return text[:10] if text else None
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text[:10]) if text else None
 
 
 def test_poam_xlsx_shows_the_recorded_items(built: Built) -> None:
     book = openpyxl.load_workbook(io.BytesIO(_render(PoamWorkbook(), built.pkg)))
     for tab, status in (("Open POA&M Items", "open"), ("Closed POA&M Items", "closed")):
         items = [i for i in built.recorded["poam"] if i["status"] == status]
-        shown = [dict(zip(POAM_COLUMNS, r, strict=True)) for r in _rows(book[tab])[1:]]
+        shown = poam_rows(book[tab])
         assert [r["POAM ID"] for r in shown] == [i["poam_id"] for i in items]
         for item, row in zip(items, shown, strict=True):
             assert row["Original Detection Date"] == _day(item["first_detected"])

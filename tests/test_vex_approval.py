@@ -22,7 +22,7 @@ from typing import Any
 import openpyxl
 import orjson
 import pytest
-from conftest import NOW, SAMPLE_KEY, SAMPLES, collect_verify_bind, sample_image, sample_package_args
+from conftest import NOW, SAMPLE_KEY, SAMPLES, collect_verify_bind, poam_rows, sample_image, sample_package_args
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -343,8 +343,7 @@ def test_lifecycle_files_are_copied_hashed_and_recorded(built: Path) -> None:
 
 def _rows(built: Path, sheet: str) -> dict[str, dict[str, Any]]:
     ws = openpyxl.load_workbook(io.BytesIO((built / "poam.xlsx").read_bytes()))[sheet]
-    header = [c.value for c in ws[1]]
-    return {r[0]: dict(zip(header, r, strict=True)) for r in ws.iter_rows(min_row=2, values_only=True)}
+    return {r["POAM ID"]: r for r in poam_rows(ws)}
 
 
 def test_the_poam_workbook_cites_points_of_contact_resources_and_milestone_changes(built: Path) -> None:
@@ -374,10 +373,12 @@ def test_the_poam_workbook_cites_points_of_contact_resources_and_milestone_chang
 def test_oscal_poam_names_the_contact_and_cites_the_lifecycle_files(built: Path) -> None:
     poam = orjson.loads((built / "oscal" / "poam.json").read_bytes())["plan-of-action-and-milestones"]
     metadata = poam["metadata"]
-    parties = {p["name"]: p["uuid"] for p in metadata["parties"]}
-    assert set(parties) == {"Pat Doe \\<pat@example.com\\>", "Sam Poe \\<sam@example.com\\>"}
+    parties = {p["name"]: p for p in metadata["parties"]}
+    # --poc is the metadata's point of contact, a person with an email; a deviation's own contact is named as given
+    assert set(parties) == {"Pat Doe", "Sam Poe \\<sam@example.com\\>"}
+    assert parties["Pat Doe"]["email-addresses"] == ["pat@example.com"]
     (responsible,) = metadata["responsible-parties"]
-    assert responsible["party-uuids"] == [parties["Pat Doe \\<pat@example.com\\>"]]
+    assert responsible["party-uuids"] == [parties["Pat Doe"]["uuid"]]
     assert responsible["role-id"] in {r["id"] for r in metadata["roles"]}
     resources = {r["uuid"]: r for r in poam["back-matter"]["resources"]}
     kev = next(r for r in resources.values() if r["title"] == "CISA KEV catalog 2026.11.18")
@@ -392,7 +393,7 @@ def test_oscal_poam_names_the_contact_and_cites_the_lifecycle_files(built: Path)
     planned = urllib3["remediations"][0]
     assert planned["required-assets"][0]["description"] == "Two days of platform team time."
     (task,) = planned["tasks"]
-    assert task["responsible-roles"][0]["party-uuids"] == [parties["Sam Poe \\<sam@example.com\\>"]]
+    assert task["responsible-roles"][0]["party-uuids"] == [parties["Sam Poe \\<sam@example.com\\>"]["uuid"]]
     zlib = risks[ZLIB]
     assert {p["name"]: p["value"] for p in zlib["props"] if p.get("ns") == "https://fedramp.gov/ns/oscal"} == {
         "impacted-control-id": "si-2",

@@ -20,6 +20,7 @@ from evidence.cli.options import (
 from evidence.cli.verification import add_verification_options, verification_context
 from evidence.errors import BindError, ExitCode, RenderError
 from evidence.model import AuditPackage, CountGroup, Status
+from evidence.render.oscal_versions import DEFAULT_OSCAL_VERSION, OSCAL_VERSIONS
 
 if TYPE_CHECKING:
     from evidence.pipeline import LifecycleFiles
@@ -76,6 +77,13 @@ def register(commands: Any) -> None:
         "image: used for what it says, recorded as asserted, never counted as a digest match (repeatable)",
     )
     parser.add_argument(
+        "--oscal-version",
+        choices=OSCAL_VERSIONS,
+        default=DEFAULT_OSCAL_VERSION,
+        help=f"the OSCAL version the OSCAL documents declare and follow (default {DEFAULT_OSCAL_VERSION}; 1.1.2 for "
+        "tools that read only OSCAL 1.1, such as older compliance-trestle releases)",
+    )
+    parser.add_argument(
         "--fail-on",
         metavar="STATUSES",
         default="",
@@ -126,7 +134,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         )
     except BindError as e:
         parser.error(str(e))
-    written = write_package(pkg, args.out, zip=args.zip, progress=show)
+    written = write_package(pkg, args.out, zip=args.zip, progress=show, oscal_version=args.oscal_version)
     if not args.quiet:
         print(summary(pkg, args.out, written))
     failing = [c for c in pkg.controls if c.status in fail_on]

@@ -25,6 +25,7 @@ from evidence.errors import RenderError
 from evidence.model import DISA_CATALOG, AuditPackage, Evidence
 from evidence.render._zip import write_zip
 from evidence.render.interface import Renderer
+from evidence.render.oscal_versions import DEFAULT_OSCAL_VERSION
 
 __all__ = [
     "CHANGES_FORMATS",
@@ -81,7 +82,10 @@ def formats_for(pkg: AuditPackage) -> list[Format]:
     ]
 
 
-def make_renderer(fmt: Format) -> Renderer:  # noqa: C901, PLR0911, PLR0912 - one case per format, checked exhaustive
+def make_renderer(  # noqa: C901, PLR0911, PLR0912 - one case per format, checked exhaustive
+    fmt: Format, *, oscal_version: str = DEFAULT_OSCAL_VERSION
+) -> Renderer:
+    """The renderer of `fmt`; the OSCAL ones declare `oscal_version` (one of `OSCAL_VERSIONS`)."""
     # Imports are local so that a command needing one format never pays for the others.
     match fmt:
         case Format.AUDIT_JSON:
@@ -91,11 +95,11 @@ def make_renderer(fmt: Format) -> Renderer:  # noqa: C901, PLR0911, PLR0912 - on
         case Format.OSCAL_ASSESSMENT_RESULTS:
             from evidence.render.oscal import OscalAssessmentResults  # noqa: PLC0415
 
-            return OscalAssessmentResults()
+            return OscalAssessmentResults(oscal_version)
         case Format.OSCAL_COMPONENT_DEFINITION:
             from evidence.render.oscal_component import OscalComponentDefinition  # noqa: PLC0415
 
-            return OscalComponentDefinition()
+            return OscalComponentDefinition(oscal_version)
         case Format.HTML:
             from evidence.render.report import HtmlReport  # noqa: PLC0415
 
@@ -111,7 +115,7 @@ def make_renderer(fmt: Format) -> Renderer:  # noqa: C901, PLR0911, PLR0912 - on
         case Format.OSCAL_POAM:
             from evidence.render.oscal_poam import OscalPoam  # noqa: PLC0415
 
-            return OscalPoam()
+            return OscalPoam(oscal_version)
         case Format.POAM_XLSX:
             from evidence.render.poam_xlsx import PoamWorkbook  # noqa: PLC0415
 
@@ -234,20 +238,21 @@ def _copy_lifecycle_inputs(pkg: AuditPackage, staging: Path) -> None:
         target.write_bytes(data)
 
 
-def write_package(
+def write_package(  # noqa: PLR0913 - the package, where, and keyword-only options of how to write it
     pkg: AuditPackage,
     out_dir: Path,
     formats: list[Format],
     *,
     progress: Callable[[str], None] | None = None,
     zip: bool = False,  # noqa: A002 - the option's name on the command line
+    oscal_version: str = DEFAULT_OSCAL_VERSION,
 ) -> list[Path]:
     """Write every format into a temporary directory, then move it into place: all or nothing.
 
     When the package holds the bytes of its evidence (`contents`, from collection), every evidence file is copied
     into `evidence/` and its `stored_as` names the copy in every file of the package; the lifecycle files go
-    into `lifecycle/`. `zip` also writes the
-    finished package as `OUTDIR.zip`.
+    into `lifecycle/`. `zip` also writes the finished package as `OUTDIR.zip`. The OSCAL documents declare
+    `oscal_version`.
     """
     _check_replaceable(out_dir)
     try:
@@ -267,7 +272,7 @@ def write_package(
             _copy_lifecycle_inputs(pkg, staging)
             written += sorted({out_dir / PurePosixPath(s.stored_as).parts[0] for s in pkg.lifecycle_inputs})
         for fmt in formats:
-            renderer = make_renderer(fmt)
+            renderer = make_renderer(fmt, oscal_version=oscal_version)
             if progress:
                 progress(f"rendering {renderer.filename}")
             target = staging / renderer.filename

@@ -186,7 +186,8 @@ def header_block(pkg: AuditPackage) -> tuple[Row, ...]:
 def sheets(pkg: AuditPackage) -> tuple[Sheet, ...]:
     rows = [control_row(pkg, c) for c in failed_controls(pkg)]
     rows += [vulnerability_row(pkg, i) for i in pkg.poam if i.is_open and i.source is WeaknessSource.SCAN]
-    return (Sheet(SHEET, Table(EMASS_COLUMNS, tuple(rows)), preamble=header_block(pkg)),)
+    # The form's rows, then a blank row: eMASS's columns sit on row 7.
+    return (Sheet(SHEET, Table(EMASS_COLUMNS, tuple(rows)), header_block=(*header_block(pkg), ())),)
 
 
 class EmassPoamWorkbook:

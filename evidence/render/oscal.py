@@ -1,17 +1,25 @@
-"""OSCAL 1.2.3 Assessment Results: the package as a machine-readable assessment for GRC tools.
+"""OSCAL Assessment Results (1.2.3, or 1.1.2 on request): the package as a machine-readable assessment for GRC tools.
 
 Mapping, in short (the README of the package explains it for auditors):
 
-- One result. `reviewed-controls` selects the NIST SP 800-53 controls the catalog controls map to
-  (`SI-7(15)` becomes `si-7.15`); a prop per catalog control keeps the catalog's own ids.
+- Metadata: the `published` and `last-modified` time is the assessment time; the roles `prepared-by` (the
+  assessor's organization, else the assessor), `prepared-for` and `cloud-service-provider` (`--csp`) and `assessor`
+  (`--assessor`) with their parties and responsible parties, only for whom the user named (`front_matter`); the
+  system (`--system-name`, `--system-id`, `--impact`) as props.
+- `import-ap` is the assessment plan named with `--ap`; without it, a back-matter resource that describes the
+  implicit plan (OSCAL requires an `import-ap`, and `#uuid` of a back-matter resource is its way to say "here").
+- One result. The assessed controls are the satisfied, not-satisfied, evidence-missing and manual ones:
+  `reviewed-controls` selects the NIST SP 800-53 controls they map to (`SI-7(15)` becomes `si-7.15`), and by its
+  catalog id any that maps to none; a prop per catalog control keeps the catalog's own ids.
 - One observation per evidence file (method TEST), linked to a back-matter resource that names the
   file and its SHA-256 and links to its copy in the package (`../evidence/...`); `expires` is when the
-  profile's maximum age for its kind runs out. Manual controls get an observation with method EXAMINE that says what a
-  person must check, and no finding.
-- One finding per satisfied, not-satisfied or evidence-missing control. The target is an
-  `objective-id` built from the catalog and control id; it resolves to a local objective in
-  `local-definitions/objectives-and-methods` when the control maps to an 800-53 control.
-  Evidence-missing is `not-satisfied` with reason `other` and the prop `fromline-status`.
+  profile's maximum age for its kind runs out. An evidence file no verdict used is of type `discovery` (`finding`
+  in OSCAL 1.1, which has no `discovery`). Manual controls get an observation with method EXAMINE that says what a
+  person must check.
+- One finding per assessed control. The target is an `objective-id` built from the catalog and control id; it
+  resolves to a local objective in `local-definitions/objectives-and-methods` when the control maps to an 800-53
+  control. Evidence-missing is `not-satisfied` with reason `other` and the prop `fromline-status`; so is manual
+  (not shown satisfied until a person examines it), its finding related to the observation of what to check.
 - A control satisfied only for the part image evidence shows (scope partial) is a finding with state
   `not-satisfied`, reason `other` and implementation status `partial`, and its remarks name the part not shown:
   it never rolls up to "satisfied" for the SP 800-53 controls it maps to. The prop `fromline-status` keeps
@@ -19,16 +27,14 @@ Mapping, in short (the README of the package explains it for auditors):
 - DISA identifiers of a control are props on its finding, observation and objective: `cci` in DISA's CCI
   namespace (`http://cyber.mil/cci`), and `disa-vuln-id`, `disa-category` (CAT I, II, III) and `disa-ia-control`
   in the Fromline namespace.
-- Not-assessed controls (outside what an image can show) and not-applicable ones get no finding and are not
-  among the reviewed controls' catalog controls: they are props and remarks on the result, a not-assessed one
+- Not-assessed controls (outside what an image can show) and not-applicable ones were not assessed: they get no
+  finding and are not among the reviewed controls; they are props and remarks on the result, a not-assessed one
   with the layer responsible for it.
 - The base-image rubric is not a control framework: each criterion is an observation with the props
   `rubric-criterion` and `rubric-score`, never a finding or a reviewed 800-53 control; the grade is a
   result prop `rubric-grade`.
 - One risk per vulnerability record: `open` when open, `closed` with the VEX statement quoted when
   suppressed.
-
-There is no separate assessment plan; `import-ap` points at a back-matter resource that says so.
 
 Every id is a UUID v5 of names made from the inputs, so the same package gives the same bytes.
 Strings from the inputs are data: titles are collapsed to one line, Markdown and HTML
@@ -51,6 +57,7 @@ from evidence.errors import RenderError
 from evidence.lifecycle.poam import record_rating_basis
 from evidence.model import (
     RUBRIC_CATALOG,
+    AssessmentContext,
     AuditPackage,
     Binding,
     ControlResult,
@@ -59,6 +66,7 @@ from evidence.model import (
     EvidenceKind,
     EvidenceRef,
     ImageRef,
+    Party,
     RubricScore,
     Status,
     Summary,
@@ -66,10 +74,11 @@ from evidence.model import (
     VulnerabilityState,
 )
 from evidence.render._recorded import recorded_summary
+from evidence.render.oscal_versions import DEFAULT_OSCAL_VERSION, OSCAL_VERSIONS, discovery_type
 
 __all__ = ["DISA_CCI_NS", "FROMLINE_NS", "OSCAL_VERSION", "UUID_NAMESPACE", "OscalAssessmentResults"]
 
-OSCAL_VERSION = "1.2.3"
+OSCAL_VERSION = DEFAULT_OSCAL_VERSION
 FROMLINE_NS = "https://fromline.dev/ns/oscal"
 # DISA's system URI for Control Correlation Identifiers, as XCCDF `ident` elements of STIGs and SRGs name it.
 DISA_CCI_NS = "http://cyber.mil/cci"
@@ -79,12 +88,16 @@ Json = dict[str, Any]
 
 _FILE = "oscal/assessment-results.json"
 _COUNTED = (CountGroup.OPEN, CountGroup.OPEN_OVERDUE, CountGroup.OPEN_KEV, CountGroup.SUPPRESSED)
-_FINDING_STATUSES = (Status.SATISFIED, Status.NOT_SATISFIED, Status.EVIDENCE_MISSING)
-_NOT_REVIEWED = (Status.NOT_ASSESSED, Status.NOT_APPLICABLE)  # outside the image's reach, or waived
+# The controls this assessment assessed: each gets a finding and is among the reviewed controls. A manual one is
+# assessed by a person, and its finding says so; a not-assessed one (outside the image's reach) and a not-applicable
+# one were not assessed at all.
+_FINDING_STATUSES = (Status.SATISFIED, Status.NOT_SATISFIED, Status.EVIDENCE_MISSING, Status.MANUAL)
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>&|~!#])")
 _TOKEN_BAD = re.compile(r"[^A-Za-z0-9._-]")
 _TOKEN = re.compile(r"^[A-Za-z_][A-Za-z0-9._-]*$")
 _ENHANCEMENT = re.compile(r"\(\s*([A-Za-z0-9]+)\s*\)")
+# What a URI reference may hold as it is (RFC 3986 reserved and unreserved characters, and `%` of an escape).
+_URI_SAFE = ":/?#[]@!$&'()*+,;=-._~%"
 
 
 class OscalAssessmentResults:
@@ -92,12 +105,21 @@ class OscalAssessmentResults:
 
     filename = _FILE
 
+    def __init__(self, oscal_version: str = OSCAL_VERSION) -> None:
+        self.oscal_version = checked_version(oscal_version, _FILE)
+
     def render(self, pkg: AuditPackage, out: BinaryIO) -> None:
-        out.write(render_bytes(pkg))
+        out.write(render_bytes(pkg, self.oscal_version))
 
 
-def render_bytes(pkg: AuditPackage) -> bytes:
-    return validated_bytes("AssessmentResultsDocument", _Builder(pkg).document(), _FILE)
+def render_bytes(pkg: AuditPackage, oscal_version: str = OSCAL_VERSION) -> bytes:
+    return validated_bytes("AssessmentResultsDocument", _Builder(pkg, oscal_version).document(), _FILE)
+
+
+def checked_version(oscal_version: str, filename: str) -> str:
+    if oscal_version not in OSCAL_VERSIONS:
+        raise RenderError(f"{filename}: OSCAL version {oscal_version} is not one of {', '.join(OSCAL_VERSIONS)}")
+    return oscal_version
 
 
 def image_component(subject: ImageRef, component_uuid: str, *extra_props: Json | None) -> Json:
@@ -226,6 +248,95 @@ def compact(obj: Json) -> Json:
     return {k: v for k, v in obj.items() if v is not None and v != []}
 
 
+# --- front matter: who prepared the document, for whom ----------------------------------------------------
+
+ROLE_TITLES = {
+    "prepared-by": "Prepared by",
+    "prepared-for": "Prepared for",
+    "assessor": "Assessor",
+    "cloud-service-provider": "Cloud service provider",
+    "point-of-contact": "POA&M point of contact",
+}
+
+
+def uri_reference(text: str) -> str:
+    """A user-given href (`--ssp`, `--ap`) as a URI reference: what a URI cannot hold percent-encoded."""
+    return quote(_clean(text.strip()), safe=_URI_SAFE) or "."
+
+
+def _party_uuid(kind: str, *names: str) -> str:
+    """The same person or organization has the same UUID in every document."""
+    return str(uuid.uuid5(UUID_NAMESPACE, "/".join(("party", kind, *names))))
+
+
+def _organization(name: str | None) -> Json | None:
+    text = one_line(name or "")
+    return {"uuid": _party_uuid("organization", text), "type": "organization", "name": text} if text else None
+
+
+def _person(party: Party | None) -> list[Json]:
+    """A person, and the organization they are a member of when one is named: both are parties."""
+    name = one_line(party.name) if party else ""
+    if not party or not name:
+        return []
+    email = one_line(party.email or "")
+    organization = _organization(party.organization)
+    person = compact(
+        {
+            "uuid": _party_uuid("person", name, email),
+            "type": "person",
+            "name": name,
+            "email-addresses": [email] if email else None,
+            "member-of-organizations": [organization["uuid"]] if organization else None,
+        }
+    )
+    return [person, organization] if organization else [person]
+
+
+def front_matter(context: AssessmentContext, roles: tuple[str, ...]) -> Json:
+    """The metadata's `roles`, `parties` and `responsible-parties` for these roles (keys of `ROLE_TITLES`), from
+    what the user stated (`--assessor`, `--assessor-org`, `--csp`, `--poc`): only the roles someone was named for,
+    never a party made up. The assessor's organization prepared the document when named, else the assessor."""
+    assessor = _person(context.assessor)
+    csp = [o for o in (_organization(context.system.csp if context.system else None),) if o]
+    holders = {
+        "prepared-by": assessor[::-1],  # the organization first when there is one
+        "prepared-for": csp,
+        "assessor": assessor,
+        "cloud-service-provider": csp,
+        "point-of-contact": _person(context.point_of_contact),
+    }
+    parties: dict[str, Json] = {}
+    responsible: list[Json] = []
+    for role in roles:
+        named = holders[role]
+        if not named:
+            continue
+        for party in named:
+            parties.setdefault(party["uuid"], party)
+        responsible.append({"role-id": role, "party-uuids": [named[0]["uuid"]]})
+    return compact(
+        {
+            "roles": [{"id": r["role-id"], "title": ROLE_TITLES[r["role-id"]]} for r in responsible],
+            "parties": list(parties.values()),
+            "responsible-parties": responsible,
+        }
+    )
+
+
+def system_props(context: AssessmentContext) -> list[Json | None]:
+    """The system the image serves, as the user named it, for a document's metadata."""
+    system = context.system
+    if system is None:
+        return []
+    return [
+        prop("system-name", system.name),
+        prop("system-id", system.id),
+        prop("impact-level", system.impact.value if system.impact else None),
+        prop("cloud-service-provider", system.csp),
+    ]
+
+
 # --- the document -------------------------------------------------------------------------------
 
 
@@ -245,9 +356,13 @@ class Ids:
         return str(uuid.uuid5(UUID_NAMESPACE, candidate))
 
 
+_AR_ROLES = ("prepared-by", "prepared-for", "assessor", "cloud-service-provider")
+
+
 class _Builder:
-    def __init__(self, pkg: AuditPackage) -> None:
+    def __init__(self, pkg: AuditPackage, oscal_version: str = OSCAL_VERSION) -> None:
         self.pkg = pkg
+        self.oscal_version = oscal_version
         self.ids = Ids()
         self.digest = one_line(pkg.subject.digest)
         if not in_schema_range(pkg.assessed_at):
@@ -272,6 +387,11 @@ class _Builder:
         # The rubric's criteria are graded, not assessed against SP 800-53: observations only, no findings.
         self.assessed = tuple(c for c in pkg.controls if c.catalog != RUBRIC_CATALOG)
         self.decided = {r.evidence_id for c in pkg.controls for r in self.control_refs(c)}
+        self.manual_uuid = {
+            id(c): self.ids(f"{self.digest}/observation/manual/{c.catalog}/{c.control_id}")
+            for c in self.assessed
+            if c.status is Status.MANUAL
+        }
         self.risk_uuid: dict[int, str] = {
             i: self.ids(f"{self.digest}/risk/{v.id}/{v.package}/{v.installed_version or ''}/{v.purl or ''}")
             for i, v in enumerate(pkg.vulnerabilities)
@@ -332,32 +452,41 @@ class _Builder:
                 "metadata": compact(
                     {
                         "title": title(md(doc_title), "Assessment results"),
+                        "published": self.assessed_at,
                         "last-modified": self.assessed_at,
                         "version": release or self.digest or "unversioned",
-                        "oscal-version": OSCAL_VERSION,
+                        "oscal-version": self.oscal_version,
                         "props": props(
                             prop("generator", pkg.tool.name),
                             prop("generator-version", pkg.tool.version),
                             prop("image-reference", pkg.subject.reference),
                             prop("image-digest", pkg.subject.digest),
                             prop("audit-schema-version", pkg.schema_version),
+                            *system_props(pkg.context),
                         ),
+                        **front_matter(pkg.context, _AR_ROLES),
                         "remarks": "Generated by "
                         + md(f"{pkg.tool.name} {pkg.tool.version}")
                         + " from container-image security evidence.",
                     }
                 ),
-                "import-ap": {
-                    "href": f"#{self.plan_uuid}",
-                    "remarks": "No separate assessment plan exists: the plan is implicit and described by the "
-                    "back-matter resource this reference points to.",
-                },
+                "import-ap": self.import_ap(),
                 "local-definitions": local or None,
                 "results": [self.result()],
-                "back-matter": {"resources": self.resources()},
+                "back-matter": {"resources": resources} if (resources := self.resources()) else None,
             }
         )
         return {"assessment-results": ar}
+
+    def import_ap(self) -> Json:
+        """The assessment plan named with `--ap`; else the implicit plan, a back-matter resource that says so."""
+        if self.pkg.context.ap_href:
+            return {"href": uri_reference(self.pkg.context.ap_href)}
+        return {
+            "href": f"#{self.plan_uuid}",
+            "remarks": "No separate assessment plan exists: the plan is implicit and described by the "
+            "back-matter resource this reference points to.",
+        }
 
     def resources(self) -> list[Json]:
         pkg = self.pkg
@@ -383,7 +512,7 @@ class _Builder:
                 ),
             }
         )
-        out = [plan]
+        out = [] if pkg.context.ap_href else [plan]
         for ev in pkg.evidence:
             if self.evidence_by_id.get(ev.id) is not ev:
                 continue
@@ -509,7 +638,7 @@ class _Builder:
         ids: dict[str, None] = {}
         control_props: list[Json | None] = []
         for c in self.assessed:
-            if c.status in _NOT_REVIEWED:
+            if c.status not in _FINDING_STATUSES:
                 continue
             mapped = [nist_control_id(n) for n in c.nist_800_53]
             ids.update(dict.fromkeys(m for m in mapped if m))
@@ -523,15 +652,17 @@ class _Builder:
                     ),
                 )
             )
-        if ids:
+        unmapped = [self.target_id(c) for c in self.assessed if c.status in _FINDING_STATUSES and not c.nist_800_53]
+        if ids or unmapped:
             selection: Json = {
-                "description": "The NIST SP 800-53 Rev. 5 controls that the evaluated catalog controls map to.",
-                "include-controls": [{"control-id": i} for i in ids],
+                "description": "The NIST SP 800-53 Rev. 5 controls that the assessed catalog controls map to"
+                + (", and by their catalog ids the assessed catalog controls that map to none." if unmapped else "."),
+                "include-controls": [{"control-id": i} for i in (*ids, *unmapped)],
             }
         else:
             selection = {
-                "description": "No NIST SP 800-53 control was evaluated. OSCAL requires a selection, so this one "
-                "selects every control of the implicit assessment plan, which has none.",
+                "description": "No control was assessed. OSCAL requires a selection: this one selects all the "
+                "controls of the assessment plan, of which none was assessed here.",
                 "include-all": {},
             }
         selection["props"] = props(*control_props)
@@ -594,7 +725,7 @@ class _Builder:
                 "description": _describe(ev),
                 "props": self.evidence_props(ev),
                 "methods": ["TEST"],
-                "types": ["control-objective"] if ev.id in self.decided else ["discovery"],
+                "types": ["control-objective"] if ev.id in self.decided else [discovery_type(self.oscal_version)],
                 "origins": self.origins(),
                 "subjects": self.image_subject(),
                 "relevant-evidence": [
@@ -645,7 +776,7 @@ class _Builder:
     def manual_observation(self, control: ControlResult) -> Json:
         return compact(
             {
-                "uuid": self.ids(f"{self.digest}/observation/manual/{control.catalog}/{control.control_id}"),
+                "uuid": self.manual_uuid[id(control)],
                 "title": title(f"Manual check: {self.control_label(control)}", "Manual check"),
                 "description": (
                     f"Image evidence cannot decide {self.control_label(control)}. A person must check: "
@@ -664,11 +795,17 @@ class _Builder:
 
     def finding(self, control: ControlResult) -> Json:
         missing = control.status is Status.EVIDENCE_MISSING
+        manual = control.status is Status.MANUAL
         partly = control.partly_satisfied
         state = "satisfied" if control.status is Status.SATISFIED and not partly else "not-satisfied"
-        reason = "other" if missing or partly else ("pass" if control.status is Status.SATISFIED else "fail")
-        if missing:
-            remarks: str | None = "Evidence missing: the evidence needed to decide this control was not supplied."
+        reason = "other" if missing or partly or manual else ("pass" if control.status is Status.SATISFIED else "fail")
+        if manual:
+            remarks: str | None = (
+                "Manual: image evidence cannot decide this control, so it is not shown satisfied until a person "
+                "has examined it (see the related observation for what to check)."
+            )
+        elif missing:
+            remarks = "Evidence missing: the evidence needed to decide this control was not supplied."
         elif partly:
             remarks = "Satisfied only for the part image evidence shows, so not satisfied as a whole. Not shown: " + md(
                 control.not_shown or "the rest of the control"
@@ -705,7 +842,9 @@ class _Builder:
                         "implementation-status": {"state": "partial"} if partly else None,
                     }
                 ),
-                "related-observations": self.related_observations(refs),
+                "related-observations": (
+                    [{"observation-uuid": self.manual_uuid[id(control)]}] if manual else self.related_observations(refs)
+                ),
                 "related-risks": risks,
             }
         )

@@ -1,4 +1,5 @@
-"""OSCAL 1.2.3 Component Definition: the image as a component, and how it meets SP 800-53 requirements.
+"""OSCAL Component Definition (1.2.3, or 1.1.2 on request): the image as a component, and how it meets SP 800-53
+requirements. Metadata as in `oscal.py` (published date; `prepared-by` and `prepared-for` when named).
 
 One component of type `software`: the assessed image, by digest. One control implementation whose
 source is the NIST SP 800-53 rev5 catalog, with one implemented requirement per 800-53 control that an
@@ -22,13 +23,16 @@ from evidence.render._recorded import recorded_summary
 from evidence.render.oscal import (
     OSCAL_VERSION,
     Ids,
+    checked_version,
     compact,
+    front_matter,
     href,
     in_schema_range,
     md,
     nist_control_id,
     prop,
     props,
+    system_props,
     timestamp,
     title,
     token,
@@ -50,17 +54,24 @@ class OscalComponentDefinition:
 
     filename = _FILE
 
+    def __init__(self, oscal_version: str = OSCAL_VERSION) -> None:
+        self.oscal_version = checked_version(oscal_version, _FILE)
+
     def render(self, pkg: AuditPackage, out: BinaryIO) -> None:
-        out.write(render_bytes(pkg))
+        out.write(render_bytes(pkg, self.oscal_version))
 
 
-def render_bytes(pkg: AuditPackage) -> bytes:
-    return validated_bytes("ComponentDefinitionDocument", _Builder(pkg).document(), _FILE)
+def render_bytes(pkg: AuditPackage, oscal_version: str = OSCAL_VERSION) -> bytes:
+    return validated_bytes("ComponentDefinitionDocument", _Builder(pkg, oscal_version).document(), _FILE)
+
+
+_CD_ROLES = ("prepared-by", "prepared-for")
 
 
 class _Builder:
-    def __init__(self, pkg: AuditPackage) -> None:
+    def __init__(self, pkg: AuditPackage, oscal_version: str = OSCAL_VERSION) -> None:
         self.pkg = pkg
+        self.oscal_version = oscal_version
         self.ids = Ids()
         if not in_schema_range(pkg.assessed_at):
             raise RenderError(f"{_FILE}: assessed_at {pkg.assessed_at} is outside the years OSCAL accepts")
@@ -81,15 +92,18 @@ class _Builder:
         metadata = compact(
             {
                 "title": title(md(f"Component definition for {name}" + (f" {release}" if release else "")), "Image"),
+                "published": self.assessed_at,
                 "last-modified": self.assessed_at,
                 "version": release or self.digest or "unversioned",
-                "oscal-version": OSCAL_VERSION,
+                "oscal-version": self.oscal_version,
                 "props": props(
                     prop("generator", pkg.tool.name),
                     prop("generator-version", pkg.tool.version),
                     prop("image-digest", pkg.subject.digest),
                     prop("profile", pkg.profile),
+                    *system_props(pkg.context),
                 ),
+                **front_matter(pkg.context, _CD_ROLES),
             }
         )
         resources = [self.resource(eid) for eid in self.evidence]

@@ -1,17 +1,22 @@
-"""OSCAL 1.2.3 Plan of Action and Milestones: the image's vulnerabilities as POA&M items for GRC tools.
+"""OSCAL Plan of Action and Milestones (1.2.3, or 1.1.2 on request): the image's vulnerabilities as POA&M items.
 
 Mapping, in short:
 
-- `system-id` is the image digest (there is no OSCAL SSP to import); `local-definitions` holds the image as a
-  component and the scanners as tool components under `assessment-assets`.
+- Metadata as in `oscal.py` (published date; roles, parties and responsible parties for whom the user named), with
+  the role `point-of-contact` for `--poc`. `import-ssp` is the system security plan named with `--ssp`; `system-id`
+  is the image digest either way. `local-definitions` holds the image as a component and the scanners as tool
+  components under `assessment-assets`.
 - One observation per vulnerability record (one package version), method TEST, type discovery: its origin is the
   scanners that reported it (the "Weakness Detector Source"), `collected` is the original detection date, and its
-  relevant evidence is the scan file (a back-matter resource with its SHA-256).
+  relevant evidence is the scan file (a back-matter resource with its SHA-256). Its type is `discovery`
+  (`finding` in OSCAL 1.1).
 - One risk and one poam-item per POA&M item evaluation recorded (`AuditPackage.poam`). The risk carries the status
   (open, investigating, deviation-requested, deviation-approved, closed), the scheduled completion date as
   `deadline` and as a milestone of the planned remediation (kept once closed, so a late closure shows), the
   original risk rating as facets (FedRAMP `risk` facet with `state` initial, and adjusted for an approved risk
-  adjustment) with props naming what it rests on and the scanners' own severity, and FedRAMP's deviation props.
+  adjustment) with props naming what it rests on and the scanners' own severity, and FedRAMP's deviation props
+  (`fedramp_deviation_props`: `risk-adjustment`, `false-positive`, `operational-requirement` pending, approved or
+  withdrawn, `vendor-dependency` tracking or resolved, in FedRAMP's namespace, each only when there is one).
   The poam-item carries the FedRAMP `POAM-ID` prop and relates the observations and the risk.
 
 The poam-item and risk ids are UUID v5 of the image name and the vulnerability id, so the same vulnerability of the
@@ -22,6 +27,7 @@ package, version), each defined once. Text hygiene and validation follow `oscal.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime, time
 from typing import Any, BinaryIO
 
@@ -37,7 +43,9 @@ from evidence.lifecycle.poam import (
 )
 from evidence.model import (
     AuditPackage,
+    Deviation,
     DeviationAnswer,
+    DeviationStatus,
     DeviationType,
     Evidence,
     LifecycleInputKind,
@@ -50,9 +58,12 @@ from evidence.render._recorded import recorded_summary
 from evidence.render.oscal import (
     FROMLINE_NS,
     OSCAL_VERSION,
+    ROLE_TITLES,
     UUID_NAMESPACE,
     Ids,
+    checked_version,
     compact,
+    front_matter,
     href,
     image_component,
     in_schema_range,
@@ -61,18 +72,21 @@ from evidence.render.oscal import (
     one_line,
     prop,
     props,
+    system_props,
     timestamp,
     title,
+    uri_reference,
     validated_bytes,
 )
+from evidence.render.oscal_versions import discovery_type
 
 __all__ = ["FEDRAMP_NS", "OscalPoam"]
 
 FEDRAMP_NS = "https://fedramp.gov/ns/oscal"  # FedRAMP extension props
 FEDRAMP_FACET_SYSTEM = "http://fedramp.gov/ns/oscal"  # FedRAMP facet system, http as FedRAMP writes it
 _FILE = "oscal/poam.json"
-_DEVIATION_PROPS = ("risk-adjustment", "false-positive", "operational-requirement", "vendor-dependency")
-_POC_ROLE = "poam-point-of-contact"
+_POAM_ROLES = ("prepared-by", "prepared-for", "cloud-service-provider", "point-of-contact")
+_POC_ROLE = "point-of-contact"
 
 Json = dict[str, Any]
 
@@ -92,12 +106,46 @@ class OscalPoam:
 
     filename = _FILE
 
+    def __init__(self, oscal_version: str = OSCAL_VERSION) -> None:
+        self.oscal_version = checked_version(oscal_version, _FILE)
+
     def render(self, pkg: AuditPackage, out: BinaryIO) -> None:
-        out.write(render_bytes(pkg))
+        out.write(render_bytes(pkg, self.oscal_version))
 
 
-def render_bytes(pkg: AuditPackage) -> bytes:
-    return validated_bytes("PlanOfActionAndMilestonesDocument", _Builder(pkg).document(), _FILE)
+def render_bytes(pkg: AuditPackage, oscal_version: str = OSCAL_VERSION) -> bytes:
+    return validated_bytes("PlanOfActionAndMilestonesDocument", _Builder(pkg, oscal_version).document(), _FILE)
+
+
+def fedramp_deviation_props(item: PoamItem, supports: Mapping[DeviationType, str | None] | None = None) -> list[Json]:
+    """FedRAMP's deviation props on a risk (`https://fedramp.gov/ns/oscal`), one for each kind there is something
+    to say about: risk adjustment, false positive and operational requirement are `pending` or `approved` (or
+    `withdrawn`), as the item's POA&M columns answer; a vendor dependency is `tracking` while the item is open and
+    `resolved` once closed. A prop's remarks are the request's justification, else `supports` of its kind."""
+    answers = {
+        DeviationType.RISK_ADJUSTMENT: item.risk_adjustment,
+        DeviationType.FALSE_POSITIVE: item.false_positive,
+        DeviationType.OPERATIONAL_REQUIREMENT: item.operational_requirement,
+        DeviationType.VENDOR_DEPENDENCY: item.vendor_dependency,
+    }
+    out = []
+    for kind, answer in answers.items():
+        request = item.deviation if item.deviation is not None and item.deviation.type == kind else None
+        value = _deviation_state(kind, answer, request, is_open=item.is_open)
+        if value is not None:
+            justification = md(request.justification) if request is not None else (supports or {}).get(kind)
+            out.append(compact({"name": kind.value, "ns": FEDRAMP_NS, "value": value, "remarks": justification}))
+    return out
+
+
+def _deviation_state(
+    kind: DeviationType, answer: DeviationAnswer, request: Deviation | None, *, is_open: bool
+) -> str | None:
+    if request is not None and request.status is DeviationStatus.WITHDRAWN:
+        return "withdrawn"
+    if kind is DeviationType.VENDOR_DEPENDENCY:
+        return ("tracking" if is_open else "resolved") if answer is not DeviationAnswer.NO or request else None
+    return {DeviationAnswer.YES: "approved", DeviationAnswer.PENDING: "pending"}.get(answer)
 
 
 def _uuid(name: str) -> str:
@@ -105,8 +153,9 @@ def _uuid(name: str) -> str:
 
 
 class _Builder:
-    def __init__(self, pkg: AuditPackage) -> None:
+    def __init__(self, pkg: AuditPackage, oscal_version: str = OSCAL_VERSION) -> None:
         self.pkg = pkg
+        self.oscal_version = oscal_version
         if not in_schema_range(pkg.assessed_at):
             raise RenderError(f"{_FILE}: assessed_at {pkg.assessed_at} is outside the years OSCAL accepts")
         self.assessed_at = timestamp(pkg.assessed_at)
@@ -133,9 +182,20 @@ class _Builder:
         self.lifecycle_uuid = {
             s.kind: _uuid(f"{self.digest}/lifecycle/{s.kind}/{s.sha256}") for s in pkg.lifecycle_inputs
         }
-        contacts = [point_of_contact(pkg, item) for item in self.items]
-        contacts.append(party_text(pkg.context.point_of_contact))
-        self.party_uuid = {c: _uuid(f"party/{c}") for c in sorted({c for c in contacts if c})}
+        # Each point of contact named: the one of --poc is the metadata's party for that role, others are added.
+        stated = party_text(pkg.context.point_of_contact)
+        stated_uuid = next(
+            (
+                r["party-uuids"][0]
+                for r in front_matter(pkg.context, ("point-of-contact",)).get("responsible-parties", [])
+            ),
+            None,
+        )
+        contacts = {contact for item in self.items if (contact := point_of_contact(pkg, item))}
+        self.party_uuid = {
+            contact: stated_uuid if contact == stated and stated_uuid else _uuid(f"party/{contact}")
+            for contact in sorted(contacts)
+        }
 
     @staticmethod
     def _refs(record: VulnerabilityRecord) -> list[Any]:
@@ -155,12 +215,10 @@ class _Builder:
                 "metadata": compact(
                     {
                         "title": title(md(doc_title), "Plan of action and milestones"),
+                        "published": self.assessed_at,
                         "last-modified": self.assessed_at,
                         "version": release or self.digest or "unversioned",
-                        "oscal-version": OSCAL_VERSION,
-                        "roles": [{"id": _POC_ROLE, "title": "POA&M point of contact"}] if self.party_uuid else None,
-                        "parties": self.parties() or None,
-                        "responsible-parties": self.responsible_parties(),
+                        "oscal-version": self.oscal_version,
                         "props": props(
                             prop("generator", pkg.tool.name),
                             prop("generator-version", pkg.tool.version),
@@ -169,12 +227,15 @@ class _Builder:
                             prop("asset-identifier", asset_identifier(pkg)),
                             prop("open-items", summary.poam_open),
                             prop("closed-items", summary.poam_closed),
+                            *system_props(pkg.context),
                         ),
+                        **self.front_matter(),
                         "remarks": "Generated by "
                         + md(f"{pkg.tool.name} {pkg.tool.version}")
                         + " from the vulnerability scans and VEX documents of the container image.",
                     }
                 ),
+                "import-ssp": {"href": uri_reference(pkg.context.ssp_href)} if pkg.context.ssp_href else None,
                 "system-id": {"identifier-type": f"{FROMLINE_NS}/image-digest", "id": self.digest or "unknown"},
                 "local-definitions": self.local_definitions(),
                 "observations": [
@@ -189,14 +250,18 @@ class _Builder:
         )
         return {"plan-of-action-and-milestones": poam}
 
-    def parties(self) -> list[Json]:
-        return [{"uuid": party_uuid, "type": "person", "name": md(c)} for c, party_uuid in self.party_uuid.items()]
-
-    def responsible_parties(self) -> list[Json] | None:
-        poc = party_text(self.pkg.context.point_of_contact)
-        if poc is None:
-            return None
-        return [{"role-id": _POC_ROLE, "party-uuids": [self.party_uuid[poc]]}]
+    def front_matter(self) -> Json:
+        """The metadata's roles and parties from what the user stated, and a party for each point of contact a
+        deviation request names (the milestones it is responsible for point at it)."""
+        matter = front_matter(self.pkg.context, _POAM_ROLES)
+        parties = matter.setdefault("parties", [])
+        known = {p["uuid"] for p in parties}
+        for contact, party_uuid in self.party_uuid.items():
+            if party_uuid not in known:
+                parties.append({"uuid": party_uuid, "type": "person", "name": md(contact)})
+        if self.party_uuid and not any(r["id"] == _POC_ROLE for r in matter.get("roles", [])):
+            matter.setdefault("roles", []).append({"id": _POC_ROLE, "title": ROLE_TITLES[_POC_ROLE]})
+        return {key: value for key, value in matter.items() if value}
 
     def local_definitions(self) -> Json:
         pkg = self.pkg
@@ -280,7 +345,7 @@ class _Builder:
                     *(prop("scanner", s) for s in record.scanners),
                 ),
                 "methods": ["TEST"],
-                "types": ["discovery"],
+                "types": [discovery_type(self.oscal_version)],
                 "origins": self.origins(record.scanners),
                 "subjects": self.subjects(),
                 "relevant-evidence": evidence or None,
@@ -415,27 +480,17 @@ class _Builder:
             return [{"observation-uuid": _uuid(f"{self.digest}@{self.assessed_at}/observation/control/{item.poam_id}")}]
         return [{"observation-uuid": self.observation_uuid[id(r)]} for r in self.records[item.poam_id]]
 
-    def deviation_props(self, item: PoamItem) -> list[Json | None]:
-        """FedRAMP's deviation props: the deviation request's; a pending false positive or risk adjustment an
-        untrusted VEX proposes; a trusted VEX's approved false positive; a vendor dependency with no fix known."""
-        out: list[Json | None] = []
-        d = item.deviation
-        if d is not None:
-            value = "tracking" if d.type == DeviationType.VENDOR_DEPENDENCY else d.status.value
-            out.append({"name": d.type, "ns": FEDRAMP_NS, "value": value, "remarks": md(d.justification) or None})
-        answered = {d.type} if d is not None else set()
+    def deviation_props(self, item: PoamItem) -> list[Json]:
+        """FedRAMP's deviation props, with what supports each: the request's justification, else the VEX statement
+        behind a false positive or risk adjustment, else the product waiting on its vendor."""
         vex = self.vex_rationale(item)
-        for kind, answer in (
-            (DeviationType.FALSE_POSITIVE, item.false_positive),
-            (DeviationType.RISK_ADJUSTMENT, item.risk_adjustment),
-        ):
-            if kind not in answered and answer is not DeviationAnswer.NO:
-                value = "pending" if answer is DeviationAnswer.PENDING else "approved"
-                out.append(compact({"name": kind, "ns": FEDRAMP_NS, "value": value, "remarks": vex}))
-        if DeviationType.VENDOR_DEPENDENCY not in answered and item.vendor_dependency is DeviationAnswer.YES:
-            remarks = f"No fixed version is known for {md(item.vendor_product or ', '.join(item.packages))}."
-            out.append({"name": "vendor-dependency", "ns": FEDRAMP_NS, "value": "tracking", "remarks": remarks})
-        return out
+        vendor = f"No fixed version is known for {md(item.vendor_product or ', '.join(item.packages))}."
+        supports = {
+            DeviationType.FALSE_POSITIVE: vex,
+            DeviationType.RISK_ADJUSTMENT: vex,
+            DeviationType.VENDOR_DEPENDENCY: vendor,
+        }
+        return fedramp_deviation_props(item, supports)
 
     def vex_rationale(self, item: PoamItem) -> str | None:
         for record in self.records[item.poam_id]:

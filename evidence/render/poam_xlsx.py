@@ -1,8 +1,12 @@
 """`poam.xlsx`: the POA&M in the layout of FedRAMP's Rev5 POA&M template, Open and Closed tabs.
 
-The columns are the template's, in its order, with its header text (domain reference §3.5); one row per
-POA&M item as evaluation recorded it (`AuditPackage.poam`). Cells are written the way `xlsx.py` writes them:
-every string is a string cell, never a formula. Dates are ISO 8601 text (`2026-11-20`). The Original Risk Rating
+Each tab is laid out as the template is: its header block (the title on row 1; CSP, System Name, Impact Level
+and POA&M Date labelled on row 2 and given on row 3, blank where `--csp`, `--system-name` or `--impact` were not
+given; row 4 empty) above the column row, row 5, and one row per POA&M item from row 6, as evaluation recorded
+them (`AuditPackage.poam`). Tools that read the template by its layout (compliance-trestle's
+`xlsx-to-oscal-poam`) read it so. The columns are the template's, in its order, with its header text (domain
+reference §3.5). Cells are written the way `xlsx.py` writes them: every string is a string cell, never a
+formula; dates are Excel dates (shown `2026-11-20`), so that they sort and filter as dates. The Original Risk Rating
 is FedRAMP's (NVD's CVSSv3, else CVSSv2, else the scanner's); the template has no column for the scanner's own
 severity, so the first line of Comments says what the rating rests on and what the scanners said. A closed item
 keeps its original detection and scheduled completion dates.
@@ -39,7 +43,10 @@ from evidence.model import (
 )
 from evidence.render.xlsx import Row, Sheet, Table, _write
 
-__all__ = ["POAM_COLUMNS", "PoamWorkbook"]
+__all__ = ["POAM_COLUMNS", "POAM_HEADER_ROW", "PoamWorkbook"]
+
+POAM_TITLE = "Plan of Action and Milestones (POA&M)"
+POAM_HEADER_ROW = 5  # the template's column row, below its header block
 
 POAM_COLUMNS = (
     "POAM ID",
@@ -76,12 +83,28 @@ POAM_COLUMNS = (
 )
 
 
-def _day(moment: datetime | date | None) -> str | None:
-    if moment is None:
-        return None
+def _day(moment: datetime | date | None) -> date | None:
+    """The UTC day of a moment, written as an Excel date."""
     if isinstance(moment, datetime):
-        moment = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).date()
-    return moment.isoformat()
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).date()
+    return moment
+
+
+def _iso_day(moment: datetime | None) -> str | None:
+    day = _day(moment)
+    return day.isoformat() if day else None
+
+
+def header_block(pkg: AuditPackage) -> tuple[Row, ...]:
+    """The template's rows above the column row: the title, the labels, the system as the user named it."""
+    system = pkg.context.system
+    impact = system.impact.value.capitalize() if system and system.impact else None
+    return (
+        (POAM_TITLE,),
+        ("CSP", "System Name", "Impact Level", "POA&M Date"),
+        (system.csp if system else None, system.name if system else None, impact, _day(pkg.assessed_at)),
+        (),
+    )
 
 
 def _detector(pkg: AuditPackage, records: tuple[VulnerabilityRecord, ...], item: PoamItem) -> str:
@@ -148,9 +171,9 @@ def _comments(pkg: AuditPackage, records: tuple[VulnerabilityRecord, ...], item:
 def _milestones(item: PoamItem) -> str | None:
     steps = []
     if item.first_detected:
-        steps.append(f"(1) {_day(item.first_detected)}: identified by {', '.join(item.scanners)}")
+        steps.append(f"(1) {_iso_day(item.first_detected)}: identified by {', '.join(item.scanners)}")
     if item.due:
-        steps.append(f"({len(steps) + 1}) {_day(item.due)}: remediated and the rebuilt image deployed")
+        steps.append(f"({len(steps) + 1}) {_iso_day(item.due)}: remediated and the rebuilt image deployed")
     return "\n".join(steps) or None
 
 
@@ -255,9 +278,10 @@ def sheets(pkg: AuditPackage) -> tuple[Sheet, ...]:
     items = pkg.poam
     open_rows = tuple(poam_row(pkg, i) for i in items if i.is_open)
     closed_rows = tuple(poam_row(pkg, i) for i in items if not i.is_open)
+    block = header_block(pkg)
     return (
-        Sheet("Open POA&M Items", Table(POAM_COLUMNS, open_rows)),
-        Sheet("Closed POA&M Items", Table(POAM_COLUMNS, closed_rows)),
+        Sheet("Open POA&M Items", Table(POAM_COLUMNS, open_rows), header_block=block),
+        Sheet("Closed POA&M Items", Table(POAM_COLUMNS, closed_rows), header_block=block),
     )
 
 

@@ -25,7 +25,7 @@ import io
 import math
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeAlias
 
 from evidence.diff.render import change_rows, recorded_diff_summary
@@ -58,7 +58,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Workbook", "write_workbook"]
 
-CellValue: TypeAlias = str | int | float | None
+CellValue: TypeAlias = str | int | float | date | None  # a date is an Excel date, shown yyyy-mm-dd
 Row: TypeAlias = tuple[CellValue, ...]
 # openpyxl ships no type information: its worksheets, cells and styles are this, and stay in `_Writer`.
 Xl: TypeAlias = Any
@@ -124,14 +124,16 @@ class Section:
 @dataclass(frozen=True, slots=True)
 class Sheet:
     name: str
-    table: Table | None = None  # the main table: header row 1 (after the preamble), frozen, filtered
+    table: Table | None = None  # the main table: header row 1 (below the header block), frozen, filtered
     sections: tuple[Section, ...] = ()  # below it, after a blank row
-    preamble: tuple[Row, ...] = ()  # above it, then a blank row: a template's header block (label, value, ...)
+    # Rows above the main table, as a template lays out its title and form fields (FedRAMP's POA&M: the
+    # table's header on row 5; eMASS's: on row 7); the first row is the sheet's title, in bold.
+    header_block: tuple[Row, ...] = ()
 
     @property
     def header_row(self) -> int:
         """The row of the main table's header."""
-        return len(self.preamble) + 2 if self.preamble else 1
+        return len(self.header_block) + 1
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -502,18 +504,18 @@ def split_sheet(sheet: Sheet, max_rows: int | None = None) -> tuple[Sheet, ...]:
     `Components`, `Components (2)`, ..., each with the header row; the sections below the last that has room."""
     most = max_rows or SHEET_ROWS
     table = sheet.table
-    above = sheet.header_row  # the preamble, a blank row and the header row
+    above = sheet.header_row  # the header block and the header row, on every part
     below = sum(2 + section.show_headers + len(section.table.rows) for section in sheet.sections)
     if table is None or above + len(table.rows) + below <= most:
         return (sheet,)
     per_sheet = most - above
     chunks = [table.rows[start : start + per_sheet] for start in range(0, len(table.rows), per_sheet)] or [()]
     parts = [
-        Sheet(_part_name(sheet.name, n), Table(table.headers, rows, table.fills), preamble=sheet.preamble)
+        Sheet(_part_name(sheet.name, n), Table(table.headers, rows, table.fills), header_block=sheet.header_block)
         for n, rows in enumerate(chunks, 1)
     ]
     if above + len(chunks[-1]) + below <= most:
-        parts[-1] = Sheet(parts[-1].name, parts[-1].table, sheet.sections, sheet.preamble)
+        parts[-1] = Sheet(parts[-1].name, parts[-1].table, sheet.sections, sheet.header_block)
     elif sheet.sections:
         parts.append(Sheet(_part_name(sheet.name, len(parts) + 1), sections=sheet.sections))
     return tuple(parts)
@@ -590,6 +592,9 @@ class _Writer:
         elif isinstance(value, float) and not math.isfinite(value):
             cell.value = str(value)
             cell.data_type = "s"
+        elif isinstance(value, date):  # a datetime too: only its day is shown
+            cell.value = value
+            cell.number_format = "yyyy-mm-dd"
         else:
             cell.value = value
         cell.alignment = self.alignments["left" if left else None, False]
@@ -621,13 +626,7 @@ class _Writer:
         return row - 1
 
     def sheet(self, ws: Xl, sheet: Sheet) -> None:
-        last = 0  # the last row written
-        for row, values in enumerate(sheet.preamble, start=1):
-            for column, value in enumerate(values, start=1):
-                cell = self.put(ws, row, column, value, left=True)
-                if column % 2:  # (label, value) pairs: the labels bold
-                    cell.font = self.bold
-            last = row
+        last = self.header_block(ws, sheet.header_block)  # the last row written
         if sheet.table is not None:
             first = sheet.header_row
             last = self.table(ws, first, sheet.table)
@@ -645,13 +644,23 @@ class _Writer:
         ws.page_setup.fitToWidth = 1
         ws.page_setup.fitToHeight = 0
         ws.sheet_properties.pageSetUpPr.fitToPage = True
-        self.widths(ws)
+        self.widths(ws, first_row=2 if sheet.header_block else 1)  # a block's title overflows, as a title does
 
-    def widths(self, ws: Xl) -> None:
-        """Size each column to its longest line, capped; wrap the columns with longer or multi-line text."""
+    def header_block(self, ws: Xl, rows: tuple[Row, ...]) -> int:
+        """Write the rows above the main table, the first in bold; returns the last row written."""
+        for row, values in enumerate(rows, start=1):
+            for column, value in enumerate(values, start=1):
+                cell = self.put(ws, row, column, value, left=True)
+                if row == 1:
+                    cell.font = self.bold
+        return len(rows)
+
+    def widths(self, ws: Xl, first_row: int = 1) -> None:
+        """Size each column to its longest line from `first_row` on, capped; wrap the columns with longer or
+        multi-line text."""
         longest: dict[int, int] = {}
         wrapped: set[int] = set()
-        for cells in ws.iter_rows():
+        for cells in ws.iter_rows(min_row=first_row):
             for cell in cells:
                 if cell.value is None:
                     continue
@@ -663,14 +672,14 @@ class _Writer:
         widths = {column: max(_MIN_WIDTH, min(size, _MAX_WIDTH) + 2) for column, size in longest.items()}
         for column, width in widths.items():
             ws.column_dimensions[self.column_letter(column)].width = width
-        self.wrap(ws, {column: widths[column] for column in wrapped})
+        self.wrap(ws, {column: widths[column] for column in wrapped}, first_row)
 
-    def wrap(self, ws: Xl, widths: dict[int, int]) -> None:
+    def wrap(self, ws: Xl, widths: dict[int, int], first_row: int = 1) -> None:
         """Wrap these columns, and grow their rows: LibreOffice does not do it for wrapped text on opening."""
         lines: dict[int, int] = {}
         for column, width in sorted(widths.items()):
             per_line = max(1, width - 3)
-            for cells in ws.iter_rows(min_col=column, max_col=column):
+            for cells in ws.iter_rows(min_row=first_row, min_col=column, max_col=column):
                 for cell in cells:
                     if cell.value is None:
                         continue
