@@ -204,7 +204,7 @@ def test_poam_workbook_has_the_template_columns_on_open_and_closed_tabs(sample: 
     h11 = open_rows["V-CVE-2025-43859"]
     assert h11["Original Detection Date"] == datetime(2026, 11, 19)  # noqa: DTZ001 - an Excel date has no zone
     assert h11["Scheduled Completion Date"] == datetime(2026, 12, 19)  # noqa: DTZ001
-    assert h11["Original Risk Rating"] == "Critical"
+    assert h11["Original Risk Rating"] == "High"  # critical: the template's highest rating is High
     assert h11["Asset Identifier"] == asset_identifier(sample)
     grype_version = orjson.loads((SAMPLES / "webapp-1.4.0" / "grype.json").read_bytes())["descriptor"]["version"]
     assert h11["Weakness Detector Source"] == f"grype {grype_version}, trivy"  # the Trivy report names no version

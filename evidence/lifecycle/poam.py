@@ -17,8 +17,10 @@ from evidence.model import (
     VulnerabilityRecord,
 )
 
+# The POA&M template's rating words (its Original and Adjusted Risk Rating lists hold High, Moderate and Low; the
+# FedRAMP risk facet the same in lower case): a critical finding is rated High there, and keeps its 30-day deadline.
 FEDRAMP_RATING = {
-    Severity.CRITICAL: "Critical",
+    Severity.CRITICAL: "High",
     Severity.HIGH: "High",
     Severity.MEDIUM: "Moderate",
     Severity.LOW: "Low",

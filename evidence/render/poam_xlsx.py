@@ -38,6 +38,7 @@ from evidence.model import (
     DeviationType,
     LifecycleInputKind,
     PoamItem,
+    Severity,
     VulnerabilityRecord,
     WeaknessSource,
 )
@@ -143,6 +144,8 @@ def _comments(pkg: AuditPackage, records: tuple[VulnerabilityRecord, ...], item:
         f"Original risk rating from {item_rating_basis(item)}",
         f"Original detection date from {detection_words(item.detection_source)}",
     ]
+    if item.severity is Severity.CRITICAL:
+        lines.insert(1, "Critical by its score: High is the template's highest rating; due as critical")
     for r in records:
         what = f"{r.package} {r.installed_version or ''}".strip()
         lines.append(f"{what}: {r.state}; attribution {r.attribution} ({r.attribution_reason})")
