@@ -111,3 +111,24 @@ def test_a_control_still_failing_keeps_its_first_detection(tmp_path: Path) -> No
     assert kept
     for poam_id in kept:
         assert after[poam_id]["first_detected"] == before[poam_id]["first_detected"] == "2026-10-01T12:00:00Z"
+
+
+def test_in_the_assessment_results_a_failed_controls_finding_links_to_its_risk(
+    sample_package: Callable[..., Path],
+) -> None:
+    package = sample_package(RELEASE, "fedramp-moderate")
+    items = {i["poam_id"]: i for i in _audit(package)["poam"] if i["source"] == "control"}
+    doc = orjson.loads((package / "oscal" / "assessment-results.json").read_bytes())["assessment-results"]
+    (result,) = doc["results"]
+    risks = {r["uuid"]: r for r in result["risks"]}
+    linked = {}
+    for finding in result["findings"]:
+        for link in finding.get("related-risks", []):
+            risk = risks[link["risk-uuid"]]
+            poam_id = next((p["value"] for p in risk.get("props", []) if p["name"] == "poam-id"), None)
+            if poam_id in items:
+                linked[poam_id] = finding["target"]["props"]
+    assert sorted(linked) == sorted(items)
+    for poam_id, target in linked.items():
+        control = {p["name"]: p["value"] for p in target}
+        assert items[poam_id]["control"] == f"{control['catalog']}:{control['control-id']}"

@@ -54,7 +54,7 @@ from urllib.parse import quote
 import orjson
 
 from evidence.errors import RenderError
-from evidence.lifecycle.poam import record_rating_basis
+from evidence.lifecycle.poam import item_rating_basis, record_rating_basis
 from evidence.model import (
     RUBRIC_CATALOG,
     AssessmentContext,
@@ -67,6 +67,7 @@ from evidence.model import (
     EvidenceRef,
     ImageRef,
     Party,
+    PoamItem,
     RubricScore,
     Status,
     Summary,
@@ -396,6 +397,11 @@ class _Builder:
             i: self.ids(f"{self.digest}/risk/{v.id}/{v.package}/{v.installed_version or ''}/{v.purl or ''}")
             for i, v in enumerate(pkg.vulnerabilities)
         }
+        # A control not satisfied is a risk too, tracked by its own POA&M item: its finding links to it.
+        self.control_items = {i.control: i for i in pkg.poam if i.control is not None}
+        self.control_risk_uuid = {
+            key: self.ids(f"{self.digest}/risk/control/{item.poam_id}") for key, item in self.control_items.items()
+        }
 
     # -- helpers
 
@@ -589,7 +595,11 @@ class _Builder:
                 "local-definitions": self.local_definitions(),
                 "reviewed-controls": self.reviewed_controls(),
                 "observations": observations,
-                "risks": [self.risk(i, v) for i, v in enumerate(pkg.vulnerabilities)],
+                "risks": [
+                    *(self.risk(i, v) for i, v in enumerate(pkg.vulnerabilities)),
+                    *(self.control_risk(key, item) for key, item in self.control_items.items()),
+                ]
+                or None,
                 "findings": [self.finding(c) for c in self.assessed if c.status in _FINDING_STATUSES],
                 "remarks": "\n".join(remarks) or None,
             }
@@ -825,6 +835,9 @@ class _Builder:
             for i, v in enumerate(self.pkg.vulnerabilities)
             if v.state == VulnerabilityState.OPEN and scans & {r.evidence_id for r in v.evidence}
         ]
+        key = f"{control.catalog}:{control.control_id}"
+        if key in self.control_risk_uuid:
+            risks.insert(0, {"risk-uuid": self.control_risk_uuid[key]})
         return compact(
             {
                 "uuid": self.ids(f"{self.digest}/finding/{control.catalog}/{control.control_id}"),
@@ -852,6 +865,26 @@ class _Builder:
     def _is_scan(self, evidence_id: str) -> bool:
         ev = self.evidence_by_id.get(evidence_id)
         return ev is not None and ev.serves_as(EvidenceKind.VULNERABILITY_SCAN)
+
+    def control_risk(self, key: str, item: PoamItem) -> Json:
+        """The risk of a control not satisfied, as its POA&M item records it (id, rating, due date)."""
+        due = item.due if item.due and in_schema_range(item.due) else None
+        return compact(
+            {
+                "uuid": self.control_risk_uuid[key],
+                "title": title(md(f"{item.vulnerability}: {item.title}"), "Control not satisfied"),
+                "description": md(item.title) or "A control not satisfied.",
+                "statement": f"The assessment found {md(item.vulnerability)} not satisfied (original risk rating "
+                f"{item.severity.value}, from {md(item_rating_basis(item))}).",
+                "props": props(
+                    prop("poam-id", item.poam_id),
+                    prop("rating-source", item.rating_source.value),
+                    *(prop("sp800-53", c) for c in item.controls),
+                ),
+                "status": item.risk_status.value,
+                "deadline": timestamp(due) if due else None,
+            }
+        )
 
     def risk(self, index: int, v: VulnerabilityRecord) -> Json:
         is_open = v.state == VulnerabilityState.OPEN
