@@ -121,11 +121,11 @@ def test_in_the_assessment_results_a_failed_controls_finding_links_to_its_risk(
     doc = orjson.loads((package / "oscal" / "assessment-results.json").read_bytes())["assessment-results"]
     (result,) = doc["results"]
     risks = {r["uuid"]: r for r in result["risks"]}
-    linked = {}
+    linked: dict[str, list[dict[str, str]]] = {}
     for finding in result["findings"]:
         for link in finding.get("related-risks", []):
             risk = risks[link["risk-uuid"]]
-            poam_id = next((p["value"] for p in risk.get("props", []) if p["name"] == "poam-id"), None)
+            poam_id = next((p["value"] for p in risk.get("props", []) if p["name"] == "poam-id"), "")
             if poam_id in items:
                 linked[poam_id] = finding["target"]["props"]
     assert sorted(linked) == sorted(items)
