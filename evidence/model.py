@@ -992,8 +992,8 @@ class AssessmentContext:
     system: SystemInfo | None = None
     assessor: Party | None = None
     point_of_contact: Party | None = None  # of the POA&M items
-    ssp_href: str | None = None  # the system security plan the assessment results import
-    ap_href: str | None = None  # the assessment plan they import
+    ssp_href: str | None = None  # the system security plan the POA&M imports
+    ap_href: str | None = None  # the assessment plan the assessment results import
     trust_anchors: TrustAnchors = field(default_factory=TrustAnchors)  # what signers were trusted by
 
 

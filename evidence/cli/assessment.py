@@ -24,8 +24,8 @@ def add_assessment_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--assessor", metavar="PERSON", help="who made the assessment")
     group.add_argument("--assessor-org", metavar="ORG", help="the assessor's organization (a 3PAO, say)")
     group.add_argument("--poc", metavar="PERSON", help="the point of contact of the POA&M items")
-    group.add_argument("--ssp", metavar="HREF", help="the system security plan the OSCAL results import")
-    group.add_argument("--ap", metavar="HREF", help="the assessment plan the OSCAL results import")
+    group.add_argument("--ssp", metavar="HREF", help="the system security plan the OSCAL POA&M imports")
+    group.add_argument("--ap", metavar="HREF", help="the assessment plan the OSCAL assessment results import")
 
 
 def parse_party(text: str, option: str, organization: str | None = None) -> Party:
