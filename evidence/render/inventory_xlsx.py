@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
-from evidence.errors import RenderError
 from evidence.lifecycle.poam import asset_identifier
 from evidence.model import AuditPackage, Binding, CountGroup, EvidenceKind, PlatformManifest
 from evidence.render._recorded import recorded_summary
-from evidence.render.xlsx import Row, Sheet, Table, _write
+from evidence.render.xlsx import Row, Sheet, Table, write_workbook
 
 __all__ = ["INVENTORY_COLUMNS", "InventoryWorkbook"]
 
@@ -142,13 +141,4 @@ class InventoryWorkbook:
 
     def render(self, pkg: AuditPackage, out: BinaryIO) -> None:
         content = (Sheet("Inventory", Table(INVENTORY_COLUMNS, inventory_rows(pkg))),)
-        try:
-            data = _write(pkg, content, title="Integrated inventory")
-        except ImportError as e:
-            raise RenderError(f"{self.filename}: openpyxl is not installed ({e})") from e
-        except (ValueError, TypeError, KeyError) as e:
-            raise RenderError(f"{self.filename}: cannot write the workbook: {e}") from e
-        try:
-            out.write(data)
-        except OSError as e:
-            raise RenderError(f"{self.filename}: cannot write: {e}") from e
+        write_workbook(pkg, content, out, filename=self.filename, title="Integrated inventory")

@@ -194,6 +194,16 @@ def token(text: str) -> str:
     return token
 
 
+def control_risk_words(item: PoamItem) -> Json:
+    """The title, description and statement of the risk a control not satisfied is, in both OSCAL documents."""
+    return {
+        "title": title(md(f"{item.vulnerability}: {item.title}"), "Control not satisfied"),
+        "description": md(item.title) or "A control not satisfied.",
+        "statement": f"The assessment found {md(item.vulnerability)} not satisfied (original risk rating "
+        f"{item.severity.value}, from {md(item_rating_basis(item))}).",
+    }
+
+
 def nist_control_id(control: str) -> str | None:
     """`SI-7(15)` -> `si-7.15`, `RA-5` -> `ra-5`; None when the text is not a usable control id."""
     text = _ENHANCEMENT.sub(r".\1", one_line(control)).lower().replace(" ", "")
@@ -872,10 +882,7 @@ class _Builder:
         return compact(
             {
                 "uuid": self.control_risk_uuid[key],
-                "title": title(md(f"{item.vulnerability}: {item.title}"), "Control not satisfied"),
-                "description": md(item.title) or "A control not satisfied.",
-                "statement": f"The assessment found {md(item.vulnerability)} not satisfied (original risk rating "
-                f"{item.severity.value}, from {md(item_rating_basis(item))}).",
+                **control_risk_words(item),
                 "props": props(
                     prop("poam-id", item.poam_id),
                     prop("rating-source", item.rating_source.value),

@@ -63,6 +63,7 @@ from evidence.render.oscal import (
     Ids,
     checked_version,
     compact,
+    control_risk_words,
     front_matter,
     href,
     image_component,
@@ -444,10 +445,7 @@ class _Builder:
         return compact(
             {
                 "uuid": risk_uuid,
-                "title": title(md(f"{item.vulnerability}: {item.title}"), "Control not satisfied"),
-                "description": md(item.title) or "A control not satisfied.",
-                "statement": f"The assessment found {md(item.vulnerability)} not satisfied (original risk rating "
-                f"{item.severity.value}, from {md(item_rating_basis(item))}).",
+                **control_risk_words(item),
                 "props": props(
                     *self.impacted_controls(item),
                     prop("poam-id", item.poam_id),

@@ -17,7 +17,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import BinaryIO
 
-from evidence.errors import RenderError
 from evidence.lifecycle.citations import (
     cite,
     kev_citation,
@@ -42,7 +41,7 @@ from evidence.model import (
     VulnerabilityRecord,
     WeaknessSource,
 )
-from evidence.render.xlsx import Row, Sheet, Table, _write
+from evidence.render.xlsx import Row, Sheet, Table, write_workbook
 
 __all__ = ["POAM_COLUMNS", "POAM_HEADER_ROW", "PoamWorkbook"]
 
@@ -294,13 +293,4 @@ class PoamWorkbook:
     filename = "poam.xlsx"
 
     def render(self, pkg: AuditPackage, out: BinaryIO) -> None:
-        try:
-            data = _write(pkg, sheets(pkg), title="POA&M")
-        except ImportError as e:
-            raise RenderError(f"{self.filename}: openpyxl is not installed ({e})") from e
-        except (ValueError, TypeError, KeyError) as e:
-            raise RenderError(f"{self.filename}: cannot write the workbook: {e}") from e
-        try:
-            out.write(data)
-        except OSError as e:
-            raise RenderError(f"{self.filename}: cannot write: {e}") from e
+        write_workbook(pkg, sheets(pkg), out, filename=self.filename, title="POA&M")

@@ -220,6 +220,7 @@ def _context(pkg: AuditPackage) -> dict[str, object]:
     summary = recorded_summary(pkg, HtmlReport.filename)
     mismatched = set(summary.mismatched_evidence)
     open_scan_items = [i for i in pkg.poam if i.is_open and i.source is WeaknessSource.SCAN]
+    catalog_counts, age_rows = _catalog_counts(pkg, summary), _age_rows(summary)
     return {
         "title": REPORT_TITLE,
         "pkg": pkg,
@@ -229,12 +230,12 @@ def _context(pkg: AuditPackage) -> dict[str, object]:
         "count_columns": COUNT_COLUMNS,
         "severity_order": SEVERITY_ORDER,
         "catalog_titles": {c.id: c.title for c in pkg.catalogs},
-        "catalog_counts": _catalog_counts(pkg, summary),
+        "catalog_counts": catalog_counts,
         "control_total": sum(row.total for row in summary.controls),
         "severity_rows": _severity_rows(summary),
-        "age_rows": _age_rows(summary),
-        "status_chart": _status_chart(_catalog_counts(pkg, summary)),
-        "age_chart": _age_chart(_age_rows(summary)),
+        "age_rows": age_rows,
+        "status_chart": _status_chart(catalog_counts),
+        "age_chart": _age_chart(age_rows),
         "risk_controls": [c for c in pkg.controls if c.status is Status.NOT_SATISFIED],
         "risk_items": [i for i in open_scan_items if _matters(i)],
         "other_open": sum(1 for i in open_scan_items if not _matters(i)),
