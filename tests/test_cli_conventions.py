@@ -176,7 +176,7 @@ def test_version_json_names_python_and_the_key_libraries(capsys: pytest.CaptureF
     assert found["python"] == ".".join(map(str, sys.version_info[:3]))
     assert list(found["dependencies"]) == [
         "sigstore",
-        "weasyprint",
+        "typst",
         "openpyxl",
         "pydantic",
         "jinja2",

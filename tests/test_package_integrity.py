@@ -5,13 +5,10 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
-import importlib
-import io
 import os
 import shutil
 import subprocess
 import sys
-import types
 import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -151,27 +148,6 @@ def test_every_workbook_has_fixed_entry_times(two_runs: tuple[Path, Path]) -> No
             infos = archive.infolist()
         assert {i.date_time for i in infos} == {(2026, 11, 20, 12, 0, 0)}, book.name
         assert [i.filename for i in infos] == sorted(i.filename for i in infos), book.name
-
-
-def test_pdf_font_subsets_ignore_the_wall_clock_with_fonttools(
-    hand_package: AuditPackage, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Without HarfBuzz subsetting, fontTools stamps fonts with the clock; the render pins it to the assessment."""
-    font_times = importlib.import_module("fontTools.misc.timeTools")  # untyped
-    import weasyprint.pdf.fonts as weasy_fonts  # noqa: PLC0415
-
-    from evidence.render.pdf import PdfReport  # noqa: PLC0415
-
-    monkeypatch.setattr(weasy_fonts, "harfbuzz_subset", None)
-    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
-    outputs = []
-    for clock in (1.0e9, 2.0e9):
-        monkeypatch.setattr(font_times, "time", types.SimpleNamespace(time=lambda clock=clock: clock))
-        out = io.BytesIO()
-        PdfReport().render(hand_package, out)
-        outputs.append(out.getvalue())
-    assert outputs[0] == outputs[1]
-    assert "SOURCE_DATE_EPOCH" not in os.environ
 
 
 # --- evidence copies and safe names --------------------------------------------------------------------------

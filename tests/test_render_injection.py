@@ -2,19 +2,20 @@
 
 The samples are changed the way an attacker could change them: package names, versions, titles and
 descriptions of a Trivy report, the OpenVEX author, and evidence file names carry HTML, script, CSS and
-spreadsheet formulas. One package is built from them, with a URL fetcher that records every request; then
+spreadsheet formulas and Typst markup. One package is built from them; then
 the HTML, the PDF, every workbook, the OSCAL documents and a Markdown diff are checked.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import zipfile
 from datetime import datetime
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import orjson
 import pytest
@@ -46,6 +47,8 @@ HOSTILE = (
     "@SUM(1)",
     "\t=1+1",
     "\r=1+1",
+    '#read("/etc/passwd")',  # Typst markup: report.pdf prints the evidence as text, never evaluates it
+    '#panic("typst") $x^2$ *b* _i_ <lbl> @lbl \\ `raw`',
 )
 # Evidence file names: no `/`, but `..`, a newline, a bidirectional override, markup and a formula.
 HOSTILE_NAMES = {
@@ -76,34 +79,25 @@ def _hostile_evidence(folder: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("hostile")
     evidence = _hostile_evidence(folder)
-    requested: list[str] = []
-
-    def record(url: str, headers: object = None) -> NoReturn:
-        del headers
-        requested.append(url)
-        raise pdf.ExternalResourceRefusedError(f"refused {url}")
-
     out = folder / "pkg"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(pdf, "refuse_url", record)
-        code = main(
-            [
-                "package",
-                str(evidence),
-                "--image",
-                f"registry.example.com/webapp@{DIGEST}",
-                "--timestamp",
-                "2026-11-20T12:00:00Z",
-                "--out",
-                str(out),
-                "--quiet",
-            ]
-        )
+    code = main(
+        [
+            "package",
+            str(evidence),
+            "--image",
+            f"registry.example.com/webapp@{DIGEST}",
+            "--timestamp",
+            "2026-11-20T12:00:00Z",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     assert code == 0
-    return out, requested
+    return out
 
 
 class _Elements(HTMLParser):
@@ -158,8 +152,8 @@ def assert_inert_html(html: str, *, stylesheet: bool) -> str:
     return "".join(parsed.text)
 
 
-def test_html_shows_hostile_text_as_text(built: tuple[Path, list[str]]) -> None:
-    out, _ = built
+def test_html_shows_hostile_text_as_text(built: Path) -> None:
+    out = built
     html = (out / "report.html").read_text(encoding="utf-8")
     text = assert_inert_html(html, stylesheet=True)
     for hostile in HOSTILE:
@@ -170,19 +164,27 @@ def test_html_shows_hostile_text_as_text(built: tuple[Path, list[str]]) -> None:
     assert not {"\u202e", "\r", "\x00", "\x1b"} & set(html)
 
 
-def test_pdf_fetches_nothing_and_shows_hostile_text(built: tuple[Path, list[str]]) -> None:
-    out, requested = built
-    assert requested == []
+def test_pdf_fetches_nothing_and_shows_hostile_text(built: Path) -> None:
+    out = built
     text = "".join(page.extract_text() for page in PdfReader(out / "report.pdf").pages)
     flat = re.sub(r"\s+", "", text)
     for hostile in HOSTILE:
         assert re.sub(r"\s+", "", hostile) in flat, hostile
 
 
-def test_pdf_renderer_refuses_any_url() -> None:
-    html = '<html><body><img src="file:///etc/passwd"><p style="background:url(http://evil/x)">x</p></body></html>'
-    with pytest.raises(pdf.ExternalResourceRefusedError, match="refused to fetch"):
-        pdf.html_to_pdf(html)
+def test_pdf_renderer_reads_no_file_and_runs_no_markup(tmp_path: Path) -> None:
+    """Typst sees the report as data in a folder of its own: an image, a stylesheet or Typst markup in the HTML's
+    text is neither fetched nor evaluated."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("do-not-print-this")
+    html = (
+        '<html><head><meta name="dcterms.created" content="2026-11-20T12:00:00Z"><title>t</title></head><body>'
+        f'<img src="file://{secret}"><p style="background:url(http://evil/x)">#read("{secret}")</p>'
+        f'<p>#image("{secret}") #include "{secret}"</p></body></html>'
+    )
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.html_to_pdf(html))).pages)
+    assert "do-not-print-this" not in text
+    assert f'#read("{secret}")' in text
 
 
 def _cells(path: Path) -> list[Any]:
@@ -193,8 +195,8 @@ def _cells(path: Path) -> list[Any]:
 
 
 @pytest.mark.parametrize("name", WORKBOOKS)
-def test_workbook_cells_hold_no_control_or_bidirectional_character(built: tuple[Path, list[str]], name: str) -> None:
-    out, _ = built
+def test_workbook_cells_hold_no_control_or_bidirectional_character(built: Path, name: str) -> None:
+    out = built
     texts = [v for v in _cells(out / name) if isinstance(v, str)]
     active = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
     assert [t for t in texts if active.search(t)] == []
@@ -203,8 +205,8 @@ def test_workbook_cells_hold_no_control_or_bidirectional_character(built: tuple[
 
 
 @pytest.mark.parametrize("name", WORKBOOKS)
-def test_workbooks_store_hostile_text_as_strings(built: tuple[Path, list[str]], name: str) -> None:
-    out, _ = built
+def test_workbooks_store_hostile_text_as_strings(built: Path, name: str) -> None:
+    out = built
     with zipfile.ZipFile(out / name) as archive:
         for member in archive.namelist():
             if member.startswith("xl/worksheets/"):
@@ -226,8 +228,8 @@ def _as_read_back(text: str) -> str:
     return text.replace("\r", "\\r")
 
 
-def test_main_workbook_keeps_the_exact_strings(built: tuple[Path, list[str]]) -> None:
-    out, _ = built
+def test_main_workbook_keeps_the_exact_strings(built: Path) -> None:
+    out = built
     values = {v for v in _cells(out / "workbook.xlsx") if isinstance(v, str)}
     for hostile in HOSTILE:
         assert _as_read_back(hostile) in values, hostile
@@ -235,8 +237,8 @@ def test_main_workbook_keeps_the_exact_strings(built: tuple[Path, list[str]]) ->
     assert "webapp-1.4.0/x..\\u202eelifrekcoD\n" in values  # a cell may break lines; the override is shown
 
 
-def test_poam_workbook_keeps_the_exact_strings(built: tuple[Path, list[str]]) -> None:
-    out, _ = built
+def test_poam_workbook_keeps_the_exact_strings(built: Path) -> None:
+    out = built
     text = "\n".join(v for v in _cells(out / "poam.xlsx") if isinstance(v, str))
     for hostile in HOSTILE:
         assert _as_read_back(hostile) in text, hostile
@@ -260,8 +262,8 @@ def assert_inert_markdown(text: str) -> str:
 
 
 @pytest.mark.parametrize("name", ["assessment-results.json", "poam.json", "component-definition.json"])
-def test_oscal_markup_is_inert(built: tuple[Path, list[str]], name: str) -> None:
-    out, _ = built
+def test_oscal_markup_is_inert(built: Path, name: str) -> None:
+    out = built
     document = orjson.loads((out / "oscal" / name).read_bytes())
     fields = _markup_fields(document)
     assert fields
@@ -270,16 +272,16 @@ def test_oscal_markup_is_inert(built: tuple[Path, list[str]], name: str) -> None
         assert HOSTILE[0] in rendered
 
 
-def test_markdown_diff_is_inert(built: tuple[Path, list[str]]) -> None:
-    out, _ = built
+def test_markdown_diff_is_inert(built: Path) -> None:
+    out = built
     markdown = render_markdown(compare(load_package(GOLDEN), load_package(out / "audit.json")))
     text = assert_inert_markdown(markdown)
     assert HOSTILE[0] in text
     assert "<script>" not in MarkdownIt("commonmark").render(markdown)
 
 
-def test_evidence_copies_never_escape_the_package(built: tuple[Path, list[str]]) -> None:
-    out, _ = built
+def test_evidence_copies_never_escape_the_package(built: Path) -> None:
+    out = built
     package = out.resolve()
     copies = [p for p in (out / "evidence").rglob("*") if p.is_file()]
     assert len(copies) == len(list(SAMPLE.iterdir()))

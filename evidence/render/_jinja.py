@@ -102,7 +102,7 @@ _VERIFICATION_CLASSES = {verification: "ver-" + verification.value for verificat
 NOT_STATED = "not stated"
 
 # One printed string of the report at most (a long package name or command, not a 100,000-character one: that
-# costs WeasyPrint minutes and the reader pages); `audit.json` keeps every string whole.
+# costs the PDF minutes and the reader pages); `audit.json` keeps every string whole.
 REPORT_LIMIT = 1_000
 # Items of one evidence list (an in-toto statement's subjects) the report shows; `audit.json` keeps them all.
 LISTED = 20

@@ -216,6 +216,13 @@ def _evidence_kinds(pkg: AuditPackage) -> list[tuple[EvidenceKind, int]]:
     return [(kind, counts[kind]) for kind in EvidenceKind if counts[kind]]
 
 
+def _finding_rows(pkg: AuditPackage) -> list[tuple[VulnerabilityRecord, PoamItem | None]]:
+    """Each vulnerability record with the POA&M item that covers it, open records first, by severity."""
+    item_at = {position: item for item in pkg.poam for position in item.records}
+    rows = [(record, item_at.get(position)) for position, record in enumerate(pkg.vulnerabilities)]
+    return sorted(rows, key=lambda row: _vulnerability_order(row[0]))
+
+
 def _context(pkg: AuditPackage) -> dict[str, object]:
     summary = recorded_summary(pkg, HtmlReport.filename)
     mismatched = set(summary.mismatched_evidence)
@@ -250,7 +257,7 @@ def _context(pkg: AuditPackage) -> dict[str, object]:
         "stale_evidence": [e for e in pkg.evidence if e.stale],
         "control_anchor": {(c.catalog, c.control_id): f"control-{n}" for n, c in enumerate(pkg.controls, start=1)},
         "vulnerability_counts": {g.value: summary.vulnerability_counts(g).total for g in CountGroup},
-        "vulnerabilities": sorted(pkg.vulnerabilities, key=_vulnerability_order),
+        "vulnerabilities": _finding_rows(pkg),
         "poam_items": pkg.poam,
         "poam_records": {item.poam_id: item_records(pkg, item) for item in pkg.poam},
         "asset_identifier": asset_identifier(pkg),
