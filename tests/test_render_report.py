@@ -258,3 +258,25 @@ def test_pdf_report(hand_package: AuditPackage) -> None:
     assert metadata.title.startswith("Container image security assessment")
     assert metadata.creation_date == NOW
     assert metadata.modification_date == NOW
+
+
+def test_the_report_html_is_rendered_once_for_the_html_and_the_pdf(
+    hand_package: AuditPackage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from evidence.render import report  # noqa: PLC0415
+
+    contexts: list[AuditPackage] = []
+    real = report._context
+
+    def counted(pkg: AuditPackage) -> dict[str, object]:
+        contexts.append(pkg)
+        return real(pkg)
+
+    monkeypatch.setattr(report, "_context", counted)
+    monkeypatch.setattr(report, "_last_rendered", [])
+    first = report.render_html(hand_package)
+    assert report.render_html(hand_package) is first
+    assert len(contexts) == 1
+    other = dataclasses.replace(hand_package)
+    assert report.render_html(other) == first  # an equal package is rendered again, never mistaken for another
+    assert len(contexts) == 2

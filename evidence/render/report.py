@@ -276,9 +276,17 @@ def _context(pkg: AuditPackage) -> dict[str, object]:
     }
 
 
+# The last package's HTML: a package writes report.html and report.pdf from the same text, rendered once.
+_last_rendered: list[tuple[AuditPackage, str]] = []
+
+
 def render_html(pkg: AuditPackage) -> str:
     """The report as one standalone HTML document; the PDF renderer prints this same text."""
-    return template(TEMPLATE).render(_context(pkg))
+    if _last_rendered and _last_rendered[0][0] is pkg:
+        return _last_rendered[0][1]
+    html = template(TEMPLATE).render(_context(pkg))
+    _last_rendered[:] = [(pkg, html)]
+    return html
 
 
 class HtmlReport:
