@@ -221,9 +221,19 @@ def test_the_report_shows_the_recorded_verdicts_and_counts(built: Built) -> None
         assert numbers == [*(groups[group]["counts"][s] for s in SEVERITIES), groups[group]["total"]]
     assert f"{summary['poam_open']} open, {summary['poam_closed']} closed." in page
     assert f": {groups['open']['total']} open,\n    {groups['suppressed']['total']} suppressed" in page
-    open_ids = [i["poam_id"] for i in built.recorded["poam"] if i["status"] == "open"]
-    shown = re.findall(r'<td class="mono wrap small">([VC]-[^<]+)</td>', page)
-    assert shown[: len(open_ids)] == [html.escape(i) for i in open_ids]
+    # Every open POA&M item is shown once: a control's beside the control under Risk exposure, a vulnerability's
+    # due date beside each of its records in the findings table.
+    findings = page[page.index('<section class="chapter" id="vulnerabilities">') :]
+    findings = findings[: findings.index("</section>")]
+    rows = dict(re.findall(r'<tr>\s*<td class="mono wrap">([^<]+)</td>(.*?)</tr>', findings, re.DOTALL))
+    open_items = [i for i in built.recorded["poam"] if i["status"] == "open"]
+    assert open_items
+    for item in open_items:
+        if item.get("control"):
+            assert f'<td class="mono wrap">{html.escape(item["poam_id"])}</td>' in page, item["poam_id"]
+        else:
+            assert item["poam_id"] == f"V-{item['vulnerability']}"
+            assert item["due"][:10] in rows[html.escape(item["vulnerability"])], item["poam_id"]
 
 
 # --- the workbooks ---------------------------------------------------------------------------------------
