@@ -68,18 +68,21 @@ def html_to_pdf(html: str) -> bytes:
     """Typeset the report's HTML (as `report.render_html` writes it) into a tagged PDF."""
     typst = _typst()
     tree = report_tree(html)
-    data = {
-        "title": tree.title.strip(),
-        "created": _created(tree.created or "1970-01-01T00:00:00Z"),
-        "running": tree.running,
-        "ids": sorted(tree.ids),
-        "body": tree.body,
-    }
+    data = orjson.dumps(
+        {
+            "title": tree.title.strip(),
+            "created": _created(tree.created or "1970-01-01T00:00:00Z"),
+            "running": tree.running,
+            "ids": dict.fromkeys(sorted(tree.ids), True),  # a dictionary: Typst looks a key up, but scans an array
+            "body": tree.body,
+        }
+    )
+    del tree  # the tree is in `data` now; Typst's layout needs the memory
     folder = Path(tempfile.mkdtemp(prefix="fromline-pdf-"))
     try:
         source = packaged_file(TEMPLATES, TEMPLATE).read_bytes()
         (folder / TEMPLATE).write_bytes(source)
-        (folder / "report.json").write_bytes(orjson.dumps(data))
+        (folder / "report.json").write_bytes(data)
         try:
             pdf = typst.compile(
                 str(folder / TEMPLATE), root=str(folder), font_paths=_font_paths(), ignore_system_fonts=True
