@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+import functools
 import hashlib
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 import orjson
 import pytest
 
@@ -39,6 +41,7 @@ from evidence.model import (
     VulnerabilityState,
 )
 from evidence.pipeline import read_evidence
+from evidence.render import oscal, oscal_component, oscal_poam
 from evidence.render.poam_xlsx import POAM_COLUMNS, POAM_HEADER_ROW
 
 REPO = Path(__file__).resolve().parents[1]
@@ -55,7 +58,8 @@ SAMPLE_TIMESTAMP = "2026-11-20T12:00:00Z"
 
 def pytest_configure(config: pytest.Config) -> None:
     """Stop before collection when the shared test data is not beside the clone: without it hundreds of
-    parametrized cases would be collected empty instead of failing."""
+    parametrized cases would be collected empty instead of failing. Then make the OSCAL renderers check every
+    document they render in this session against NIST's schema (`schema_checked`)."""
     del config
     missing = [path for path in (CORPUS, OSCAL_SCHEMAS) if not path.is_dir()]
     if missing:
@@ -63,6 +67,65 @@ def pytest_configure(config: pytest.Config) -> None:
             f"the shared test data is missing: expected {' and '.join(map(str, missing))} "
             f"(the folder shared/ beside the clone {REPO})"
         )
+    # Before the test modules import them, so that every way of rendering OSCAL goes through the check; for the
+    # whole session, never undone.
+    session = pytest.MonkeyPatch()
+    for module in (oscal, oscal_poam, oscal_component):
+        session.setattr(module, "render_bytes", schema_checked(module.render_bytes))
+
+
+# --- every OSCAL document a test renders is valid against NIST's JSON schema of the version it declares ---------
+# The renderers build plain data and serialize it without validating (validation costs seconds at real sizes);
+# these checks are where OSCAL validity is enforced.
+
+OSCAL_112_SCHEMA = REPO / "tests" / "assets" / "oscal-1.1.2" / "oscal_complete_schema.json"
+# NIST's schema of each document model, by the document's root key.
+OSCAL_MODEL_SCHEMAS = {
+    "assessment-results": "oscal_assessment-results_schema.json",
+    "plan-of-action-and-milestones": "oscal_poam_schema.json",
+    "component-definition": "oscal_component_schema.json",
+}
+
+
+@functools.cache
+def oscal_validator(model: str, version: str) -> Any:
+    """NIST's schema of the model (a root key of `OSCAL_MODEL_SCHEMAS`) in that OSCAL version: 1.2.3 from the
+    shared folder; 1.1.2 bundled with the tests, its complete schema with the root's choice of models (`oneOf`) made
+    this one: the same rules for a document of this model, and errors that point inside it."""
+    if version == "1.2.3":
+        schema = orjson.loads((OSCAL_SCHEMAS / OSCAL_MODEL_SCHEMAS[model]).read_bytes())
+    elif version == "1.1.2":
+        schema = orjson.loads(OSCAL_112_SCHEMA.read_bytes())
+        (choice,) = (choice for choice in schema.pop("oneOf") if choice["required"] == [model])
+        schema |= choice
+    else:
+        raise AssertionError(f"no NIST schema of OSCAL {version} for {model} in the tests")
+    return jsonschema_rs.validator_for(schema, validate_formats=True)
+
+
+def oscal_schema_errors(document: Any) -> list[str]:
+    """Where an OSCAL document breaks NIST's schema of its model and of the version its metadata declares."""
+    assert isinstance(document, dict), "an OSCAL document is an object"
+    assert len(document) == 1, "an OSCAL document has one root key"
+    ((model, body),) = document.items()
+    assert model in OSCAL_MODEL_SCHEMAS, f"not an OSCAL document Fromline writes: {model}"
+    version = body["metadata"]["oscal-version"]
+    validator = oscal_validator(model, version)
+    return [f"{'/'.join(map(str, e.instance_path))}: {e.message}" for e in validator.iter_errors(document)]
+
+
+def schema_checked(render_bytes: Callable[..., bytes]) -> Callable[..., bytes]:
+    """A renderer module's `render_bytes` that checks what it returns against NIST's schema."""
+
+    @functools.wraps(render_bytes)
+    def checked(*args: Any, **kwargs: Any) -> bytes:
+        data = render_bytes(*args, **kwargs)
+        document = orjson.loads(data)
+        errors = oscal_schema_errors(document)
+        assert not errors, f"{next(iter(document))} is not valid OSCAL:\n" + "\n".join(errors[:20])
+        return data
+
+    return checked
 
 
 # The evidence as `fromline package` reads it; the name the tests know it by.

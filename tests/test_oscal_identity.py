@@ -10,7 +10,9 @@ from __future__ import annotations
 import configparser
 import io
 import json
+import re
 from collections import Counter
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,10 @@ import orjson
 import pytest
 from conftest import OSCAL_SCHEMAS, REPO, SAMPLES, SamplePackages, as_day, poam_rows, sample_package_args
 from trestle.cli import Trestle
+from trestle.core.base_model import OscalBaseModel
+from trestle.oscal.assessment_results import AssessmentResults
+from trestle.oscal.component import ComponentDefinition
+from trestle.oscal.poam import PlanOfActionAndMilestones
 from trestle.tasks.xlsx_to_oscal_poam import XlsxToOscalPoam
 
 from evidence.catalog import available_profiles
@@ -147,6 +153,12 @@ def test_closed_items_keep_their_detection_and_due_dates(with_previous: Path) ->
 # --- compliance-trestle ----------------------------------------------------------------------------------------
 
 OSCAL_DOCUMENTS = ("assessment-results", "poam", "component-definition")
+TRESTLE_MODELS: dict[str, type[OscalBaseModel]] = {
+    "assessment-results": AssessmentResults,
+    "poam": PlanOfActionAndMilestones,
+    "component-definition": ComponentDefinition,
+}
+_DATE_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 
 
 @cache
@@ -178,8 +190,32 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def _as_instants(node: Any) -> Any:
+    """The JSON tree with every date-time string as the instant it names, to the millisecond: trestle writes
+    `2026-11-19T07:45:02.384+00:00` for Fromline's `2026-11-19T07:45:02.384915Z`."""
+    if isinstance(node, dict):
+        return {k: _as_instants(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_as_instants(v) for v in node]
+    if isinstance(node, str) and _DATE_TIME.match(node):
+        moment = datetime.fromisoformat(node)
+        return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+    return node
+
+
+def assert_trestle_reads_it_all(path: Path, document: str) -> None:
+    """compliance-trestle's object model of the document holds all of it: read and written back, it is the same
+    document (date-times as trestle writes them), so no field is unknown to it, dropped or read as another."""
+    model = TRESTLE_MODELS[document].oscal_read(path)
+    assert model is not None, f"trestle read nothing from {path}"
+    assert _as_instants(orjson.loads(model.oscal_serialize_json())) == _as_instants(orjson.loads(path.read_bytes())), (
+        f"trestle's model of {path} is not the document"
+    )
+
+
 def assert_trestle_imports_and_validates(workspace: Path, package: Path, name: str) -> None:
     for document in OSCAL_DOCUMENTS:
+        assert_trestle_reads_it_all(package / "oscal" / f"{document}.json", document)
         element = f"{name}-{document}".replace(".", "_")  # trestle reads a dot in a name as a path into the model
         assert trestle(workspace, "import", "-f", str(package / "oscal" / f"{document}.json"), "-o", element) == 0, (
             f"trestle import refused {package}/oscal/{document}.json"
@@ -196,6 +232,14 @@ def test_trestle_imports_and_validates_the_oscal_documents(
     package = sample_package(release, profile)
     assert_valid_against_nist_schema(package, "1.2.3")
     assert_trestle_imports_and_validates(workspace, package, f"{release}-{profile}")
+
+
+def test_trestle_imports_and_validates_a_package_with_closed_items(with_previous: Path, workspace: Path) -> None:
+    """Closed risks, their closure in the risk log and their kept deadlines, as trestle reads them."""
+    poam = orjson.loads((with_previous / "oscal" / "poam.json").read_bytes())["plan-of-action-and-milestones"]
+    assert any(r["status"] == "closed" for r in poam["risks"])
+    assert_valid_against_nist_schema(with_previous, "1.2.3")
+    assert_trestle_imports_and_validates(workspace, with_previous, "with-previous")
 
 
 def xlsx_to_oscal_poam(workbook: Path, tab: str, out: Path) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from conftest import CORPUS, SAMPLE_KEY, SAMPLES
+from conftest import CORPUS, SAMPLE_KEY, SAMPLES, oscal_schema_errors
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
@@ -138,6 +138,16 @@ def test_zip_holds_the_package_with_fixed_times(two_runs: tuple[Path, Path]) -> 
     assert contents == {f"webapp/{name}": data for name, data in files_of(package).items()}
     assert {i.date_time for i in infos} == {(2026, 11, 20, 12, 0, 0)}
     assert {i.external_attr >> 16 for i in infos} == {0o100644}
+
+
+def test_the_oscal_documents_a_separate_process_writes_are_valid(two_runs: tuple[Path, Path]) -> None:
+    """`fromline package` in a process of its own, where the tests' check of every OSCAL render (conftest) does not
+    reach: its documents are checked here."""
+    documents = sorted((two_runs[0] / "oscal").glob("*.json"))
+    assert [d.name for d in documents] == ["assessment-results.json", "component-definition.json", "poam.json"]
+    for document in documents:
+        errors = oscal_schema_errors(orjson.loads(document.read_bytes()))
+        assert not errors, f"{document}:\n" + "\n".join(errors[:20])
 
 
 def test_every_workbook_has_fixed_entry_times(two_runs: tuple[Path, Path]) -> None:

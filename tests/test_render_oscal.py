@@ -4,6 +4,7 @@ import dataclasses
 import io
 import json
 import re
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from functools import cache
@@ -473,3 +474,33 @@ def test_each_oscal_version_is_valid_against_its_nist_schema(
 def test_an_unknown_oscal_version_is_refused() -> None:
     with pytest.raises(RenderError, match=r"oscal/poam.json: OSCAL version 1.0.4 is not one of 1.2.3, 1.1.2"):
         OscalPoam("1.0.4")
+
+
+def test_an_email_domain_is_written_in_lower_case_and_the_local_part_as_given(hand_package: AuditPackage) -> None:
+    assessor = Party(name="Ada Assessor", email="Ada.Lovelace@3PAO.Example")
+    pkg = dataclasses.replace(hand_package, context=dataclasses.replace(CONTEXT, assessor=assessor))
+    ada = next(p for p in _document(OscalAssessmentResults(), pkg)["metadata"]["parties"] if p["type"] == "person")
+    assert ada["email-addresses"] == ["Ada.Lovelace@3pao.example"]
+
+
+@pytest.mark.parametrize("version", ["1.2.3", "1.1.2"])
+@pytest.mark.parametrize("renderer", RENDERERS)
+def test_the_tests_check_every_oscal_document_rendered_against_nists_schema(
+    hand_package: AuditPackage, renderer: Any, version: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The renderers serialize what they build without validating it; conftest checks each document any test
+    renders, by any path (`render`, `render_bytes`, `fromline package`). A document that breaks the schema is
+    refused."""
+    module = sys.modules[renderer.__module__]
+    serialize = module.document_bytes
+
+    def with_a_bad_uuid(data: dict[str, Any], filename: str) -> bytes:
+        ((root, body),) = data.items()
+        return bytes(serialize({root: {**body, "uuid": "not-a-uuid"}}, filename))
+
+    renderer(version).render(hand_package, io.BytesIO())  # valid as built
+    monkeypatch.setattr(module, "document_bytes", with_a_bad_uuid)
+    with pytest.raises(AssertionError, match=r"is not valid OSCAL:\n\s*[a-z-]+/uuid: \"not-a-uuid\" does not match"):
+        renderer(version).render(hand_package, io.BytesIO())
+    with pytest.raises(AssertionError, match="is not valid OSCAL"):
+        module.render_bytes(hand_package, version)

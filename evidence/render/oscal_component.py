@@ -9,8 +9,8 @@ links the evidence files (back-matter resources with their SHA-256). A requireme
 is `satisfied` only when every catalog control behind it is satisfied in full scope, and `partial` when some
 are satisfied only for the part image evidence shows.
 
-Built as plain data with the helpers of `render/oscal.py`, validated by the `oscal-bindings` models
-(imported only when rendering), serialized with sorted keys; every id is a UUID v5 of the inputs.
+Built once as plain data with the helpers of `render/oscal.py` and serialized with sorted keys; every id is a UUID
+v5 of the inputs.
 """
 
 from __future__ import annotations
@@ -23,8 +23,10 @@ from evidence.render._recorded import recorded_summary
 from evidence.render.oscal import (
     OSCAL_VERSION,
     Ids,
+    built,
     checked_version,
     compact,
+    document_bytes,
     front_matter,
     href,
     in_schema_range,
@@ -36,7 +38,6 @@ from evidence.render.oscal import (
     timestamp,
     title,
     token,
-    validated_bytes,
 )
 
 __all__ = ["NIST_800_53_REV5", "OscalComponentDefinition"]
@@ -62,7 +63,7 @@ class OscalComponentDefinition:
 
 
 def render_bytes(pkg: AuditPackage, oscal_version: str = OSCAL_VERSION) -> bytes:
-    return validated_bytes("ComponentDefinitionDocument", _Builder(pkg, oscal_version).document(), _FILE)
+    return document_bytes(built(lambda: _Builder(pkg, oscal_version).document()), _FILE)
 
 
 _CD_ROLES = ("prepared-by", "prepared-for")

@@ -21,7 +21,7 @@ Mapping, in short:
 
 The poam-item and risk ids are UUID v5 of the image name and the vulnerability id, so the same vulnerability of the
 same image keeps its ids across releases, as OSCAL asks. An observation's id names its record (vulnerability,
-package, version), each defined once. Text hygiene and validation follow `oscal.py`.
+package, version), each defined once. Text hygiene and serialization follow `oscal.py`.
 """
 
 from __future__ import annotations
@@ -61,9 +61,11 @@ from evidence.render.oscal import (
     ROLE_TITLES,
     UUID_NAMESPACE,
     Ids,
+    built,
     checked_version,
     compact,
     control_risk_words,
+    document_bytes,
     front_matter,
     href,
     image_component,
@@ -77,7 +79,6 @@ from evidence.render.oscal import (
     timestamp,
     title,
     uri_reference,
-    validated_bytes,
 )
 from evidence.render.oscal_versions import discovery_type
 
@@ -115,7 +116,7 @@ class OscalPoam:
 
 
 def render_bytes(pkg: AuditPackage, oscal_version: str = OSCAL_VERSION) -> bytes:
-    return validated_bytes("PlanOfActionAndMilestonesDocument", _Builder(pkg, oscal_version).document(), _FILE)
+    return document_bytes(built(lambda: _Builder(pkg, oscal_version).document()), _FILE)
 
 
 def fedramp_deviation_props(item: PoamItem, supports: Mapping[DeviationType, str | None] | None = None) -> list[Json]:
@@ -167,6 +168,8 @@ class _Builder:
         self.evidence = {e.id: e for e in reversed(pkg.evidence)}
         self.image_uuid = _uuid(f"{self.digest}/component/image")
         self.tool_uuid = _uuid(f"tool/{pkg.tool.name}/{pkg.tool.version}")
+        self._subjects = [{"subject-uuid": self.image_uuid, "type": "component", "title": md(asset_identifier(pkg))}]
+        self._origins: dict[tuple[str, ...], list[Json]] = {}
         self.scanner_uuid = {
             s: _uuid(f"{self.digest}/scanner/{s}") for s in sorted({s for i in self.items for s in i.scanners})
         }
@@ -177,6 +180,16 @@ class _Builder:
                 key = f"{self.digest}@{self.assessed_at}/observation/{record.id}/{record.package}"
                 self.observation_uuid[id(record)] = observation_ids(f"{key}/{record.installed_version or ''}")
         self.controls = {i.poam_id: c for i in self.items if (c := item_control(pkg, i)) is not None}
+        self.control_observation_uuid = {
+            poam_id: _uuid(f"{self.digest}@{self.assessed_at}/observation/control/{poam_id}")
+            for poam_id in self.controls
+        }
+        self.risk_uuids = {
+            i.poam_id: _uuid(
+                f"{self.image_class}/risk/{i.poam_id if i.source is WeaknessSource.CONTROL else i.vulnerability}"
+            )
+            for i in self.items
+        }
         cited = {r.evidence_id for rs in self.records.values() for rec in rs for r in self._refs(rec)}
         cited |= {r.evidence_id for c in self.controls.values() for r in c.evidence}
         self.resource_uuid = {e: _uuid(f"{self.digest}/resource/{e}") for e in sorted(cited) if e in self.evidence}
@@ -246,7 +259,7 @@ class _Builder:
                 or None,
                 "risks": [self.risk(i) for i in self.items] or None,
                 "poam-items": [self.poam_item(i) for i in self.items] or [self.empty_item()],
-                "back-matter": {"resources": self.resources()} if self.resources() else None,
+                "back-matter": {"resources": resources} if (resources := self.resources()) else None,
             }
         )
         return {"plan-of-action-and-milestones": poam}
@@ -303,11 +316,14 @@ class _Builder:
         }
 
     def origins(self, scanners: tuple[str, ...]) -> list[Json]:
-        actors = [{"type": "tool", "actor-uuid": self.scanner_uuid[s]} for s in scanners if s in self.scanner_uuid]
-        return [{"actors": actors or [{"type": "tool", "actor-uuid": self.tool_uuid}]}]
+        """The scanners as origin actors; the same scanners share one origin list, serialized where it appears."""
+        if scanners not in self._origins:
+            actors = [{"type": "tool", "actor-uuid": self.scanner_uuid[s]} for s in scanners if s in self.scanner_uuid]
+            self._origins[scanners] = [{"actors": actors or [{"type": "tool", "actor-uuid": self.tool_uuid}]}]
+        return self._origins[scanners]
 
     def subjects(self) -> list[Json]:
-        return [{"subject-uuid": self.image_uuid, "type": "component", "title": md(asset_identifier(self.pkg))}]
+        return self._subjects
 
     def observation(self, record: VulnerabilityRecord) -> Json:
         package = " ".join(p for p in (record.package, record.installed_version) if p)
@@ -366,7 +382,7 @@ class _Builder:
         ]
         return compact(
             {
-                "uuid": _uuid(f"{self.digest}@{self.assessed_at}/observation/control/{item.poam_id}"),
+                "uuid": self.control_observation_uuid[item.poam_id],
                 "title": title(md(f"{control.catalog} {control.control_id} not satisfied"), "Control not satisfied"),
                 "description": md(control.reason) or "The control is not satisfied.",
                 "props": props(prop("catalog", control.catalog), prop("control-id", control.control_id)),
@@ -386,7 +402,7 @@ class _Builder:
     def risk(self, item: PoamItem) -> Json:
         if item.source is WeaknessSource.CONTROL:
             return self.control_risk(item)
-        risk_uuid = _uuid(f"{self.image_class}/risk/{item.vulnerability}")
+        risk_uuid = self.risk_uuid(item)
         packages = ", ".join(md(p) for p in item.packages)
         fixed = ", ".join(md(f) for f in item.fixed_versions)
         facets: list[Json] = [
@@ -439,7 +455,7 @@ class _Builder:
         )
 
     def control_risk(self, item: PoamItem) -> Json:
-        risk_uuid = _uuid(f"{self.image_class}/risk/{item.poam_id}")
+        risk_uuid = self.risk_uuid(item)
         facet = _risk_facet(item.severity, "initial")
         due = item.due if item.due and in_schema_range(item.due) else None
         return compact(
@@ -470,12 +486,11 @@ class _Builder:
         )
 
     def risk_uuid(self, item: PoamItem) -> str:
-        key = item.poam_id if item.source is WeaknessSource.CONTROL else item.vulnerability
-        return _uuid(f"{self.image_class}/risk/{key}")
+        return self.risk_uuids[item.poam_id]
 
     def related_observations(self, item: PoamItem) -> list[Json]:
         if item.poam_id in self.controls:
-            return [{"observation-uuid": _uuid(f"{self.digest}@{self.assessed_at}/observation/control/{item.poam_id}")}]
+            return [{"observation-uuid": self.control_observation_uuid[item.poam_id]}]
         return [{"observation-uuid": self.observation_uuid[id(r)]} for r in self.records[item.poam_id]]
 
     def deviation_props(self, item: PoamItem) -> list[Json]:
