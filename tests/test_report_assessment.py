@@ -87,6 +87,10 @@ def test_without_trust_anchors_the_method_says_no_signature_counts(tmp_path: Pat
         (["--assessor-org", "3PAO"], "--assessor-org needs --assessor"),
         (["--assessor", "<nobody>"], "--assessor takes 'Name' or 'Name <email>', not '<nobody>'"),
         (["--poc", "Pat <pat>"], "--poc takes 'Name' or 'Name <email>'"),
+        # not an address OSCAL's `email` format takes: refused here, never written into the OSCAL metadata
+        (["--poc", "Pat <pat..doe@example.com>"], "--poc takes 'Name' or 'Name <email>'"),
+        (["--assessor", "Ada <ada lovelace@example.com>"], "--assessor takes 'Name' or 'Name <email>'"),
+        (["--assessor", "Ada <ada@3pao@example>"], "--assessor takes 'Name' or 'Name <email>'"),
     ],
 )
 def test_context_options_that_do_not_fit_are_usage_errors(

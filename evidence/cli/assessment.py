@@ -4,11 +4,16 @@ the OSCAL documents' front matter. They decide no verdict."""
 from __future__ import annotations
 
 import argparse
+import re
 from email.utils import parseaddr
 
 from evidence.model import AssessmentContext, ImpactLevel, Party, SystemInfo
 
 _SYSTEM_DETAILS = ("system_id", "impact", "csp")
+# An address as OSCAL's `email` format takes it (RFC 5322 addr-spec): a dot-atom, `@`, a dot-atom or an address
+# literal. Quoted local parts, which the format also allows, are refused: no one gives one on a command line.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_EMAIL = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@(?:{_ATOM}(?:\.{_ATOM})*|\[[^\[\]\\\s]+\])")
 
 
 def add_assessment_options(parser: argparse.ArgumentParser) -> None:
@@ -33,7 +38,7 @@ def parse_party(text: str, option: str, organization: str | None = None) -> Part
     name, email = parseaddr(text.strip())
     if "<" not in text:  # a bare name: parseaddr would take one word for an address
         name, email = text.strip(), ""
-    if not name or (email and "@" not in email):
+    if not name or (email and not _EMAIL.fullmatch(email)) or ("<" in text and not email):
         raise argparse.ArgumentTypeError(f"{option} takes 'Name' or 'Name <email>', not {text!r}")
     return Party(name=name, email=email or None, organization=organization)
 
