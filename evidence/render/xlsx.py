@@ -67,7 +67,7 @@ SHEETS = ("Summary", "Controls", "Vulnerabilities", "Components", "Evidence")
 
 # A cell's text may start a formula when it starts with one of these.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-# What XML 1.0 cannot carry (and openpyxl refuses): C0 controls but tab, LF and CR;
+# What XML 1.0 cannot carry (and spreadsheets refuse): C0 controls but tab, LF and CR;
 # lone surrogates; the two non-characters U+FFFE and U+FFFF. All but the last two are escaped before.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _WORDS = re.compile(r"[^\s/]*[\s/]+|[^\s/]+")  # a word and the spaces or slash after it
@@ -447,7 +447,7 @@ def rubric_sections(pkg: AuditPackage) -> tuple[Section, ...]:
 
 
 def sheets(pkg: AuditPackage) -> tuple[Sheet, ...]:
-    """The workbook's content, sheet by sheet, before any openpyxl is involved."""
+    """The workbook's content, sheet by sheet, before any of it is written."""
     return (
         Sheet("Summary", sections=summary_sections(pkg)),
         Sheet("Controls", controls_table(pkg)),
@@ -533,14 +533,16 @@ def _count_text(value: int | None) -> str:
 # --- writing it: SpreadsheetML, streamed into the zip ------------------------------------------
 #
 # Written by hand rather than with openpyxl: at 10,000 findings openpyxl takes seconds per workbook (its write-only
-# mode too, without lxml), and the package's every output must fit in ten. Each sheet is read twice: once to size
-# its columns (which decides which cells wrap and how tall their rows are), once to write its XML straight into
-# the zip entry. Every entry gets the assessment time as it is written, in name order: the same package and
+# mode too, without lxml), where every output but the PDF must fit in ten together. Each sheet is read twice: once
+# to size its columns (which decides which cells wrap and how tall their rows are), once to write its XML straight
+# into the zip entry. Every entry gets the assessment time as it is written, in name order: the same package and
 # timestamp give the same bytes, with nothing rewritten afterwards.
 
 
 def cell_text(value: str) -> str:
     """The text a cell can hold: active characters escaped, XML-illegal ones replaced, the length capped."""
+    if value.isprintable():  # most text: nothing to escape or replace (every such character is unprintable)
+        return cut(value, _CELL_LIMIT)
     text = _NOT_XML.sub("\ufffd", visible(value, keep="\n\t"))
     return cut(text, _CELL_LIMIT)
 
