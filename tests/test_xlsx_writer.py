@@ -4,6 +4,7 @@ value a cell of its type, and the zip64 decision made before a sheet is streamed
 from __future__ import annotations
 
 import io
+import re
 import time
 import zipfile
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -34,6 +35,7 @@ from evidence.visible import _ACTIVE
 
 RENDERERS = (Workbook(), PoamWorkbook(), InventoryWorkbook(), EmassPoamWorkbook())
 CONTENT_TYPES = "{http://schemas.openxmlformats.org/package/2006/content-types}"
+MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 RELATIONSHIPS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 FORMULA_LIKE = ("=1+1", "+1", "-1", "@SUM(A1)", "\t=1")
 
@@ -99,6 +101,18 @@ def test_text_that_starts_like_a_formula_is_text_wherever_it_is_written(hand_pac
     assert not texts["Label"].quotePrefix
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert b"<f" not in archive.read("xl/worksheets/sheet1.xml")
+
+
+def test_excel_escapes_in_text_stay_text(hand_package: AuditPackage) -> None:
+    # Excel would show "_x202E_" as U+202E, a right-to-left override: its underscore is escaped as Excel escapes it.
+    texts = ("pkg_x202E_gnp.exe", "_x005F_x0041_", "_x41_ and _xyz_", "snake_x_case")
+    data = written(Sheet("Sheet", Table(("Text",), tuple((t,) for t in texts))), pkg=hand_package)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        xml = archive.read("xl/worksheets/sheet1.xml").decode()
+    stored = [t.text for t in ET.fromstring(xml).iter(f"{MAIN}t")][1:]  # noqa: S314 - our own output
+    assert stored == ["pkg_x005F_x202E_gnp.exe", "_x005F_x005F_x005F_x0041_", "_x41_ and _xyz_", "snake_x_case"]
+    excel_reads = [re.sub("_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m[1], 16)), text or "") for text in stored]
+    assert excel_reads == list(texts)
 
 
 def test_values_are_cells_of_their_type(hand_package: AuditPackage) -> None:

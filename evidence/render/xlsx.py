@@ -674,6 +674,19 @@ def _xml_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+# Excel reads `_x`, four hex digits and `_` in a cell's text as the character of that code (ECMA-376's ST_Xstring),
+# so the printable "_x202E_" would show as the right-to-left override `evidence.visible` escapes. Escaping the
+# underscore the same way (`_x005F_`) keeps such text as it was written.
+_EXCEL_ESCAPE = re.compile("_(?=x[0-9A-Fa-f]{4}_)")
+
+
+def _cell_string(text: str) -> str:
+    """Cell text as the XML of an inline string: markup and Excel's own escapes escaped."""
+    if "_x" in text:
+        text = _EXCEL_ESCAPE.sub("_x005F_", text)
+    return _xml_text(text)
+
+
 def _xml_attribute(text: str) -> str:
     return _xml_text(text).replace('"', "&quot;")
 
@@ -844,7 +857,7 @@ def _cell_xml(reference: str, style: int, value: str | float | date) -> str:
     if isinstance(value, str):
         if value.startswith(_FORMULA_STARTS):
             style += _QUOTE
-        text = _xml_text(value)
+        text = _cell_string(value)
         return f'<c r="{reference}" s="{style}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
     if isinstance(value, bool):
         return f'<c r="{reference}" s="{style}" t="b"><v>{int(value)}</v></c>'
