@@ -784,7 +784,7 @@ def _lay_out(sheet: Sheet) -> _Layout:
     last_row = last_column = 1
     most_bytes = 1024
     for line in _placed(sheet):
-        values = tuple(_cell_value(v) for v in line.values)
+        values = tuple(map(_cell_value, line.values))
         lines.append(_Line(line.number, values, line.kind, line.left, line.filled))
         for column, value in enumerate(values):
             if value is None:
@@ -812,16 +812,15 @@ def _widths(layout: _Layout) -> dict[int, int]:
 
 
 def _role(line: _Line, column: int, value: CellValue) -> int:
+    """The cell's role in the style table: its font, fill and border."""
     kind = line.kind
-    if kind is _Kind.PLAIN:
+    if kind is _Kind.PLAIN or (kind is _Kind.LABELLED and column > 0):
         return _FILLED_ROLES.get(value, _PLAIN) if column in line.filled and isinstance(value, str) else _PLAIN
     if kind is _Kind.HEADER:
         return _HEADER
     if kind is _Kind.SECTION_TITLE:
         return _SECTION
-    if kind is _Kind.BLOCK_TITLE or column == 0:
-        return _BOLD
-    return _PLAIN
+    return _BOLD  # the header block's title, a form's label
 
 
 def _row_xml(line: _Line, letters: Sequence[str], per_line: dict[int, int], first_sized: int) -> str:
