@@ -25,6 +25,7 @@ from evidence.render.xlsx import (
     Sheet,
     Table,
     Workbook,
+    _column_letter,
     _excel_day,
     _lay_out,
     _sheet_xml,
@@ -127,6 +128,12 @@ def test_values_are_cells_of_their_type(hand_package: AuditPackage) -> None:
     assert [c.data_type for c in row[:4]] == ["s", "n", "n", "s"]
     assert all(c.is_date and c.number_format == "yyyy-mm-dd" for c in row[4:6])
     assert ws.cell(row=1, column=1).style == "Fromline header"
+
+
+def test_column_letters() -> None:
+    assert [_column_letter(n) for n in (1, 26, 27, 34, 52, 53, 702, 703, 16_384)] == [
+        "A", "Z", "AA", "AH", "AZ", "BA", "ZZ", "AAA", "XFD"
+    ]  # fmt: skip
 
 
 def test_dates_are_excel_serial_days() -> None:

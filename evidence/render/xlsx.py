@@ -12,8 +12,9 @@ character a spreadsheet reads as the start of a formula also gets the
 never changed, with three exceptions: control, bidirectional and invisible
 characters are shown as escapes (`evidence.visible`; line breaks and tabs stay),
 the non-characters XML 1.0 cannot carry become U+FFFD, and text past the
-32,767-character cell limit is cut with a visible marker. `audit.json` stays the
-lossless record.
+32,767-character cell limit is cut with a visible marker. Text that Excel would
+read as one of its own character escapes (`_x202E_`) is stored escaped, so that
+Excel shows it as written. `audit.json` stays the lossless record.
 
 The workbook is written as SpreadsheetML directly (see "writing it", below), one sheet at a time, each
 streamed into its zip entry.
@@ -691,7 +692,7 @@ def _xml_attribute(text: str) -> str:
     return _xml_text(text).replace('"', "&quot;")
 
 
-def column_letter(index: int) -> str:
+def _column_letter(index: int) -> str:
     """The letters of the 1-based column `index`: A, ..., Z, AA, ..."""
     letters = ""
     while index:
@@ -777,6 +778,7 @@ class _Layout:
 
 
 def _lay_out(sheet: Sheet) -> _Layout:
+    """The sheet's rows with their cells' values, measured: the first of the two reads of a sheet."""
     first_sized = 2 if sheet.header_block else 1
     lines: list[_Line] = []
     longest: dict[int, int] = {}
@@ -883,11 +885,11 @@ def _sheet_xml(sheet: Sheet, layout: _Layout, *, selected: bool) -> Iterator[str
     yield (
         f'{_XML_DECLARATION}<worksheet xmlns="{_MAIN}" xmlns:r="{_RELATIONSHIPS}">'
         '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>'
-        f'<dimension ref="A1:{column_letter(layout.last_column)}{layout.last_row}"/>'
+        f'<dimension ref="A1:{_column_letter(layout.last_column)}{layout.last_row}"/>'
         f'<sheetViews>{view}</sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/>'
         f"{f'<cols>{columns}</cols>' if columns else ''}<sheetData>"
     )
-    letters = [column_letter(n) for n in range(1, layout.last_column + 1)]
+    letters = [_column_letter(n) for n in range(1, layout.last_column + 1)]
     per_line = {column: max(1, widths[column] - 3) for column in layout.wrapped}
     first_sized = 2 if sheet.header_block else 1
     rows: list[str] = []
@@ -898,18 +900,18 @@ def _sheet_xml(sheet: Sheet, layout: _Layout, *, selected: bool) -> Iterator[str
             rows.clear()
     yield "".join(rows) + "</sheetData>"
     if table is not None:
-        yield f'<autoFilter ref="{filter_range(sheet, table)}"/>'
+        yield f'<autoFilter ref="{_filter_range(sheet, table)}"/>'
     yield (
         '<pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5"/>'
         '<pageSetup orientation="landscape" fitToWidth="1" fitToHeight="0"/></worksheet>'
     )
 
 
-def filter_range(sheet: Sheet, table: Table, *, absolute: bool = False) -> str:
+def _filter_range(sheet: Sheet, table: Table, *, absolute: bool = False) -> str:
     """The main table's cells, from its header row: what its filter buttons sort and filter."""
     mark = "$" if absolute else ""
     first, last = sheet.header_row, sheet.header_row + len(table.rows)
-    return f"{mark}A{mark}{first}:{mark}{column_letter(len(table.headers))}{mark}{last}"
+    return f"{mark}A{mark}{first}:{mark}{_column_letter(len(table.headers))}{mark}{last}"
 
 
 _WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
@@ -955,7 +957,7 @@ def _workbook_xml(parts: Sequence[Sheet]) -> str:
         if part.table is None:
             continue
         sheet = _xml_text(_quoted_sheet(part.name))
-        cells = filter_range(part, part.table, absolute=True)
+        cells = _filter_range(part, part.table, absolute=True)
         header = f"${part.header_row}:${part.header_row}"
         names.append(
             f'<definedName name="_xlnm._FilterDatabase" localSheetId="{index}" hidden="1">{sheet}!{cells}</definedName>'
