@@ -3,11 +3,15 @@ value a cell of its type, and the zip64 decision made before a sheet is streamed
 
 from __future__ import annotations
 
+import csv
 import io
 import re
+import shutil
+import subprocess
 import time
 import zipfile
 from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -114,6 +118,21 @@ def test_excel_escapes_in_text_stay_text(hand_package: AuditPackage) -> None:
     assert stored == ["pkg_x005F_x202E_gnp.exe", "_x005F_x005F_x005F_x0041_", "_x41_ and _xyz_", "snake_x_case"]
     excel_reads = [re.sub("_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m[1], 16)), text or "") for text in stored]
     assert excel_reads == list(texts)
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+def test_libreoffice_shows_text_with_excel_escapes_as_written(hand_package: AuditPackage, tmp_path: Path) -> None:
+    texts = ["pkg_x202E_gnp.exe", "_x005F_x0041_", "=1+1"]
+    source = tmp_path / "escapes.xlsx"
+    source.write_bytes(written(Sheet("S", Table(("Text",), tuple((t,) for t in texts))), pkg=hand_package))
+    subprocess.run(
+        ["soffice", "--headless", "--norestore", f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+         "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1",
+         "--outdir", str(tmp_path), str(source)],
+        check=True, capture_output=True, timeout=180,
+    )  # fmt: skip
+    with (tmp_path / "escapes-S.csv").open(encoding="utf-8", newline="") as f:
+        assert [row[0] for row in csv.reader(f)][1:] == texts
 
 
 def test_values_are_cells_of_their_type(hand_package: AuditPackage) -> None:
