@@ -16,7 +16,7 @@ from xml.etree import ElementTree as ET
 
 import openpyxl
 import pytest
-from conftest import DIGEST, NOW
+from conftest import DIGEST, NOW, libreoffice_csv
 
 from evidence.errors import RenderError
 from evidence.evaluate import derive_recorded
@@ -373,13 +373,7 @@ def test_libreoffice_reads_the_injection_strings_as_text(
 ) -> None:
     source = tmp_path / "workbook.xlsx"
     source.write_bytes(data)
-    # Every sheet to CSV, values as shown: a formula would show its result, not its text.
-    subprocess.run(
-        ["soffice", "--headless", "--norestore", f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
-         "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1",
-         "--outdir", str(tmp_path), str(source)],
-        check=True, capture_output=True, timeout=180,
-    )  # fmt: skip
+    libreoffice_csv(source, tmp_path)
     with (tmp_path / "workbook-Components.csv").open(encoding="utf-8", newline="") as f:
         components = list(csv.reader(f))
     assert components[2][0] == HYPERLINK

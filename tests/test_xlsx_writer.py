@@ -7,7 +7,6 @@ import csv
 import io
 import re
 import shutil
-import subprocess
 import time
 import zipfile
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -17,6 +16,7 @@ from xml.etree import ElementTree as ET
 
 import openpyxl
 import pytest
+from conftest import libreoffice_csv
 
 from evidence.evaluate import derive_recorded
 from evidence.model import AuditPackage
@@ -125,12 +125,7 @@ def test_libreoffice_shows_text_with_excel_escapes_as_written(hand_package: Audi
     texts = ["pkg_x202E_gnp.exe", "_x005F_x0041_", "=1+1"]
     source = tmp_path / "escapes.xlsx"
     source.write_bytes(written(Sheet("S", Table(("Text",), tuple((t,) for t in texts))), pkg=hand_package))
-    subprocess.run(
-        ["soffice", "--headless", "--norestore", f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
-         "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1",
-         "--outdir", str(tmp_path), str(source)],
-        check=True, capture_output=True, timeout=180,
-    )  # fmt: skip
+    libreoffice_csv(source, tmp_path)
     with (tmp_path / "escapes-S.csv").open(encoding="utf-8", newline="") as f:
         assert [row[0] for row in csv.reader(f)][1:] == texts
 
