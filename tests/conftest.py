@@ -3,6 +3,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import socket
+import subprocess
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -161,6 +162,17 @@ def poam_rows(ws: Any) -> list[dict[str, Any]]:
         {k: v.date() if k in day and isinstance(v, datetime) else v for k, v in zip(POAM_COLUMNS, r, strict=True)}
         for r in rows
     ]
+
+
+def libreoffice_csv(workbook: Path, folder: Path) -> None:
+    """Every sheet of `workbook` to `folder` as CSV (`NAME-SHEET.csv`) with LibreOffice, values as shown: a
+    formula would show its result, not its text."""
+    subprocess.run(
+        ["soffice", "--headless", "--norestore", f"-env:UserInstallation={(folder / 'profile').as_uri()}",
+         "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1",
+         "--outdir", str(folder), str(workbook)],
+        check=True, capture_output=True, timeout=180,
+    )  # fmt: skip
 
 
 def as_day(moment: datetime | None) -> date | None:

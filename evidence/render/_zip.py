@@ -7,7 +7,6 @@ Directories are implied by the names and get no entries of their own.
 
 from __future__ import annotations
 
-import io
 import shutil
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -15,7 +14,7 @@ from pathlib import Path
 from typing import IO
 from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
-__all__ = ["normalize_zip", "write_zip", "zip_time"]
+__all__ = ["write_zip", "zip_entry", "zip_time"]
 
 _FIRST = datetime(1980, 1, 1, tzinfo=UTC)  # a zip entry's time cannot be earlier
 _LAST = datetime(2107, 12, 31, 23, 59, 58, tzinfo=UTC)  # nor later
@@ -31,7 +30,8 @@ def zip_time(when: datetime) -> tuple[int, int, int, int, int, int]:
     return (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second - moment.second % 2)
 
 
-def _entry(name: str, stamp: tuple[int, int, int, int, int, int]) -> ZipInfo:
+def zip_entry(name: str, stamp: tuple[int, int, int, int, int, int]) -> ZipInfo:
+    """The entry `name` as every entry of a reproducible zip is: `stamp` (a `zip_time`), 0644, deflated."""
     info = ZipInfo(name, date_time=stamp)
     info.compress_type = ZIP_DEFLATED
     info.create_system = _UNIX
@@ -44,7 +44,7 @@ def write_zip(target: IO[bytes], entries: Mapping[str, bytes | Path], when: date
     stamp = zip_time(when)
     with ZipFile(target, "w", allowZip64=True) as archive:
         for name in sorted(entries):
-            info = _entry(name, stamp)
+            info = zip_entry(name, stamp)
             source = entries[name]
             if isinstance(source, bytes):
                 archive.writestr(info, source)
@@ -52,15 +52,3 @@ def write_zip(target: IO[bytes], entries: Mapping[str, bytes | Path], when: date
             info.file_size = source.stat().st_size  # lets zipfile choose zip64 for large files up front
             with source.open("rb") as src, archive.open(info, "w") as dst:
                 shutil.copyfileobj(src, dst, _CHUNK)
-
-
-def normalize_zip(data: bytes, when: datetime) -> bytes:
-    """The same archive made reproducible: fixed times, permissions and compression, entries in name order.
-
-    For files written by libraries that stamp entries with the wall clock (openpyxl's xlsx writer).
-    """
-    with ZipFile(io.BytesIO(data)) as source:
-        entries = {info.filename: source.read(info) for info in source.infolist() if not info.is_dir()}
-    buffer = io.BytesIO()
-    write_zip(buffer, entries, when)
-    return buffer.getvalue()

@@ -12,11 +12,12 @@ character a spreadsheet reads as the start of a formula also gets the
 never changed, with three exceptions: control, bidirectional and invisible
 characters are shown as escapes (`evidence.visible`; line breaks and tabs stay),
 the non-characters XML 1.0 cannot carry become U+FFFD, and text past the
-32,767-character cell limit is cut with a visible marker. `audit.json` stays the
-lossless record.
+32,767-character cell limit is cut with a visible marker. Text that Excel would
+read as one of its own character escapes (`_x202E_`) is stored escaped, so that
+Excel shows it as written. `audit.json` stays the lossless record.
 
-openpyxl is imported inside `render` only: it costs about a quarter of a second,
-and the command line must start fast.
+The workbook is written as SpreadsheetML directly (see "writing it", below), one sheet at a time, each
+streamed into its zip entry.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any, BinaryIO, TypeAlias
+from enum import Enum
+from typing import TYPE_CHECKING, BinaryIO, TypeAlias
+from zipfile import ZIP64_LIMIT, ZipFile
 
 from evidence.diff.render import change_rows, recorded_diff_summary
 from evidence.errors import RenderError
@@ -50,24 +53,22 @@ from evidence.model import (
     verdict_label,
 )
 from evidence.render._recorded import recorded_summary
-from evidence.render._zip import normalize_zip
+from evidence.render._zip import zip_entry, zip_time
 from evidence.visible import cut, visible
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Generator, Iterable, Iterator, Sequence
 
 __all__ = ["Workbook", "write_workbook"]
 
 CellValue: TypeAlias = str | int | float | date | None  # a date is an Excel date, shown yyyy-mm-dd
 Row: TypeAlias = tuple[CellValue, ...]
-# openpyxl ships no type information: its worksheets, cells and styles are this, and stay in `_Writer`.
-Xl: TypeAlias = Any
 
 SHEETS = ("Summary", "Controls", "Vulnerabilities", "Components", "Evidence")
 
 # A cell's text may start a formula when it starts with one of these.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-# What XML 1.0 cannot carry (and openpyxl refuses): C0 controls but tab, LF and CR;
+# What XML 1.0 cannot carry (and spreadsheets refuse): C0 controls but tab, LF and CR;
 # lone surrogates; the two non-characters U+FFFE and U+FFFF. All but the last two are escaped before.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _WORDS = re.compile(r"[^\s/]*[\s/]+|[^\s/]+")  # a word and the spaces or slash after it
@@ -447,7 +448,7 @@ def rubric_sections(pkg: AuditPackage) -> tuple[Section, ...]:
 
 
 def sheets(pkg: AuditPackage) -> tuple[Sheet, ...]:
-    """The workbook's content, sheet by sheet, before any openpyxl is involved."""
+    """The workbook's content, sheet by sheet, before any of it is written."""
     return (
         Sheet("Summary", sections=summary_sections(pkg)),
         Sheet("Controls", controls_table(pkg)),
@@ -530,11 +531,19 @@ def _count_text(value: int | None) -> str:
     return "none" if value is None else str(value)
 
 
-# --- writing it with openpyxl ------------------------------------------------------------------
+# --- writing it: SpreadsheetML, streamed into the zip ------------------------------------------
+#
+# Written by hand rather than with openpyxl: at 10,000 findings openpyxl takes seconds per workbook (its write-only
+# mode too, without lxml), where every output but the PDF must fit in ten together. Each sheet is read twice: once
+# to size its columns (which decides which cells wrap and how tall their rows are), once to write its XML straight
+# into the zip entry. Every entry gets the assessment time as it is written, in name order: the same package and
+# timestamp give the same bytes, with nothing rewritten afterwards.
 
 
 def cell_text(value: str) -> str:
     """The text a cell can hold: active characters escaped, XML-illegal ones replaced, the length capped."""
+    if value.isprintable():  # most text: nothing to escape or replace (every such character is unprintable)
+        return cut(value, _CELL_LIMIT)
     text = _NOT_XML.sub("\ufffd", visible(value, keep="\n\t"))
     return cut(text, _CELL_LIMIT)
 
@@ -545,6 +554,8 @@ def _wrapped_lines(line: str, width: int) -> int:
     A word that does not fit goes to the next line; one longer than a line is cut. Spreadsheets
     also break after a slash, which URLs and image references have many of.
     """
+    if len(line) <= width:
+        return 1
     lines, used = 1, 0
     for word in _WORDS.findall(line):
         if used and used + len(word) > width:
@@ -556,186 +567,468 @@ def _wrapped_lines(line: str, width: int) -> int:
     return lines
 
 
-class _Writer:
-    """Puts `Sheet`s into an openpyxl workbook. openpyxl is untyped: its objects stay `Any` in here."""
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PACKAGE_RELATIONSHIPS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+_EXCEL_EPOCH = datetime(1899, 12, 30, tzinfo=UTC)  # day 0 of Excel's 1900 date system, past its leap-year slip
+_DATE_FORMAT = 164  # the first number format id a workbook may define
+_ROWS_PER_WRITE = 1000
+_CELL_MARKUP = 200  # bytes around a cell's value, its row's share included
+_MOST_BYTES_PER_CHARACTER = 5  # "&" written as "&amp;"; no character takes more than 4 bytes of UTF-8
 
-    def __init__(self, styles: Xl) -> None:
-        self.styles = styles
-        self.bold = styles.Font(bold=True)
-        self.header_fill = styles.PatternFill(fill_type="solid", start_color=_HEADER_FILL, end_color=_HEADER_FILL)
-        self.section_fill = styles.PatternFill(fill_type="solid", start_color=_SECTION_FILL, end_color=_SECTION_FILL)
-        self.header_border = styles.Border(bottom=styles.Side(style="thin"))
-        # (horizontal, wrapped) -> alignment; the Summary sheet aligns its numbers left, as text.
-        self.alignments = {
-            (horizontal, wrap): styles.Alignment(horizontal=horizontal, vertical="top", wrap_text=wrap or None)
-            for horizontal in (None, "left")
-            for wrap in (False, True)
-        }
-        self._fills: dict[str, Xl] = {}
 
-    def fill(self, color: str) -> Xl:
-        if color not in self._fills:
-            self._fills[color] = self.styles.PatternFill(fill_type="solid", start_color=color, end_color=color)
-        return self._fills[color]
+class _Kind(Enum):
+    """What a row of a sheet is, which decides its cells' font and fill."""
 
-    def put(self, ws: Xl, row: int, column: int, value: CellValue, *, left: bool = False) -> Xl:
-        """Write one value. Text is always a string cell, whatever it starts with."""
-        cell = ws.cell(row=row, column=column)
-        if value is None or value == "":
-            return cell
-        if isinstance(value, str):
-            text = cell_text(value)
-            cell.value = text  # openpyxl guesses "f" for "=...", "e" for "#N/A": both undone here
-            cell.data_type = "s"
-            if text.startswith(_FORMULA_STARTS):
-                cell.quotePrefix = True
-        elif isinstance(value, float) and not math.isfinite(value):
-            cell.value = str(value)
-            cell.data_type = "s"
-        elif isinstance(value, date):  # a datetime too: only its day is shown
-            cell.value = value
-            cell.number_format = "yyyy-mm-dd"
-        else:
-            cell.value = value
-        cell.alignment = self.alignments["left" if left else None, False]
-        return cell
+    PLAIN = "plain"
+    HEADER = "header"  # bold on the header fill, a line below
+    SECTION_TITLE = "section title"  # bold on the section fill
+    BLOCK_TITLE = "block title"  # the header block's first row: bold
+    LABELLED = "labelled"  # a form's row (a table without headers): its first cell, the label, bold
 
-    def header(self, ws: Xl, row: int, headers: Sequence[str], *, left: bool) -> None:
-        for column, text in enumerate(headers, start=1):
-            cell = self.put(ws, row, column, text, left=left)
-            cell.font = self.bold
-            cell.fill = self.header_fill
-            cell.border = self.header_border
 
-    def table(self, ws: Xl, first_row: int, table: Table, *, show_headers: bool = True, left: bool = False) -> int:
-        """Write a table from `first_row`; returns the last row written."""
-        row = first_row
-        if show_headers:
-            self.header(ws, row, table.headers, left=left)
-            row += 1
-        filled = {table.headers.index(name) for name in table.fills}
-        palette = {**_STATUS_FILLS, **_SEVERITY_FILLS}
-        for values in table.rows:
-            for index, value in enumerate(values):
-                cell = self.put(ws, row, index + 1, value, left=left)
-                if index in filled and isinstance(value, str) and value in palette:
-                    cell.fill = self.fill(palette[value])
-                if not show_headers and index == 0:
-                    cell.font = self.bold
-            row += 1
-        return row - 1
+# Each cell's style is one of a fixed table (`cellXfs`): a role (font, fill and border, below) times four
+# yes-or-no variants: aligned left, wrapped, quote prefix (text a spreadsheet would read as a formula), date.
+# The table is the same in every workbook and written before the sheets; a cell's style is arithmetic.
+_PALETTE = tuple(dict.fromkeys((*_STATUS_FILLS.values(), *_SEVERITY_FILLS.values())))
+_PLAIN, _BOLD, _HEADER, _SECTION = 0, 1, 2, 3
+_FILLED_ROLES = {value: 4 + _PALETTE.index(color) for value, color in {**_STATUS_FILLS, **_SEVERITY_FILLS}.items()}
+# Role: (bold, fill id, bottom border, named style). Fills 0 and 1 are the two every workbook starts with.
+_ROLES = (
+    (False, 0, False, 0),
+    (True, 0, False, 3),
+    (True, 2, True, 1),
+    (True, 3, False, 2),
+    *((False, 4 + n, False, 0) for n in range(len(_PALETTE))),
+)
+_NAMED_STYLES = (  # name, bold, fill id, bottom border; the first is the workbook's default
+    ("Normal", False, 0, False),
+    ("Fromline header", True, 2, True),
+    ("Fromline section title", True, 3, False),
+    ("Fromline label", True, 0, False),
+)
+_LEFT, _WRAP, _QUOTE, _DATE = 8, 4, 2, 1
+_DEFAULT_STYLE = ' builtinId="0"'
+_ALIGN_LEFT = ' horizontal="left"'
+_WRAP_TEXT = ' wrapText="1"'
+_QUOTE_PREFIX = ' quotePrefix="1"'
+_TAB_SELECTED = ' tabSelected="1"'
 
-    def sheet(self, ws: Xl, sheet: Sheet) -> None:
-        last = self.header_block(ws, sheet.header_block)  # the last row written
-        if sheet.table is not None:
-            first = sheet.header_row
-            last = self.table(ws, first, sheet.table)
-            ws.freeze_panes = f"A{first + 1}"
-            ws.auto_filter.ref = f"A{first}:{self.column_letter(len(sheet.table.headers))}{last}"
-            ws.print_title_rows = f"{first}:{first}"
-        for section in sheet.sections:
-            title_row = last + 2 if last else 1  # a blank row between blocks
-            title = self.put(ws, title_row, 1, section.title, left=True)
-            title.font = self.bold
-            title.fill = self.section_fill
-            left = sheet.table is None  # a sheet of blocks only (Summary) reads as a form, not a grid
-            last = self.table(ws, title_row + 1, section.table, show_headers=section.show_headers, left=left)
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        self.widths(ws, first_row=2 if sheet.header_block else 1)  # a block's title overflows, as a title does
 
-    def header_block(self, ws: Xl, rows: tuple[Row, ...]) -> int:
-        """Write the rows above the main table, the first in bold; returns the last row written."""
-        for row, values in enumerate(rows, start=1):
-            for column, value in enumerate(values, start=1):
-                cell = self.put(ws, row, column, value, left=True)
-                if row == 1:
-                    cell.font = self.bold
-        return len(rows)
+def _font(*, bold: bool) -> str:
+    return f'<font>{"<b/>" if bold else ""}<sz val="11"/><name val="Calibri"/><family val="2"/></font>'
 
-    def widths(self, ws: Xl, first_row: int = 1) -> None:
-        """Size each column to its longest line from `first_row` on, capped; wrap the columns with longer or
-        multi-line text."""
-        longest: dict[int, int] = {}
-        wrapped: set[int] = set()
-        for cells in ws.iter_rows(min_row=first_row):
-            for cell in cells:
-                if cell.value is None:
-                    continue
-                lines = str(cell.value).split("\n")
-                size = max(len(line) for line in lines)
-                longest[cell.column] = max(longest.get(cell.column, 0), size)
-                if len(lines) > 1 or size > _MAX_WIDTH:
-                    wrapped.add(cell.column)
-        widths = {column: max(_MIN_WIDTH, min(size, _MAX_WIDTH) + 2) for column, size in longest.items()}
-        for column, width in widths.items():
-            ws.column_dimensions[self.column_letter(column)].width = width
-        self.wrap(ws, {column: widths[column] for column in wrapped}, first_row)
 
-    def wrap(self, ws: Xl, widths: dict[int, int], first_row: int = 1) -> None:
-        """Wrap these columns, and grow their rows: LibreOffice does not do it for wrapped text on opening."""
-        lines: dict[int, int] = {}
-        for column, width in sorted(widths.items()):
-            per_line = max(1, width - 3)
-            for cells in ws.iter_rows(min_row=first_row, min_col=column, max_col=column):
-                for cell in cells:
-                    if cell.value is None:
-                        continue
-                    cell.alignment = self.alignments[cell.alignment.horizontal, True]
-                    count = sum(_wrapped_lines(text, per_line) for text in str(cell.value).split("\n"))
-                    lines[cell.row] = max(lines.get(cell.row, 1), count)
-        for row, count in lines.items():
-            if count > 1:
-                ws.row_dimensions[row].height = min(_LINE_HEIGHT * count + _ROW_PADDING, _MAX_ROW_HEIGHT)
+def _solid(color: str) -> str:
+    colors = f'<fgColor rgb="FF{color}"/><bgColor rgb="FF{color}"/>'
+    return f'<fill><patternFill patternType="solid">{colors}</patternFill></fill>'
 
-    def column_letter(self, index: int) -> str:
-        return str(self.styles.get_column_letter(index))
+
+def _style_attributes(bold: bool, fill: int, border: bool) -> str:
+    return f'fontId="{int(bold)}" fillId="{fill}" borderId="{int(border)}"'
+
+
+def _styles_xml() -> str:
+    fills = [
+        '<fill><patternFill patternType="none"/></fill>',
+        '<fill><patternFill patternType="gray125"/></fill>',
+        _solid(_HEADER_FILL),
+        _solid(_SECTION_FILL),
+        *(_solid(color) for color in _PALETTE),
+    ]
+    borders = (
+        "<border><left/><right/><top/><bottom/><diagonal/></border>",
+        '<border><left/><right/><top/><bottom style="thin"/><diagonal/></border>',
+    )
+    named = "".join(f'<xf numFmtId="0" {_style_attributes(*style[1:])}/>' for style in _NAMED_STYLES)
+    cell_styles = "".join(
+        f'<cellStyle name="{name}" xfId="{n}"{_DEFAULT_STYLE if n == 0 else ""}/>'
+        for n, (name, *_) in enumerate(_NAMED_STYLES)
+    )
+    xfs = []
+    for bold, fill, border, named_style in _ROLES:
+        for variant in range(16):
+            number_format = _DATE_FORMAT if variant & _DATE else 0
+            horizontal = _ALIGN_LEFT if variant & _LEFT else ""
+            wrap = _WRAP_TEXT if variant & _WRAP else ""
+            quote = _QUOTE_PREFIX if variant & _QUOTE else ""
+            xfs.append(
+                f'<xf numFmtId="{number_format}" {_style_attributes(bold, fill, border)} xfId="{named_style}"{quote}'
+                f' applyNumberFormat="{int(bool(number_format))}" applyFont="1" applyFill="1" applyBorder="1"'
+                f' applyAlignment="1"><alignment{horizontal} vertical="top"{wrap}/></xf>'
+            )
+    return (
+        f'{_XML_DECLARATION}<styleSheet xmlns="{_MAIN}">'
+        f'<numFmts count="1"><numFmt numFmtId="{_DATE_FORMAT}" formatCode="yyyy-mm-dd"/></numFmts>'
+        f'<fonts count="2">{_font(bold=False)}{_font(bold=True)}</fonts>'
+        f'<fills count="{len(fills)}">{"".join(fills)}</fills>'
+        f'<borders count="{len(borders)}">{"".join(borders)}</borders>'
+        f'<cellStyleXfs count="{len(_NAMED_STYLES)}">{named}</cellStyleXfs>'
+        f'<cellXfs count="{len(xfs)}">{"".join(xfs)}</cellXfs>'
+        f'<cellStyles count="{len(_NAMED_STYLES)}">{cell_styles}</cellStyles>'
+        "</styleSheet>"
+    )
+
+
+def _xml_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# Excel reads `_x`, four hex digits and `_` in a cell's text as the character of that code (ECMA-376's ST_Xstring),
+# so the printable "_x202E_" would show as the right-to-left override `evidence.visible` escapes. Escaping the
+# underscore the same way (`_x005F_`) keeps such text as it was written.
+_EXCEL_ESCAPE = re.compile("_(?=x[0-9A-Fa-f]{4}_)")
+
+
+def _cell_string(text: str) -> str:
+    """Cell text as the XML of an inline string: markup and Excel's own escapes escaped."""
+    if "_x" in text:
+        text = _EXCEL_ESCAPE.sub("_x005F_", text)
+    return _xml_text(text)
+
+
+def _xml_attribute(text: str) -> str:
+    return _xml_text(text).replace('"', "&quot;")
+
+
+def _column_letter(index: int) -> str:
+    """The letters of the 1-based column `index`: A, ..., Z, AA, ..."""
+    letters = ""
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _quoted_sheet(name: str) -> str:
+    """The sheet's name as a formula (a defined name) refers to it."""
+    return "'" + name.replace("'", "''") + "'"
+
+
+def _excel_day(value: date) -> str:
+    """A date or time as Excel's serial number: days since its epoch, the time of day as a fraction."""
+    if isinstance(value, datetime):  # a naive time is taken to be UTC, as everywhere in the package
+        elapsed = (value if value.tzinfo else value.replace(tzinfo=UTC)) - _EXCEL_EPOCH
+        return repr(elapsed.days + elapsed.seconds / 86_400) if elapsed.seconds else str(elapsed.days)
+    return str((value - _EXCEL_EPOCH.date()).days)
 
 
 @dataclass(frozen=True, slots=True)
-class _Openpyxl:
-    """The parts of openpyxl used here, imported on first use."""
+class _Line:
+    """A row of a sheet where it goes, its values as the cells will hold them."""
 
-    Font: Any
-    PatternFill: Any
-    Border: Any
-    Side: Any
-    Alignment: Any
-    get_column_letter: Any
+    number: int
+    values: Row
+    kind: _Kind
+    left: bool  # aligned left: the header block, and the blocks of a sheet without a main table (Summary)
+    filled: frozenset[int] = frozenset()  # the columns colored by their value
+
+
+def _placed(sheet: Sheet) -> Iterator[_Line]:
+    """Every row of `sheet` in order, as the spreadsheet shows it: the header block, the main table from its
+    header row, then each section below a blank row, titled."""
+    for number, values in enumerate(sheet.header_block, start=1):
+        yield _Line(number, values, _Kind.BLOCK_TITLE if number == 1 else _Kind.PLAIN, left=True)
+    last = len(sheet.header_block)  # the last row placed
+    if sheet.table is not None:
+        last = yield from _table_lines(sheet.header_row, sheet.table, show_headers=True, left=False)
+    for section in sheet.sections:
+        title_row = last + 2 if last else 1
+        yield _Line(title_row, (section.title,), _Kind.SECTION_TITLE, left=True)
+        last = yield from _table_lines(
+            title_row + 1, section.table, show_headers=section.show_headers, left=sheet.table is None
+        )
+
+
+def _table_lines(first_row: int, table: Table, *, show_headers: bool, left: bool) -> Generator[_Line, None, int]:
+    """The table's rows from `first_row`; returns the last row it takes."""
+    row = first_row
+    if show_headers:
+        yield _Line(row, table.headers, _Kind.HEADER, left)
+        row += 1
+    filled = frozenset(table.headers.index(name) for name in table.fills)
+    kind = _Kind.PLAIN if show_headers else _Kind.LABELLED
+    for values in table.rows:
+        yield _Line(row, values, kind, left, filled)
+        row += 1
+    return row - 1
+
+
+def _cell_value(value: CellValue) -> CellValue:
+    """What a cell holds for `value`: text made safe to hold, nothing for empty text."""
+    if isinstance(value, str):
+        return cell_text(value) if value else None
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value
+
+
+@dataclass(slots=True)
+class _Layout:
+    """A sheet's rows ready to write, and what sizing its columns needs: the longest line of each column from
+    the first sized row (a header block's title overflows, as a title does), and the columns to wrap."""
+
+    lines: list[_Line]
+    longest: dict[int, int]
+    wrapped: set[int]
+    last_row: int
+    last_column: int
+    most_bytes: int  # at most this many bytes of XML: whether the zip entry needs zip64
+
+
+def _lay_out(sheet: Sheet) -> _Layout:
+    """The sheet's rows with their cells' values, measured: the first of the two reads of a sheet."""
+    first_sized = 2 if sheet.header_block else 1
+    lines: list[_Line] = []
+    longest: dict[int, int] = {}
+    wrapped: set[int] = set()
+    last_row = last_column = 1
+    most_bytes = 1024
+    for line in _placed(sheet):
+        values = tuple(map(_cell_value, line.values))
+        lines.append(_Line(line.number, values, line.kind, line.left, line.filled))
+        for column, value in enumerate(values):
+            if value is None:
+                continue
+            last_row, last_column = line.number, max(last_column, column + 1)
+            text = value if isinstance(value, str) else str(value)
+            most_bytes += _CELL_MARKUP + _MOST_BYTES_PER_CHARACTER * len(text)
+            if line.number < first_sized:
+                continue
+            if "\n" in text:
+                size = max(len(part) for part in text.split("\n"))
+                wrapped.add(column)
+            else:
+                size = len(text)
+                if size > _MAX_WIDTH:
+                    wrapped.add(column)
+            if size > longest.get(column, 0):
+                longest[column] = size
+    return _Layout(lines, longest, wrapped, last_row, last_column, most_bytes)
+
+
+def _widths(layout: _Layout) -> dict[int, int]:
+    """Each column's width in characters: its longest line, capped; longer text wraps."""
+    return {column: max(_MIN_WIDTH, min(size, _MAX_WIDTH) + 2) for column, size in sorted(layout.longest.items())}
+
+
+def _role(line: _Line, column: int, value: CellValue) -> int:
+    """The cell's role in the style table: its font, fill and border."""
+    kind = line.kind
+    if kind is _Kind.PLAIN or (kind is _Kind.LABELLED and column > 0):
+        return _FILLED_ROLES.get(value, _PLAIN) if column in line.filled and isinstance(value, str) else _PLAIN
+    if kind is _Kind.HEADER:
+        return _HEADER
+    if kind is _Kind.SECTION_TITLE:
+        return _SECTION
+    return _BOLD  # the header block's title, a form's label
+
+
+def _row_xml(line: _Line, letters: Sequence[str], per_line: dict[int, int], first_sized: int) -> str:
+    """One `<row>`: each value a cell of its type and style; a wrapped cell grows the row to its lines."""
+    number = str(line.number)
+    sized = line.number >= first_sized
+    left = _LEFT if line.left else 0
+    cells = []
+    lines_shown = 1
+    for column, value in enumerate(line.values):
+        if value is None:
+            continue
+        style = _role(line, column, value) * 16 + left
+        wraps_at = per_line.get(column) if sized else None
+        if wraps_at is not None:
+            style += _WRAP
+        cells.append(_cell_xml(letters[column] + number, style, value))
+        if wraps_at is not None:
+            text = value if isinstance(value, str) else str(value)
+            shown = sum(_wrapped_lines(part, wraps_at) for part in text.split("\n"))
+            lines_shown = max(lines_shown, shown)
+    if not cells:
+        return ""
+    height = ""
+    if lines_shown > 1:
+        height = f' ht="{min(_LINE_HEIGHT * lines_shown + _ROW_PADDING, _MAX_ROW_HEIGHT)}" customHeight="1"'
+    return f'<row r="{number}"{height}>{"".join(cells)}</row>'
+
+
+def _cell_xml(reference: str, style: int, value: str | float | date) -> str:
+    """A cell: text always an inline string (never a formula, whatever it starts with), numbers and dates as
+    numbers, a date in the date format."""
+    if isinstance(value, str):
+        if value.startswith(_FORMULA_STARTS):
+            style += _QUOTE
+        text = _cell_string(value)
+        return f'<c r="{reference}" s="{style}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+    if isinstance(value, bool):
+        return f'<c r="{reference}" s="{style}" t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, date):
+        return f'<c r="{reference}" s="{style + _DATE}"><v>{_excel_day(value)}</v></c>'
+    return f'<c r="{reference}" s="{style}"><v>{value!r}</v></c>'
+
+
+def _sheet_xml(sheet: Sheet, layout: _Layout, *, selected: bool) -> Iterator[str]:
+    """The worksheet's XML, in pieces of up to `_ROWS_PER_WRITE` rows."""
+    widths = _widths(layout)
+    table = sheet.table
+    view = f'<sheetView workbookViewId="0"{_TAB_SELECTED if selected else ""}>'
+    if table is not None:
+        below = f"A{sheet.header_row + 1}"
+        view += (
+            f'<pane ySplit="{sheet.header_row}" topLeftCell="{below}" activePane="bottomLeft" state="frozen"/>'
+            f'<selection pane="bottomLeft" activeCell="{below}" sqref="{below}"/>'
+        )
+    columns = "".join(
+        f'<col min="{column + 1}" max="{column + 1}" width="{width}" customWidth="1"/>'
+        for column, width in widths.items()
+    )
+    yield (
+        f'{_XML_DECLARATION}<worksheet xmlns="{_MAIN}" xmlns:r="{_RELATIONSHIPS}">'
+        '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>'
+        f'<dimension ref="A1:{_column_letter(layout.last_column)}{layout.last_row}"/>'
+        f'<sheetViews>{view}</sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/>'
+        f"{f'<cols>{columns}</cols>' if columns else ''}<sheetData>"
+    )
+    letters = [_column_letter(n) for n in range(1, layout.last_column + 1)]
+    per_line = {column: max(1, widths[column] - 3) for column in layout.wrapped}
+    first_sized = 2 if sheet.header_block else 1
+    rows: list[str] = []
+    for line in layout.lines:
+        rows.append(_row_xml(line, letters, per_line, first_sized))
+        if len(rows) == _ROWS_PER_WRITE:
+            yield "".join(rows)
+            rows.clear()
+    yield "".join(rows) + "</sheetData>"
+    if table is not None:
+        yield f'<autoFilter ref="{_filter_range(sheet, table)}"/>'
+    yield (
+        '<pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5"/>'
+        '<pageSetup orientation="landscape" fitToWidth="1" fitToHeight="0"/></worksheet>'
+    )
+
+
+def _filter_range(sheet: Sheet, table: Table, *, absolute: bool = False) -> str:
+    """The main table's cells, from its header row: what its filter buttons sort and filter."""
+    mark = "$" if absolute else ""
+    first, last = sheet.header_row, sheet.header_row + len(table.rows)
+    return f"{mark}A{mark}{first}:{mark}{_column_letter(len(table.headers))}{mark}{last}"
+
+
+_WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+_OFFICE_DOCUMENT = f"{_RELATIONSHIPS}/officeDocument"
+
+
+def _content_types(sheet_count: int) -> str:
+    sheets = "".join(
+        f'<Override PartName="/xl/worksheets/sheet{n}.xml" ContentType="{_WORKSHEET_TYPE}"/>'
+        for n in range(1, sheet_count + 1)
+    )
+    return (
+        f'{_XML_DECLARATION}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml"'
+        ' ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        f"{sheets}"
+        '<Override PartName="/xl/styles.xml"'
+        ' ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+        '<Override PartName="/docProps/core.xml"'
+        ' ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
+        '<Override PartName="/docProps/app.xml"'
+        ' ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/>'
+        "</Types>"
+    )
+
+
+def _relationships(targets: Sequence[tuple[str, str]]) -> str:
+    """A relationships part: each (type, target) as rId1, rId2, ..."""
+    listed = "".join(
+        f'<Relationship Id="rId{n}" Type="{kind}" Target="{target}"/>' for n, (kind, target) in enumerate(targets, 1)
+    )
+    return f'{_XML_DECLARATION}<Relationships xmlns="{_PACKAGE_RELATIONSHIPS}">{listed}</Relationships>'
+
+
+def _workbook_xml(parts: Sequence[Sheet]) -> str:
+    sheets = "".join(
+        f'<sheet name="{_xml_attribute(part.name)}" sheetId="{n}" r:id="rId{n}"/>' for n, part in enumerate(parts, 1)
+    )
+    names = []
+    for index, part in enumerate(parts):
+        if part.table is None:
+            continue
+        sheet = _xml_text(_quoted_sheet(part.name))
+        cells = _filter_range(part, part.table, absolute=True)
+        header = f"${part.header_row}:${part.header_row}"
+        names.append(
+            f'<definedName name="_xlnm._FilterDatabase" localSheetId="{index}" hidden="1">{sheet}!{cells}</definedName>'
+            f'<definedName name="_xlnm.Print_Titles" localSheetId="{index}">{sheet}!{header}</definedName>'
+        )
+    defined = f"<definedNames>{''.join(names)}</definedNames>" if names else ""
+    return (
+        f'{_XML_DECLARATION}<workbook xmlns="{_MAIN}" xmlns:r="{_RELATIONSHIPS}">'
+        f'<bookViews><workbookView activeTab="0"/></bookViews><sheets>{sheets}</sheets>{defined}</workbook>'
+    )
+
+
+def _core_properties(title: str, stamp: datetime) -> str:
+    """Who made the workbook and when: the assessment time, never the clock, so that it is reproducible."""
+    moment = f'xsi:type="dcterms:W3CDTF">{stamp:%Y-%m-%dT%H:%M:%SZ}'
+    return (
+        f"{_XML_DECLARATION}"
+        '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties"'
+        ' xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/"'
+        ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+        f"<dc:title>{_xml_text(cell_text(title))}</dc:title><dc:creator>fromline</dc:creator>"
+        f"<cp:lastModifiedBy>fromline</cp:lastModifiedBy>"
+        f"<dcterms:created {moment}</dcterms:created><dcterms:modified {moment}</dcterms:modified>"
+        "</cp:coreProperties>"
+    )
+
+
+def _app_properties() -> str:
+    return (
+        f'{_XML_DECLARATION}<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
+        "<Application>fromline</Application></Properties>"
+    )
 
 
 def _write(pkg: AuditPackage, content: Sequence[Sheet], title: str = "Audit workbook") -> bytes:
-    # Imported here, not at the top: openpyxl takes ~0.25 s to import and the CLI must start fast.
-    from zipfile import ZIP_DEFLATED, ZipFile  # noqa: PLC0415
-
-    from openpyxl import Workbook as OpenpyxlWorkbook  # noqa: PLC0415
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side  # noqa: PLC0415
-    from openpyxl.utils import get_column_letter  # noqa: PLC0415
-    from openpyxl.writer.excel import ExcelWriter  # noqa: PLC0415
-
-    writer = _Writer(_Openpyxl(Font, PatternFill, Border, Side, Alignment, get_column_letter))
-    book = OpenpyxlWorkbook()
-    book.remove(book.active)
-    for sheet in content:
-        for part in split_sheet(sheet):
-            writer.sheet(book.create_sheet(part.name), part)
-    book.active = 0
-
+    parts = [part for sheet in content for part in split_sheet(sheet)]
     assessed = pkg.assessed_at if pkg.assessed_at.tzinfo else pkg.assessed_at.replace(tzinfo=UTC)
-    stamp = assessed.astimezone(UTC).replace(tzinfo=None)  # openpyxl wants naive UTC
-    book.properties.creator = "fromline"
-    book.properties.lastModifiedBy = "fromline"
-    book.properties.title = cell_text(f"{title}: {pkg.subject.reference}")
-    book.properties.created = stamp
-    book.properties.modified = stamp
-
-    # Not `book.save()`: openpyxl's save stamps `modified` with the wall clock.
+    stamp = assessed.astimezone(UTC).replace(tzinfo=None)
+    worksheets = {f"xl/worksheets/sheet{n}.xml": part for n, part in enumerate(parts, 1)}
+    documents = {
+        "[Content_Types].xml": _content_types(len(parts)),
+        "_rels/.rels": _relationships(
+            [
+                (_OFFICE_DOCUMENT, "xl/workbook.xml"),
+                (f"{_PACKAGE_RELATIONSHIPS}/metadata/core-properties", "docProps/core.xml"),
+                (f"{_RELATIONSHIPS}/extended-properties", "docProps/app.xml"),
+            ]
+        ),
+        "docProps/app.xml": _app_properties(),
+        "docProps/core.xml": _core_properties(f"{title}: {pkg.subject.reference}", stamp),
+        "xl/_rels/workbook.xml.rels": _relationships(
+            [(f"{_RELATIONSHIPS}/worksheet", name.removeprefix("xl/")) for name in worksheets]
+            + [(f"{_RELATIONSHIPS}/styles", "styles.xml")]
+        ),
+        "xl/styles.xml": _styles_xml(),
+        "xl/workbook.xml": _workbook_xml(parts),
+    }
+    when = zip_time(stamp)
     buffer = io.BytesIO()
-    with ZipFile(buffer, "w", ZIP_DEFLATED, allowZip64=True) as archive:
-        ExcelWriter(book, archive).write_data()
-    return normalize_zip(buffer.getvalue(), stamp)  # openpyxl stamps each zip entry with the wall clock
+    with ZipFile(buffer, "w", allowZip64=True) as archive:
+        for name in sorted(documents.keys() | worksheets.keys()):
+            if name in documents:
+                archive.writestr(zip_entry(name, when), documents[name].encode())
+                continue
+            part = worksheets[name]
+            layout = _lay_out(part)
+            selected = part is parts[0]
+            with archive.open(zip_entry(name, when), "w", force_zip64=layout.most_bytes > ZIP64_LIMIT) as stream:
+                for piece in _sheet_xml(part, layout, selected=selected):
+                    stream.write(piece.encode())
+    return buffer.getvalue()
 
 
 class Workbook:
@@ -753,8 +1046,6 @@ def write_workbook(
     """Write the sheets as one workbook to `out`; a failure is a `RenderError` naming the file."""
     try:
         data = _write(pkg, content, title)
-    except ImportError as e:
-        raise RenderError(f"{filename}: openpyxl is not installed ({e})") from e
     except (ValueError, TypeError, KeyError) as e:
         raise RenderError(f"{filename}: cannot write the workbook: {e}") from e
     try:
