@@ -22,7 +22,13 @@ SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "webapp-1.4.0"
 KEY = SAMPLE.parent / "keys" / "webapp.pub"
 IMAGE = "registry.example.com/webapp@sha256:443eebbdc163dfdc0d40e185574019e4bfbe4eac2b13b7257d91f53c990ff80f"
 TIMESTAMP = "2026-11-20T12:00:00Z"
-COPIED = ("Dockerfile", "cosign-payload.json", "cosign-payload.sig", "image-inspect.json", "openvex.json")
+COPIED: tuple[str, ...] = (
+    "Dockerfile",
+    "cosign-payload.json",
+    "cosign-payload.sig",
+    "image-inspect.json",
+    "openvex.json",
+)
 COPIED += ("provenance.intoto.json",)
 # One in twenty critical, then high, medium, low, and a few the scanner could not rate: the shape of a real distro scan.
 SEVERITIES = ("CRITICAL",) + ("HIGH",) * 4 + ("MEDIUM",) * 8 + ("LOW",) * 6 + ("UNKNOWN",)
