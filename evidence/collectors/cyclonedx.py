@@ -174,7 +174,8 @@ class _Reader:
     def _components(self, bom: dict[str, Any], depends_on: dict[str, tuple[str, ...]]) -> tuple[Component, ...]:
         # An explicit stack, not recursion: nesting depth is the file author's choice.
         stack: list[tuple[str, Any]] = [
-            (f"/components/{i}", c) for i, c in enumerate(expect_array(bom.get("components"), self.path, "/components"))
+            (pointer("components", i), c)
+            for i, c in enumerate(expect_array(bom.get("components"), self.path, "/components"))
         ]
         stack.reverse()
         components: list[Component] = []
@@ -203,12 +204,8 @@ class _Reader:
         )
 
     def _licenses(self, fields: dict[str, Any], where: str) -> tuple[str, ...]:
-        choices = array_at(fields, "licenses", self.path, where)
-        quick = [_plain_license(choice) for choice in choices]
-        if None not in quick:  # every entry well formed: no JSON pointer built
-            return tuple(text for text in quick if text)
         found: list[str] = []
-        for i, choice in enumerate(choices):
+        for i, choice in enumerate(array_at(fields, "licenses", self.path, where)):
             at = f"{where}/licenses/{i}"
             entry = expect_object(choice, self.path, at)
             expression = string_at(entry, "expression", self.path, at)
@@ -230,11 +227,8 @@ class _Reader:
         return name or string_at(fields, "publisher", self.path, where)
 
     def _hashes(self, fields: dict[str, Any], where: str) -> dict[str, str]:
-        entries = array_at(fields, "hashes", self.path, where)
-        if all(_plain_hash(entry) for entry in entries):  # every entry well formed: no JSON pointer built
-            return {entry["alg"]: entry["content"] for entry in entries}
         hashes: dict[str, str] = {}
-        for i, entry in enumerate(entries):
+        for i, entry in enumerate(array_at(fields, "hashes", self.path, where)):
             at = f"{where}/hashes/{i}"
             pair = expect_object(entry, self.path, at)
             alg = string_at(pair, "alg", self.path, at)
@@ -266,8 +260,9 @@ class _Reader:
             at = pointer("dependencies", i)
             fields = expect_object(entry, self.path, at)
             ref = require_string(fields.get("ref"), self.path, f"{at}/ref")
-            depends_on = tuple(expect_strings(fields.get("dependsOn"), self.path, f"{at}/dependsOn"))
-            graph[ref] = graph[ref] + depends_on if ref in graph else depends_on
+            graph[ref] = graph.get(ref, ()) + tuple(
+                expect_strings(fields.get("dependsOn"), self.path, f"{at}/dependsOn")
+            )
         return graph
 
     def _vulnerabilities(
@@ -332,31 +327,6 @@ class _Reader:
                     )
                 )
         return severities, cvss
-
-
-def _is_text(value: object) -> bool:
-    return type(value) is str and bool(value) and not value.isspace()
-
-
-def _plain_hash(entry: object) -> bool:
-    """A hash entry `{"alg": ..., "content": ...}` whose two strings are both given."""
-    return type(entry) is dict and _is_text(entry.get("alg")) and _is_text(entry.get("content"))
-
-
-def _plain_license(choice: object) -> str | None:
-    """The licence a `licenses` entry names ("" when it names none), when its fields have the types CycloneDX
-    gives them; None otherwise, and the checks that say what is wrong run."""
-    if type(choice) is not dict:
-        return None
-    license_ = choice.get("license")
-    license_ = {} if license_ is None else license_
-    if type(license_) is not dict:
-        return None
-    candidates = (choice.get("expression"), license_.get("id"), license_.get("name"))
-    if not all(value is None or type(value) is str for value in candidates):
-        return None
-    text: str = next((value for value in candidates if value and not value.isspace()), "")
-    return text
 
 
 def subject_digests(
