@@ -3,7 +3,8 @@
 Generates a 10,000-component CycloneDX 1.5 JSON and a 10,000-package SPDX 2.3 JSON into a temporary directory,
 times Fromline's reading of each (the file's bytes, `Document` and the collector's `parse`; best of 5), and
 cyclonedx-python-lib's `Bom.from_json` on the CycloneDX file once (it takes seconds). Exits 1 when Fromline
-takes a second or more on either file. Run it with `make bench`, which installs the `bench` extra.
+takes a second or more on either file. `make bench` (bench/run_bench.py) holds Fromline to the same limits on the
+same files; this script runs them alone.
 
 Also times the reading of evidence that names very many image digests, each once and in the order listed: an
 in-toto statement with 40,000 subjects (the sample's SLSA provenance, its subject list replaced) and a `cosign verify

@@ -19,10 +19,10 @@ from evidence.diff.compare import compare
 from evidence.evaluate import CHECKS, evaluate
 from evidence.lifecycle import LifecycleInputs, read_lifecycle_files
 from evidence.model import AssessmentContext, AuditPackage, EvidenceSet, ImageRef
+from evidence.oscal_versions import DEFAULT_OSCAL_VERSION
 from evidence.render import Format, formats_for
 from evidence.render import write_package as _write_package
 from evidence.render.canonical import load_package
-from evidence.render.oscal_versions import DEFAULT_OSCAL_VERSION
 from evidence.verify import VerificationContext, verify
 
 __all__ = ["LifecycleFiles", "assess", "load_package", "read_evidence", "write_package"]

@@ -737,6 +737,14 @@ def test_spdx_tool_name_and_version(creator: str, tool: tuple[str | None, str | 
         (_spdx([{"SPDXID": "SPDXRef-a"}]), "/packages/0/name is required but missing"),
         (_spdx([{"name": "a", "externalRefs": {}}]), "/packages/0/externalRefs should be an array"),
         (_spdx([{"name": "a", "checksums": ["SHA1"]}]), "/packages/0/checksums/0 should be an object"),
+        (
+            _spdx([{"name": "a", "checksums": [{"algorithm": "SHA1", "checksumValue": "01"}, {"algorithm": 1}]}]),
+            "/packages/0/checksums/1/algorithm should be a string, found a number",
+        ),
+        (
+            _spdx([{"name": "a", "externalRefs": [{"referenceType": "purl", "referenceLocator": ["pkg:npm/a@1"]}]}]),
+            "/packages/0/externalRefs/0/referenceLocator should be a string, found an array",
+        ),
         (_spdx([{"name": "a", "licenseConcluded": ["MIT"]}]), "/packages/0/licenseConcluded should be a string"),
         (_spdx([], creationInfo={"creators": "Tool: syft"}), "/creationInfo/creators should be an array"),
         (_spdx([], creationInfo=[]), "/creationInfo should be an object"),

@@ -357,6 +357,35 @@ def test_cyclonedx_hashes_and_supplier() -> None:
     assert databind.licenses == ("Apache-2.0",)
 
 
+def test_cyclonedx_blank_and_partial_licences_hashes_and_dependencies() -> None:
+    """Blank texts read as absent wherever they are, whether or not the other entries of the list are complete."""
+    bom = {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.5",
+        "components": [
+            {
+                "name": "a",
+                "bom-ref": "a",
+                "licenses": [
+                    {"expression": " ", "license": {"id": "", "name": "Custom"}},
+                    {"license": None},
+                    {},
+                    {"license": {"id": "MIT", "name": 5}},
+                    {"expression": "MIT OR ISC", "license": "ignored"},
+                ],
+                "hashes": [{"alg": "SHA-1", "content": "01"}, {"alg": " ", "content": "02"}, {"alg": "MD5"}],
+            },
+            {"name": "b", "hashes": [{"alg": "SHA-1", "content": "01"}, {"alg": "SHA-1", "content": "03"}]},
+        ],
+        "dependencies": [{"ref": "a", "dependsOn": ["b", " ", ""]}, {"ref": "a", "dependsOn": ["c"]}],
+    }
+    a, b = CYCLONEDX.parse(Document(path="bom.json", data=orjson.dumps(bom))).components
+    assert a.licenses == ("Custom", "MIT", "MIT OR ISC")
+    assert a.hashes == {"SHA-1": "01"}
+    assert a.depends_on == ("b", "c")
+    assert b.hashes == {"SHA-1": "03"}  # the last of a repeated algorithm, as before
+
+
 def test_cyclonedx_vex_vulnerability_with_ratings() -> None:
     evidence = _parse(CYCLONEDX, CORPUS / "vex/cyclonedx/bom-examples-vex.cdx.json")
     assert evidence.components == ()
@@ -637,6 +666,44 @@ BROKEN: list[tuple[str, Collector, Any, str]] = [
         CYCLONEDX,
         {"bomFormat": "CycloneDX", "specVersion": "1.4", "components": [{"name": "a", "licenses": ["MIT"]}]},
         "/components/0/licenses/0 should be an object",
+    ),
+    (
+        "cdx license id number",
+        CYCLONEDX,
+        {
+            "bomFormat": "CycloneDX",
+            "specVersion": "1.5",
+            "components": [{"name": "a", "licenses": [{"license": {"id": 3}}]}],
+        },
+        "/components/0/licenses/0/license/id should be a string",
+    ),
+    (
+        "cdx license object text",
+        CYCLONEDX,
+        {
+            "bomFormat": "CycloneDX",
+            "specVersion": "1.5",
+            "components": [{"name": "a", "licenses": [{"license": "MIT"}]}],
+        },
+        "/components/0/licenses/0/license should be an object",
+    ),
+    (
+        "cdx hash content number",
+        CYCLONEDX,
+        {
+            "bomFormat": "CycloneDX",
+            "specVersion": "1.5",
+            "components": [
+                {"name": "a", "hashes": [{"alg": "SHA-256", "content": "ab"}, {"alg": "MD5", "content": 1}]}
+            ],
+        },
+        "/components/0/hashes/1/content should be a string",
+    ),
+    (
+        "cdx dependsOn number",
+        CYCLONEDX,
+        {"bomFormat": "CycloneDX", "specVersion": "1.5", "dependencies": [{"ref": "a", "dependsOn": ["b", 2]}]},
+        "/dependencies/0/dependsOn/1 should be a string",
     ),
     ("cdx spec 1.1", CYCLONEDX, {"bomFormat": "CycloneDX", "specVersion": "1.1"}, "recognized but not supported"),
     ("cdx spec number", CYCLONEDX, {"bomFormat": "CycloneDX", "specVersion": 1.4}, "/specVersion should be a string"),

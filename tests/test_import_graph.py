@@ -126,6 +126,84 @@ def test_verification_and_package_signing_import_no_collector(path: Path) -> Non
     assert not {name for name in imported if name.startswith("evidence.collectors")}, imported
 
 
+# What `--help` imports. The command line answers --help in well under a tenth of a second only if it loads nothing
+# but argparse and its own option modules: the model's frozen dataclasses, the renderers, pydantic, oscal_bindings,
+# openpyxl, WeasyPrint, sigstore and cryptography are each imported by the code that runs a command, never on the
+# way to its help. Checked by what a fresh interpreter has loaded after --help, not by a clock.
+
+# The `evidence` modules --help may load: the command line itself and the few light modules its options name.
+HELP_MODULES = {
+    "evidence",
+    "evidence.diff",
+    "evidence.diff.conditions",
+    "evidence.errors",
+    "evidence.oscal_versions",
+    "evidence.visible",
+}
+COMMANDS = ("package", "inspect", "controls", "diff", "sign", "verify", "version", "completion")
+
+LOADED_BY = """
+import contextlib, io, sys
+sys.path.insert(0, sys.argv[1])
+before = set(sys.modules)
+from evidence.cli import main
+with contextlib.redirect_stdout(io.StringIO()):
+    code = main(sys.argv[2:])
+print(code, *sorted(set(sys.modules) - before))
+"""
+
+
+def modules_loaded_by(argv: list[str]) -> tuple[int, set[str]]:
+    """The exit code of `fromline ARGV` and the modules it loaded, in a fresh interpreter, from this checkout."""
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", LOADED_BY, str(PACKAGE.parent), *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    code, *loaded = done.stdout.split()
+    return int(code), set(loaded)
+
+
+def beyond_the_help(loaded: set[str]) -> set[str]:
+    """The modules --help should not have loaded: outside the standard library, or `evidence` modules not needed."""
+    libraries = {name for name in loaded if name.partition(".")[0] not in {*sys.stdlib_module_names, "evidence"}}
+    project = {name for name in loaded if name.partition(".")[0] == "evidence"}
+    return libraries | {name for name in project if name not in HELP_MODULES and not name.startswith("evidence.cli")}
+
+
+@pytest.mark.parametrize("command", ["", *COMMANDS])
+def test_help_imports_only_the_command_line(command: str) -> None:
+    code, loaded = modules_loaded_by([command, "--help"] if command else ["--help"])
+    assert code == 0
+    assert "evidence.cli" in loaded
+    assert not beyond_the_help(loaded), f"`fromline {command} --help` imports {sorted(beyond_the_help(loaded))}"
+
+
+def test_a_heavy_import_is_caught() -> None:
+    """The check itself: a command that runs loads what --help must not."""
+    code, loaded = modules_loaded_by(["controls", "list"])
+    assert code == 0
+    assert {"evidence.model", "evidence.catalog", "yaml", "orjson"} <= beyond_the_help(loaded)
+    assert not beyond_the_help({"argparse", "evidence.cli.package", "evidence.errors", "email.utils"})
+    assert beyond_the_help({"pydantic", "openpyxl.cell", "evidence.render.pdf"}) == {
+        "pydantic",
+        "openpyxl.cell",
+        "evidence.render.pdf",
+    }
+
+
+def test_the_choices_named_for_help_are_the_model_s() -> None:
+    """--help lists these choices without importing the model; they must be the model's values all the same."""
+    from evidence.cli.assessment import IMPACT_CHOICES  # noqa: PLC0415 - each import is part of what is tested
+    from evidence.cli.package import FAIL_ON_CHOICES  # noqa: PLC0415
+    from evidence.model import ImpactLevel, Status  # noqa: PLC0415
+
+    assert tuple(level.value for level in ImpactLevel) == IMPACT_CHOICES
+    assert set(FAIL_ON_CHOICES) == {Status.NOT_SATISFIED, Status.EVIDENCE_MISSING}
+
+
 # The static graph: the modules each module imports when it is imported.
 
 Graph = dict[str, set[str]]

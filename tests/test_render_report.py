@@ -5,6 +5,7 @@ import io
 import re
 import sys
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from conftest import DIGEST, NOW
@@ -247,7 +248,7 @@ def test_pdf_report(hand_package: AuditPackage) -> None:
     assert "Page 1 of" in text
     assert hand_package.subject.name in reader.pages[1].extract_text()  # the running header, from page 2 on
 
-    root = reader.trailer["/Root"]
+    root: Any = reader.trailer["/Root"]
     assert bool(root["/MarkInfo"]["/Marked"])  # a tagged PDF (Section 508): structure tree, tables with headers
     assert "/StructTreeRoot" in root
     assert root["/Lang"] == "en"

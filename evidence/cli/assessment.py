@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import argparse
 import re
-from email.utils import parseaddr
+from typing import TYPE_CHECKING
 
-from evidence.model import AssessmentContext, ImpactLevel, Party, SystemInfo
+if TYPE_CHECKING:
+    from evidence.model import AssessmentContext, Party
 
 _SYSTEM_DETAILS = ("system_id", "impact", "csp")
 # An address as OSCAL's `email` format takes it (RFC 5322 addr-spec): a dot-atom, `@`, a dot-atom or an address
 # literal. Quoted local parts, which the format also allows, are refused: no one gives one on a command line.
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _EMAIL = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@(?:{_ATOM}(?:\.{_ATOM})*|\[[^\[\]\\\s]+\])")
+# The values of `ImpactLevel`, named here so that --help need not import the model (a test holds them equal).
+IMPACT_CHOICES = ("low", "moderate", "high")
 
 
 def add_assessment_options(parser: argparse.ArgumentParser) -> None:
@@ -24,7 +27,7 @@ def add_assessment_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--system-name", metavar="NAME", help="the information system the image serves")
     group.add_argument("--system-id", metavar="ID", help="its FedRAMP package id or the agency's system id")
-    group.add_argument("--impact", choices=[i.value for i in ImpactLevel], help="its FIPS 199 impact level")
+    group.add_argument("--impact", choices=IMPACT_CHOICES, help="its FIPS 199 impact level")
     group.add_argument("--csp", metavar="ORG", help="the cloud service provider or organization that runs it")
     group.add_argument("--assessor", metavar="PERSON", help="who made the assessment")
     group.add_argument("--assessor-org", metavar="ORG", help="the assessor's organization (a 3PAO, say)")
@@ -35,6 +38,10 @@ def add_assessment_options(parser: argparse.ArgumentParser) -> None:
 
 def parse_party(text: str, option: str, organization: str | None = None) -> Party:
     """`Jane Doe <jane@example.com>` or `Jane Doe`; raises `ArgumentTypeError` naming the option otherwise."""
+    from email.utils import parseaddr  # noqa: PLC0415 - the email package is slow to import, and --help needs none
+
+    from evidence.model import Party  # noqa: PLC0415 - the model is not needed for --help
+
     name, email = parseaddr(text.strip())
     if "<" not in text:  # a bare name: parseaddr would take one word for an address
         name, email = text.strip(), ""
@@ -45,6 +52,8 @@ def parse_party(text: str, option: str, organization: str | None = None) -> Part
 
 def assessment_context(args: argparse.Namespace) -> AssessmentContext:
     """The context the options give; raises `ArgumentTypeError` for a system detail without `--system-name`."""
+    from evidence.model import AssessmentContext, ImpactLevel, SystemInfo  # noqa: PLC0415 - not needed for --help
+
     if args.system_name is None:
         given = [f"--{d.replace('_', '-')}" for d in _SYSTEM_DETAILS if getattr(args, d) is not None]
         if given:

@@ -6,8 +6,6 @@ import argparse
 import textwrap
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from evidence.cli.options import PLAIN_EXIT_CODES, add_common, terminal_lines
 from evidence.errors import ExitCode
 
@@ -89,6 +87,8 @@ def detail(catalog: Catalog, control: ControlSpec) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    import orjson  # noqa: PLC0415 - keep --help instant
+
     catalogs = _catalogs(args)
     if args.action == "list":
         rows = [summary(c, s) for c in catalogs for s in c.controls]

@@ -19,6 +19,7 @@ from evidence.cli.options import (
 )
 from evidence.cli.package import add_lifecycle_options, lifecycle_files
 from evidence.cli.verification import add_verification_options, verification_context
+from evidence.diff.conditions import CONDITION_MEANINGS
 from evidence.errors import ExitCode, InputError, RenderError
 
 if TYPE_CHECKING:
@@ -42,9 +43,7 @@ exit codes:
 
 
 def _conditions_help() -> str:
-    from evidence.diff.gate import CONDITIONS  # noqa: PLC0415 - light, but keep the import graph of --help small
-
-    return "\n".join(f"  {name:<19} {meaning}" for name, (meaning, _) in CONDITIONS.items())
+    return "\n".join(f"  {name:<19} {meaning}" for name, meaning in CONDITION_MEANINGS.items())
 
 
 def register(commands: Any) -> None:
@@ -95,12 +94,12 @@ def register(commands: Any) -> None:
 
 
 def parse_fail_on(text: str) -> list[str]:
-    from evidence.diff.gate import CONDITIONS  # noqa: PLC0415
-
     wanted = list(dict.fromkeys(w.strip() for w in text.split(",") if w.strip()))
-    unknown = [w for w in wanted if w not in CONDITIONS]
+    unknown = [w for w in wanted if w not in CONDITION_MEANINGS]
     if unknown:
-        raise argparse.ArgumentTypeError(f"--fail-on takes {', '.join(CONDITIONS)}; unknown: {', '.join(unknown)}")
+        raise argparse.ArgumentTypeError(
+            f"--fail-on takes {', '.join(CONDITION_MEANINGS)}; unknown: {', '.join(unknown)}"
+        )
     return wanted
 
 

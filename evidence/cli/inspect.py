@@ -7,25 +7,28 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from evidence.cli.options import PLAIN_EXIT_CODES, STANDARD_STREAM, add_common, terminal_lines
 from evidence.cli.verification import add_verification_options, verification_context, verification_json
 from evidence.errors import ExitCode, InputError
-from evidence.model import Evidence, EvidenceKind, SkipCategory, Skipped
 
 if TYPE_CHECKING:
     from evidence.collectors import Document
+    from evidence.model import Evidence, Skipped
 
 STDIN_NAME = "<stdin>"  # how standard input (`-`) is named in the output
 
-COUNTED = {
-    EvidenceKind.SBOM: ("components",),
-    EvidenceKind.VULNERABILITY_SCAN: ("vulnerabilities",),
-    EvidenceKind.VEX: ("statements",),
-    EvidenceKind.ADMISSION_POLICY: ("policies",),
-    EvidenceKind.KUBERNETES_WORKLOAD: ("workloads",),
-}
+
+def _counted() -> dict[str, tuple[str, ...]]:
+    """The counts shown for a kind of evidence even when zero."""
+    from evidence.model import EvidenceKind  # noqa: PLC0415 - the model is not needed for --help
+
+    return {
+        EvidenceKind.SBOM: ("components",),
+        EvidenceKind.VULNERABILITY_SCAN: ("vulnerabilities",),
+        EvidenceKind.VEX: ("statements",),
+        EvidenceKind.ADMISSION_POLICY: ("policies",),
+        EvidenceKind.KUBERNETES_WORKLOAD: ("workloads",),
+    }
 
 
 def register(commands: Any) -> None:
@@ -56,7 +59,7 @@ def describe(item: Evidence, given: str) -> dict[str, Any]:
         name: len(getattr(item, name))
         for name in ("components", "vulnerabilities", "statements", "policies", "workloads", "detections")
     }
-    shown = {name: n for name, n in counts.items() if n or name in COUNTED.get(item.kind, ())}
+    shown = {name: n for name, n in counts.items() if n or name in _counted().get(item.kind, ())}
     entry: dict[str, Any] = {
         "path": item.path,
         "given_path": given,
@@ -94,7 +97,10 @@ def skipped_entry(skipped: Skipped, given: str) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from evidence.collectors import collect  # noqa: PLC0415 - keep --help instant
+    import orjson  # noqa: PLC0415 - keep --help instant
+
+    from evidence.collectors import collect  # noqa: PLC0415
+    from evidence.model import SkipCategory  # noqa: PLC0415
     from evidence.verify import verify  # noqa: PLC0415
 
     paths = [Path(given) for given in args.inputs if given != STANDARD_STREAM]  # `./-` is a file named `-`

@@ -8,10 +8,12 @@ import sys
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from evidence.model import ImageRef
 from evidence.visible import visible
+
+if TYPE_CHECKING:
+    from evidence.model import ImageRef
 
 # The exit codes of a command stopped from outside, the same for every command.
 STOPPED_HELP = (
@@ -74,6 +76,8 @@ def output_directory(text: str) -> Path:
 
 
 def parse_image(text: str, release: str | None = None) -> ImageRef:
+    from evidence.model import ImageRef  # noqa: PLC0415 - the model is not needed for --help
+
     try:
         return ImageRef.parse(text, release)
     except ValueError:

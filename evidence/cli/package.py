@@ -19,13 +19,14 @@ from evidence.cli.options import (
 )
 from evidence.cli.verification import add_verification_options, verification_context
 from evidence.errors import BindError, ExitCode, RenderError
-from evidence.model import AuditPackage, CountGroup, Status
-from evidence.render.oscal_versions import DEFAULT_OSCAL_VERSION, OSCAL_VERSIONS
+from evidence.oscal_versions import DEFAULT_OSCAL_VERSION, OSCAL_VERSIONS
 
 if TYPE_CHECKING:
+    from evidence.model import AuditPackage, Status
     from evidence.pipeline import LifecycleFiles
 
-FAIL_ON_CHOICES = (Status.NOT_SATISFIED, Status.EVIDENCE_MISSING)
+# Values of `Status`, named here so that --help need not import the model (`parse_fail_on` turns them into statuses).
+FAIL_ON_CHOICES = ("not-satisfied", "evidence-missing")
 
 
 def register(commands: Any) -> None:
@@ -97,6 +98,8 @@ def register(commands: Any) -> None:
 
 
 def parse_fail_on(text: str) -> set[Status]:
+    from evidence.model import Status  # noqa: PLC0415 - the model is not needed for --help
+
     wanted = {w.strip() for w in text.split(",") if w.strip()}
     unknown = wanted - set(FAIL_ON_CHOICES)
     if unknown:
@@ -169,6 +172,8 @@ def add_lifecycle_options(parser: argparse.ArgumentParser, *, previous: bool = T
 
 def summary(pkg: AuditPackage, out: Path, written: list[Path]) -> str:
     """The console summary: the counts evaluation recorded, looked up like every other renderer does."""
+    from evidence.model import CountGroup, Status  # noqa: PLC0415 - the model is not needed for --help
+
     recorded = pkg.summary
     if recorded is None:
         raise RenderError(f"{out}: the package has no recorded summary")

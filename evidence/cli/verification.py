@@ -7,9 +7,8 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from evidence.model import SignatureFacts
-
 if TYPE_CHECKING:
+    from evidence.model import SignatureFacts
     from evidence.verify.interface import VerificationContext
 
 MAX_ARTIFACT_BYTES = 512 * 1024 * 1024

@@ -6,8 +6,6 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from evidence.cli.options import STOPPED_HELP, add_common, terminal_lines
 from evidence.errors import ExitCode
 
@@ -56,6 +54,8 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    import orjson  # noqa: PLC0415 - keep --help instant
+
     if (args.identity is None) != (args.issuer is None):
         parser.error("--identity and --issuer go together")
     if (args.trusted_root or args.staging) and args.identity is None:

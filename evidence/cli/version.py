@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import argparse
 import platform
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as installed_version
 from typing import Any
-
-import orjson
 
 from evidence import __version__
 from evidence.cli.options import PLAIN_EXIT_CODES
@@ -43,6 +39,9 @@ def versions() -> dict[str, Any]:
 
 
 def _installed(name: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError  # noqa: PLC0415 - slow to import, and --help needs none
+    from importlib.metadata import version as installed_version  # noqa: PLC0415
+
     try:
         return installed_version(name)
     except PackageNotFoundError:
@@ -50,6 +49,8 @@ def _installed(name: str) -> str | None:
 
 
 def run(args: argparse.Namespace, _parser: argparse.ArgumentParser) -> int:
+    import orjson  # noqa: PLC0415 - keep --help instant
+
     found = versions()
     if args.json:
         print(orjson.dumps(found, option=orjson.OPT_INDENT_2).decode())

@@ -39,7 +39,10 @@ def parse_time(value: object) -> datetime | None:
 
 def pointer(*parts: str | int) -> str:
     """A JSON pointer (RFC 6901) to a value, for `location` fields."""
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+    if not parts:
+        return ""
+    # Built once per record of large files: an index needs no escaping, and a list beats a generator here.
+    return "/" + "/".join([str(p) if type(p) is int else str(p).replace("~", "~0").replace("/", "~1") for p in parts])
 
 
 def text_or_none(value: object) -> str | None:
@@ -114,6 +117,8 @@ def require_string(value: object, path: str, where: str) -> str:
 
 def expect_strings(value: object, path: str, where: str) -> list[str]:
     """An array of strings, blanks dropped; null or absent reads as empty."""
+    if isinstance(value, list) and all(type(v) is str for v in value):  # the usual case: no pointer per item
+        return [v for v in value if v and not v.isspace()]
     texts = (expect_string(v, path, f"{where}/{i}") for i, v in enumerate(expect_array(value, path, where)))
     return [text for text in texts if text is not None]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from evidence.diff.compare import newly_in_kev, suppressions_gained
+from evidence.diff.conditions import CONDITION_MEANINGS
 from evidence.model import PackageDiff, Severity, StatusChange, VulnerabilityState
 
 __all__ = ["CONDITIONS", "holding"]
@@ -70,20 +71,21 @@ def _evidence_missing(diff: PackageDiff) -> list[str]:
     return [f"no {kind} any more" for kind in diff.evidence.missing_kinds]
 
 
-# name -> (what it means, for --help and the README; the facts that make it hold)
+# name -> the facts that make it hold; what each means is in `CONDITION_MEANINGS`
+_FACTS: dict[str, Callable[[PackageDiff], list[str]]] = {
+    "new-critical": lambda d: _new_at_least(d, Severity.CRITICAL),
+    "new-high": lambda d: _new_at_least(d, Severity.HIGH),
+    "new-kev": _new_kev,
+    "suppression-gained": _suppression_gained,
+    "control-regression": _control_regressions,
+    "signature-change": _signature_change,
+    "provenance-change": _provenance_change,
+    "base-image-change": _base_image_change,
+    "evidence-missing": _evidence_missing,
+}
+# name -> (what it means, the facts that make it hold)
 CONDITIONS: dict[str, tuple[str, Callable[[PackageDiff], list[str]]]] = {
-    "new-critical": ("a new open critical vulnerability", lambda d: _new_at_least(d, Severity.CRITICAL)),
-    "new-high": ("a new open vulnerability of high severity or above", lambda d: _new_at_least(d, Severity.HIGH)),
-    "new-kev": ("a new open vulnerability in CISA's KEV catalog, or an open one newly listed there", _new_kev),
-    "suppression-gained": (
-        "a vulnerability open before and suppressed now (by VEX or an approved false positive), or new and suppressed",
-        _suppression_gained,
-    ),
-    "control-regression": ("a control now not-satisfied or evidence-missing, and before neither", _control_regressions),
-    "signature-change": ("a signer (key, or keyless identity and issuer) added or removed", _signature_change),
-    "provenance-change": ("another builder or source repository (not the revision)", _provenance_change),
-    "base-image-change": ("another base image name, tag or digest", _base_image_change),
-    "evidence-missing": ("a kind of evidence the old package had and the new one lacks", _evidence_missing),
+    name: (meaning, _FACTS[name]) for name, meaning in CONDITION_MEANINGS.items()
 }
 
 

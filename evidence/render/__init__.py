@@ -23,9 +23,9 @@ import orjson
 
 from evidence.errors import RenderError
 from evidence.model import DISA_CATALOG, AuditPackage, Evidence
+from evidence.oscal_versions import DEFAULT_OSCAL_VERSION
 from evidence.render._zip import write_zip
 from evidence.render.interface import Renderer
-from evidence.render.oscal_versions import DEFAULT_OSCAL_VERSION
 
 __all__ = [
     "CHANGES_FORMATS",

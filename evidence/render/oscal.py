@@ -76,8 +76,8 @@ from evidence.model import (
     VulnerabilityRecord,
     VulnerabilityState,
 )
+from evidence.oscal_versions import DEFAULT_OSCAL_VERSION, OSCAL_VERSIONS, discovery_type
 from evidence.render._recorded import recorded_summary
-from evidence.render.oscal_versions import DEFAULT_OSCAL_VERSION, OSCAL_VERSIONS, discovery_type
 
 __all__ = ["DISA_CCI_NS", "FROMLINE_NS", "OSCAL_VERSION", "UUID_NAMESPACE", "OscalAssessmentResults"]
 

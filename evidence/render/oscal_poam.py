@@ -54,6 +54,7 @@ from evidence.model import (
     VulnerabilityRecord,
     WeaknessSource,
 )
+from evidence.oscal_versions import discovery_type
 from evidence.render._recorded import recorded_summary
 from evidence.render.oscal import (
     FROMLINE_NS,
@@ -80,7 +81,6 @@ from evidence.render.oscal import (
     title,
     uri_reference,
 )
-from evidence.render.oscal_versions import discovery_type
 
 __all__ = ["FEDRAMP_NS", "OscalPoam"]
 

@@ -1,5 +1,5 @@
-"""The OSCAL versions the documents can declare, kept apart from the renderers so that the command line can offer
-them without importing a renderer."""
+"""The OSCAL versions the documents can declare, kept outside `evidence.render` (whose package imports the model)
+so that the command line can offer them without importing a renderer."""
 
 from __future__ import annotations
 

@@ -1,0 +1,516 @@
+"""`make bench`: Fromline beside its peers and floors, on the same generated files, as ratios, with the goals of
+issue 16 ("Fast at real sizes").
+
+One run generates the evidence (bench/generate.py: a Syft-like CycloneDX SBOM and Trivy and Grype scans over the same
+packages, at 1,000 components and 100 vulnerabilities, 10,000 and 2,000, 50,000 and 10,000; and bench/bench_sbom.py's
+10,000-package CycloneDX and SPDX files and many-digest attestations) into a temporary directory, then measures:
+
+- reading: `fromline inspect` (in process, best of 5) beside `orjson.loads` of the same file (the floor), and the
+  collector's parse beside cyclonedx-python-lib and spdx-tools reading the same file (once: they take seconds);
+  and bench_sbom.py's checks on evidence naming tens of thousands of digests;
+- the PDF: Fromline's report.pdf renderer (`make_renderer(Format.PDF)`) beside a naive Jinja2 + WeasyPrint table and a
+  naive Typst table of the same rows (one per finding), at 2,000 findings and (not with --quick) 10,000;
+- the workbooks: Fromline's workbook.xlsx and poam.xlsx renderers beside openpyxl in write-only mode writing the same
+  cells (read back from Fromline's files), and every output but the PDF together;
+- `fromline package` end to end, as a subprocess, with its peak memory (ru_maxrss of that one child);
+- `fromline --help` beside `python -c pass`.
+
+Each goal is printed beside its figure. The run exits 1 when a goal is missed by more than 50 % (these machines are
+noisy), naming each. `--quick` (`make bench QUICK=1`) measures the small sizes only: the package at 1,000
+components, the PDF and workbooks at 2,000 findings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import bench_sbom
+import generate
+import jinja2
+import openpyxl
+import orjson
+
+from evidence.cli import main as fromline
+from evidence.collectors.cyclonedx import CycloneDxJson
+from evidence.collectors.interface import Collector, Document
+from evidence.collectors.provenance import InTotoAttestation
+from evidence.collectors.sigstore_bundle import SigstoreBundle
+from evidence.collectors.spdx import SpdxJson
+from evidence.model import AuditPackage, VulnerabilityRecord
+from evidence.pipeline import assess
+from evidence.render import Format, formats_for, make_renderer
+from evidence.verify.interface import VerificationContext
+from evidence.verify.keys import load_key_file
+
+ROOT = Path(__file__).resolve().parents[1]
+MIB = 1024 * 1024
+REPEATS = 5
+HELP_REPEATS = 9
+# (components, vulnerabilities, seconds, MiB): issue 16's goals for `fromline package`.
+PACKAGE_SIZES = ((1_000, 100, 3.0, None), (10_000, 2_000, 10.0, 500), (50_000, 10_000, 60.0, 1536))
+PDF_GOALS = {2_000: 5.0, 10_000: 20.0}  # findings -> seconds
+NON_PDF_SECONDS = 10.0  # every output but the PDF, at 10,000 findings
+HELP_SECONDS = 0.1
+INSPECT_RATIO = 1.5  # fromline inspect over orjson.loads, of a 10,000-component CycloneDX JSON
+MISS_ALLOWED = 1.5  # a goal missed by more than 50 % fails the run
+FINDING_COLUMNS = ("ID", "Package", "Installed", "Fixed in", "Severity", "State", "KEV", "Due", "Scanners", "Title")
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One line of the table: Fromline's figure, the peer's or floor's beside it, and the goal it is held to."""
+
+    area: str
+    what: str
+    fromline: float
+    unit: str = "s"
+    peer: str = ""
+    peer_value: float | None = None
+    goal: float | None = None  # on `fromline`, or on the ratio when `goal_on_ratio`
+    goal_on_ratio: bool = False
+    allowed: float = MISS_ALLOWED  # how far over the goal fails the run: bench_sbom.py's limits allow nothing over
+
+    @property
+    def ratio(self) -> float | None:
+        return None if self.peer_value is None or self.peer_value == 0 else self.fromline / self.peer_value
+
+    @property
+    def held(self) -> float | None:
+        return self.ratio if self.goal_on_ratio else self.fromline
+
+    @property
+    def verdict(self) -> str:
+        if self.goal is None or self.held is None:
+            return ""
+        if self.held <= self.goal:
+            return "ok"
+        return "FAIL" if self.held > self.goal * self.allowed or self.allowed == 1 else "missed"
+
+
+@dataclass
+class Report:
+    rows: list[Row]
+
+    def add(self, row: Row) -> None:
+        self.rows.append(row)
+        print(f"  {row.area}: {row.what}: {_figure(row.fromline, row.unit)}", file=sys.stderr, flush=True)
+
+    def table(self) -> str:
+        what = max([len("what"), *(len(row.what) for row in self.rows)])
+        peer = max([len("peer or floor"), *(len(row.peer) for row in self.rows)])
+        lines = [
+            f"{'area':<8} {'what':<{what}} {'Fromline':>9}  {'peer or floor':<{peer}} {'peer':>9} {'ratio':>8}  goal"
+        ]
+        for row in self.rows:
+            peer_value = "" if row.peer_value is None else _figure(row.peer_value, row.unit)
+            ratio = "" if row.ratio is None else f"{row.ratio:.2f}x"
+            goal = ""
+            if row.goal is not None:
+                goal = f"<= {row.goal:g}x" if row.goal_on_ratio else f"<= {_figure(row.goal, row.unit)}"
+            lines.append(
+                f"{row.area:<8} {row.what:<{what}} {_figure(row.fromline, row.unit):>9}  {row.peer:<{peer}} "
+                f"{peer_value:>9} {ratio:>8}  {goal:<12} {row.verdict}".rstrip()
+            )
+        return "\n".join(lines)
+
+
+def _figure(value: float, unit: str) -> str:
+    if unit == "MiB":
+        return f"{value:,.0f} MiB"
+    return f"{value:.3f} s" if value < 10 else f"{value:.1f} s"
+
+
+best_of = bench_sbom.best_of
+
+
+def once(run: Callable[[], object]) -> float:
+    return best_of(1, run)
+
+
+# --- reading -------------------------------------------------------------------------------------------------------
+
+
+def orjson_seconds(path: Path) -> float:
+    return best_of(REPEATS, lambda: orjson.loads(path.read_bytes()))
+
+
+def inspect_seconds(path: Path) -> float:
+    def run() -> None:
+        with contextlib.redirect_stdout(io.StringIO()):
+            code = fromline(["inspect", str(path)])
+        if code != 0:
+            raise SystemExit(f"fromline inspect {path.name} exited {code}")
+
+    return best_of(REPEATS, run)
+
+
+def parse_seconds(path: Path, collector: Collector, components: int) -> float:
+    def run() -> None:
+        evidence = collector.parse(Document(path=path.name, data=path.read_bytes()))
+        if len(evidence.components) != components:
+            raise SystemExit(f"{path.name}: {collector.name} read {len(evidence.components)} of {components}")
+
+    return best_of(REPEATS, run)
+
+
+def cyclonedx_lib_seconds(path: Path, components: int) -> float:
+    # Imported by name: the peers are the optional `bench` extra, and the type check does not depend on them.
+    bom_class = importlib.import_module("cyclonedx.model.bom").Bom
+
+    def run() -> None:
+        bom = bom_class.from_json(json.loads(path.read_bytes()))
+        if len(bom.components) != components:
+            raise SystemExit(f"cyclonedx-python-lib read {len(bom.components)} components of {components}")
+
+    return once(run)
+
+
+def spdx_tools_seconds(path: Path, packages: int) -> float:
+    parse_file = importlib.import_module("spdx_tools.spdx.parser.parse_anything").parse_file
+
+    def run() -> None:
+        document = parse_file(str(path))
+        if len(document.packages) <= packages:  # the packages, and the image's own
+            raise SystemExit(f"spdx-tools read {len(document.packages)} packages of {packages}")
+
+    return once(run)
+
+
+def reading(report: Report, tmp: Path, syft_like: Path, syft_like_components: int) -> None:
+    cdx, spdx = tmp / "bench-sbom.cdx.json", tmp / "bench-sbom.spdx.json"
+    cdx.write_bytes(orjson.dumps(bench_sbom.cyclonedx_bom()))
+    spdx.write_bytes(orjson.dumps(bench_sbom.spdx_document()))
+    cyclonedx_lib, spdx_tools = "cyclonedx-python-lib Bom.from_json", "spdx-tools parse_file"
+    count = bench_sbom.COMPONENTS
+    # (label, file, components, collector, peer, peer's time, held to bench_sbom.py's limit)
+    files: tuple[tuple[str, Path, int, Collector, str, Callable[[Path, int], float], bool], ...] = (
+        ("CycloneDX 1.5", cdx, count, CycloneDxJson(), cyclonedx_lib, cyclonedx_lib_seconds, True),
+        (
+            "Syft-like CycloneDX",
+            syft_like,
+            syft_like_components,
+            CycloneDxJson(),
+            cyclonedx_lib,
+            cyclonedx_lib_seconds,
+            False,
+        ),
+        ("SPDX 2.3", spdx, count, SpdxJson(), spdx_tools, spdx_tools_seconds, True),
+    )
+    for label, path, components, collector, peer, peer_seconds, limited in files:
+        report.add(
+            Row(
+                "reading",
+                f"inspect {label} {components:,} components",
+                inspect_seconds(path),
+                peer="orjson.loads (the floor)",
+                peer_value=orjson_seconds(path),
+                goal=INSPECT_RATIO if path is cdx else None,
+                goal_on_ratio=True,
+            )
+        )
+        report.add(
+            Row(
+                "reading",
+                f"parse {label}",
+                parse_seconds(path, collector, components),
+                peer=peer,
+                peer_value=_peer(lambda: peer_seconds(path, components)),  # noqa: B023 - called at once
+                goal=bench_sbom.LIMIT_SECONDS if limited else None,
+                allowed=1,
+            )
+        )
+    many: tuple[tuple[str, Path, Collector, Callable[[], object], int], ...] = (
+        ("in-toto statement", tmp / "statement.json", InTotoAttestation(), bench_sbom.statement, bench_sbom.SUBJECTS),
+        (
+            "cosign verify output",
+            tmp / "cosign.json",
+            SigstoreBundle(),
+            bench_sbom.cosign_verify_output,
+            bench_sbom.ENTRIES,
+        ),
+    )
+    for label, path, collector, content, digests in many:
+        path.write_bytes(orjson.dumps(content()))
+        seconds = bench_sbom.digests_seconds(path, collector, digests)
+        report.add(
+            Row("reading", f"{label}, {digests:,} digests", seconds, goal=bench_sbom.DIGESTS_LIMIT_SECONDS, allowed=1)
+        )
+
+
+def _peer(measure: Callable[[], float]) -> float | None:
+    """A peer's time, or None (shown blank) when the peer is not installed: `make bench` installs the extra."""
+    try:
+        return measure()
+    except ImportError as e:
+        print(f"  peer not installed: {e}", file=sys.stderr)
+        return None
+
+
+# --- the PDF and the workbooks -------------------------------------------------------------------------------------
+
+
+def assessed(evidence: Path) -> AuditPackage:
+    key = load_key_file(generate.KEY, generate.KEY.name)
+    return assess(
+        [evidence],
+        image=generate.IMAGE,
+        profile="fedramp-moderate",
+        verification=VerificationContext(keys=(key,)),
+        now=datetime.fromisoformat(generate.TIMESTAMP),
+    )
+
+
+def rendered(pkg: AuditPackage, fmt: Format) -> tuple[float, bytes]:
+    renderer = make_renderer(fmt)
+    out = io.BytesIO()
+    seconds = once(lambda: renderer.render(pkg, out))
+    return seconds, out.getvalue()
+
+
+def finding_rows(pkg: AuditPackage) -> list[list[str]]:
+    """One row per finding, the columns of a plain findings table."""
+
+    def row(v: VulnerabilityRecord) -> list[str]:
+        due = v.due.date().isoformat() if v.due else ""
+        fixed = ", ".join(v.fixed_versions)
+        kev = "yes" if v.kev else ""
+        scanners = ", ".join(v.scanners)
+        return [
+            v.id,
+            v.package,
+            v.installed_version or "",
+            fixed,
+            v.severity,
+            v.state,
+            kev,
+            due,
+            scanners,
+            v.title or "",
+        ]
+
+    return [row(v) for v in pkg.vulnerabilities]
+
+
+NAIVE_HTML = jinja2.Environment(autoescape=True).from_string(
+    """<!doctype html><html><head><meta charset="utf-8"><title>Findings</title><style>
+@page { size: letter landscape; margin: 12mm }
+body { font-family: sans-serif; font-size: 8pt }
+table { border-collapse: collapse; width: 100% }
+th, td { border: 0.5pt solid #999; padding: 2pt; text-align: left }
+</style></head><body><h1>Findings</h1><table><thead><tr>{% for c in columns %}<th>{{ c }}</th>{% endfor %}</tr></thead>
+<tbody>{% for row in rows %}<tr>{% for cell in row %}<td>{{ cell }}</td>{% endfor %}</tr>{% endfor %}</tbody>
+</table></body></html>"""
+)
+
+# The rows arrive as JSON through sys.inputs, so no cell is ever read as Typst markup.
+NAIVE_TYPST = """#set page(paper: "us-letter", flipped: true, margin: 12mm)
+#set text(size: 8pt)
+#let data = json(bytes(sys.inputs.rows))
+= Findings
+#table(
+  columns: data.columns.len(),
+  table.header(..data.columns.map(c => strong(c))),
+  ..data.rows.flatten(),
+)
+"""
+
+
+def naive_weasyprint(rows: list[list[str]]) -> float:
+    html_class = importlib.import_module("weasyprint").HTML
+    return once(lambda: html_class(string=NAIVE_HTML.render(columns=FINDING_COLUMNS, rows=rows)).write_pdf())
+
+
+def naive_typst(rows: list[list[str]]) -> float:
+    typst = importlib.import_module("typst")
+    inputs = {"rows": json.dumps({"columns": FINDING_COLUMNS, "rows": rows})}
+    return once(lambda: typst.compile(NAIVE_TYPST.encode(), format="pdf", sys_inputs=inputs))
+
+
+def pdf(report: Report, pkg: AuditPackage, findings: int) -> None:
+    seconds, _ = rendered(pkg, Format.PDF)
+    rows = finding_rows(pkg)
+    goal = PDF_GOALS.get(findings)
+    what = f"report.pdf {findings:,} findings"
+    weasyprint = naive_weasyprint(rows)
+    report.add(Row("pdf", what, seconds, peer="naive Jinja2 + WeasyPrint table", peer_value=weasyprint, goal=goal))
+    report.add(Row("pdf", what, seconds, peer="naive Typst table", peer_value=_peer(lambda: naive_typst(rows))))
+
+
+def sheet_cells(workbook: bytes) -> dict[str, list[list[Any]]]:
+    """Every sheet's cell values, as openpyxl reads them back."""
+    book = openpyxl.load_workbook(io.BytesIO(workbook), read_only=True)
+    try:
+        return {sheet.title: [list(r) for r in sheet.iter_rows(values_only=True)] for sheet in book.worksheets}
+    finally:
+        book.close()
+
+
+def write_only(cells: dict[str, list[list[Any]]]) -> float:
+    def run() -> None:
+        book = openpyxl.Workbook(write_only=True)
+        for title, rows in cells.items():
+            sheet = book.create_sheet(title)
+            for row in rows:
+                sheet.append(row)
+        book.save(io.BytesIO())
+
+    return once(run)
+
+
+def workbooks(report: Report, pkg: AuditPackage, findings: int) -> None:
+    for fmt, name in ((Format.XLSX, "workbook.xlsx"), (Format.POAM_XLSX, "poam.xlsx")):
+        seconds, data = rendered(pkg, fmt)
+        peer = write_only(sheet_cells(data))
+        report.add(
+            Row(
+                "workbook",
+                f"{name} {findings:,} findings",
+                seconds,
+                peer="openpyxl write-only, same cells",
+                peer_value=peer,
+            )
+        )
+    others = [fmt for fmt in formats_for(pkg) if fmt is not Format.PDF]
+    timed = {fmt: rendered(pkg, fmt)[0] for fmt in others}
+    slowest = ", ".join(f"{fmt.value} {timed[fmt]:.1f}" for fmt in sorted(timed, key=timed.__getitem__)[-3:][::-1])
+    report.add(
+        Row(
+            "outputs",
+            f"all {len(others)} but the PDF, {findings:,} findings",
+            sum(timed.values()),
+            peer=f"slowest: {slowest}",
+            goal=NON_PDF_SECONDS if findings == 10_000 else None,
+        )
+    )
+
+
+# --- the command ---------------------------------------------------------------------------------------------------
+
+
+# Runs a command and prints its wall seconds, peak resident KiB and exit code. A small process of its own: on Linux a
+# child's peak memory starts from its parent's at fork, and this bench's own process holds whole packages.
+LAUNCHER = """
+import resource, subprocess, sys, time
+start = time.perf_counter()
+code = subprocess.call(sys.argv[1:], stdout=subprocess.DEVNULL)
+print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code)
+"""
+
+
+def child(command: list[str], stderr: Path) -> tuple[float, float, int]:
+    """Wall seconds, peak resident MiB and exit code of a command run from the checkout."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with stderr.open("wb") as errors:
+        done = subprocess.run(  # noqa: S603 - this interpreter, on arguments built here
+            [sys.executable, "-c", LAUNCHER, *command],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            check=True,
+        )
+    seconds, kib, code = done.stdout.split()
+    return float(seconds), int(kib) / 1024, int(code)  # Linux reports KiB
+
+
+def package(report: Report, evidence: Path, out: Path, components: int, vulnerabilities: int) -> None:
+    goal_seconds, goal_mib = next((s, m) for c, v, s, m in PACKAGE_SIZES if (c, v) == (components, vulnerabilities))
+    command = [sys.executable, "-m", "evidence", "package", str(evidence), "--image", generate.IMAGE]
+    command += ["--key", str(generate.KEY), "--timestamp", generate.TIMESTAMP, "--profile", "fedramp-moderate"]
+    command += ["--out", str(out)]
+    errors = out.parent / f"{out.name}.stderr"
+    seconds, mib, code = child(command, errors)
+    if code != 0:
+        raise SystemExit(f"fromline package exited {code}:\n{errors.read_text(errors='replace')}")
+    what = f"package {components:,} components, {vulnerabilities:,} vulns"
+    report.add(Row("package", what, seconds, goal=goal_seconds))
+    report.add(Row("package", f"{what}, peak", mib, unit="MiB", goal=goal_mib))
+
+
+def help_row(report: Report, tmp: Path) -> None:
+    errors = tmp / "help.stderr"
+
+    def wall(command: list[str]) -> float:
+        best = float("inf")
+        for _ in range(HELP_REPEATS):
+            seconds, _, code = child(command, errors)
+            if code != 0:
+                raise SystemExit(f"{' '.join(command)} exited {code}:\n{errors.read_text(errors='replace')}")
+            best = min(best, seconds)
+        return best
+
+    floor = wall([sys.executable, "-c", "pass"])
+    seconds = wall([sys.executable, "-m", "evidence", "--help"])
+    report.add(Row("startup", "fromline --help", seconds, peer="python -c pass", peer_value=floor, goal=HELP_SECONDS))
+
+
+@contextlib.contextmanager
+def section(name: str) -> Iterator[None]:
+    print(f"{name}...", file=sys.stderr, flush=True)
+    yield
+
+
+def run(*, quick: bool) -> Report:
+    report = Report([])
+    sizes = [(c, v) for c, v, *_ in PACKAGE_SIZES[: 2 if quick else 3]]
+    with tempfile.TemporaryDirectory(prefix="fromline-bench-") as name:
+        tmp = Path(name)
+        with section("generating evidence"):
+            evidence = {(c, v): generate.write_image(tmp / f"evidence-{c}-{v}", c, v) for c, v in sizes}
+        with section("startup"):
+            help_row(report, tmp)
+        with section("reading"):
+            # the Syft-like SBOM of the second size: 10,000 components, the size the reading goal is set at
+            reading(report, tmp, evidence[sizes[1]] / "sbom.cdx.json", sizes[1][0])
+        for components, vulnerabilities in sizes[1:]:
+            with section(f"pdf and workbooks at {vulnerabilities:,} findings"):
+                pkg = assessed(evidence[components, vulnerabilities])
+                if len(pkg.vulnerabilities) != vulnerabilities:
+                    raise SystemExit(f"expected {vulnerabilities} findings, the package has {len(pkg.vulnerabilities)}")
+                pdf(report, pkg, vulnerabilities)
+                workbooks(report, pkg, vulnerabilities)
+                del pkg
+        for components, vulnerabilities in sizes[: 1 if quick else 3]:
+            with section(f"package at {components:,} components"):
+                out = tmp / f"package-{components}"
+                package(report, evidence[components, vulnerabilities], out, components, vulnerabilities)
+    return report
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="the small sizes only, for development")
+    args = parser.parse_args()
+    start = time.perf_counter()
+    report = run(quick=args.quick)
+    print(report.table())
+    print(
+        f"\n{'quick run' if args.quick else 'full run'} in {time.perf_counter() - start:.0f} s on {os.cpu_count()} "
+        f"cores, Python {sys.version.split()[0]}. Fromline's reading and in-process figures: best of {REPEATS}; "
+        f"peers and renderers once; --help best of {HELP_REPEATS}. ratio = Fromline / peer."
+    )
+    failed = [row for row in report.rows if row.verdict == "FAIL"]
+    missed = [row for row in report.rows if row.verdict == "missed"]
+    for row in missed:
+        print(f"goal missed (within 50 %): {row.area}: {row.what}", file=sys.stderr)
+    for row in failed:
+        print(f"goal missed by more than 50 %: {row.area}: {row.what}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
