@@ -177,7 +177,7 @@ def test_version_json_names_python_and_the_key_libraries(capsys: pytest.CaptureF
     assert list(found["dependencies"]) == [
         "sigstore",
         "typst",
-        "openpyxl",
+        "xlsxwriter",
         "pydantic",
         "jinja2",
         "cryptography",

@@ -1,5 +1,6 @@
-"""How every workbook is written: parts that agree with each other, the same bytes whatever the clock, each
-value a cell of its type, and the zip64 decision made before a sheet is streamed."""
+"""How every workbook is written, read back as a spreadsheet reads it: the same bytes whatever the clock, each
+value a cell of its type and format, text never a formula nor one of Excel's escapes, and the sheet's layout
+(widths, wraps, row heights, frozen header, filter, print setup)."""
 
 from __future__ import annotations
 
@@ -29,19 +30,15 @@ from evidence.render.xlsx import (
     Sheet,
     Table,
     Workbook,
-    _column_letter,
-    _excel_day,
-    _lay_out,
-    _sheet_xml,
     cell_text,
+    split_sheet,
     write_workbook,
 )
 from evidence.visible import _ACTIVE
 
 RENDERERS = (Workbook(), PoamWorkbook(), InventoryWorkbook(), EmassPoamWorkbook())
-CONTENT_TYPES = "{http://schemas.openxmlformats.org/package/2006/content-types}"
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-RELATIONSHIPS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+XLSXWRITER_ENTRY_TIME = (1980, 1, 31, 0, 0, 0)  # XlsxWriter gives every entry this time, whatever the clock
 FORMULA_LIKE = ("=1+1", "+1", "-1", "@SUM(A1)", "\t=1")
 
 
@@ -63,20 +60,12 @@ def written(*sheets: Sheet, pkg: AuditPackage) -> bytes:
 
 
 @pytest.mark.parametrize("renderer", RENDERERS, ids=lambda r: r.filename)
-def test_every_part_is_well_formed_typed_and_related(renderer: Any, hand_package: AuditPackage) -> None:
-    with zipfile.ZipFile(io.BytesIO(rendered(renderer, hand_package))) as archive:
-        parts = {name: archive.read(name) for name in archive.namelist()}
-    trees = {name: ET.fromstring(xml) for name, xml in parts.items()}  # noqa: S314 - our own output
-    types = trees.pop("[Content_Types].xml")
-    overridden = {o.get("PartName", "").lstrip("/") for o in types.iter(f"{CONTENT_TYPES}Override")}
-    assert overridden == {name for name in trees if not name.endswith(".rels")}
-    for name, tree in trees.items():
-        if not name.endswith(".rels"):
-            continue
-        folder = name.split("_rels/")[0]  # a part's relationships name targets from the part's folder
-        for relationship in tree.iter(f"{RELATIONSHIPS}Relationship"):
-            target = relationship.get("Target", "")
-            assert folder + target in parts, (name, target)
+def test_every_workbook_opens_with_its_sheets_and_title(renderer: Any, hand_package: AuditPackage) -> None:
+    book = openpyxl.load_workbook(io.BytesIO(rendered(renderer, hand_package)))
+    assert book.sheetnames
+    assert hand_package.subject.reference in book.properties.title
+    assert book.properties.created == hand_package.assessed_at.astimezone(UTC).replace(tzinfo=None)
+    assert book.properties.modified == book.properties.created
 
 
 @pytest.mark.parametrize("renderer", RENDERERS, ids=lambda r: r.filename)
@@ -90,7 +79,7 @@ def test_the_same_package_gives_the_same_bytes_whatever_the_clock(
     monkeypatch.setattr(time, "localtime", lambda seconds=None: local(later if seconds is None else seconds))
     assert rendered(renderer, hand_package) == first
     with zipfile.ZipFile(io.BytesIO(first)) as archive:
-        assert {info.date_time for info in archive.infolist()} == {(2026, 11, 20, 12, 0, 0)}
+        assert {info.date_time for info in archive.infolist()} == {XLSXWRITER_ENTRY_TIME}
 
 
 def test_text_that_starts_like_a_formula_is_text_wherever_it_is_written(hand_package: AuditPackage) -> None:
@@ -105,24 +94,30 @@ def test_text_that_starts_like_a_formula_is_text_wherever_it_is_written(hand_pac
         assert texts[text].quotePrefix, text
     assert not texts["Label"].quotePrefix
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        assert b"<f" not in archive.read("xl/worksheets/sheet1.xml")
+        assert b"<f>" not in archive.read("xl/worksheets/sheet1.xml")
 
 
 def test_excel_escapes_in_text_stay_text(hand_package: AuditPackage) -> None:
     # Excel would show "_x202E_" as U+202E, a right-to-left override: its underscore is escaped as Excel escapes it.
-    texts = ("pkg_x202E_gnp.exe", "_x005F_x0041_", "_x41_ and _xyz_", "snake_x_case")
+    texts = ("pkg_x202E_gnp.exe", "_x005F_x0041_", "_x005F_x202E_", "_x41_ and _xyz_", "snake_x_case")
     data = written(Sheet("Sheet", Table(("Text",), tuple((t,) for t in texts))), pkg=hand_package)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         xml = archive.read("xl/worksheets/sheet1.xml").decode()
     stored = [t.text for t in ET.fromstring(xml).iter(f"{MAIN}t")][1:]  # noqa: S314 - our own output
-    assert stored == ["pkg_x005F_x202E_gnp.exe", "_x005F_x005F_x005F_x0041_", "_x41_ and _xyz_", "snake_x_case"]
+    assert stored == [
+        "pkg_x005F_x202E_gnp.exe",
+        "_x005F_x005F_x005F_x0041_",
+        "_x005F_x005F_x005F_x202E_",
+        "_x41_ and _xyz_",
+        "snake_x_case",
+    ]
     excel_reads = [re.sub("_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m[1], 16)), text or "") for text in stored]
     assert excel_reads == list(texts)
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
 def test_libreoffice_shows_text_with_excel_escapes_as_written(hand_package: AuditPackage, tmp_path: Path) -> None:
-    texts = ["pkg_x202E_gnp.exe", "_x005F_x0041_", "=1+1"]
+    texts = ["pkg_x202E_gnp.exe", "_x005F_x0041_", "=1+1", "<r><t>x</t></r>"]
     source = tmp_path / "escapes.xlsx"
     source.write_bytes(written(Sheet("S", Table(("Text",), tuple((t,) for t in texts))), pkg=hand_package))
     libreoffice_csv(source, tmp_path)
@@ -141,31 +136,92 @@ def test_values_are_cells_of_their_type(hand_package: AuditPackage) -> None:
     assert [c.value for c in row] == expected
     assert [c.data_type for c in row[:4]] == ["s", "n", "n", "s"]
     assert all(c.is_date and c.number_format == "yyyy-mm-dd" for c in row[4:6])
-    assert ws.cell(row=1, column=1).style == "Fromline header"
+    header = ws.cell(row=1, column=1)
+    assert header.font.b
+    assert header.fill.fgColor.rgb == "FFD9E1F2"
+    assert header.border.bottom.style == "thin"
 
 
-def test_column_letters() -> None:
-    assert [_column_letter(n) for n in (1, 26, 27, 34, 52, 53, 702, 703, 16_384)] == [
-        "A", "Z", "AA", "AH", "AZ", "BA", "ZZ", "AAA", "XFD"
-    ]  # fmt: skip
+def test_text_that_looks_like_markup_is_text(hand_package: AuditPackage) -> None:
+    # XlsxWriter would write text shaped like its own rich-string XML unescaped: it stays text here.
+    texts = ("<r><t>x</t></r>", '<r></t></is></c><c r="B2"><f>1+1</f></c><c><is><t></r>', "<b>&amp;</b>")
+    data = written(Sheet("Sheet", Table(("Text",), tuple((t,) for t in texts))), pkg=hand_package)
+    ws = openpyxl.load_workbook(io.BytesIO(data))["Sheet"]
+    assert [ws.cell(row=n, column=1).value for n in (2, 3, 4)] == list(texts)
+    assert ws.max_column == 1
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert b"<f>" not in archive.read("xl/worksheets/sheet1.xml")
 
 
-def test_dates_are_excel_serial_days() -> None:
-    assert _excel_day(date(1900, 3, 1)) == "61"
-    assert _excel_day(date(2026, 11, 20)) == "46346"
-    assert _excel_day(datetime(2026, 11, 20, 18, tzinfo=UTC)) == "46346.75"
-    assert _excel_day(datetime(2026, 11, 20, 13, tzinfo=timezone(timedelta(hours=-5)))) == "46346.75"
-    assert _excel_day(datetime(2026, 11, 20, 18)) == "46346.75"  # noqa: DTZ001 - a naive time is UTC
+def test_dates_are_excel_dates_in_utc(hand_package: AuditPackage) -> None:
+    values = (
+        date(1900, 3, 1),
+        date(2026, 11, 20),
+        datetime(2026, 11, 20, 18, tzinfo=UTC),
+        datetime(2026, 11, 20, 13, tzinfo=timezone(timedelta(hours=-5))),
+        datetime(2026, 11, 20, 18),  # noqa: DTZ001 - a naive time is UTC
+    )
+    data = written(Sheet("Sheet", Table(tuple(f"c{n}" for n in range(len(values))), (values,))), pkg=hand_package)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        xml = archive.read("xl/worksheets/sheet1.xml").decode()
+    serials = [v.text for v in ET.fromstring(xml).iter(f"{MAIN}v")]  # noqa: S314 - our own output
+    assert serials == ["61", "46346", "46346.75", "46346.75", "46346.75"]
 
 
-def test_a_sheet_never_writes_more_bytes_than_its_layout_allows_for() -> None:
-    # The bound decides, before the sheet is streamed, whether its zip entry needs zip64.
-    worst = "&<>" * 300 + "\U0001f600" * 200 + "日本語" * 100
-    table = Table(("A", "B", "C"), ((worst, 1.5, date(2026, 1, 1)), ("=x\ny", None, worst), ("&", "<", ">")))
-    sheet = Sheet("S", table, sections=(Section("T", Table(("é",), ((worst,),))),), header_block=(("&",),))
-    layout = _lay_out(sheet)
-    size = sum(len(piece.encode()) for piece in _sheet_xml(sheet, layout, selected=True))
-    assert size <= layout.most_bytes
+def test_the_layout_is_the_sheet_model(hand_package: AuditPackage) -> None:
+    block = (("Title of the form, longer than any column",), ("Label", "value"), ())
+    long_text = "word " * 30
+    table = Table(
+        ("Name", "Status", "Notes"),
+        (("a", "satisfied", long_text), ("b", "not-satisfied", "one\ntwo")),
+        fills=("Status",),
+    )
+    sheet = Sheet("Sheet", table, sections=(Section("Totals", Table(("Count",), ((2,),))),), header_block=block)
+    ws = openpyxl.load_workbook(io.BytesIO(written(sheet, pkg=hand_package)))["Sheet"]
+    assert ws.freeze_panes == "A5"
+    assert ws.auto_filter.ref == "A4:C6"
+    assert ws.print_title_rows == "$4:$4"
+    assert ws.page_setup.orientation == "landscape"
+    assert ws.page_setup.fitToWidth in {None, 1}  # one page wide: 1 is the default, which XlsxWriter leaves out
+    assert ws.page_setup.fitToHeight == 0
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    # Widths in characters: the longest line below the title, plus two; capped, and longer text wraps.
+    assert [ws.column_dimensions[c].width for c in "ABC"] == [8, 15, 74]  # "Totals", "not-satisfied", capped
+    assert ws["A1"].font.b
+    assert not ws["A2"].font.b
+    assert ws["A1"].alignment.horizontal == "left"
+    assert ws["A4"].value == "Name"
+    assert ws["A4"].font.b
+    assert ws["A4"].fill.fgColor.rgb == "FFD9E1F2"
+    assert ws["B5"].fill.fgColor.rgb == "FFC6EFCE"
+    assert ws["B6"].fill.fgColor.rgb == "FFFFC7CE"
+    assert [ws[c].alignment.wrap_text for c in ("A5", "C5", "C6")] == [None, True, True]
+    assert ws["C5"].alignment.vertical == "top"
+    # 150 characters wrapped at 71: three lines and the padding; a height is kept in whole pixels (0.75 points).
+    assert ws.row_dimensions[5].height == pytest.approx(15 * 3 + 4, abs=0.75)
+    assert ws.row_dimensions[6].height == pytest.approx(15 * 2 + 4, abs=0.75)
+    assert ws["A8"].value == "Totals"
+    assert ws["A8"].fill.fgColor.rgb == "FFBDD7EE"
+    assert (ws["A9"].value, ws["A10"].value) == ("Count", 2)
+
+
+def test_a_table_longer_than_a_sheet_is_split_with_its_header_and_filter(hand_package: AuditPackage) -> None:
+    block = (("Title",), ("Label", "value"))
+    table = Table(("N",), tuple((n,) for n in range(10)))
+    sheet = Sheet("Components", table, sections=(Section("After", Table(("X",), (("x",),))),), header_block=block)
+    parts = split_sheet(sheet, max_rows=8)
+    out = io.BytesIO()
+    write_workbook(hand_package, parts, out, filename="test.xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(out.getvalue()))
+    assert book.sheetnames == ["Components", "Components (2)", "Components (3)"]
+    numbers = []
+    for name in book.sheetnames[:2]:
+        ws = book[name]
+        assert [ws["A1"].value, ws["A2"].value, ws["A3"].value] == ["Title", "Label", "N"]
+        assert ws.freeze_panes == "A4"
+        numbers += [row[0] for row in ws.iter_rows(min_row=4, values_only=True)]
+    assert numbers == list(range(10))
+    assert book["Components (3)"]["A1"].value == "After"
 
 
 def test_text_with_nothing_to_escape_is_exactly_the_printable_text() -> None:

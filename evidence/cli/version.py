@@ -12,7 +12,7 @@ from evidence.errors import ExitCode
 
 # The libraries whose version changes what a package says or how it looks: verification, PDF, workbooks,
 # the model, templates, crypto. Read from the installed distributions' metadata; none of them is imported.
-KEY_DEPENDENCIES = ("sigstore", "typst", "openpyxl", "pydantic", "jinja2", "cryptography")
+KEY_DEPENDENCIES = ("sigstore", "typst", "xlsxwriter", "pydantic", "jinja2", "cryptography")
 
 
 def register(commands: Any) -> None:

@@ -5,10 +5,10 @@ package was made with `--previous`.
 
 Every string in an `AuditPackage` may come from a file an attacker wrote, and a
 spreadsheet cell whose text starts with `=` is a formula to openpyxl, Excel and
-LibreOffice alike. So every string cell is written with the string type set
-explicitly (`t="inlineStr"`, never an `<f>` element), and text starting with a
+LibreOffice alike. So every string cell is written as a string (XlsxWriter's
+`write_string`, an inline string, never a formula), and text starting with a
 character a spreadsheet reads as the start of a formula also gets the
-`quotePrefix` style, so that editing the cell keeps it text. The text itself is
+quote prefix, so that editing the cell keeps it text. The text itself is
 never changed, with three exceptions: control, bidirectional and invisible
 characters are shown as escapes (`evidence.visible`; line breaks and tabs stay),
 the non-characters XML 1.0 cannot carry become U+FFFD, and text past the
@@ -16,8 +16,7 @@ the non-characters XML 1.0 cannot carry become U+FFFD, and text past the
 read as one of its own character escapes (`_x202E_`) is stored escaped, so that
 Excel shows it as written. `audit.json` stays the lossless record.
 
-The workbook is written as SpreadsheetML directly (see "writing it", below), one sheet at a time, each
-streamed into its zip entry.
+The workbook is written with XlsxWriter (see "writing it", below), one sheet at a time, its rows streamed.
 """
 
 from __future__ import annotations
@@ -28,8 +27,11 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import Enum
-from typing import TYPE_CHECKING, BinaryIO, TypeAlias
-from zipfile import ZIP64_LIMIT, ZipFile
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeAlias
+
+from xlsxwriter import Workbook as XlsxWorkbook
+from xlsxwriter.exceptions import XlsxWriterException
+from xlsxwriter.worksheet import Worksheet as XlsxWorksheet
 
 from evidence.diff.render import change_rows, recorded_diff_summary
 from evidence.errors import RenderError
@@ -53,7 +55,6 @@ from evidence.model import (
     verdict_label,
 )
 from evidence.render._recorded import recorded_summary
-from evidence.render._zip import zip_entry, zip_time
 from evidence.visible import cut, visible
 
 if TYPE_CHECKING:
@@ -531,13 +532,14 @@ def _count_text(value: int | None) -> str:
     return "none" if value is None else str(value)
 
 
-# --- writing it: SpreadsheetML, streamed into the zip ------------------------------------------
+# --- writing it: XlsxWriter, rows streamed ---------------------------------------------------------------------
 #
-# Written by hand rather than with openpyxl: at 10,000 findings openpyxl takes seconds per workbook (its write-only
-# mode too, without lxml), where every output but the PDF must fit in ten together. Each sheet is read twice: once
-# to size its columns (which decides which cells wrap and how tall their rows are), once to write its XML straight
-# into the zip entry. Every entry gets the assessment time as it is written, in name order: the same package and
-# timestamp give the same bytes, with nothing rewritten afterwards.
+# XlsxWriter in its constant_memory mode: each row goes to a temporary file as it is written, so the XML of a sheet of
+# a million rows never sits in memory; at 10,000 findings a workbook takes about a second where openpyxl takes three.
+# Each sheet is read twice: once to size its columns (which decides which cells wrap and how tall their rows are),
+# once to write its rows. Text is only ever written with `write_string`, never guessed into a formula, a number or a
+# link. XlsxWriter gives every zip entry the same fixed time in 1980 and the workbook the creation time set here (the
+# assessment time): the same package and timestamp give the same bytes.
 
 
 def cell_text(value: str) -> str:
@@ -567,17 +569,6 @@ def _wrapped_lines(line: str, width: int) -> int:
     return lines
 
 
-_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-_RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_PACKAGE_RELATIONSHIPS = "http://schemas.openxmlformats.org/package/2006/relationships"
-_XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-_EXCEL_EPOCH = datetime(1899, 12, 30, tzinfo=UTC)  # day 0 of Excel's 1900 date system, past its leap-year slip
-_DATE_FORMAT = 164  # the first number format id a workbook may define
-_ROWS_PER_WRITE = 1000
-_CELL_MARKUP = 200  # bytes around a cell's value, its row's share included
-_MOST_BYTES_PER_CHARACTER = 5  # "&" written as "&amp;"; no character takes more than 4 bytes of UTF-8
-
-
 class _Kind(Enum):
     """What a row of a sheet is, which decides its cells' font and fill."""
 
@@ -586,132 +577,6 @@ class _Kind(Enum):
     SECTION_TITLE = "section title"  # bold on the section fill
     BLOCK_TITLE = "block title"  # the header block's first row: bold
     LABELLED = "labelled"  # a form's row (a table without headers): its first cell, the label, bold
-
-
-# Each cell's style is one of a fixed table (`cellXfs`): a role (font, fill and border, below) times four
-# yes-or-no variants: aligned left, wrapped, quote prefix (text a spreadsheet would read as a formula), date.
-# The table is the same in every workbook and written before the sheets; a cell's style is arithmetic.
-_PALETTE = tuple(dict.fromkeys((*_STATUS_FILLS.values(), *_SEVERITY_FILLS.values())))
-_PLAIN, _BOLD, _HEADER, _SECTION = 0, 1, 2, 3
-_FILLED_ROLES = {value: 4 + _PALETTE.index(color) for value, color in {**_STATUS_FILLS, **_SEVERITY_FILLS}.items()}
-# Role: (bold, fill id, bottom border, named style). Fills 0 and 1 are the two every workbook starts with.
-_ROLES = (
-    (False, 0, False, 0),
-    (True, 0, False, 3),
-    (True, 2, True, 1),
-    (True, 3, False, 2),
-    *((False, 4 + n, False, 0) for n in range(len(_PALETTE))),
-)
-_NAMED_STYLES = (  # name, bold, fill id, bottom border; the first is the workbook's default
-    ("Normal", False, 0, False),
-    ("Fromline header", True, 2, True),
-    ("Fromline section title", True, 3, False),
-    ("Fromline label", True, 0, False),
-)
-_LEFT, _WRAP, _QUOTE, _DATE = 8, 4, 2, 1
-_DEFAULT_STYLE = ' builtinId="0"'
-_ALIGN_LEFT = ' horizontal="left"'
-_WRAP_TEXT = ' wrapText="1"'
-_QUOTE_PREFIX = ' quotePrefix="1"'
-_TAB_SELECTED = ' tabSelected="1"'
-
-
-def _font(*, bold: bool) -> str:
-    return f'<font>{"<b/>" if bold else ""}<sz val="11"/><name val="Calibri"/><family val="2"/></font>'
-
-
-def _solid(color: str) -> str:
-    colors = f'<fgColor rgb="FF{color}"/><bgColor rgb="FF{color}"/>'
-    return f'<fill><patternFill patternType="solid">{colors}</patternFill></fill>'
-
-
-def _style_attributes(bold: bool, fill: int, border: bool) -> str:
-    return f'fontId="{int(bold)}" fillId="{fill}" borderId="{int(border)}"'
-
-
-def _styles_xml() -> str:
-    fills = [
-        '<fill><patternFill patternType="none"/></fill>',
-        '<fill><patternFill patternType="gray125"/></fill>',
-        _solid(_HEADER_FILL),
-        _solid(_SECTION_FILL),
-        *(_solid(color) for color in _PALETTE),
-    ]
-    borders = (
-        "<border><left/><right/><top/><bottom/><diagonal/></border>",
-        '<border><left/><right/><top/><bottom style="thin"/><diagonal/></border>',
-    )
-    named = "".join(f'<xf numFmtId="0" {_style_attributes(*style[1:])}/>' for style in _NAMED_STYLES)
-    cell_styles = "".join(
-        f'<cellStyle name="{name}" xfId="{n}"{_DEFAULT_STYLE if n == 0 else ""}/>'
-        for n, (name, *_) in enumerate(_NAMED_STYLES)
-    )
-    xfs = []
-    for bold, fill, border, named_style in _ROLES:
-        for variant in range(16):
-            number_format = _DATE_FORMAT if variant & _DATE else 0
-            horizontal = _ALIGN_LEFT if variant & _LEFT else ""
-            wrap = _WRAP_TEXT if variant & _WRAP else ""
-            quote = _QUOTE_PREFIX if variant & _QUOTE else ""
-            xfs.append(
-                f'<xf numFmtId="{number_format}" {_style_attributes(bold, fill, border)} xfId="{named_style}"{quote}'
-                f' applyNumberFormat="{int(bool(number_format))}" applyFont="1" applyFill="1" applyBorder="1"'
-                f' applyAlignment="1"><alignment{horizontal} vertical="top"{wrap}/></xf>'
-            )
-    return (
-        f'{_XML_DECLARATION}<styleSheet xmlns="{_MAIN}">'
-        f'<numFmts count="1"><numFmt numFmtId="{_DATE_FORMAT}" formatCode="yyyy-mm-dd"/></numFmts>'
-        f'<fonts count="2">{_font(bold=False)}{_font(bold=True)}</fonts>'
-        f'<fills count="{len(fills)}">{"".join(fills)}</fills>'
-        f'<borders count="{len(borders)}">{"".join(borders)}</borders>'
-        f'<cellStyleXfs count="{len(_NAMED_STYLES)}">{named}</cellStyleXfs>'
-        f'<cellXfs count="{len(xfs)}">{"".join(xfs)}</cellXfs>'
-        f'<cellStyles count="{len(_NAMED_STYLES)}">{cell_styles}</cellStyles>'
-        "</styleSheet>"
-    )
-
-
-def _xml_text(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-# Excel reads `_x`, four hex digits and `_` in a cell's text as the character of that code (ECMA-376's ST_Xstring),
-# so the printable "_x202E_" would show as the right-to-left override `evidence.visible` escapes. Escaping the
-# underscore the same way (`_x005F_`) keeps such text as it was written.
-_EXCEL_ESCAPE = re.compile("_(?=x[0-9A-Fa-f]{4}_)")
-
-
-def _cell_string(text: str) -> str:
-    """Cell text as the XML of an inline string: markup and Excel's own escapes escaped."""
-    if "_x" in text:
-        text = _EXCEL_ESCAPE.sub("_x005F_", text)
-    return _xml_text(text)
-
-
-def _xml_attribute(text: str) -> str:
-    return _xml_text(text).replace('"', "&quot;")
-
-
-def _column_letter(index: int) -> str:
-    """The letters of the 1-based column `index`: A, ..., Z, AA, ..."""
-    letters = ""
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
-def _quoted_sheet(name: str) -> str:
-    """The sheet's name as a formula (a defined name) refers to it."""
-    return "'" + name.replace("'", "''") + "'"
-
-
-def _excel_day(value: date) -> str:
-    """A date or time as Excel's serial number: days since its epoch, the time of day as a fraction."""
-    if isinstance(value, datetime):  # a naive time is taken to be UTC, as everywhere in the package
-        elapsed = (value if value.tzinfo else value.replace(tzinfo=UTC)) - _EXCEL_EPOCH
-        return repr(elapsed.days + elapsed.seconds / 86_400) if elapsed.seconds else str(elapsed.days)
-    return str((value - _EXCEL_EPOCH.date()).days)
 
 
 @dataclass(frozen=True, slots=True)
@@ -772,9 +637,6 @@ class _Layout:
     lines: list[_Line]
     longest: dict[int, int]
     wrapped: set[int]
-    last_row: int
-    last_column: int
-    most_bytes: int  # at most this many bytes of XML: whether the zip entry needs zip64
 
 
 def _lay_out(sheet: Sheet) -> _Layout:
@@ -783,19 +645,15 @@ def _lay_out(sheet: Sheet) -> _Layout:
     lines: list[_Line] = []
     longest: dict[int, int] = {}
     wrapped: set[int] = set()
-    last_row = last_column = 1
-    most_bytes = 1024
     for line in _placed(sheet):
         values = tuple(map(_cell_value, line.values))
         lines.append(_Line(line.number, values, line.kind, line.left, line.filled))
+        if line.number < first_sized:
+            continue
         for column, value in enumerate(values):
             if value is None:
                 continue
-            last_row, last_column = line.number, max(last_column, column + 1)
             text = value if isinstance(value, str) else str(value)
-            most_bytes += _CELL_MARKUP + _MOST_BYTES_PER_CHARACTER * len(text)
-            if line.number < first_sized:
-                continue
             if "\n" in text:
                 size = max(len(part) for part in text.split("\n"))
                 wrapped.add(column)
@@ -805,7 +663,7 @@ def _lay_out(sheet: Sheet) -> _Layout:
                     wrapped.add(column)
             if size > longest.get(column, 0):
                 longest[column] = size
-    return _Layout(lines, longest, wrapped, last_row, last_column, most_bytes)
+    return _Layout(lines, longest, wrapped)
 
 
 def _widths(layout: _Layout) -> dict[int, int]:
@@ -825,210 +683,151 @@ def _role(line: _Line, column: int, value: CellValue) -> int:
     return _BOLD  # the header block's title, a form's label
 
 
-def _row_xml(line: _Line, letters: Sequence[str], per_line: dict[int, int], first_sized: int) -> str:
-    """One `<row>`: each value a cell of its type and style; a wrapped cell grows the row to its lines."""
-    number = str(line.number)
+# Excel reads `_x`, four hex digits and `_` in a cell's text as the character of that code (ECMA-376's ST_Xstring),
+# so the printable "_x202E_" would show as the right-to-left override `evidence.visible` escapes. Escaping the
+# underscore the same way (`_x005F_`) keeps such text as it was written. XlsxWriter escapes such text too, but not
+# an escape whose first underscore ends the one before ("_x005F_x202E_", which Excel would show as "_x005F" and the
+# override): every such underscore is escaped here.
+_EXCEL_ESCAPE = re.compile("_(?=x[0-9A-Fa-f]{4}_)")
+
+
+class _TextWorksheet(XlsxWorksheet):  # type: ignore[misc]  # XlsxWriter ships no type information
+    """XlsxWriter's worksheet, its constant_memory string cells made exact for any text.
+
+    Both overrides are of XlsxWriter's private hooks for its inline strings; tests/test_xlsx_writer.py checks
+    what Excel and LibreOffice read back, so a change in XlsxWriter shows there."""
+
+    @staticmethod
+    def _escape_control_characters(text: str) -> str:
+        # Control characters never reach a cell (`cell_text` shows them as escapes): Excel's own escapes are all
+        # there is to escape.
+        return _EXCEL_ESCAPE.sub("_x005F_", text) if "_x" in text else text
+
+    def _xml_rich_inline_string(self, text: str, attributes: list[tuple[str, object]]) -> None:
+        # XlsxWriter writes a string that starts with "<r>" and ends with "</r>" as the XML of a rich string, unescaped;
+        # nothing here writes rich strings, so such text is text like any other, escaped.
+        self._xml_inline_string(text, preserve=False, attributes=attributes)
+
+
+# A cell's format: its role (font, fill and border) and four yes-or-no variants: aligned left, wrapped, the quote
+# prefix (text a spreadsheet would read as a formula stays text when edited), a date (shown yyyy-mm-dd). A plain
+# tuple, not a dataclass: it is looked up for every cell.
+_Style: TypeAlias = tuple[int, bool, bool, bool, bool]
+
+
+# A cell's role: plain, bold, header, section title, or plain on the fill of its value (a status or a severity).
+_PLAIN, _BOLD, _HEADER, _SECTION = 0, 1, 2, 3
+_PALETTE = tuple(dict.fromkeys((*_STATUS_FILLS.values(), *_SEVERITY_FILLS.values())))
+_FILLED_ROLES = {value: 4 + _PALETTE.index(color) for value, color in {**_STATUS_FILLS, **_SEVERITY_FILLS}.items()}
+_ROLE_FILLS = (None, None, _HEADER_FILL, _SECTION_FILL, *_PALETTE)
+_PIXELS_PER_CHARACTER = 7  # of the default font: XlsxWriter keeps widths in pixels, and stores pixels / 7
+
+
+class _Formats:
+    """The workbook's formats, each made on first use. XlsxWriter writes no named cell styles (the "Fromline
+    header" style and the like of earlier workbooks): a header is a format like any other."""
+
+    def __init__(self, book: XlsxWorkbook) -> None:
+        self._book = book
+        self._made: dict[_Style, Any] = {}
+
+    def __getitem__(self, style: _Style) -> Any:
+        made = self._made.get(style)
+        if made is None:
+            made = self._made[style] = self._book.add_format(_format_properties(*style))
+        return made
+
+
+def _format_properties(role: int, left: bool, wrap: bool, quote: bool, day: bool) -> dict[str, object]:
+    """A `_Style` as XlsxWriter's format properties; every cell is aligned to the top."""
+    properties: dict[str, object] = {"valign": "top"}
+    if role in (_BOLD, _HEADER, _SECTION):
+        properties["bold"] = True
+    fill = _ROLE_FILLS[role]
+    if fill is not None:
+        properties |= {"pattern": 1, "bg_color": f"#{fill}"}
+    if role == _HEADER:
+        properties["bottom"] = 1
+    if left:
+        properties["align"] = "left"
+    if wrap:
+        properties["text_wrap"] = True
+    if quote:
+        properties["quote_prefix"] = True
+    if day:
+        properties["num_format"] = "yyyy-mm-dd"
+    return properties
+
+
+def _utc_naive(moment: datetime) -> datetime:
+    """`moment` in UTC without its zone, as XlsxWriter takes it; a naive time is taken to be UTC already."""
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def _write_row(ws: Any, formats: _Formats, line: _Line, per_line: dict[int, int], first_sized: int) -> None:
+    """One row: each value a cell of its type and format; a wrapped cell grows the row to its lines."""
+    row = line.number - 1
     sized = line.number >= first_sized
-    left = _LEFT if line.left else 0
-    cells = []
     lines_shown = 1
     for column, value in enumerate(line.values):
         if value is None:
             continue
-        style = _role(line, column, value) * 16 + left
         wraps_at = per_line.get(column) if sized else None
-        if wraps_at is not None:
-            style += _WRAP
-        cells.append(_cell_xml(letters[column] + number, style, value))
+        role, wrap = _role(line, column, value), wraps_at is not None
+        if isinstance(value, str):
+            quote = value.startswith(_FORMULA_STARTS)
+            ws.write_string(row, column, value, formats[role, line.left, wrap, quote, False])
+        elif isinstance(value, bool):
+            ws.write_boolean(row, column, value, formats[role, line.left, wrap, False, False])
+        elif isinstance(value, date):
+            shown = _utc_naive(value) if isinstance(value, datetime) else value
+            ws.write_datetime(row, column, shown, formats[role, line.left, wrap, False, True])
+        else:
+            ws.write_number(row, column, value, formats[role, line.left, wrap, False, False])
         if wraps_at is not None:
             text = value if isinstance(value, str) else str(value)
-            shown = sum(_wrapped_lines(part, wraps_at) for part in text.split("\n"))
-            lines_shown = max(lines_shown, shown)
-    if not cells:
-        return ""
-    height = ""
+            lines_shown = max(lines_shown, sum(_wrapped_lines(part, wraps_at) for part in text.split("\n")))
     if lines_shown > 1:
-        height = f' ht="{min(_LINE_HEIGHT * lines_shown + _ROW_PADDING, _MAX_ROW_HEIGHT)}" customHeight="1"'
-    return f'<row r="{number}"{height}>{"".join(cells)}</row>'
+        ws.set_row(row, min(_LINE_HEIGHT * lines_shown + _ROW_PADDING, _MAX_ROW_HEIGHT))
 
 
-def _cell_xml(reference: str, style: int, value: str | float | date) -> str:
-    """A cell: text always an inline string (never a formula, whatever it starts with), numbers and dates as
-    numbers, a date in the date format."""
-    if isinstance(value, str):
-        if value.startswith(_FORMULA_STARTS):
-            style += _QUOTE
-        text = _cell_string(value)
-        return f'<c r="{reference}" s="{style}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
-    if isinstance(value, bool):
-        return f'<c r="{reference}" s="{style}" t="b"><v>{int(value)}</v></c>'
-    if isinstance(value, date):
-        return f'<c r="{reference}" s="{style + _DATE}"><v>{_excel_day(value)}</v></c>'
-    return f'<c r="{reference}" s="{style}"><v>{value!r}</v></c>'
-
-
-def _sheet_xml(sheet: Sheet, layout: _Layout, *, selected: bool) -> Iterator[str]:
-    """The worksheet's XML, in pieces of up to `_ROWS_PER_WRITE` rows."""
+def _write_sheet(book: XlsxWorkbook, formats: _Formats, sheet: Sheet) -> None:
+    ws = book.add_worksheet(sheet.name, worksheet_class=_TextWorksheet)
+    layout = _lay_out(sheet)
     widths = _widths(layout)
-    table = sheet.table
-    view = f'<sheetView workbookViewId="0"{_TAB_SELECTED if selected else ""}>'
-    if table is not None:
-        below = f"A{sheet.header_row + 1}"
-        view += (
-            f'<pane ySplit="{sheet.header_row}" topLeftCell="{below}" activePane="bottomLeft" state="frozen"/>'
-            f'<selection pane="bottomLeft" activeCell="{below}" sqref="{below}"/>'
-        )
-    columns = "".join(
-        f'<col min="{column + 1}" max="{column + 1}" width="{width}" customWidth="1"/>'
-        for column, width in widths.items()
-    )
-    yield (
-        f'{_XML_DECLARATION}<worksheet xmlns="{_MAIN}" xmlns:r="{_RELATIONSHIPS}">'
-        '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>'
-        f'<dimension ref="A1:{_column_letter(layout.last_column)}{layout.last_row}"/>'
-        f'<sheetViews>{view}</sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/>'
-        f"{f'<cols>{columns}</cols>' if columns else ''}<sheetData>"
-    )
-    letters = [_column_letter(n) for n in range(1, layout.last_column + 1)]
+    for column, width in widths.items():  # the width stored is the width in characters, as openpyxl stores it
+        ws.set_column_pixels(column, column, width * _PIXELS_PER_CHARACTER)
     per_line = {column: max(1, widths[column] - 3) for column in layout.wrapped}
     first_sized = 2 if sheet.header_block else 1
-    rows: list[str] = []
     for line in layout.lines:
-        rows.append(_row_xml(line, letters, per_line, first_sized))
-        if len(rows) == _ROWS_PER_WRITE:
-            yield "".join(rows)
-            rows.clear()
-    yield "".join(rows) + "</sheetData>"
+        _write_row(ws, formats, line, per_line, first_sized)
+    table = sheet.table
     if table is not None:
-        yield f'<autoFilter ref="{_filter_range(sheet, table)}"/>'
-    yield (
-        '<pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5"/>'
-        '<pageSetup orientation="landscape" fitToWidth="1" fitToHeight="0"/></worksheet>'
-    )
+        header = sheet.header_row - 1  # XlsxWriter counts rows and columns from 0
+        ws.freeze_panes(header + 1, 0)
+        ws.autofilter(header, 0, header + len(table.rows), len(table.headers) - 1)
+        ws.repeat_rows(header)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
 
 
-def _filter_range(sheet: Sheet, table: Table, *, absolute: bool = False) -> str:
-    """The main table's cells, from its header row: what its filter buttons sort and filter."""
-    mark = "$" if absolute else ""
-    first, last = sheet.header_row, sheet.header_row + len(table.rows)
-    return f"{mark}A{mark}{first}:{mark}{_column_letter(len(table.headers))}{mark}{last}"
-
-
-_WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
-_OFFICE_DOCUMENT = f"{_RELATIONSHIPS}/officeDocument"
-
-
-def _content_types(sheet_count: int) -> str:
-    sheets = "".join(
-        f'<Override PartName="/xl/worksheets/sheet{n}.xml" ContentType="{_WORKSHEET_TYPE}"/>'
-        for n in range(1, sheet_count + 1)
-    )
-    return (
-        f'{_XML_DECLARATION}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-        '<Default Extension="xml" ContentType="application/xml"/>'
-        '<Override PartName="/xl/workbook.xml"'
-        ' ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-        f"{sheets}"
-        '<Override PartName="/xl/styles.xml"'
-        ' ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
-        '<Override PartName="/docProps/core.xml"'
-        ' ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
-        '<Override PartName="/docProps/app.xml"'
-        ' ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/>'
-        "</Types>"
-    )
-
-
-def _relationships(targets: Sequence[tuple[str, str]]) -> str:
-    """A relationships part: each (type, target) as rId1, rId2, ..."""
-    listed = "".join(
-        f'<Relationship Id="rId{n}" Type="{kind}" Target="{target}"/>' for n, (kind, target) in enumerate(targets, 1)
-    )
-    return f'{_XML_DECLARATION}<Relationships xmlns="{_PACKAGE_RELATIONSHIPS}">{listed}</Relationships>'
-
-
-def _workbook_xml(parts: Sequence[Sheet]) -> str:
-    sheets = "".join(
-        f'<sheet name="{_xml_attribute(part.name)}" sheetId="{n}" r:id="rId{n}"/>' for n, part in enumerate(parts, 1)
-    )
-    names = []
-    for index, part in enumerate(parts):
-        if part.table is None:
-            continue
-        sheet = _xml_text(_quoted_sheet(part.name))
-        cells = _filter_range(part, part.table, absolute=True)
-        header = f"${part.header_row}:${part.header_row}"
-        names.append(
-            f'<definedName name="_xlnm._FilterDatabase" localSheetId="{index}" hidden="1">{sheet}!{cells}</definedName>'
-            f'<definedName name="_xlnm.Print_Titles" localSheetId="{index}">{sheet}!{header}</definedName>'
-        )
-    defined = f"<definedNames>{''.join(names)}</definedNames>" if names else ""
-    return (
-        f'{_XML_DECLARATION}<workbook xmlns="{_MAIN}" xmlns:r="{_RELATIONSHIPS}">'
-        f'<bookViews><workbookView activeTab="0"/></bookViews><sheets>{sheets}</sheets>{defined}</workbook>'
-    )
-
-
-def _core_properties(title: str, stamp: datetime) -> str:
-    """Who made the workbook and when: the assessment time, never the clock, so that it is reproducible."""
-    moment = f'xsi:type="dcterms:W3CDTF">{stamp:%Y-%m-%dT%H:%M:%SZ}'
-    return (
-        f"{_XML_DECLARATION}"
-        '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties"'
-        ' xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/"'
-        ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
-        f"<dc:title>{_xml_text(cell_text(title))}</dc:title><dc:creator>fromline</dc:creator>"
-        f"<cp:lastModifiedBy>fromline</cp:lastModifiedBy>"
-        f"<dcterms:created {moment}</dcterms:created><dcterms:modified {moment}</dcterms:modified>"
-        "</cp:coreProperties>"
-    )
-
-
-def _app_properties() -> str:
-    return (
-        f'{_XML_DECLARATION}<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
-        "<Application>fromline</Application></Properties>"
-    )
-
-
-def _write(pkg: AuditPackage, content: Sequence[Sheet], title: str = "Audit workbook") -> bytes:
+def _write(pkg: AuditPackage, content: Sequence[Sheet], out: BinaryIO, title: str) -> None:
     parts = [part for sheet in content for part in split_sheet(sheet)]
     assessed = pkg.assessed_at if pkg.assessed_at.tzinfo else pkg.assessed_at.replace(tzinfo=UTC)
-    stamp = assessed.astimezone(UTC).replace(tzinfo=None)
-    worksheets = {f"xl/worksheets/sheet{n}.xml": part for n, part in enumerate(parts, 1)}
-    documents = {
-        "[Content_Types].xml": _content_types(len(parts)),
-        "_rels/.rels": _relationships(
-            [
-                (_OFFICE_DOCUMENT, "xl/workbook.xml"),
-                (f"{_PACKAGE_RELATIONSHIPS}/metadata/core-properties", "docProps/core.xml"),
-                (f"{_RELATIONSHIPS}/extended-properties", "docProps/app.xml"),
-            ]
-        ),
-        "docProps/app.xml": _app_properties(),
-        "docProps/core.xml": _core_properties(f"{title}: {pkg.subject.reference}", stamp),
-        "xl/_rels/workbook.xml.rels": _relationships(
-            [(f"{_RELATIONSHIPS}/worksheet", name.removeprefix("xl/")) for name in worksheets]
-            + [(f"{_RELATIONSHIPS}/styles", "styles.xml")]
-        ),
-        "xl/styles.xml": _styles_xml(),
-        "xl/workbook.xml": _workbook_xml(parts),
-    }
-    when = zip_time(stamp)
-    buffer = io.BytesIO()
-    with ZipFile(buffer, "w", allowZip64=True) as archive:
-        for name in sorted(documents.keys() | worksheets.keys()):
-            if name in documents:
-                archive.writestr(zip_entry(name, when), documents[name].encode())
-                continue
-            part = worksheets[name]
-            layout = _lay_out(part)
-            selected = part is parts[0]
-            with archive.open(zip_entry(name, when), "w", force_zip64=layout.most_bytes > ZIP64_LIMIT) as stream:
-                for piece in _sheet_xml(part, layout, selected=selected):
-                    stream.write(piece.encode())
-    return buffer.getvalue()
+    # constant_memory streams rows to temporary files, which in_memory would turn off; use_zip64 only takes effect
+    # for an entry past 4 GB.
+    book = XlsxWorkbook(out, {"constant_memory": True, "in_memory": False, "use_zip64": True})
+    book.set_properties(
+        {
+            "title": cell_text(f"{title}: {pkg.subject.reference}"),
+            "author": "fromline",
+            "created": _utc_naive(assessed),  # never the clock: the workbook is reproducible
+        }
+    )
+    formats = _Formats(book)
+    for part in parts:
+        _write_sheet(book, formats, part)
+    book.close()
 
 
 class Workbook:
@@ -1044,11 +843,12 @@ def write_workbook(
     pkg: AuditPackage, content: Sequence[Sheet], out: BinaryIO, *, filename: str, title: str = "Audit workbook"
 ) -> None:
     """Write the sheets as one workbook to `out`; a failure is a `RenderError` naming the file."""
+    buffer = io.BytesIO()
     try:
-        data = _write(pkg, content, title)
-    except (ValueError, TypeError, KeyError) as e:
+        _write(pkg, content, buffer, title)
+    except (ValueError, TypeError, KeyError, XlsxWriterException) as e:
         raise RenderError(f"{filename}: cannot write the workbook: {e}") from e
     try:
-        out.write(data)
+        out.write(buffer.getvalue())
     except OSError as e:
         raise RenderError(f"{filename}: cannot write: {e}") from e
