@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import os
 import re
+import secrets
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
@@ -255,12 +256,14 @@ def write_package(  # noqa: PLR0913 - the package, where, and keyword-only optio
     `oscal_version`.
     """
     _check_replaceable(out_dir)
+    # Named before it exists, so that a signal arriving just after it is made still finds it to remove.
+    staging = out_dir.parent / f".{out_dir.name}.{secrets.token_hex(8)}"
     try:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    except OSError as e:
-        raise RenderError(f"{out_dir}: cannot create the output directory: {e.strerror}") from e
-    try:
+        try:
+            out_dir.parent.mkdir(parents=True, exist_ok=True)
+            staging.mkdir(mode=0o700)
+        except OSError as e:
+            raise RenderError(f"{out_dir}: cannot create the output directory: {e.strerror}") from e
         written = []
         if pkg.contents:
             pkg = _with_stored_names(pkg)
