@@ -5,7 +5,7 @@ import io
 import json
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from functools import cache
 from typing import Any
@@ -494,9 +494,12 @@ def test_the_tests_check_every_oscal_document_rendered_against_nists_schema(
     module = sys.modules[renderer.__module__]
     serialize = module.document_bytes
 
-    def with_a_bad_uuid(data: dict[str, Any], filename: str) -> bytes:
-        ((root, body),) = data.items()
-        return bytes(serialize({root: {**body, "uuid": "not-a-uuid"}}, filename))
+    def with_a_bad_uuid(build: Callable[[], dict[str, Any]], filename: str) -> bytes:
+        def broken() -> dict[str, Any]:
+            ((root, body),) = build().items()
+            return {root: {**body, "uuid": "not-a-uuid"}}
+
+        return bytes(serialize(broken, filename))
 
     renderer(version).render(hand_package, io.BytesIO())  # valid as built
     monkeypatch.setattr(module, "document_bytes", with_a_bad_uuid)

@@ -5,9 +5,7 @@ The pipeline is `collect` (read and parse), `evidence.verify.verify` (check ever
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import gc
 import itertools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -40,6 +38,7 @@ from evidence.collectors.spdx import SpdxJson, SpdxTagValue
 from evidence.collectors.syft import SyftJson
 from evidence.collectors.trivy import TrivyJson
 from evidence.collectors.update_automation import DependabotConfig, RenovateConfig
+from evidence.cycles import no_cycle_collection
 from evidence.errors import BindError, InputError
 from evidence.model import Binding, Evidence, EvidenceKind, EvidenceSet, SkipCategory, Skipped, Verification
 
@@ -260,7 +259,7 @@ def collect(inputs: Sequence[Path], *, keep_going: bool = False, documents: Sequ
     given: dict[str, str] = {}
     decoded: dict[str, bytes] = {}
     skipped: list[tuple[Skipped, str]] = []
-    with _no_cycle_collection():
+    with no_cycle_collection():
         for doc, named in itertools.chain(((d, True) for d in documents), read_documents(inputs)):
             if isinstance(doc, InputError):  # a SkipFile (a linked directory) stops the run only when named
                 if not keep_going and (named or not isinstance(doc, SkipFile)):
@@ -302,21 +301,6 @@ def collect(inputs: Sequence[Path], *, keep_going: bool = False, documents: Sequ
         decoded=decoded,
         skipped_given=tuple(shown for _, shown in skipped),
     )
-
-
-@contextlib.contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """Reading a large file allocates hundreds of thousands of containers, and no reference cycle: the cycle collector
-    would walk them again and again to free nothing (a tenth to a quarter of `fromline inspect` of a 10,000-component
-    SBOM). Reference counting frees what is dropped as before; the collector runs again afterwards."""
-    if not gc.isenabled():  # someone else's choice, left as it is
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _as_scan(item: Evidence) -> Evidence:

@@ -45,7 +45,6 @@ sorted; the tests validate every document they write against NIST's JSON schema 
 
 from __future__ import annotations
 
-import gc
 import re
 import uuid
 from collections.abc import Callable
@@ -55,6 +54,7 @@ from urllib.parse import quote
 
 import orjson
 
+from evidence.cycles import no_cycle_collection
 from evidence.errors import RenderError
 from evidence.lifecycle.poam import item_rating_basis, record_rating_basis
 from evidence.model import (
@@ -116,7 +116,7 @@ class OscalAssessmentResults:
 
 
 def render_bytes(pkg: AuditPackage, oscal_version: str = OSCAL_VERSION) -> bytes:
-    return document_bytes(built(lambda: _Builder(pkg, oscal_version).document()), _FILE)
+    return document_bytes(_Builder(pkg, oscal_version).document, _FILE)
 
 
 def checked_version(oscal_version: str, filename: str) -> str:
@@ -143,21 +143,11 @@ def image_component(subject: ImageRef, component_uuid: str, *extra_props: Json |
     }
 
 
-def built(document: Callable[[], Json]) -> Json:
-    """The document `document()` builds, with the cycle collector paused: the document is a tree of new dicts and
-    lists that reference counting frees, and every few thousand of them the collector would walk the package's
-    objects again (half the time of a POA&M of 10,000 vulnerabilities)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return document()
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def document_bytes(data: Json, filename: str) -> bytes:
-    """An OSCAL document's bytes: keys sorted, two-space indent, final newline."""
+def document_bytes(build: Callable[[], Json], filename: str) -> bytes:
+    """The bytes of the OSCAL document `build()` makes (with the cycle collector paused: see `evidence.cycles`),
+    keys sorted, two-space indent, final newline."""
+    with no_cycle_collection():
+        data = build()
     try:
         return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE)
     except orjson.JSONEncodeError as e:

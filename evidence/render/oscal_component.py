@@ -23,7 +23,6 @@ from evidence.render._recorded import recorded_summary
 from evidence.render.oscal import (
     OSCAL_VERSION,
     Ids,
-    built,
     checked_version,
     compact,
     document_bytes,
@@ -63,7 +62,7 @@ class OscalComponentDefinition:
 
 
 def render_bytes(pkg: AuditPackage, oscal_version: str = OSCAL_VERSION) -> bytes:
-    return document_bytes(built(lambda: _Builder(pkg, oscal_version).document()), _FILE)
+    return document_bytes(_Builder(pkg, oscal_version).document, _FILE)
 
 
 _CD_ROLES = ("prepared-by", "prepared-for")

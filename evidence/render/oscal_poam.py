@@ -62,7 +62,6 @@ from evidence.render.oscal import (
     ROLE_TITLES,
     UUID_NAMESPACE,
     Ids,
-    built,
     checked_version,
     compact,
     control_risk_words,
@@ -116,7 +115,7 @@ class OscalPoam:
 
 
 def render_bytes(pkg: AuditPackage, oscal_version: str = OSCAL_VERSION) -> bytes:
-    return document_bytes(built(lambda: _Builder(pkg, oscal_version).document()), _FILE)
+    return document_bytes(_Builder(pkg, oscal_version).document, _FILE)
 
 
 def fedramp_deviation_props(item: PoamItem, supports: Mapping[DeviationType, str | None] | None = None) -> list[Json]:
