@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO
 from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
-__all__ = ["write_zip", "zip_entry", "zip_time"]
+__all__ = ["write_zip", "zip_time"]
 
 _FIRST = datetime(1980, 1, 1, tzinfo=UTC)  # a zip entry's time cannot be earlier
 _LAST = datetime(2107, 12, 31, 23, 59, 58, tzinfo=UTC)  # nor later
@@ -30,7 +30,7 @@ def zip_time(when: datetime) -> tuple[int, int, int, int, int, int]:
     return (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second - moment.second % 2)
 
 
-def zip_entry(name: str, stamp: tuple[int, int, int, int, int, int]) -> ZipInfo:
+def _entry(name: str, stamp: tuple[int, int, int, int, int, int]) -> ZipInfo:
     """The entry `name` as every entry of a reproducible zip is: `stamp` (a `zip_time`), 0644, deflated."""
     info = ZipInfo(name, date_time=stamp)
     info.compress_type = ZIP_DEFLATED
@@ -44,7 +44,7 @@ def write_zip(target: IO[bytes], entries: Mapping[str, bytes | Path], when: date
     stamp = zip_time(when)
     with ZipFile(target, "w", allowZip64=True) as archive:
         for name in sorted(entries):
-            info = zip_entry(name, stamp)
+            info = _entry(name, stamp)
             source = entries[name]
             if isinstance(source, bytes):
                 archive.writestr(info, source)
