@@ -18,7 +18,7 @@ from html import escape
 from html.parser import HTMLParser
 from typing import Any
 
-__all__ = ["ReportTree", "report_tree"]
+__all__ = ["Node", "ReportTree", "report_tree", "split_parts"]
 
 Node = list[Any]  # [tag, attributes, *children]; a child is a Node or a str
 
@@ -160,3 +160,114 @@ def report_tree(html: str) -> ReportTree:
     reader.close()
     _trim(reader.tree.body)
     return reader.tree
+
+
+def _cost(node: Node, costs: dict[int, int]) -> int:
+    """Table cells in the subtree: what Typst's memory grows with (about 15 KB a cell, `make bench`)."""
+    total = 1 if node[0] in ("td", "th") else 0
+    for child in node[2:]:
+        if isinstance(child, list):
+            total += _cost(child, costs)
+    costs[id(node)] = total
+    return total
+
+
+def _continued(node: Node, first: bool) -> Node:
+    """The attributes of a piece of `node`: the first piece keeps its id (ids are unique), the others do not."""
+    attributes = node[1] if first else {k: v for k, v in node[1].items() if k != "id"}
+    return [node[0], attributes]
+
+
+def _table_pieces(table: Node, budget: int, costs: dict[int, int]) -> list[Node]:
+    """A long table as tables of at most `budget` cells (but at least one row each), every one with the caption,
+    columns and header; the second and later of class `continued`. A row of class `tail` stays with the row
+    before it (the evidence index's pairs)."""
+    frame = [c for c in table[2:] if not (isinstance(c, list) and c[0] == "tbody")]
+    rows = [
+        r
+        for part in table[2:]
+        if isinstance(part, list) and part[0] == "tbody"
+        for r in part[2:]
+        if isinstance(r, list)
+    ]
+    groups: list[list[Node]] = []
+    for row in rows:
+        tail = "tail" in row[1].get("class", "").split()
+        if tail and groups:
+            groups[-1].append(row)
+        else:
+            groups.append([row])
+    pieces: list[Node] = []
+    chunk: list[Node] = []
+    spent = 0
+    for group in groups:
+        cost = sum(costs[id(row)] for row in group)
+        if chunk and spent + cost > budget:
+            pieces.append(chunk)
+            chunk, spent = [], 0
+        chunk.extend(group)
+        spent += cost
+    if chunk or not pieces:
+        pieces.append(chunk)
+    tables: list[Node] = []
+    for index, chunk in enumerate(pieces):
+        head = [_with_note(c) if index and isinstance(c, list) and c[0] == "caption" else c for c in frame]
+        tag, attributes = _continued(table, index == 0)
+        if index:
+            attributes = {**attributes, "class": f"{attributes.get('class', '')} continued".strip()}
+        tables.append([tag, attributes, *head, ["tbody", {}, *chunk]])
+    return tables
+
+
+def _with_note(caption: Node) -> Node:
+    return [*caption, " (continued)"]
+
+
+def _pieces(node: Node, budget: int, costs: dict[int, int]) -> list[Node]:
+    if costs[id(node)] <= budget or node[0] in ("tr", "td", "th", "svg"):
+        return [node]
+    if node[0] == "table":
+        return _table_pieces(node, budget, costs)
+    wrapped: list[Node] = []
+    chunk: list[Any] = []
+    spent = 0
+    for child in node[2:]:
+        for piece in _pieces(child, budget, costs) if isinstance(child, list) else [child]:
+            cost = costs.get(id(piece), 0) if isinstance(piece, list) else 0
+            if isinstance(piece, list) and id(piece) not in costs:
+                cost = _cost(piece, costs)
+            if chunk and spent + cost > budget:
+                wrapped.append([*_continued(node, not wrapped), *chunk])
+                chunk, spent = [], 0
+            chunk.append(piece)
+            spent += cost
+    wrapped.append([*_continued(node, not wrapped), *chunk])
+    return wrapped
+
+
+def split_parts(body: Node, budget: int) -> list[Node]:
+    """The report's body as documents of about `budget` table cells each, in order: a long report is typeset in
+    parts so that Typst's memory stays bounded (it keeps every laid-out cell until the document is done).
+
+    A report within the budget is one part. Otherwise the cover and table of contents are a part of their own,
+    so that the contents page numbers can be set once the other parts are laid out without changing its length.
+    A part that has too many cells is split between its children, a table between its rows. Nothing is dropped
+    or reordered: the parts' bodies, read in order, hold the same text as `body`."""
+    costs: dict[int, int] = {}
+    if _cost(body, costs) <= budget:
+        return [body]
+    parts: list[list[Any]] = [[]]
+    spent = 0
+    for child in body[2:]:
+        pieces = _pieces(child, budget, costs) if isinstance(child, list) else [child]
+        for piece in pieces:
+            cost = _cost(piece, costs) if isinstance(piece, list) else 0
+            if parts[-1] and spent + cost > budget:
+                parts.append([])
+                spent = 0
+            parts[-1].append(piece)
+            spent += cost
+        if isinstance(child, list) and child[0] == "nav":
+            parts.append([])
+            spent = 0
+    return [[*body[:2], *children] for children in parts if children]
