@@ -9,7 +9,8 @@ packages, at 1,000 components and 100 vulnerabilities, 10,000 and 2,000, 50,000 
   collector's parse beside cyclonedx-python-lib and spdx-tools reading the same file (once: they take seconds);
   and bench_sbom.py's checks on evidence naming tens of thousands of digests;
 - the PDF: Fromline's report.pdf renderer (`make_renderer(Format.PDF)`) beside a naive Jinja2 + WeasyPrint table and a
-  naive Typst table of the same rows (one per finding), at 2,000 findings and (not with --quick) 10,000;
+  naive Typst table of the same rows (one per finding), at 2,000 findings and (not with --quick) 10,000, and the
+  peak memory of typesetting the report's HTML in a process of its own (its worker processes included);
 - the workbooks: Fromline's workbook.xlsx and poam.xlsx renderers beside openpyxl in write-only mode writing the same
   cells (read back from Fromline's files), and every output but the PDF together;
 - `fromline package` end to end, as a subprocess, with the peak memory of its process tree (sampled);
@@ -53,6 +54,7 @@ from evidence.collectors.spdx import SpdxJson
 from evidence.model import AuditPackage, VulnerabilityRecord
 from evidence.pipeline import assess
 from evidence.render import Format, formats_for, make_renderer
+from evidence.render.report import render_html
 from evidence.verify.interface import VerificationContext
 from evidence.verify.keys import load_key_file
 
@@ -63,6 +65,7 @@ HELP_REPEATS = 9
 # (components, vulnerabilities, seconds, MiB): issue 16's goals for `fromline package`.
 PACKAGE_SIZES = ((1_000, 100, 3.0, None), (10_000, 2_000, 10.0, 500), (50_000, 10_000, 60.0, 1536))
 PDF_GOALS = {2_000: 5.0, 10_000: 20.0}  # findings -> seconds
+PDF_MIB = 500  # the PDF's peak memory, its worker processes included
 NON_PDF_SECONDS = 10.0  # every output but the PDF, at 10,000 findings
 HELP_SECONDS = 0.1
 INSPECT_RATIO = 1.5  # fromline inspect over orjson.loads, of a 10,000-component CycloneDX JSON
@@ -340,7 +343,16 @@ def naive_typst(rows: list[list[str]]) -> float:
     return once(lambda: typst.compile(NAIVE_TYPST.encode(), format="pdf", sys_inputs=inputs))
 
 
-def pdf(report: Report, pkg: AuditPackage, findings: int) -> None:
+# Typesets a report's HTML into a PDF, alone in its process: the peak memory of the PDF (and its workers).
+TYPESET = """
+import sys
+from pathlib import Path
+from evidence.render.pdf import html_to_pdf
+Path(sys.argv[2]).write_bytes(html_to_pdf(Path(sys.argv[1]).read_text(encoding="utf-8")))
+"""
+
+
+def pdf(report: Report, pkg: AuditPackage, findings: int, tmp: Path) -> None:
     seconds, _ = rendered(pkg, Format.PDF)
     rows = finding_rows(pkg)
     goal = PDF_GOALS.get(findings)
@@ -348,6 +360,13 @@ def pdf(report: Report, pkg: AuditPackage, findings: int) -> None:
     weasyprint = naive_weasyprint(rows)
     report.add(Row("pdf", what, seconds, peer="naive Jinja2 + WeasyPrint table", peer_value=weasyprint, goal=goal))
     report.add(Row("pdf", what, seconds, peer="naive Typst table", peer_value=_peer(lambda: naive_typst(rows))))
+    html = tmp / f"report-{findings}.html"
+    html.write_text(render_html(pkg), encoding="utf-8")
+    command = [sys.executable, "-c", TYPESET, str(html), str(tmp / f"report-{findings}.pdf")]
+    _, mib, code = child(command, tmp / f"report-{findings}.stderr")
+    if code != 0:
+        raise SystemExit(f"typesetting report-{findings}.html exited {code}")
+    report.add(Row("pdf", f"{what}, peak", mib, unit="MiB", goal=PDF_MIB))
 
 
 def sheet_cells(workbook: bytes) -> dict[str, list[list[Any]]]:
@@ -513,7 +532,7 @@ def run(*, quick: bool) -> Report:
                 pkg = assessed(evidence[components, vulnerabilities])
                 if len(pkg.vulnerabilities) != vulnerabilities:
                     raise SystemExit(f"expected {vulnerabilities} findings, the package has {len(pkg.vulnerabilities)}")
-                pdf(report, pkg, vulnerabilities)
+                pdf(report, pkg, vulnerabilities, tmp)
                 workbooks(report, pkg, vulnerabilities)
                 del pkg
         for components, vulnerabilities in sizes[: 1 if quick else 3]:

@@ -67,7 +67,7 @@ def _created(value: str) -> list[int]:
     return [moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second]
 
 
-PART_CELLS = 4_000  # table cells per part: about 60 MB of Typst's memory (make bench)
+PART_CELLS = 3_000  # table cells per part: a worker of about 130 MiB (make bench)
 JOBS = 2  # parts typeset at once
 WORKER = Path(__file__).with_name("typst_worker.py")
 

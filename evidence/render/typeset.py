@@ -172,77 +172,97 @@ def _cost(node: Node, costs: dict[int, int]) -> int:
     return total
 
 
-def _continued(node: Node, first: bool) -> Node:
-    """The attributes of a piece of `node`: the first piece keeps its id (ids are unique), the others do not."""
-    attributes = node[1] if first else {k: v for k, v in node[1].items() if k != "id"}
-    return [node[0], attributes]
+ATOMIC = frozenset({"tr", "td", "th", "svg", "li", "p", "caption", "thead", "colgroup", "h1", "h2", "h3"})
 
 
-def _table_pieces(table: Node, budget: int, costs: dict[int, int]) -> list[Node]:
-    """A long table as tables of at most `budget` cells (but at least one row each), every one with the caption,
-    columns and header; the second and later of class `continued`. A row of class `tail` stays with the row
-    before it (the evidence index's pairs)."""
-    frame = [c for c in table[2:] if not (isinstance(c, list) and c[0] == "tbody")]
-    rows = [
-        r
-        for part in table[2:]
-        if isinstance(part, list) and part[0] == "tbody"
-        for r in part[2:]
-        if isinstance(r, list)
-    ]
-    groups: list[list[Node]] = []
-    for row in rows:
-        tail = "tail" in row[1].get("class", "").split()
-        if tail and groups:
-            groups[-1].append(row)
-        else:
-            groups.append([row])
-    pieces: list[Node] = []
-    chunk: list[Node] = []
-    spent = 0
-    for group in groups:
-        cost = sum(costs[id(row)] for row in group)
-        if chunk and spent + cost > budget:
-            pieces.append(chunk)
-            chunk, spent = [], 0
-        chunk.extend(group)
-        spent += cost
-    if chunk or not pieces:
-        pieces.append(chunk)
-    tables: list[Node] = []
-    for index, chunk in enumerate(pieces):
-        head = [_with_note(c) if index and isinstance(c, list) and c[0] == "caption" else c for c in frame]
-        tag, attributes = _continued(table, index == 0)
-        if index:
+class _Packer:
+    """Fills parts in document order. A node that does not fit in what is left of the current part is entered
+    (a table row group by row group) and its pieces fill the part up; a piece that does not fit starts the next
+    part, inside copies of its ancestors. The first copy of an element keeps its id; a table's later copies have
+    its caption (with "(continued)"), columns and header again, and the class `continued`."""
+
+    def __init__(self, body: Node, budget: int, costs: dict[int, int]) -> None:
+        self.body = body
+        self.budget = budget
+        self.costs = costs
+        self.parts: list[Node] = []
+        self.copies: dict[int, Node] = {}  # an ancestor's copy in the current part, by id of the original
+        self.copied: set[int] = set()  # ancestors copied in an earlier part
+        self.spent = 0
+        self.new_part()
+
+    def new_part(self) -> None:
+        if not self.parts or len(self.parts[-1]) > 2:
+            self.parts.append([*self.body[:2]])
+        self.copied.update(self.copies)
+        self.copies = {}
+        self.spent = 0
+
+    def _container(self, path: list[Node]) -> Node:
+        """The copy, in the current part, of the innermost element of `path` (made with its ancestors'
+        copies when missing)."""
+        parent = self.parts[-1]
+        for ancestor in path:
+            copy = self.copies.get(id(ancestor))
+            if copy is None:
+                copy = self._copy(ancestor)
+                parent.append(copy)
+                self.copies[id(ancestor)] = copy
+            parent = copy[-1] if copy[0] == "table" else copy
+        return parent
+
+    def _copy(self, node: Node) -> Node:
+        again = id(node) in self.copied
+        attributes = {k: v for k, v in node[1].items() if k != "id"} if again else node[1]
+        if node[0] != "table":
+            return [node[0], attributes]
+        if again:
             attributes = {**attributes, "class": f"{attributes.get('class', '')} continued".strip()}
-        tables.append([tag, attributes, *head, ["tbody", {}, *chunk]])
-    return tables
+        frame = [
+            [*c, " (continued)"] if again and c[0] == "caption" else c
+            for c in node[2:]
+            if isinstance(c, list) and c[0] != "tbody"
+        ]
+        return ["table", attributes, *frame, ["tbody", {}]]
+
+    def place(self, node: Any, path: list[Node]) -> None:
+        cost = self.costs[id(node)] if isinstance(node, list) else 0
+        if self.spent + cost <= self.budget or not isinstance(node, list) or node[0] in ATOMIC:
+            if self.spent and self.spent + cost > self.budget:
+                self.new_part()
+            self._container(path).append(node)
+            self.spent += cost
+        elif node[0] == "table":
+            frame = cost - sum(
+                self.costs[id(part)] for part in node[2:] if isinstance(part, list) and part[0] == "tbody"
+            )
+            for group in _row_groups(node):
+                rows = sum(self.costs[id(row)] for row in group)
+                cost = rows if id(node) in self.copies else rows + frame  # the header again in each part
+                if self.spent and self.spent + cost > self.budget:
+                    self.new_part()
+                    cost = rows + frame
+                self._container([*path, node]).extend(group)
+                self.spent += cost
+        else:
+            for child in node[2:]:
+                self.place(child, [*path, node])
 
 
-def _with_note(caption: Node) -> Node:
-    return [*caption, " (continued)"]
-
-
-def _pieces(node: Node, budget: int, costs: dict[int, int]) -> list[Node]:
-    if costs[id(node)] <= budget or node[0] in ("tr", "td", "th", "svg"):
-        return [node]
-    if node[0] == "table":
-        return _table_pieces(node, budget, costs)
-    wrapped: list[Node] = []
-    chunk: list[Any] = []
-    spent = 0
-    for child in node[2:]:
-        for piece in _pieces(child, budget, costs) if isinstance(child, list) else [child]:
-            cost = costs.get(id(piece), 0) if isinstance(piece, list) else 0
-            if isinstance(piece, list) and id(piece) not in costs:
-                cost = _cost(piece, costs)
-            if chunk and spent + cost > budget:
-                wrapped.append([*_continued(node, not wrapped), *chunk])
-                chunk, spent = [], 0
-            chunk.append(piece)
-            spent += cost
-    wrapped.append([*_continued(node, not wrapped), *chunk])
-    return wrapped
+def _row_groups(table: Node) -> list[list[Node]]:
+    """A table's body rows, a row of class `tail` with the row before it (the evidence index's pairs)."""
+    groups: list[list[Node]] = []
+    for part in table[2:]:
+        if not (isinstance(part, list) and part[0] == "tbody"):
+            continue
+        for row in part[2:]:
+            if not isinstance(row, list):
+                continue
+            if "tail" in row[1].get("class", "").split() and groups:
+                groups[-1].append(row)
+            else:
+                groups.append([row])
+    return groups
 
 
 def split_parts(body: Node, budget: int) -> list[Node]:
@@ -250,24 +270,15 @@ def split_parts(body: Node, budget: int) -> list[Node]:
     parts so that Typst's memory stays bounded (it keeps every laid-out cell until the document is done).
 
     A report within the budget is one part. Otherwise the cover and table of contents are a part of their own,
-    so that the contents page numbers can be set once the other parts are laid out without changing its length.
-    A part that has too many cells is split between its children, a table between its rows. Nothing is dropped
-    or reordered: the parts' bodies, read in order, hold the same text as `body`."""
+    so that the contents page numbers can be set once the other parts are laid out without changing its length,
+    and the rest fills parts in order, a long table split between its rows. Nothing is dropped or reordered: the
+    parts' bodies, read in order, hold the same text as `body`, besides what a continued table repeats."""
     costs: dict[int, int] = {}
     if _cost(body, costs) <= budget:
         return [body]
-    parts: list[list[Any]] = [[]]
-    spent = 0
+    packer = _Packer(body, budget, costs)
     for child in body[2:]:
-        pieces = _pieces(child, budget, costs) if isinstance(child, list) else [child]
-        for piece in pieces:
-            cost = _cost(piece, costs) if isinstance(piece, list) else 0
-            if parts[-1] and spent + cost > budget:
-                parts.append([])
-                spent = 0
-            parts[-1].append(piece)
-            spent += cost
+        packer.place(child, [])
         if isinstance(child, list) and child[0] == "nav":
-            parts.append([])
-            spent = 0
-    return [[*body[:2], *children] for children in parts if children]
+            packer.new_part()
+    return [part for part in packer.parts if len(part) > 2]
