@@ -196,6 +196,8 @@ def _in_parts(typesetter: _Typesetter, parts: list[Node]) -> bytes:
         | {f"part-{i}": part(i, pages) for i in with_contents}
     )
     pdfs = [again.get(f"part-{i}", first[f"part-{i}"])[0] for i in range(len(parts))]
+    parts.clear()  # the report's tree: joining needs the memory
+    del first
     for index in with_contents:
         if page_count(pdfs[index]) != counts[index]:
             raise RenderError("cannot write report.pdf: the table of contents changed length with its page numbers")

@@ -125,12 +125,10 @@ class _Joined:
         if "/Outlines" not in self.pdf.Root:
             self.pdf.Root.Outlines = self.pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Outlines, Count=0))
         self.outlines = self.pdf.Root.Outlines
-        self.sources: list[pikepdf.Pdf] = []  # open until saved: copied objects are read from them then
 
     def append(self, data: bytes, prefix: str) -> None:
         pikepdf, pdf = self.pikepdf, self.pdf
         other = pikepdf.open(io.BytesIO(data))
-        self.sources.append(other)
         tree = other.Root.StructTreeRoot
         offset = self.next_key
         for page in other.pages:
@@ -158,6 +156,18 @@ class _Joined:
                 role_map[role] = standard
             self.tree.RoleMap = role_map
         self._chain_outline(other)
+        self._detach(other)
+
+    def _detach(self, source: pikepdf.Pdf) -> None:
+        """Give the streams copied from `source` their own (still encoded) data, and close it: qpdf reads a
+        copied stream's data from its source only when writing, so every part would stay in memory till then.
+        (copy_foreign of an object already copied is that copy.)"""
+        pikepdf = self.pikepdf
+        for original in source.objects:
+            if isinstance(original, pikepdf.Stream):
+                copy = self.pdf.copy_foreign(original)
+                copy.write(copy.read_raw_bytes(), filter=copy.get("/Filter"), decode_parms=copy.get("/DecodeParms"))
+        source.close()
 
     def _chain_outline(self, other: pikepdf.Pdf) -> None:
         source = other.Root.get("/Outlines")
@@ -197,7 +207,6 @@ class _Joined:
     def draw_furniture(self, furniture: bytes) -> None:
         pikepdf = self.pikepdf
         source = pikepdf.open(io.BytesIO(furniture))
-        self.sources.append(source)
         if len(source.pages) != len(self.pdf.pages):
             raise RenderError(
                 f"cannot write report.pdf: {len(source.pages)} running headers for {len(self.pdf.pages)} pages"
@@ -208,6 +217,7 @@ class _Joined:
             name = page.add_resource(form, pikepdf.Name.XObject, name=RUNNING, replace_existing=False)
             page.contents_add(pikepdf.Stream(self.pdf, b"q\n"), prepend=True)
             page.contents_add(pikepdf.Stream(self.pdf, b"Q\nq /Artifact BMC " + str(name).encode() + b" Do EMC Q\n"))
+        self._detach(source)
 
     def save(self) -> bytes:
         pikepdf = self.pikepdf
@@ -230,8 +240,6 @@ class _Joined:
             object_stream_mode=pikepdf.ObjectStreamMode.generate,
             fix_metadata_version=False,
         )
-        for source in self.sources:
-            source.close()
         self.pdf.close()
         return out.getvalue()
 
