@@ -100,11 +100,15 @@ class Document:
         """The first object key that appears twice in one object of this file's JSON, if any.
 
         orjson keeps the last of two equal keys, so a second `"Results": []` would hide the first silently.
-        A pass of the standard library's C scanner finds them; the pointer is worked out only when one is found.
+        A count of colons proves most files free of them (`_every_member_kept`); otherwise a pass of the standard
+        library's C scanner decides, and the pointer is worked out only when one is found.
         """
-        if self.json() is None:
+        parsed = self.json()
+        if parsed is None:
             return None
         text = self.data.removeprefix(b"\xef\xbb\xbf")
+        if _every_member_kept(text, parsed):
+            return None
         with _nesting_allowed():
             try:
                 json.loads(text, object_pairs_hook=_refuse_duplicates)
@@ -138,6 +142,27 @@ class DuplicateKey:
 
     key: str
     pointer: str
+
+
+_ESCAPED_COLONS = (b"\\u003a", b"\\u003A")
+
+
+def _every_member_kept(text: bytes, parsed: Any) -> bool:
+    """Whether `parsed` (orjson's reading of `text`) provably holds every object member `text` has, so that no
+    object in it has a key twice. False means it may have one: the full pass decides.
+
+    In JSON every object member has one colon between its key and its value, and all other colons are inside
+    strings. orjson writes `parsed` back with each string's colons as they are (it escapes no colon), so when no
+    member was dropped, the colons written are those of `text` plus those `text` escaped as `\\u003a`. A key given
+    twice drops a member (and all its value holds): fewer colons are written. Counting the escapes by their text
+    can only over-count (`\\\\u003a` is a backslash and letters), which reads as a possible duplicate.
+    """
+    try:
+        written = orjson.dumps(parsed)
+    except orjson.JSONEncodeError:  # nested deeper than orjson writes (255 levels)
+        return False
+    escaped = sum(text.count(escape) for escape in _ESCAPED_COLONS) if b"\\u003" in text else 0
+    return written.count(b":") == text.count(b":") + escaped
 
 
 class _DuplicateFound(Exception):  # noqa: N818 - control flow inside the scanner, never seen outside
