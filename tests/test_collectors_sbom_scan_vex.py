@@ -16,12 +16,12 @@ import pytest
 from conftest import CORPUS, corpus_files
 from json_variants import json_nodes, json_replaced
 
-from evidence.collectors.cyclonedx import CycloneDxJson
+from evidence.collectors.cyclonedx import CycloneDxJson, UnusualValue, _Reader, usual_component
 from evidence.collectors.grype import GrypeJson
 from evidence.collectors.interface import Collector, CollectorError, Document
 from evidence.collectors.openvex import OpenVex
 from evidence.collectors.trivy import TrivyJson
-from evidence.model import Cvss, Evidence, EvidenceKind, Severity
+from evidence.model import Component, Cvss, Evidence, EvidenceKind, Severity
 
 CYCLONEDX: Collector = CycloneDxJson()
 TRIVY: Collector = TrivyJson()
@@ -819,6 +819,58 @@ def test_any_wrong_value_gives_collector_error_or_evidence(path: Path) -> None:
                 continue
             with contextlib.suppress(CollectorError):
                 collector.parse(doc)
+
+
+# Values of every JSON type, blank texts, and a property name the reading looks for.
+_EVERY_FIELD = {
+    "bom-ref": "a",
+    "name": "n",
+    "version": "1",
+    "purl": "pkg:npm/n@1",
+    "type": "library",
+    "licenses": [{"expression": "MIT", "license": {"id": "ISC"}}, {"license": {"id": " ", "name": "Custom"}}],
+    "supplier": {"name": "Supplier"},
+    "publisher": "Publisher",
+    "hashes": [
+        {"alg": "SHA-256", "content": "ab"},
+        {"alg": "SHA-1", "content": "cd"},
+        {"alg": "SHA-256", "content": "e"},
+    ],
+    "properties": [
+        {"name": "syft:location:0:layerID", "value": "sha256:1"},
+        {"name": "aquasecurity:trivy:LayerDiffID", "value": "sha256:2"},
+        {"name": "aquasecurity:trivy:LayerDiffID", "value": "sha256:3"},
+    ],
+}
+_COMPONENT_KEYS = ("bom-ref", "name", "version", "purl", "type", "licenses", "supplier", "publisher", "hashes")
+_COMPONENT_VALUES: tuple[Any, ...] = (*_REPLACEMENTS, "", " \t", "syft:location:0:layerID", [{}], [None], {"x": 1})
+
+
+@pytest.mark.parametrize("path", corpus_files("cyclonedx", ".json"), ids=_ids(corpus_files("cyclonedx", ".json")))
+def test_the_one_pass_component_reading_agrees_with_the_checked_one(path: Path) -> None:
+    """`usual_component` reads a component as `_Reader._component` does, or declines it (`UnusualValue`): never
+    a different component, and never one the checked reading refuses. Checked on the corpus's components and on
+    each with any value inside it replaced."""
+    reader = _Reader("bom.json")
+    depends_on: dict[str, tuple[str, ...]] = {"a": ("b", "c")}
+    components = [c for c in orjson.loads(path.read_bytes()).get("components") or () if isinstance(c, dict)]
+    variants = [c for c in components[:30] if c.get("name")]
+    for component in (_EVERY_FIELD, *components[:8]):
+        nodes = json_nodes(component)[1:]
+        variants += [json_replaced(component, where, v) for where in nodes for v in _COMPONENT_VALUES]
+        variants += [{**component, key: v} for key in _COMPONENT_KEYS for v in (*_COMPONENT_VALUES, "a")]
+        variants.append({**component, "supplier": {"name": " "}, "publisher": "Publisher"})
+    assert len(variants) > 100
+    for fields in variants:
+        try:
+            checked: Component | None = reader._component(fields, "/components/0", depends_on)
+        except CollectorError:
+            checked = None
+        try:
+            usual: Component | None = usual_component(fields, "/components/0", depends_on)
+        except UnusualValue:
+            continue
+        assert usual == checked, fields
 
 
 def test_ten_thousand_components_with_nesting() -> None:
