@@ -161,7 +161,8 @@ def _every_member_kept(text: bytes, parsed: Any) -> bool:
         written = orjson.dumps(parsed)
     except orjson.JSONEncodeError:  # nested deeper than orjson writes (255 levels)
         return False
-    escaped = sum(text.count(escape) for escape in _ESCAPED_COLONS) if b"\\u003" in text else 0
+    # A search for one byte is many times faster than for several: most files have no backslash at all.
+    escaped = sum(text.count(escape) for escape in _ESCAPED_COLONS) if b"\\" in text else 0
     return written.count(b":") == text.count(b":") + escaped
 
 
