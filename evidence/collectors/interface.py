@@ -6,6 +6,7 @@ import codecs
 import hashlib
 import json
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from evidence.model import Evidence, EvidenceKind
 
 _NOT_PARSED = object()
 _ORJSON_MAX_DEPTH = 1024  # orjson refuses deeper documents
+_DIGEST_BESIDE_PARSING_BYTES = 1024 * 1024  # below this, starting a thread costs more than it saves
 # Text with a byte-order mark, as Windows PowerShell's `>` writes it (UTF-16 LE). UTF-32 comes before UTF-16:
 # the UTF-32 LE mark starts with the UTF-16 LE one.
 BYTE_ORDER_MARKS = (
@@ -62,7 +64,23 @@ class Document:
         if self.original is None:
             self._decode_by_byte_order_mark()
         if not self.sha256:
-            self.sha256 = hashlib.sha256(self.raw).hexdigest()
+            self.sha256 = self._digest()
+
+    def _digest(self) -> str:
+        """The SHA-256 of the bytes read. A large JSON file's is computed in a second thread while its JSON is
+        parsed (every JSON file is, to recognize it): hashlib lets go of the interpreter lock for large buffers,
+        so with a second core the digest takes no time of its own."""
+        digest = hashlib.sha256()
+        if len(self.raw) < _DIGEST_BESIDE_PARSING_BYTES or not self.looks_like_json:
+            digest.update(self.raw)
+            return digest.hexdigest()
+        worker = threading.Thread(target=digest.update, args=(self.raw,), name="fromline-sha256")
+        worker.start()
+        try:
+            self.json()
+        finally:
+            worker.join()
+        return digest.hexdigest()
 
     def _decode_by_byte_order_mark(self) -> None:
         for mark, codec, label in BYTE_ORDER_MARKS:
