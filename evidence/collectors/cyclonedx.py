@@ -261,12 +261,18 @@ class _Reader:
     def _dependencies(self, bom: dict[str, Any]) -> dict[str, tuple[str, ...]]:
         graph: dict[str, tuple[str, ...]] = {}
         for i, entry in enumerate(expect_array(bom.get("dependencies"), self.path, "/dependencies")):
-            at = f"/dependencies/{i}"
-            fields = expect_object(entry, self.path, at)
-            ref = string_at(fields, "ref", self.path, at) or require_string(fields.get("ref"), self.path, f"{at}/ref")
-            targets = tuple(expect_strings(fields.get("dependsOn"), self.path, f"{at}/dependsOn"))
+            try:
+                ref, targets = usual_dependency(entry)
+            except UnusualValue:  # the checked reading names what is wrong, or reads what is merely unusual
+                ref, targets = self._dependency(entry, f"/dependencies/{i}")
             graph[ref] = graph[ref] + targets if ref in graph else targets
         return graph
+
+    def _dependency(self, entry: object, where: str) -> tuple[str, tuple[str, ...]]:
+        """A `dependencies` entry: the ref of a component, and the refs of those it depends on."""
+        fields = expect_object(entry, self.path, where)
+        ref = require_string(fields.get("ref"), self.path, f"{where}/ref")
+        return ref, tuple(expect_strings(fields.get("dependsOn"), self.path, f"{where}/dependsOn"))
 
     def _vulnerabilities(
         self, bom: dict[str, Any], components: tuple[Component, ...]
@@ -360,6 +366,21 @@ def usual_component(fields: dict[str, Any], where: str, depends_on: dict[str, tu
         depends_on=depends_on.get(ref, ()) if ref else (),
         location=where,
     )
+
+
+def usual_dependency(entry: object) -> tuple[str, tuple[str, ...]]:
+    """A `dependencies` entry of the usual types, read as `_Reader._dependency` reads it; `UnusualValue` for any
+    other (a blank ref among those it depends on included: the checked reading drops it)."""
+    if type(entry) is not dict:
+        raise UnusualValue
+    ref = entry.get("ref")
+    if type(ref) is not str or not ref or ref.isspace():
+        raise UnusualValue
+    targets = _usual_list(entry.get("dependsOn"))
+    kept = tuple([target for target in targets if type(target) is str and target and not target.isspace()])
+    if len(kept) != len(targets):
+        raise UnusualValue
+    return ref, kept
 
 
 def _usual_licenses(fields: dict[str, Any]) -> tuple[str, ...]:
