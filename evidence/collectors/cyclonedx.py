@@ -90,13 +90,14 @@ class _Reader:
         components: tuple[Component, ...],
     ) -> tuple[VexStatement, ...]:
         """A VEX statement for each vulnerability that carries an `analysis` with a state."""
-        known = (described, *components) if described else components
-        by_ref = {c.ref: c for c in reversed(known) if c.ref}
         subjects = self._subjects(metadata)
         issued = parse_time(string_at(metadata, "timestamp", self.path, "/metadata"))
         author = self._author(metadata)
+        entries = expect_array(bom.get("vulnerabilities"), self.path, "/vulnerabilities")
+        known = (described, *components) if described else components
+        by_ref = {c.ref: c for c in reversed(known) if c.ref} if entries else {}
         statements: list[VexStatement] = []
-        for i, entry in enumerate(expect_array(bom.get("vulnerabilities"), self.path, "/vulnerabilities")):
+        for i, entry in enumerate(entries):
             where = pointer("vulnerabilities", i)
             fields = expect_object(entry, self.path, where)
             at = f"{where}/analysis"
@@ -277,9 +278,11 @@ class _Reader:
     def _vulnerabilities(
         self, bom: dict[str, Any], components: tuple[Component, ...]
     ) -> tuple[VulnerabilityFinding, ...]:
-        by_ref = {c.ref: c for c in reversed(components) if c.ref}  # the first of a repeated bom-ref wins
+        entries = expect_array(bom.get("vulnerabilities"), self.path, "/vulnerabilities")
+        # The first of a repeated bom-ref wins. Not built for an SBOM without vulnerabilities (most of them).
+        by_ref = {c.ref: c for c in reversed(components) if c.ref} if entries else {}
         findings: list[VulnerabilityFinding] = []
-        for i, entry in enumerate(expect_array(bom.get("vulnerabilities"), self.path, "/vulnerabilities")):
+        for i, entry in enumerate(entries):
             where = pointer("vulnerabilities", i)
             fields = expect_object(entry, self.path, where)
             facts = self._vulnerability_facts(fields, where)
