@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ import pytest
 from conftest import CORPUS, corpus_files
 from json_variants import json_nodes, json_replaced
 
-from evidence.collectors.cyclonedx import CycloneDxJson
+from evidence.collectors.cyclonedx import CycloneDxJson, UnusualValue, _Reader, usual_component, usual_dependency
 from evidence.collectors.grype import GrypeJson
 from evidence.collectors.interface import Collector, CollectorError, Document
 from evidence.collectors.openvex import OpenVex
@@ -819,6 +820,83 @@ def test_any_wrong_value_gives_collector_error_or_evidence(path: Path) -> None:
                 continue
             with contextlib.suppress(CollectorError):
                 collector.parse(doc)
+
+
+# Values of every JSON type, blank texts, and a property name the reading looks for.
+_EVERY_FIELD = {
+    "bom-ref": "a",
+    "name": "n",
+    "version": "1",
+    "purl": "pkg:npm/n@1",
+    "type": "library",
+    "licenses": [{"expression": "MIT", "license": {"id": "ISC"}}, {"license": {"id": " ", "name": "Custom"}}],
+    "supplier": {"name": "Supplier"},
+    "publisher": "Publisher",
+    "hashes": [
+        {"alg": "SHA-256", "content": "ab"},
+        {"alg": "SHA-1", "content": "cd"},
+        {"alg": "SHA-256", "content": "e"},
+    ],
+    "properties": [
+        {"name": "syft:location:0:layerID", "value": "sha256:1"},
+        {"name": "aquasecurity:trivy:LayerDiffID", "value": "sha256:2"},
+        {"name": "aquasecurity:trivy:LayerDiffID", "value": "sha256:3"},
+    ],
+}
+_COMPONENT_KEYS = ("bom-ref", "name", "version", "purl", "type", "licenses", "supplier", "publisher", "hashes")
+_COMPONENT_VALUES: tuple[Any, ...] = (*_REPLACEMENTS, "", " \t", "syft:location:0:layerID", [{}], [None], {"x": 1})
+
+
+def _variants(entries: list[Any], keys: tuple[str, ...]) -> list[Any]:
+    """The entries, and each with any value inside it replaced, and with each of `keys` set to any value."""
+    variants = list(entries)
+    for entry in entries:
+        variants += [json_replaced(entry, where, v) for where in json_nodes(entry)[1:] for v in _COMPONENT_VALUES]
+        variants += [{**entry, key: v} for key in keys for v in (*_COMPONENT_VALUES, "a")]
+    return variants
+
+
+def _read_alike(checked: Callable[[Any], object], usual: Callable[[Any], object], variants: list[Any]) -> None:
+    """`usual` reads each variant as `checked` does, or declines it (`UnusualValue`): never differently, and never
+    what `checked` refuses."""
+    assert len(variants) > 50
+    for variant in variants:
+        try:
+            expected = checked(variant)
+        except CollectorError:
+            expected = None
+        with contextlib.suppress(UnusualValue):
+            assert usual(variant) == expected, variant
+
+
+_CYCLONEDX_SBOMS = corpus_files("cyclonedx", ".json")
+
+
+@pytest.mark.parametrize("path", _CYCLONEDX_SBOMS, ids=_ids(_CYCLONEDX_SBOMS))
+def test_the_one_pass_component_reading_agrees_with_the_checked_one(path: Path) -> None:
+    """`usual_component` and `_Reader._component`, on the corpus's components and on each changed anywhere."""
+    reader = _Reader("bom.json")
+    depends_on: dict[str, tuple[str, ...]] = {"a": ("b", "c")}
+    components = [c for c in orjson.loads(path.read_bytes()).get("components") or () if isinstance(c, dict)]
+    variants = _variants([_EVERY_FIELD, *components[:8]], _COMPONENT_KEYS)
+    variants += [c for c in components[8:30] if c.get("name")]
+    variants.append({**_EVERY_FIELD, "supplier": {"name": " "}})
+    _read_alike(
+        lambda fields: reader._component(fields, "/components/0", depends_on),
+        lambda fields: usual_component(fields, "/components/0", depends_on),
+        variants,
+    )
+
+
+@pytest.mark.parametrize("path", _CYCLONEDX_SBOMS, ids=_ids(_CYCLONEDX_SBOMS))
+def test_the_one_pass_dependency_reading_agrees_with_the_checked_one(path: Path) -> None:
+    """`usual_dependency` and `_Reader._dependency`, on the corpus's dependencies and on each changed anywhere."""
+    reader = _Reader("bom.json")
+    entries = orjson.loads(path.read_bytes()).get("dependencies") or []
+    every_field = {"ref": "a", "dependsOn": ["b", "c", "d"]}
+    variants = _variants([every_field, *entries[:8]], ("ref", "dependsOn"))
+    variants += [*entries[8:30], {"ref": "a"}, {"ref": "a", "dependsOn": ["b", " "]}, None, []]
+    _read_alike(lambda entry: reader._dependency(entry, "/dependencies/0"), usual_dependency, variants)
 
 
 def test_ten_thousand_components_with_nesting() -> None:

@@ -4,6 +4,7 @@ scan that is read counts where it should (issue 14)."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,13 +12,15 @@ from typing import Any
 
 import orjson
 import pytest
-from conftest import CORPUS, DIGEST, SAMPLE_TIMESTAMP
+from conftest import CORPUS, DIGEST, SAMPLE_TIMESTAMP, corpus_files
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from evidence.cli import main
 from evidence.collectors import collect
 from evidence.collectors.cvss import score_in_range, vector_parses
-from evidence.collectors.interface import Document
+from evidence.collectors.interface import CollectorError, Document
 from evidence.errors import BindError
 from evidence.evaluate.vulnerabilities import build_records
 from evidence.model import (
@@ -74,6 +77,10 @@ def test_a_second_results_key_after_the_real_one_is_refused(tmp_path: Path, caps
         (b'{"a": {"b": [1, {"c": 1, "c": 2}]}}', "c", "/a/b/1/c"),
         (b'[{"x": 1}, {"y/z": {"k~": 1, "k~": 1}}]', "k~", "/1/y~1z/k~0"),
         (b'{"a": 1, "a": 1}', "a", "/a"),
+        (b'{"u": {"k": "a:b:c", "k": "d"}}', "k", "/u/k"),  # the dropped value's colons
+        (b'{"a:b": 1, "a\\u003ab": 2}', "a:b", "/a:b"),  # the same key once with its colon escaped
+        (b'{"x": "\\\\u003a", "k": 1, "k": 2}', "k", "/k"),  # a backslash and `u003a`, not an escaped colon
+        (b'[{"x": {"k": [1], "k": [1]}}]', "k", "/0/x/k"),
     ],
 )
 def test_a_duplicate_key_anywhere_is_found_with_its_pointer(data: bytes, key: str, pointer: str) -> None:
@@ -114,6 +121,95 @@ def test_the_duplicate_check_is_linear() -> None:
     small, large = seconds(20_000), seconds(160_000)  # about 6 MB and 50 MB
     assert large < 3.0
     assert large < 8 * small * 3  # eight times the input, well under a quadratic 64 times the time
+
+
+def test_escaped_colons_are_not_taken_for_duplicates() -> None:
+    for data in (b'{"a\\u003ab": "c\\u003Ad", "e": "\\\\u003a", "f": ":"}', b'[{"a": {"a": "\\u003a"}}]'):
+        assert Document(path="x.json", data=data).duplicate_key() is None
+
+
+def _with_duplicate_in_deepest_object(tree: Any) -> tuple[bytes, str, str]:
+    """`tree` written as JSON (indented), its deepest object given its first member a second time; and that key
+    and the pointer the refusal names."""
+    deepest: tuple[int, list[str | int], dict[str, Any]] = (-1, [], {})
+    stack: list[tuple[list[str | int], Any]] = [([], tree)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            if value and len(path) > deepest[0]:
+                deepest = (len(path), path, value)
+            stack.extend(([*path, k], v) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend(([*path, i], v) for i, v in enumerate(value))
+    _, path, target = deepest
+    key, first = next(iter(target.items()))
+    sentinel = "fromline-test-object-with-a-duplicate-key"
+    parent = tree
+    for part in path[:-1]:
+        parent = parent[part]
+    parent[path[-1]] = sentinel
+    written = orjson.dumps(tree, option=orjson.OPT_INDENT_2)
+    duplicated = orjson.dumps(target)[:-1] + b"," + orjson.dumps(key) + b":" + orjson.dumps(first) + b"}"
+    pointer = "".join(f"/{str(p).replace('~', '~0').replace('/', '~1')}" for p in [*path, key])
+    return written.replace(orjson.dumps(sentinel), duplicated), key, pointer
+
+
+@pytest.mark.parametrize("path", corpus_files("cyclonedx", ".json"), ids=lambda p: p.name)
+def test_a_duplicate_key_deep_in_a_real_sbom_is_refused(path: Path) -> None:
+    real = path.read_bytes()
+    (item,) = collect_bytes(real)
+    assert item.components
+    hostile, key, pointer = _with_duplicate_in_deepest_object(orjson.loads(real))
+    assert pointer.count("/") > 3
+    with pytest.raises(CollectorError) as refused:
+        collect_bytes(hostile)
+    assert f"has the key {key!r} twice in one JSON object at {pointer};" in refused.value.problem
+
+
+@dataclasses.dataclass(frozen=True)
+class _Text:
+    """A JSON string as hypothesis writes it: its value, and whether its colons are written as `\\u003a`."""
+
+    value: str
+    colons_escaped: bool
+
+
+_TEXTS = st.builds(
+    _Text,
+    st.lists(st.sampled_from(["a", "b", ":", "\\", "u003a", "\u00e9", '"']), max_size=3).map("".join),
+    st.booleans(),
+)
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-1000, 1000) | _TEXTS,
+    lambda inner: st.lists(inner, max_size=3) | st.lists(st.tuples(_TEXTS, inner), max_size=3).map(tuple),
+    max_leaves=12,
+)
+
+
+def _written(value: Any) -> str:
+    """JSON text of a hypothesis value: a tuple of (key, value) pairs is an object and may repeat a key."""
+    if isinstance(value, tuple):
+        return "{" + ", ".join(f"{_written(key)}: {_written(inner)}" for key, inner in value) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(_written(inner) for inner in value) + "]"
+    if isinstance(value, _Text):
+        text = json.dumps(value.value, ensure_ascii=False)
+        return text.replace(":", "\\u003a") if value.colons_escaped else text
+    return json.dumps(value)
+
+
+def _repeats_a_key(value: Any) -> bool:
+    if isinstance(value, tuple):
+        keys = [key.value for key, _ in value]
+        return len(set(keys)) < len(keys) or any(_repeats_a_key(inner) for _, inner in value)
+    return isinstance(value, list) and any(_repeats_a_key(inner) for inner in value)
+
+
+@given(st.lists(st.tuples(_TEXTS, _JSON), max_size=4).map(tuple))
+@settings(max_examples=400, deadline=None)
+def test_a_duplicate_key_is_found_exactly_when_there_is_one(tree: Any) -> None:
+    data = _written(tree).encode()
+    assert (Document(path="x.json", data=data).duplicate_key() is not None) == _repeats_a_key(tree)
 
 
 # --- CVSS sanity ---------------------------------------------------------------------------------------------

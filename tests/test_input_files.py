@@ -76,6 +76,23 @@ def test_text_with_a_byte_order_mark_is_read_as_its_text(tmp_path: Path, name: s
     assert same == expected
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16-le"])
+def test_a_large_json_file_has_the_digest_of_the_bytes_read(tmp_path: Path, encoding: str) -> None:
+    """Over a mebibyte, a JSON file's digest is computed beside the parsing of its JSON: still that of its bytes."""
+    bom = orjson.loads(CORPUS_TEXT["cyclonedx-json"].read_bytes())
+    bom["components"] = [dict(c, name=f"{c['name']}-{i}") for i in range(800) for c in bom["components"]]
+    data = orjson.dumps(bom, option=orjson.OPT_INDENT_2)
+    if encoding != "utf-8":
+        data = encoded(data, encoding)
+    assert len(data) > 1024 * 1024
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "sbom.cdx.json").write_bytes(data)
+    item, kept = only_item(tmp_path / "in")
+    assert item.sha256 == hashlib.sha256(data).hexdigest()
+    assert kept == data
+    assert len(item.components) == len(bom["components"])
+
+
 def test_cyclonedx_xml_declaring_utf16_is_read(tmp_path: Path) -> None:
     """A UTF-16 file whose XML declaration says so, as an XML tool writing UTF-16 makes it: expat reads the text."""
     source = CORPUS_TEXT["cyclonedx-xml"]

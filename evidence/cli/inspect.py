@@ -97,6 +97,15 @@ def skipped_entry(skipped: Skipped, given: str) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from evidence.cycles import no_cycle_collection  # noqa: PLC0415 - keep --help instant
+
+    # Everything read is also freed inside the block: once the cycle collector resumes, it would first walk every
+    # object still held (all the components of a large SBOM) to free nothing.
+    with no_cycle_collection():
+        return _inspect(args, parser)
+
+
+def _inspect(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     import orjson  # noqa: PLC0415 - keep --help instant
 
     from evidence.collectors import collect  # noqa: PLC0415

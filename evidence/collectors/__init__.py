@@ -187,7 +187,11 @@ def _read(real: Path, shown: str, root: Path | None) -> Document | InputError:
         return InputError(shown, f"is {size} bytes, over the {MAX_FILE_BYTES}-byte limit for one evidence file")
     try:
         with real.open("rb") as file:
-            data = file.read(MAX_FILE_BYTES + 1)  # bounded even if the file grew since its size was read
+            # The size read, and one byte more to see whether the file grew since: asking for the limit at once
+            # would allocate a buffer of the limit's size (a few milliseconds even for a small file).
+            data = file.read(size + 1)
+            if len(data) > size:  # it grew (or, like a file in /proc, did not tell its size): read on, bounded
+                data += file.read(MAX_FILE_BYTES + 1 - len(data))
     except OSError as e:
         return InputError(shown, f"cannot be read: {e.strerror}")
     if len(data) > MAX_FILE_BYTES:
@@ -291,6 +295,8 @@ def collect(inputs: Sequence[Path], *, keep_going: bool = False, documents: Sequ
             given[item.id] = doc.given or doc.path
             if doc.encoding is not None:
                 decoded[item.id] = doc.data
+            # Its parsed JSON is freed now: once the cycle collector resumes, it would walk every object in it.
+            del doc
     items.sort(key=_order)
     skipped.sort(key=lambda pair: pair[0].path)
     return EvidenceSet(

@@ -117,8 +117,10 @@ def require_string(value: object, path: str, where: str) -> str:
 
 def expect_strings(value: object, path: str, where: str) -> list[str]:
     """An array of strings, blanks dropped; null or absent reads as empty."""
-    if isinstance(value, list) and all(type(v) is str for v in value):  # the usual case: no pointer per item
-        return [v for v in value if v and not v.isspace()]
+    if isinstance(value, list):  # the usual case, strings none of them blank: one pass, no pointer per item
+        kept = [v for v in value if type(v) is str and v and not v.isspace()]
+        if len(kept) == len(value):
+            return kept
     texts = (expect_string(v, path, f"{where}/{i}") for i, v in enumerate(expect_array(value, path, where)))
     return [text for text in texts if text is not None]
 

@@ -90,13 +90,14 @@ class _Reader:
         components: tuple[Component, ...],
     ) -> tuple[VexStatement, ...]:
         """A VEX statement for each vulnerability that carries an `analysis` with a state."""
-        known = (described, *components) if described else components
-        by_ref = {c.ref: c for c in reversed(known) if c.ref}
         subjects = self._subjects(metadata)
         issued = parse_time(string_at(metadata, "timestamp", self.path, "/metadata"))
         author = self._author(metadata)
+        entries = expect_array(bom.get("vulnerabilities"), self.path, "/vulnerabilities")
+        known = (described, *components) if described else components
+        by_ref = {c.ref: c for c in reversed(known) if c.ref} if entries else {}
         statements: list[VexStatement] = []
-        for i, entry in enumerate(expect_array(bom.get("vulnerabilities"), self.path, "/vulnerabilities")):
+        for i, entry in enumerate(entries):
             where = pointer("vulnerabilities", i)
             fields = expect_object(entry, self.path, where)
             at = f"{where}/analysis"
@@ -174,17 +175,21 @@ class _Reader:
     def _components(self, bom: dict[str, Any], depends_on: dict[str, tuple[str, ...]]) -> tuple[Component, ...]:
         # An explicit stack, not recursion: nesting depth is the file author's choice.
         stack: list[tuple[str, Any]] = [
-            (pointer("components", i), c)
-            for i, c in enumerate(expect_array(bom.get("components"), self.path, "/components"))
+            (f"/components/{i}", c) for i, c in enumerate(expect_array(bom.get("components"), self.path, "/components"))
         ]
         stack.reverse()
         components: list[Component] = []
         while stack:
             where, entry = stack.pop()
             fields = expect_object(entry, self.path, where)
-            components.append(self._component(fields, where, depends_on))
+            try:
+                component = usual_component(fields, where, depends_on)
+            except UnusualValue:  # the checked reading names what is wrong, or reads what is merely unusual
+                component = self._component(fields, where, depends_on)
+            components.append(component)
             nested = array_at(fields, "components", self.path, where)
-            stack.extend((f"{where}/components/{i}", c) for i, c in reversed(list(enumerate(nested))))
+            if nested:
+                stack.extend((f"{where}/components/{i}", c) for i, c in reversed(list(enumerate(nested))))
         return tuple(components)
 
     def _component(self, fields: dict[str, Any], where: str, depends_on: dict[str, tuple[str, ...]]) -> Component:
@@ -257,20 +262,27 @@ class _Reader:
     def _dependencies(self, bom: dict[str, Any]) -> dict[str, tuple[str, ...]]:
         graph: dict[str, tuple[str, ...]] = {}
         for i, entry in enumerate(expect_array(bom.get("dependencies"), self.path, "/dependencies")):
-            at = pointer("dependencies", i)
-            fields = expect_object(entry, self.path, at)
-            ref = require_string(fields.get("ref"), self.path, f"{at}/ref")
-            graph[ref] = graph.get(ref, ()) + tuple(
-                expect_strings(fields.get("dependsOn"), self.path, f"{at}/dependsOn")
-            )
+            try:
+                ref, targets = usual_dependency(entry)
+            except UnusualValue:  # the checked reading names what is wrong, or reads what is merely unusual
+                ref, targets = self._dependency(entry, f"/dependencies/{i}")
+            graph[ref] = graph[ref] + targets if ref in graph else targets
         return graph
+
+    def _dependency(self, entry: object, where: str) -> tuple[str, tuple[str, ...]]:
+        """A `dependencies` entry: the ref of a component, and the refs of those it depends on."""
+        fields = expect_object(entry, self.path, where)
+        ref = require_string(fields.get("ref"), self.path, f"{where}/ref")
+        return ref, tuple(expect_strings(fields.get("dependsOn"), self.path, f"{where}/dependsOn"))
 
     def _vulnerabilities(
         self, bom: dict[str, Any], components: tuple[Component, ...]
     ) -> tuple[VulnerabilityFinding, ...]:
-        by_ref = {c.ref: c for c in reversed(components) if c.ref}  # the first of a repeated bom-ref wins
+        entries = expect_array(bom.get("vulnerabilities"), self.path, "/vulnerabilities")
+        # The first of a repeated bom-ref wins. Not built for an SBOM without vulnerabilities (most of them).
+        by_ref = {c.ref: c for c in reversed(components) if c.ref} if entries else {}
         findings: list[VulnerabilityFinding] = []
-        for i, entry in enumerate(expect_array(bom.get("vulnerabilities"), self.path, "/vulnerabilities")):
+        for i, entry in enumerate(entries):
             where = pointer("vulnerabilities", i)
             fields = expect_object(entry, self.path, where)
             facts = self._vulnerability_facts(fields, where)
@@ -329,6 +341,116 @@ class _Reader:
         return severities, cvss
 
 
+class UnusualValue(Exception):  # noqa: N818 - control flow between the two readings of a component
+    """A component holds a value of a type `usual_component` does not read: `_Reader._component` reads it."""
+
+
+def usual_component(fields: dict[str, Any], where: str, depends_on: dict[str, tuple[str, ...]]) -> Component:
+    """A component whose fields are all of the usual types, read as `_Reader._component` reads it, in one pass
+    with no JSON pointer built: that reading takes most of the time of a large SBOM.
+
+    Any value of another type (which is either an error or an oddity the checked reading handles) raises
+    `UnusualValue`, and the component is read again by `_Reader._component`, which says where the error is.
+    """
+    ref = _usual_text(fields.get("bom-ref"))
+    name = fields.get("name")
+    if type(name) is not str or not name or name.isspace():
+        raise UnusualValue
+    return Component(
+        name=name,
+        version=_usual_text(fields.get("version")),
+        purl=_usual_text(fields.get("purl")),
+        type=_usual_text(fields.get("type")),
+        licenses=_usual_licenses(fields),
+        supplier=_usual_text(_usual_object(fields.get("supplier")).get("name")) or _usual_text(fields.get("publisher")),
+        hashes=_usual_hashes(fields),
+        layer=_usual_layer(fields),
+        ref=ref,
+        depends_on=depends_on.get(ref, ()) if ref else (),
+        location=where,
+    )
+
+
+def usual_dependency(entry: object) -> tuple[str, tuple[str, ...]]:
+    """A `dependencies` entry of the usual types, read as `_Reader._dependency` reads it; `UnusualValue` for any
+    other (a blank ref among those it depends on included: the checked reading drops it)."""
+    if type(entry) is not dict:
+        raise UnusualValue
+    ref = entry.get("ref")
+    if type(ref) is not str or not ref or ref.isspace():
+        raise UnusualValue
+    targets = _usual_list(entry.get("dependsOn"))
+    kept = tuple([target for target in targets if type(target) is str and target and not target.isspace()])
+    if len(kept) != len(targets):
+        raise UnusualValue
+    return ref, kept
+
+
+def _usual_licenses(fields: dict[str, Any]) -> tuple[str, ...]:
+    licenses: list[str] = []
+    for choice in _usual_list(fields.get("licenses")):
+        if type(choice) is not dict:
+            raise UnusualValue
+        expression = _usual_text(choice.get("expression"))
+        if expression:
+            licenses.append(expression)
+            continue
+        license_ = _usual_object(choice.get("license"))
+        text = _usual_text(license_.get("id")) or _usual_text(license_.get("name"))
+        if text:
+            licenses.append(text)
+    return tuple(licenses)
+
+
+def _usual_hashes(fields: dict[str, Any]) -> dict[str, str]:
+    hashes: dict[str, str] = {}
+    for pair in _usual_list(fields.get("hashes")):
+        if type(pair) is not dict:
+            raise UnusualValue
+        alg, content = _usual_text(pair.get("alg")), _usual_text(pair.get("content"))
+        if alg and content:
+            hashes[alg] = content
+    return hashes
+
+
+def _usual_layer(fields: dict[str, Any]) -> str | None:
+    layers: list[tuple[str, str]] = []
+    for entry in _usual_list(fields.get("properties")):
+        if type(entry) is not dict:
+            raise UnusualValue
+        name = entry.get("name")
+        if name in LAYER_PROPERTIES:
+            value = _usual_text(entry.get("value"))
+            if value:
+                layers.append((name, value))
+    return layer_of(layers) if layers else None
+
+
+def _usual_text(value: object) -> str | None:
+    """A string as `string_at` reads it (blank is None), or None for null or absent; `UnusualValue` for others."""
+    if type(value) is str:
+        return value if value and not value.isspace() else None
+    if value is None:
+        return None
+    raise UnusualValue
+
+
+def _usual_list(value: object) -> list[Any]:
+    if type(value) is list:
+        return value
+    if value is None:
+        return []
+    raise UnusualValue
+
+
+def _usual_object(value: object) -> dict[str, Any]:
+    if type(value) is dict:
+        return value
+    if value is None:
+        return {}
+    raise UnusualValue
+
+
 def subject_digests(
     version: str | None, purl: str | None, hashes: dict[str, str], property_values: list[str]
 ) -> tuple[str, ...]:
@@ -347,8 +469,11 @@ def subject_digests(
 
 def layer_of(properties: list[tuple[str, str]]) -> str | None:
     """The layer a component was found in, from its layer properties (name, value) in file order."""
-    layers = dict(reversed(properties))  # the first of a repeated name wins
-    return next((layers[p] for p in LAYER_PROPERTIES if p in layers), None)
+    for wanted in LAYER_PROPERTIES:
+        for name, value in properties:  # the first of a repeated name wins
+            if name == wanted:
+                return value
+    return None
 
 
 def finding_for(facts: dict[str, Any], ref: str, by_ref: dict[str, Component], where: str) -> VulnerabilityFinding:

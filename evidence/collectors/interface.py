@@ -6,6 +6,7 @@ import codecs
 import hashlib
 import json
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from evidence.model import Evidence, EvidenceKind
 
 _NOT_PARSED = object()
 _ORJSON_MAX_DEPTH = 1024  # orjson refuses deeper documents
+_DIGEST_BESIDE_PARSING_BYTES = 1024 * 1024  # below this, starting a thread costs more than it saves
 # Text with a byte-order mark, as Windows PowerShell's `>` writes it (UTF-16 LE). UTF-32 comes before UTF-16:
 # the UTF-32 LE mark starts with the UTF-16 LE one.
 BYTE_ORDER_MARKS = (
@@ -62,7 +64,23 @@ class Document:
         if self.original is None:
             self._decode_by_byte_order_mark()
         if not self.sha256:
-            self.sha256 = hashlib.sha256(self.raw).hexdigest()
+            self.sha256 = self._digest()
+
+    def _digest(self) -> str:
+        """The SHA-256 of the bytes read. A large JSON file's is computed in a second thread while its JSON is
+        parsed (every JSON file is, to recognize it): hashlib lets go of the interpreter lock for large buffers,
+        so with a second core the digest takes no time of its own."""
+        digest = hashlib.sha256()
+        if len(self.raw) < _DIGEST_BESIDE_PARSING_BYTES or not self.looks_like_json:
+            digest.update(self.raw)
+            return digest.hexdigest()
+        worker = threading.Thread(target=digest.update, args=(self.raw,), name="fromline-sha256")
+        worker.start()
+        try:
+            self.json()
+        finally:
+            worker.join()
+        return digest.hexdigest()
 
     def _decode_by_byte_order_mark(self) -> None:
         for mark, codec, label in BYTE_ORDER_MARKS:
@@ -100,11 +118,15 @@ class Document:
         """The first object key that appears twice in one object of this file's JSON, if any.
 
         orjson keeps the last of two equal keys, so a second `"Results": []` would hide the first silently.
-        A pass of the standard library's C scanner finds them; the pointer is worked out only when one is found.
+        A count of colons proves most files free of them (`_every_member_kept`); otherwise a pass of the standard
+        library's C scanner decides, and the pointer is worked out only when one is found.
         """
-        if self.json() is None:
+        parsed = self.json()
+        if parsed is None:
             return None
         text = self.data.removeprefix(b"\xef\xbb\xbf")
+        if _every_member_kept(text, parsed):
+            return None
         with _nesting_allowed():
             try:
                 json.loads(text, object_pairs_hook=_refuse_duplicates)
@@ -138,6 +160,28 @@ class DuplicateKey:
 
     key: str
     pointer: str
+
+
+_ESCAPED_COLONS = (b"\\u003a", b"\\u003A")
+
+
+def _every_member_kept(text: bytes, parsed: Any) -> bool:
+    """Whether `parsed` (orjson's reading of `text`) provably holds every object member `text` has, so that no
+    object in it has a key twice. False means it may have one: the full pass decides.
+
+    In JSON every object member has one colon between its key and its value, and all other colons are inside
+    strings. orjson writes `parsed` back with each string's colons as they are (it escapes no colon), so when no
+    member was dropped, the colons written are those of `text` plus those `text` escaped as `\\u003a`. A key given
+    twice drops a member (and all its value holds): fewer colons are written. Counting the escapes by their text
+    can only over-count (`\\\\u003a` is a backslash and letters), which reads as a possible duplicate.
+    """
+    try:
+        written = orjson.dumps(parsed)
+    except orjson.JSONEncodeError:  # nested deeper than orjson writes (255 levels)
+        return False
+    # A search for one byte is many times faster than for several: most files have no backslash at all.
+    escaped = sum(text.count(escape) for escape in _ESCAPED_COLONS) if b"\\" in text else 0
+    return written.count(b":") == text.count(b":") + escaped
 
 
 class _DuplicateFound(Exception):  # noqa: N818 - control flow inside the scanner, never seen outside
