@@ -246,6 +246,19 @@ def reading(report: Report, tmp: Path, syft_like: Path, syft_like_components: in
             bench_sbom.ENTRIES,
         ),
     )
+    # The duplicate-key check's full pass (the colon count sends a file with a key given twice to it), on a
+    # Trivy report of 160,000 findings (about 50 MB) whose last object has a key twice: refused, with its pointer.
+    vulnerability = {"VulnerabilityID": "CVE-2020-1", "PkgName": "p", "Severity": "HIGH", "Title": "x" * 200}
+    results = [{"Target": "t", "Vulnerabilities": [vulnerability] * 160_000}]
+    trivy = orjson.dumps({"SchemaVersion": 2, "Results": results})
+    duplicated = Document(path="trivy.json", data=trivy[:-1] + b', "SchemaVersion": 2}')
+
+    def refuse() -> None:
+        if duplicated.duplicate_key() is None:
+            raise SystemExit("the duplicate-key check missed a key given twice")
+
+    duplicated.json()
+    report.add(Row("reading", "duplicate key found in a 50 MB Trivy report", once(refuse), goal=3.0, allowed=1))
     for label, path, collector, content, digests in many:
         path.write_bytes(orjson.dumps(content()))
         seconds = bench_sbom.digests_seconds(path, collector, digests)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -104,23 +103,6 @@ def test_keep_going_lists_a_duplicate_key_file_as_malformed(tmp_path: Path) -> N
     (skipped,) = collected.skipped
     assert skipped.category is SkipCategory.MALFORMED
     assert "'Results' twice" in skipped.reason
-
-
-def test_the_duplicate_check_is_linear() -> None:
-    def seconds(count: int) -> float:
-        vulnerability = {"VulnerabilityID": "CVE-2020-1", "PkgName": "p", "Severity": "HIGH", "Title": "x" * 200}
-        data = orjson.dumps(
-            {"SchemaVersion": 2, "Results": [{"Target": "t", "Vulnerabilities": [vulnerability] * count}]}
-        )
-        doc = Document(path="x.json", data=data)
-        doc.json()
-        started = time.perf_counter()
-        assert doc.duplicate_key() is None
-        return time.perf_counter() - started
-
-    small, large = seconds(20_000), seconds(160_000)  # about 6 MB and 50 MB
-    assert large < 3.0
-    assert large < 8 * small * 3  # eight times the input, well under a quadratic 64 times the time
 
 
 def test_escaped_colons_are_not_taken_for_duplicates() -> None:
