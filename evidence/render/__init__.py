@@ -43,6 +43,7 @@ __all__ = [
     "stored_names",
     "write_package",
     "write_package_zip",
+    "write_staged",
 ]
 
 MANIFEST = "manifest.json"
@@ -255,16 +256,10 @@ def write_package(  # noqa: PLR0913 - the package, where, and keyword-only optio
     into `lifecycle/`. `zip` also writes the finished package as `OUTDIR.zip`. The OSCAL documents declare
     `oscal_version`.
     """
-    _check_replaceable(out_dir)
-    # Named before it exists, so that a signal arriving just after it is made still finds it to remove.
-    staging = out_dir.parent / f".{out_dir.name}.{secrets.token_hex(8)}"
-    try:
-        try:
-            out_dir.parent.mkdir(parents=True, exist_ok=True)
-            staging.mkdir(mode=0o700)
-        except OSError as e:
-            raise RenderError(f"{out_dir}: cannot create the output directory: {e.strerror}") from e
-        written = []
+    written: list[Path] = []
+
+    def fill(staging: Path) -> None:
+        nonlocal pkg
         if pkg.contents:
             pkg = _with_stored_names(pkg)
             if progress:
@@ -273,7 +268,7 @@ def write_package(  # noqa: PLR0913 - the package, where, and keyword-only optio
             if pkg.evidence:
                 written.append(out_dir / EVIDENCE_DIR)
             _copy_lifecycle_inputs(pkg, staging)
-            written += sorted({out_dir / PurePosixPath(s.stored_as).parts[0] for s in pkg.lifecycle_inputs})
+            written.extend(sorted({out_dir / PurePosixPath(s.stored_as).parts[0] for s in pkg.lifecycle_inputs}))
         for fmt in formats:
             renderer = make_renderer(fmt, oscal_version=oscal_version)
             if progress:
@@ -283,6 +278,29 @@ def write_package(  # noqa: PLR0913 - the package, where, and keyword-only optio
             with target.open("wb") as out:
                 renderer.render(pkg, out)
             written.append(out_dir / renderer.filename)
+
+    write_staged(out_dir, fill)
+    written.append(out_dir / MANIFEST)
+    if zip:
+        root = out_dir.resolve()
+        written.append(write_package_zip(root, root.with_name(f"{root.name}.zip"), pkg.assessed_at))
+    return written
+
+
+def write_staged(out_dir: Path, fill: Callable[[Path], None]) -> None:
+    """Make a package directory all or nothing: `fill` writes its files into a private staging directory, then
+    the manifest is written and the directory moved into place (an earlier package there is replaced only then).
+    An `OSError` becomes a `RenderError` naming `out_dir`; on any error or signal the staging directory goes."""
+    _check_replaceable(out_dir)
+    # Named before it exists, so that a signal arriving just after it is made still finds it to remove.
+    staging = out_dir.parent / f".{out_dir.name}.{secrets.token_hex(8)}"
+    try:
+        try:
+            out_dir.parent.mkdir(parents=True, exist_ok=True)
+            staging.mkdir(mode=0o700)
+        except OSError as e:
+            raise RenderError(f"{out_dir}: cannot create the output directory: {e.strerror}") from e
+        fill(staging)
         (staging / MANIFEST).write_bytes(manifest(staging))
         _swap_into_place(staging, out_dir)
     except OSError as e:
@@ -290,11 +308,6 @@ def write_package(  # noqa: PLR0913 - the package, where, and keyword-only optio
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
-    written.append(out_dir / MANIFEST)
-    if zip:
-        root = out_dir.resolve()
-        written.append(write_package_zip(root, root.with_name(f"{root.name}.zip"), pkg.assessed_at))
-    return written
 
 
 def write_package_zip(package: Path, target: Path, when: datetime) -> Path:

@@ -60,7 +60,7 @@ from evidence.visible import cut, visible
 if TYPE_CHECKING:
     from collections.abc import Generator, Iterable, Iterator, Sequence
 
-__all__ = ["Workbook", "write_workbook"]
+__all__ = ["Workbook", "write_sheets", "write_workbook"]
 
 CellValue: TypeAlias = str | int | float | date | None  # a date is an Excel date, shown yyyy-mm-dd
 Row: TypeAlias = tuple[CellValue, ...]
@@ -812,15 +812,15 @@ def _write_sheet(book: XlsxWorkbook, formats: _Formats, sheet: Sheet) -> None:
     ws.fit_to_pages(1, 0)
 
 
-def _write(pkg: AuditPackage, content: Sequence[Sheet], out: BinaryIO, title: str) -> None:
+def _write(content: Sequence[Sheet], out: BinaryIO, title: str, when: datetime) -> None:
     parts = [part for sheet in content for part in split_sheet(sheet)]
-    assessed = pkg.assessed_at if pkg.assessed_at.tzinfo else pkg.assessed_at.replace(tzinfo=UTC)
+    assessed = when if when.tzinfo else when.replace(tzinfo=UTC)
     # constant_memory streams rows to temporary files, which in_memory would turn off; use_zip64 only takes effect
     # for an entry past 4 GB.
     book = XlsxWorkbook(out, {"constant_memory": True, "in_memory": False, "use_zip64": True})
     book.set_properties(
         {
-            "title": cell_text(f"{title}: {pkg.subject.reference}"),
+            "title": cell_text(title),
             "author": "fromline",
             "created": _utc_naive(assessed),  # never the clock: the workbook is reproducible
         }
@@ -844,9 +844,14 @@ def write_workbook(
     pkg: AuditPackage, content: Sequence[Sheet], out: BinaryIO, *, filename: str, title: str = "Audit workbook"
 ) -> None:
     """Write the sheets as one workbook to `out`; a failure is a `RenderError` naming the file."""
+    write_sheets(content, out, filename=filename, title=f"{title}: {pkg.subject.reference}", when=pkg.assessed_at)
+
+
+def write_sheets(content: Sequence[Sheet], out: BinaryIO, *, filename: str, title: str, when: datetime) -> None:
+    """Write the sheets as one workbook titled `title`, created `when`; a failure is a `RenderError`."""
     buffer = io.BytesIO()
     try:
-        _write(pkg, content, buffer, title)
+        _write(content, buffer, title, when)
     except (ValueError, TypeError, KeyError, XlsxWriterException) as e:
         raise RenderError(f"{filename}: cannot write the workbook: {e}") from e
     try:

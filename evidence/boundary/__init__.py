@@ -1,0 +1,114 @@
+"""The authorization boundary: one package for every image of a system (`fromline boundary`).
+
+Read the boundary file (`config`), assess or copy each image's package (`assess`, in parallel processes), roll
+the system up once (`rollup`), and write the boundary package (`render`), all or nothing like an image package:
+
+    DIR/audit.json          the system, its images (each by its package folder and audit.json digest), the roll-up
+    DIR/images/<slug>/      each image's package: its audit.json, its evidence, its manifest
+    DIR/poam.xlsx           one POA&M for the system, FedRAMP's template layout
+    DIR/inventory.xlsx      one inventory row per image; ports and protocols; base images
+    DIR/report.html, .pdf   the system summary, then a section per image
+    DIR/manifest.json
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+
+import orjson
+
+from evidence.boundary.assess import IMAGES_DIR, assess_images
+from evidence.boundary.config import Boundary, BoundaryError, load_boundary
+from evidence.boundary.rollup import BoundaryPackage, roll_up
+from evidence.errors import InputError
+
+__all__ = ["BoundaryError", "BoundaryFormat", "build_boundary", "load_boundary"]
+
+
+class BoundaryFormat(StrEnum):
+    AUDIT_JSON = "audit-json"  # always written
+    POAM_XLSX = "poam-xlsx"
+    INVENTORY_XLSX = "inventory-xlsx"
+    HTML = "html"
+    PDF = "pdf"
+
+
+FILENAMES = {
+    BoundaryFormat.AUDIT_JSON: "audit.json",
+    BoundaryFormat.POAM_XLSX: "poam.xlsx",
+    BoundaryFormat.INVENTORY_XLSX: "inventory.xlsx",
+    BoundaryFormat.HTML: "report.html",
+    BoundaryFormat.PDF: "report.pdf",
+}
+
+
+def _replaced(out: Path) -> dict[str, tuple[str, Path]]:
+    """The reuse keys of the boundary package at `out`, if one is there: slug -> (key, its image folder)."""
+    try:
+        document = orjson.loads((out / "audit.json").read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return {}
+    if not isinstance(document, dict) or document.get("schema_version", "").split("-")[0] != "boundary":
+        return {}
+    found = {}
+    for image in document.get("images", []):
+        if isinstance(image, dict) and isinstance(image.get("reuse_key"), str) and isinstance(image.get("slug"), str):
+            found[image["slug"]] = (image["reuse_key"], out / IMAGES_DIR / image["slug"])
+    return found
+
+
+def _check_previous(previous: Path | None) -> None:
+    if previous is None:
+        return
+    try:
+        document = orjson.loads((previous / "audit.json").read_bytes())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        raise InputError(previous, f"is not a boundary package: {exc}") from exc
+    if not isinstance(document, dict) or not str(document.get("schema_version", "")).startswith("boundary-"):
+        raise InputError(previous, "is not a boundary package (its audit.json is an image's, or something else)")
+
+
+def build_boundary(  # noqa: PLR0913 - one run's options, keyword-only
+    boundary: Boundary,
+    out: Path,
+    *,
+    moment: datetime,
+    jobs: int,
+    formats: Sequence[BoundaryFormat] = tuple(BoundaryFormat),
+    previous: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> BoundaryPackage:
+    """Assess the boundary's images and write its package into `out`, all or nothing; the package's content."""
+    from evidence.boundary import render  # noqa: PLC0415 - renderers import the workbook and report code
+    from evidence.render import write_staged  # noqa: PLC0415
+    from evidence.render.pdf import html_to_pdf  # noqa: PLC0415
+
+    show = progress or (lambda _message: None)
+    _check_previous(previous)
+    replaced = _replaced(out)
+    built: list[BoundaryPackage] = []
+
+    def fill(staging: Path) -> None:
+        images = assess_images(
+            boundary, staging, moment=moment, jobs=jobs, replaced=replaced, previous=previous, progress=progress
+        )
+        package = roll_up(boundary, images, moment)
+        built.append(package)
+        html = functools.cache(lambda: render.report_html(package))  # one rendering for the HTML and the PDF
+        writers: dict[BoundaryFormat, Callable[[], bytes]] = {
+            BoundaryFormat.AUDIT_JSON: lambda: render.audit_json(package),
+            BoundaryFormat.POAM_XLSX: lambda: render.poam_xlsx(package),
+            BoundaryFormat.INVENTORY_XLSX: lambda: render.inventory_xlsx(package),
+            BoundaryFormat.HTML: lambda: html().encode("utf-8"),
+            BoundaryFormat.PDF: lambda: html_to_pdf(html()),
+        }
+        for fmt in (BoundaryFormat.AUDIT_JSON, *(f for f in formats if f is not BoundaryFormat.AUDIT_JSON)):
+            show(f"rendering {FILENAMES[fmt]}")
+            (staging / FILENAMES[fmt]).write_bytes(writers[fmt]())
+
+    write_staged(out, fill)
+    return built[0]

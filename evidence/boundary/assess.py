@@ -1,0 +1,258 @@
+"""Assess every image of a boundary: each in a process of its own, at most `jobs` at once, into an image package.
+
+An `image` entry is assessed from its evidence as `fromline package` would, into `images/<slug>/` (its audit.json
+and a copy of its evidence); a `package` entry's directory is checked against its manifest and copied as it is.
+An image whose inputs and options have not changed since the package being replaced reuses that assessment: the
+key is the SHA-256 of Fromline's version, the options, the assessment time and every input file's bytes (the time
+is part of it because due dates and overdue items depend on it: a new month is a new assessment).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from multiprocessing import get_context
+from pathlib import Path
+
+from evidence import __version__
+from evidence.boundary.config import Boundary, BoundaryError, ImageEntry
+from evidence.errors import EvidenceError, InputError
+from evidence.model import AssessmentContext, AuditPackage, Binding
+from evidence.render import safe_relative_path
+
+__all__ = ["AssessedImage", "assess_images", "image_slug"]
+
+IMAGES_DIR = "images"
+AUDIT_JSON = "audit.json"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AssessedImage:
+    entry: ImageEntry
+    slug: str  # its folder under images/
+    key: str | None  # the reuse key of an assessed image; None for a package given in the boundary file
+    reused: bool
+    package: AuditPackage
+
+
+def image_slug(name: str, digest: str) -> str:
+    """`webapp-443eebbdc163`: the image name's last part and the digest's first 12 hex digits, safe as a folder."""
+    last = safe_relative_path(name.rsplit("/", 1)[-1]).replace("/", "_")
+    return f"{last}-{digest.removeprefix('sha256:')[:12]}"
+
+
+def _files(paths: Sequence[Path]) -> list[Path]:
+    found: list[Path] = []
+    for path in paths:
+        found += sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    return found
+
+
+def _reuse_key(boundary: Boundary, entry: ImageEntry, moment: datetime, previous: Path | None) -> str:
+    digest = hashlib.sha256()
+
+    def add(label: str, data: bytes) -> None:
+        digest.update(f"{label}\0{len(data)}\0".encode())
+        digest.update(data)
+
+    add("fromline", __version__.encode())
+    add("image", (entry.image.reference if entry.image else "").encode())
+    add("release", (entry.release or "").encode())
+    add("profile", entry.profile.encode())
+    add("time", moment.isoformat().encode())
+    add("system", repr(boundary.system).encode())
+    for label, paths in (
+        ("key", [*boundary.keys, *entry.keys]),
+        ("policy", [boundary.policy] if boundary.policy else []),
+        ("root", [boundary.trusted_root] if boundary.trusted_root else []),
+        ("profile-file", [Path(entry.profile)] if Path(entry.profile).suffix in (".yaml", ".yml") else []),
+        ("previous", [previous / AUDIT_JSON] if previous else []),
+    ):
+        for path in paths:
+            add(label, path.read_bytes())
+    for path in _files(entry.evidence):
+        add("evidence", path.name.encode())
+        add("bytes", path.read_bytes())
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Job:
+    """What a worker process needs to assess one image: plain values, picklable."""
+
+    entry: ImageEntry
+    boundary: Boundary
+    moment: datetime
+    out: Path
+    previous: Path | None
+
+
+def _assess_one(job: _Job) -> str | None:
+    """Assess and write one image package; the error message, or None. (An exception with arguments of its own
+    does not cross a process boundary intact, so the message does.)"""
+    from evidence.cli.verification import verification_context  # noqa: PLC0415 - in the worker process
+    from evidence.pipeline import LifecycleFiles, assess, write_package  # noqa: PLC0415
+    from evidence.render import Format  # noqa: PLC0415
+
+    entry = job.entry
+    if entry.image is None:
+        return "names no image"
+    try:
+        options = argparse.Namespace(
+            policy=job.boundary.policy,
+            key=[*job.boundary.keys, *entry.keys],
+            artifact=[],
+            trusted_root=job.boundary.trusted_root,
+            staging=False,
+        )
+        image = entry.image if entry.release is None else type(entry.image).parse(entry.image.reference, entry.release)
+        pkg = assess(
+            list(entry.evidence),
+            image=image,
+            profile=entry.profile,
+            verification=verification_context(options, image=image.name),
+            lifecycle=LifecycleFiles(previous=job.previous) if job.previous else None,
+            now=job.moment,
+            assessment=AssessmentContext(system=job.boundary.system),
+        )
+        write_package(pkg, job.out, formats=[Format.AUDIT_JSON])
+    except EvidenceError as exc:
+        return exc.diagnostics()
+    return None
+
+
+def _previous_image(previous: Path | None, slug: str) -> Path | None:
+    if previous is None:
+        return None
+    folder = previous / IMAGES_DIR / slug
+    return folder if (folder / AUDIT_JSON).is_file() else None
+
+
+def _copy_package(entry: ImageEntry, source: Path, target: Path) -> None:
+    from evidence.attest.verify import verify_package  # noqa: PLC0415
+
+    checked = verify_package(source)
+    if not checked.ok:
+        first = checked.problems[0]
+        raise BoundaryError(
+            source,
+            [f"line {entry.line}: the package fails its manifest: {first.path} {first.problem} ({first.detail})"],
+        )
+    shutil.copytree(source, target)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Planned:
+    entry: ImageEntry
+    slug: str
+    key: str | None
+
+
+def _plan(boundary: Boundary, moment: datetime, previous: Path | None) -> list[_Planned]:
+    """Each entry's slug and reuse key; an image listed twice (by digest, packages included) is an error."""
+    from evidence.pipeline import load_package  # noqa: PLC0415
+
+    first: dict[str, ImageEntry] = {}
+    planned = []
+    problems = []
+    for entry in boundary.images:
+        key = None
+        if entry.image is not None:
+            slug = image_slug(entry.image.name, entry.image.digest)
+            key = _reuse_key(boundary, entry, moment, _previous_image(previous, slug))
+        elif entry.package is not None:
+            subject = load_package(entry.package / AUDIT_JSON).subject
+            slug = image_slug(subject.name, subject.digest)
+        else:  # the boundary file's reader never gives one
+            raise BoundaryError(boundary.path, [f"line {entry.line}: names neither an image nor a package"])
+        if slug in first:
+            problems.append(f"line {entry.line}: the image is listed twice (first at line {first[slug].line})")
+            continue
+        first[slug] = entry
+        planned.append(_Planned(entry=entry, slug=slug, key=key))
+    if problems:
+        raise BoundaryError(boundary.path, problems)
+    return planned
+
+
+def assess_images(  # noqa: PLR0913 - one boundary run's options
+    boundary: Boundary,
+    staging: Path,
+    *,
+    moment: datetime,
+    jobs: int,
+    replaced: dict[str, tuple[str, Path]] | None = None,
+    previous: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> list[AssessedImage]:
+    """Assess or copy every image of `boundary` into `staging/images/`, in the boundary file's order.
+
+    `replaced` maps a slug to the reuse key and folder of the image in the package this run replaces; `previous`
+    is last month's boundary package, whose image packages carry detection dates forward."""
+    show = progress or (lambda _message: None)
+    root = staging / IMAGES_DIR
+    root.mkdir(parents=True, exist_ok=True)
+    planned = _plan(boundary, moment, previous)
+    reused: set[str] = set()
+    jobs_to_run: list[_Job] = []
+    for plan in planned:
+        target = root / plan.slug
+        old = (replaced or {}).get(plan.slug)
+        if plan.entry.package is not None:
+            _copy_package(plan.entry, plan.entry.package, target)
+        elif old is not None and old[0] == plan.key and old[1].is_dir():
+            shutil.copytree(old[1], target)
+            reused.add(plan.slug)
+        else:
+            previous_image = _previous_image(previous, plan.slug)
+            jobs_to_run.append(
+                _Job(entry=plan.entry, boundary=boundary, moment=moment, out=target, previous=previous_image)
+            )
+    show(f"assessing {len(jobs_to_run)} image(s), {len(reused)} reused, with {max(1, jobs)} process(es)")
+    failures = [message for message in _run(jobs_to_run, jobs) if message is not None]
+    if failures:
+        raise BoundaryError(boundary.path, failures)
+    return _read(boundary, planned, root, reused)
+
+
+def _run(jobs_to_run: list[_Job], jobs: int) -> list[str | None]:
+    if not jobs_to_run:
+        return []
+    workers = max(1, min(jobs, len(jobs_to_run)))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        futures: list[Future[str | None]] = [pool.submit(_assess_one, job) for job in jobs_to_run]
+        results = [future.result() for future in futures]
+    return [
+        None if message is None else f"line {job.entry.line}: {job.out.name}: {message}"
+        for job, message in zip(jobs_to_run, results, strict=True)
+    ]
+
+
+def _read(boundary: Boundary, planned: list[_Planned], root: Path, reused: set[str]) -> list[AssessedImage]:
+    from evidence.pipeline import load_package  # noqa: PLC0415
+
+    assessed = []
+    unnamed = []
+    for plan in planned:
+        pkg = load_package(root / plan.slug / AUDIT_JSON)
+        entry = plan.entry
+        if entry.image is not None and pkg.subject.digest != entry.image.digest:
+            raise InputError(root / plan.slug, f"assessed {pkg.subject.digest}, not {entry.image.digest}")
+        if not any(e.binding is Binding.MATCH for e in pkg.evidence):
+            unnamed.append(f"line {entry.line}: no evidence of {plan.slug} names its digest {pkg.subject.digest}")
+        assessed.append(
+            AssessedImage(entry=entry, slug=plan.slug, key=plan.key, reused=plan.slug in reused, package=pkg)
+        )
+    if unnamed:
+        raise BoundaryError(boundary.path, unnamed)
+    return assessed
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)

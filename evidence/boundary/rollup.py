@@ -1,0 +1,233 @@
+"""The system roll-up of a boundary: decided once here from the images' own assessments, and only looked up by the
+boundary's renderers, as an image package's verdicts are.
+
+- POA&M items: unique by weakness, asset and original detection date. FedRAMP allows one item to cover several
+  assets only when the weakness and the original detection date are the same, so items are grouped across images
+  by (the image item's POA&M id, its original detection day), and the group lists every image it affects.
+- Controls: for each catalog control, the images in each status.
+- Findings: the open vulnerability items by severity and by age (days since their original detection), and
+  the overdue ones.
+- Base images: each base image an image names (its Dockerfile's final FROM, or its OCI base-image label), the
+  images built on it, and the open findings attributed to the base in those images.
+- Ports and protocols: each image's exposed ports, from its image config or Dockerfile, as the SSP's ports,
+  protocols and services table needs them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from evidence.boundary.assess import AssessedImage
+from evidence.boundary.config import Boundary
+from evidence.model import (
+    Attribution,
+    AuditPackage,
+    Binding,
+    PoamItem,
+    Severity,
+    Status,
+    SystemInfo,
+    VulnerabilityState,
+)
+
+__all__ = [
+    "AGE_BUCKETS",
+    "BaseImageUse",
+    "BoundaryPackage",
+    "ControlRollup",
+    "PortUse",
+    "SystemItem",
+    "roll_up",
+    "utc_day",
+]
+
+# Open items by days since their original detection: FedRAMP's remediation clocks are 30, 90 and 180 days.
+AGE_BUCKETS = ((0, 30, "0-30 days"), (31, 90, "31-90 days"), (91, 180, "91-180 days"), (181, None, "over 180 days"))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SystemItem:
+    """One POA&M item of the system: one weakness, first detected on one day, in one or more images."""
+
+    poam_id: str  # "<image item id>-<YYYYMMDD of the original detection>": stable from month to month
+    item_id: str  # the images' own item id, "V-CVE-2024-5535" or "C-<catalog>-<control>"
+    first_detected: date | None
+    images: tuple[str, ...]  # slugs, in the boundary file's order
+    open: bool
+    severity: Severity
+    overdue: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ControlRollup:
+    catalog: str
+    control_id: str
+    title: str
+    images: dict[Status, tuple[str, ...]] = field(default_factory=dict)  # status -> slugs
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BaseImageUse:
+    base: str  # as the image names it: "docker.io/library/debian:12-slim@sha256:..."
+    images: tuple[str, ...]
+    open_base_findings: int  # open records attributed to the base image, over those images
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PortUse:
+    image: str  # slug
+    port: str
+    protocol: str
+    source: str  # "image config" or "Dockerfile"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BoundaryPackage:
+    """A boundary package's content: the images' assessments and the roll-up, decided once."""
+
+    system: SystemInfo
+    profile: str
+    assessed_at: datetime
+    images: tuple[AssessedImage, ...]
+    items: tuple[SystemItem, ...] = ()
+    controls: tuple[ControlRollup, ...] = ()
+    open_by_severity: dict[Severity, int] = field(default_factory=dict)
+    open_by_age: dict[str, int] = field(default_factory=dict)
+    overdue: int = 0
+    bases: tuple[BaseImageUse, ...] = ()
+    ports: tuple[PortUse, ...] = ()
+
+    def image(self, slug: str) -> AssessedImage:
+        return next(i for i in self.images if i.slug == slug)
+
+
+def utc_day(moment: datetime | None) -> date | None:
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).date()
+
+
+def _items(images: tuple[AssessedImage, ...]) -> tuple[SystemItem, ...]:
+    groups: dict[tuple[str, date | None], list[tuple[AssessedImage, PoamItem]]] = defaultdict(list)
+    for image in images:
+        for item in image.package.poam:
+            groups[item.poam_id, utc_day(item.first_detected)].append((image, item))
+    items = []
+    for (item_id, day), members in groups.items():
+        suffix = day.strftime("%Y%m%d") if day else "undated"
+        open_members = [i for _, i in members if i.is_open]
+        items.append(
+            SystemItem(
+                poam_id=f"{item_id}-{suffix}",
+                item_id=item_id,
+                first_detected=day,
+                images=tuple(image.slug for image, _ in members),
+                open=bool(open_members),
+                severity=max((i.adjusted_severity or i.severity for _, i in members), key=lambda s: s.rank),
+                overdue=any(i.overdue for i in open_members),
+            )
+        )
+    return tuple(sorted(items, key=lambda i: (not i.open, -i.severity.rank, i.first_detected or date.max, i.poam_id)))
+
+
+def _controls(images: tuple[AssessedImage, ...]) -> tuple[ControlRollup, ...]:
+    order: dict[tuple[str, str], str] = {}
+    statuses: dict[tuple[str, str], dict[Status, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for image in images:
+        for control in image.package.controls:
+            key = (control.catalog, control.control_id)
+            order.setdefault(key, control.title)
+            statuses[key][control.status].append(image.slug)
+    return tuple(
+        ControlRollup(
+            catalog=catalog,
+            control_id=control_id,
+            title=title,
+            images={status: tuple(slugs) for status, slugs in statuses[catalog, control_id].items()},
+        )
+        for (catalog, control_id), title in order.items()
+    )
+
+
+def base_image(pkg: AuditPackage) -> str | None:
+    """The base image the image names: its Dockerfile's final FROM, else its OCI base-image labels."""
+    for e in pkg.evidence:
+        if e.dockerfile is not None and e.binding in (Binding.MATCH, Binding.ASSERTED) and e.dockerfile.base_images:
+            return e.dockerfile.base_images[-1].value
+    for e in pkg.evidence:
+        config = e.image_config
+        if config is not None and e.binding is Binding.MATCH and "org.opencontainers.image.base.name" in config.labels:
+            digest = config.labels.get("org.opencontainers.image.base.digest")
+            return config.labels["org.opencontainers.image.base.name"] + (f"@{digest}" if digest else "")
+    return None
+
+
+def _bases(images: tuple[AssessedImage, ...]) -> tuple[BaseImageUse, ...]:
+    users: dict[str, list[AssessedImage]] = defaultdict(list)
+    for image in images:
+        base = base_image(image.package)
+        if base is not None:
+            users[base].append(image)
+    return tuple(
+        BaseImageUse(
+            base=base,
+            images=tuple(i.slug for i in members),
+            open_base_findings=sum(
+                1
+                for i in members
+                for record in i.package.vulnerabilities
+                if record.state is VulnerabilityState.OPEN and record.attribution is Attribution.BASE_IMAGE
+            ),
+        )
+        for base, members in sorted(users.items())
+    )
+
+
+def _ports(images: tuple[AssessedImage, ...]) -> tuple[PortUse, ...]:
+    found: dict[tuple[str, str, str], str] = {}
+    for image in images:
+        for e in image.package.evidence:
+            if e.binding not in (Binding.MATCH, Binding.ASSERTED):
+                continue
+            sources = []
+            if e.image_config is not None:
+                sources = [(p, "image config") for p in e.image_config.exposed_ports]
+            if e.dockerfile is not None:
+                sources += [(p.value, "Dockerfile") for p in e.dockerfile.exposed_ports]
+            for text, source in sources:
+                for word in text.split():
+                    port, _, protocol = word.partition("/")
+                    found.setdefault((image.slug, port, (protocol or "tcp").lower()), source)
+    return tuple(PortUse(image=s, port=p, protocol=pr, source=src) for (s, p, pr), src in found.items())
+
+
+def roll_up(boundary: Boundary, images: list[AssessedImage], assessed_at: datetime) -> BoundaryPackage:
+    """The boundary's package content: every image's assessment and the system roll-up."""
+    ordered = tuple(images)
+    items = _items(ordered)
+    open_vulns = [i for i in items if i.open and i.item_id.startswith("V-")]
+    today = utc_day(assessed_at) or date.min
+    ages: Counter[str] = Counter()
+    for item in open_vulns:
+        days = (today - item.first_detected).days if item.first_detected else None
+        for low, high, label in AGE_BUCKETS:
+            if days is not None and days >= low and (high is None or days <= high):
+                ages[label] += len(item.images)
+    by_severity: Counter[Severity] = Counter()
+    for item in open_vulns:
+        by_severity[item.severity] += len(item.images)
+    return BoundaryPackage(
+        system=boundary.system,
+        profile=boundary.profile,
+        assessed_at=assessed_at,
+        images=ordered,
+        items=items,
+        controls=_controls(ordered),
+        open_by_severity=dict(by_severity),
+        open_by_age={label: ages[label] for _, _, label in AGE_BUCKETS},
+        overdue=sum(len(i.images) for i in items if i.overdue),
+        bases=_bases(ordered),
+        ports=_ports(ordered),
+    )

@@ -1,0 +1,115 @@
+"""`fromline boundary`: one package for every image of an authorization boundary."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from evidence.cli.options import EXIT_CODES, add_common, output_directory, parse_timestamp, progress, terminal_lines
+
+# The boundary package's outputs, named here so that --help need not import the boundary code.
+BOUNDARY_FORMATS = ("poam-xlsx", "inventory-xlsx", "html", "pdf")
+FORMAT_GROUPS = {"xlsx": ("poam-xlsx", "inventory-xlsx")}
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "boundary",
+        help="assess every image of an authorization boundary into one system package",
+        description="Read a boundary file (the system and its images, see the README), assess each image from its "
+        "evidence (or read the package `fromline package` wrote for it), and write one package for the system: "
+        "audit.json with the roll-up, each image's package under images/, poam.xlsx (one POA&M for the system), "
+        "inventory.xlsx, report.html, report.pdf and manifest.json.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("boundary", type=Path, metavar="BOUNDARY.yaml", help="the boundary file")
+    parser.add_argument(
+        "--out", required=True, type=output_directory, metavar="OUTDIR", help="package directory to write"
+    )
+    parser.add_argument(
+        "--previous",
+        type=Path,
+        metavar="DIR",
+        help="last month's boundary package: each image's detection dates are carried from its package there",
+    )
+    parser.add_argument(
+        "--timestamp",
+        metavar="ISO8601",
+        help="assessment time (default: SOURCE_DATE_EPOCH if set, else now); the same inputs and timestamp give "
+        "the same files, and an image whose inputs and options are unchanged reuses its assessment",
+    )
+    parser.add_argument(
+        "--jobs", type=int, metavar="N", help="images assessed at once, each in a process (default: the cores)"
+    )
+    parser.add_argument(
+        "--formats",
+        metavar="LIST",
+        help="the outputs besides audit.json, comma-separated: "
+        + ", ".join(BOUNDARY_FORMATS)
+        + ", or xlsx for both workbooks (default: all)",
+    )
+    parser.add_argument(
+        "--zip", action="store_true", help="also write the package as OUTDIR.zip (reproducible, like every file)"
+    )
+    add_common(parser)
+    parser.set_defaults(run=run)
+
+
+def parse_formats(text: str | None) -> list[str]:
+    if text is None:
+        return list(BOUNDARY_FORMATS)
+    wanted: list[str] = []
+    for word in (w.strip() for w in text.split(",")):
+        if not word:
+            continue
+        names = FORMAT_GROUPS.get(word, (word,))
+        unknown = [n for n in names if n not in BOUNDARY_FORMATS]
+        if unknown:
+            raise argparse.ArgumentTypeError(
+                f"--formats takes {', '.join(BOUNDARY_FORMATS)} or xlsx; unknown: {', '.join(unknown)}"
+            )
+        wanted += [n for n in names if n not in wanted]
+    return wanted
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    try:
+        now = parse_timestamp(args.timestamp)
+        formats = parse_formats(args.formats)
+    except argparse.ArgumentTypeError as e:
+        parser.error(str(e))
+    if args.jobs is not None and args.jobs < 1:
+        parser.error("--jobs must be 1 or more")
+
+    from evidence.boundary import BoundaryFormat, build_boundary, load_boundary  # noqa: PLC0415
+    from evidence.boundary.assess import default_jobs  # noqa: PLC0415
+    from evidence.render import write_package_zip  # noqa: PLC0415
+
+    show = progress(quiet=args.quiet)
+    boundary = load_boundary(args.boundary)
+    moment = now
+    package = build_boundary(
+        boundary,
+        args.out,
+        moment=moment,
+        jobs=args.jobs or default_jobs(),
+        formats=[BoundaryFormat(f) for f in formats],
+        previous=args.previous,
+        progress=show,
+    )
+    if args.zip:
+        root = args.out.resolve()
+        write_package_zip(root, root.with_name(f"{root.name}.zip"), moment)
+    if not args.quiet:
+        reused = sum(1 for image in package.images if image.reused)
+        from_packages = sum(1 for image in package.images if image.entry.package is not None)
+        open_items = sum(1 for item in package.items if item.open)
+        lines = [
+            f"Boundary package for {boundary.system.name} written to {args.out}",
+            f"  images:      {len(package.images)} ({reused} reused, {from_packages} read from packages)",
+            f"  POA&M items: {open_items} open, {len(package.items) - open_items} closed, {package.overdue} overdue",
+        ]
+        print(terminal_lines(lines))
+    return 0
