@@ -299,3 +299,37 @@ def test_the_command_refuses_an_unknown_format_and_a_previous_that_is_not_a_boun
     )
     assert code == ExitCode.BAD_INPUT
     assert "is not a boundary package" in capsys.readouterr().err
+
+
+def test_previous_month_carries_detection_dates_and_lists_what_changed(tmp_path: Path) -> None:
+    only_130 = f"\n  - image: {sample_image('1.3.0')}\n    release: 1.3.0\n    evidence: [evidence-1.3.0]\n"
+    last_month = tmp_path / "2026-10"
+    build_boundary(load_boundary(boundary_file(tmp_path, images=only_130)), last_month, moment=NOW, jobs=1)
+    only_140 = f"\n  - image: {sample_image('1.4.0')}\n    release: 1.4.0\n    evidence: [evidence-1.4.0]\n"
+    later = datetime(2026, 12, 20, 12, tzinfo=UTC)
+    month = build_boundary(
+        load_boundary(boundary_file(tmp_path, images=only_140)),
+        tmp_path / "2026-11",
+        moment=later,
+        jobs=1,
+        previous=last_month,
+    )
+    (image,) = month.images
+    old = orjson.loads((last_month / "audit.json").read_bytes())["images"][0]
+    assert image.continues == old["digest"]  # a new release of the same image, by its name
+    assert month.changes is not None
+    assert month.changes.updated == ((image.slug, old["digest"]),)
+    assert month.changes.added == ()
+    assert month.changes.removed == ()
+    before = {
+        i["poam_id"]: i["first_detected"]
+        for i in orjson.loads((last_month / old["package"] / "audit.json").read_bytes())["poam"]
+    }
+    carried = [i for i in image.package.poam if i.poam_id in before and i.is_open]
+    assert carried
+    for item in carried:
+        assert item.first_detected is not None
+        assert item.first_detected.isoformat().replace("+00:00", "Z")[:10] == before[item.poam_id][:10]
+    written = orjson.loads((tmp_path / "2026-11" / "audit.json").read_bytes())["rollup"]["changes"]
+    assert written["updated"] == [{"image": image.slug, "previous_digest": old["digest"]}]
+    assert "Changes since the previous package" in (tmp_path / "2026-11" / "report.html").read_text(encoding="utf-8")

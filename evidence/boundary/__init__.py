@@ -21,7 +21,7 @@ from pathlib import Path
 
 import orjson
 
-from evidence.boundary.assess import IMAGES_DIR, assess_images
+from evidence.boundary.assess import IMAGES_DIR, assess_images, previous_images
 from evidence.boundary.config import Boundary, BoundaryError, load_boundary
 from evidence.boundary.rollup import BoundaryPackage, roll_up
 from evidence.errors import InputError
@@ -96,7 +96,7 @@ def build_boundary(  # noqa: PLR0913 - one run's options, keyword-only
         images = assess_images(
             boundary, staging, moment=moment, jobs=jobs, replaced=replaced, previous=previous, progress=progress
         )
-        package = roll_up(boundary, images, moment)
+        package = roll_up(boundary, images, moment, previous_images(previous) if previous else None)
         built.append(package)
         html = functools.cache(lambda: render.report_html(package))  # one rendering for the HTML and the PDF
         writers: dict[BoundaryFormat, Callable[[], bytes]] = {

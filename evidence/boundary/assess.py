@@ -13,6 +13,7 @@ import argparse
 import hashlib
 import os
 import shutil
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -20,13 +21,15 @@ from datetime import datetime
 from multiprocessing import get_context
 from pathlib import Path
 
+import orjson
+
 from evidence import __version__
 from evidence.boundary.config import Boundary, BoundaryError, ImageEntry
 from evidence.errors import EvidenceError, InputError
 from evidence.model import AssessmentContext, AuditPackage, Binding
 from evidence.render import safe_relative_path
 
-__all__ = ["AssessedImage", "assess_images", "image_slug"]
+__all__ = ["AssessedImage", "PreviousImage", "assess_images", "image_slug", "match_previous", "previous_images"]
 
 IMAGES_DIR = "images"
 AUDIT_JSON = "audit.json"
@@ -39,6 +42,7 @@ class AssessedImage:
     key: str | None  # the reuse key of an assessed image; None for a package given in the boundary file
     reused: bool
     package: AuditPackage
+    continues: str | None = None  # with --previous: the digest of last month's image this one continues
 
 
 def image_slug(name: str, digest: str) -> str:
@@ -72,7 +76,7 @@ def _reuse_key(boundary: Boundary, entry: ImageEntry, moment: datetime, previous
         ("policy", [boundary.policy] if boundary.policy else []),
         ("root", [boundary.trusted_root] if boundary.trusted_root else []),
         ("profile-file", [Path(entry.profile)] if Path(entry.profile).suffix in (".yaml", ".yml") else []),
-        ("previous", [previous / AUDIT_JSON] if previous else []),
+        ("previous", [previous / AUDIT_JSON] if previous else []),  # the image's own package of last month
     ):
         for path in paths:
             add(label, path.read_bytes())
@@ -127,11 +131,39 @@ def _assess_one(job: _Job) -> str | None:
     return None
 
 
-def _previous_image(previous: Path | None, slug: str) -> Path | None:
+def previous_images(previous: Path | None) -> list[PreviousImage]:
+    """(name, digest, package folder) of each image of last month's boundary package."""
     if previous is None:
-        return None
-    folder = previous / IMAGES_DIR / slug
-    return folder if (folder / AUDIT_JSON).is_file() else None
+        return []
+    document = orjson.loads((previous / AUDIT_JSON).read_bytes())
+    found = []
+    for image in document.get("images", []):
+        folder = previous / str(image.get("package", ""))
+        if (folder / AUDIT_JSON).is_file():
+            found.append((str(image.get("name")), str(image.get("digest")), folder))
+    return found
+
+
+PreviousImage = tuple[str, str, Path]  # name, digest and package folder of an image of last month's boundary
+
+
+def match_previous(
+    previous: list[PreviousImage], current: list[tuple[str, str]]
+) -> dict[tuple[str, str], PreviousImage]:
+    """Which of last month's image packages each image of this month continues: the one with the same digest, else
+    the one with the same name when each month has exactly one image of that name (a new release of it). An image
+    without one is new to the boundary; its detection dates start now."""
+    by_digest = {image[1]: image for image in previous}
+    previous_names = Counter(name for name, _, _ in previous)
+    current_names = Counter(name for name, _ in current)
+    by_name = {image[0]: image for image in previous if previous_names[image[0]] == 1}
+    matched: dict[tuple[str, str], PreviousImage] = {}
+    for name, digest in current:
+        if digest in by_digest:
+            matched[name, digest] = by_digest[digest]
+        elif current_names[name] == 1 and name in by_name:
+            matched[name, digest] = by_name[name]
+    return matched
 
 
 def _copy_package(entry: ImageEntry, source: Path, target: Path) -> None:
@@ -152,30 +184,38 @@ class _Planned:
     entry: ImageEntry
     slug: str
     key: str | None
+    previous: Path | None  # the image package of last month this image continues
+    continues: str | None  # that image's digest
 
 
 def _plan(boundary: Boundary, moment: datetime, previous: Path | None) -> list[_Planned]:
-    """Each entry's slug and reuse key; an image listed twice (by digest, packages included) is an error."""
+    """Each entry's slug, reuse key and last month's package; an image listed twice (by digest, packages
+    included) is an error."""
     from evidence.pipeline import load_package  # noqa: PLC0415
 
-    first: dict[str, ImageEntry] = {}
-    planned = []
-    problems = []
+    subjects: list[tuple[ImageEntry, str, str]] = []
     for entry in boundary.images:
-        key = None
         if entry.image is not None:
-            slug = image_slug(entry.image.name, entry.image.digest)
-            key = _reuse_key(boundary, entry, moment, _previous_image(previous, slug))
+            subjects.append((entry, entry.image.name, entry.image.digest))
         elif entry.package is not None:
             subject = load_package(entry.package / AUDIT_JSON).subject
-            slug = image_slug(subject.name, subject.digest)
+            subjects.append((entry, subject.name, subject.digest))
         else:  # the boundary file's reader never gives one
             raise BoundaryError(boundary.path, [f"line {entry.line}: names neither an image nor a package"])
-        if slug in first:
-            problems.append(f"line {entry.line}: the image is listed twice (first at line {first[slug].line})")
+    continued = match_previous(previous_images(previous), [(name, digest) for _, name, digest in subjects])
+    first: dict[str, ImageEntry] = {}  # by digest: one image under two names is still one image
+    planned = []
+    problems = []
+    for entry, name, digest in subjects:
+        slug = image_slug(name, digest)
+        if digest in first:
+            problems.append(f"line {entry.line}: the image is listed twice (first at line {first[digest].line})")
             continue
-        first[slug] = entry
-        planned.append(_Planned(entry=entry, slug=slug, key=key))
+        first[digest] = entry
+        last = continued.get((name, digest))
+        folder = last[2] if last else None
+        key = _reuse_key(boundary, entry, moment, folder) if entry.image is not None else None
+        planned.append(_Planned(entry=entry, slug=slug, key=key, previous=folder, continues=last[1] if last else None))
     if problems:
         raise BoundaryError(boundary.path, problems)
     return planned
@@ -210,9 +250,8 @@ def assess_images(  # noqa: PLR0913 - one boundary run's options
             shutil.copytree(old[1], target)
             reused.add(plan.slug)
         else:
-            previous_image = _previous_image(previous, plan.slug)
             jobs_to_run.append(
-                _Job(entry=plan.entry, boundary=boundary, moment=moment, out=target, previous=previous_image)
+                _Job(entry=plan.entry, boundary=boundary, moment=moment, out=target, previous=plan.previous)
             )
     show(f"assessing {len(jobs_to_run)} image(s), {len(reused)} reused, with {max(1, jobs)} process(es)")
     failures = [message for message in _run(jobs_to_run, jobs) if message is not None]
@@ -247,7 +286,14 @@ def _read(boundary: Boundary, planned: list[_Planned], root: Path, reused: set[s
         if not any(e.binding is Binding.MATCH for e in pkg.evidence):
             unnamed.append(f"line {entry.line}: no evidence of {plan.slug} names its digest {pkg.subject.digest}")
         assessed.append(
-            AssessedImage(entry=entry, slug=plan.slug, key=plan.key, reused=plan.slug in reused, package=pkg)
+            AssessedImage(
+                entry=entry,
+                slug=plan.slug,
+                key=plan.key,
+                reused=plan.slug in reused,
+                package=pkg,
+                continues=plan.continues,
+            )
         )
     if unnamed:
         raise BoundaryError(boundary.path, unnamed)

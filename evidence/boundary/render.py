@@ -116,6 +116,14 @@ def audit_json(bp: BoundaryPackage) -> bytes:
                 {"base": b.base, "images": list(b.images), "open_base_findings": b.open_base_findings} for b in bp.bases
             ],
             "ports": [{"image": p.image, "port": p.port, "protocol": p.protocol, "source": p.source} for p in bp.ports],
+            "changes": None
+            if bp.changes is None
+            else {
+                "added": list(bp.changes.added),
+                "updated": [{"image": slug, "previous_digest": digest} for slug, digest in bp.changes.updated],
+                "removed": [{"name": name, "digest": digest} for name, digest in bp.changes.removed],
+                "closed_items": bp.changes.closed_items,
+            },
         },
     }
     return orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n"

@@ -19,7 +19,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from evidence.boundary.assess import AssessedImage
+from evidence.boundary.assess import AssessedImage, PreviousImage
 from evidence.boundary.config import Boundary
 from evidence.model import (
     Attribution,
@@ -35,6 +35,7 @@ from evidence.model import (
 __all__ = [
     "AGE_BUCKETS",
     "BaseImageUse",
+    "BoundaryChanges",
     "BoundaryPackage",
     "ControlRollup",
     "PortUse",
@@ -84,6 +85,16 @@ class PortUse:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class BoundaryChanges:
+    """What changed in the boundary since last month's package (--previous)."""
+
+    added: tuple[str, ...] = ()  # slugs of images new to the boundary
+    updated: tuple[tuple[str, str], ...] = ()  # (slug, last month's digest) of a new release of an image
+    removed: tuple[tuple[str, str], ...] = ()  # (name, digest) of last month's images no image continues
+    closed_items: int = 0  # system items closed (every image fixed or no longer has the weakness)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BoundaryPackage:
     """A boundary package's content: the images' assessments and the roll-up, decided once."""
 
@@ -98,6 +109,7 @@ class BoundaryPackage:
     overdue: int = 0
     bases: tuple[BaseImageUse, ...] = ()
     ports: tuple[PortUse, ...] = ()
+    changes: BoundaryChanges | None = None  # with --previous
 
     def image(self, slug: str) -> AssessedImage:
         return next(i for i in self.images if i.slug == slug)
@@ -203,8 +215,26 @@ def _ports(images: tuple[AssessedImage, ...]) -> tuple[PortUse, ...]:
     return tuple(PortUse(image=s, port=p, protocol=pr, source=src) for (s, p, pr), src in found.items())
 
 
-def roll_up(boundary: Boundary, images: list[AssessedImage], assessed_at: datetime) -> BoundaryPackage:
-    """The boundary's package content: every image's assessment and the system roll-up."""
+def _changes(
+    images: tuple[AssessedImage, ...], items: tuple[SystemItem, ...], previous: list[PreviousImage]
+) -> BoundaryChanges:
+    continued = {image.continues for image in images if image.continues}
+    return BoundaryChanges(
+        added=tuple(i.slug for i in images if i.continues is None),
+        updated=tuple((i.slug, i.continues) for i in images if i.continues and i.continues != i.package.subject.digest),
+        removed=tuple((name, digest) for name, digest, _ in previous if digest not in continued),
+        closed_items=sum(1 for item in items if not item.open),
+    )
+
+
+def roll_up(
+    boundary: Boundary,
+    images: list[AssessedImage],
+    assessed_at: datetime,
+    previous: list[PreviousImage] | None = None,
+) -> BoundaryPackage:
+    """The boundary's package content: every image's assessment and the system roll-up; with last month's
+    images, what changed since."""
     ordered = tuple(images)
     items = _items(ordered)
     open_vulns = [i for i in items if i.open and i.item_id.startswith("V-")]
@@ -230,4 +260,5 @@ def roll_up(boundary: Boundary, images: list[AssessedImage], assessed_at: dateti
         overdue=sum(len(i.images) for i in items if i.overdue),
         bases=_bases(ordered),
         ports=_ports(ordered),
+        changes=_changes(ordered, items, previous) if previous is not None else None,
     )
