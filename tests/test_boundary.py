@@ -10,7 +10,8 @@ from pathlib import Path
 import openpyxl
 import orjson
 import pytest
-from conftest import sample_image
+from conftest import oscal_schema_errors, sample_image
+from trestle.oscal.poam import PlanOfActionAndMilestones
 
 from evidence.attest.verify import verify_package
 from evidence.boundary import BoundaryFormat, build_boundary, load_boundary
@@ -146,6 +147,7 @@ def test_the_boundary_package_holds_every_image_and_passes_its_manifest(built: P
         "images",
         "inventory.xlsx",
         "manifest.json",
+        "oscal",
         "poam.xlsx",
         "report.html",
         "report.pdf",
@@ -282,8 +284,8 @@ def test_the_command_refuses_an_unknown_format_and_a_previous_that_is_not_a_boun
     tmp_path: Path, sample_package: Callable[..., Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = boundary_file(tmp_path)
-    assert main(["boundary", str(path), "--out", str(tmp_path / "o"), "--formats", "pdf,oscal"]) == ExitCode.USAGE
-    assert "unknown: oscal" in capsys.readouterr().err
+    assert main(["boundary", str(path), "--out", str(tmp_path / "o"), "--formats", "pdf,oscal-ar"]) == ExitCode.USAGE
+    assert "unknown: oscal-ar" in capsys.readouterr().err
     previous = str(sample_package("1.4.0"))
     code = main(
         [
@@ -333,3 +335,44 @@ def test_previous_month_carries_detection_dates_and_lists_what_changed(tmp_path:
     written = orjson.loads((tmp_path / "2026-11" / "audit.json").read_bytes())["rollup"]["changes"]
     assert written["updated"] == [{"image": image.slug, "previous_digest": old["digest"]}]
     assert "Changes since the previous package" in (tmp_path / "2026-11" / "report.html").read_text(encoding="utf-8")
+
+
+def test_the_system_oscal_poam_is_valid_and_its_uuids_unique_and_resolved(built: Path) -> None:
+    document = orjson.loads((built / "oscal" / "poam.json").read_bytes())
+    assert oscal_schema_errors(document) == []
+    read = PlanOfActionAndMilestones.oscal_read(built / "oscal" / "poam.json")  # as compliance-trestle reads it
+    assert isinstance(read, PlanOfActionAndMilestones)
+    assert len(read.poam_items) == len(document["plan-of-action-and-milestones"]["poam-items"])
+    body = document["plan-of-action-and-milestones"]
+    defined, referenced = uuids(body)
+    assert len(defined) == len(set(defined))  # unique across the system, though both images are named webapp
+    assert referenced <= set(defined)
+    rollup = orjson.loads((built / "audit.json").read_bytes())["rollup"]["poam"]
+    ids = [next(p["value"] for p in i["props"] if p["name"] == "POAM-ID") for i in body["poam-items"]]
+    assert ids == [i["poam_id"] for i in rollup]
+    shared = next(i for i in body["poam-items"] if len(i["related-risks"]) == 2)
+    assert shared["remarks"].startswith("Assets: ")
+    for resource in body.get("back-matter", {}).get("resources", []):
+        for link in resource["rlinks"]:
+            assert (built / "oscal" / link["href"]).resolve().is_file(), link["href"]
+
+
+def uuids(node: object) -> tuple[list[str], set[str]]:
+    """The UUIDs an OSCAL document defines (in order, repeats kept) and those it refers to."""
+    defined: list[str] = []
+    referenced: set[str] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, list):
+            stack += current
+        elif isinstance(current, dict):
+            for key, value in current.items():
+                if key == "uuid":
+                    defined.append(value)
+                elif key.endswith("-uuid") and isinstance(value, str):
+                    referenced.add(value)
+                elif key.endswith("-uuids") and isinstance(value, list):
+                    referenced.update(value)
+                stack.append(value)
+    return defined, referenced

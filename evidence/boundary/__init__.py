@@ -5,6 +5,7 @@ the system up once (`rollup`), and write the boundary package (`render`), all or
 
     DIR/audit.json          the system, its images (each by its package folder and audit.json digest), the roll-up
     DIR/images/<slug>/      each image's package: its audit.json, its evidence, its manifest
+    DIR/oscal/poam.json     one OSCAL POA&M for the system
     DIR/poam.xlsx           one POA&M for the system, FedRAMP's template layout
     DIR/inventory.xlsx      one inventory row per image; ports and protocols; base images
     DIR/report.html, .pdf   the system summary, then a section per image
@@ -31,6 +32,7 @@ __all__ = ["BoundaryError", "BoundaryFormat", "build_boundary", "load_boundary"]
 
 class BoundaryFormat(StrEnum):
     AUDIT_JSON = "audit-json"  # always written
+    OSCAL_POAM = "oscal-poam"
     POAM_XLSX = "poam-xlsx"
     INVENTORY_XLSX = "inventory-xlsx"
     HTML = "html"
@@ -39,6 +41,7 @@ class BoundaryFormat(StrEnum):
 
 FILENAMES = {
     BoundaryFormat.AUDIT_JSON: "audit.json",
+    BoundaryFormat.OSCAL_POAM: "oscal/poam.json",
     BoundaryFormat.POAM_XLSX: "poam.xlsx",
     BoundaryFormat.INVENTORY_XLSX: "inventory.xlsx",
     BoundaryFormat.HTML: "report.html",
@@ -84,6 +87,8 @@ def build_boundary(  # noqa: PLR0913 - one run's options, keyword-only
 ) -> BoundaryPackage:
     """Assess the boundary's images and write its package into `out`, all or nothing; the package's content."""
     from evidence.boundary import render  # noqa: PLC0415 - renderers import the workbook and report code
+    from evidence.boundary.oscal import system_poam  # noqa: PLC0415
+    from evidence.oscal_versions import DEFAULT_OSCAL_VERSION  # noqa: PLC0415
     from evidence.render import write_staged  # noqa: PLC0415
     from evidence.render.pdf import html_to_pdf  # noqa: PLC0415
 
@@ -101,6 +106,7 @@ def build_boundary(  # noqa: PLR0913 - one run's options, keyword-only
         html = functools.cache(lambda: render.report_html(package))  # one rendering for the HTML and the PDF
         writers: dict[BoundaryFormat, Callable[[], bytes]] = {
             BoundaryFormat.AUDIT_JSON: lambda: render.audit_json(package),
+            BoundaryFormat.OSCAL_POAM: lambda: system_poam(package, DEFAULT_OSCAL_VERSION),
             BoundaryFormat.POAM_XLSX: lambda: render.poam_xlsx(package),
             BoundaryFormat.INVENTORY_XLSX: lambda: render.inventory_xlsx(package),
             BoundaryFormat.HTML: lambda: html().encode("utf-8"),
@@ -108,7 +114,9 @@ def build_boundary(  # noqa: PLR0913 - one run's options, keyword-only
         }
         for fmt in (BoundaryFormat.AUDIT_JSON, *(f for f in formats if f is not BoundaryFormat.AUDIT_JSON)):
             show(f"rendering {FILENAMES[fmt]}")
-            (staging / FILENAMES[fmt]).write_bytes(writers[fmt]())
+            target = staging / FILENAMES[fmt]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(writers[fmt]())
 
     write_staged(out, fill)
     return built[0]

@@ -9,8 +9,8 @@ from typing import Any
 from evidence.cli.options import EXIT_CODES, add_common, output_directory, parse_timestamp, progress, terminal_lines
 
 # The boundary package's outputs, named here so that --help need not import the boundary code.
-BOUNDARY_FORMATS = ("poam-xlsx", "inventory-xlsx", "html", "pdf")
-FORMAT_GROUPS = {"xlsx": ("poam-xlsx", "inventory-xlsx")}
+BOUNDARY_FORMATS = ("oscal-poam", "poam-xlsx", "inventory-xlsx", "html", "pdf")
+FORMAT_GROUPS = {"xlsx": ("poam-xlsx", "inventory-xlsx"), "oscal": ("oscal-poam",)}
 
 
 def register(commands: Any) -> None:
@@ -19,7 +19,8 @@ def register(commands: Any) -> None:
         help="assess every image of an authorization boundary into one system package",
         description="Read a boundary file (the system and its images, see the README), assess each image from its "
         "evidence (or read the package `fromline package` wrote for it), and write one package for the system: "
-        "audit.json with the roll-up, each image's package under images/, poam.xlsx (one POA&M for the system), "
+        "audit.json with the roll-up, each image's package under images/, oscal/poam.json and poam.xlsx (one POA&M "
+        "for the system), "
         "inventory.xlsx, report.html, report.pdf and manifest.json.",
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -48,7 +49,7 @@ def register(commands: Any) -> None:
         metavar="LIST",
         help="the outputs besides audit.json, comma-separated: "
         + ", ".join(BOUNDARY_FORMATS)
-        + ", or xlsx for both workbooks (default: all)",
+        + ", or the groups oscal and xlsx (default: all)",
     )
     parser.add_argument(
         "--zip", action="store_true", help="also write the package as OUTDIR.zip (reproducible, like every file)"
@@ -68,7 +69,7 @@ def parse_formats(text: str | None) -> list[str]:
         unknown = [n for n in names if n not in BOUNDARY_FORMATS]
         if unknown:
             raise argparse.ArgumentTypeError(
-                f"--formats takes {', '.join(BOUNDARY_FORMATS)} or xlsx; unknown: {', '.join(unknown)}"
+                f"--formats takes {', '.join(BOUNDARY_FORMATS)}, oscal or xlsx; unknown: {', '.join(unknown)}"
             )
         wanted += [n for n in names if n not in wanted]
     return wanted

@@ -81,7 +81,7 @@ from evidence.render.oscal import (
     uri_reference,
 )
 
-__all__ = ["FEDRAMP_NS", "OscalPoam"]
+__all__ = ["FEDRAMP_NS", "OscalPoam", "poam_document"]
 
 FEDRAMP_NS = "https://fedramp.gov/ns/oscal"  # FedRAMP extension props
 FEDRAMP_FACET_SYSTEM = "http://fedramp.gov/ns/oscal"  # FedRAMP facet system, http as FedRAMP writes it
@@ -116,6 +116,11 @@ class OscalPoam:
 
 def render_bytes(pkg: AuditPackage, oscal_version: str = OSCAL_VERSION) -> bytes:
     return document_bytes(_Builder(pkg, oscal_version).document, _FILE)
+
+
+def poam_document(pkg: AuditPackage, oscal_version: str = OSCAL_VERSION) -> Json:
+    """The image's POA&M document as data, for a boundary's system POA&M to merge."""
+    return _Builder(pkg, oscal_version).document()
 
 
 def fedramp_deviation_props(item: PoamItem, supports: Mapping[DeviationType, str | None] | None = None) -> list[Json]:
