@@ -11,6 +11,9 @@ import openpyxl
 import orjson
 import pytest
 from conftest import oscal_schema_errors, sample_image
+from trestle.core.base_model import OscalBaseModel
+from trestle.oscal.assessment_results import AssessmentResults
+from trestle.oscal.component import ComponentDefinition
 from trestle.oscal.poam import PlanOfActionAndMilestones
 
 from evidence.attest.verify import verify_package
@@ -284,8 +287,8 @@ def test_the_command_refuses_an_unknown_format_and_a_previous_that_is_not_a_boun
     tmp_path: Path, sample_package: Callable[..., Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = boundary_file(tmp_path)
-    assert main(["boundary", str(path), "--out", str(tmp_path / "o"), "--formats", "pdf,oscal-ar"]) == ExitCode.USAGE
-    assert "unknown: oscal-ar" in capsys.readouterr().err
+    assert main(["boundary", str(path), "--out", str(tmp_path / "o"), "--formats", "pdf,cklb"]) == ExitCode.USAGE
+    assert "unknown: cklb" in capsys.readouterr().err
     previous = str(sample_package("1.4.0"))
     code = main(
         [
@@ -335,6 +338,21 @@ def test_previous_month_carries_detection_dates_and_lists_what_changed(tmp_path:
     written = orjson.loads((tmp_path / "2026-11" / "audit.json").read_bytes())["rollup"]["changes"]
     assert written["updated"] == [{"image": image.slug, "previous_digest": old["digest"]}]
     assert "Changes since the previous package" in (tmp_path / "2026-11" / "report.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", ["assessment-results", "component-definition"])
+def test_the_system_oscal_documents_hold_every_image_with_unique_uuids(built: Path, name: str) -> None:
+    document = orjson.loads((built / "oscal" / f"{name}.json").read_bytes())
+    assert oscal_schema_errors(document) == []
+    ((_, body),) = document.items()
+    defined, referenced = uuids(body)
+    assert len(defined) == len(set(defined))
+    assert referenced <= set(defined), sorted(referenced - set(defined))[:5]
+    images = orjson.loads((built / "audit.json").read_bytes())["images"]
+    parts = body["results"] if name == "assessment-results" else body["components"]
+    assert len(parts) == len(images)
+    model: type[OscalBaseModel] = AssessmentResults if name == "assessment-results" else ComponentDefinition
+    assert isinstance(model.oscal_read(built / "oscal" / f"{name}.json"), model)
 
 
 def test_the_system_oscal_poam_is_valid_and_its_uuids_unique_and_resolved(built: Path) -> None:

@@ -5,7 +5,8 @@ the system up once (`rollup`), and write the boundary package (`render`), all or
 
     DIR/audit.json          the system, its images (each by its package folder and audit.json digest), the roll-up
     DIR/images/<slug>/      each image's package: its audit.json, its evidence, its manifest
-    DIR/oscal/poam.json     one OSCAL POA&M for the system
+    DIR/oscal/              assessment results (a result per image), component definition (a component per
+                            image) and POA&M (one for the system), UUIDs unique across the system
     DIR/poam.xlsx           one POA&M for the system, FedRAMP's template layout
     DIR/inventory.xlsx      one inventory row per image; ports and protocols; base images
     DIR/report.html, .pdf   the system summary, then a section per image
@@ -32,6 +33,8 @@ __all__ = ["BoundaryError", "BoundaryFormat", "build_boundary", "load_boundary"]
 
 class BoundaryFormat(StrEnum):
     AUDIT_JSON = "audit-json"  # always written
+    OSCAL_ASSESSMENT_RESULTS = "oscal-ar"
+    OSCAL_COMPONENT_DEFINITION = "oscal-cd"
     OSCAL_POAM = "oscal-poam"
     POAM_XLSX = "poam-xlsx"
     INVENTORY_XLSX = "inventory-xlsx"
@@ -41,6 +44,8 @@ class BoundaryFormat(StrEnum):
 
 FILENAMES = {
     BoundaryFormat.AUDIT_JSON: "audit.json",
+    BoundaryFormat.OSCAL_ASSESSMENT_RESULTS: "oscal/assessment-results.json",
+    BoundaryFormat.OSCAL_COMPONENT_DEFINITION: "oscal/component-definition.json",
     BoundaryFormat.OSCAL_POAM: "oscal/poam.json",
     BoundaryFormat.POAM_XLSX: "poam.xlsx",
     BoundaryFormat.INVENTORY_XLSX: "inventory.xlsx",
@@ -86,8 +91,7 @@ def build_boundary(  # noqa: PLR0913 - one run's options, keyword-only
     progress: Callable[[str], None] | None = None,
 ) -> BoundaryPackage:
     """Assess the boundary's images and write its package into `out`, all or nothing; the package's content."""
-    from evidence.boundary import render  # noqa: PLC0415 - renderers import the workbook and report code
-    from evidence.boundary.oscal import system_poam  # noqa: PLC0415
+    from evidence.boundary import oscal, render  # noqa: PLC0415 - renderers import the workbook and report code
     from evidence.oscal_versions import DEFAULT_OSCAL_VERSION  # noqa: PLC0415
     from evidence.render import write_staged  # noqa: PLC0415
     from evidence.render.pdf import html_to_pdf  # noqa: PLC0415
@@ -106,7 +110,13 @@ def build_boundary(  # noqa: PLR0913 - one run's options, keyword-only
         html = functools.cache(lambda: render.report_html(package))  # one rendering for the HTML and the PDF
         writers: dict[BoundaryFormat, Callable[[], bytes]] = {
             BoundaryFormat.AUDIT_JSON: lambda: render.audit_json(package),
-            BoundaryFormat.OSCAL_POAM: lambda: system_poam(package, DEFAULT_OSCAL_VERSION),
+            BoundaryFormat.OSCAL_ASSESSMENT_RESULTS: lambda: oscal.system_assessment_results(
+                package, DEFAULT_OSCAL_VERSION
+            ),
+            BoundaryFormat.OSCAL_COMPONENT_DEFINITION: lambda: oscal.system_component_definition(
+                package, DEFAULT_OSCAL_VERSION
+            ),
+            BoundaryFormat.OSCAL_POAM: lambda: oscal.system_poam(package, DEFAULT_OSCAL_VERSION),
             BoundaryFormat.POAM_XLSX: lambda: render.poam_xlsx(package),
             BoundaryFormat.INVENTORY_XLSX: lambda: render.inventory_xlsx(package),
             BoundaryFormat.HTML: lambda: html().encode("utf-8"),

@@ -11,6 +11,7 @@ detection date, related to the risk and observations of each image it affects, w
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -18,10 +19,23 @@ import orjson
 from evidence.boundary.rollup import BoundaryPackage, SystemItem
 from evidence.errors import RenderError
 from evidence.lifecycle.poam import asset_identifier
-from evidence.render.oscal import FROMLINE_NS, UUID_NAMESPACE, Json, compact, document_bytes, md, prop, props, timestamp
+from evidence.model import AuditPackage
+from evidence.render.oscal import (
+    FROMLINE_NS,
+    UUID_NAMESPACE,
+    Json,
+    assessment_results_document,
+    compact,
+    document_bytes,
+    md,
+    prop,
+    props,
+    timestamp,
+)
+from evidence.render.oscal_component import component_definition_document
 from evidence.render.oscal_poam import FEDRAMP_NS, poam_document
 
-__all__ = ["system_poam"]
+__all__ = ["system_assessment_results", "system_component_definition", "system_poam"]
 
 _FILE = "oscal/poam.json"
 _SHARED = ("parties", "roles")  # metadata lists every image document repeats
@@ -31,16 +45,16 @@ def _uuid(name: str) -> str:
     return str(uuid.uuid5(UUID_NAMESPACE, name))
 
 
-def _defined(node: Any, found: set[str], *, skip: bool = False) -> None:
-    """Every `uuid` a part of the document defines, but the shared parts (metadata, assessment assets)."""
+def _defined(node: Any, found: set[str], shared: tuple[str, ...], *, skip: bool = False) -> None:
+    """Every `uuid` a part of the document defines, but in the `shared` parts (kept once in the system's)."""
     if isinstance(node, dict):
         if not skip and isinstance(node.get("uuid"), str):
             found.add(node["uuid"])
         for key, value in node.items():
-            _defined(value, found, skip=skip or key in ("metadata", "assessment-assets"))
+            _defined(value, found, shared, skip=skip or key in shared)
     elif isinstance(node, list):
         for value in node:
-            _defined(value, found, skip=skip)
+            _defined(value, found, shared, skip=skip)
 
 
 def _renamed(node: Any, names: dict[str, str], slug: str) -> Any:
@@ -53,14 +67,24 @@ def _renamed(node: Any, names: dict[str, str], slug: str) -> Any:
     if isinstance(node, list):
         return [_renamed(value, names, slug) for value in node]
     if isinstance(node, str):
+        if node.startswith("#") and node[1:] in names:  # a link to a back-matter resource
+            return "#" + names[node[1:]]
         return names.get(node, node)
     return node
 
 
-def _image_document(bp: BoundaryPackage, slug: str, oscal_version: str) -> Json:
-    document = poam_document(bp.image(slug).package, oscal_version)["plan-of-action-and-milestones"]
+def _image_document(
+    bp: BoundaryPackage,
+    slug: str,
+    oscal_version: str,
+    build: Callable[[AuditPackage, str], Json] = poam_document,
+    shared: tuple[str, ...] = ("metadata", "assessment-assets"),
+) -> Json:
+    """The image's document (its model's body), its UUIDs made the system's own but in the `shared` parts (the
+    POA&M's tools are listed once for the system; an assessment result keeps its own)."""
+    ((_, document),) = build(bp.image(slug).package, oscal_version).items()
     defined: set[str] = set()
-    _defined(document, defined)
+    _defined(document, defined, shared)
     names = {old: _uuid(f"boundary/{slug}/{old}") for old in defined}
     renamed: Json = _renamed(document, names, slug)
     return renamed
@@ -196,3 +220,79 @@ def _empty(bp: BoundaryPackage) -> Json:
 
 def system_poam(bp: BoundaryPackage, oscal_version: str) -> bytes:
     return document_bytes(lambda: _document(bp, oscal_version), _FILE)
+
+
+def _shared_metadata(bp: BoundaryPackage, documents: list[Json], kind: str, oscal_version: str) -> Json:
+    metadata = [d["metadata"] for d in documents]
+    moment = timestamp(bp.assessed_at)
+    return compact(
+        {
+            "title": md(f"{kind} for {bp.system.name}"),
+            "published": moment,
+            "last-modified": moment,
+            "version": moment[:10],
+            "oscal-version": oscal_version,
+            "props": props(prop("generator", "fromline"), prop("images", str(len(bp.images)))),
+            **{key: _unique([x for m in metadata for x in m.get(key, [])]) or None for key in _SHARED},
+            "responsible-parties": _unique_parties(metadata),
+            "remarks": f"The {kind.lower()} of the {len(bp.images)} container images of {md(bp.system.name)}'s "
+            "authorization boundary: each image's own, their UUIDs unique across the system.",
+        }
+    )
+
+
+def _resources(documents: list[Json]) -> Json | None:
+    resources = [r for d in documents for r in d.get("back-matter", {}).get("resources", [])]
+    return {"resources": resources} if resources else None
+
+
+def system_assessment_results(bp: BoundaryPackage, oscal_version: str) -> bytes:
+    """One result per image, as each image's assessment results has it, under one document."""
+
+    def build() -> Json:
+        own = ("metadata",)
+        documents = [_image_document(bp, i.slug, oscal_version, assessment_results_document, own) for i in bp.images]
+        moment = timestamp(bp.assessed_at)
+        body = compact(
+            {
+                "uuid": _uuid(f"boundary/{bp.system.name}@{moment}/assessment-results"),
+                "metadata": _shared_metadata(bp, documents, "Assessment results", oscal_version),
+                "import-ap": documents[0]["import-ap"],
+                "local-definitions": compact(
+                    {
+                        "objectives-and-methods": [
+                            o
+                            for d in documents
+                            for o in d.get("local-definitions", {}).get("objectives-and-methods", [])
+                        ]
+                        or None
+                    }
+                )
+                or None,
+                "results": [r for d in documents for r in d["results"]],
+                "back-matter": _resources(documents),
+            }
+        )
+        return {"assessment-results": body}
+
+    return document_bytes(build, "oscal/assessment-results.json")
+
+
+def system_component_definition(bp: BoundaryPackage, oscal_version: str) -> bytes:
+    """A component per image (each image's own component definition's components), under one document."""
+
+    def build() -> Json:
+        own = ("metadata",)
+        documents = [_image_document(bp, i.slug, oscal_version, component_definition_document, own) for i in bp.images]
+        moment = timestamp(bp.assessed_at)
+        body = compact(
+            {
+                "uuid": _uuid(f"boundary/{bp.system.name}@{moment}/component-definition"),
+                "metadata": _shared_metadata(bp, documents, "Component definition", oscal_version),
+                "components": [c for d in documents for c in d.get("components", [])],
+                "back-matter": _resources(documents),
+            }
+        )
+        return {"component-definition": body}
+
+    return document_bytes(build, "oscal/component-definition.json")

@@ -9,8 +9,8 @@ from typing import Any
 from evidence.cli.options import EXIT_CODES, add_common, output_directory, parse_timestamp, progress, terminal_lines
 
 # The boundary package's outputs, named here so that --help need not import the boundary code.
-BOUNDARY_FORMATS = ("oscal-poam", "poam-xlsx", "inventory-xlsx", "html", "pdf")
-FORMAT_GROUPS = {"xlsx": ("poam-xlsx", "inventory-xlsx"), "oscal": ("oscal-poam",)}
+BOUNDARY_FORMATS = ("oscal-ar", "oscal-cd", "oscal-poam", "poam-xlsx", "inventory-xlsx", "html", "pdf")
+FORMAT_GROUPS = {"xlsx": ("poam-xlsx", "inventory-xlsx"), "oscal": ("oscal-ar", "oscal-cd", "oscal-poam")}
 
 
 def register(commands: Any) -> None:
@@ -19,8 +19,8 @@ def register(commands: Any) -> None:
         help="assess every image of an authorization boundary into one system package",
         description="Read a boundary file (the system and its images, see the README), assess each image from its "
         "evidence (or read the package `fromline package` wrote for it), and write one package for the system: "
-        "audit.json with the roll-up, each image's package under images/, oscal/poam.json and poam.xlsx (one POA&M "
-        "for the system), "
+        "audit.json with the roll-up, each image's package under images/, the OSCAL assessment results, component "
+        "definition and POA&M of the system, poam.xlsx (one POA&M for the system), "
         "inventory.xlsx, report.html, report.pdf and manifest.json.",
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,

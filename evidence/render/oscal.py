@@ -79,7 +79,14 @@ from evidence.model import (
 from evidence.oscal_versions import DEFAULT_OSCAL_VERSION, OSCAL_VERSIONS, discovery_type
 from evidence.render._recorded import recorded_summary
 
-__all__ = ["DISA_CCI_NS", "FROMLINE_NS", "OSCAL_VERSION", "UUID_NAMESPACE", "OscalAssessmentResults"]
+__all__ = [
+    "DISA_CCI_NS",
+    "FROMLINE_NS",
+    "OSCAL_VERSION",
+    "UUID_NAMESPACE",
+    "OscalAssessmentResults",
+    "assessment_results_document",
+]
 
 OSCAL_VERSION = DEFAULT_OSCAL_VERSION
 FROMLINE_NS = "https://fromline.dev/ns/oscal"
@@ -117,6 +124,11 @@ class OscalAssessmentResults:
 
 def render_bytes(pkg: AuditPackage, oscal_version: str = OSCAL_VERSION) -> bytes:
     return document_bytes(_Builder(pkg, oscal_version).document, _FILE)
+
+
+def assessment_results_document(pkg: AuditPackage, oscal_version: str = OSCAL_VERSION) -> Json:
+    """The image's document as data, for a boundary's system document to merge."""
+    return _Builder(pkg, oscal_version).document()
 
 
 def checked_version(oscal_version: str, filename: str) -> str:

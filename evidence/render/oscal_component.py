@@ -39,7 +39,7 @@ from evidence.render.oscal import (
     token,
 )
 
-__all__ = ["NIST_800_53_REV5", "OscalComponentDefinition"]
+__all__ = ["NIST_800_53_REV5", "OscalComponentDefinition", "component_definition_document"]
 
 _FILE = "oscal/component-definition.json"
 NIST_800_53_REV5 = (
@@ -63,6 +63,11 @@ class OscalComponentDefinition:
 
 def render_bytes(pkg: AuditPackage, oscal_version: str = OSCAL_VERSION) -> bytes:
     return document_bytes(_Builder(pkg, oscal_version).document, _FILE)
+
+
+def component_definition_document(pkg: AuditPackage, oscal_version: str = OSCAL_VERSION) -> Json:
+    """The image's document as data, for a boundary's system document to merge."""
+    return _Builder(pkg, oscal_version).document()
 
 
 _CD_ROLES = ("prepared-by", "prepared-for")
