@@ -154,6 +154,7 @@ def test_the_boundary_package_holds_every_image_and_passes_its_manifest(built: P
         "poam.xlsx",
         "report.html",
         "report.pdf",
+        "workbook.xlsx",
     ]
     assert verify_package(built).ok
     document = orjson.loads((built / "audit.json").read_bytes())
@@ -394,3 +395,25 @@ def uuids(node: object) -> tuple[list[str], set[str]]:
                     referenced.update(value)
                 stack.append(value)
     return defined, referenced
+
+
+def test_the_workbook_rolls_up_with_a_column_per_image_and_partial_scope_kept(built: Path) -> None:
+    book = openpyxl.load_workbook(built / "workbook.xlsx")
+    assert book.sheetnames == ["Summary", "Images", "Controls", "POA&M"]
+    document = orjson.loads((built / "audit.json").read_bytes())
+    slugs = [i["slug"] for i in document["images"]]
+    rows = list(book["Controls"].iter_rows(values_only=True))
+    assert list(rows[0][-len(slugs) :]) == slugs
+    by_control = {(r[0], r[1]): r for r in rows[1:] if r[0]}
+    partial_seen = False
+    for control in document["rollup"]["controls"]:
+        row = by_control[control["catalog"], control["control_id"]]
+        for slug, cell in zip(slugs, row[-len(slugs) :], strict=True):
+            if slug in control["partial"]:
+                assert cell == "Satisfied (partial)"  # never shown as satisfied in full
+                partial_seen = True
+            elif slug in control["images"].get("satisfied", []):
+                assert cell == "Satisfied"
+    assert partial_seen
+    images = list(book["Images"].iter_rows(values_only=True))
+    assert [r[0] for r in images[1:3]] == slugs

@@ -7,6 +7,7 @@ the system up once (`rollup`), and write the boundary package (`render`), all or
     DIR/images/<slug>/      each image's package: its audit.json, its evidence, its manifest
     DIR/oscal/              assessment results (a result per image), component definition (a component per
                             image) and POA&M (one for the system), UUIDs unique across the system
+    DIR/workbook.xlsx       the roll-up: summary, images, controls with a column per image, POA&M items
     DIR/poam.xlsx           one POA&M for the system, FedRAMP's template layout
     DIR/inventory.xlsx      one inventory row per image; ports and protocols; base images
     DIR/report.html, .pdf   the system summary, then a section per image
@@ -36,6 +37,7 @@ class BoundaryFormat(StrEnum):
     OSCAL_ASSESSMENT_RESULTS = "oscal-ar"
     OSCAL_COMPONENT_DEFINITION = "oscal-cd"
     OSCAL_POAM = "oscal-poam"
+    XLSX = "workbook-xlsx"
     POAM_XLSX = "poam-xlsx"
     INVENTORY_XLSX = "inventory-xlsx"
     HTML = "html"
@@ -47,6 +49,7 @@ FILENAMES = {
     BoundaryFormat.OSCAL_ASSESSMENT_RESULTS: "oscal/assessment-results.json",
     BoundaryFormat.OSCAL_COMPONENT_DEFINITION: "oscal/component-definition.json",
     BoundaryFormat.OSCAL_POAM: "oscal/poam.json",
+    BoundaryFormat.XLSX: "workbook.xlsx",
     BoundaryFormat.POAM_XLSX: "poam.xlsx",
     BoundaryFormat.INVENTORY_XLSX: "inventory.xlsx",
     BoundaryFormat.HTML: "report.html",
@@ -117,6 +120,7 @@ def build_boundary(  # noqa: PLR0913 - one run's options, keyword-only
                 package, DEFAULT_OSCAL_VERSION
             ),
             BoundaryFormat.OSCAL_POAM: lambda: oscal.system_poam(package, DEFAULT_OSCAL_VERSION),
+            BoundaryFormat.XLSX: lambda: render.workbook_xlsx(package),
             BoundaryFormat.POAM_XLSX: lambda: render.poam_xlsx(package),
             BoundaryFormat.INVENTORY_XLSX: lambda: render.inventory_xlsx(package),
             BoundaryFormat.HTML: lambda: html().encode("utf-8"),

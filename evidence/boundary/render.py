@@ -49,6 +49,7 @@ def image_counts(pkg: AuditPackage) -> dict[str, Any]:
     open_counts = summary.vulnerability_counts(CountGroup.OPEN)
     return {
         "controls": statuses,
+        "satisfied_in_part": sum(row.partial for row in summary.controls),  # of the satisfied
         "open_findings": {s.value: open_counts.counts.get(s, 0) for s in SEVERITIES},
         "open_total": open_counts.total,
         "overdue": sum(1 for item in pkg.poam if item.is_open and item.overdue),
@@ -97,6 +98,7 @@ def audit_json(bp: BoundaryPackage) -> bytes:
                     "control_id": c.control_id,
                     "title": c.title,
                     "images": {status.value: list(slugs) for status, slugs in c.images.items()},
+                    "partial": list(c.partial),
                 }
                 for c in bp.controls
             ],
@@ -241,3 +243,133 @@ def report_html(bp: BoundaryPackage) -> str:
         shared_bases=[b for b in bp.bases if len(b.images) > 1],
         version=__version__,
     )
+
+
+def _status_cell(status: Status | None, partial: bool) -> str | None:
+    from evidence.render._jinja import PARTLY_SATISFIED_LABEL, status_label  # noqa: PLC0415
+
+    if status is None:
+        return None
+    return PARTLY_SATISFIED_LABEL if partial else status_label(status)
+
+
+def workbook_xlsx(bp: BoundaryPackage) -> bytes:
+    """`workbook.xlsx`: the roll-up as sheets (Summary, Images, Controls with a column per image, POA&M); each image's
+    own findings, components and evidence are in its package's audit.json."""
+    import io  # noqa: PLC0415
+
+    from evidence.boundary.rollup import base_image  # noqa: PLC0415
+    from evidence.render._jinja import status_label  # noqa: PLC0415
+    from evidence.render.xlsx import Section  # noqa: PLC0415
+
+    system = bp.system
+    facts: tuple[Row, ...] = (
+        ("System", system.name),
+        ("System id", system.id),
+        ("Impact level", system.impact.value if system.impact else None),
+        ("Cloud service provider", system.csp),
+        ("Profile", bp.profile),
+        ("Images", len(bp.images)),
+        ("Assessment time", _utc(bp.assessed_at)),
+        ("Open POA&M items", sum(1 for i in bp.items if i.open)),
+        ("Overdue (image counts)", bp.overdue),
+    )
+    severity_row = tuple(bp.open_by_severity.get(s, 0) for s in SEVERITIES)
+    age_row = tuple(bp.open_by_age[label] for _, _, label in AGE_BUCKETS)
+    summary = Sheet(
+        "Summary",
+        sections=(
+            Section("Boundary", Table(("Field", "Value"), facts), show_headers=False),
+            Section(
+                "Open findings by severity, over all images", Table(tuple(s.value for s in SEVERITIES), (severity_row,))
+            ),
+            Section(
+                "Open findings by days since original detection",
+                Table(tuple(label for _, _, label in AGE_BUCKETS), (age_row,)),
+            ),
+        ),
+    )
+    counts = {image.slug: image_counts(image.package) for image in bp.images}
+    images = Sheet(
+        "Images",
+        Table(
+            (
+                "Folder",
+                "Image",
+                "Release",
+                "Digest",
+                "Profile",
+                "Open",
+                *(f"Open {s.value}" for s in SEVERITIES[:4]),
+                "Overdue",
+                "Controls not satisfied",
+                "Satisfied only in part",
+                "Rubric grade",
+                "Base image",
+                *(column for column in INVENTORY_FIELDS.values()),
+            ),
+            tuple(
+                (
+                    image.slug,
+                    image.package.subject.name,
+                    image.package.subject.release,
+                    image.package.subject.digest,
+                    image.package.profile,
+                    counts[image.slug]["open_total"],
+                    *(counts[image.slug]["open_findings"][s.value] for s in SEVERITIES[:4]),
+                    counts[image.slug]["overdue"],
+                    counts[image.slug]["controls"][Status.NOT_SATISFIED.value],
+                    counts[image.slug]["satisfied_in_part"],
+                    counts[image.slug]["rubric_grade"],
+                    base_image(image.package),
+                    *(image.entry.inventory.get(key) for key in INVENTORY_FIELDS),
+                )
+                for image in bp.images
+            ),
+        ),
+    )
+    slugs = [image.slug for image in bp.images]
+    control_rows = []
+    for control in bp.controls:
+        status_of = {slug: status for status, members in control.images.items() for slug in members}
+        control_rows.append(
+            (
+                control.catalog,
+                control.control_id,
+                control.title,
+                *(len(control.images.get(s, ())) for s in Status),
+                *(_status_cell(status_of.get(slug), slug in control.partial) for slug in slugs),
+            )
+        )
+    controls = Sheet(
+        "Controls",
+        Table(("Catalog", "Control", "Title", *(status_label(s) for s in Status), *slugs), tuple(control_rows)),
+    )
+    poam = Sheet(
+        "POA&M",
+        Table(
+            ("POA&M ID", "Weakness", "Risk", "Original detection", "Open", "Overdue", "Images", "Image folders"),
+            tuple(
+                (
+                    item.poam_id,
+                    item.item_id,
+                    item.severity.value,
+                    item.first_detected,
+                    "Yes" if item.open else "No",
+                    "Yes" if item.overdue else "No",
+                    len(item.images),
+                    ", ".join(item.images),
+                )
+                for item in bp.items
+            ),
+        ),
+    )
+    out = io.BytesIO()
+    write_sheets(
+        (summary, images, controls, poam),
+        out,
+        filename="workbook.xlsx",
+        title=f"Audit workbook: {system.name}",
+        when=bp.assessed_at,
+    )
+    return out.getvalue()

@@ -67,6 +67,7 @@ class ControlRollup:
     control_id: str
     title: str
     images: dict[Status, tuple[str, ...]] = field(default_factory=dict)  # status -> slugs
+    partial: tuple[str, ...] = ()  # of the satisfied, the slugs satisfied only for the part image evidence shows
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -147,17 +148,21 @@ def _items(images: tuple[AssessedImage, ...]) -> tuple[SystemItem, ...]:
 def _controls(images: tuple[AssessedImage, ...]) -> tuple[ControlRollup, ...]:
     order: dict[tuple[str, str], str] = {}
     statuses: dict[tuple[str, str], dict[Status, list[str]]] = defaultdict(lambda: defaultdict(list))
+    partial: dict[tuple[str, str], list[str]] = defaultdict(list)
     for image in images:
         for control in image.package.controls:
             key = (control.catalog, control.control_id)
             order.setdefault(key, control.title)
             statuses[key][control.status].append(image.slug)
+            if control.partly_satisfied:
+                partial[key].append(image.slug)
     return tuple(
         ControlRollup(
             catalog=catalog,
             control_id=control_id,
             title=title,
             images={status: tuple(slugs) for status, slugs in statuses[catalog, control_id].items()},
+            partial=tuple(partial[catalog, control_id]),
         )
         for (catalog, control_id), title in order.items()
     )

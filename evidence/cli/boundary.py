@@ -9,8 +9,11 @@ from typing import Any
 from evidence.cli.options import EXIT_CODES, add_common, output_directory, parse_timestamp, progress, terminal_lines
 
 # The boundary package's outputs, named here so that --help need not import the boundary code.
-BOUNDARY_FORMATS = ("oscal-ar", "oscal-cd", "oscal-poam", "poam-xlsx", "inventory-xlsx", "html", "pdf")
-FORMAT_GROUPS = {"xlsx": ("poam-xlsx", "inventory-xlsx"), "oscal": ("oscal-ar", "oscal-cd", "oscal-poam")}
+BOUNDARY_FORMATS = ("oscal-ar", "oscal-cd", "oscal-poam", "workbook-xlsx", "poam-xlsx", "inventory-xlsx", "html", "pdf")
+FORMAT_GROUPS = {
+    "xlsx": ("workbook-xlsx", "poam-xlsx", "inventory-xlsx"),
+    "oscal": ("oscal-ar", "oscal-cd", "oscal-poam"),
+}
 
 
 def register(commands: Any) -> None:
