@@ -146,3 +146,54 @@ if __name__ == "__main__":
     if len(sys.argv) != 4:
         sys.exit("usage: python bench/generate.py DIR COMPONENTS VULNERABILITIES")
     write_image(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))
+
+
+def _retargeted(data: bytes, digest_hex: str, name: str) -> bytes:
+    original = IMAGE.split("@sha256:")[1].encode()
+    return data.replace(original, digest_hex.encode()).replace(b"registry.example.com/webapp", name.encode())
+
+
+def write_boundary(directory: Path, images: int, components: int, vulnerabilities: int) -> Path:
+    """A boundary of `images` images, each the sample's evidence at this size under its own name and digest
+    (`registry.example.com/app<n>`), its signature and provenance signed again with a key made for this run
+    (`bench.pub` beside the boundary file). Returns the boundary file."""
+    import base64  # noqa: PLC0415
+    import hashlib  # noqa: PLC0415
+
+    from cryptography.hazmat.primitives import hashes, serialization  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
+
+    directory.mkdir(parents=True, exist_ok=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    (directory / "bench.pub").write_bytes(public)
+    template = write_image(directory / "template", components, vulnerabilities)
+    files = {p.name: p.read_bytes() for p in sorted(template.iterdir())}
+    shutil.rmtree(template)
+
+    def sign(data: bytes) -> str:
+        return base64.b64encode(key.sign(data, ec.ECDSA(hashes.SHA256()))).decode()
+
+    lines = ["version: 1", "system: {name: Bench Cloud, id: F0000000000, impact: moderate, csp: Bench Corp}"]
+    lines += ["keys: [bench.pub]", "images:"]
+    for n in range(images):
+        digest_hex = hashlib.sha256(f"bench-image-{n}".encode()).hexdigest()
+        name = f"registry.example.com/app{n}"
+        folder = directory / f"app{n}"
+        folder.mkdir()
+        for file_name, data in files.items():
+            if file_name in ("cosign-payload.sig", "provenance.intoto.json"):
+                continue
+            (folder / file_name).write_bytes(_retargeted(data, digest_hex, name))
+        (folder / "cosign-payload.sig").write_text(sign((folder / "cosign-payload.json").read_bytes()), "ascii")
+        envelope = json.loads(files["provenance.intoto.json"])
+        body = _retargeted(base64.b64decode(envelope["payload"]), digest_hex, name)
+        kind = envelope["payloadType"].encode()
+        signed = b"DSSEv1 %d %s %d %s" % (len(kind), kind, len(body), body)
+        envelope["payload"] = base64.b64encode(body).decode()
+        envelope["signatures"] = [{"keyid": "", "sig": sign(signed)}]
+        (folder / "provenance.intoto.json").write_text(json.dumps(envelope), encoding="utf-8")
+        lines += [f"  - image: {name}@sha256:{digest_hex}", f"    evidence: [app{n}/]", f"    function: service {n}"]
+    boundary = directory / "boundary.yaml"
+    boundary.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return boundary

@@ -10,9 +10,9 @@ detection date, related to the risk and observations of each image it affects, w
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
-from typing import Any
 
 import orjson
 
@@ -45,32 +45,23 @@ def _uuid(name: str) -> str:
     return str(uuid.uuid5(UUID_NAMESPACE, name))
 
 
-def _defined(node: Any, found: set[str], shared: tuple[str, ...], *, skip: bool = False) -> None:
-    """Every `uuid` a part of the document defines, but in the `shared` parts (kept once in the system's)."""
-    if isinstance(node, dict):
-        if not skip and isinstance(node.get("uuid"), str):
-            found.add(node["uuid"])
-        for key, value in node.items():
-            _defined(value, found, shared, skip=skip or key in shared)
-    elif isinstance(node, list):
-        for value in node:
-            _defined(value, found, shared, skip=skip)
+_UUID = rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_DEFINES = re.compile(rb'"uuid":"(' + _UUID + rb')"')
+_QUOTED = re.compile(rb'"(#?)(' + _UUID + rb')"')  # a UUID as a whole string, or a link to a resource by it
+_UP = re.compile(rb'"href":"\.\./')
 
 
-def _renamed(node: Any, names: dict[str, str], slug: str) -> Any:
-    if isinstance(node, dict):
-        out = {key: _renamed(value, names, slug) for key, value in node.items()}
-        href = out.get("href")
-        if isinstance(href, str) and href.startswith("../"):
-            out["href"] = f"../images/{slug}/{href.removeprefix('../')}"
-        return out
-    if isinstance(node, list):
-        return [_renamed(value, names, slug) for value in node]
-    if isinstance(node, str):
-        if node.startswith("#") and node[1:] in names:  # a link to a back-matter resource
-            return "#" + names[node[1:]]
-        return names.get(node, node)
-    return node
+def _shared_uuids(document: Json, shared: tuple[str, ...]) -> set[bytes]:
+    """The UUIDs the `shared` parts define (the metadata; in a POA&M also the assessment assets): small parts."""
+    parts = [document.get(key) for key in shared]
+    parts.append(
+        document.get("local-definitions", {}).get("assessment-assets") if "assessment-assets" in shared else None
+    )
+    found: set[bytes] = set()
+    for part in parts:
+        if part is not None:
+            found.update(_DEFINES.findall(orjson.dumps(part)))
+    return found
 
 
 def _image_document(
@@ -81,12 +72,19 @@ def _image_document(
     shared: tuple[str, ...] = ("metadata", "assessment-assets"),
 ) -> Json:
     """The image's document (its model's body), its UUIDs made the system's own but in the `shared` parts (the
-    POA&M's tools are listed once for the system; an assessment result keeps its own)."""
+    POA&M's tools are listed once for the system; an assessment result keeps its own). The document is rewritten
+    as JSON text: every UUID it defines, as a whole string or as a `#` link, is replaced, and every relative link
+    `../` points into the image's package; a walk over the objects took seconds an image."""
     ((_, document),) = build(bp.image(slug).package, oscal_version).items()
-    defined: set[str] = set()
-    _defined(document, defined, shared)
-    names = {old: _uuid(f"boundary/{slug}/{old}") for old in defined}
-    renamed: Json = _renamed(document, names, slug)
+    keep = _shared_uuids(document, shared)
+    data = orjson.dumps(document)
+    names = {
+        old: str(uuid.uuid5(UUID_NAMESPACE, f"boundary/{slug}/{old.decode()}")).encode()
+        for old in set(_DEFINES.findall(data)) - keep
+    }
+    data = _QUOTED.sub(lambda m: b'"' + m[1] + names.get(m[2], m[2]) + b'"', data)
+    data = _UP.sub(b'"href":"../images/' + slug.encode() + b"/", data)
+    renamed: Json = orjson.loads(data)
     return renamed
 
 
