@@ -14,7 +14,10 @@ packages, at 1,000 components and 100 vulnerabilities, 10,000 and 2,000, 50,000 
 - the workbooks: Fromline's workbook.xlsx and poam.xlsx renderers beside openpyxl in write-only mode writing the same
   cells (read back from Fromline's files), and every output but the PDF together;
 - `fromline package` end to end, as a subprocess, with the peak memory of its process tree (sampled);
-- `fromline --help` beside `python -c pass`.
+- `fromline --help` beside `python -c pass`;
+- `fromline boundary` of 200 generated images (1,000 components and 300 vulnerabilities each, signed; 20 with
+  --quick) from their evidence: OSCAL and workbooks only, then every output, with the process tree's peak memory,
+  beside one image's `fromline package` (issue 17's goals).
 
 Each goal is printed beside its figure. The run exits 1 when a goal is missed by more than 50 % (these machines are
 noisy), naming each. `--quick` (`make bench QUICK=1`) measures the small sizes only: the package at 1,000
@@ -29,6 +32,7 @@ import importlib
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -505,6 +509,41 @@ def package(report: Report, evidence: Path, out: Path, components: int, vulnerab
     report.add(Row("package", f"{what}, peak", mib, unit="MiB", goal=goal_mib))
 
 
+# Issue 17's goals for `fromline boundary`, at 200 images of 1,000 components and 300 vulnerabilities each.
+BOUNDARY_IMAGES, BOUNDARY_QUICK_IMAGES = 200, 20
+BOUNDARY_SECONDS_NO_PDF, BOUNDARY_MIB_NO_PDF, BOUNDARY_SECONDS = 20.0, 1024, 60.0
+
+
+def boundary(report: Report, tmp: Path, images: int) -> None:
+    """`fromline boundary` from evidence: OSCAL and workbooks only, then every output, beside one image's
+    `fromline package` of the same size in the same run."""
+    folder = tmp / "boundary"
+    boundary_file = generate.write_boundary(folder, images, 1_000, 300)
+    one = [sys.executable, "-m", "evidence", "package", str(folder / "app0"), "--image"]
+    one += [next(line.split("image: ")[1] for line in boundary_file.read_text().splitlines() if "image: " in line)]
+    one += ["--key", str(folder / "bench.pub"), "--timestamp", generate.TIMESTAMP, "--out", str(tmp / "one-image")]
+    seconds, _, code = child(one, tmp / "one-image.stderr")
+    if code != 0:
+        raise SystemExit(f"fromline package exited {code}")
+    runs = (
+        ("oscal,xlsx", BOUNDARY_SECONDS_NO_PDF, BOUNDARY_MIB_NO_PDF, "OSCAL and workbooks"),
+        (None, BOUNDARY_SECONDS, None, "every output"),
+    )
+    for formats, goal_seconds, goal_mib, what in runs:
+        out = tmp / f"boundary-{formats or 'all'}"
+        command = [sys.executable, "-m", "evidence", "boundary", str(boundary_file), "--out", str(out)]
+        command += ["--timestamp", generate.TIMESTAMP] + (["--formats", formats] if formats else [])
+        taken, mib, code = child(command, tmp / "boundary.stderr")
+        if code != 0:
+            raise SystemExit(f"fromline boundary exited {code}:\n{(tmp / 'boundary.stderr').read_text()}")
+        label = f"boundary {images} images, {what}"
+        report.add(
+            Row("boundary", label, taken, peer="one image's fromline package", peer_value=seconds, goal=goal_seconds)
+        )
+        report.add(Row("boundary", f"{label}, peak", mib, unit="MiB", goal=goal_mib))
+        shutil.rmtree(out)
+
+
 def help_row(report: Report, tmp: Path) -> None:
     errors = tmp / "help.stderr"
 
@@ -552,6 +591,9 @@ def run(*, quick: bool) -> Report:
             with section(f"package at {components:,} components"):
                 out = tmp / f"package-{components}"
                 package(report, evidence[components, vulnerabilities], out, components, vulnerabilities)
+        images = BOUNDARY_QUICK_IMAGES if quick else BOUNDARY_IMAGES
+        with section(f"boundary of {images} images"):
+            boundary(report, tmp, images)
     return report
 
 
