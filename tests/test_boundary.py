@@ -336,6 +336,19 @@ def test_previous_month_carries_detection_dates_and_lists_what_changed(tmp_path:
     for item in carried:
         assert item.first_detected is not None
         assert item.first_detected.isoformat().replace("+00:00", "Z")[:10] == before[item.poam_id][:10]
+    diff = orjson.loads((tmp_path / "2026-11" / "diff.json").read_bytes())
+    assert diff["images"]["updated"] == [{"image": image.slug, "previous_digest": old["digest"]}]
+    (entry,) = diff["per_image"]
+    assert entry["summary"]["fixed"] > 0  # 1.4.0 fixes findings of 1.3.0
+    assert diff["totals"] == entry["summary"]
+    markdown = (tmp_path / "2026-11" / "diff.md").read_text(encoding="utf-8")
+    assert "### Fromline: boundary changes for Example Cloud" in markdown
+    assert f"{entry['summary']['fixed']} fixed" in markdown
+    # `fromline diff` of the two boundary packages says the same
+    out = tmp_path / "diff.json"
+    code = main(["diff", str(last_month), str(tmp_path / "2026-11"), "--format", "json", "--output", str(out)])
+    assert code == ExitCode.OK
+    assert orjson.loads(out.read_bytes()) == diff
     written = orjson.loads((tmp_path / "2026-11" / "audit.json").read_bytes())["rollup"]["changes"]
     assert written["updated"] == [{"image": image.slug, "previous_digest": old["digest"]}]
     assert "Changes since the previous package" in (tmp_path / "2026-11" / "report.html").read_text(encoding="utf-8")
@@ -417,3 +430,10 @@ def test_the_workbook_rolls_up_with_a_column_per_image_and_partial_scope_kept(bu
     assert partial_seen
     images = list(book["Images"].iter_rows(values_only=True))
     assert [r[0] for r in images[1:3]] == slugs
+
+
+def test_diff_refuses_a_boundary_beside_an_image_package(
+    built: Path, sample_package: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["diff", str(sample_package("1.4.0")), str(built)]) == ExitCode.USAGE
+    assert "must both be boundary packages" in capsys.readouterr().err

@@ -11,6 +11,7 @@ the system up once (`rollup`), and write the boundary package (`render`), all or
     DIR/poam.xlsx           one POA&M for the system, FedRAMP's template layout
     DIR/inventory.xlsx      one inventory row per image; ports and protocols; base images
     DIR/report.html, .pdf   the system summary, then a section per image
+    DIR/diff.json, diff.md  with --previous: what changed since last month's package (`diff`)
     DIR/manifest.json
 """
 
@@ -95,6 +96,7 @@ def build_boundary(  # noqa: PLR0913 - one run's options, keyword-only
 ) -> BoundaryPackage:
     """Assess the boundary's images and write its package into `out`, all or nothing; the package's content."""
     from evidence.boundary import oscal, render  # noqa: PLC0415 - renderers import the workbook and report code
+    from evidence.boundary.diff import boundary_diff, diff_markdown  # noqa: PLC0415
     from evidence.oscal_versions import DEFAULT_OSCAL_VERSION  # noqa: PLC0415
     from evidence.render import write_staged  # noqa: PLC0415
     from evidence.render.pdf import html_to_pdf  # noqa: PLC0415
@@ -131,6 +133,11 @@ def build_boundary(  # noqa: PLR0913 - one run's options, keyword-only
             target = staging / FILENAMES[fmt]
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(writers[fmt]())
+        if previous is not None:
+            show("rendering diff.json, diff.md")
+            changes = boundary_diff(previous, staging)
+            (staging / "diff.json").write_bytes(orjson.dumps(changes, option=orjson.OPT_INDENT_2) + b"\n")
+            (staging / "diff.md").write_text(diff_markdown(changes), encoding="utf-8")
 
     write_staged(out, fill)
     return built[0]

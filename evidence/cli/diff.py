@@ -123,7 +123,12 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     except argparse.ArgumentTypeError as e:
         parser.error(str(e))
 
-    from evidence.diff.compare import compare  # noqa: PLC0415 - keep --help instant
+    from evidence.boundary.diff import is_boundary_package  # noqa: PLC0415 - keep --help instant
+
+    if is_boundary_package(args.old) or is_boundary_package(args.new):
+        return _boundary_diff(args, parser, fail_on)
+
+    from evidence.diff.compare import compare  # noqa: PLC0415
     from evidence.diff.gate import holding  # noqa: PLC0415
 
     show = progress(quiet=args.quiet)
@@ -137,6 +142,28 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         shown = "; ".join(facts[:5]) + (f"; and {len(facts) - 5} more" if len(facts) > 5 else "")
         print(terminal_lines([f"fromline: --fail-on {name} holds: {shown}"]), file=sys.stderr)
     return ExitCode.CONTROLS_NOT_SATISFIED if held else ExitCode.OK
+
+
+def _boundary_diff(args: argparse.Namespace, parser: argparse.ArgumentParser, fail_on: object) -> int:
+    """Two boundary packages: their images matched as ConMon matches them, each pair compared (markdown or json)."""
+    import orjson  # noqa: PLC0415
+
+    from evidence.boundary.diff import boundary_diff, diff_markdown, is_boundary_package  # noqa: PLC0415
+
+    if not (is_boundary_package(args.old) and is_boundary_package(args.new)):
+        parser.error("OLD and NEW must both be boundary packages, or both image packages or evidence")
+    if args.format == "html" or fail_on or args.old_image or args.new_image:
+        parser.error("a diff of two boundary packages takes --format markdown or json, and no --fail-on or --*-image")
+    old = args.old if args.old.is_dir() else args.old.parent
+    new = args.new if args.new.is_dir() else args.new.parent
+    changes = boundary_diff(old, new)
+    data = (
+        diff_markdown(changes).encode("utf-8")
+        if args.format == "markdown"
+        else orjson.dumps(changes, option=orjson.OPT_INDENT_2) + b"\n"
+    )
+    _write(data, args.output)
+    return ExitCode.OK
 
 
 def _check_side(side: str, path: Path, image: ImageRef | None) -> None:
