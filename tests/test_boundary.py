@@ -437,3 +437,20 @@ def test_diff_refuses_a_boundary_beside_an_image_package(
 ) -> None:
     assert main(["diff", str(sample_package("1.4.0")), str(built)]) == ExitCode.USAGE
     assert "must both be boundary packages" in capsys.readouterr().err
+
+
+def test_deviation_requests_still_open_are_listed(built: Path) -> None:
+    document = orjson.loads((built / "audit.json").read_bytes())
+    pending = document["rollup"]["deviations_pending"]
+    # The samples' zlib CVE-2023-45853: an unsigned VEX says not_affected, which only proposes a false positive.
+    assert {
+        "image": document["images"][0]["slug"],
+        "poam_id": "V-CVE-2023-45853",
+        "kinds": ["false positive"],
+        "request": None,
+    } in pending
+    for deviation in pending:
+        package = built / "images" / deviation["image"] / "audit.json"
+        item = next(i for i in orjson.loads(package.read_bytes())["poam"] if i["poam_id"] == deviation["poam_id"])
+        assert item["status"] == "open"
+    assert "Deviation requests still open" in (built / "report.html").read_text(encoding="utf-8")

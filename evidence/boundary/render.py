@@ -118,6 +118,10 @@ def audit_json(bp: BoundaryPackage) -> bytes:
                 {"base": b.base, "images": list(b.images), "open_base_findings": b.open_base_findings} for b in bp.bases
             ],
             "ports": [{"image": p.image, "port": p.port, "protocol": p.protocol, "source": p.source} for p in bp.ports],
+            "deviations_pending": [
+                {"image": d.image, "poam_id": d.poam_id, "kinds": list(d.kinds), "request": d.request}
+                for d in bp.pending_deviations
+            ],
             "changes": None
             if bp.changes is None
             else {
@@ -240,6 +244,10 @@ def report_html(bp: BoundaryPackage) -> str:
         severities=SEVERITIES,
         age_labels=[label for _, _, label in AGE_BUCKETS],
         anchor={image.slug: f"image-{n}" for n, image in enumerate(bp.images, start=1)},
+        label={
+            image.slug: " ".join(p for p in (image.package.subject.name, image.package.subject.release) if p)
+            for image in bp.images
+        },
         shared_bases=[b for b in bp.bases if len(b.images) > 1],
         version=__version__,
     )

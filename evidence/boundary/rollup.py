@@ -25,6 +25,7 @@ from evidence.model import (
     Attribution,
     AuditPackage,
     Binding,
+    DeviationAnswer,
     PoamItem,
     Severity,
     Status,
@@ -38,6 +39,7 @@ __all__ = [
     "BoundaryChanges",
     "BoundaryPackage",
     "ControlRollup",
+    "PendingDeviation",
     "PortUse",
     "SystemItem",
     "roll_up",
@@ -86,6 +88,16 @@ class PortUse:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PendingDeviation:
+    """A deviation request still open on an open item: asked for (or proposed by a VEX statement), not approved."""
+
+    image: str  # slug
+    poam_id: str  # the image's item id
+    kinds: tuple[str, ...]  # "false positive", "risk adjustment", "operational requirement", "vendor dependency"
+    request: str | None  # the deviation request's id; None when a VEX statement proposes it
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BoundaryChanges:
     """What changed in the boundary since last month's package (--previous)."""
 
@@ -111,6 +123,7 @@ class BoundaryPackage:
     bases: tuple[BaseImageUse, ...] = ()
     ports: tuple[PortUse, ...] = ()
     changes: BoundaryChanges | None = None  # with --previous
+    pending_deviations: tuple[PendingDeviation, ...] = ()
 
     def image(self, slug: str) -> AssessedImage:
         return next(i for i in self.images if i.slug == slug)
@@ -232,6 +245,23 @@ def _changes(
     )
 
 
+def _pending(images: tuple[AssessedImage, ...]) -> tuple[PendingDeviation, ...]:
+    found = []
+    for image in images:
+        for item in image.package.poam:
+            answers = {
+                "false positive": item.false_positive,
+                "risk adjustment": item.risk_adjustment,
+                "operational requirement": item.operational_requirement,
+                "vendor dependency": item.vendor_dependency,
+            }
+            kinds = tuple(kind for kind, answer in answers.items() if answer is DeviationAnswer.PENDING)
+            if item.is_open and kinds:
+                request = item.deviation.id if item.deviation is not None else None
+                found.append(PendingDeviation(image=image.slug, poam_id=item.poam_id, kinds=kinds, request=request))
+    return tuple(found)
+
+
 def roll_up(
     boundary: Boundary,
     images: list[AssessedImage],
@@ -266,4 +296,5 @@ def roll_up(
         bases=_bases(ordered),
         ports=_ports(ordered),
         changes=_changes(ordered, items, previous) if previous is not None else None,
+        pending_deviations=_pending(ordered),
     )
