@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import BinaryIO
 
 import orjson
 
@@ -113,26 +114,27 @@ def build_boundary(  # noqa: PLR0913 - one run's options, keyword-only
         package = roll_up(boundary, images, moment, previous_images(previous) if previous else None)
         built.append(package)
         html = functools.cache(lambda: render.report_html(package))  # one rendering for the HTML and the PDF
-        writers: dict[BoundaryFormat, Callable[[], bytes]] = {
-            BoundaryFormat.AUDIT_JSON: lambda: render.audit_json(package),
-            BoundaryFormat.OSCAL_ASSESSMENT_RESULTS: lambda: oscal.system_assessment_results(
-                package, DEFAULT_OSCAL_VERSION
+        writers: dict[BoundaryFormat, Callable[[BinaryIO], object]] = {
+            BoundaryFormat.AUDIT_JSON: lambda out: out.write(render.audit_json(package)),
+            BoundaryFormat.OSCAL_ASSESSMENT_RESULTS: lambda out: oscal.system_assessment_results(
+                package, DEFAULT_OSCAL_VERSION, out
             ),
-            BoundaryFormat.OSCAL_COMPONENT_DEFINITION: lambda: oscal.system_component_definition(
-                package, DEFAULT_OSCAL_VERSION
+            BoundaryFormat.OSCAL_COMPONENT_DEFINITION: lambda out: out.write(
+                oscal.system_component_definition(package, DEFAULT_OSCAL_VERSION)
             ),
-            BoundaryFormat.OSCAL_POAM: lambda: oscal.system_poam(package, DEFAULT_OSCAL_VERSION),
-            BoundaryFormat.XLSX: lambda: render.workbook_xlsx(package),
-            BoundaryFormat.POAM_XLSX: lambda: render.poam_xlsx(package),
-            BoundaryFormat.INVENTORY_XLSX: lambda: render.inventory_xlsx(package),
-            BoundaryFormat.HTML: lambda: html().encode("utf-8"),
-            BoundaryFormat.PDF: lambda: html_to_pdf(html()),
+            BoundaryFormat.OSCAL_POAM: lambda out: oscal.system_poam(package, DEFAULT_OSCAL_VERSION, out),
+            BoundaryFormat.XLSX: lambda out: out.write(render.workbook_xlsx(package)),
+            BoundaryFormat.POAM_XLSX: lambda out: out.write(render.poam_xlsx(package)),
+            BoundaryFormat.INVENTORY_XLSX: lambda out: out.write(render.inventory_xlsx(package)),
+            BoundaryFormat.HTML: lambda out: out.write(html().encode("utf-8")),
+            BoundaryFormat.PDF: lambda out: out.write(html_to_pdf(html())),
         }
         for fmt in (BoundaryFormat.AUDIT_JSON, *(f for f in formats if f is not BoundaryFormat.AUDIT_JSON)):
             show(f"rendering {FILENAMES[fmt]}")
             target = staging / FILENAMES[fmt]
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(writers[fmt]())
+            with target.open("wb") as stream:
+                writers[fmt](stream)
         if previous is not None:
             show("rendering diff.json, diff.md")
             changes = boundary_diff(previous, staging)

@@ -11,12 +11,16 @@ detection date, related to the risk and observations of each image it affects, w
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
 import uuid
 from collections.abc import Callable
+from typing import BinaryIO
 
 import orjson
 
 from evidence.boundary.rollup import BoundaryPackage, SystemItem
+from evidence.cycles import no_cycle_collection
 from evidence.errors import RenderError
 from evidence.lifecycle.poam import asset_identifier
 from evidence.model import AuditPackage
@@ -49,6 +53,50 @@ _UUID = rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _DEFINES = re.compile(rb'"uuid":"(' + _UUID + rb')"')
 _QUOTED = re.compile(rb'"(#?)(' + _UUID + rb')"')  # a UUID as a whole string, or a link to a resource by it
 _UP = re.compile(rb'"href":"\.\./')
+
+
+class _Spool:
+    """A long list of the document (observations, risks, results), written to a temporary file image by image as
+    the system's document would print it, so that the system's document never holds the lists of every image."""
+
+    INDENT = b"      "  # the elements of a list directly under the model's root object
+
+    def __init__(self) -> None:
+        self.file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by `write_streamed`
+        self.count = 0
+
+    def add(self, value: Json) -> None:
+        data = orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+        self.file.write((b",\n" if self.count else b"") + self.INDENT + data.replace(b"\n", b"\n" + self.INDENT))
+        self.count += 1
+
+    def placeholder(self, index: int) -> str | None:
+        """What stands in the skeleton for this list; None (the key left out) when it is empty."""
+        return f"@@fromline-spool-{index}@@" if self.count else None
+
+
+def write_streamed(document: Json, spools: list[_Spool], out: BinaryIO, filename: str) -> None:
+    """Write `document` as `document_bytes` would (keys sorted, two-space indent, final newline), each spool's
+    list where its placeholder stands."""
+    try:
+        skeleton = orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE)
+    except orjson.JSONEncodeError as e:
+        raise RenderError(f"{filename}: cannot serialize the OSCAL document: {e}") from e
+    rest = skeleton
+    for index, spool in enumerate(spools):
+        marker = spool.placeholder(index)
+        if marker is None:
+            continue
+        before, found, rest = rest.partition(b'"' + marker.encode() + b'"')
+        if not found:
+            raise RenderError(f"{filename}: the document lost a list")
+        out.write(before + b"[\n")
+        spool.file.seek(0)
+        shutil.copyfileobj(spool.file, out)
+        out.write(b"\n" + spool.INDENT[:-2] + b"]")
+    out.write(rest)
+    for spool in spools:
+        spool.file.close()
 
 
 def _shared_uuids(document: Json, shared: tuple[str, ...]) -> set[bytes]:
@@ -130,16 +178,27 @@ def _system_item(bp: BoundaryPackage, item: SystemItem, image_items: dict[tuple[
     )
 
 
-def _document(bp: BoundaryPackage, oscal_version: str) -> Json:
-    images = {image.slug: _image_document(bp, image.slug, oscal_version) for image in bp.images}
+def _document(bp: BoundaryPackage, oscal_version: str, observations: _Spool, risks: _Spool) -> Json:
+    """The system POA&M without its observations and risks, which go to their spools image by image."""
     image_items: dict[tuple[str, str], Json] = {}
-    for slug, document in images.items():
+    metadata: list[Json] = []
+    assets: list[Json] = []
+    components: list[Json] = []
+    resources: list[Json] = []
+    for image in bp.images:
+        document = _image_document(bp, image.slug, oscal_version)
         for poam_item in document.get("poam-items", []):
             poam_id = _poam_id(poam_item)
             if poam_id is not None:
-                image_items[slug, poam_id] = poam_item
-    metadata = [d["metadata"] for d in images.values()]
-    assets = [d.get("local-definitions", {}).get("assessment-assets", {}) for d in images.values()]
+                image_items[image.slug, poam_id] = poam_item
+        metadata.append(document["metadata"])
+        assets.append(document.get("local-definitions", {}).get("assessment-assets", {}))
+        components += document.get("local-definitions", {}).get("components", [])
+        resources += document.get("back-matter", {}).get("resources", [])
+        for observation in document.get("observations", []):
+            observations.add(observation)
+        for risk in document.get("risks", []):
+            risks.add(risk)
     system = bp.system
     moment = timestamp(bp.assessed_at)
     open_items = sum(1 for i in bp.items if i.open)
@@ -171,10 +230,7 @@ def _document(bp: BoundaryPackage, oscal_version: str) -> Json:
             else {"identifier-type": f"{FROMLINE_NS}/system-name", "id": system.name},
             "local-definitions": compact(
                 {
-                    "components": [
-                        c for d in images.values() for c in d.get("local-definitions", {}).get("components", [])
-                    ]
-                    or None,
+                    "components": components or None,
                     "assessment-assets": compact(
                         {
                             "components": _unique([c for a in assets for c in a.get("components", [])]) or None,
@@ -187,12 +243,10 @@ def _document(bp: BoundaryPackage, oscal_version: str) -> Json:
                     or None,
                 }
             ),
-            "observations": [o for d in images.values() for o in d.get("observations", [])] or None,
-            "risks": [r for d in images.values() for r in d.get("risks", [])] or None,
+            "observations": observations.placeholder(0),
+            "risks": risks.placeholder(1),
             "poam-items": items or [_empty(bp)],
-            "back-matter": {"resources": resources}
-            if (resources := [r for d in images.values() for r in d.get("back-matter", {}).get("resources", [])])
-            else None,
+            "back-matter": {"resources": resources} if resources else None,
         }
     )
     return {"plan-of-action-and-milestones": poam}
@@ -216,8 +270,11 @@ def _empty(bp: BoundaryPackage) -> Json:
     }
 
 
-def system_poam(bp: BoundaryPackage, oscal_version: str) -> bytes:
-    return document_bytes(lambda: _document(bp, oscal_version), _FILE)
+def system_poam(bp: BoundaryPackage, oscal_version: str, out: BinaryIO) -> None:
+    spools = [_Spool(), _Spool()]
+    with no_cycle_collection():
+        document = _document(bp, oscal_version, *spools)
+    write_streamed(document, spools, out, _FILE)
 
 
 def _shared_metadata(bp: BoundaryPackage, documents: list[Json], kind: str, oscal_version: str) -> Json:
@@ -244,12 +301,17 @@ def _resources(documents: list[Json]) -> Json | None:
     return {"resources": resources} if resources else None
 
 
-def system_assessment_results(bp: BoundaryPackage, oscal_version: str) -> bytes:
-    """One result per image, as each image's assessment results has it, under one document."""
-
-    def build() -> Json:
-        own = ("metadata",)
-        documents = [_image_document(bp, i.slug, oscal_version, assessment_results_document, own) for i in bp.images]
+def system_assessment_results(bp: BoundaryPackage, oscal_version: str, out: BinaryIO) -> None:
+    """One result per image, as each image's assessment results has it, under one document; the results are
+    spooled image by image."""
+    results = _Spool()
+    documents: list[Json] = []  # each image's document without its results: small
+    with no_cycle_collection():
+        for image in bp.images:
+            document = _image_document(bp, image.slug, oscal_version, assessment_results_document, ("metadata",))
+            for result in document.pop("results"):
+                results.add(result)
+            documents.append(document)
         moment = timestamp(bp.assessed_at)
         body = compact(
             {
@@ -267,13 +329,11 @@ def system_assessment_results(bp: BoundaryPackage, oscal_version: str) -> bytes:
                     }
                 )
                 or None,
-                "results": [r for d in documents for r in d["results"]],
+                "results": results.placeholder(0),
                 "back-matter": _resources(documents),
             }
         )
-        return {"assessment-results": body}
-
-    return document_bytes(build, "oscal/assessment-results.json")
+    write_streamed({"assessment-results": body}, [results], out, "oscal/assessment-results.json")
 
 
 def system_component_definition(bp: BoundaryPackage, oscal_version: str) -> bytes:
