@@ -18,6 +18,7 @@ the system up once (`rollup`), and write the boundary package (`render`), all or
 from __future__ import annotations
 
 import functools
+import shutil
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from enum import StrEnum
@@ -46,6 +47,9 @@ class BoundaryFormat(StrEnum):
     PDF = "pdf"
 
 
+OSCAL_FORMATS = frozenset(
+    {BoundaryFormat.OSCAL_ASSESSMENT_RESULTS, BoundaryFormat.OSCAL_COMPONENT_DEFINITION, BoundaryFormat.OSCAL_POAM}
+)
 FILENAMES = {
     BoundaryFormat.AUDIT_JSON: "audit.json",
     BoundaryFormat.OSCAL_ASSESSMENT_RESULTS: "oscal/assessment-results.json",
@@ -117,24 +121,30 @@ def build_boundary(  # noqa: PLR0913 - one run's options, keyword-only
         writers: dict[BoundaryFormat, Callable[[BinaryIO], object]] = {
             BoundaryFormat.AUDIT_JSON: lambda out: out.write(render.audit_json(package)),
             BoundaryFormat.OSCAL_ASSESSMENT_RESULTS: lambda out: oscal.system_assessment_results(
-                package, DEFAULT_OSCAL_VERSION, out
+                package, DEFAULT_OSCAL_VERSION, out, fragments
             ),
             BoundaryFormat.OSCAL_COMPONENT_DEFINITION: lambda out: out.write(
-                oscal.system_component_definition(package, DEFAULT_OSCAL_VERSION)
+                oscal.system_component_definition(package, DEFAULT_OSCAL_VERSION, fragments)
             ),
-            BoundaryFormat.OSCAL_POAM: lambda out: oscal.system_poam(package, DEFAULT_OSCAL_VERSION, out),
+            BoundaryFormat.OSCAL_POAM: lambda out: oscal.system_poam(package, DEFAULT_OSCAL_VERSION, out, fragments),
             BoundaryFormat.XLSX: lambda out: out.write(render.workbook_xlsx(package)),
             BoundaryFormat.POAM_XLSX: lambda out: out.write(render.poam_xlsx(package)),
             BoundaryFormat.INVENTORY_XLSX: lambda out: out.write(render.inventory_xlsx(package)),
             BoundaryFormat.HTML: lambda out: out.write(html().encode("utf-8")),
             BoundaryFormat.PDF: lambda out: out.write(html_to_pdf(html())),
         }
+        # Every image's OSCAL documents are built first, in parallel, into a folder the package does not keep.
+        fragments = staging / ".oscal-images"
+        if any(f in OSCAL_FORMATS for f in formats):
+            show(f"building the OSCAL documents of {len(package.images)} image(s)")
+            oscal.prepare_fragments(package, staging / IMAGES_DIR, DEFAULT_OSCAL_VERSION, fragments, jobs)
         for fmt in (BoundaryFormat.AUDIT_JSON, *(f for f in formats if f is not BoundaryFormat.AUDIT_JSON)):
             show(f"rendering {FILENAMES[fmt]}")
             target = staging / FILENAMES[fmt]
             target.parent.mkdir(parents=True, exist_ok=True)
             with target.open("wb") as stream:
                 writers[fmt](stream)
+        shutil.rmtree(fragments, ignore_errors=True)
         if previous is not None:
             show("rendering diff.json, diff.md")
             changes = boundary_diff(previous, staging)

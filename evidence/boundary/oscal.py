@@ -15,6 +15,9 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
 from typing import BinaryIO
 
 import orjson
@@ -112,18 +115,21 @@ def _shared_uuids(document: Json, shared: tuple[str, ...]) -> set[bytes]:
     return found
 
 
-def _image_document(
-    bp: BoundaryPackage,
-    slug: str,
-    oscal_version: str,
-    build: Callable[[AuditPackage, str], Json] = poam_document,
-    shared: tuple[str, ...] = ("metadata", "assessment-assets"),
-) -> Json:
-    """The image's document (its model's body), its UUIDs made the system's own but in the `shared` parts (the
-    POA&M's tools are listed once for the system; an assessment result keeps its own). The document is rewritten
-    as JSON text: every UUID it defines, as a whole string or as a `#` link, is replaced, and every relative link
-    `../` points into the image's package; a walk over the objects took seconds an image."""
-    ((_, document),) = build(bp.image(slug).package, oscal_version).items()
+# Each model's image document, and the parts of it the system's document keeps once (not renamed per image).
+_MODELS: dict[str, tuple[Callable[[AuditPackage, str], Json], tuple[str, ...]]] = {
+    "poam": (poam_document, ("metadata", "assessment-assets")),
+    "assessment-results": (assessment_results_document, ("metadata",)),
+    "component-definition": (component_definition_document, ("metadata",)),
+}
+
+
+def _renamed(pkg: AuditPackage, slug: str, oscal_version: str, model: str) -> bytes:
+    """The image's document of `model` (its body, as JSON text), its UUIDs made the system's own but in the shared
+    parts (the POA&M's tools are listed once for the system; an assessment result keeps its own). The document is
+    rewritten as JSON text: every UUID it defines, as a whole string or as a `#` link, is replaced, and every
+    relative link `../` points into the image's package; a walk over the objects took seconds an image."""
+    build, shared = _MODELS[model]
+    ((_, document),) = build(pkg, oscal_version).items()
     keep = _shared_uuids(document, shared)
     data = orjson.dumps(document)
     names = {
@@ -131,8 +137,35 @@ def _image_document(
         for old in set(_DEFINES.findall(data)) - keep
     }
     data = _QUOTED.sub(lambda m: b'"' + m[1] + names.get(m[2], m[2]) + b'"', data)
-    data = _UP.sub(b'"href":"../images/' + slug.encode() + b"/", data)
-    renamed: Json = orjson.loads(data)
+    return _UP.sub(b'"href":"../images/' + slug.encode() + b"/", data)
+
+
+def _write_fragments(task: tuple[str, str, str, str]) -> None:
+    """In a worker process: one image's three documents, renamed, into `folder` (see `prepare_fragments`)."""
+    from evidence.pipeline import load_package  # noqa: PLC0415 - in the worker
+
+    slug, audit, oscal_version, folder = task
+    pkg = load_package(Path(audit))
+    for model in _MODELS:
+        (Path(folder) / f"{slug}.{model}.json").write_bytes(_renamed(pkg, slug, oscal_version, model))
+
+
+def prepare_fragments(bp: BoundaryPackage, images: Path, oscal_version: str, folder: Path, jobs: int) -> None:
+    """Build every image's documents in `jobs` processes, into `folder`: building them is most of the system
+    documents' time, and each image's is independent of the others'."""
+    folder.mkdir(parents=True, exist_ok=True)
+    tasks = [(i.slug, str(images / i.slug / "audit.json"), oscal_version, str(folder)) for i in bp.images]
+    with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(tasks))), mp_context=get_context("spawn")) as pool:
+        list(pool.map(_write_fragments, tasks))
+
+
+def _image_document(bp: BoundaryPackage, slug: str, oscal_version: str, model: str, fragments: Path | None) -> Json:
+    """The image's document of `model`, renamed: from `prepare_fragments`'s folder, else built here."""
+    path = fragments / f"{slug}.{model}.json" if fragments is not None else None
+    data = path.read_bytes() if path is not None and path.is_file() else None
+    renamed: Json = orjson.loads(
+        data if data is not None else _renamed(bp.image(slug).package, slug, oscal_version, model)
+    )
     return renamed
 
 
@@ -178,7 +211,9 @@ def _system_item(bp: BoundaryPackage, item: SystemItem, image_items: dict[tuple[
     )
 
 
-def _document(bp: BoundaryPackage, oscal_version: str, observations: _Spool, risks: _Spool) -> Json:
+def _document(
+    bp: BoundaryPackage, oscal_version: str, observations: _Spool, risks: _Spool, fragments: Path | None
+) -> Json:
     """The system POA&M without its observations and risks, which go to their spools image by image."""
     image_items: dict[tuple[str, str], Json] = {}
     metadata: list[Json] = []
@@ -186,7 +221,7 @@ def _document(bp: BoundaryPackage, oscal_version: str, observations: _Spool, ris
     components: list[Json] = []
     resources: list[Json] = []
     for image in bp.images:
-        document = _image_document(bp, image.slug, oscal_version)
+        document = _image_document(bp, image.slug, oscal_version, "poam", fragments)
         for poam_item in document.get("poam-items", []):
             poam_id = _poam_id(poam_item)
             if poam_id is not None:
@@ -270,10 +305,10 @@ def _empty(bp: BoundaryPackage) -> Json:
     }
 
 
-def system_poam(bp: BoundaryPackage, oscal_version: str, out: BinaryIO) -> None:
+def system_poam(bp: BoundaryPackage, oscal_version: str, out: BinaryIO, fragments: Path | None = None) -> None:
     spools = [_Spool(), _Spool()]
     with no_cycle_collection():
-        document = _document(bp, oscal_version, *spools)
+        document = _document(bp, oscal_version, spools[0], spools[1], fragments)
     write_streamed(document, spools, out, _FILE)
 
 
@@ -301,14 +336,16 @@ def _resources(documents: list[Json]) -> Json | None:
     return {"resources": resources} if resources else None
 
 
-def system_assessment_results(bp: BoundaryPackage, oscal_version: str, out: BinaryIO) -> None:
+def system_assessment_results(
+    bp: BoundaryPackage, oscal_version: str, out: BinaryIO, fragments: Path | None = None
+) -> None:
     """One result per image, as each image's assessment results has it, under one document; the results are
     spooled image by image."""
     results = _Spool()
     documents: list[Json] = []  # each image's document without its results: small
     with no_cycle_collection():
         for image in bp.images:
-            document = _image_document(bp, image.slug, oscal_version, assessment_results_document, ("metadata",))
+            document = _image_document(bp, image.slug, oscal_version, "assessment-results", fragments)
             for result in document.pop("results"):
                 results.add(result)
             documents.append(document)
@@ -336,12 +373,11 @@ def system_assessment_results(bp: BoundaryPackage, oscal_version: str, out: Bina
     write_streamed({"assessment-results": body}, [results], out, "oscal/assessment-results.json")
 
 
-def system_component_definition(bp: BoundaryPackage, oscal_version: str) -> bytes:
+def system_component_definition(bp: BoundaryPackage, oscal_version: str, fragments: Path | None = None) -> bytes:
     """A component per image (each image's own component definition's components), under one document."""
 
     def build() -> Json:
-        own = ("metadata",)
-        documents = [_image_document(bp, i.slug, oscal_version, component_definition_document, own) for i in bp.images]
+        documents = [_image_document(bp, i.slug, oscal_version, "component-definition", fragments) for i in bp.images]
         moment = timestamp(bp.assessed_at)
         body = compact(
             {
