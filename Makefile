@@ -1,4 +1,4 @@
-# `make demo` sets everything up and packages the bundled sample; `make test` runs lint, types, tests and the wheel check.
+# `make demo` sets everything up and packages the bundled sample and its boundary; `make test` runs lint, types, tests and the wheel check.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -20,6 +20,7 @@ $(READY): pyproject.toml scripts/install-system-deps
 demo: $(READY)
 	$(BIN)/fromline package samples/webapp-$(DEMO_RELEASE) --image $(DEMO_IMAGE) --release $(DEMO_RELEASE) \
 		--key $(DEMO_KEY) --out build/webapp-$(DEMO_RELEASE)
+	$(BIN)/fromline boundary samples/boundary/boundary.yaml --out build/boundary
 
 test: lint typecheck unit installed
 

@@ -454,3 +454,12 @@ def test_deviation_requests_still_open_are_listed(built: Path) -> None:
         item = next(i for i in orjson.loads(package.read_bytes())["poam"] if i["poam_id"] == deviation["poam_id"])
         assert item["status"] == "open"
     assert "Deviation requests still open" in (built / "report.html").read_text(encoding="utf-8")
+
+
+def test_the_sample_boundary_names_the_sample_releases() -> None:
+    boundary = load_boundary(SAMPLES / "boundary" / "boundary.yaml")
+    assert [str(entry.image.reference) for entry in boundary.images if entry.image] == [
+        sample_image("1.4.0"),
+        sample_image("1.3.0"),
+    ]
+    assert boundary.keys == (KEY.resolve(),)
