@@ -331,7 +331,7 @@ def test_previous_month_carries_detection_dates_and_lists_what_changed(tmp_path:
         i["poam_id"]: i["first_detected"]
         for i in orjson.loads((last_month / old["package"] / "audit.json").read_bytes())["poam"]
     }
-    carried = [i for i in image.package.poam if i.poam_id in before and i.is_open]
+    carried = [i for i in image.facts.poam if i.poam_id in before and i.is_open]
     assert carried
     for item in carried:
         assert item.first_detected is not None

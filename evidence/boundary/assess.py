@@ -25,8 +25,9 @@ import orjson
 
 from evidence import __version__
 from evidence.boundary.config import Boundary, BoundaryError, ImageEntry
+from evidence.boundary.facts import ImageFacts, image_facts
 from evidence.errors import EvidenceError, InputError
-from evidence.model import AssessmentContext, AuditPackage, Binding
+from evidence.model import AssessmentContext
 from evidence.render import safe_relative_path
 
 __all__ = ["AssessedImage", "PreviousImage", "assess_images", "image_slug", "match_previous", "previous_images"]
@@ -41,7 +42,7 @@ class AssessedImage:
     slug: str  # its folder under images/
     key: str | None  # the reuse key of an assessed image; None for a package given in the boundary file
     reused: bool
-    package: AuditPackage
+    facts: ImageFacts  # what the system files need of its package (the package stays on disk)
     continues: str | None = None  # with --previous: the digest of last month's image this one continues
 
 
@@ -280,18 +281,20 @@ def _read(boundary: Boundary, planned: list[_Planned], root: Path, reused: set[s
     unnamed = []
     for plan in planned:
         pkg = load_package(root / plan.slug / AUDIT_JSON)
+        facts = image_facts(pkg)
+        del pkg  # every image's whole package at once would not fit in memory
         entry = plan.entry
-        if entry.image is not None and pkg.subject.digest != entry.image.digest:
-            raise InputError(root / plan.slug, f"assessed {pkg.subject.digest}, not {entry.image.digest}")
-        if not any(e.binding is Binding.MATCH for e in pkg.evidence):
-            unnamed.append(f"line {entry.line}: no evidence of {plan.slug} names its digest {pkg.subject.digest}")
+        if entry.image is not None and facts.subject.digest != entry.image.digest:
+            raise InputError(root / plan.slug, f"assessed {facts.subject.digest}, not {entry.image.digest}")
+        if not facts.names_its_digest:
+            unnamed.append(f"line {entry.line}: no evidence of {plan.slug} names its digest {facts.subject.digest}")
         assessed.append(
             AssessedImage(
                 entry=entry,
                 slug=plan.slug,
                 key=plan.key,
                 reused=plan.slug in reused,
-                package=pkg,
+                facts=facts,
                 continues=plan.continues,
             )
         )

@@ -25,7 +25,6 @@ import orjson
 from evidence.boundary.rollup import BoundaryPackage, SystemItem
 from evidence.cycles import no_cycle_collection
 from evidence.errors import RenderError
-from evidence.lifecycle.poam import asset_identifier
 from evidence.model import AuditPackage
 from evidence.render.oscal import (
     FROMLINE_NS,
@@ -159,14 +158,10 @@ def prepare_fragments(bp: BoundaryPackage, images: Path, oscal_version: str, fol
         list(pool.map(_write_fragments, tasks))
 
 
-def _image_document(bp: BoundaryPackage, slug: str, oscal_version: str, model: str, fragments: Path | None) -> Json:
-    """The image's document of `model`, renamed: from `prepare_fragments`'s folder, else built here."""
-    path = fragments / f"{slug}.{model}.json" if fragments is not None else None
-    data = path.read_bytes() if path is not None and path.is_file() else None
-    renamed: Json = orjson.loads(
-        data if data is not None else _renamed(bp.image(slug).package, slug, oscal_version, model)
-    )
-    return renamed
+def _image_document(slug: str, model: str, fragments: Path) -> Json:
+    """The image's document of `model`, renamed, as `prepare_fragments` wrote it."""
+    document: Json = orjson.loads((fragments / f"{slug}.{model}.json").read_bytes())
+    return document
 
 
 def _poam_id(item: Json) -> str | None:
@@ -187,7 +182,7 @@ def _system_item(bp: BoundaryPackage, item: SystemItem, image_items: dict[tuple[
     if not members:
         raise RenderError(f"{_FILE}: no image document has the POA&M item {item.item_id}")
     first = members[0]
-    assets = [asset_identifier(bp.image(slug).package) for slug in item.images]
+    assets = [bp.image(slug).facts.asset_identifier for slug in item.images]
     other_props = [p for p in first.get("props", []) if p.get("name") != "POAM-ID"]
     remarks = "\n\n".join(
         [
@@ -211,9 +206,7 @@ def _system_item(bp: BoundaryPackage, item: SystemItem, image_items: dict[tuple[
     )
 
 
-def _document(
-    bp: BoundaryPackage, oscal_version: str, observations: _Spool, risks: _Spool, fragments: Path | None
-) -> Json:
+def _document(bp: BoundaryPackage, oscal_version: str, observations: _Spool, risks: _Spool, fragments: Path) -> Json:
     """The system POA&M without its observations and risks, which go to their spools image by image."""
     image_items: dict[tuple[str, str], Json] = {}
     metadata: list[Json] = []
@@ -221,7 +214,7 @@ def _document(
     components: list[Json] = []
     resources: list[Json] = []
     for image in bp.images:
-        document = _image_document(bp, image.slug, oscal_version, "poam", fragments)
+        document = _image_document(image.slug, "poam", fragments)
         for poam_item in document.get("poam-items", []):
             poam_id = _poam_id(poam_item)
             if poam_id is not None:
@@ -305,7 +298,7 @@ def _empty(bp: BoundaryPackage) -> Json:
     }
 
 
-def system_poam(bp: BoundaryPackage, oscal_version: str, out: BinaryIO, fragments: Path | None = None) -> None:
+def system_poam(bp: BoundaryPackage, oscal_version: str, out: BinaryIO, fragments: Path) -> None:
     spools = [_Spool(), _Spool()]
     with no_cycle_collection():
         document = _document(bp, oscal_version, spools[0], spools[1], fragments)
@@ -336,16 +329,14 @@ def _resources(documents: list[Json]) -> Json | None:
     return {"resources": resources} if resources else None
 
 
-def system_assessment_results(
-    bp: BoundaryPackage, oscal_version: str, out: BinaryIO, fragments: Path | None = None
-) -> None:
+def system_assessment_results(bp: BoundaryPackage, oscal_version: str, out: BinaryIO, fragments: Path) -> None:
     """One result per image, as each image's assessment results has it, under one document; the results are
     spooled image by image."""
     results = _Spool()
     documents: list[Json] = []  # each image's document without its results: small
     with no_cycle_collection():
         for image in bp.images:
-            document = _image_document(bp, image.slug, oscal_version, "assessment-results", fragments)
+            document = _image_document(image.slug, "assessment-results", fragments)
             for result in document.pop("results"):
                 results.add(result)
             documents.append(document)
@@ -373,11 +364,11 @@ def system_assessment_results(
     write_streamed({"assessment-results": body}, [results], out, "oscal/assessment-results.json")
 
 
-def system_component_definition(bp: BoundaryPackage, oscal_version: str, fragments: Path | None = None) -> bytes:
+def system_component_definition(bp: BoundaryPackage, oscal_version: str, fragments: Path) -> bytes:
     """A component per image (each image's own component definition's components), under one document."""
 
     def build() -> Json:
-        documents = [_image_document(bp, i.slug, oscal_version, "component-definition", fragments) for i in bp.images]
+        documents = [_image_document(i.slug, "component-definition", fragments) for i in bp.images]
         moment = timestamp(bp.assessed_at)
         body = compact(
             {

@@ -15,18 +15,15 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
 
 import orjson
 
 from evidence import __version__
 from evidence.boundary.config import INVENTORY_FIELDS
 from evidence.boundary.rollup import AGE_BUCKETS, BoundaryPackage, SystemItem
-from evidence.lifecycle.poam import asset_identifier
-from evidence.model import AuditPackage, CountGroup, PoamItem, Severity, Status
-from evidence.render._recorded import recorded_summary
-from evidence.render.inventory_xlsx import INVENTORY_COLUMNS, inventory_rows
-from evidence.render.poam_xlsx import POAM_COLUMNS, POAM_TITLE, poam_row
+from evidence.model import Severity, Status
+from evidence.render.inventory_xlsx import INVENTORY_COLUMNS
+from evidence.render.poam_xlsx import POAM_COLUMNS, POAM_TITLE
 from evidence.render.xlsx import Row, Sheet, Table, write_sheets
 
 __all__ = ["BOUNDARY_SCHEMA_VERSION", "audit_json", "inventory_xlsx", "poam_xlsx", "report_html"]
@@ -41,20 +38,6 @@ def _utc(moment: datetime) -> str:
 
 def _day(value: date | None) -> str | None:
     return value.isoformat() if value else None
-
-
-def image_counts(pkg: AuditPackage) -> dict[str, Any]:
-    summary = recorded_summary(pkg, "audit.json")
-    statuses = {s.value: sum(row.counts.get(s, 0) for row in summary.controls) for s in Status}
-    open_counts = summary.vulnerability_counts(CountGroup.OPEN)
-    return {
-        "controls": statuses,
-        "satisfied_in_part": sum(row.partial for row in summary.controls),  # of the satisfied
-        "open_findings": {s.value: open_counts.counts.get(s, 0) for s in SEVERITIES},
-        "open_total": open_counts.total,
-        "overdue": sum(1 for item in pkg.poam if item.is_open and item.overdue),
-        "rubric_grade": pkg.rubric_grade,
-    }
 
 
 def audit_json(bp: BoundaryPackage) -> bytes:
@@ -73,18 +56,18 @@ def audit_json(bp: BoundaryPackage) -> bytes:
         "images": [
             {
                 "slug": image.slug,
-                "reference": image.package.subject.reference,
-                "name": image.package.subject.name,
-                "digest": image.package.subject.digest,
-                "release": image.package.subject.release,
-                "profile": image.package.profile,
-                "assessed_at": _utc(image.package.assessed_at),
+                "reference": image.facts.subject.reference,
+                "name": image.facts.subject.name,
+                "digest": image.facts.subject.digest,
+                "release": image.facts.subject.release,
+                "profile": image.facts.profile,
+                "assessed_at": _utc(image.facts.assessed_at),
                 "package": f"images/{image.slug}",
                 "source": "package" if image.entry.package is not None else "assessed",
                 "reuse_key": image.key,
-                "asset_identifier": asset_identifier(image.package),
+                "asset_identifier": image.facts.asset_identifier,
                 "inventory": image.entry.inventory,
-                **image_counts(image.package),
+                **image.facts.counts,
             }
             for image in bp.images
         ],
@@ -135,23 +118,11 @@ def audit_json(bp: BoundaryPackage) -> bytes:
     return orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n"
 
 
-def _image_item(bp: BoundaryPackage, slug: str, item_id: str, day: date | None) -> tuple[AuditPackage, PoamItem]:
-    pkg = bp.image(slug).package
-    for item in pkg.poam:
-        detected = item.first_detected
-        first = (
-            (detected if detected.tzinfo else detected.replace(tzinfo=UTC)).astimezone(UTC).date() if detected else None
-        )
-        if item.poam_id == item_id and first == day:
-            return pkg, item
-    raise KeyError(f"{slug} has no item {item_id} first detected {day}")
-
-
 def _poam_row(bp: BoundaryPackage, item: SystemItem) -> Row:
-    pkg, image_item = _image_item(bp, item.images[0], item.item_id, item.first_detected)
-    row = list(poam_row(pkg, image_item))
-    assets = [asset_identifier(bp.image(slug).package) for slug in item.images]
-    names = sorted({bp.image(slug).package.subject.name for slug in item.images})
+    first = bp.image(item.images[0]).facts
+    row = list(first.poam_rows[item.item_id, item.first_detected])  # the first image's own row for the item
+    assets = [bp.image(slug).facts.asset_identifier for slug in item.images]
+    names = sorted({bp.image(slug).facts.subject.name for slug in item.images})
     row[POAM_COLUMNS.index("POAM ID")] = item.poam_id
     row[POAM_COLUMNS.index("Asset Identifier")] = "\n".join(assets)
     row[POAM_COLUMNS.index("Service Name")] = ", ".join(names)
@@ -186,7 +157,7 @@ def poam_xlsx(bp: BoundaryPackage) -> bytes:
 def _inventory_rows(bp: BoundaryPackage) -> tuple[Row, ...]:
     rows: list[Row] = []
     for image in bp.images:
-        for row in inventory_rows(image.package):
+        for row in image.facts.inventory_rows:
             cells = list(row)
             # The image package puts the registry digest in the address column; a system's inventory has the
             # address the boundary file gives, or nothing. The digest stays in the asset tag column.
@@ -204,9 +175,9 @@ def _inventory_rows(bp: BoundaryPackage) -> tuple[Row, ...]:
 def inventory_xlsx(bp: BoundaryPackage) -> bytes:
     import io  # noqa: PLC0415
 
-    ports = tuple((bp.image(p.image).package.subject.name, p.image, p.port, p.protocol, p.source) for p in bp.ports)
+    ports = tuple((bp.image(p.image).facts.subject.name, p.image, p.port, p.protocol, p.source) for p in bp.ports)
     bases = tuple(
-        (b.base, ", ".join(bp.image(s).package.subject.name for s in b.images), len(b.images), b.open_base_findings)
+        (b.base, ", ".join(bp.image(s).facts.subject.name for s in b.images), len(b.images), b.open_base_findings)
         for b in bp.bases
     )
     sheets = (
@@ -223,7 +194,7 @@ def inventory_xlsx(bp: BoundaryPackage) -> bytes:
 def report_html(bp: BoundaryPackage) -> str:
     from evidence.render._jinja import stylesheet, template  # noqa: PLC0415
 
-    counts = {image.slug: image_counts(image.package) for image in bp.images}
+    counts = {image.slug: image.facts.counts for image in bp.images}
     items_by_image: dict[str, list[SystemItem]] = {image.slug: [] for image in bp.images}
     for item in bp.items:
         for slug in item.images:
@@ -245,7 +216,7 @@ def report_html(bp: BoundaryPackage) -> str:
         age_labels=[label for _, _, label in AGE_BUCKETS],
         anchor={image.slug: f"image-{n}" for n, image in enumerate(bp.images, start=1)},
         label={
-            image.slug: " ".join(p for p in (image.package.subject.name, image.package.subject.release) if p)
+            image.slug: " ".join(p for p in (image.facts.subject.name, image.facts.subject.release) if p)
             for image in bp.images
         },
         shared_bases=[b for b in bp.bases if len(b.images) > 1],
@@ -266,7 +237,6 @@ def workbook_xlsx(bp: BoundaryPackage) -> bytes:
     own findings, components and evidence are in its package's audit.json."""
     import io  # noqa: PLC0415
 
-    from evidence.boundary.rollup import base_image  # noqa: PLC0415
     from evidence.render._jinja import status_label  # noqa: PLC0415
     from evidence.render.xlsx import Section  # noqa: PLC0415
 
@@ -297,7 +267,7 @@ def workbook_xlsx(bp: BoundaryPackage) -> bytes:
             ),
         ),
     )
-    counts = {image.slug: image_counts(image.package) for image in bp.images}
+    counts = {image.slug: image.facts.counts for image in bp.images}
     images = Sheet(
         "Images",
         Table(
@@ -319,17 +289,17 @@ def workbook_xlsx(bp: BoundaryPackage) -> bytes:
             tuple(
                 (
                     image.slug,
-                    image.package.subject.name,
-                    image.package.subject.release,
-                    image.package.subject.digest,
-                    image.package.profile,
+                    image.facts.subject.name,
+                    image.facts.subject.release,
+                    image.facts.subject.digest,
+                    image.facts.profile,
                     counts[image.slug]["open_total"],
                     *(counts[image.slug]["open_findings"][s.value] for s in SEVERITIES[:4]),
                     counts[image.slug]["overdue"],
                     counts[image.slug]["controls"][Status.NOT_SATISFIED.value],
                     counts[image.slug]["satisfied_in_part"],
                     counts[image.slug]["rubric_grade"],
-                    base_image(image.package),
+                    image.facts.base_image,
                     *(image.entry.inventory.get(key) for key in INVENTORY_FIELDS),
                 )
                 for image in bp.images

@@ -17,20 +17,17 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from evidence.boundary.assess import AssessedImage, PreviousImage
 from evidence.boundary.config import Boundary
+from evidence.boundary.facts import utc_day
 from evidence.model import (
-    Attribution,
-    AuditPackage,
-    Binding,
     DeviationAnswer,
     PoamItem,
     Severity,
     Status,
     SystemInfo,
-    VulnerabilityState,
 )
 
 __all__ = [
@@ -129,16 +126,10 @@ class BoundaryPackage:
         return next(i for i in self.images if i.slug == slug)
 
 
-def utc_day(moment: datetime | None) -> date | None:
-    if moment is None:
-        return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).date()
-
-
 def _items(images: tuple[AssessedImage, ...]) -> tuple[SystemItem, ...]:
     groups: dict[tuple[str, date | None], list[tuple[AssessedImage, PoamItem]]] = defaultdict(list)
     for image in images:
-        for item in image.package.poam:
+        for item in image.facts.poam:
             groups[item.poam_id, utc_day(item.first_detected)].append((image, item))
     items = []
     for (item_id, day), members in groups.items():
@@ -163,7 +154,7 @@ def _controls(images: tuple[AssessedImage, ...]) -> tuple[ControlRollup, ...]:
     statuses: dict[tuple[str, str], dict[Status, list[str]]] = defaultdict(lambda: defaultdict(list))
     partial: dict[tuple[str, str], list[str]] = defaultdict(list)
     for image in images:
-        for control in image.package.controls:
+        for control in image.facts.controls:
             key = (control.catalog, control.control_id)
             order.setdefault(key, control.title)
             statuses[key][control.status].append(image.slug)
@@ -181,56 +172,27 @@ def _controls(images: tuple[AssessedImage, ...]) -> tuple[ControlRollup, ...]:
     )
 
 
-def base_image(pkg: AuditPackage) -> str | None:
-    """The base image the image names: its Dockerfile's final FROM, else its OCI base-image labels."""
-    for e in pkg.evidence:
-        if e.dockerfile is not None and e.binding in (Binding.MATCH, Binding.ASSERTED) and e.dockerfile.base_images:
-            return e.dockerfile.base_images[-1].value
-    for e in pkg.evidence:
-        config = e.image_config
-        if config is not None and e.binding is Binding.MATCH and "org.opencontainers.image.base.name" in config.labels:
-            digest = config.labels.get("org.opencontainers.image.base.digest")
-            return config.labels["org.opencontainers.image.base.name"] + (f"@{digest}" if digest else "")
-    return None
-
-
 def _bases(images: tuple[AssessedImage, ...]) -> tuple[BaseImageUse, ...]:
     users: dict[str, list[AssessedImage]] = defaultdict(list)
     for image in images:
-        base = base_image(image.package)
-        if base is not None:
-            users[base].append(image)
+        if image.facts.base_image is not None:
+            users[image.facts.base_image].append(image)
     return tuple(
         BaseImageUse(
             base=base,
             images=tuple(i.slug for i in members),
-            open_base_findings=sum(
-                1
-                for i in members
-                for record in i.package.vulnerabilities
-                if record.state is VulnerabilityState.OPEN and record.attribution is Attribution.BASE_IMAGE
-            ),
+            open_base_findings=sum(i.facts.open_base_findings for i in members),
         )
         for base, members in sorted(users.items())
     )
 
 
 def _ports(images: tuple[AssessedImage, ...]) -> tuple[PortUse, ...]:
-    found: dict[tuple[str, str, str], str] = {}
-    for image in images:
-        for e in image.package.evidence:
-            if e.binding not in (Binding.MATCH, Binding.ASSERTED):
-                continue
-            sources = []
-            if e.image_config is not None:
-                sources = [(p, "image config") for p in e.image_config.exposed_ports]
-            if e.dockerfile is not None:
-                sources += [(p.value, "Dockerfile") for p in e.dockerfile.exposed_ports]
-            for text, source in sources:
-                for word in text.split():
-                    port, _, protocol = word.partition("/")
-                    found.setdefault((image.slug, port, (protocol or "tcp").lower()), source)
-    return tuple(PortUse(image=s, port=p, protocol=pr, source=src) for (s, p, pr), src in found.items())
+    return tuple(
+        PortUse(image=image.slug, port=port, protocol=protocol, source=source)
+        for image in images
+        for port, protocol, source in image.facts.ports
+    )
 
 
 def _changes(
@@ -239,7 +201,7 @@ def _changes(
     continued = {image.continues for image in images if image.continues}
     return BoundaryChanges(
         added=tuple(i.slug for i in images if i.continues is None),
-        updated=tuple((i.slug, i.continues) for i in images if i.continues and i.continues != i.package.subject.digest),
+        updated=tuple((i.slug, i.continues) for i in images if i.continues and i.continues != i.facts.subject.digest),
         removed=tuple((name, digest) for name, digest, _ in previous if digest not in continued),
         closed_items=sum(1 for item in items if not item.open),
     )
@@ -248,7 +210,7 @@ def _changes(
 def _pending(images: tuple[AssessedImage, ...]) -> tuple[PendingDeviation, ...]:
     found = []
     for image in images:
-        for item in image.package.poam:
+        for item in image.facts.poam:
             answers = {
                 "false positive": item.false_positive,
                 "risk adjustment": item.risk_adjustment,

@@ -1,0 +1,123 @@
+"""What the boundary's roll-up and renderers need of one image's package, taken once as the package is read.
+
+A boundary holds hundreds of images; their whole packages (every component and scanner finding) do not fit in
+memory together, and the system files need only this much of each: the verdicts, the POA&M items and their rows,
+the inventory rows, the counts, the base image and the ports. The package stays on disk in `images/<slug>/`, and
+the OSCAL documents are built from it there (`oscal.prepare_fragments`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from evidence.lifecycle.poam import asset_identifier
+from evidence.model import (
+    Attribution,
+    AuditPackage,
+    Binding,
+    ControlResult,
+    CountGroup,
+    ImageRef,
+    PoamItem,
+    Severity,
+    Status,
+    VulnerabilityState,
+)
+from evidence.render._recorded import recorded_summary
+from evidence.render.inventory_xlsx import inventory_rows
+from evidence.render.poam_xlsx import poam_row
+from evidence.render.xlsx import Row
+
+__all__ = ["SEVERITIES", "ImageFacts", "image_facts", "utc_day"]
+
+SEVERITIES = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.NEGLIGIBLE, Severity.UNKNOWN)
+
+
+def utc_day(moment: datetime | None) -> date | None:
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).date()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImageFacts:
+    subject: ImageRef
+    profile: str
+    assessed_at: datetime
+    controls: tuple[ControlResult, ...]
+    poam: tuple[PoamItem, ...]
+    rubric_grade: str | None
+    asset_identifier: str
+    counts: dict[str, Any]  # controls by status, open findings by severity, overdue, rubric grade
+    poam_rows: dict[tuple[str, date | None], Row] = field(default_factory=dict)  # (item id, detection day) -> row
+    inventory_rows: tuple[Row, ...] = ()
+    base_image: str | None = None
+    open_base_findings: int = 0
+    ports: tuple[tuple[str, str, str], ...] = ()  # (port, protocol, declared in)
+    names_its_digest: bool = False  # some evidence is bound to the image by its digest
+
+
+def _counts(pkg: AuditPackage) -> dict[str, Any]:
+    summary = recorded_summary(pkg, "audit.json")
+    open_counts = summary.vulnerability_counts(CountGroup.OPEN)
+    return {
+        "controls": {s.value: sum(row.counts.get(s, 0) for row in summary.controls) for s in Status},
+        "satisfied_in_part": sum(row.partial for row in summary.controls),  # of the satisfied
+        "open_findings": {s.value: open_counts.counts.get(s, 0) for s in SEVERITIES},
+        "open_total": open_counts.total,
+        "overdue": sum(1 for item in pkg.poam if item.is_open and item.overdue),
+        "rubric_grade": pkg.rubric_grade,
+    }
+
+
+def base_image(pkg: AuditPackage) -> str | None:
+    """The base image the image names: its Dockerfile's final FROM, else its OCI base-image labels."""
+    for e in pkg.evidence:
+        if e.dockerfile is not None and e.binding in (Binding.MATCH, Binding.ASSERTED) and e.dockerfile.base_images:
+            return e.dockerfile.base_images[-1].value
+    for e in pkg.evidence:
+        config = e.image_config
+        if config is not None and e.binding is Binding.MATCH and "org.opencontainers.image.base.name" in config.labels:
+            digest = config.labels.get("org.opencontainers.image.base.digest")
+            return config.labels["org.opencontainers.image.base.name"] + (f"@{digest}" if digest else "")
+    return None
+
+
+def _ports(pkg: AuditPackage) -> tuple[tuple[str, str, str], ...]:
+    found: dict[tuple[str, str], str] = {}
+    for e in pkg.evidence:
+        if e.binding not in (Binding.MATCH, Binding.ASSERTED):
+            continue
+        sources = [(p, "image config") for p in e.image_config.exposed_ports] if e.image_config is not None else []
+        if e.dockerfile is not None:
+            sources += [(p.value, "Dockerfile") for p in e.dockerfile.exposed_ports]
+        for text, source in sources:
+            for word in text.split():
+                port, _, protocol = word.partition("/")
+                found.setdefault((port, (protocol or "tcp").lower()), source)
+    return tuple((port, protocol, source) for (port, protocol), source in found.items())
+
+
+def image_facts(pkg: AuditPackage) -> ImageFacts:
+    return ImageFacts(
+        subject=pkg.subject,
+        profile=pkg.profile,
+        assessed_at=pkg.assessed_at,
+        controls=pkg.controls,
+        poam=pkg.poam,
+        rubric_grade=pkg.rubric_grade,
+        asset_identifier=asset_identifier(pkg),
+        counts=_counts(pkg),
+        poam_rows={(item.poam_id, utc_day(item.first_detected)): poam_row(pkg, item) for item in pkg.poam},
+        inventory_rows=inventory_rows(pkg),
+        base_image=base_image(pkg),
+        open_base_findings=sum(
+            1
+            for record in pkg.vulnerabilities
+            if record.state is VulnerabilityState.OPEN and record.attribution is Attribution.BASE_IMAGE
+        ),
+        ports=_ports(pkg),
+        names_its_digest=any(e.binding is Binding.MATCH for e in pkg.evidence),
+    )
