@@ -112,8 +112,17 @@ def build_boundary(  # noqa: PLR0913 - one run's options, keyword-only
     built: list[BoundaryPackage] = []
 
     def fill(staging: Path) -> None:
+        # Every image's OSCAL documents are written as its package is read, into a folder the package does not keep.
+        fragments = staging / ".oscal-images"
         images = assess_images(
-            boundary, staging, moment=moment, jobs=jobs, replaced=replaced, previous=previous, progress=progress
+            boundary,
+            staging,
+            moment=moment,
+            jobs=jobs,
+            replaced=replaced,
+            previous=previous,
+            progress=progress,
+            fragments=(DEFAULT_OSCAL_VERSION, fragments) if any(f in OSCAL_FORMATS for f in formats) else None,
         )
         package = roll_up(boundary, images, moment, previous_images(previous) if previous else None)
         built.append(package)
@@ -133,11 +142,6 @@ def build_boundary(  # noqa: PLR0913 - one run's options, keyword-only
             BoundaryFormat.HTML: lambda out: out.write(html().encode("utf-8")),
             BoundaryFormat.PDF: lambda out: out.write(html_to_pdf(html())),
         }
-        # Every image's OSCAL documents are built first, in parallel, into a folder the package does not keep.
-        fragments = staging / ".oscal-images"
-        if any(f in OSCAL_FORMATS for f in formats):
-            show(f"building the OSCAL documents of {len(package.images)} image(s)")
-            oscal.prepare_fragments(package, staging / IMAGES_DIR, DEFAULT_OSCAL_VERSION, fragments, jobs)
         for fmt in (BoundaryFormat.AUDIT_JSON, *(f for f in formats if f is not BoundaryFormat.AUDIT_JSON)):
             show(f"rendering {FILENAMES[fmt]}")
             target = staging / FILENAMES[fmt]

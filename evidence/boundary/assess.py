@@ -231,11 +231,13 @@ def assess_images(  # noqa: PLR0913 - one boundary run's options
     replaced: dict[str, tuple[str, Path]] | None = None,
     previous: Path | None = None,
     progress: Callable[[str], None] | None = None,
+    fragments: tuple[str, Path] | None = None,
 ) -> list[AssessedImage]:
     """Assess or copy every image of `boundary` into `staging/images/`, in the boundary file's order.
 
     `replaced` maps a slug to the reuse key and folder of the image in the package this run replaces; `previous`
-    is last month's boundary package, whose image packages carry detection dates forward."""
+    is last month's boundary package, whose image packages carry detection dates forward; with `fragments` (an
+    OSCAL version and a folder), each image's OSCAL documents are written there as its package is read."""
     show = progress or (lambda _message: None)
     root = staging / IMAGES_DIR
     root.mkdir(parents=True, exist_ok=True)
@@ -258,7 +260,7 @@ def assess_images(  # noqa: PLR0913 - one boundary run's options
     failures = [message for message in _run(jobs_to_run, jobs) if message is not None]
     if failures:
         raise BoundaryError(boundary.path, failures)
-    return _read(boundary, planned, root, reused)
+    return _read(boundary, planned, root, reused, jobs=jobs, fragments=fragments)
 
 
 def _run(jobs_to_run: list[_Job], jobs: int) -> list[str | None]:
@@ -274,15 +276,39 @@ def _run(jobs_to_run: list[_Job], jobs: int) -> list[str | None]:
     ]
 
 
-def _read(boundary: Boundary, planned: list[_Planned], root: Path, reused: set[str]) -> list[AssessedImage]:
+def _read_one(task: tuple[str, str, str | None, str | None]) -> ImageFacts:
+    """In a worker process: one image's facts from its package, and (with a folder) its OSCAL documents, renamed
+    for the system, written there: the package is read once for both."""
+    from evidence.boundary.oscal import write_fragments  # noqa: PLC0415 - in the worker
     from evidence.pipeline import load_package  # noqa: PLC0415
 
+    slug, audit, oscal_version, fragments = task
+    pkg = load_package(Path(audit))
+    if fragments is not None and oscal_version is not None:
+        write_fragments(pkg, slug, oscal_version, Path(fragments))
+    return image_facts(pkg)
+
+
+def _read(  # noqa: PLR0913 - the run's plan and where its packages and fragments are
+    boundary: Boundary,
+    planned: list[_Planned],
+    root: Path,
+    reused: set[str],
+    *,
+    jobs: int,
+    fragments: tuple[str, Path] | None,
+) -> list[AssessedImage]:
+    """Every image's facts, read in `jobs` processes (every image's whole package at once would not fit in
+    memory); with `fragments` (OSCAL version, folder), each image's OSCAL documents are written as it is read."""
+    version, folder = fragments if fragments is not None else (None, None)
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+    tasks = [(p.slug, str(root / p.slug / AUDIT_JSON), version, str(folder) if folder else None) for p in planned]
+    with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(tasks))), mp_context=get_context("spawn")) as pool:
+        every = list(pool.map(_read_one, tasks))
     assessed = []
     unnamed = []
-    for plan in planned:
-        pkg = load_package(root / plan.slug / AUDIT_JSON)
-        facts = image_facts(pkg)
-        del pkg  # every image's whole package at once would not fit in memory
+    for plan, facts in zip(planned, every, strict=True):
         entry = plan.entry
         if entry.image is not None and facts.subject.digest != entry.image.digest:
             raise InputError(root / plan.slug, f"assessed {facts.subject.digest}, not {entry.image.digest}")

@@ -3,7 +3,7 @@
 A boundary holds hundreds of images; their whole packages (every component and scanner finding) do not fit in
 memory together, and the system files need only this much of each: the verdicts, the POA&M items and their rows,
 the inventory rows, the counts, the base image and the ports. The package stays on disk in `images/<slug>/`, and
-the OSCAL documents are built from it there (`oscal.prepare_fragments`).
+its OSCAL documents are written as it is read (`oscal.write_fragments`).
 """
 
 from __future__ import annotations

@@ -15,8 +15,6 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 from pathlib import Path
 from typing import BinaryIO
 
@@ -139,27 +137,15 @@ def _renamed(pkg: AuditPackage, slug: str, oscal_version: str, model: str) -> by
     return _UP.sub(b'"href":"../images/' + slug.encode() + b"/", data)
 
 
-def _write_fragments(task: tuple[str, str, str, str]) -> None:
-    """In a worker process: one image's three documents, renamed, into `folder` (see `prepare_fragments`)."""
-    from evidence.pipeline import load_package  # noqa: PLC0415 - in the worker
-
-    slug, audit, oscal_version, folder = task
-    pkg = load_package(Path(audit))
+def write_fragments(pkg: AuditPackage, slug: str, oscal_version: str, folder: Path) -> None:
+    """One image's three OSCAL documents, renamed for the system, into `folder`, where the system documents read
+    them one image at a time."""
     for model in _MODELS:
-        (Path(folder) / f"{slug}.{model}.json").write_bytes(_renamed(pkg, slug, oscal_version, model))
-
-
-def prepare_fragments(bp: BoundaryPackage, images: Path, oscal_version: str, folder: Path, jobs: int) -> None:
-    """Build every image's documents in `jobs` processes, into `folder`: building them is most of the system
-    documents' time, and each image's is independent of the others'."""
-    folder.mkdir(parents=True, exist_ok=True)
-    tasks = [(i.slug, str(images / i.slug / "audit.json"), oscal_version, str(folder)) for i in bp.images]
-    with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(tasks))), mp_context=get_context("spawn")) as pool:
-        list(pool.map(_write_fragments, tasks))
+        (folder / f"{slug}.{model}.json").write_bytes(_renamed(pkg, slug, oscal_version, model))
 
 
 def _image_document(slug: str, model: str, fragments: Path) -> Json:
-    """The image's document of `model`, renamed, as `prepare_fragments` wrote it."""
+    """The image's document of `model`, renamed, as `write_fragments` wrote it."""
     document: Json = orjson.loads((fragments / f"{slug}.{model}.json").read_bytes())
     return document
 
