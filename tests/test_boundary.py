@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -163,6 +164,7 @@ def test_the_boundary_package_holds_every_image_and_passes_its_manifest(built: P
     for image in document["images"]:
         package = built / image["package"]
         assert verify_package(package).ok
+        assert hashlib.sha256((package / "audit.json").read_bytes()).hexdigest() == image["audit_sha256"]
         assert orjson.loads((package / "audit.json").read_bytes())["subject"]["digest"] == image["digest"]
     rollup = document["rollup"]
     open_items = [i for i in rollup["poam"] if i["open"]]

@@ -286,7 +286,7 @@ def _read_one(task: tuple[str, str, str | None, str | None]) -> ImageFacts:
     pkg = load_package(Path(audit))
     if fragments is not None and oscal_version is not None:
         write_fragments(pkg, slug, oscal_version, Path(fragments))
-    return image_facts(pkg)
+    return image_facts(pkg, hashlib.sha256(Path(audit).read_bytes()).hexdigest())
 
 
 def _read(  # noqa: PLR0913 - the run's plan and where its packages and fragments are

@@ -57,6 +57,7 @@ class ImageFacts:
     open_base_findings: int = 0
     ports: tuple[tuple[str, str, str], ...] = ()  # (port, protocol, declared in)
     names_its_digest: bool = False  # some evidence is bound to the image by its digest
+    audit_sha256: str = ""  # of the image package's audit.json, as the boundary's audit.json names it
 
 
 def _counts(pkg: AuditPackage) -> dict[str, Any]:
@@ -100,8 +101,9 @@ def _ports(pkg: AuditPackage) -> tuple[tuple[str, str, str], ...]:
     return tuple((port, protocol, source) for (port, protocol), source in found.items())
 
 
-def image_facts(pkg: AuditPackage) -> ImageFacts:
+def image_facts(pkg: AuditPackage, audit_sha256: str = "") -> ImageFacts:
     return ImageFacts(
+        audit_sha256=audit_sha256,
         subject=pkg.subject,
         profile=pkg.profile,
         assessed_at=pkg.assessed_at,

@@ -63,6 +63,7 @@ def audit_json(bp: BoundaryPackage) -> bytes:
                 "profile": image.facts.profile,
                 "assessed_at": _utc(image.facts.assessed_at),
                 "package": f"images/{image.slug}",
+                "audit_sha256": image.facts.audit_sha256,
                 "source": "package" if image.entry.package is not None else "assessed",
                 "reuse_key": image.key,
                 "asset_identifier": image.facts.asset_identifier,
