@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import shutil
 from collections.abc import Callable
@@ -20,6 +21,8 @@ from trestle.oscal.poam import PlanOfActionAndMilestones
 from evidence.attest.verify import verify_package
 from evidence.boundary import BoundaryFormat, build_boundary, load_boundary
 from evidence.boundary.config import BoundaryError
+from evidence.boundary.render import NAMED, report_html
+from evidence.boundary.rollup import roll_up
 from evidence.cli import main
 from evidence.errors import ExitCode
 from evidence.render.inventory_xlsx import INVENTORY_COLUMNS
@@ -465,3 +468,16 @@ def test_the_sample_boundary_names_the_sample_releases() -> None:
         sample_image("1.3.0"),
     ]
     assert boundary.keys == (KEY.resolve(),)
+
+
+def test_the_report_names_a_few_images_per_item_and_the_workbooks_all(tmp_path: Path) -> None:
+    boundary = load_boundary(boundary_file(tmp_path))
+    two = build_boundary(boundary, tmp_path / "out", moment=NOW, jobs=1, formats=[])
+    many = [dataclasses.replace(image, slug=f"{image.slug}-{n}") for n in range(4) for image in two.images]
+    package = roll_up(boundary, many, NOW)
+    shared = next(item for item in package.items if len(item.images) == len(many))
+    html = report_html(package)
+    assert f"and {len(many) - NAMED} more images (poam.xlsx lists them all)" in html
+    rows = [r for r in html.split("<tr>") if shared.poam_id in r]
+    assert rows
+    assert rows[0].count('href="#image-') == NAMED
