@@ -163,6 +163,8 @@ def write_boundary(directory: Path, images: int, components: int, vulnerabilitie
     from cryptography.hazmat.primitives import hashes, serialization  # noqa: PLC0415
     from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
 
+    from evidence.verify.dsse import pae  # noqa: PLC0415 - the encoding the verifier checks
+
     directory.mkdir(parents=True, exist_ok=True)
     key = ec.generate_private_key(ec.SECP256R1())
     public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
@@ -188,10 +190,8 @@ def write_boundary(directory: Path, images: int, components: int, vulnerabilitie
         (folder / "cosign-payload.sig").write_text(sign((folder / "cosign-payload.json").read_bytes()), "ascii")
         envelope = json.loads(files["provenance.intoto.json"])
         body = _retargeted(base64.b64decode(envelope["payload"]), digest_hex, name)
-        kind = envelope["payloadType"].encode()
-        signed = b"DSSEv1 %d %s %d %s" % (len(kind), kind, len(body), body)
         envelope["payload"] = base64.b64encode(body).decode()
-        envelope["signatures"] = [{"keyid": "", "sig": sign(signed)}]
+        envelope["signatures"] = [{"keyid": "", "sig": sign(pae(envelope["payloadType"], body))}]
         (folder / "provenance.intoto.json").write_text(json.dumps(envelope), encoding="utf-8")
         lines += [f"  - image: {name}@sha256:{digest_hex}", f"    evidence: [app{n}/]", f"    function: service {n}"]
     boundary = directory / "boundary.yaml"

@@ -27,7 +27,7 @@ from typing import BinaryIO
 
 import orjson
 
-from evidence.boundary.assess import IMAGES_DIR, assess_images, previous_images
+from evidence.boundary.assess import IMAGES_DIR, assess_images, boundary_audit, previous_images
 from evidence.boundary.config import Boundary, BoundaryError, load_boundary
 from evidence.boundary.rollup import BoundaryPackage, roll_up
 from evidence.errors import InputError
@@ -66,27 +66,14 @@ FILENAMES = {
 def _replaced(out: Path) -> dict[str, tuple[str, Path]]:
     """The reuse keys of the boundary package at `out`, if one is there: slug -> (key, its image folder)."""
     try:
-        document = orjson.loads((out / "audit.json").read_bytes())
-    except (OSError, orjson.JSONDecodeError):
-        return {}
-    if not isinstance(document, dict) or document.get("schema_version", "").split("-")[0] != "boundary":
+        document = boundary_audit(out)
+    except InputError:
         return {}
     found = {}
     for image in document.get("images", []):
         if isinstance(image, dict) and isinstance(image.get("reuse_key"), str) and isinstance(image.get("slug"), str):
             found[image["slug"]] = (image["reuse_key"], out / IMAGES_DIR / image["slug"])
     return found
-
-
-def _check_previous(previous: Path | None) -> None:
-    if previous is None:
-        return
-    try:
-        document = orjson.loads((previous / "audit.json").read_bytes())
-    except (OSError, orjson.JSONDecodeError) as exc:
-        raise InputError(previous, f"is not a boundary package: {exc}") from exc
-    if not isinstance(document, dict) or not str(document.get("schema_version", "")).startswith("boundary-"):
-        raise InputError(previous, "is not a boundary package (its audit.json is an image's, or something else)")
 
 
 def build_boundary(  # noqa: PLR0913 - one run's options, keyword-only
@@ -107,7 +94,8 @@ def build_boundary(  # noqa: PLR0913 - one run's options, keyword-only
     from evidence.render.pdf import html_to_pdf  # noqa: PLC0415
 
     show = progress or (lambda _message: None)
-    _check_previous(previous)
+    if previous is not None:
+        boundary_audit(previous)  # checked before anything is assessed
     replaced = _replaced(out)
     built: list[BoundaryPackage] = []
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -132,11 +133,23 @@ def _assess_one(job: _Job) -> str | None:
     return None
 
 
+def boundary_audit(path: Path) -> dict[str, Any]:
+    """The audit.json of a boundary package (its directory, or the file); `InputError` naming it otherwise."""
+    audit = path / AUDIT_JSON if path.is_dir() else path
+    try:
+        document = orjson.loads(audit.read_bytes())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        raise InputError(audit, f"cannot be read as a boundary package's audit.json: {exc}") from exc
+    if not isinstance(document, dict) or not str(document.get("schema_version", "")).startswith("boundary-"):
+        raise InputError(audit, "is not a boundary package's audit.json")
+    return document
+
+
 def previous_images(previous: Path | None) -> list[PreviousImage]:
     """(name, digest, package folder) of each image of last month's boundary package."""
     if previous is None:
         return []
-    document = orjson.loads((previous / AUDIT_JSON).read_bytes())
+    document = boundary_audit(previous)
     found = []
     for image in document.get("images", []):
         folder = previous / str(image.get("package", ""))
@@ -180,6 +193,19 @@ def _copy_package(entry: ImageEntry, source: Path, target: Path) -> None:
     shutil.copytree(source, target)
 
 
+def _subject(audit: Path) -> tuple[str, str]:
+    """The name and digest a package's audit.json names. The package is read whole later, in a worker, once; a file
+    that does not have them is read whole here, for the error that names its problem."""
+    try:
+        subject = orjson.loads(audit.read_bytes())["subject"]
+        return str(subject["name"]), str(subject["digest"])
+    except (OSError, orjson.JSONDecodeError, KeyError, TypeError):
+        from evidence.pipeline import load_package  # noqa: PLC0415
+
+        loaded = load_package(audit).subject
+        return loaded.name, loaded.digest
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Planned:
     entry: ImageEntry
@@ -192,15 +218,13 @@ class _Planned:
 def _plan(boundary: Boundary, moment: datetime, previous: Path | None) -> list[_Planned]:
     """Each entry's slug, reuse key and last month's package; an image listed twice (by digest, packages
     included) is an error."""
-    from evidence.pipeline import load_package  # noqa: PLC0415
 
     subjects: list[tuple[ImageEntry, str, str]] = []
     for entry in boundary.images:
         if entry.image is not None:
             subjects.append((entry, entry.image.name, entry.image.digest))
         elif entry.package is not None:
-            subject = load_package(entry.package / AUDIT_JSON).subject
-            subjects.append((entry, subject.name, subject.digest))
+            subjects.append((entry, *_subject(entry.package / AUDIT_JSON)))
         else:  # the boundary file's reader never gives one
             raise BoundaryError(boundary.path, [f"line {entry.line}: names neither an image nor a package"])
     continued = match_previous(previous_images(previous), [(name, digest) for _, name, digest in subjects])

@@ -12,9 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import orjson
-
-from evidence.boundary.assess import match_previous
+from evidence.boundary.assess import boundary_audit, match_previous
 from evidence.errors import InputError
 
 __all__ = ["BOUNDARY_DIFF_SCHEMA_VERSION", "boundary_diff", "diff_markdown", "is_boundary_package"]
@@ -24,21 +22,10 @@ SUMMED = ("new", "fixed", "still_open", "new_kev", "regressions", "improvements"
 LISTED = 50  # items named in diff.md; diff.json has them all
 
 
-def _audit(folder: Path) -> dict[str, Any]:
-    path = folder / "audit.json" if folder.is_dir() else folder
-    try:
-        document = orjson.loads(path.read_bytes())
-    except (OSError, orjson.JSONDecodeError) as exc:
-        raise InputError(path, f"cannot be read as a boundary package's audit.json: {exc}") from exc
-    if not isinstance(document, dict) or not str(document.get("schema_version", "")).startswith("boundary-"):
-        raise InputError(path, "is not a boundary package's audit.json")
-    return document
-
-
 def is_boundary_package(path: Path) -> bool:
     """Whether `path` (a package directory or its audit.json) is a boundary package."""
     try:
-        _audit(path)
+        boundary_audit(path)
     except InputError:
         return False
     return True
@@ -49,7 +36,7 @@ def boundary_diff(old: Path, new: Path) -> dict[str, Any]:
     from evidence.diff.compare import compare  # noqa: PLC0415
     from evidence.pipeline import load_package  # noqa: PLC0415
 
-    before, after = _audit(old), _audit(new)
+    before, after = boundary_audit(old), boundary_audit(new)
     previous = [(str(i["name"]), str(i["digest"]), old / str(i["package"])) for i in before["images"]]
     matched = match_previous(previous, [(str(i["name"]), str(i["digest"])) for i in after["images"]])
     continued = {image[1] for image in matched.values()}

@@ -9,10 +9,10 @@ its OSCAL documents are written as it is read (`oscal.write_fragments`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
-from evidence.lifecycle.poam import asset_identifier
+from evidence.lifecycle.poam import asset_identifier, utc_day
 from evidence.model import (
     Attribution,
     AuditPackage,
@@ -30,15 +30,9 @@ from evidence.render.inventory_xlsx import inventory_rows
 from evidence.render.poam_xlsx import poam_row
 from evidence.render.xlsx import Row
 
-__all__ = ["SEVERITIES", "ImageFacts", "image_facts", "utc_day"]
+__all__ = ["SEVERITIES", "ImageFacts", "image_facts"]
 
 SEVERITIES = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.NEGLIGIBLE, Severity.UNKNOWN)
-
-
-def utc_day(moment: datetime | None) -> date | None:
-    if moment is None:
-        return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).date()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

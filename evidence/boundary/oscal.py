@@ -220,24 +220,14 @@ def _document(bp: BoundaryPackage, oscal_version: str, observations: _Spool, ris
     poam = compact(
         {
             "uuid": _uuid(f"boundary/{system.name}@{moment}/poam"),
-            "metadata": compact(
-                {
-                    "title": md(f"Plan of action and milestones for {system.name}"),
-                    "published": moment,
-                    "last-modified": moment,
-                    "version": moment[:10],
-                    "oscal-version": oscal_version,
-                    "props": props(
-                        prop("generator", "fromline"),
-                        prop("images", str(len(bp.images))),
-                        prop("open-items", open_items),
-                        prop("closed-items", len(bp.items) - open_items),
-                    ),
-                    **{key: _unique([x for m in metadata for x in m.get(key, [])]) or None for key in _SHARED},
-                    "responsible-parties": _unique_parties(metadata),
-                    "remarks": f"The POA&M of the {len(bp.images)} container images of {md(system.name)}'s "
-                    "authorization boundary, one item per weakness and original detection date.",
-                }
+            "metadata": _shared_metadata(
+                bp,
+                metadata,
+                "Plan of action and milestones",
+                oscal_version,
+                ("POA&M", "authorization boundary, one item per weakness and original detection date."),
+                prop("open-items", open_items),
+                prop("closed-items", len(bp.items) - open_items),
             ),
             "system-id": {"identifier-type": "https://fedramp.gov", "id": system.id}
             if system.id
@@ -291,8 +281,15 @@ def system_poam(bp: BoundaryPackage, oscal_version: str, out: BinaryIO, fragment
     write_streamed(document, spools, out, _FILE)
 
 
-def _shared_metadata(bp: BoundaryPackage, documents: list[Json], kind: str, oscal_version: str) -> Json:
-    metadata = [d["metadata"] for d in documents]
+def _shared_metadata(
+    bp: BoundaryPackage,
+    metadata: list[Json],
+    kind: str,
+    oscal_version: str,
+    remarks: tuple[str, str],  # what the document is called in its remarks, and how they end
+    *extra: Json | None,
+) -> Json:
+    """The system document's metadata: its own title, time and props, and the images' parties and roles once."""
     moment = timestamp(bp.assessed_at)
     return compact(
         {
@@ -301,13 +298,16 @@ def _shared_metadata(bp: BoundaryPackage, documents: list[Json], kind: str, osca
             "last-modified": moment,
             "version": moment[:10],
             "oscal-version": oscal_version,
-            "props": props(prop("generator", "fromline"), prop("images", str(len(bp.images)))),
+            "props": props(prop("generator", "fromline"), prop("images", str(len(bp.images))), *extra),
             **{key: _unique([x for m in metadata for x in m.get(key, [])]) or None for key in _SHARED},
             "responsible-parties": _unique_parties(metadata),
-            "remarks": f"The {kind.lower()} of the {len(bp.images)} container images of {md(bp.system.name)}'s "
-            "authorization boundary: each image's own, their UUIDs unique across the system.",
+            "remarks": f"The {remarks[0]} of the {len(bp.images)} container images of {md(bp.system.name)}'s "
+            + remarks[1],
         }
     )
+
+
+_EACH_OWN = "authorization boundary: each image's own, their UUIDs unique across the system."  # AR and CD remarks
 
 
 def _resources(documents: list[Json]) -> Json | None:
@@ -330,7 +330,13 @@ def system_assessment_results(bp: BoundaryPackage, oscal_version: str, out: Bina
         body = compact(
             {
                 "uuid": _uuid(f"boundary/{bp.system.name}@{moment}/assessment-results"),
-                "metadata": _shared_metadata(bp, documents, "Assessment results", oscal_version),
+                "metadata": _shared_metadata(
+                    bp,
+                    [d["metadata"] for d in documents],
+                    "Assessment results",
+                    oscal_version,
+                    ("assessment results", _EACH_OWN),
+                ),
                 "import-ap": documents[0]["import-ap"],
                 "local-definitions": compact(
                     {
@@ -359,7 +365,13 @@ def system_component_definition(bp: BoundaryPackage, oscal_version: str, fragmen
         body = compact(
             {
                 "uuid": _uuid(f"boundary/{bp.system.name}@{moment}/component-definition"),
-                "metadata": _shared_metadata(bp, documents, "Component definition", oscal_version),
+                "metadata": _shared_metadata(
+                    bp,
+                    [d["metadata"] for d in documents],
+                    "Component definition",
+                    oscal_version,
+                    ("component definition", _EACH_OWN),
+                ),
                 "components": [c for d in documents for c in d.get("components", [])],
                 "back-matter": _resources(documents),
             }

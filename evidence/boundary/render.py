@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 import orjson
 
@@ -24,7 +24,7 @@ from evidence.boundary.rollup import AGE_BUCKETS, BoundaryPackage, SystemItem
 from evidence.model import Severity, Status
 from evidence.render.inventory_xlsx import INVENTORY_COLUMNS
 from evidence.render.poam_xlsx import POAM_COLUMNS, POAM_TITLE
-from evidence.render.xlsx import Row, Sheet, Table, write_sheets
+from evidence.render.xlsx import Row, Sheet, Table, iso, write_sheets
 
 __all__ = ["BOUNDARY_SCHEMA_VERSION", "audit_json", "inventory_xlsx", "poam_xlsx", "report_html"]
 
@@ -33,10 +33,6 @@ BOUNDARY_SCHEMA_VERSION = "boundary-1.0"
 # of a base image's weakness affects every image built on it: hundreds of links apiece made the PDF join slow.
 NAMED = 5
 SEVERITIES = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.NEGLIGIBLE, Severity.UNKNOWN)
-
-
-def _utc(moment: datetime) -> str:
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _day(value: date | None) -> str | None:
@@ -55,7 +51,7 @@ def audit_json(bp: BoundaryPackage) -> bytes:
             "csp": system.csp,
         },
         "profile": bp.profile,
-        "assessed_at": _utc(bp.assessed_at),
+        "assessed_at": iso(bp.assessed_at),
         "images": [
             {
                 "slug": image.slug,
@@ -64,7 +60,7 @@ def audit_json(bp: BoundaryPackage) -> bytes:
                 "digest": image.facts.subject.digest,
                 "release": image.facts.subject.release,
                 "profile": image.facts.profile,
-                "assessed_at": _utc(image.facts.assessed_at),
+                "assessed_at": iso(image.facts.assessed_at),
                 "package": f"images/{image.slug}",
                 "audit_sha256": image.facts.audit_sha256,
                 "source": "package" if image.entry.package is not None else "assessed",
@@ -253,7 +249,7 @@ def workbook_xlsx(bp: BoundaryPackage) -> bytes:
         ("Cloud service provider", system.csp),
         ("Profile", bp.profile),
         ("Images", len(bp.images)),
-        ("Assessment time", _utc(bp.assessed_at)),
+        ("Assessment time", iso(bp.assessed_at)),
         ("Open POA&M items", sum(1 for i in bp.items if i.open)),
         ("Overdue (image counts)", bp.overdue),
     )

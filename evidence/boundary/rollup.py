@@ -21,7 +21,7 @@ from datetime import date, datetime
 
 from evidence.boundary.assess import AssessedImage, PreviousImage
 from evidence.boundary.config import Boundary
-from evidence.boundary.facts import utc_day
+from evidence.lifecycle.poam import utc_day
 from evidence.model import (
     DeviationAnswer,
     PoamItem,
@@ -40,7 +40,6 @@ __all__ = [
     "PortUse",
     "SystemItem",
     "roll_up",
-    "utc_day",
 ]
 
 # Open items by days since their original detection: FedRAMP's remediation clocks are 30, 90 and 180 days.

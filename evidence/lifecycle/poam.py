@@ -6,6 +6,8 @@ The items themselves are decided in evaluation (`evidence.evaluate.poam`) and re
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 from evidence.model import (
     AuditPackage,
     ControlResult,
@@ -40,6 +42,13 @@ DETECTION_SOURCES = {
 def detection_words(source: DetectionSource | None) -> str:
     """Where an original detection date comes from, in words."""
     return DETECTION_SOURCES[source] if source is not None else "not recorded"
+
+
+def utc_day(moment: datetime | date | None) -> date | None:
+    """The UTC day of a moment (a naive time is taken as UTC); a day stays as it is."""
+    if isinstance(moment, datetime):
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).date()
+    return moment
 
 
 def asset_identifier(pkg: AuditPackage) -> str:

@@ -16,10 +16,10 @@ writes them: every string is a string cell, never a formula.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import BinaryIO
 
-from evidence.lifecycle.poam import asset_identifier
+from evidence.lifecycle.poam import asset_identifier, utc_day
 from evidence.model import DISA_CATALOG, AuditPackage, ControlResult, PoamItem, Severity, Status, WeaknessSource
 from evidence.render.xlsx import Row, Sheet, Table, iso, write_workbook
 from evidence.visible import cut
@@ -83,9 +83,8 @@ def _day(moment: datetime | date | None) -> str | None:
     """eMASS's date text, MM/DD/YYYY."""
     if moment is None:
         return None
-    if isinstance(moment, datetime):
-        moment = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).date()
-    return moment.strftime("%m/%d/%Y")
+    day = utc_day(moment)
+    return day.strftime("%m/%d/%Y") if day else None
 
 
 def _text(value: str) -> str:

@@ -14,6 +14,7 @@ are otherwise ignored, so the output depends on the inputs only. The document da
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import subprocess
 import sys
@@ -45,12 +46,10 @@ FONT_DIRS = (
 )
 
 
-def _typst() -> Any:
-    try:
-        import typst  # noqa: PLC0415 - needed by this renderer only
-    except ImportError as exc:
-        raise RenderError(f"cannot write report.pdf: the typst package is not installed ({exc})") from exc
-    return typst
+def _check_typst() -> None:
+    """Typst runs in the worker processes: here it is only looked for, not imported (the parent never needs it)."""
+    if importlib.util.find_spec("typst") is None:
+        raise RenderError("cannot write report.pdf: the typst package is not installed")
 
 
 def _font_paths() -> list[str]:
@@ -149,7 +148,7 @@ def html_to_pdf(html: str, *, part_cells: int = PART_CELLS) -> bytes:
 
     A report of more than `part_cells` table cells is typeset in parts, each in a process of its own, and joined
     (`pdf_join`): Typst's memory grows with the cells of a document, and is returned only when its process ends."""
-    _typst()
+    _check_typst()
     tree = report_tree(html)
     parts = split_parts(tree.body, part_cells)
     folder = Path(tempfile.mkdtemp(prefix="fromline-pdf-"))

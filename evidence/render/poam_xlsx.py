@@ -14,7 +14,7 @@ keeps its original detection and scheduled completion dates.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import datetime
 from typing import BinaryIO
 
 from evidence.lifecycle.citations import (
@@ -31,6 +31,7 @@ from evidence.lifecycle.poam import (
     item_rating_basis,
     item_records,
     rating,
+    utc_day,
 )
 from evidence.model import (
     AuditPackage,
@@ -83,15 +84,8 @@ POAM_COLUMNS = (
 )
 
 
-def _day(moment: datetime | date | None) -> date | None:
-    """The UTC day of a moment, written as an Excel date."""
-    if isinstance(moment, datetime):
-        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).date()
-    return moment
-
-
 def _iso_day(moment: datetime | None) -> str | None:
-    day = _day(moment)
+    day = utc_day(moment)
     return day.isoformat() if day else None
 
 
@@ -102,7 +96,7 @@ def header_block(pkg: AuditPackage) -> tuple[Row, ...]:
     return (
         (POAM_TITLE,),
         ("CSP", "System Name", "Impact Level", "POA&M Date"),
-        (system.csp if system else None, system.name if system else None, impact, _day(pkg.assessed_at)),
+        (system.csp if system else None, system.name if system else None, impact, utc_day(pkg.assessed_at)),
         (),
     )
 
@@ -186,9 +180,9 @@ def _control_row(pkg: AuditPackage, item: PoamItem) -> Row:
     cited = "\n".join(f"{r.path} (sha256:{r.sha256[:12]})" for r in (control.evidence if control else ()))
     catalog = next((c for c in pkg.catalogs if control is not None and c.id == control.catalog), None)
     detector = f"{pkg.tool.name} {pkg.tool.version}" + (f", {catalog.title}" if catalog else "")
-    steps = [f"(1) {_day(item.first_detected)}: found not satisfied by the assessment"]
+    steps = [f"(1) {utc_day(item.first_detected)}: found not satisfied by the assessment"]
     if item.due:
-        steps.append(f"(2) {_day(item.due)}: the control met, shown by a new assessment")
+        steps.append(f"(2) {utc_day(item.due)}: the control met, shown by a new assessment")
     comments = [
         f"Original risk rating from {item_rating_basis(item)}",
         f"Original detection date from {detection_words(item.detection_source)}",
@@ -206,11 +200,11 @@ def _control_row(pkg: AuditPackage, item: PoamItem) -> Row:
         point_of_contact(pkg, item),
         resources_required(item),
         item.remediation_plan,
-        _day(item.first_detected),
-        _day(item.due),
+        utc_day(item.first_detected),
+        utc_day(item.due),
         "\n".join(steps),
         _milestone_changes(item),
-        _day(item.status_date),
+        utc_day(item.status_date),
         item.vendor_dependency.value,
         None,
         None,
@@ -252,13 +246,13 @@ def poam_row(pkg: AuditPackage, item: PoamItem) -> Row:
         point_of_contact(pkg, item),
         resources_required(item),
         item.remediation_plan,
-        _day(item.first_detected),
-        _day(item.due),
+        utc_day(item.first_detected),
+        utc_day(item.due),
         _milestones(item),
         _milestone_changes(item),
-        _day(item.status_date),
+        utc_day(item.status_date),
         item.vendor_dependency.value,
-        _day(d.last_vendor_check_in) if vendor and d else None,
+        utc_day(d.last_vendor_check_in) if vendor and d else None,
         item.vendor_product,
         rating(item.severity),
         rating(item.adjusted_severity) if item.adjusted_severity else None,
@@ -270,7 +264,7 @@ def poam_row(pkg: AuditPackage, item: PoamItem) -> Row:
         _comments(pkg, records, item),
         ("Yes" if d.auto_approved else "No") if d is not None and not vendor else None,
         "Yes" if item.kev else "No",
-        _day(item.kev_due),
+        utc_day(item.kev_due),
         ", ".join(item.cves) or None,
         pkg.subject.name,
     )
