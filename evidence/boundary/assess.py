@@ -28,7 +28,7 @@ from evidence import __version__
 from evidence.boundary.config import Boundary, BoundaryError, ImageEntry
 from evidence.boundary.facts import ImageFacts, image_facts
 from evidence.errors import EvidenceError, InputError
-from evidence.model import AssessmentContext
+from evidence.model import AssessmentContext, AuditPackage
 from evidence.render import safe_relative_path
 
 __all__ = ["AssessedImage", "PreviousImage", "assess_images", "image_slug", "match_previous", "previous_images"]
@@ -97,14 +97,25 @@ class _Job:
     moment: datetime
     out: Path
     previous: Path | None
+    fragments: tuple[str, Path] | None  # the OSCAL version and folder of the image's OSCAL documents, if wanted
 
 
-def _assess_one(job: _Job) -> str | None:
-    """Assess and write one image package; the error message, or None. (An exception with arguments of its own
-    does not cross a process boundary intact, so the message does.)"""
+def _facts(pkg: AuditPackage, slug: str, audit: Path, fragments: tuple[str, Path] | None) -> ImageFacts:
+    """The facts of an image package whose audit.json is at `audit`, and (with `fragments`) its OSCAL documents,
+    renamed for the system, written: the package is in memory once for both."""
+    from evidence.boundary.oscal import write_fragments  # noqa: PLC0415 - in the worker
+
+    if fragments is not None:
+        write_fragments(pkg, slug, *fragments)
+    return image_facts(pkg, hashlib.sha256(audit.read_bytes()).hexdigest())
+
+
+def _assess_one(job: _Job) -> str | ImageFacts:
+    """Assess and write one image package; its facts, or the error message. (An exception with arguments of its
+    own does not cross a process boundary intact, so the message does.)"""
     from evidence.cli.verification import verification_context  # noqa: PLC0415 - in the worker process
     from evidence.pipeline import LifecycleFiles, assess, write_package  # noqa: PLC0415
-    from evidence.render import Format  # noqa: PLC0415
+    from evidence.render import Format, as_written  # noqa: PLC0415
 
     entry = job.entry
     if entry.image is None:
@@ -128,9 +139,9 @@ def _assess_one(job: _Job) -> str | None:
             assessment=AssessmentContext(system=job.boundary.system),
         )
         write_package(pkg, job.out, formats=[Format.AUDIT_JSON])
+        return _facts(as_written(pkg), job.out.name, job.out / AUDIT_JSON, job.fragments)
     except EvidenceError as exc:
         return exc.diagnostics()
-    return None
 
 
 def boundary_audit(path: Path) -> dict[str, Any]:
@@ -278,61 +289,68 @@ def assess_images(  # noqa: PLR0913 - one boundary run's options
             reused.add(plan.slug)
         else:
             jobs_to_run.append(
-                _Job(entry=plan.entry, boundary=boundary, moment=moment, out=target, previous=plan.previous)
+                _Job(
+                    entry=plan.entry,
+                    boundary=boundary,
+                    moment=moment,
+                    out=target,
+                    previous=plan.previous,
+                    fragments=fragments,
+                )
             )
+    if fragments is not None:
+        fragments[1].mkdir(parents=True, exist_ok=True)
     show(f"assessing {len(jobs_to_run)} image(s), {len(reused)} reused, with {max(1, jobs)} process(es)")
-    failures = [message for message in _run(jobs_to_run, jobs) if message is not None]
-    if failures:
-        raise BoundaryError(boundary.path, failures)
-    return _read(boundary, planned, root, reused, jobs=jobs, fragments=fragments)
+    assessing = {job.out.name for job in jobs_to_run}
+    to_read = [root / plan.slug for plan in planned if plan.slug not in assessing]
+    facts = _run(boundary, jobs_to_run, to_read, jobs, fragments)
+    return _assessed(boundary, planned, root, reused, facts)
 
 
-def _run(jobs_to_run: list[_Job], jobs: int) -> list[str | None]:
-    if not jobs_to_run:
-        return []
-    workers = max(1, min(jobs, len(jobs_to_run)))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        futures: list[Future[str | None]] = [pool.submit(_assess_one, job) for job in jobs_to_run]
-        results = [future.result() for future in futures]
-    return [
-        None if message is None else f"line {job.entry.line}: {job.out.name}: {message}"
-        for job, message in zip(jobs_to_run, results, strict=True)
-    ]
+def _read_one(audit: Path, fragments: tuple[str, Path] | None) -> ImageFacts:
+    """In a worker process: the facts (and OSCAL documents) of a package this run did not assess."""
+    from evidence.pipeline import load_package  # noqa: PLC0415 - in the worker
+
+    return _facts(load_package(audit), audit.parent.name, audit, fragments)
 
 
-def _read_one(task: tuple[str, str, str | None, str | None]) -> ImageFacts:
-    """In a worker process: one image's facts from its package, and (with a folder) its OSCAL documents, renamed
-    for the system, written there: the package is read once for both."""
-    from evidence.boundary.oscal import write_fragments  # noqa: PLC0415 - in the worker
-    from evidence.pipeline import load_package  # noqa: PLC0415
-
-    slug, audit, oscal_version, fragments = task
-    pkg = load_package(Path(audit))
-    if fragments is not None and oscal_version is not None:
-        write_fragments(pkg, slug, oscal_version, Path(fragments))
-    return image_facts(pkg, hashlib.sha256(Path(audit).read_bytes()).hexdigest())
-
-
-def _read(  # noqa: PLR0913 - the run's plan and where its packages and fragments are
+def _run(
     boundary: Boundary,
-    planned: list[_Planned],
-    root: Path,
-    reused: set[str],
-    *,
+    jobs_to_run: list[_Job],
+    to_read: list[Path],
     jobs: int,
     fragments: tuple[str, Path] | None,
+) -> dict[str, ImageFacts]:
+    """Assess `jobs_to_run` and read the packages in `to_read`, in `jobs` processes: every image's facts by slug
+    (every image's whole package at once would not fit in memory; its facts do)."""
+    if not jobs_to_run and not to_read:
+        return {}
+    workers = max(1, min(jobs, len(jobs_to_run) + len(to_read)))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        assessing: list[Future[str | ImageFacts]] = [pool.submit(_assess_one, job) for job in jobs_to_run]
+        reading: list[Future[ImageFacts]] = [pool.submit(_read_one, audit / AUDIT_JSON, fragments) for audit in to_read]
+        found = {folder.name: future.result() for folder, future in zip(to_read, reading, strict=True)}
+        failures = []
+        for job, future in zip(jobs_to_run, assessing, strict=True):
+            result = future.result()
+            if isinstance(result, str):
+                failures.append(f"line {job.entry.line}: {job.out.name}: {result}")
+            else:
+                found[job.out.name] = result
+    if failures:
+        raise BoundaryError(boundary.path, failures)
+    return found
+
+
+def _assessed(
+    boundary: Boundary, planned: list[_Planned], root: Path, reused: set[str], every: dict[str, ImageFacts]
 ) -> list[AssessedImage]:
-    """Every image's facts, read in `jobs` processes (every image's whole package at once would not fit in
-    memory); with `fragments` (OSCAL version, folder), each image's OSCAL documents are written as it is read."""
-    version, folder = fragments if fragments is not None else (None, None)
-    if folder is not None:
-        folder.mkdir(parents=True, exist_ok=True)
-    tasks = [(p.slug, str(root / p.slug / AUDIT_JSON), version, str(folder) if folder else None) for p in planned]
-    with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(tasks))), mp_context=get_context("spawn")) as pool:
-        every = list(pool.map(_read_one, tasks))
+    """Each planned image with its facts, in the boundary file's order; an image whose evidence does not name its
+    digest, or whose package is of another digest, is an error."""
     assessed = []
     unnamed = []
-    for plan, facts in zip(planned, every, strict=True):
+    for plan in planned:
+        facts = every[plan.slug]
         entry = plan.entry
         if entry.image is not None and facts.subject.digest != entry.image.digest:
             raise InputError(root / plan.slug, f"assessed {facts.subject.digest}, not {entry.image.digest}")

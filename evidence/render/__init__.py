@@ -36,6 +36,7 @@ __all__ = [
     "Format",
     "RenderError",
     "Renderer",
+    "as_written",
     "formats_for",
     "make_renderer",
     "replace_file",
@@ -214,6 +215,12 @@ def _taken(key: str, files: set[str], folders: set[str]) -> bool:
 def _with_stored_names(pkg: AuditPackage) -> AuditPackage:
     names = stored_names(pkg.evidence)
     return dataclasses.replace(pkg, evidence=tuple(dataclasses.replace(e, stored_as=names[e.id]) for e in pkg.evidence))
+
+
+def as_written(pkg: AuditPackage) -> AuditPackage:
+    """The package as `write_package` records it, and as its audit.json loads: each evidence file under its name in
+    the package, the bytes left out."""
+    return dataclasses.replace(_with_stored_names(pkg) if pkg.contents else pkg, contents={})
 
 
 def _copy_evidence(pkg: AuditPackage, staging: Path) -> None:
