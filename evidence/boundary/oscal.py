@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import tempfile
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -50,29 +49,27 @@ def _uuid(name: str) -> str:
 
 
 _UUID = rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-_DEFINES = re.compile(rb'"uuid":"(' + _UUID + rb')"')
+_DEFINES = re.compile(rb'"uuid": ?"(' + _UUID + rb')"')  # compact or indented JSON text
 _QUOTED = re.compile(rb'"(#?)(' + _UUID + rb')"')  # a UUID as a whole string, or a link to a resource by it
-_UP = re.compile(rb'"href":"\.\./')
+_UP = re.compile(rb'("href": ?")\.\./')
+_INDENT = b"      "  # of the elements of a list directly under the model's root object, as the document prints
 
 
 class _Spool:
-    """A long list of the document (observations, risks, results), written to a temporary file image by image as
-    the system's document would print it, so that the system's document never holds the lists of every image."""
-
-    INDENT = b"      "  # the elements of a list directly under the model's root object
+    """A long list of the system's document (observations, risks, results): the images' fragments of it, each
+    already printed as the system's document prints it (`_printed_list`), copied in by `write_streamed`, so that
+    the system's document never holds the lists of every image."""
 
     def __init__(self) -> None:
-        self.file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by `write_streamed`
-        self.count = 0
+        self.parts: list[Path] = []
 
-    def add(self, value: Json) -> None:
-        data = orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
-        self.file.write((b",\n" if self.count else b"") + self.INDENT + data.replace(b"\n", b"\n" + self.INDENT))
-        self.count += 1
+    def add(self, part: Path) -> None:
+        if part.stat().st_size:
+            self.parts.append(part)
 
     def placeholder(self, index: int) -> str | None:
         """What stands in the skeleton for this list; None (the key left out) when it is empty."""
-        return f"@@fromline-spool-{index}@@" if self.count else None
+        return f"@@fromline-spool-{index}@@" if self.parts else None
 
 
 def write_streamed(document: Json, spools: list[_Spool], out: BinaryIO, filename: str) -> None:
@@ -91,12 +88,22 @@ def write_streamed(document: Json, spools: list[_Spool], out: BinaryIO, filename
         if not found:
             raise RenderError(f"{filename}: the document lost a list")
         out.write(before + b"[\n")
-        spool.file.seek(0)
-        shutil.copyfileobj(spool.file, out)
-        out.write(b"\n" + spool.INDENT[:-2] + b"]")
+        for number, part in enumerate(spool.parts):
+            if number:
+                out.write(b",\n")
+            with part.open("rb") as data:
+                shutil.copyfileobj(data, out)
+        out.write(b"\n" + _INDENT[:-2] + b"]")
     out.write(rest)
-    for spool in spools:
-        spool.file.close()
+
+
+def _printed_list(items: list[Json]) -> bytes:
+    """The elements of `items` as the system's document prints them, in a list under its root object: each
+    indented by `_INDENT`, separated by `,\n`, without the brackets; empty for no elements."""
+    if not items:
+        return b""
+    printed = orjson.dumps(items, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)  # [\n  {...},\n  {...}\n]
+    return _INDENT[2:] + printed[2:-2].replace(b"\n", b"\n" + _INDENT[2:])
 
 
 def _shared_uuids(document: Json, shared: tuple[str, ...]) -> set[bytes]:
@@ -112,40 +119,53 @@ def _shared_uuids(document: Json, shared: tuple[str, ...]) -> set[bytes]:
     return found
 
 
-# Each model's image document, and the parts of it the system's document keeps once (not renamed per image).
-_MODELS: dict[str, tuple[Callable[[AuditPackage, str], Json], tuple[str, ...]]] = {
-    "poam": (poam_document, ("metadata", "assessment-assets")),
-    "assessment-results": (assessment_results_document, ("metadata",)),
-    "component-definition": (component_definition_document, ("metadata",)),
+# Each model's image document, the parts of it the system's document keeps once (not renamed per image), and its
+# long lists, which the system's document copies in as the image's fragments print them.
+_MODELS: dict[str, tuple[Callable[[AuditPackage, str], Json], tuple[str, ...], tuple[str, ...]]] = {
+    "poam": (poam_document, ("metadata", "assessment-assets"), ("observations", "risks")),
+    "assessment-results": (assessment_results_document, ("metadata",), ("results",)),
+    "component-definition": (component_definition_document, ("metadata",), ()),
 }
 
 
-def _renamed(pkg: AuditPackage, slug: str, oscal_version: str, model: str) -> bytes:
-    """The image's document of `model` (its body, as JSON text), its UUIDs made the system's own but in the shared
-    parts (the POA&M's tools are listed once for the system; an assessment result keeps its own). The document is
-    rewritten as JSON text: every UUID it defines, as a whole string or as a `#` link, is replaced, and every
-    relative link `../` points into the image's package; a walk over the objects took seconds an image."""
-    build, shared = _MODELS[model]
+def _renamed(pkg: AuditPackage, slug: str, oscal_version: str, model: str) -> list[bytes]:
+    """The image's document of `model` as JSON text, its UUIDs made the system's own but in the shared parts (the
+    POA&M's tools are listed once for the system; an assessment result keeps its own): its body without its long
+    lists, compact, then each long list as `_printed_list` prints it. The text is rewritten: every UUID the
+    document defines, as a whole string or as a `#` link, is replaced, and every relative link `../` points into
+    the image's package; a walk over the objects took seconds an image."""
+    build, shared, lists = _MODELS[model]
     ((_, document),) = build(pkg, oscal_version).items()
     keep = _shared_uuids(document, shared)
-    data = orjson.dumps(document)
+    texts = [_printed_list(document.pop(name, [])) for name in lists]
+    texts.insert(0, orjson.dumps(document))
     names = {
         old: str(uuid.uuid5(UUID_NAMESPACE, f"boundary/{slug}/{old.decode()}")).encode()
-        for old in set(_DEFINES.findall(data)) - keep
+        for old in set().union(*(_DEFINES.findall(text) for text in texts)) - keep
     }
-    data = _QUOTED.sub(lambda m: b'"' + m[1] + names.get(m[2], m[2]) + b'"', data)
-    return _UP.sub(b'"href":"../images/' + slug.encode() + b"/", data)
+    home = b"../images/" + slug.encode() + b"/"
+    return [
+        _UP.sub(lambda m: m[1] + home, _QUOTED.sub(lambda m: b'"' + m[1] + names.get(m[2], m[2]) + b'"', text))
+        for text in texts
+    ]
 
 
 def write_fragments(pkg: AuditPackage, slug: str, oscal_version: str, folder: Path) -> None:
     """One image's three OSCAL documents, renamed for the system, into `folder`, where the system documents read
-    them one image at a time."""
-    for model in _MODELS:
-        (folder / f"{slug}.{model}.json").write_bytes(_renamed(pkg, slug, oscal_version, model))
+    them one image at a time: each document's body, and each of its long lists printed for copying in."""
+    for model, (_, _, lists) in _MODELS.items():
+        body, *printed = _renamed(pkg, slug, oscal_version, model)
+        (folder / f"{slug}.{model}.json").write_bytes(body)
+        for name, text in zip(lists, printed, strict=True):
+            _list_fragment(folder, slug, model, name).write_bytes(text)
+
+
+def _list_fragment(folder: Path, slug: str, model: str, name: str) -> Path:
+    return folder / f"{slug}.{model}.{name}.json-part"
 
 
 def _image_document(slug: str, model: str, fragments: Path) -> Json:
-    """The image's document of `model`, renamed, as `write_fragments` wrote it."""
+    """The image's document of `model`, renamed, as `write_fragments` wrote it, without its long lists."""
     document: Json = orjson.loads((fragments / f"{slug}.{model}.json").read_bytes())
     return document
 
@@ -209,10 +229,8 @@ def _document(bp: BoundaryPackage, oscal_version: str, observations: _Spool, ris
         assets.append(document.get("local-definitions", {}).get("assessment-assets", {}))
         components += document.get("local-definitions", {}).get("components", [])
         resources += document.get("back-matter", {}).get("resources", [])
-        for observation in document.get("observations", []):
-            observations.add(observation)
-        for risk in document.get("risks", []):
-            risks.add(risk)
+        observations.add(_list_fragment(fragments, image.slug, "poam", "observations"))
+        risks.add(_list_fragment(fragments, image.slug, "poam", "risks"))
     system = bp.system
     moment = timestamp(bp.assessed_at)
     open_items = sum(1 for i in bp.items if i.open)
@@ -322,10 +340,8 @@ def system_assessment_results(bp: BoundaryPackage, oscal_version: str, out: Bina
     documents: list[Json] = []  # each image's document without its results: small
     with no_cycle_collection():
         for image in bp.images:
-            document = _image_document(image.slug, "assessment-results", fragments)
-            for result in document.pop("results"):
-                results.add(result)
-            documents.append(document)
+            documents.append(_image_document(image.slug, "assessment-results", fragments))
+            results.add(_list_fragment(fragments, image.slug, "assessment-results", "results"))
         moment = timestamp(bp.assessed_at)
         body = compact(
             {
