@@ -5,6 +5,7 @@ import io
 import json
 import re
 import sys
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from functools import cache
@@ -13,6 +14,8 @@ from typing import Any
 import jsonschema_rs
 import pytest
 from conftest import DIGEST, NOW, OSCAL_SCHEMAS, REPO
+from hypothesis import given
+from hypothesis import strategies as st
 
 from evidence.errors import RenderError
 from evidence.evaluate import derive_recorded
@@ -27,7 +30,15 @@ from evidence.model import (
     SystemInfo,
     ToolInfo,
 )
-from evidence.render.oscal import FROMLINE_NS, OscalAssessmentResults, nist_control_id
+from evidence.render.oscal import (
+    FROMLINE_NS,
+    UUID_NAMESPACE,
+    OscalAssessmentResults,
+    md,
+    name_uuid,
+    nist_control_id,
+    one_line,
+)
 from evidence.render.oscal_component import OscalComponentDefinition
 from evidence.render.oscal_poam import OscalPoam
 
@@ -507,3 +518,25 @@ def test_the_tests_check_every_oscal_document_rendered_against_nists_schema(
         renderer(version).render(hand_package, io.BytesIO())
     with pytest.raises(AssertionError, match="is not valid OSCAL"):
         module.render_bytes(hand_package, version)
+
+
+# The text helpers have fast paths; these are what they must equal, written the plain way.
+_MD_METACHARACTERS = re.compile(r"([\\`*_\[\]<>&|~!#])")
+
+
+def _one_line_plainly(text: str) -> str:
+    return " ".join(text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "").split())
+
+
+_TRICKY = st.sampled_from(["", " a", "a ", "a  b", "a\tb", "x\x00y", "\ud800", "a\u00a0b", "[x](y)"])
+
+
+@given(st.text(alphabet=st.characters(exclude_categories=[]), max_size=40) | _TRICKY)
+def test_one_line_and_md_fold_whitespace_drop_nul_and_escape_markup(text: str) -> None:
+    assert one_line(text) == _one_line_plainly(text)
+    assert md(text) == _MD_METACHARACTERS.sub(r"\\\1", _one_line_plainly(text))
+
+
+@given(st.text(max_size=60))
+def test_name_uuid_is_uuid5_of_the_fromline_namespace(name: str) -> None:
+    assert name_uuid(name) == str(uuid.uuid5(UUID_NAMESPACE, name))

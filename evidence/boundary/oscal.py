@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
@@ -25,12 +24,12 @@ from evidence.errors import RenderError
 from evidence.model import AuditPackage
 from evidence.render.oscal import (
     FROMLINE_NS,
-    UUID_NAMESPACE,
     Json,
     assessment_results_document,
     compact,
     document_bytes,
     md,
+    name_uuid,
     prop,
     props,
     timestamp,
@@ -45,7 +44,7 @@ _SHARED = ("parties", "roles")  # metadata lists every image document repeats
 
 
 def _uuid(name: str) -> str:
-    return str(uuid.uuid5(UUID_NAMESPACE, name))
+    return name_uuid(name)
 
 
 _UUID = rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -140,7 +139,7 @@ def _renamed(pkg: AuditPackage, slug: str, oscal_version: str, model: str) -> li
     texts = [_printed_list(document.pop(name, [])) for name in lists]
     texts.insert(0, orjson.dumps(document))
     names = {
-        old: str(uuid.uuid5(UUID_NAMESPACE, f"boundary/{slug}/{old.decode()}")).encode()
+        old: name_uuid(f"boundary/{slug}/{old.decode()}").encode()
         for old in set().union(*(_DEFINES.findall(text) for text in texts)) - keep
     }
     home = b"../images/" + slug.encode() + b"/"

@@ -121,8 +121,13 @@ class BoundaryPackage:
     changes: BoundaryChanges | None = None  # with --previous
     pending_deviations: tuple[PendingDeviation, ...] = ()
 
+    _by_slug: dict[str, AssessedImage] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_slug", {i.slug: i for i in self.images})
+
     def image(self, slug: str) -> AssessedImage:
-        return next(i for i in self.images if i.slug == slug)
+        return self._by_slug[slug]
 
 
 def _items(images: tuple[AssessedImage, ...]) -> tuple[SystemItem, ...]:

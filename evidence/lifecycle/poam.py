@@ -47,7 +47,9 @@ def detection_words(source: DetectionSource | None) -> str:
 def utc_day(moment: datetime | date | None) -> date | None:
     """The UTC day of a moment (a naive time is taken as UTC); a day stays as it is."""
     if isinstance(moment, datetime):
-        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).date()
+        if moment.tzinfo is UTC or moment.tzinfo is None:
+            return moment.date()
+        return moment.astimezone(UTC).date()
     return moment
 
 

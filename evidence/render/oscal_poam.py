@@ -26,7 +26,6 @@ package, version), each defined once. Text hygiene and serialization follow `osc
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime, time
 from typing import Any, BinaryIO
@@ -60,7 +59,6 @@ from evidence.render.oscal import (
     FROMLINE_NS,
     OSCAL_VERSION,
     ROLE_TITLES,
-    UUID_NAMESPACE,
     Ids,
     checked_version,
     compact,
@@ -71,6 +69,7 @@ from evidence.render.oscal import (
     image_component,
     in_schema_range,
     md,
+    name_uuid,
     nist_control_id,
     one_line,
     prop,
@@ -155,7 +154,7 @@ def _deviation_state(
 
 
 def _uuid(name: str) -> str:
-    return str(uuid.uuid5(UUID_NAMESPACE, name))
+    return name_uuid(name)
 
 
 class _Builder:

@@ -7,6 +7,7 @@ runs it before any of its modules, so `CHECKS` is complete wherever it is read.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -127,6 +128,7 @@ def sboms(ctx: Context) -> list[Evidence]:
     return [s for s in ctx.usable(EvidenceKind.SBOM, bound=True) if s.components]
 
 
+@functools.lru_cache(maxsize=1 << 16)  # every check asks it of every component again
 def purl_parts(purl: str | None) -> tuple[str | None, str | None]:
     """(type, name) of a package URL; the name keeps its namespace (`org.bouncycastle/bc-fips`)."""
     if not purl or not purl.startswith("pkg:"):

@@ -89,13 +89,15 @@ def _version_matches(version: str | None, wanted: tuple[str, ...]) -> bool:
 
 
 def recognize(ctx: Context) -> list[Found]:
+    modules = [(m, {n.lower() for n in m.match.names}) for m in ctx.fips_modules]
+    known = set().union(*(names for _, names in modules))
     found = []
     for item in sboms(ctx):
         for component in item.components:
             names = _names(component)
-            candidates = [m for m in ctx.fips_modules if names & {n.lower() for n in m.match.names}]
-            if not candidates:
+            if names.isdisjoint(known):
                 continue
+            candidates = [m for m, module_names in modules if not names.isdisjoint(module_names)]
             exact = next((m for m in candidates if _version_matches(component.version, m.match.versions)), None)
             found.append(Found(item, component, exact, (exact or candidates[0]).family))
     return found

@@ -262,14 +262,19 @@ def _published(ctx: Context) -> dict[tuple[str, str], datetime]:
     return dates
 
 
-def _kev(ctx: Context, record: VulnerabilityRecord) -> bool:
-    if getattr(record, "kev", False):
-        return True
-    names = {record.id, *record.aliases}
-    return any(
-        f.kev and f.package == record.package and names & {f.id, *f.aliases}
+def _kev_listed(ctx: Context) -> Callable[[VulnerabilityRecord], bool]:
+    """Whether a record is in CISA's KEV catalog: marked so, or a scanner's finding of its package under one of
+    its names is."""
+    listed = {
+        (f.package, name)
         for scan in ctx.usable(EvidenceKind.VULNERABILITY_SCAN, bound=True)
         for f in scan.vulnerabilities
+        if f.kev
+        for name in (f.id, *f.aliases)
+    }
+    return lambda record: (
+        bool(getattr(record, "kev", False))
+        or any((record.package, name) in listed for name in (record.id, *record.aliases))
     )
 
 
@@ -286,7 +291,8 @@ def patch_sla(ctx: Context) -> Score:  # noqa: PLR0911 - a scoring ladder, one r
         return (ctx.now - min(dates)).total_seconds() / 86400 if dates else None
 
     evidence = refs(scans)
-    kev = [v for v in fixable if _kev(ctx, v)]
+    in_kev = _kev_listed(ctx)
+    kev = [v for v in fixable if in_kev(v)]
     if kev:
         return Score(
             points=0,

@@ -37,7 +37,7 @@ ADMIN_TOOLS = frozenset(
 
 
 def os_packages_named(components: list[Component], names: frozenset[str]) -> list[Component]:
-    return [c for c in components if is_os_package(c) and c.name.lower() in names]
+    return [c for c in components if c.name.lower() in names and is_os_package(c)]
 
 
 def development_tools(components: list[Component]) -> list[Component]:
