@@ -49,7 +49,8 @@ def _uuid(name: str) -> str:
 
 _UUID = rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _DEFINES = re.compile(rb'"uuid": ?"(' + _UUID + rb')"')  # compact or indented JSON text
-_QUOTED = re.compile(rb'"(#?)(' + _UUID + rb')"')  # a UUID as a whole string, or a link to a resource by it
+# A UUID as a whole string, or a link to a resource by it; split on, every third part is the UUID.
+_QUOTED = re.compile(rb'("#?)(' + _UUID + rb')(?=")')
 _UP = re.compile(rb'("href": ?")\.\./')
 _INDENT = b"      "  # of the elements of a list directly under the model's root object, as the document prints
 
@@ -143,10 +144,12 @@ def _renamed(pkg: AuditPackage, slug: str, oscal_version: str, model: str) -> li
         for old in set().union(*(_DEFINES.findall(text) for text in texts)) - keep
     }
     home = b"../images/" + slug.encode() + b"/"
-    return [
-        _UP.sub(lambda m: m[1] + home, _QUOTED.sub(lambda m: b'"' + m[1] + names.get(m[2], m[2]) + b'"', text))
-        for text in texts
-    ]
+    renamed = []
+    for text in texts:
+        parts = _QUOTED.split(text)
+        parts[2::3] = [names.get(old, old) for old in parts[2::3]]
+        renamed.append(_UP.sub(lambda m: m[1] + home, b"".join(parts)))
+    return renamed
 
 
 def write_fragments(pkg: AuditPackage, slug: str, oscal_version: str, folder: Path) -> None:

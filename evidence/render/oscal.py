@@ -45,6 +45,7 @@ sorted; the tests validate every document they write against NIST's JSON schema 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import uuid
@@ -178,6 +179,8 @@ def _clean(text: str) -> str:
     return text.replace("\x00", "")
 
 
+# The text helpers are cached: a document asks them of the same package names, ids and times thousands of times.
+@functools.lru_cache(maxsize=1 << 14)
 def one_line(text: str) -> str:
     # Printable text holds no line break, tab, NUL or lone surrogate: only its spaces can need folding.
     if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
@@ -185,6 +188,7 @@ def one_line(text: str) -> str:
     return " ".join(_clean(text).split())
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def md(text: str) -> str:
     """Input text inside a markup field: one line, with Markdown and HTML metacharacters escaped."""
     return one_line(text).translate(_MD_ESCAPED)
@@ -236,6 +240,7 @@ def href(path: str) -> str:
     return href or "."
 
 
+@functools.lru_cache(maxsize=1 << 12)
 def timestamp(value: datetime) -> str:
     """UTC with a `Z`; a naive time is taken as UTC."""
     if value.tzinfo is None:
