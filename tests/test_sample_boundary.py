@@ -12,7 +12,8 @@ import orjson
 import pytest
 from conftest import NOW, SAMPLES
 
-from evidence.boundary import BoundaryPackage, build_boundary, load_boundary
+from evidence.boundary import build_boundary, load_boundary
+from evidence.boundary.rollup import BoundaryPackage
 
 SIGNATURE_FILES = frozenset({"cosign-payload.sig", "provenance.intoto.json"})
 # webapp 1.4.0, api and worker are built on this image, by digest.
