@@ -1,24 +1,35 @@
-"""Generate the bundled demo evidence: two releases of registry.example.com/webapp.
+"""Generate the bundled demo evidence: the images of a small system and the boundary file that lists them.
+
+The system: two releases of registry.example.com/webapp, and registry.example.com/api and
+registry.example.com/worker, all built on python:3.12-slim-bookworm (api, worker and webapp 1.4.0 on the
+same base image, by digest), and registry.example.com/proxy, an nginx reverse proxy built on debian:12-slim.
 
 Everything written here is synthetic. The files follow the output shapes of the real tools (trivy,
 grype, vexctl, cosign, docker) but were made by this script, not by those tools. The CVE facts
 (identifiers, affected packages and versions, fixed versions, severities, CVSS vectors) are real
-public facts; digests, dates, run ids and the signing key are invented.
+public facts; digests, dates, run ids and the signing keys are invented.
 
-Run from the repository root:  .venv/bin/python samples/make_samples.py
-Output: samples/webapp-1.4.0/, samples/webapp-1.3.0/ and the public key samples/keys/webapp.pub. Reruns
-give identical files except the signatures and the key (a fresh ECDSA P-256 key is made on every run; the
-private key never leaves memory). The key is written outside the release folders: a key inside the evidence
-is not a trust anchor, so the demo names it with `--key`.
+Run from the repository root:  .venv/bin/python samples/make_samples.py [--new-keys]
+Output: samples/webapp-1.4.0/, samples/webapp-1.3.0/, samples/boundary/ (the boundary file and the other
+images' folders) and one public key per team in samples/keys/. The keys are written outside the evidence
+folders: a key inside the evidence is not a trust anchor, so the demo names them with `--key` or the boundary
+file's `keys`. Only public keys are kept, so nothing can be signed again with them: a rerun keeps a team's key
+and its images' signatures as long as they still sign exactly what the run writes, and so writes the same bytes.
+When they no longer do (or with --new-keys), the team gets a fresh ECDSA P-256 key, whose private half never
+leaves memory, and its images are signed again.
 """
 
 from __future__ import annotations
 
+import argparse
 import base64
+import dataclasses
 import hashlib
 import json
 import math
+import os
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,28 +37,18 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
 
 Obj = dict[str, Any]
 
 HERE = Path(__file__).resolve().parent
-REPOSITORY = "registry.example.com/webapp"
-SOURCE_REPO = "https://github.com/example-org/webapp"
-BASE_TAG = "python:3.12-slim-bookworm"
+KEYS = HERE / "keys"
+REGISTRY = "registry.example.com"
+SOURCE_ORG = "https://github.com/example-org"
 TRIVY_VERSION = "0.54.1"
 GRYPE_VERSION = "0.94.0"
 PY_SITE = "usr/local/lib/python3.12/site-packages"
-
-# Fixed manifest digests. The script rebuilds each image manifest and checks it hashes to this value,
-# so every file of a release names the same digest and an edit that changes the image fails loudly.
-MANIFEST_DIGEST = {
-    "1.4.0": "sha256:443eebbdc163dfdc0d40e185574019e4bfbe4eac2b13b7257d91f53c990ff80f",
-    "1.3.0": "sha256:adb5eac6b82b1e9257d3b0117f01b4f7116ad6bfad4cbaa88cdca942fd9a339b",
-}
-# python:3.12-slim-bookworm (linux/amd64) as resolved at each build.
-BASE_DIGEST = {
-    "1.4.0": "sha256:3b8e1f0c7d2a94e6b5f0c1d8a7e3b29f6c4d0e8a1b7f5c3e9d2a6b0f4c8e1d73",
-    "1.3.0": "sha256:d61a0c9e4b7f2d38a5e1c0b9f6d4a27e8c3b1f5d0a9e6c2b7d4f8a1e3c5b0d96",
-}
 
 
 def fake_hex(label: str, length: int = 64) -> str:
@@ -184,17 +185,17 @@ def pypi_purl(name: str, version: str) -> str:
     return f"pkg:pypi/{name.lower().replace('_', '-').replace('.', '-')}@{version}"
 
 
-def oci_purl(digest: str) -> str:
+def oci_purl(name: str, digest: str) -> str:
     """The image as trivy names it (packageurl-go: version and qualifier values percent-encoded)."""
-    return f"pkg:oci/webapp@{_pct(digest)}?arch=amd64&repository_url={_pct(REPOSITORY)}"
+    return f"pkg:oci/{name}@{_pct(digest)}?arch=amd64&repository_url={_pct(f'{REGISTRY}/{name}')}"
 
 
-def vex_product(digest: str) -> str:
-    return f"pkg:oci/webapp@{_pct(digest)}?repository_url={REPOSITORY}"
+def vex_product(name: str, digest: str) -> str:
+    return f"pkg:oci/{name}@{_pct(digest)}?repository_url={REGISTRY}/{name}"
 
 
 # --------------------------------------------------------------------------------------------------
-# Debian 12 packages of python:3.12-slim-bookworm.
+# Debian 12 packages of python:3.12-slim-bookworm: debian:12-slim's, and those the python image adds.
 # name | version | arch | source | source version (when not the binary version) | licenses | depends
 
 DEB_TABLE = """
@@ -303,7 +304,11 @@ util-linux-extra|2.38.1-5+deb12u3|amd64|util-linux||GPL-2.0|libblkid1,libc6,libm
 zlib1g|1:1.2.13.dfsg-1|amd64|zlib||Zlib|libc6
 """
 
-# Which base-image layer brought each package in (the rest are in the debian rootfs layer).
+# nginx from nginx.org's bookworm repository, which the proxy installs. No nginx advisory is listed for it: the
+# versions the Debian security tracker gives as fixed sort below nginx.org's, and the script knows no other.
+NGINX_ROW = "nginx|1.27.5-1~bookworm|amd64|nginx||BSD-2-Clause|adduser,libc6,libcrypt1,libpcre2-8-0,libssl3,zlib1g"
+
+# Which layer of python:3.12-slim-bookworm brought each package in (the rest are in the debian rootfs layer).
 CA_LAYER_PACKAGES = frozenset({"ca-certificates", "netbase", "tzdata", "openssl", "libssl3"})
 PYTHON_LAYER_PACKAGES = frozenset(
     {
@@ -332,16 +337,32 @@ def _source_version(binary_version: str) -> str:
     return head if sep and tail.isdigit() else binary_version
 
 
-def deb_packages(base_files: str, tzdata: str) -> tuple[Deb, ...]:
+def python_slim_layer(name: str) -> int | None:
+    if name in CA_LAYER_PACKAGES:
+        return 1
+    if name in PYTHON_LAYER_PACKAGES:
+        return 2
+    return None if name == "nginx" else 0
+
+
+# The proxy's packages: debian:12-slim's rootfs, then its own install layer (the third of its layers).
+PROXY_INSTALLED = frozenset({"ca-certificates", "openssl", "libssl3", "nginx"})
+
+
+def proxy_layer(name: str) -> int | None:
+    if name in PROXY_INSTALLED:
+        return 2
+    return None if name in CA_LAYER_PACKAGES or name in PYTHON_LAYER_PACKAGES else 0
+
+
+def deb_packages(base_files: str, tzdata: str, layer_of: Callable[[str], int | None]) -> tuple[Deb, ...]:
+    """The packages of DEB_TABLE and NGINX_ROW an image holds, each in the layer `layer_of` gives (None: absent)."""
     out = []
-    for line in DEB_TABLE.format(base_files=base_files, tzdata=tzdata).strip().splitlines():
+    for line in [*DEB_TABLE.format(base_files=base_files, tzdata=tzdata).strip().splitlines(), NGINX_ROW]:
         name, version, arch, source, src_version, licenses, depends = line.split("|")
-        if name in CA_LAYER_PACKAGES:
-            layer = 1
-        elif name in PYTHON_LAYER_PACKAGES:
-            layer = 2
-        else:
-            layer = 0
+        layer = layer_of(name)
+        if layer is None:
+            continue
         out.append(
             Deb(
                 name=name,
@@ -426,8 +447,54 @@ PY_140 = (
 )
 
 
+def pinned(*names: str) -> tuple[Py, ...]:
+    """webapp 1.4.0's pins of these distributions: api 2.1.0 and worker 1.8.2 pin the same where they share one."""
+    by_name = {p.name: p for p in PY_140}
+    return tuple(by_name[name] for name in names)
+
+
+PSYCOPG = (
+    py("psycopg", "3.2.3", "LGPL-3.0-only"),
+    py("psycopg-binary", "3.2.3", "LGPL-3.0-only", dist="psycopg_binary"),
+)
+FLASK_STACK = ("Flask", "Werkzeug", "Jinja2", "MarkupSafe", "itsdangerous", "click", "blinker", "gunicorn", "packaging")
+TOOLING = ("typing_extensions", "setuptools", "pip")
+
+PY_API = (
+    *pinned(*FLASK_STACK),
+    py("pydantic", "2.10.3", "MIT"),
+    py("pydantic_core", "2.27.1", "MIT"),
+    py("annotated-types", "0.7.0", "MIT", dist="annotated_types"),
+    *pinned("SQLAlchemy", "greenlet"),
+    *PSYCOPG,
+    *pinned(*TOOLING),
+)
+
+PY_WORKER = (
+    py("celery", "5.4.0", "BSD-3-Clause"),
+    py("kombu", "5.4.2", "BSD-3-Clause"),
+    py("billiard", "4.2.1", "BSD-3-Clause"),
+    py("vine", "5.1.0", "BSD-3-Clause"),
+    py("amqp", "5.3.1", "BSD-3-Clause"),
+    py("click-didyoumean", "0.3.1", "MIT", dist="click_didyoumean"),
+    py("click-repl", "0.3.0", "MIT", dist="click_repl"),
+    py("click-plugins", "1.1.1", "BSD-3-Clause", dist="click_plugins"),
+    py("prompt_toolkit", "3.0.48", "BSD-3-Clause"),
+    py("wcwidth", "0.2.13", "MIT"),
+    py("python-dateutil", "2.9.0.post0", "Apache-2.0 OR BSD-3-Clause", dist="python_dateutil"),
+    py("six", "1.16.0", "MIT"),
+    py("tzdata", "2024.2", "Apache-2.0"),
+    py("redis", "5.2.0", "MIT"),
+    *pinned("click", "SQLAlchemy", "greenlet"),
+    *PSYCOPG,
+    *pinned("requests", "urllib3", "idna", "certifi", "charset-normalizer", *TOOLING),
+)
+
+
 # --------------------------------------------------------------------------------------------------
-# Vulnerabilities. Only real CVEs, with the packages and versions they really affect.
+# Vulnerabilities. Only real CVEs, with the packages and versions they really affect. A Debian one is found in
+# every image holding one of its packages (none is fixed in bookworm); a Python one where the installed version
+# is in its affected range (`constraint`).
 
 
 @dataclass(frozen=True, slots=True)
@@ -435,7 +502,6 @@ class Vuln:
     cve: str
     packages: tuple[str, ...]  # binary packages (deb) or the distribution name (python)
     ecosystem: str  # "deb" or "python"
-    releases: tuple[str, ...]
     trivy_severity: str  # as trivy reports it
     grype_severity: str | None  # as grype reports it; None: grype does not report it
     title: str
@@ -449,18 +515,15 @@ class Vuln:
     nvd_vector: str | None = None
     ghsa_vector: str | None = None
     cwe: tuple[str, ...] = ()
-    constraint: str = ""  # grype's version constraint, without the "(python)" / "(deb)" suffix
+    constraint: str = ""  # the affected versions, as grype's constraint without the "(python)" suffix
 
-
-BOTH = ("1.3.0", "1.4.0")
 
 VULNS: tuple[Vuln, ...] = (
-    # ----- Debian 12 packages: present in both releases, none fixed in bookworm.
+    # ----- Debian 12 packages of debian:12-slim's rootfs: in every image, none fixed in bookworm.
     Vuln(
         cve="CVE-2023-45853",
         packages=("zlib1g",),
         ecosystem="deb",
-        releases=BOTH,
         trivy_severity="CRITICAL",
         grype_severity="Critical",
         status="will_not_fix",
@@ -480,7 +543,6 @@ VULNS: tuple[Vuln, ...] = (
         cve="CVE-2011-3374",
         packages=("apt", "libapt-pkg6.0"),
         ecosystem="deb",
-        releases=BOTH,
         trivy_severity="LOW",
         grype_severity="Negligible",
         status="affected",
@@ -499,7 +561,6 @@ VULNS: tuple[Vuln, ...] = (
         cve="CVE-2019-1010022",
         packages=("libc-bin", "libc6"),
         ecosystem="deb",
-        releases=BOTH,
         trivy_severity="LOW",
         grype_severity="Negligible",
         status="affected",
@@ -518,7 +579,6 @@ VULNS: tuple[Vuln, ...] = (
         cve="CVE-2013-4392",
         packages=("libsystemd0", "libudev1"),
         ecosystem="deb",
-        releases=BOTH,
         trivy_severity="LOW",
         grype_severity="Negligible",
         status="affected",
@@ -535,7 +595,6 @@ VULNS: tuple[Vuln, ...] = (
         cve="CVE-2017-18018",
         packages=("coreutils",),
         ecosystem="deb",
-        releases=BOTH,
         trivy_severity="LOW",
         grype_severity="Negligible",
         status="affected",
@@ -563,7 +622,6 @@ VULNS: tuple[Vuln, ...] = (
             "util-linux-extra",
         ),
         ecosystem="deb",
-        releases=BOTH,
         trivy_severity="LOW",
         grype_severity="Negligible",
         status="affected",
@@ -580,7 +638,6 @@ VULNS: tuple[Vuln, ...] = (
         cve="TEMP-0841856-B18BAF",
         packages=("bash",),
         ecosystem="deb",
-        releases=BOTH,
         trivy_severity="LOW",
         grype_severity=None,  # the Debian TEMP- entries are only in trivy's database
         status="affected",
@@ -596,7 +653,6 @@ VULNS: tuple[Vuln, ...] = (
         ghsa="GHSA-w3h3-4rj7-4ph4",
         packages=("gunicorn",),
         ecosystem="python",
-        releases=("1.3.0",),
         trivy_severity="HIGH",
         grype_severity="High",
         fixed="22.0.0",
@@ -616,7 +672,6 @@ VULNS: tuple[Vuln, ...] = (
         ghsa="GHSA-hc5x-x2vx-497g",
         packages=("gunicorn",),
         ecosystem="python",
-        releases=("1.3.0",),
         trivy_severity="HIGH",
         grype_severity="High",
         fixed="23.0.0",
@@ -636,7 +691,6 @@ VULNS: tuple[Vuln, ...] = (
         ghsa="GHSA-cx63-2mw6-8hw5",
         packages=("setuptools",),
         ecosystem="python",
-        releases=("1.3.0",),
         trivy_severity="HIGH",
         grype_severity="High",
         fixed="70.0.0",
@@ -656,7 +710,6 @@ VULNS: tuple[Vuln, ...] = (
         ghsa="GHSA-5rjg-fvgr-3xxf",
         packages=("setuptools",),
         ecosystem="python",
-        releases=BOTH,
         trivy_severity="MEDIUM",
         grype_severity="Medium",
         fixed="78.1.1",
@@ -675,7 +728,6 @@ VULNS: tuple[Vuln, ...] = (
         ghsa="GHSA-9hjg-9r4m-mvj7",
         packages=("requests",),
         ecosystem="python",
-        releases=("1.3.0",),
         trivy_severity="MEDIUM",
         grype_severity="Medium",
         fixed="2.32.4",
@@ -695,7 +747,6 @@ VULNS: tuple[Vuln, ...] = (
         ghsa="GHSA-q34m-jh98-gwm2",
         packages=("Werkzeug",),
         ecosystem="python",
-        releases=("1.3.0",),
         trivy_severity="MEDIUM",
         grype_severity="Medium",
         fixed="3.0.6",
@@ -715,7 +766,6 @@ VULNS: tuple[Vuln, ...] = (
         ghsa="GHSA-pq67-6m6q-mj2v",
         packages=("urllib3",),
         ecosystem="python",
-        releases=BOTH,
         trivy_severity="MEDIUM",
         grype_severity="Medium",
         fixed="2.5.0",
@@ -735,7 +785,6 @@ VULNS: tuple[Vuln, ...] = (
         ghsa="GHSA-gmj6-6f8f-6699",
         packages=("Jinja2",),
         ecosystem="python",
-        releases=BOTH,
         trivy_severity="MEDIUM",
         grype_severity="Medium",
         fixed="3.1.5",
@@ -753,7 +802,6 @@ VULNS: tuple[Vuln, ...] = (
         ghsa="GHSA-q2x7-8rv6-6q7h",
         packages=("Jinja2",),
         ecosystem="python",
-        releases=BOTH,
         trivy_severity="MEDIUM",
         grype_severity="Medium",
         fixed="3.1.5",
@@ -772,7 +820,6 @@ VULNS: tuple[Vuln, ...] = (
         ghsa="GHSA-cpwx-vrp4-4pq7",
         packages=("Jinja2",),
         ecosystem="python",
-        releases=BOTH,
         trivy_severity="MEDIUM",
         grype_severity="Medium",
         fixed="3.1.6",
@@ -791,7 +838,6 @@ VULNS: tuple[Vuln, ...] = (
         ghsa="GHSA-79v4-65xg-pq4g",
         packages=("cryptography",),
         ecosystem="python",
-        releases=BOTH,
         trivy_severity="LOW",
         grype_severity="Low",
         fixed="44.0.1",
@@ -809,7 +855,6 @@ VULNS: tuple[Vuln, ...] = (
         ghsa="GHSA-4xh5-x5gv-qwph",
         packages=("pip",),
         ecosystem="python",
-        releases=BOTH,
         trivy_severity="MEDIUM",
         grype_severity="Medium",
         fixed="25.3",
@@ -829,7 +874,6 @@ VULNS: tuple[Vuln, ...] = (
         ghsa="GHSA-vqfr-h8mv-ghfj",
         packages=("h11",),
         ecosystem="python",
-        releases=("1.4.0",),
         trivy_severity="CRITICAL",
         grype_severity="Critical",
         fixed="0.16.0",
@@ -849,7 +893,6 @@ VULNS: tuple[Vuln, ...] = (
         ghsa="GHSA-4grg-w6v8-c28g",
         packages=("Flask",),
         ecosystem="python",
-        releases=("1.4.0",),
         trivy_severity="LOW",
         grype_severity="Low",
         fixed="3.1.1",
@@ -868,7 +911,7 @@ TRIVY_VENDOR_NUMBER = {"UNKNOWN": 0, "LOW": 1, "MEDIUM": 2, "HIGH": 3, "CRITICAL
 
 
 # --------------------------------------------------------------------------------------------------
-# One release of the image: its packages, layers, configuration and dates.
+# The images: each one's base image, the final stage of its Dockerfile, packages, configuration and dates.
 
 
 @dataclass(frozen=True, slots=True)
@@ -879,18 +922,187 @@ class Layer:
     uncompressed: int
 
 
+def make_layer(label: str, size: int) -> Layer:
+    return Layer(
+        diff_id="sha256:" + fake_hex(f"{label}/diff"),
+        digest="sha256:" + fake_hex(f"{label}/blob"),
+        size=size,
+        uncompressed=size * 3 + 512 if size > 1000 else size * 10 + 1024,
+    )
+
+
+def history_entry(created: str, by: str, *, empty: bool = False, comment: str = "buildkit.dockerfile.v0") -> Obj:
+    entry: Obj = {"created": created, "created_by": by, "comment": comment}
+    if empty:
+        entry["empty_layer"] = True
+    return entry
+
+
+DEBIAN_ROOTFS_STEP = "# debian.sh --arch 'amd64' out/ 'bookworm' '@1762732800'"
+DEBIAN_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+PYTHON_ENV = (
+    "PATH=/usr/local/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    "LANG=C.UTF-8",
+    "GPG_KEY=7169605F62C751356D054A26A821E680E5FA6305",
+)
+PYTHON_BUILD = (
+    'RUN /bin/sh -c set -eux; savedAptMark="$(apt-mark showmanual)"; apt-get update; apt-get install -y '
+    "--no-install-recommends dpkg-dev gcc gnupg libbluetooth-dev libbz2-dev libc6-dev libdb-dev "
+    "libffi-dev libgdbm-dev liblzma-dev libncursesw5-dev libreadline-dev libsqlite3-dev libssl-dev make "
+    'tk-dev uuid-dev wget xz-utils zlib1g-dev; wget -O python.tar.xz "https://www.python.org/ftp/python/'
+    '${PYTHON_VERSION%%[a-z]*}/Python-$PYTHON_VERSION.tar.xz"; ./configure --enable-loadable-sqlite-'
+    "extensions --enable-optimizations --enable-option-checking=fatal --enable-shared --with-lto "
+    "--with-ensurepip; make -j \"$nproc\"; make install; apt-mark auto '.*' > /dev/null; apt-mark manual "
+    "$savedAptMark; apt-get purge -y --auto-remove; rm -rf /var/lib/apt/lists/*; python3 --version; "
+    "pip3 --version # buildkit"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BaseImage:
+    """An official Docker Hub image as resolved at a build: debian:12-slim, or python's slim image on it."""
+
+    tag: str  # as a Dockerfile's FROM names it
+    digest: str  # of its linux/amd64 manifest
+    created: str
+    debian: str  # /etc/debian_version
+    python: str | None = None  # PYTHON_VERSION, for a python image
+
+    @property
+    def layers(self) -> tuple[Layer, ...]:
+        if self.python is None:
+            parts: tuple[tuple[str, int], ...] = (("rootfs", 28_236_018),)
+        else:
+            parts = (("rootfs", 28_231_570), ("ca", 3_511_200), ("python", 12_873_644), ("links", 250))
+        return tuple(make_layer(f"base-{self.digest}/{name}", size) for name, size in parts)
+
+    @property
+    def env(self) -> tuple[str, ...]:
+        return (DEBIAN_PATH,) if self.python is None else (*PYTHON_ENV, f"PYTHON_VERSION={self.python}")
+
+    @property
+    def package_url(self) -> str:
+        """The base as a SLSA provenance's resolved dependency names it."""
+        repository, _, tag = self.tag.partition(":")
+        return f"pkg:docker/{repository}@{tag}?digest={_pct(self.digest)}&platform=linux%2Famd64"
+
+    def history(self) -> list[Obj]:
+        """The image's own OCI history: debuerreotype's rootfs, then the python image's steps."""
+        b = self.created
+        rootfs = history_entry(b, DEBIAN_ROOTFS_STEP, comment="debuerreotype 0.15")
+        if self.python is None:
+            return [rootfs]
+        return [
+            rootfs,
+            history_entry(b, f"ENV {PYTHON_ENV[0]}", empty=True),
+            history_entry(b, f"ENV {PYTHON_ENV[1]}", empty=True),
+            history_entry(
+                b,
+                "RUN /bin/sh -c set -eux; apt-get update; apt-get install -y --no-install-recommends ca-certificates "
+                "netbase tzdata ; rm -rf /var/lib/apt/lists/* # buildkit",
+            ),
+            history_entry(b, f"ENV {PYTHON_ENV[2]}", empty=True),
+            history_entry(b, f"ENV PYTHON_VERSION={self.python}", empty=True),
+            history_entry(b, PYTHON_BUILD),
+            history_entry(
+                b,
+                'RUN /bin/sh -c set -eux; for src in idle3 pip3 pydoc3 python3 python3-config; do dst="$(echo '
+                '"$src" | tr -d 3)"; [ -s "/usr/local/bin/$src" ]; [ ! -e "/usr/local/bin/$dst" ]; ln -svT '
+                '"$src" "/usr/local/bin/$dst"; done # buildkit',
+            ),
+            history_entry(b, 'CMD ["python3"]', empty=True),
+        ]
+
+
+PYTHON_SLIM = "python:3.12-slim-bookworm"
+# python:3.12-slim-bookworm as webapp 1.4.0, api 2.1.0 and worker 1.8.2 were built on it: the shared base.
+PYTHON_BASE_NOVEMBER = BaseImage(
+    tag=PYTHON_SLIM,
+    digest="sha256:3b8e1f0c7d2a94e6b5f0c1d8a7e3b29f6c4d0e8a1b7f5c3e9d2a6b0f4c8e1d73",
+    created="2026-11-04T21:42:17Z",
+    debian="12.13",
+    python="3.12.13",
+)
+PYTHON_BASE_SEPTEMBER = BaseImage(
+    tag=PYTHON_SLIM,
+    digest="sha256:d61a0c9e4b7f2d38a5e1c0b9f6d4a27e8c3b1f5d0a9e6c2b7d4f8a1e3c5b0d96",
+    created="2026-09-08T19:13:40Z",
+    debian="12.12",
+    python="3.12.12",
+)
+DEBIAN_SLIM = BaseImage(
+    tag="debian:12-slim",
+    digest="sha256:" + fake_hex("base/debian:12-slim/2026-11-04"),
+    created="2026-11-04T00:00:00Z",
+    debian="12.13",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One instruction of a Dockerfile's final stage: as written, as the image history records it, its layer."""
+
+    written: str
+    recorded: str
+    layer: tuple[str, int] | None = None  # (what it holds, compressed size) of the layer it adds; None: no layer
+
+
+APP_ENV = (
+    "PYTHONDONTWRITEBYTECODE=1",
+    "PYTHONUNBUFFERED=1",
+    "PIP_NO_CACHE_DIR=1",
+    "PIP_DISABLE_PIP_VERSION_CHECK=1",
+)
+
+
+def http_healthcheck(port: int) -> tuple[str, ...]:
+    return (
+        "python",
+        "-c",
+        (
+            f"import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:{port}/healthz', "
+            "timeout=2).status == 200 else 1)"
+        ),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PythonApp:
+    """A Python service: wheels built in a builder stage and installed over the python base, run as user app."""
+
+    cmd: tuple[str, ...]
+    port: int | None
+    healthcheck: tuple[str, ...] | None  # the HEALTHCHECK command
+    pip_size: int  # compressed size of the layer pip install writes
+    src_size: int  # and of the application's source
+
+
+@dataclass(frozen=True, slots=True)
+class NginxProxy:
+    """nginx from nginx.org's repository over debian:12-slim, run the way the nginx image runs it."""
+
+    nginx: str  # the upstream version; the package is <version>-1~bookworm
+
+
 @dataclass(frozen=True, slots=True)
 class Release:
+    name: str  # the repository, under REGISTRY
     version: str
-    debian: str  # /etc/debian_version
-    python: str
+    label: str  # seeds its invented identifiers; webapp's, older than the other images, are its bare version
+    # The manifest digest. The script rebuilds the image manifest and checks it hashes to this value, so every
+    # file of a release names the same digest and an edit that changes the image fails loudly.
+    digest: str
+    key: str  # the team key that signs it: keys/<key>.pub
+    folder: str  # its evidence, under samples/
+    summary: str  # what it is, for the Dockerfile's first comment
+    description: str  # the org.opencontainers.image.description label
+    base: BaseImage
+    pinned_base: bool
+    app: PythonApp | NginxProxy
     debs: tuple[Deb, ...]
     pys: tuple[Py, ...]
-    pinned_base: bool
-    healthcheck: bool
     commit: str
     run_id: int
-    base_created: str
     build_started: str
     image_created: str
     build_finished: str
@@ -902,67 +1114,182 @@ class Release:
     signed_at: str
 
     @property
-    def digest(self) -> str:
-        return MANIFEST_DIGEST[self.version]
+    def repository(self) -> str:
+        return f"{REGISTRY}/{self.name}"
+
+    @property
+    def source_repo(self) -> str:
+        return f"{SOURCE_ORG}/{self.name}"
+
+    @property
+    def debian(self) -> str:
+        return self.base.debian
 
     @property
     def base_digest(self) -> str:
-        return BASE_DIGEST[self.version]
+        return self.base.digest
 
     @property
     def tag(self) -> str:
-        return f"{REPOSITORY}:{self.version}"
+        return f"{self.repository}:{self.version}"
 
     @property
     def layers(self) -> tuple[Layer, ...]:
-        base = f"base-{self.base_digest}"
-        names: tuple[str, ...] = (f"{base}/rootfs", f"{base}/ca", f"{base}/python", f"{base}/links")
-        names += tuple(f"app-{self.version}/{n}" for n in ("user", "pip", "workdir", "src"))
-        sizes = (28_231_570, 3_511_200, 12_873_644, 250, 1_822, 15_904_331, 93, 48_207)
-        return tuple(
-            Layer(
-                diff_id="sha256:" + fake_hex(f"{n}/diff"),
-                digest="sha256:" + fake_hex(f"{n}/blob"),
-                size=s,
-                uncompressed=s * 3 + 512 if s > 1000 else s * 10 + 1024,
-            )
-            for n, s in zip(names, sizes, strict=True)
-        )
+        own = tuple(make_layer(f"app-{self.label}/{s.layer[0]}", s.layer[1]) for s in final_stage(self) if s.layer)
+        return self.base.layers + own
 
+
+def final_stage(rel: Release) -> tuple[Step, ...]:
+    """The instructions after the final FROM, each as its Dockerfile line(s), its history entry and its layer."""
+    app = rel.app
+    if isinstance(app, NginxProxy):
+        install = (
+            "apt-get update",
+            'apt-get install -y --no-install-recommends ca-certificates "nginx=${NGINX_VERSION}-1~bookworm"',
+            "ln -sf /dev/stdout /var/log/nginx/access.log",
+            "ln -sf /dev/stderr /var/log/nginx/error.log",
+            "rm -rf /var/lib/apt/lists/*",
+        )
+        return (
+            Step(f"ENV NGINX_VERSION={app.nginx}", f"ENV NGINX_VERSION={app.nginx}"),
+            # nginx.org's signing key and its bookworm mainline repository (a deb822 .sources file)
+            Step("COPY apt/ /etc/apt/", "COPY apt/ /etc/apt/ # buildkit", ("apt", 1_311)),
+            Step(
+                "RUN " + " \\\n && ".join(install),
+                "RUN /bin/sh -c " + " && ".join(install) + " # buildkit",
+                ("nginx", 6_204_113),
+            ),
+            Step(
+                "COPY nginx.conf /etc/nginx/nginx.conf",
+                "COPY nginx.conf /etc/nginx/nginx.conf # buildkit",
+                ("conf", 2_046),
+            ),
+            Step("COPY conf.d/ /etc/nginx/conf.d/", "COPY conf.d/ /etc/nginx/conf.d/ # buildkit", ("sites", 1_187)),
+            Step("EXPOSE 80 443", "EXPOSE map[443/tcp:{} 80/tcp:{}]"),
+            Step("CMD " + json.dumps(list(app_cmd(rel))), "CMD " + json.dumps(list(app_cmd(rel)))),
+        )
+    user = (
+        "groupadd --system --gid 10001 app",
+        "useradd --system --uid 10001 --gid app --no-create-home --home-dir /app --shell /usr/sbin/nologin app",
+    )
+    pip = "pip install --no-index --find-links=/wheels --requirement /wheels/requirements.txt"
+    steps = [
+        Step("ENV " + " ".join(APP_ENV), "ENV " + " ".join(APP_ENV)),
+        Step("RUN " + " \\\n && ".join(user), "RUN /bin/sh -c " + " && ".join(user) + " # buildkit", ("user", 1_822)),
+        Step(
+            f"RUN --mount=type=bind,from=builder,source=/wheels,target=/wheels \\\n    {pip}",
+            f"RUN /bin/sh -c {pip} # buildkit",
+            ("pip", app.pip_size),
+        ),
+        Step("WORKDIR /app", "WORKDIR /app", ("workdir", 93)),
+        Step("COPY --chown=app:app src/ ./", "COPY --chown=app:app src/ ./ # buildkit", ("src", app.src_size)),
+        Step("USER 10001:10001", "USER 10001:10001"),
+    ]
+    if app.port is not None:
+        steps.append(Step(f"EXPOSE {app.port}", f"EXPOSE map[{app.port}/tcp:{{}}]"))
+    if app.healthcheck is not None:
+        test = " ".join(json.dumps(part) for part in ("CMD", *app.healthcheck))
+        steps.append(
+            Step(
+                "HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \\\n"
+                f"    CMD {json.dumps(list(app.healthcheck))}",
+                f'HEALTHCHECK &{{[{test}] "30s" "3s" "10s" "0s" \'\\x03\'}}',
+            )
+        )
+    steps.append(Step("CMD " + json.dumps(list(app.cmd)), "CMD " + json.dumps(list(app.cmd))))
+    return tuple(steps)
+
+
+def app_cmd(rel: Release) -> tuple[str, ...]:
+    return ("nginx", "-g", "daemon off;") if isinstance(rel.app, NginxProxy) else rel.app.cmd
+
+
+def app_user(rel: Release) -> str:
+    """The USER of the final stage; the proxy has none: nginx's master process starts as root to bind 80 and 443."""
+    return "" if isinstance(rel.app, NginxProxy) else "10001:10001"
+
+
+def app_workdir(rel: Release) -> str:
+    return "" if isinstance(rel.app, NginxProxy) else "/app"
+
+
+def exposed_ports(rel: Release) -> dict[str, Obj]:
+    """As Go marshals the map: by key."""
+    if isinstance(rel.app, NginxProxy):
+        ports = ["80/tcp", "443/tcp"]
+    else:
+        ports = [] if rel.app.port is None else [f"{rel.app.port}/tcp"]
+    return {port: {} for port in sorted(ports)}
+
+
+def app_healthcheck(rel: Release) -> tuple[str, ...] | None:
+    return None if isinstance(rel.app, NginxProxy) else rel.app.healthcheck
+
+
+def env(rel: Release) -> list[str]:
+    own = (f"NGINX_VERSION={rel.app.nginx}",) if isinstance(rel.app, NginxProxy) else APP_ENV
+    return [*rel.base.env, *own]
+
+
+def release(name: str, version: str, **fields: Any) -> Release:
+    label = version if name == "webapp" else f"{name}-{version}"
+    folder = f"webapp-{version}" if name == "webapp" else f"boundary/{name}-{version}"
+    return Release(
+        name=name, version=version, label=label, folder=folder, commit=fake_hex(f"commit/{label}", 40), **fields
+    )
+
+
+WEBAPP_SUMMARY = "Flask application served by gunicorn"
+WEBAPP_DESCRIPTION = "Example web application used by the Fromline demo"
+WEBAPP = PythonApp(
+    cmd=("gunicorn", "--config", "/app/gunicorn.conf.py", "webapp.wsgi:app"),
+    port=8080,
+    healthcheck=http_healthcheck(8080),
+    pip_size=15_904_331,
+    src_size=48_207,
+)
+NOVEMBER_DEBS = deb_packages("12.4+deb12u13", "2026a-0+deb12u1", python_slim_layer)
+# Scanned in the same nightly run as webapp 1.4.0, with the same databases: a finding they share was first
+# detected on the same day in each, so the boundary's POA&M lists it once, for all of them.
+NIGHTLY = {"db_built": "2026-11-19T04:09:51Z"}
 
 RELEASES = (
-    Release(
-        version="1.4.0",
-        debian="12.13",
-        python="3.12.13",
-        debs=deb_packages("12.4+deb12u13", "2026a-0+deb12u1"),
-        pys=PY_140,
+    release(
+        "webapp",
+        "1.4.0",
+        digest="sha256:443eebbdc163dfdc0d40e185574019e4bfbe4eac2b13b7257d91f53c990ff80f",
+        key="webapp",
+        summary=WEBAPP_SUMMARY,
+        description=WEBAPP_DESCRIPTION,
+        base=PYTHON_BASE_NOVEMBER,
         pinned_base=True,
-        healthcheck=True,
-        commit=fake_hex("commit/1.4.0", 40),
+        app=WEBAPP,
+        debs=NOVEMBER_DEBS,
+        pys=PY_140,
         run_id=19427361058,
-        base_created="2026-11-04T21:42:17Z",
         build_started="2026-11-18T14:02:11Z",
         image_created="2026-11-18T14:07:58.311849207Z",
         build_finished="2026-11-18T14:09:40Z",
         sbom_time="2026-11-18T14:10:21+00:00",
         trivy_time="2026-11-19T07:45:02.384915766Z",
         grype_time="2026-11-19T07:46:10.902114235Z",
-        db_built="2026-11-19T04:09:51Z",
         vex_time="2026-11-19T16:28:44.501920117+01:00",
         signed_at="2026-11-18T14:10:05Z",
+        **NIGHTLY,
     ),
-    Release(
-        version="1.3.0",
-        debian="12.12",
-        python="3.12.12",
-        debs=deb_packages("12.4+deb12u12", "2025b-0+deb12u1"),
-        pys=PY_130,
+    release(
+        "webapp",
+        "1.3.0",
+        digest="sha256:adb5eac6b82b1e9257d3b0117f01b4f7116ad6bfad4cbaa88cdca942fd9a339b",
+        key="webapp",
+        summary=WEBAPP_SUMMARY,
+        description=WEBAPP_DESCRIPTION,
+        base=PYTHON_BASE_SEPTEMBER,
         pinned_base=False,
-        healthcheck=False,
-        commit=fake_hex("commit/1.3.0", 40),
+        app=dataclasses.replace(WEBAPP, healthcheck=None),
+        debs=deb_packages("12.4+deb12u12", "2025b-0+deb12u1", python_slim_layer),
+        pys=PY_130,
         run_id=17762039914,
-        base_created="2026-09-08T19:13:40Z",
         build_started="2026-09-15T09:12:03Z",
         image_created="2026-09-15T09:16:55.068213417Z",
         build_finished="2026-09-15T09:18:47Z",
@@ -973,43 +1300,99 @@ RELEASES = (
         vex_time="2026-09-16T11:05:12.730551204+02:00",
         signed_at="2026-09-15T09:18:55Z",
     ),
-)
-
-PYTHON_ENV = (
-    "PATH=/usr/local/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-    "LANG=C.UTF-8",
-    "GPG_KEY=7169605F62C751356D054A26A821E680E5FA6305",
-)
-APP_ENV = (
-    "PYTHONDONTWRITEBYTECODE=1",
-    "PYTHONUNBUFFERED=1",
-    "PIP_NO_CACHE_DIR=1",
-    "PIP_DISABLE_PIP_VERSION_CHECK=1",
-)
-HEALTHCHECK_CMD = (
-    "python",
-    "-c",
-    (
-        "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8080/healthz', "
-        "timeout=2).status == 200 else 1)"
+    release(
+        "api",
+        "2.1.0",
+        digest="sha256:96bd8a0b54aaee200d6dcd97d2ef70f4ce924ee4e4055801f4df00a7189c3ccc",
+        key="backend",
+        summary="JSON API for the web front end, a Flask application served by gunicorn",
+        description="Example JSON API used by the Fromline demo",
+        base=PYTHON_BASE_NOVEMBER,
+        pinned_base=True,
+        app=PythonApp(
+            cmd=("gunicorn", "--config", "/app/gunicorn.conf.py", "api.wsgi:app"),
+            port=8000,
+            healthcheck=http_healthcheck(8000),
+            pip_size=17_382_905,
+            src_size=61_734,
+        ),
+        debs=NOVEMBER_DEBS,
+        pys=PY_API,
+        run_id=19385120447,
+        build_started="2026-11-17T10:21:36Z",
+        image_created="2026-11-17T10:26:02.904417731Z",
+        build_finished="2026-11-17T10:27:49Z",
+        sbom_time="2026-11-17T10:28:30+00:00",
+        trivy_time="2026-11-19T07:47:18.220541093Z",
+        grype_time="2026-11-19T07:48:01.617309852Z",
+        vex_time="",
+        signed_at="2026-11-17T10:28:11Z",
+        **NIGHTLY,
+    ),
+    release(
+        "worker",
+        "1.8.2",
+        digest="sha256:b116456b39e730c0298a2e447475dec7b5efa9023063d9ae5154eafafeda59ee",
+        key="backend",
+        summary="background jobs of the API, a Celery worker",
+        description="Example Celery worker used by the Fromline demo",
+        base=PYTHON_BASE_NOVEMBER,
+        pinned_base=True,
+        app=PythonApp(
+            cmd=("celery", "--app", "worker.tasks", "worker", "--loglevel", "INFO", "--concurrency", "4"),
+            port=None,
+            healthcheck=("celery", "--app", "worker.tasks", "inspect", "ping", "--timeout", "2"),
+            pip_size=21_640_388,
+            src_size=27_915,
+        ),
+        debs=NOVEMBER_DEBS,
+        pys=PY_WORKER,
+        run_id=19311872203,
+        build_started="2026-11-12T16:40:05Z",
+        image_created="2026-11-12T16:44:51.380264119Z",
+        build_finished="2026-11-12T16:46:22Z",
+        sbom_time="2026-11-12T16:47:03+00:00",
+        trivy_time="2026-11-19T07:48:40.051827664Z",
+        grype_time="2026-11-19T07:49:22.773916405Z",
+        vex_time="",
+        signed_at="2026-11-12T16:46:31Z",
+        **NIGHTLY,
+    ),
+    release(
+        "proxy",
+        "3.2.0",
+        digest="sha256:73815e8ec1cafd42526e9005ae59e8c4fcf59313fbbbf363127f7859b7cd89bd",
+        key="platform",
+        summary="nginx from nginx.org, the TLS-terminating reverse proxy in front of webapp and api",
+        description="Example reverse proxy used by the Fromline demo",
+        base=DEBIAN_SLIM,
+        pinned_base=True,
+        app=NginxProxy(nginx="1.27.5"),
+        debs=deb_packages("12.4+deb12u13", "2026a-0+deb12u1", proxy_layer),
+        pys=(),
+        run_id=19402265871,
+        build_started="2026-11-17T15:03:44Z",
+        image_created="2026-11-17T15:05:12.518730246Z",
+        build_finished="2026-11-17T15:05:58Z",
+        sbom_time="2026-11-17T15:06:37+00:00",
+        trivy_time="2026-11-19T07:49:55.409126587Z",
+        grype_time="2026-11-19T07:50:31.862405917Z",
+        vex_time="",
+        signed_at="2026-11-17T15:06:12Z",
+        **NIGHTLY,
     ),
 )
-CMD = ("gunicorn", "--config", "/app/gunicorn.conf.py", "webapp.wsgi:app")
-
-
-def env(rel: Release) -> list[str]:
-    return [*PYTHON_ENV, f"PYTHON_VERSION={rel.python}", *APP_ENV]
 
 
 def labels(rel: Release) -> dict[str, str]:
     out = {
-        "org.opencontainers.image.base.name": f"docker.io/library/{BASE_TAG}",
+        "org.opencontainers.image.base.name": f"docker.io/library/{rel.base.tag}",
         "org.opencontainers.image.created": rel.image_created[:19] + "Z",
-        "org.opencontainers.image.description": "Example web application used by the Fromline demo",
+        "org.opencontainers.image.description": rel.description,
         "org.opencontainers.image.licenses": "Apache-2.0",
         "org.opencontainers.image.revision": rel.commit,
-        "org.opencontainers.image.source": SOURCE_REPO,
-        "org.opencontainers.image.title": "webapp",
+        "org.opencontainers.image.source": rel.source_repo,
+        "org.opencontainers.image.title": rel.name,
         "org.opencontainers.image.version": rel.version,
     }
     if rel.pinned_base:
@@ -1017,9 +1400,9 @@ def labels(rel: Release) -> dict[str, str]:
     return dict(sorted(out.items()))
 
 
-def healthcheck_obj() -> Obj:
+def healthcheck_obj(command: tuple[str, ...]) -> Obj:
     return {
-        "Test": ["CMD", *HEALTHCHECK_CMD],
+        "Test": ["CMD", *command],
         "Interval": 30_000_000_000,
         "Timeout": 3_000_000_000,
         "StartPeriod": 10_000_000_000,
@@ -1028,87 +1411,24 @@ def healthcheck_obj() -> Obj:
 
 
 def history(rel: Release) -> list[Obj]:
-    """The OCI history: python:3.12-slim-bookworm's steps, then the Dockerfile's final stage."""
-    b, c = rel.base_created, rel.image_created
-    bk = {"comment": "buildkit.dockerfile.v0"}
-
-    def step(created: str, by: str, *, empty: bool = False, comment: str | None = "buildkit") -> Obj:
-        entry: Obj = {"created": created, "created_by": by}
-        if comment == "buildkit":
-            entry.update(bk)
-        elif comment:
-            entry["comment"] = comment
-        if empty:
-            entry["empty_layer"] = True
-        return entry
-
-    py_build = (
-        'RUN /bin/sh -c set -eux; savedAptMark="$(apt-mark showmanual)"; apt-get update; apt-get install -y '
-        "--no-install-recommends dpkg-dev gcc gnupg libbluetooth-dev libbz2-dev libc6-dev libdb-dev "
-        "libffi-dev libgdbm-dev liblzma-dev libncursesw5-dev libreadline-dev libsqlite3-dev libssl-dev make "
-        'tk-dev uuid-dev wget xz-utils zlib1g-dev; wget -O python.tar.xz "https://www.python.org/ftp/python/'
-        '${PYTHON_VERSION%%[a-z]*}/Python-$PYTHON_VERSION.tar.xz"; ./configure --enable-loadable-sqlite-'
-        "extensions --enable-optimizations --enable-option-checking=fatal --enable-shared --with-lto "
-        "--with-ensurepip; make -j \"$nproc\"; make install; apt-mark auto '.*' > /dev/null; apt-mark manual "
-        "$savedAptMark; apt-get purge -y --auto-remove; rm -rf /var/lib/apt/lists/*; python3 --version; "
-        "pip3 --version # buildkit"
-    )
-    steps = [
-        step(b, "# debian.sh --arch 'amd64' out/ 'bookworm' '@1762732800'", comment="debuerreotype 0.15"),
-        step(b, "ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", empty=True),
-        step(b, "ENV LANG=C.UTF-8", empty=True),
-        step(
-            b,
-            "RUN /bin/sh -c set -eux; apt-get update; apt-get install -y --no-install-recommends ca-certificates "
-            "netbase tzdata ; rm -rf /var/lib/apt/lists/* # buildkit",
-        ),
-        step(b, f"ENV {PYTHON_ENV[2]}", empty=True),
-        step(b, f"ENV PYTHON_VERSION={rel.python}", empty=True),
-        step(b, py_build),
-        step(
-            b,
-            'RUN /bin/sh -c set -eux; for src in idle3 pip3 pydoc3 python3 python3-config; do dst="$(echo '
-            '"$src" | tr -d 3)"; [ -s "/usr/local/bin/$src" ]; [ ! -e "/usr/local/bin/$dst" ]; ln -svT '
-            '"$src" "/usr/local/bin/$dst"; done # buildkit',
-        ),
-        step(b, 'CMD ["python3"]', empty=True),
-    ]
-    steps += [
-        step(c, "ENV " + " ".join(APP_ENV), empty=True),
-        step(
-            c,
-            "RUN /bin/sh -c groupadd --system --gid 10001 app && useradd --system --uid 10001 --gid app "
-            "--no-create-home --home-dir /app --shell /usr/sbin/nologin app # buildkit",
-        ),
-        step(
-            c,
-            "RUN /bin/sh -c pip install --no-index --find-links=/wheels --requirement /wheels/requirements.txt "
-            "# buildkit",
-        ),
-        step(c, "WORKDIR /app"),
-        step(c, "COPY --chown=app:app src/ ./ # buildkit"),
-        step(c, "USER 10001:10001", empty=True),
-        step(c, "EXPOSE map[8080/tcp:{}]", empty=True),
-    ]
-    if rel.healthcheck:
-        test = " ".join(json.dumps(part) for part in ("CMD", *HEALTHCHECK_CMD))
-        steps.append(step(c, f'HEALTHCHECK &{{[{test}] "30s" "3s" "10s" "0s" \'\\x03\'}}', empty=True))
-    steps.append(step(c, "CMD " + json.dumps(list(CMD)), empty=True))
-    return steps
+    """The OCI history: the base image's steps, then the Dockerfile's final stage."""
+    own = [history_entry(rel.image_created, s.recorded, empty=s.layer is None) for s in final_stage(rel)]
+    return rel.base.history() + own
 
 
 def image_config(rel: Release) -> Obj:
-    """The OCI image configuration blob, as BuildKit writes it."""
-    config: Obj = {
-        "User": "10001:10001",
-        "ExposedPorts": {"8080/tcp": {}},
-        "Env": env(rel),
-        "Cmd": list(CMD),
-        "WorkingDir": "/app",
-        "Labels": labels(rel),
-    }
-    if rel.healthcheck:
-        config["Healthcheck"] = healthcheck_obj()
+    """The OCI image configuration blob, as BuildKit writes it (empty fields left out)."""
+    config: Obj = {}
+    if user := app_user(rel):
+        config["User"] = user
+    if ports := exposed_ports(rel):
+        config["ExposedPorts"] = ports
+    config |= {"Env": env(rel), "Cmd": list(app_cmd(rel))}
+    if workdir := app_workdir(rel):
+        config["WorkingDir"] = workdir
+    config["Labels"] = labels(rel)
+    if command := app_healthcheck(rel):
+        config["Healthcheck"] = healthcheck_obj(command)
     return {
         "architecture": "amd64",
         "config": config,
@@ -1145,8 +1465,8 @@ def check_digest(rel: Release) -> None:
     computed = sha256_of(manifest_bytes(rel))
     if computed != rel.digest:
         raise SystemExit(
-            f"webapp {rel.version}: the image manifest now hashes to {computed}, not {rel.digest}; "
-            "update MANIFEST_DIGEST (every file of the release names it)"
+            f"{rel.name} {rel.version}: the image manifest now hashes to {computed}, not {rel.digest}; "
+            "update its digest in RELEASES (every file of the release names it)"
         )
 
 
@@ -1206,7 +1526,13 @@ def packages(rel: Release) -> dict[str, Pkg]:
 
 def release_vulns(rel: Release) -> list[tuple[Vuln, Pkg]]:
     pkgs = packages(rel)
-    return [(v, pkgs[name]) for v in VULNS if rel.version in v.releases for name in v.packages]
+    return [(v, pkgs[name]) for v in VULNS for name in v.packages if name in pkgs and affects(v, pkgs[name])]
+
+
+def affects(v: Vuln, pkg: Pkg) -> bool:
+    if v.ecosystem != pkg.ecosystem:
+        return False
+    return v.ecosystem == "deb" or SpecifierSet(v.constraint).contains(Version(pkg.version), prereleases=True)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1249,12 +1575,12 @@ def cdx_component(pkg: Pkg) -> Obj:
 
 def sbom(rel: Release) -> Obj:
     pkgs = packages(rel)
-    root_ref = oci_purl(rel.digest)
-    os_ref = str(uuid.UUID(fake_hex(f"cdx-os/{rel.version}", 32), version=4))
+    root_ref = oci_purl(rel.name, rel.digest)
+    os_ref = str(uuid.UUID(fake_hex(f"cdx-os/{rel.label}", 32), version=4))
     root_props = [prop("DiffID", layer.diff_id) for layer in sorted(rel.layers, key=lambda la: la.diff_id)]
     root_props += [
         prop("ImageID", image_id(rel)),
-        prop("RepoDigest", f"{REPOSITORY}@{rel.digest}"),
+        prop("RepoDigest", f"{rel.repository}@{rel.digest}"),
         prop("RepoTag", rel.tag),
         prop("SchemaVersion", "2"),
     ]
@@ -1279,7 +1605,7 @@ def sbom(rel: Release) -> Obj:
         "$schema": "http://cyclonedx.org/schema/bom-1.5.schema.json",
         "bomFormat": "CycloneDX",
         "specVersion": "1.5",
-        "serialNumber": f"urn:uuid:{uuid.UUID(fake_hex(f'cdx-serial/{rel.version}', 32), version=4)}",
+        "serialNumber": f"urn:uuid:{uuid.UUID(fake_hex(f'cdx-serial/{rel.label}', 32), version=4)}",
         "version": 1,
         "metadata": {
             "timestamp": rel.sbom_time,
@@ -1393,13 +1719,8 @@ def trivy_image_config(rel: Release) -> Obj:
     config: Obj = {"Cmd": src["Cmd"]}
     if "Healthcheck" in src:
         config["Healthcheck"] = src["Healthcheck"]
-    config |= {
-        "Env": src["Env"],
-        "Labels": src["Labels"],
-        "User": src["User"],
-        "WorkingDir": src["WorkingDir"],
-        "ExposedPorts": src["ExposedPorts"],
-    }
+    config |= {"Env": src["Env"], "Labels": src["Labels"]}
+    config |= {key: src[key] for key in ("User", "WorkingDir", "ExposedPorts") if key in src}
     return {
         "architecture": oci["architecture"],
         "created": oci["created"],
@@ -1414,6 +1735,16 @@ def trivy_report(rel: Release) -> Obj:
     found = release_vulns(rel)
     os_vulns = sorted((trivy_vuln(v, p) for v, p in found if v.ecosystem == "deb"), key=trivy_sort_key)
     py_vulns = sorted((trivy_vuln(v, p) for v, p in found if v.ecosystem == "python"), key=trivy_sort_key)
+    results: list[Obj] = [
+        {
+            "Target": f"{rel.tag} (debian {rel.debian})",
+            "Class": "os-pkgs",
+            "Type": "debian",
+            "Vulnerabilities": os_vulns,
+        }
+    ]
+    if rel.pys:  # trivy reports a language only when it found packages of it
+        results.append({"Target": "Python", "Class": "lang-pkgs", "Type": "python-pkg", "Vulnerabilities": py_vulns})
     return {
         "SchemaVersion": 2,
         "CreatedAt": rel.trivy_time,
@@ -1425,21 +1756,13 @@ def trivy_report(rel: Release) -> Obj:
             "ImageID": image_id(rel),
             "DiffIDs": [layer.diff_id for layer in rel.layers],
             "RepoTags": [rel.tag],
-            "RepoDigests": [f"{REPOSITORY}@{rel.digest}"],
+            "RepoDigests": [f"{rel.repository}@{rel.digest}"],
             "ImageConfig": trivy_image_config(rel),
             "Layers": [
                 {"Size": layer.uncompressed, "Digest": layer.digest, "DiffID": layer.diff_id} for layer in rel.layers
             ],
         },
-        "Results": [
-            {
-                "Target": f"{rel.tag} (debian {rel.debian})",
-                "Class": "os-pkgs",
-                "Type": "debian",
-                "Vulnerabilities": os_vulns,
-            },
-            {"Target": "Python", "Class": "lang-pkgs", "Type": "python-pkg", "Vulnerabilities": py_vulns},
-        ],
+        "Results": results,
     }
 
 
@@ -1719,7 +2042,7 @@ def grype_report(rel: Release) -> Obj:
                 ],
                 "manifest": base64.b64encode(manifest_bytes(rel)).decode(),
                 "config": base64.b64encode(config_bytes(rel)).decode(),
-                "repoDigests": [f"{REPOSITORY}@{rel.digest}"],
+                "repoDigests": [f"{rel.repository}@{rel.digest}"],
                 "architecture": "amd64",
                 "os": "linux",
             },
@@ -1750,7 +2073,7 @@ class VexClaim:
 
 
 VEX_CLAIMS = {
-    "1.4.0": (
+    "webapp-1.4.0": (
         VexClaim(
             "CVE-2025-47273",
             ("setuptools",),
@@ -1775,7 +2098,7 @@ VEX_CLAIMS = {
             "outbound calls to the internal pricing service; inbound HTTP is parsed by gunicorn, not h11.",
         ),
     ),
-    "1.3.0": (
+    "webapp-1.3.0": (
         VexClaim(
             "CVE-2024-6345",
             ("setuptools",),
@@ -1807,7 +2130,7 @@ def vex_document(rel: Release) -> Obj:
     pkgs = packages(rel)
     by_id = {v.cve: v for v in VULNS}
     statements = []
-    for claim in VEX_CLAIMS[rel.version]:
+    for claim in VEX_CLAIMS[rel.folder]:
         vuln = by_id[claim.cve]
         subject: Obj = {"@id": nvd_url(claim.cve), "name": claim.cve}
         if vuln.ghsa:
@@ -1817,7 +2140,7 @@ def vex_document(rel: Release) -> Obj:
             "timestamp": rel.vex_time,
             "products": [
                 {
-                    "@id": vex_product(rel.digest),
+                    "@id": vex_product(rel.name, rel.digest),
                     "subcomponents": [{"@id": pkgs[name].trivy_purl} for name in claim.packages],
                 }
             ],
@@ -1849,17 +2172,11 @@ REQUIREMENTS_NOTE = "# requirements.txt is compiled with pip-compile --generate-
 
 
 def dockerfile(rel: Release) -> str:
-    base = f"{BASE_TAG}@{rel.base_digest}" if rel.pinned_base else BASE_TAG
-    health = (
-        "HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \\\n"
-        f"    CMD {json.dumps(list(HEALTHCHECK_CMD))}\n"
-        if rel.healthcheck
-        else ""
-    )
-    return f"""# syntax=docker/dockerfile:1.7
-# webapp {rel.version}: Flask application served by gunicorn.
-
-FROM {base} AS builder
+    base = f"{rel.base.tag}@{rel.base_digest}" if rel.pinned_base else rel.base.tag
+    builder = (
+        ""
+        if isinstance(rel.app, NginxProxy)
+        else f"""FROM {base} AS builder
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 {REQUIREMENTS_NOTE}
@@ -1867,52 +2184,45 @@ COPY requirements.txt .
 RUN pip wheel --require-hashes --wheel-dir /wheels --requirement requirements.txt \\
  && cp requirements.txt /wheels/requirements.txt
 
-FROM {base}
-ENV {" ".join(APP_ENV)}
-RUN groupadd --system --gid 10001 app \\
- && useradd --system --uid 10001 --gid app --no-create-home --home-dir /app --shell /usr/sbin/nologin app
-RUN --mount=type=bind,from=builder,source=/wheels,target=/wheels \\
-    pip install --no-index --find-links=/wheels --requirement /wheels/requirements.txt
-WORKDIR /app
-COPY --chown=app:app src/ ./
-USER 10001:10001
-EXPOSE 8080
-{health}CMD {json.dumps(list(CMD))}
 """
+    )
+    final = "".join(f"{step.written}\n" for step in final_stage(rel))
+    return f"""# syntax=docker/dockerfile:1.7
+# {rel.name} {rel.version}: {rel.summary}.
+
+{builder}FROM {base}
+{final}"""
 
 
 def docker_inspect(rel: Release) -> list[Obj]:
     config: Obj = {
         "Hostname": "",
         "Domainname": "",
-        "User": "10001:10001",
+        "User": app_user(rel),
         "AttachStdin": False,
         "AttachStdout": False,
         "AttachStderr": False,
-        "ExposedPorts": {"8080/tcp": {}},
-        "Tty": False,
-        "OpenStdin": False,
-        "StdinOnce": False,
-        "Env": env(rel),
-        "Cmd": list(CMD),
     }
-    if rel.healthcheck:
-        config["Healthcheck"] = healthcheck_obj()
+    if ports := exposed_ports(rel):
+        config["ExposedPorts"] = ports
+    config |= {"Tty": False, "OpenStdin": False, "StdinOnce": False, "Env": env(rel), "Cmd": list(app_cmd(rel))}
+    if command := app_healthcheck(rel):
+        config["Healthcheck"] = healthcheck_obj(command)
     config |= {
         "Image": "",
         "Volumes": None,
-        "WorkingDir": "/app",
+        "WorkingDir": app_workdir(rel),
         "Entrypoint": None,
         "OnBuild": None,
         "Labels": labels(rel),
     }
-    overlay = [fake_hex(f"overlay/{rel.version}/{i}") for i in range(len(rel.layers))]
+    overlay = [fake_hex(f"overlay/{rel.label}/{i}") for i in range(len(rel.layers))]
     top = overlay[-1]
     return [
         {
             "Id": image_id(rel),
             "RepoTags": [rel.tag],
-            "RepoDigests": [f"{REPOSITORY}@{rel.digest}"],
+            "RepoDigests": [f"{rel.repository}@{rel.digest}"],
             "Parent": "",
             "Comment": "buildkit.dockerfile.v0",
             "Created": rel.image_created,
@@ -1938,20 +2248,20 @@ def docker_inspect(rel: Release) -> list[Obj]:
 
 
 # --------------------------------------------------------------------------------------------------
-# Signatures: cosign simple signing and a DSSE-wrapped SLSA provenance, one sample key for both.
+# Signatures: cosign simple signing and a DSSE-wrapped SLSA provenance, signed with the team's key.
 
 
 def cosign_payload(rel: Release) -> bytes:
     payload = {
         "critical": {
-            "identity": {"docker-reference": REPOSITORY},
+            "identity": {"docker-reference": rel.repository},
             "image": {"docker-manifest-digest": rel.digest},
             "type": "cosign container image signature",
         },
         "optional": {
             "git-sha": rel.commit,
             "release": rel.version,
-            "run": f"{SOURCE_REPO}/actions/runs/{rel.run_id}",
+            "run": f"{rel.source_repo}/actions/runs/{rel.run_id}",
         },
     }
     return go_json(payload, indent=None, escape_html=True).encode()
@@ -1961,40 +2271,36 @@ def provenance_statement(rel: Release) -> bytes:
     ref = f"refs/tags/v{rel.version}"
     statement = {
         "_type": "https://in-toto.io/Statement/v1",
-        "subject": [{"name": REPOSITORY, "digest": {"sha256": rel.digest.removeprefix("sha256:")}}],
+        "subject": [{"name": rel.repository, "digest": {"sha256": rel.digest.removeprefix("sha256:")}}],
         "predicateType": "https://slsa.dev/provenance/v1",
         "predicate": {
             "buildDefinition": {
                 "buildType": "https://slsa-framework.github.io/github-actions-buildtypes/workflow/v1",
                 "externalParameters": {
-                    "workflow": {"ref": ref, "repository": SOURCE_REPO, "path": ".github/workflows/release.yml"}
+                    "workflow": {"ref": ref, "repository": rel.source_repo, "path": ".github/workflows/release.yml"}
                 },
                 "internalParameters": {
                     "github": {
                         "event_name": "push",
-                        "repository_id": "873316502",
+                        "repository_id": REPOSITORY_IDS[rel.name],
                         "repository_owner_id": "190274435",
                         "runner_environment": "github-hosted",
                     }
                 },
                 "resolvedDependencies": [
-                    {"uri": f"git+{SOURCE_REPO}@{ref}", "digest": {"gitCommit": rel.commit}},
+                    {"uri": f"git+{rel.source_repo}@{ref}", "digest": {"gitCommit": rel.commit}},
                     # the build file, by content: what binds the Dockerfile (which names no image) to the image
                     {
-                        "uri": f"git+{SOURCE_REPO}@{ref}#Dockerfile",
+                        "uri": f"git+{rel.source_repo}@{ref}#Dockerfile",
                         "digest": {"sha256": hashlib.sha256(dockerfile(rel).encode()).hexdigest()},
                     },
-                    {
-                        "uri": f"pkg:docker/python@3.12-slim-bookworm?digest={_pct(rel.base_digest)}"
-                        "&platform=linux%2Famd64",
-                        "digest": {"sha256": rel.base_digest.removeprefix("sha256:")},
-                    },
+                    {"uri": rel.base.package_url, "digest": {"sha256": rel.base_digest.removeprefix("sha256:")}},
                 ],
             },
             "runDetails": {
                 "builder": {"id": "https://github.com/actions/runner/github-hosted"},
                 "metadata": {
-                    "invocationId": f"{SOURCE_REPO}/actions/runs/{rel.run_id}/attempts/1",
+                    "invocationId": f"{rel.source_repo}/actions/runs/{rel.run_id}/attempts/1",
                     "startedOn": rel.build_started,
                     "finishedOn": rel.build_finished,
                 },
@@ -2005,6 +2311,7 @@ def provenance_statement(rel: Release) -> bytes:
 
 
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
+REPOSITORY_IDS = {"webapp": "873316502", "api": "873318147", "worker": "881042695", "proxy": "866930214"}
 
 
 def pae(payload_type: str, body: bytes) -> bytes:
@@ -2020,17 +2327,22 @@ def sign(key: ec.EllipticCurvePrivateKey, data: bytes) -> str:
 def verify(pub: ec.EllipticCurvePublicKey, data: bytes, signature_b64: str) -> bool:
     try:
         pub.verify(base64.b64decode(signature_b64), data, ec.ECDSA(hashes.SHA256()))
-    except InvalidSignature:
+    except (InvalidSignature, ValueError):  # ValueError: not base64
         return False
     return True
 
 
 def envelope(key: ec.EllipticCurvePrivateKey, rel: Release) -> str:
     body = provenance_statement(rel)
+    return envelope_for(body, sign(key, pae(PAYLOAD_TYPE, body)))
+
+
+def envelope_for(body: bytes, signature: str) -> str:
+    """The DSSE envelope of a provenance statement, with its signature."""
     env_obj = {
         "payloadType": PAYLOAD_TYPE,
         "payload": base64.b64encode(body).decode(),
-        "signatures": [{"keyid": "", "sig": sign(key, pae(PAYLOAD_TYPE, body))}],
+        "signatures": [{"keyid": "", "sig": signature}],
     }
     return go_json(env_obj, indent=None, escape_html=True) + "\n"
 
@@ -2038,52 +2350,167 @@ def envelope(key: ec.EllipticCurvePrivateKey, rel: Release) -> str:
 # --------------------------------------------------------------------------------------------------
 
 
-KEY_FILE = HERE / "keys" / "webapp.pub"
+def key_file(rel: Release) -> Path:
+    return KEYS / f"{rel.key}.pub"
 
 
-def write_release(rel: Release, key: ec.EllipticCurvePrivateKey) -> Path:
-    check_digest(rel)
-    out = HERE / f"webapp-{rel.version}"
-    out.mkdir(exist_ok=True)
+def write_release(rel: Release, key: ec.EllipticCurvePrivateKey | None) -> Path:
+    """Write the release's evidence; with no key, keep the signatures already there (`signatures_hold`)."""
+    out = HERE / rel.folder
+    out.mkdir(parents=True, exist_ok=True)
     write(out / "sbom.cdx.json", go_json(sbom(rel), indent=2, escape_html=False) + "\n")
     write(out / "trivy.json", go_json(trivy_report(rel), indent=2, escape_html=True) + "\n")
     write(out / "grype.json", go_json(grype_report(rel), indent=1, escape_html=False) + "\n")
-    write(out / "openvex.json", go_json(vex_document(rel), indent=2, escape_html=True) + "\n")
+    if rel.folder in VEX_CLAIMS:
+        write(out / "openvex.json", go_json(vex_document(rel), indent=2, escape_html=True) + "\n")
     write(out / "Dockerfile", dockerfile(rel))
     write(out / "image-inspect.json", go_json(docker_inspect(rel), indent=4, escape_html=True) + "\n")
     payload = cosign_payload(rel)
     (out / "cosign-payload.json").write_bytes(payload)
+    if key is None:
+        print(f"kept {out.relative_to(HERE.parent)}/cosign-payload.sig and provenance.intoto.json: they still verify")
+        return out
     (out / "cosign-payload.sig").write_text(sign(key, payload), encoding="ascii")
     write(out / "provenance.intoto.json", envelope(key, rel))
     print(f"wrote {out.relative_to(HERE.parent)}/cosign-payload.json, cosign-payload.sig")
     return out
 
 
-def check_signatures(out: Path) -> None:
-    """Verify what was written, from the files alone, the way a consumer would."""
-    pub = serialization.load_pem_public_key(KEY_FILE.read_bytes())
+def public_key(path: Path) -> ec.EllipticCurvePublicKey:
+    pub = serialization.load_pem_public_key(path.read_bytes())
     if not isinstance(pub, ec.EllipticCurvePublicKey):
-        raise SystemExit(f"{KEY_FILE.relative_to(HERE.parent)} is not an EC public key")
+        raise SystemExit(f"{path.relative_to(HERE.parent)} is not an EC public key")
+    return pub
+
+
+def signatures_hold(rel: Release) -> bool:
+    """Whether the release's signature files, under its team's key file, sign exactly what this run writes."""
+    out = HERE / rel.folder
+    try:
+        pub = public_key(key_file(rel))
+        signature = (out / "cosign-payload.sig").read_text(encoding="ascii")
+        written = (out / "provenance.intoto.json").read_text(encoding="utf-8")
+        envelope_sig = str(json.loads(written)["signatures"][0]["sig"])
+    except (OSError, ValueError, LookupError, TypeError, SystemExit):
+        return False
+    statement = provenance_statement(rel)
+    return (
+        verify(pub, cosign_payload(rel), signature)
+        and written == envelope_for(statement, envelope_sig)
+        and verify(pub, pae(PAYLOAD_TYPE, statement), envelope_sig)
+    )
+
+
+def check_signatures(rel: Release) -> None:
+    """Verify what was written, from the files alone, the way a consumer would."""
+    out = HERE / rel.folder
+    pub = public_key(key_file(rel))
     payload = (out / "cosign-payload.json").read_bytes()
     if not verify(pub, payload, (out / "cosign-payload.sig").read_text(encoding="ascii")):
-        raise SystemExit(f"{out.name}: cosign-payload.sig does not verify")
+        raise SystemExit(f"{rel.folder}: cosign-payload.sig does not verify with {key_file(rel).name}")
     env_obj = json.loads((out / "provenance.intoto.json").read_text(encoding="utf-8"))
     body = base64.b64decode(env_obj["payload"])
     if not verify(pub, pae(env_obj["payloadType"], body), env_obj["signatures"][0]["sig"]):
-        raise SystemExit(f"{out.name}: provenance.intoto.json signature does not verify")
-    print(f"verified {out.name}: cosign-payload.sig and the provenance DSSE signature")
+        raise SystemExit(f"{rel.folder}: provenance.intoto.json signature does not verify with {key_file(rel).name}")
+    print(f"verified {rel.folder}: cosign-payload.sig and the provenance DSSE signature, with {key_file(rel).name}")
 
 
-def main() -> None:
-    key = ec.generate_private_key(ec.SECP256R1())
-    public_pem = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    KEY_FILE.parent.mkdir(exist_ok=True)
-    KEY_FILE.write_bytes(public_pem)
-    print(f"wrote {KEY_FILE.relative_to(HERE.parent)}")
+# --------------------------------------------------------------------------------------------------
+# boundary/boundary.yaml: the system, and each image with its inventory fields.
+
+# Per image (by folder): its team, and the inventory fields of evidence/boundary/config.py's INVENTORY_FIELDS.
+INVENTORY: dict[str, dict[str, str]] = {
+    "webapp-1.4.0": {
+        "function": "web front end (production)",
+        "owner": "Web team",
+        "public": "true",
+        "location": "us-east-1",
+        "address": "10.0.4.12",
+        "network": "vlan-104 (application)",
+    },
+    "webapp-1.3.0": {
+        "function": "web front end (canary)",
+        "owner": "Web team",
+        "public": "false",
+        "location": "us-east-1",
+        "address": "10.0.4.13",
+        "network": "vlan-104 (application)",
+    },
+    "boundary/api-2.1.0": {
+        "function": "JSON API of the web front end",
+        "owner": "Backend team",
+        "public": "false",
+        "location": "us-east-1",
+        "address": "10.0.5.21",
+        "dns": "api.internal.example.com",
+        "network": "vlan-105 (services)",
+    },
+    "boundary/worker-1.8.2": {
+        "function": "background jobs of the API (Celery)",
+        "owner": "Backend team",
+        "public": "false",
+        "location": "us-east-1",
+        "address": "10.0.5.34",
+        "network": "vlan-105 (services)",
+    },
+    "boundary/proxy-3.2.0": {
+        "function": "reverse proxy terminating TLS, the system's entry point",
+        "owner": "Platform team",
+        "public": "true",
+        "location": "us-east-1",
+        "address": "10.0.1.10",
+        "dns": "app.example.com",
+        "network": "vlan-101 (edge)",
+    },
+}
+
+
+def boundary_yaml() -> str:
+    lines = [
+        "# Written by samples/make_samples.py; synthetic, like the evidence it names (samples/README.md).",
+        "# A small system: the web front end in production (webapp 1.4.0) and in the canary deployment that still",
+        "# runs 1.3.0, its API and worker, all built on python:3.12-slim-bookworm (webapp 1.4.0, api and worker on the",
+        "# same base image, by digest), and the reverse proxy in front of them, built on debian:12-slim. Each image",
+        "# trusts only its team's key. `make demo` builds it into build/boundary/.",
+        "version: 1",
+        "system: {name: Example Cloud, id: F1234567890, impact: moderate, csp: Example Corp}",
+        "images:",
+    ]
     for rel in RELEASES:
-        check_signatures(write_release(rel, key))
+        lines += [
+            f"  - image: {rel.repository}@{rel.digest}",
+            f"    release: {rel.version}",
+            f"    evidence: [{Path(os.path.relpath(HERE / rel.folder, HERE / 'boundary')).as_posix()}/]",
+            f"    keys: [../keys/{rel.key}.pub]",
+            *(f"    {field}: {value}" for field, value in INVENTORY[rel.folder].items()),
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--new-keys", action="store_true", help="give every team a fresh key and sign again")
+    args = parser.parse_args(argv)
+    for rel in RELEASES:  # before anything is written
+        check_digest(rel)
+    KEYS.mkdir(exist_ok=True)
+    for team in dict.fromkeys(rel.key for rel in RELEASES):
+        releases = [rel for rel in RELEASES if rel.key == team]
+        key = None
+        if args.new_keys or not all(signatures_hold(rel) for rel in releases):
+            key = ec.generate_private_key(ec.SECP256R1())
+            path = KEYS / f"{team}.pub"
+            path.write_bytes(
+                key.public_key().public_bytes(
+                    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+                )
+            )
+            print(f"wrote {path.relative_to(HERE.parent)}: a new key for {', '.join(r.folder for r in releases)}")
+        for rel in releases:
+            write_release(rel, key)
+    write(HERE / "boundary" / "boundary.yaml", boundary_yaml())
+    for rel in RELEASES:
+        check_signatures(rel)
 
 
 if __name__ == "__main__":

@@ -463,13 +463,15 @@ def test_deviation_requests_still_open_are_listed(built: Path) -> None:
     assert "Deviation requests still open" in (built / "report.html").read_text(encoding="utf-8")
 
 
-def test_the_sample_boundary_names_the_sample_releases() -> None:
+def test_the_sample_boundary_names_the_sample_releases_first_with_their_key() -> None:
     boundary = load_boundary(SAMPLES / "boundary" / "boundary.yaml")
-    assert [str(entry.image.reference) for entry in boundary.images if entry.image] == [
+    first, second = boundary.images[:2]
+    assert [str(entry.image.reference) for entry in (first, second) if entry.image] == [
         sample_image("1.4.0"),
         sample_image("1.3.0"),
     ]
-    assert boundary.keys == (KEY.resolve(),)
+    assert first.keys == second.keys == (KEY.resolve(),)
+    assert len(boundary.images) == 5  # the other images: tests/test_sample_boundary.py
 
 
 def test_the_report_names_a_few_images_per_item_and_the_workbooks_all(tmp_path: Path) -> None:
