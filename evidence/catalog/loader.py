@@ -62,18 +62,25 @@ def _shown(path: Traversable) -> str:
     return str(path) if isinstance(path, Path) else path.name
 
 
-def _load_yaml(path: Traversable) -> tuple[Any, bytes]:
+def _read(path: Traversable) -> bytes:
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as e:
         raise CatalogError(f"{_shown(path)}: cannot be read: {e.strerror}") from e
+
+
+def _parse_yaml(shown: str, data: bytes) -> Any:
     try:
-        return yaml.load(data, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)), data  # noqa: S506 - safe loader
+        return yaml.load(data, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - safe loader
     except yaml.YAMLError as e:
-        raise CatalogError(f"{_shown(path)}: not valid YAML: {e}") from e
+        raise CatalogError(f"{shown}: not valid YAML: {e}") from e
 
 
-def _validate(path: Traversable, raw: Any, spec: type[_Spec], extra: list[str] | None = None) -> _Spec:
+def _load_yaml(path: Traversable) -> Any:
+    return _parse_yaml(_shown(path), _read(path))
+
+
+def _validate(shown: str, raw: Any, spec: type[_Spec], extra: list[str] | None = None) -> _Spec:
     """The validated spec, or one error naming every problem: schema errors and the `extra` ones."""
     problems = list(extra or [])
     try:
@@ -83,7 +90,7 @@ def _validate(path: Traversable, raw: Any, spec: type[_Spec], extra: list[str] |
     else:
         if not problems:
             return result
-    raise CatalogError("\n".join([f"{_shown(path)}: {len(problems)} problem(s):", *problems]))
+    raise CatalogError("\n".join([f"{shown}: {len(problems)} problem(s):", *problems]))
 
 
 def _describe(raw: Any, error: ValidationError) -> list[str]:
@@ -122,13 +129,18 @@ def _unknown_checks(raw: Any, known_checks: Collection[str]) -> list[str]:
 def load_catalog(name_or_path: str, known_checks: Collection[str]) -> Catalog:
     """A bundled catalog by id, or a catalog file by path; every check it names must exist."""
     source = _locate(name_or_path, CONTROLS, "catalog")
-    raw, data = _load_yaml(source)
-    spec = _validate(source, raw, CatalogSpec, _unknown_checks(raw, known_checks))
+    return _catalog(_shown(source), source.name, _read(source), frozenset(known_checks))
+
+
+@functools.lru_cache(maxsize=32)  # a boundary assesses hundreds of images against the same few catalogs
+def _catalog(shown: str, name: str, data: bytes, known_checks: frozenset[str]) -> Catalog:
+    raw = _parse_yaml(shown, data)
+    spec = _validate(shown, raw, CatalogSpec, _unknown_checks(raw, known_checks))
     return Catalog(
         id=spec.catalog,
         title=spec.title,
         version=spec.version,
-        source=source.name,
+        source=name,
         sha256=hashlib.sha256(data).hexdigest(),
         controls=spec.controls,
     )
@@ -137,8 +149,7 @@ def load_catalog(name_or_path: str, known_checks: Collection[str]) -> Catalog:
 def load_profile(name_or_path: str) -> Profile:
     """A bundled profile by name, or a profile file by path."""
     source = _locate(name_or_path, PROFILES, "profile")
-    raw, _ = _load_yaml(source)
-    spec = _validate(source, raw, ProfileSpec)
+    spec = _validate(_shown(source), _load_yaml(source), ProfileSpec)
     return Profile(
         name=spec.profile, title=spec.title, catalogs=spec.catalogs, parameters=spec.parameters, strict=spec.strict
     )
@@ -153,8 +164,7 @@ def load_fips_modules(path: Path | None = None) -> tuple[FipsModuleSpec, ...]:
 @functools.cache
 def _fips_modules(path: str | None) -> tuple[FipsModuleSpec, ...]:
     source: Traversable = Path(path) if path is not None else packaged_file(CONTROLS, f"{FIPS_MODULES}.yaml")
-    raw, _ = _load_yaml(source)
-    return _validate(source, raw, FipsModuleTable).modules
+    return _validate(_shown(source), _load_yaml(source), FipsModuleTable).modules
 
 
 def available_profiles() -> list[str]:

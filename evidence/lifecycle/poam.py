@@ -6,7 +6,7 @@ The items themselves are decided in evaluation (`evidence.evaluate.poam`) and re
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from evidence.model import (
     AuditPackage,
@@ -44,10 +44,13 @@ def detection_words(source: DetectionSource | None) -> str:
     return DETECTION_SOURCES[source] if source is not None else "not recorded"
 
 
+_NO_OFFSET = timedelta(0)
+
+
 def utc_day(moment: datetime | date | None) -> date | None:
     """The UTC day of a moment (a naive time is taken as UTC); a day stays as it is."""
     if isinstance(moment, datetime):
-        if moment.tzinfo is UTC or moment.tzinfo is None:
+        if moment.tzinfo is None or moment.utcoffset() == _NO_OFFSET:
             return moment.date()
         return moment.astimezone(UTC).date()
     return moment
