@@ -90,7 +90,7 @@ def build_boundary(  # noqa: PLR0913 - one run's options, keyword-only
     from evidence.boundary import oscal, render  # noqa: PLC0415 - renderers import the workbook and report code
     from evidence.boundary.diff import boundary_diff, diff_markdown  # noqa: PLC0415
     from evidence.oscal_versions import DEFAULT_OSCAL_VERSION  # noqa: PLC0415
-    from evidence.render import write_staged  # noqa: PLC0415
+    from evidence.render import Hashed, recorded_hashes, write_staged  # noqa: PLC0415
     from evidence.render.pdf import html_to_pdf  # noqa: PLC0415
 
     show = progress or (lambda _message: None)
@@ -99,7 +99,7 @@ def build_boundary(  # noqa: PLR0913 - one run's options, keyword-only
     replaced = _replaced(out)
     built: list[BoundaryPackage] = []
 
-    def fill(staging: Path) -> None:
+    def fill(staging: Path) -> Hashed:
         # Every image's OSCAL documents are written as its package is read, into a folder the package does not keep.
         fragments = staging / ".oscal-images"
         images = assess_images(
@@ -112,6 +112,12 @@ def build_boundary(  # noqa: PLR0913 - one run's options, keyword-only
             progress=progress,
             fragments=(DEFAULT_OSCAL_VERSION, fragments) if any(f in OSCAL_FORMATS for f in formats) else None,
         )
+        # An image assessed in this run, or a package checked against its manifest, is listed as its manifest
+        # records it; a reused one is read again.
+        known: Hashed = {}
+        for image in images:
+            if not image.reused:
+                known |= recorded_hashes(staging / IMAGES_DIR / image.slug, f"{IMAGES_DIR}/{image.slug}/")
         package = roll_up(boundary, images, moment, previous_images(previous) if previous else None)
         built.append(package)
         html = functools.cache(lambda: render.report_html(package))  # one rendering for the HTML and the PDF
@@ -142,6 +148,7 @@ def build_boundary(  # noqa: PLR0913 - one run's options, keyword-only
             changes = boundary_diff(previous, staging)
             (staging / "diff.json").write_bytes(orjson.dumps(changes, option=orjson.OPT_INDENT_2) + b"\n")
             (staging / "diff.md").write_text(diff_markdown(changes), encoding="utf-8")
+        return known
 
     write_staged(out, fill)
     return built[0]

@@ -34,6 +34,7 @@ __all__ = [
     "EVIDENCE_DIR",
     "MANIFEST",
     "Format",
+    "Hashed",
     "RenderError",
     "Renderer",
     "as_written",
@@ -147,21 +148,36 @@ def make_renderer(  # noqa: C901, PLR0911, PLR0912 - one case per format, checke
             assert_never(fmt)
 
 
-def manifest(root: Path) -> bytes:
-    """sha256 and size of every file under `root` except the manifest itself, sorted by path."""
+Hashed = dict[str, tuple[str, int]]  # a file's path in a package -> its sha256 and size, known as it was written
+
+
+def manifest(root: Path, known: Hashed | None = None) -> bytes:
+    """sha256 and size of every file under `root` except the manifest itself, sorted by path; a file in `known`
+    (written from bytes whose hash was already computed) is not read again."""
     from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - only when a package is written
 
     paths = [p for p in sorted(p for p in root.rglob("*") if p.is_file()) if p.relative_to(root).as_posix() != MANIFEST]
 
     def entry(path: Path) -> dict[str, object]:
-        data = path.read_bytes()
         rel = path.relative_to(root).as_posix()
-        return {"path": rel, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+        if known is not None and rel in known:
+            return {"path": rel, "sha256": known[rel][0], "size": known[rel][1]}
+        with path.open("rb") as stream:  # in pieces: a boundary's OSCAL documents are hundreds of megabytes
+            digest = hashlib.file_digest(stream, "sha256").hexdigest()
+            size = stream.tell()
+        return {"path": rel, "sha256": digest, "size": size}
 
-    # Reading and hashing release the GIL: a boundary package holds hundreds of megabytes in thousands of files.
+    # Reading and hashing release the GIL: a boundary package holds a gigabyte and more in thousands of files.
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
         files = list(pool.map(entry, paths))
     return orjson.dumps({"manifest_version": "1.0", "files": files}, option=orjson.OPT_INDENT_2) + b"\n"
+
+
+def recorded_hashes(package: Path, prefix: str) -> Hashed:
+    """What the manifest of `package` records, each path under `prefix`: for a package written in this run or
+    checked against its manifest, whose files need not be read again to be listed in an enclosing manifest."""
+    document = orjson.loads((package / MANIFEST).read_bytes())
+    return {prefix + entry["path"]: (entry["sha256"], entry["size"]) for entry in document["files"]}
 
 
 def safe_relative_path(path: str) -> str:
@@ -228,7 +244,9 @@ def as_written(pkg: AuditPackage) -> AuditPackage:
     return dataclasses.replace(_with_stored_names(pkg) if pkg.contents else pkg, contents={})
 
 
-def _copy_evidence(pkg: AuditPackage, staging: Path) -> None:
+def _copy_evidence(pkg: AuditPackage, staging: Path) -> Hashed:
+    """Each evidence file's copy under `evidence/`; their paths with the sha256 and size of what was written."""
+    written: Hashed = {}
     for item in pkg.evidence:
         data = pkg.contents.get(item.sha256)
         if data is None or hashlib.sha256(data).hexdigest() != item.sha256:
@@ -239,6 +257,8 @@ def _copy_evidence(pkg: AuditPackage, staging: Path) -> None:
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
+        written[item.stored_as] = (item.sha256, len(data))
+    return written
 
 
 def _copy_lifecycle_inputs(pkg: AuditPackage, staging: Path) -> None:
@@ -270,13 +290,14 @@ def write_package(  # noqa: PLR0913 - the package, where, and keyword-only optio
     """
     written: list[Path] = []
 
-    def fill(staging: Path) -> None:
+    def fill(staging: Path) -> Hashed:
         nonlocal pkg
+        known: Hashed = {}
         if pkg.contents:
             pkg = _with_stored_names(pkg)
             if progress:
                 progress(f"copying {len(pkg.evidence)} evidence file(s)")
-            _copy_evidence(pkg, staging)
+            known = _copy_evidence(pkg, staging)
             if pkg.evidence:
                 written.append(out_dir / EVIDENCE_DIR)
             _copy_lifecycle_inputs(pkg, staging)
@@ -290,6 +311,7 @@ def write_package(  # noqa: PLR0913 - the package, where, and keyword-only optio
             with target.open("wb") as out:
                 renderer.render(pkg, out)
             written.append(out_dir / renderer.filename)
+        return known
 
     write_staged(out_dir, fill)
     written.append(out_dir / MANIFEST)
@@ -299,9 +321,10 @@ def write_package(  # noqa: PLR0913 - the package, where, and keyword-only optio
     return written
 
 
-def write_staged(out_dir: Path, fill: Callable[[Path], None]) -> None:
-    """Make a package directory all or nothing: `fill` writes its files into a private staging directory, then
-    the manifest is written and the directory moved into place (an earlier package there is replaced only then).
+def write_staged(out_dir: Path, fill: Callable[[Path], Hashed | None]) -> None:
+    """Make a package directory all or nothing: `fill` writes its files into a private staging directory (and
+    may return the hashes of those it wrote from bytes already hashed), then the manifest is written and the
+    directory moved into place (an earlier package there is replaced only then).
     An `OSError` becomes a `RenderError` naming `out_dir`; on any error or signal the staging directory goes."""
     _check_replaceable(out_dir)
     # Named before it exists, so that a signal arriving just after it is made still finds it to remove.
@@ -312,8 +335,8 @@ def write_staged(out_dir: Path, fill: Callable[[Path], None]) -> None:
             staging.mkdir(mode=0o700)
         except OSError as e:
             raise RenderError(f"{out_dir}: cannot create the output directory: {e.strerror}") from e
-        fill(staging)
-        (staging / MANIFEST).write_bytes(manifest(staging))
+        known = fill(staging)
+        (staging / MANIFEST).write_bytes(manifest(staging, known))
         _swap_into_place(staging, out_dir)
     except OSError as e:
         raise RenderError(f"{out_dir}: cannot write the package: {e.strerror or e}") from e

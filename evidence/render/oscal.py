@@ -226,6 +226,7 @@ def control_risk_words(item: PoamItem) -> Json:
     }
 
 
+@functools.lru_cache(maxsize=1 << 12)
 def nist_control_id(control: str) -> str | None:
     """`SI-7(15)` -> `si-7.15`, `RA-5` -> `ra-5`; None when the text is not a usable control id."""
     text = _ENHANCEMENT.sub(r".\1", one_line(control)).lower().replace(" ", "")
