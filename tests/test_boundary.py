@@ -20,6 +20,7 @@ from trestle.oscal.poam import PlanOfActionAndMilestones
 
 from evidence.attest.verify import verify_package
 from evidence.boundary import BoundaryFormat, build_boundary, load_boundary
+from evidence.boundary.assess import _top_level_member
 from evidence.boundary.config import BoundaryError
 from evidence.boundary.render import NAMED, report_html
 from evidence.boundary.rollup import roll_up
@@ -485,3 +486,11 @@ def test_the_report_names_a_few_images_per_item_and_the_workbooks_all(tmp_path: 
     rows = [r for r in html.split("<tr>") if shared.poam_id in r]
     assert rows
     assert rows[0].count('href="#image-') == NAMED
+
+
+def test_a_listed_package_is_named_by_the_subject_its_audit_json_holds_at_the_top_level() -> None:
+    text = '{"tool": {"subject": "not this"}, "subject": {"name": "a", "digest": "sha256:0"}, "rest": [1, 2'
+    assert _top_level_member(text, "subject") == {"name": "a", "digest": "sha256:0"}
+    assert _top_level_member(text, "rest") is None  # cut short: not held whole
+    assert _top_level_member('["subject"]', "subject") is None
+    assert _top_level_member('{"other": 1}', "subject") is None

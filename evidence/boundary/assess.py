@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import shutil
 from collections import Counter
@@ -191,30 +192,70 @@ def match_previous(
     return matched
 
 
-def _copy_package(entry: ImageEntry, source: Path, target: Path) -> None:
+def _copy_package(source: Path, target: Path) -> str | None:
+    """Copy a package given in the boundary file into the boundary package once it passes its manifest; the
+    problem otherwise."""
     from evidence.attest.verify import verify_package  # noqa: PLC0415
 
     checked = verify_package(source)
     if not checked.ok:
         first = checked.problems[0]
-        raise BoundaryError(
-            source,
-            [f"line {entry.line}: the package fails its manifest: {first.path} {first.problem} ({first.detail})"],
-        )
+        return f"the package fails its manifest: {first.path} {first.problem} ({first.detail})"
     shutil.copytree(source, target)
+    return None
+
+
+_HEAD = 1 << 16  # audit.json names its subject within its first few hundred bytes
 
 
 def _subject(audit: Path) -> tuple[str, str]:
-    """The name and digest a package's audit.json names. The package is read whole later, in a worker, once; a file
-    that does not have them is read whole here, for the error that names its problem."""
+    """The name and digest a package's audit.json names, from the top-level members before it (hundreds of
+    packages are listed; each is read whole later, in a worker, once). A file whose subject is not found that way
+    is read whole here, for the error that names its problem."""
     try:
-        subject = orjson.loads(audit.read_bytes())["subject"]
-        return str(subject["name"]), str(subject["digest"])
-    except (OSError, orjson.JSONDecodeError, KeyError, TypeError):
-        from evidence.pipeline import load_package  # noqa: PLC0415
+        with audit.open("rb") as stream:
+            head = stream.read(_HEAD).decode("utf-8", "ignore")
+        subject = _top_level_member(head, "subject")
+        name, digest = (subject.get("name"), subject.get("digest")) if isinstance(subject, dict) else (None, None)
+        if isinstance(name, str) and isinstance(digest, str):
+            return name, digest
+    except OSError:
+        pass
+    from evidence.pipeline import load_package  # noqa: PLC0415
 
-        loaded = load_package(audit).subject
-        return loaded.name, loaded.digest
+    loaded = load_package(audit).subject
+    return loaded.name, loaded.digest
+
+
+def _top_level_member(text: str, key: str) -> Any:
+    """The value of `key` in the JSON object `text` starts (text may be cut short), walking its members in order;
+    None when it is not among the members that `text` holds whole."""
+    decoder = json.JSONDecoder()
+    at = _skip(text, 0)
+    if text[at : at + 1] != "{":
+        return None
+    at += 1
+    try:
+        while True:
+            name, at = decoder.raw_decode(text, _skip(text, at))
+            at = _skip(text, at)
+            if text[at : at + 1] != ":":
+                return None
+            value, at = decoder.raw_decode(text, _skip(text, at + 1))
+            if name == key:
+                return value
+            at = _skip(text, at)
+            if text[at : at + 1] != ",":
+                return None
+            at += 1
+    except json.JSONDecodeError:
+        return None
+
+
+def _skip(text: str, at: int) -> int:
+    while at < len(text) and text[at] in " \t\r\n":
+        at += 1
+    return at
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -279,11 +320,12 @@ def assess_images(  # noqa: PLR0913 - one boundary run's options
     planned = _plan(boundary, moment, previous)
     reused: set[str] = set()
     jobs_to_run: list[_Job] = []
+    copies: list[tuple[ImageEntry, Path, Path]] = []  # a package given in the boundary file: entry, from, to
     for plan in planned:
         target = root / plan.slug
         old = (replaced or {}).get(plan.slug)
         if plan.entry.package is not None:
-            _copy_package(plan.entry, plan.entry.package, target)
+            copies.append((plan.entry, plan.entry.package, target))
         elif old is not None and old[0] == plan.key and old[1].is_dir():
             shutil.copytree(old[1], target)
             reused.add(plan.slug)
@@ -301,42 +343,53 @@ def assess_images(  # noqa: PLR0913 - one boundary run's options
     if fragments is not None:
         fragments[1].mkdir(parents=True, exist_ok=True)
     show(f"assessing {len(jobs_to_run)} image(s), {len(reused)} reused, with {max(1, jobs)} process(es)")
-    assessing = {job.out.name for job in jobs_to_run}
-    to_read = [root / plan.slug for plan in planned if plan.slug not in assessing]
-    facts = _run(boundary, jobs_to_run, to_read, jobs, fragments)
+    reads: list[tuple[ImageEntry, Path | None, Path]] = list(copies)
+    reads += [(plan.entry, None, root / plan.slug) for plan in planned if plan.slug in reused]
+    facts = _run(boundary, jobs_to_run, reads, jobs, fragments)
     return _assessed(boundary, planned, root, reused, facts)
 
 
-def _read_one(audit: Path, fragments: tuple[str, Path] | None) -> ImageFacts:
-    """In a worker process: the facts (and OSCAL documents) of a package this run did not assess."""
+def _read_one(source: Path | None, target: Path, fragments: tuple[str, Path] | None) -> str | ImageFacts:
+    """In a worker process: the facts (and OSCAL documents) of a package this run did not assess, copied from
+    `source` first when it is a package given in the boundary file; the problem otherwise."""
     from evidence.pipeline import load_package  # noqa: PLC0415 - in the worker
 
-    return _facts(load_package(audit), audit.parent.name, audit, fragments)
+    if source is not None and (problem := _copy_package(source, target)) is not None:
+        return problem
+    try:
+        return _facts(load_package(target / AUDIT_JSON), target.name, target / AUDIT_JSON, fragments)
+    except EvidenceError as exc:
+        return exc.diagnostics()
 
 
 def _run(
     boundary: Boundary,
     jobs_to_run: list[_Job],
-    to_read: list[Path],
+    reads: list[tuple[ImageEntry, Path | None, Path]],
     jobs: int,
     fragments: tuple[str, Path] | None,
 ) -> dict[str, ImageFacts]:
-    """Assess `jobs_to_run` and read the packages in `to_read`, in `jobs` processes: every image's facts by slug
-    (every image's whole package at once would not fit in memory; its facts do)."""
-    if not jobs_to_run and not to_read:
+    """Assess `jobs_to_run` and read the packages of `reads` (entry, the package to copy if any, its folder), in
+    `jobs` processes: every image's facts by slug (every image's whole package at once would not fit in memory;
+    its facts do)."""
+    if not jobs_to_run and not reads:
         return {}
-    workers = max(1, min(jobs, len(jobs_to_run) + len(to_read)))
+    workers = max(1, min(jobs, len(jobs_to_run) + len(reads)))
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        assessing: list[Future[str | ImageFacts]] = [pool.submit(_assess_one, job) for job in jobs_to_run]
-        reading: list[Future[ImageFacts]] = [pool.submit(_read_one, audit / AUDIT_JSON, fragments) for audit in to_read]
-        found = {folder.name: future.result() for folder, future in zip(to_read, reading, strict=True)}
+        # The packages to read first: they are quick, and a bad one fails the run early.
+        tasks: list[tuple[ImageEntry, Path, str, Future[str | ImageFacts]]] = [
+            (entry, target, str(source or target.name), pool.submit(_read_one, source, target, fragments))
+            for entry, source, target in reads
+        ]
+        tasks += [(job.entry, job.out, job.out.name, pool.submit(_assess_one, job)) for job in jobs_to_run]
+        found: dict[str, ImageFacts] = {}
         failures = []
-        for job, future in zip(jobs_to_run, assessing, strict=True):
+        for entry, target, shown, future in tasks:
             result = future.result()
             if isinstance(result, str):
-                failures.append(f"line {job.entry.line}: {job.out.name}: {result}")
+                failures.append(f"line {entry.line}: {shown}: {result}")
             else:
-                found[job.out.name] = result
+                found[target.name] = result
     if failures:
         raise BoundaryError(boundary.path, failures)
     return found
@@ -352,8 +405,8 @@ def _assessed(
     for plan in planned:
         facts = every[plan.slug]
         entry = plan.entry
-        if entry.image is not None and facts.subject.digest != entry.image.digest:
-            raise InputError(root / plan.slug, f"assessed {facts.subject.digest}, not {entry.image.digest}")
+        if image_slug(facts.subject.name, facts.subject.digest) != plan.slug:
+            raise InputError(root / plan.slug, f"holds the package of {facts.subject.reference}, not of {plan.slug}")
         if not facts.names_its_digest:
             unnamed.append(f"line {entry.line}: no evidence of {plan.slug} names its digest {facts.subject.digest}")
         assessed.append(
