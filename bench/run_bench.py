@@ -555,23 +555,22 @@ def boundary_merge(report: Report, tmp: Path, packages: int, one_image: float) -
     `fromline package` writes), then the measured run merges them."""
     folder = tmp / "merge"
     boundary_file = generate.write_boundary(folder / "evidence", packages, 1_000, 300)
+
+    def fromline_boundary(boundary_file: Path, out: Path, formats: str) -> tuple[float, float]:
+        command = [sys.executable, "-m", "evidence", "boundary", str(boundary_file), "--out", str(out)]
+        taken, mib, code = child([*command, "--timestamp", generate.TIMESTAMP, "--formats", formats], tmp / "err")
+        if code != 0:
+            raise SystemExit(f"fromline boundary exited {code}:\n{(tmp / 'err').read_text()}")
+        return taken, mib
+
     built = folder / "built"
-    command = [sys.executable, "-m", "evidence", "boundary", str(boundary_file), "--out", str(built)]
-    command += ["--timestamp", generate.TIMESTAMP, "--formats", "poam-xlsx", "--quiet"]
-    _, _, code = child(command, tmp / "merge.stderr")
-    if code != 0:
-        raise SystemExit(f"fromline boundary exited {code}:\n{(tmp / 'merge.stderr').read_text()}")
+    fromline_boundary(boundary_file, built, "poam-xlsx")
     listed = [str(image["package"]) for image in json.loads((built / "audit.json").read_bytes())["images"]]
     lines = ["version: 1", "system: {name: Bench Cloud, id: F0000000000, impact: moderate, csp: Bench Corp}"]
     lines += ["images:", *(f"  - package: built/{path}\n    function: service {n}" for n, path in enumerate(listed))]
     merge_file = folder / "merge.yaml"
     merge_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    out = folder / "merged"
-    command = [sys.executable, "-m", "evidence", "boundary", str(merge_file), "--out", str(out)]
-    command += ["--timestamp", generate.TIMESTAMP, "--formats", "oscal,xlsx", "--quiet"]
-    taken, mib, code = child(command, tmp / "merge.stderr")
-    if code != 0:
-        raise SystemExit(f"fromline boundary exited {code}:\n{(tmp / 'merge.stderr').read_text()}")
+    taken, mib = fromline_boundary(merge_file, folder / "merged", "oscal,xlsx")
     label = f"boundary merge of {packages:,} image packages, OSCAL and workbooks"
     goal = MERGE_SECONDS if packages == MERGED_PACKAGES else None
     report.add(Row("boundary", label, taken, peer="one image's fromline package", peer_value=one_image, goal=goal))
