@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import shutil
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -136,12 +137,22 @@ def build_boundary(  # noqa: PLR0913 - one run's options, keyword-only
             BoundaryFormat.HTML: lambda out: out.write(html().encode("utf-8")),
             BoundaryFormat.PDF: lambda out: out.write(html_to_pdf(html())),
         }
-        for fmt in (BoundaryFormat.AUDIT_JSON, *(f for f in formats if f is not BoundaryFormat.AUDIT_JSON)):
+
+        def write(fmt: BoundaryFormat) -> None:
             show(f"rendering {FILENAMES[fmt]}")
             target = staging / FILENAMES[fmt]
             target.parent.mkdir(parents=True, exist_ok=True)
             with target.open("wb") as stream:
                 writers[fmt](stream)
+
+        # The OSCAL documents are mostly the images' fragments copied in by the kernel: written in a thread of
+        # their own while this one writes the rest.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            oscal_written = pool.submit(lambda: list(map(write, (f for f in formats if f in OSCAL_FORMATS))))
+            rest = (f for f in formats if f not in OSCAL_FORMATS and f is not BoundaryFormat.AUDIT_JSON)
+            for fmt in (BoundaryFormat.AUDIT_JSON, *rest):
+                write(fmt)
+            oscal_written.result()
         shutil.rmtree(fragments, ignore_errors=True)
         if previous is not None:
             show("rendering diff.json, diff.md")
