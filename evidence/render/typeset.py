@@ -43,6 +43,7 @@ _SPACE = re.compile(r"[ \t\n\r\f]+")
 LONG_IN_CELL = 12
 LONG_IN_PROSE = 40
 PIECE = 8
+SHORTEST_PIECE = 4
 NARROW = frozenset({"mono", "wrap", "hash", "loc", "cid"})
 _LONG_IN_CELL = re.compile(rf"\S{{{LONG_IN_CELL},}}")
 _LONG_IN_PROSE = re.compile(rf"\S{{{LONG_IN_PROSE},}}")
@@ -187,14 +188,15 @@ def _pieces(token: str) -> list[str]:
             # start with a digit.
             number = run in _NUMBER_JOINS and pieces[-1][-1:].isdigit() and after[:1].isdigit()
             breaks = not (number and len(after) < 2 * PIECE)
+            # Not at either end ("/usr/lib" keeps its slash with "usr", "example.com." its full stop), nor after a
+            # piece too short to be worth a line of its own ("V-CVE-", "x86_64").
             if run[0] in _BREAK_BEFORE:
-                # Not at either end: "/usr/lib" keeps its slash with "usr", "example.com." its full stop.
-                if breaks and pieces[-1] and after:
+                if breaks and len(pieces[-1]) >= SHORTEST_PIECE and after:
                     pieces.append("")
                 pieces[-1] += run
             else:
                 pieces[-1] += run
-                if breaks and pieces[-1] != run:
+                if breaks and len(pieces[-1]) >= SHORTEST_PIECE and pieces[-1] != run:
                     pieces.append("")
             continue
         if len(run) >= 2 * PIECE and (len(run) >= 3 * PIECE or any(c.isdigit() for c in run)):
