@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import html as html_text
 import io
 import re
+import shutil
+import subprocess
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -248,3 +251,67 @@ def test_a_typst_error_in_a_worker_is_a_render_error(html: str, monkeypatch: pyt
 def test_the_worker_runs_without_fromline_on_its_path() -> None:
     source = Path(pdf.WORKER).read_text(encoding="utf-8")
     assert "evidence" not in re.findall(r"^(?:from|import) (\w+)", source, flags=re.MULTILINE)
+
+
+# ---------------------------------------------------------------- long tokens wrap in their cells
+
+PDFTOTEXT = shutil.which("pdftotext")
+needs_pdftotext = pytest.mark.skipif(PDFTOTEXT is None, reason="poppler-utils (pdftotext) is not installed")
+BASE = "python:3.12-slim-bookworm@sha256:3b8e1f0c7d2a94e6b5f0c1d8a7e3b29f6c4d0e8a1b7f5c3e9d2a6b0f4c8e1d73"
+# The boundary report's table of base images: a reference with its digest in a third of the page's width.
+BASES = f"""<!DOCTYPE html><html lang="en"><head><title>Bases</title></head><body>
+<table class="grid"><thead><tr><th scope="col">Base image</th><th scope="col">Images built on it</th>
+<th scope="col">Open base-image findings</th></tr></thead>
+<tbody><tr><td class="mono wrap">{BASE}</td><td>registry.example.com/webapp 1.4.0</td><td class="num">54</td></tr>
+</tbody></table></body></html>"""
+
+Box = tuple[int, float, float, float, float, str]  # page, x min, y min, x max, y max, word
+
+
+def placed_words(data: bytes, folder: Path) -> list[Box]:
+    """Every word of the PDF with its box, as poppler's text extraction sees them."""
+    path = folder / "placed.pdf"
+    path.write_bytes(data)
+    assert PDFTOTEXT is not None
+    xhtml = subprocess.run([PDFTOTEXT, "-bbox", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    found: list[Box] = []
+    for number, page in enumerate(xhtml.split("<page ")[1:], start=1):
+        for match in re.finditer(
+            r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>', page
+        ):
+            x0, y0, x1, y1 = (float(v) for v in match.groups()[:4])
+            found.append((number, x0, y0, x1, y1, html_text.unescape(match.group(5))))
+    return found
+
+
+def overlapping(words: list[Box]) -> list[tuple[int, str, str]]:
+    """Pairs of words drawn over each other: a word that ran out of its cell into the next column."""
+    found = []
+    ordered = sorted(words)
+    for index, (page, _, y0, x1, y1, text) in enumerate(ordered):
+        for other in ordered[index + 1 :]:
+            if other[0] != page or other[1] >= x1 - 0.5:
+                break
+            if min(y1, other[4]) - max(y0, other[2]) > 2:  # on the same line, not only touching
+                found.append((page, text, other[5]))
+    return found
+
+
+@needs_pdftotext
+def test_a_digest_wraps_in_its_cell_and_copies_as_itself(tmp_path: Path) -> None:
+    data = pdf.html_to_pdf(BASES)
+    words = placed_words(data, tmp_path)
+    assert overlapping(words) == []
+    built_on = next(w for w in words if w[5].startswith("registry.example.com"))
+    reference = [w for w in words if w[1] < built_on[1] and w[5] not in ("Base", "image")]
+    assert len({w[2] for w in reference}) > 1  # on several lines
+    assert max(w[3] for w in reference) < built_on[1]  # all left of the next column
+    assert "".join(w[5] for w in sorted(reference, key=lambda w: (w[2], w[1]))) == BASE
+    text = PdfReader(io.BytesIO(data)).pages[0].extract_text()
+    assert BASE in text.replace("\n", "")  # copied from the PDF: the digest, and no zero-width characters
+
+
+@pytest.mark.slow
+@needs_pdftotext
+def test_no_word_of_the_report_runs_into_another(whole: bytes, tmp_path: Path) -> None:
+    assert overlapping(placed_words(whole, tmp_path)) == []

@@ -8,6 +8,11 @@ is printed as text.
 
 Charts (inline SVG, written by `render.charts`) are kept as their SVG source, which Typst draws as an image.
 The running header and footer are taken out of the flow and returned as `Running`.
+
+A long token without a place to break it (an image reference with its digest, a purl, a URL, a hash) would run
+out of its table cell into the next column: `report_tree` gives it break opportunities, as HTML's `<wbr>`
+elements between pieces of its text (`["wbr", {}]`), which the template prints as an empty box. Nothing is added
+to the text, so a digest copied from the PDF is the digest.
 """
 
 from __future__ import annotations
@@ -29,6 +34,23 @@ CONTAINERS = frozenset(
     {"body", "section", "nav", "article", "table", "thead", "tbody", "tr", "colgroup", "ul", "ol", "figure", "div"}
 )
 _SPACE = re.compile(r"[ \t\n\r\f]+")
+
+# Break opportunities: in a long token, at each run of the separators of identifiers, paths and URLs (`_pieces`),
+# and within a long run of anything else when it holds a digit (hex, base64, a version) or is too long to be a
+# word, every PIECE characters or so. Prose words are never broken. A token is long from LONG_IN_CELL characters
+# in a table cell or in code (the classes of NARROW), whose columns may be narrow, and from LONG_IN_PROSE elsewhere,
+# where a line holds about a hundred characters: "(cosign.pub)." in a paragraph keeps whole.
+LONG_IN_CELL = 12
+LONG_IN_PROSE = 40
+PIECE = 8
+SHORTEST_PIECE = 4
+NARROW = frozenset({"mono", "wrap", "hash", "loc", "cid"})
+_LONG_IN_CELL = re.compile(rf"\S{{{LONG_IN_CELL},}}")
+_LONG_IN_PROSE = re.compile(rf"\S{{{LONG_IN_PROSE},}}")
+_SEPARATED = re.compile(r"[^@:/._=&?#+~,;|-]+|[@:/._=&?#+~,;|-]+")
+_SEPARATORS = frozenset("@:/._=&?#+~,;|-")
+_BREAK_BEFORE = frozenset(".@_?#~")
+_NUMBER_JOINS = frozenset(".,-:")
 
 
 @dataclass
@@ -153,12 +175,85 @@ def _trim(node: Node) -> None:
     node[2:] = [c for c in children if c != ""]
 
 
+def _pieces(token: str) -> list[str]:
+    """`token` cut where a line may break: at its separators, and in its long runs of anything else that are not
+    words. As in URLs set in print, a line breaks before a dot, `@`, `_`, `?`, `#` or `~` (the next line shows it
+    goes on), after the other separators."""
+    pieces = [""]
+    runs = _SEPARATED.findall(token)
+    for index, run in enumerate(runs):
+        if run[0] in _SEPARATORS:
+            after = runs[index + 1] if index + 1 < len(runs) else ""
+            # Not inside a number, version or time ("3.12", "2026-11-20", "12:00"); a hash after "sha256:" may
+            # start with a digit.
+            number = run in _NUMBER_JOINS and pieces[-1][-1:].isdigit() and after[:1].isdigit()
+            breaks = not (number and len(after) < 2 * PIECE)
+            # Not at either end ("/usr/lib" keeps its slash with "usr", "example.com." its full stop), nor after a
+            # piece too short to be worth a line of its own ("V-CVE-", "x86_64").
+            if run[0] in _BREAK_BEFORE:
+                if breaks and len(pieces[-1]) >= SHORTEST_PIECE and after:
+                    pieces.append("")
+                pieces[-1] += run
+            else:
+                pieces[-1] += run
+                if breaks and len(pieces[-1]) >= SHORTEST_PIECE and pieces[-1] != run:
+                    pieces.append("")
+            continue
+        if len(run) >= 2 * PIECE and (len(run) >= 3 * PIECE or any(c.isdigit() for c in run)):
+            count = -(-len(run) // PIECE)
+            size = -(-len(run) // count)  # pieces of even length: no stub of one or two characters at the end
+            cut = [run[i : i + size] for i in range(0, len(run), size)]
+            pieces[-1] += cut[0]
+            pieces.extend(cut[1:])
+        else:
+            pieces[-1] += run
+    return [piece for piece in pieces if piece]
+
+
+def _breakable(text: str, long: re.Pattern[str]) -> list[Any]:
+    """`text` as itself, or as its pieces with a `wbr` between each where it holds a `long` token."""
+    found: list[Any] = []
+    start = 0
+    for match in long.finditer(text):
+        pieces = _pieces(match.group())
+        if len(pieces) < 2:
+            continue
+        if found:
+            found[-1] += text[start : match.start()] + pieces[0]
+        else:
+            found.append(text[: match.start()] + pieces[0])
+        for piece in pieces[1:]:
+            found.extend((["wbr", {}], piece))
+        start = match.end()
+    if not found:
+        return [text]
+    found[-1] += text[start:]
+    return found
+
+
+def _add_break_opportunities(node: Node, long: re.Pattern[str] = _LONG_IN_PROSE) -> None:
+    if node[0] == "svg":
+        return
+    if node[0] in ("td", "th") or not NARROW.isdisjoint(node[1].get("class", "").split()):
+        long = _LONG_IN_CELL
+    children: list[Any] = []
+    for child in node[2:]:
+        if isinstance(child, str):
+            children.extend(_breakable(child, long) if len(child) >= LONG_IN_CELL else (child,))
+        else:
+            _add_break_opportunities(child, long)
+            children.append(child)
+    node[2:] = children
+
+
 def report_tree(html: str) -> ReportTree:
-    """The body of the report's HTML as nested lists, with its title, creation time and running strings."""
+    """The body of the report's HTML as nested lists, with its title, creation time and running strings; a long
+    token in its text has break opportunities (`wbr` elements)."""
     reader = _Reader()
     reader.feed(html)
     reader.close()
     _trim(reader.tree.body)
+    _add_break_opportunities(reader.tree.body)
     return reader.tree
 
 
