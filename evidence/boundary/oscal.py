@@ -37,6 +37,7 @@ from evidence.render.oscal import (
     prop,
     props,
     timestamp,
+    uuid_scope,
 )
 from evidence.render.oscal_component import component_definition_document
 from evidence.render.oscal_poam import FEDRAMP_NS, poam_document
@@ -51,10 +52,6 @@ def _uuid(name: str) -> str:
     return name_uuid(name)
 
 
-_UUID = rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-_DEFINES = re.compile(rb'"uuid": ?"(' + _UUID + rb')"')  # compact or indented JSON text
-# A UUID as a whole string, or a link to a resource by it; split on, every third part is the UUID.
-_QUOTED = re.compile(rb'("#?)(' + _UUID + rb')(?=")')
 _UP = re.compile(rb'("href": ?")\.\./')
 _INDENT = b"      "  # of the elements of a list directly under the model's root object, as the document prints
 
@@ -125,56 +122,33 @@ def _printed_list(items: list[Json]) -> bytes:
     return b",\n".join(_INDENT + orjson.dumps(item, option=orjson.OPT_SORT_KEYS) for item in items)
 
 
-def _shared_uuids(document: Json, shared: tuple[str, ...]) -> set[bytes]:
-    """The UUIDs the `shared` parts define (the metadata; in a POA&M also the assessment assets): small parts."""
-    parts = [document.get(key) for key in shared]
-    parts.append(
-        document.get("local-definitions", {}).get("assessment-assets") if "assessment-assets" in shared else None
-    )
-    found: set[bytes] = set()
-    for part in parts:
-        if part is not None:
-            found.update(_DEFINES.findall(orjson.dumps(part)))
-    return found
-
-
-# Each model's image document, the parts of it the system's document keeps once (not renamed per image), and its
-# long lists, which the system's document copies in as the image's fragments print them.
-_MODELS: dict[str, tuple[Callable[[AuditPackage, str], Json], tuple[str, ...], tuple[str, ...]]] = {
-    "poam": (poam_document, ("metadata", "assessment-assets"), ("observations", "risks")),
-    "assessment-results": (assessment_results_document, ("metadata",), ("results",)),
-    "component-definition": (component_definition_document, ("metadata",), ()),
+# Each model's image document, and its long lists, which the system's document copies in as the image's fragments
+# print them.
+_MODELS: dict[str, tuple[Callable[[AuditPackage, str], Json], tuple[str, ...]]] = {
+    "poam": (poam_document, ("observations", "risks")),
+    "assessment-results": (assessment_results_document, ("results",)),
+    "component-definition": (component_definition_document, ()),
 }
 
 
 def _renamed(pkg: AuditPackage, slug: str, oscal_version: str, model: str) -> list[bytes]:
-    """The image's document of `model` as JSON text, its UUIDs made the system's own but in the shared parts (the
-    POA&M's tools are listed once for the system; an assessment result keeps its own): its body without its long
-    lists, compact, then each long list as `_printed_list` prints it. The text is rewritten: every UUID the
-    document defines, as a whole string or as a `#` link, is replaced, and every relative link `../` points into
-    the image's package; a walk over the objects took seconds an image."""
-    build, shared, lists = _MODELS[model]
-    ((_, document),) = build(pkg, oscal_version).items()
-    keep = _shared_uuids(document, shared)
-    texts = [_printed_list(document.pop(name, [])) for name in lists]
-    texts.insert(0, orjson.dumps(document))
-    names = {
-        old: name_uuid(f"boundary/{slug}/{old.decode()}").encode()
-        for old in set().union(*(_DEFINES.findall(text) for text in texts)) - keep
-    }
+    """The image's document of `model` as JSON text, built with its objects' UUIDs under the image's folder name
+    (`uuid_scope`: those of parties and tools, listed once for the system, stay as they are), every relative link
+    `../` pointing into the image's package: its body without its long lists, compact, then each long list as
+    `_printed_list` prints it."""
+    build, lists = _MODELS[model]
+    with uuid_scope(f"boundary/{slug}/"):
+        ((_, document),) = build(pkg, oscal_version).items()
+    printed = [_printed_list(document.pop(name, [])) for name in lists]
+    texts = [orjson.dumps(document), *printed]
     home = b"../images/" + slug.encode() + b"/"
-    renamed = []
-    for text in texts:
-        parts = _QUOTED.split(text)
-        parts[2::3] = [names.get(old, old) for old in parts[2::3]]
-        renamed.append(_UP.sub(lambda m: m[1] + home, b"".join(parts)))
-    return renamed
+    return [_UP.sub(lambda m: m[1] + home, text) for text in texts]
 
 
 def write_fragments(pkg: AuditPackage, slug: str, oscal_version: str, folder: Path) -> None:
     """One image's three OSCAL documents, renamed for the system, into `folder`, where the system documents read
     them one image at a time: each document's body, and each of its long lists printed for copying in."""
-    for model, (_, _, lists) in _MODELS.items():
+    for model, (_, lists) in _MODELS.items():
         body, *printed = _renamed(pkg, slug, oscal_version, model)
         (folder / f"{slug}.{model}.json").write_bytes(body)
         for name, text in zip(lists, printed, strict=True):

@@ -49,7 +49,9 @@ import functools
 import hashlib
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
 from urllib.parse import quote
@@ -89,6 +91,8 @@ __all__ = [
     "OscalAssessmentResults",
     "assessment_results_document",
     "name_uuid",
+    "object_uuid",
+    "uuid_scope",
 ]
 
 OSCAL_VERSION = DEFAULT_OSCAL_VERSION
@@ -192,6 +196,26 @@ def one_line(text: str) -> str:
 def md(text: str) -> str:
     """Input text inside a markup field: one line, with Markdown and HTML metacharacters escaped."""
     return one_line(text).translate(_MD_ESCAPED)
+
+
+_SCOPE: ContextVar[str] = ContextVar("fromline_oscal_uuid_scope", default="")
+
+
+@contextmanager
+def uuid_scope(scope: str) -> Iterator[None]:
+    """Within it, the documents built name their own objects' UUIDs under `scope` (`boundary/<image folder>/`): an
+    image's documents inside a boundary's, whose UUIDs must be unique across the system. The UUIDs of parties and
+    assessment tools, which the system's documents list once, are not scoped."""
+    token = _SCOPE.set(scope)
+    try:
+        yield
+    finally:
+        _SCOPE.reset(token)
+
+
+def object_uuid(name: str) -> str:
+    """The UUID of an object of this document, named `name`: within `uuid_scope`, under its scope."""
+    return name_uuid(_SCOPE.get() + name)
 
 
 def name_uuid(name: str) -> str:
@@ -396,7 +420,7 @@ class Ids:
             candidate = f"{name}#{n}"
         self._seen.add(candidate)
         self._last[name] = n
-        return name_uuid(candidate)
+        return object_uuid(candidate)
 
 
 _AR_ROLES = ("prepared-by", "prepared-for", "assessor", "cloud-service-provider")

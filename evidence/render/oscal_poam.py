@@ -71,6 +71,7 @@ from evidence.render.oscal import (
     md,
     name_uuid,
     nist_control_id,
+    object_uuid,
     one_line,
     prop,
     props,
@@ -154,7 +155,7 @@ def _deviation_state(
 
 
 def _uuid(name: str) -> str:
-    return name_uuid(name)
+    return object_uuid(name)
 
 
 class _Builder:
@@ -170,11 +171,11 @@ class _Builder:
         self.records = {item.poam_id: item_records(pkg, item) for item in self.items}
         self.evidence = {e.id: e for e in reversed(pkg.evidence)}
         self.image_uuid = _uuid(f"{self.digest}/component/image")
-        self.tool_uuid = _uuid(f"tool/{pkg.tool.name}/{pkg.tool.version}")
+        self.tool_uuid = name_uuid(f"tool/{pkg.tool.name}/{pkg.tool.version}")  # the tools: listed once in a boundary
         self._subjects = [{"subject-uuid": self.image_uuid, "type": "component", "title": md(asset_identifier(pkg))}]
         self._origins: dict[tuple[str, ...], list[Json]] = {}
         self.scanner_uuid = {
-            s: _uuid(f"{self.digest}/scanner/{s}") for s in sorted({s for i in self.items for s in i.scanners})
+            s: name_uuid(f"{self.digest}/scanner/{s}") for s in sorted({s for i in self.items for s in i.scanners})
         }
         self.observation_uuid: dict[int, str] = {}
         observation_ids = Ids()  # a record repeated in the inputs still gets its own id
@@ -210,7 +211,7 @@ class _Builder:
         )
         contacts = {contact for item in self.items if (contact := point_of_contact(pkg, item))}
         self.party_uuid = {
-            contact: stated_uuid if contact == stated and stated_uuid else _uuid(f"party/{contact}")
+            contact: stated_uuid if contact == stated and stated_uuid else name_uuid(f"party/{contact}")
             for contact in sorted(contacts)
         }
 
@@ -309,7 +310,7 @@ class _Builder:
                 )
             )
         platform = {
-            "uuid": _uuid(f"tool/{pkg.tool.name}/{pkg.tool.version}/platform"),
+            "uuid": name_uuid(f"tool/{pkg.tool.name}/{pkg.tool.version}/platform"),
             "title": title(md(pkg.tool.name), "Assessment platform"),
             "uses-components": [{"component-uuid": t["uuid"]} for t in tools],
         }
