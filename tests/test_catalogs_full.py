@@ -386,6 +386,15 @@ def test_grade_bands(points: tuple[int, ...], gate: bool, expected: str) -> None
 # --- the new checks, each with passing and failing evidence -----------------------------------
 
 
+def test_a_check_runs_once_per_context_and_a_changed_context_runs_it_again() -> None:
+    ctx = context(config(exposed_ports=("8080/tcp",)))
+    first = CHECKS["config.no_ssh_port"](ctx)
+    assert CHECKS["config.no_ssh_port"](ctx) is first  # kept: controls, summary and rubric ask it again
+    changed = replace(ctx, evidence=(config(exposed_ports=("22/tcp",)),))  # as a check that leaves files out does
+    assert CHECKS["config.no_ssh_port"](changed).status is Status.NOT_SATISFIED
+    assert first.status is Status.SATISFIED
+
+
 def test_no_ssh_port() -> None:
     assert run("config.no_ssh_port", config(exposed_ports=("8080/tcp",)))[0] is Status.SATISFIED
     assert run("config.no_ssh_port", config(exposed_ports=("22/tcp",)))[0] is Status.NOT_SATISFIED

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from evidence.catalog.schema import FipsModuleSpec, Parameters
@@ -42,6 +42,8 @@ class Context:
     required_attestations: tuple[str, ...] | None = None  # from the identity policy; None: no policy given
     assessed_checks: frozenset[str] = frozenset()  # every check a control of this assessment runs
     trust_anchors: TrustAnchors | None = None  # what the user trusts signers by; None: not told
+    # Each check's outcome on this context, once: controls, the summary and the rubric ask the same checks.
+    outcomes: dict[str, Outcome] = field(default_factory=dict, init=False, compare=False, hash=False, repr=False)
 
     def usable(self, kind: EvidenceKind, *, bound: bool = False, digest: bool = False) -> list[Evidence]:
         """Evidence of a kind about this image; with `bound`, only files that name its digest or that the user
@@ -63,9 +65,17 @@ CHECKS: dict[str, Check] = {}
 
 
 def check(name: str) -> Callable[[Check], Check]:
+    """Register a check under `name`; a check is a function of its context alone, so its outcome is kept there."""
+
     def register(fn: Check) -> Check:
-        CHECKS[name] = fn
-        return fn
+        @functools.wraps(fn)
+        def once(ctx: Context) -> Outcome:
+            if name not in ctx.outcomes:
+                ctx.outcomes[name] = fn(ctx)
+            return ctx.outcomes[name]
+
+        CHECKS[name] = once
+        return once
 
     return register
 
