@@ -444,26 +444,20 @@ def workbooks(report: Report, pkg: AuditPackage, findings: int) -> None:
 LAUNCHER = """
 import os, resource, subprocess, sys, time
 
+PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
+
 def tree_kib(root):
-    parents = {}
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                with open(f"/proc/{name}/stat") as stat:
-                    parents[int(name)] = int(stat.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                pass
-    tree, total, grown = {root}, 0, True
-    while grown:
-        grown = False
-        for pid, parent in parents.items():
-            if parent in tree and pid not in tree:
-                tree.add(pid)
-                grown = True
-    for pid in tree:
+    # The command and its descendants, found through each task's children: scanning all of /proc every few
+    # milliseconds took a tenth of a core from the command measured.
+    total, pending = 0, [root]
+    while pending:
+        pid = pending.pop()
         try:
             with open(f"/proc/{pid}/statm") as statm:
-                total += int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+                total += int(statm.read().split()[1]) * PAGE_KIB
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children") as children:
+                    pending += [int(child) for child in children.read().split()]
         except (OSError, ValueError, IndexError):
             pass
     return total
@@ -473,7 +467,7 @@ process = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
 peak = 0
 while process.poll() is None:
     peak = max(peak, tree_kib(process.pid))
-    time.sleep(0.01)
+    time.sleep(0.02)
 peak = max(peak, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 print(time.perf_counter() - start, peak, process.returncode)
 """
