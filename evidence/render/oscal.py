@@ -198,6 +198,7 @@ def md(text: str) -> str:
     return one_line(text).translate(_MD_ESCAPED)
 
 
+_NAMESPACE_BYTES = UUID_NAMESPACE.bytes
 _SCOPE: ContextVar[str] = ContextVar("fromline_oscal_uuid_scope", default="")
 
 
@@ -220,7 +221,7 @@ def object_uuid(name: str) -> str:
 
 def name_uuid(name: str) -> str:
     """`uuid.uuid5(UUID_NAMESPACE, name)` as text, computed directly: documents name thousands of objects so."""
-    digest = bytearray(hashlib.sha1(UUID_NAMESPACE.bytes + name.encode()).digest()[:16])  # noqa: S324 - RFC 4122 v5
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name.encode()).digest()[:16])  # noqa: S324 - RFC 4122 v5
     digest[6] = (digest[6] & 0x0F) | 0x50
     digest[8] = (digest[8] & 0x3F) | 0x80
     h = digest.hex()
@@ -304,7 +305,7 @@ def props(*items: Json | None) -> list[Json] | None:
 
 def compact(obj: Json) -> Json:
     """Drop None and empty lists: OSCAL forbids null and requires at least one item in every array."""
-    return {k: v for k, v in obj.items() if v is not None and v != []}
+    return {k: v for k, v in obj.items() if v is not None and (v.__class__ is not list or v)}
 
 
 # --- front matter: who prepared the document, for whom ----------------------------------------------------
