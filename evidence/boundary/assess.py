@@ -10,6 +10,7 @@ is part of it because due dates and overdue items depend on it: a new month is a
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import os
@@ -333,7 +334,7 @@ def assess_images(  # noqa: PLR0913 - one boundary run's options
             jobs_to_run.append(
                 _Job(
                     entry=plan.entry,
-                    boundary=boundary,
+                    boundary=dataclasses.replace(boundary, images=()),  # a job carries its own entry only
                     moment=moment,
                     out=target,
                     previous=plan.previous,
