@@ -8,12 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import openpyxl
 import orjson
 import pytest
 from conftest import NOW, SAMPLES
 
-from evidence.boundary import build_boundary, load_boundary
+from evidence.boundary import BoundaryFormat, build_boundary, load_boundary
 from evidence.boundary.rollup import BoundaryPackage
+from evidence.render.poam_xlsx import POAM_COLUMNS, POAM_HEADER_ROW
 
 SIGNATURE_FILES = frozenset({"cosign-payload.sig", "provenance.intoto.json"})
 # webapp 1.4.0, api and worker are built on this image, by digest.
@@ -78,7 +80,10 @@ def test_changed_signatures_give_the_team_a_new_key_and_the_rest_is_unchanged(tm
 @pytest.fixture(scope="module")
 def sample_boundary(tmp_path_factory: pytest.TempPathFactory) -> tuple[BoundaryPackage, Path]:
     out = tmp_path_factory.mktemp("sample-boundary") / "package"
-    package = build_boundary(load_boundary(SAMPLES / "boundary" / "boundary.yaml"), out, moment=NOW, jobs=2, formats=[])
+    formats = [BoundaryFormat.POAM_XLSX, BoundaryFormat.OSCAL_POAM]
+    package = build_boundary(
+        load_boundary(SAMPLES / "boundary" / "boundary.yaml"), out, moment=NOW, jobs=2, formats=formats
+    )
     return package, out
 
 
@@ -141,14 +146,18 @@ def test_a_weakness_of_the_shared_base_is_one_poam_item_for_every_image_that_inh
     name = {
         image.slug: f"{image.facts.subject.name.rsplit('/', 1)[-1]} {image.entry.release}" for image in package.images
     }
-    zlib = next(item for item in package.items if item.poam_id == "V-CVE-2023-45853-20261119")
-    assert [name[slug] for slug in zlib.images] == ["webapp 1.4.0", "api 2.1.0", "worker 1.8.2", "proxy 3.2.0"]
+    # webapp 1.4.0's own VEX proposes zlib1g's CVE-2023-45853 as a false positive (pending approval): its item is
+    # its own, and the item of the three images without that proposal says so of none of them
+    zlib = next(item for item in package.items if item.poam_id == "V-CVE-2023-45853-20261119-2")
+    assert [name[slug] for slug in zlib.images] == ["api 2.1.0", "worker 1.8.2", "proxy 3.2.0"]
     assert zlib.open
+    proposed = next(item for item in package.items if item.poam_id == "V-CVE-2023-45853-20261119")
+    assert [name[slug] for slug in proposed.images] == ["webapp 1.4.0"]
     # the canary's scan is two months older: its finding of the same weakness is its own item
     canary = next(item for item in package.items if item.poam_id == "V-CVE-2023-45853-20260915")
     assert [name[slug] for slug in canary.images] == ["webapp 1.3.0"]
     # every Debian weakness of the base rootfs is inherited by the four images scanned that night
-    debian = [item for item in package.items if item.poam_id.endswith("-20261119") and len(item.images) >= 3]
+    debian = [item for item in package.items if "-20261119" in item.poam_id and len(item.images) >= 3]
     assert {item.item_id for item in debian} >= {
         "V-CVE-2023-45853",
         "V-CVE-2019-1010022",
@@ -158,3 +167,26 @@ def test_a_weakness_of_the_shared_base_is_one_poam_item_for_every_image_that_inh
     # a Python weakness is shared only where the installed version is affected: urllib3 2.2.3, not in api
     urllib3 = next(item for item in package.items if item.poam_id == "V-CVE-2025-50181-20261119")
     assert sorted(name[slug] for slug in urllib3.images) == ["webapp 1.4.0", "worker 1.8.2"]
+
+
+def test_images_share_a_poam_item_only_where_every_column_but_their_own_agrees(
+    sample_boundary: tuple[BoundaryPackage, Path],
+) -> None:
+    package, out = sample_boundary
+    sheet = openpyxl.load_workbook(out / "poam.xlsx")["Open POA&M Items"]
+    rows = {r[0]: r for r in sheet.iter_rows(min_row=POAM_HEADER_ROW + 1, values_only=True) if r[0]}
+    column = {name: POAM_COLUMNS.index(name) for name in ("Asset Identifier", "False Positive", "Deviation Rationale")}
+    proposed, shared = rows["V-CVE-2023-45853-20261119"], rows["V-CVE-2023-45853-20261119-2"]
+    assert proposed[column["False Positive"]] == "Pending"
+    assert "VEX not_affected" in proposed[column["Deviation Rationale"]]
+    assert shared[column["False Positive"]] == "No"  # not a claim about images whose evidence proposes nothing
+    assert shared[column["Deviation Rationale"]] in (None, "None", "")
+    assert len(shared[column["Asset Identifier"]].splitlines()) == 3
+    # a control that fails for different reasons in different images is an item per image
+    fips = [item for item in package.items if item.item_id == "C-fips-140-3-FIPS-1"]
+    assert sorted(len(item.images) for item in fips) == [1] * len(fips)
+    # the system's OSCAL item of the shared weakness relates the risk of each of its three images
+    poam = orjson.loads((out / "oscal" / "poam.json").read_bytes())["plan-of-action-and-milestones"]
+    item = next(i for i in poam["poam-items"] if any(p["value"] == "V-CVE-2023-45853-20261119-2" for p in i["props"]))
+    assert len(item["related-risks"]) == 3
+    assert item["remarks"].startswith("Assets: ")

@@ -119,13 +119,23 @@ def audit_json(bp: BoundaryPackage) -> bytes:
 
 
 def _poam_row(bp: BoundaryPackage, item: SystemItem) -> Row:
-    first = bp.image(item.images[0]).facts
-    row = list(first.poam_rows[item.item_id, item.first_detected])  # the first image's own row for the item
-    assets = [bp.image(slug).facts.asset_identifier for slug in item.images]
-    names = sorted({bp.image(slug).facts.subject.name for slug in item.images})
+    """The item's row: the columns its images agree on (the roll-up groups them so), and each image's own."""
+    rows = [bp.image(slug).facts.poam_rows[item.item_id, item.first_detected] for slug in item.images]
+    row = list(rows[0])
+
+    def every(column: str, separator: str) -> str:
+        index = POAM_COLUMNS.index(column)
+        parts = (part for r in rows if r[index] for part in str(r[index]).split(separator))
+        return separator.join(dict.fromkeys(parts))
+
     row[POAM_COLUMNS.index("POAM ID")] = item.poam_id
-    row[POAM_COLUMNS.index("Asset Identifier")] = "\n".join(assets)
-    row[POAM_COLUMNS.index("Service Name")] = ", ".join(names)
+    row[POAM_COLUMNS.index("Asset Identifier")] = "\n".join(bp.image(s).facts.asset_identifier for s in item.images)
+    row[POAM_COLUMNS.index("Service Name")] = ", ".join(sorted({bp.image(s).facts.subject.name for s in item.images}))
+    row[POAM_COLUMNS.index("Weakness Detector Source")] = every("Weakness Detector Source", ", ")
+    row[POAM_COLUMNS.index("Supporting Documents")] = every("Supporting Documents", "\n")
+    row[POAM_COLUMNS.index("Comments")] = every("Comments", "\n")
+    status = POAM_COLUMNS.index("Status Date")
+    row[status] = max((day for r in rows if isinstance(day := r[status], date)), default=None)
     return tuple(row)
 
 

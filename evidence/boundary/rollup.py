@@ -29,6 +29,7 @@ from evidence.model import (
     Status,
     SystemInfo,
 )
+from evidence.render.poam_xlsx import POAM_COLUMNS
 
 __all__ = [
     "AGE_BUCKETS",
@@ -130,27 +131,56 @@ class BoundaryPackage:
         return self._by_slug[slug]
 
 
+# The POA&M columns that describe one image rather than the weakness: the system's row lists every image's. Every
+# other column (status, due date, milestones, ratings, deviations, vendor dependency, KEV) must agree for images to
+# share an item: an approval or a due date of one image is not a claim about another.
+PER_IMAGE_COLUMNS = frozenset(
+    {
+        "POAM ID",
+        "Weakness Detector Source",
+        "Asset Identifier",
+        "Status Date",
+        "Supporting Documents",
+        "Comments",
+        "Service Name",
+    }
+)
+_AGREED = tuple(i for i, name in enumerate(POAM_COLUMNS) if name not in PER_IMAGE_COLUMNS)
+
+
 def _items(images: tuple[AssessedImage, ...]) -> tuple[SystemItem, ...]:
-    groups: dict[tuple[str, date | None], list[tuple[AssessedImage, PoamItem]]] = defaultdict(list)
+    """One item per weakness and original detection day whose images agree on every column but their own; where
+    they do not, each set that agrees is an item of its own, numbered `-2`, `-3`... in the boundary file's order."""
+    groups: dict[tuple[str, date | None], dict[tuple[object, ...], list[tuple[AssessedImage, PoamItem]]]] = defaultdict(
+        dict
+    )
     for image in images:
         for item in image.facts.poam:
-            groups[item.poam_id, utc_day(item.first_detected)].append((image, item))
+            day = utc_day(item.first_detected)
+            row = image.facts.poam_rows.get((item.poam_id, day), ())
+            agreed = tuple(row[i] for i in _AGREED) if row else ()
+            groups[item.poam_id, day].setdefault(agreed, []).append((image, item))
     items = []
-    for (item_id, day), members in groups.items():
-        suffix = day.strftime("%Y%m%d") if day else "undated"
-        open_members = [i for _, i in members if i.is_open]
-        items.append(
-            SystemItem(
-                poam_id=f"{item_id}-{suffix}",
-                item_id=item_id,
-                first_detected=day,
-                images=tuple(image.slug for image, _ in members),
-                open=bool(open_members),
-                severity=max((i.adjusted_severity or i.severity for _, i in members), key=lambda s: s.rank),
-                overdue=any(i.overdue for i in open_members),
-            )
-        )
+    for (item_id, day), sets in groups.items():
+        for number, members in enumerate(sets.values(), start=1):
+            items.append(_system_item(item_id, day, members, number))
     return tuple(sorted(items, key=lambda i: (not i.open, -i.severity.rank, i.first_detected or date.max, i.poam_id)))
+
+
+def _system_item(
+    item_id: str, day: date | None, members: list[tuple[AssessedImage, PoamItem]], number: int
+) -> SystemItem:
+    suffix = (day.strftime("%Y%m%d") if day else "undated") + (f"-{number}" if number > 1 else "")
+    open_members = [i for _, i in members if i.is_open]
+    return SystemItem(
+        poam_id=f"{item_id}-{suffix}",
+        item_id=item_id,
+        first_detected=day,
+        images=tuple(image.slug for image, _ in members),
+        open=bool(open_members),
+        severity=max((i.adjusted_severity or i.severity for _, i in members), key=lambda s: s.rank),
+        overdue=any(i.overdue for i in open_members),
+    )
 
 
 def _controls(images: tuple[AssessedImage, ...]) -> tuple[ControlRollup, ...]:
