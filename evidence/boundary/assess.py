@@ -17,7 +17,7 @@ import os
 import shutil
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from multiprocessing import get_context
@@ -282,21 +282,27 @@ def _plan(boundary: Boundary, moment: datetime, previous: Path | None) -> list[_
             raise BoundaryError(boundary.path, [f"line {entry.line}: names neither an image nor a package"])
     continued = match_previous(previous_images(previous), [(name, digest) for _, name, digest in subjects])
     first: dict[str, ImageEntry] = {}  # by digest: one image under two names is still one image
-    planned = []
+    kept: list[tuple[ImageEntry, str, PreviousImage | None]] = []
     problems = []
     for entry, name, digest in subjects:
-        slug = image_slug(name, digest)
         if digest in first:
             problems.append(f"line {entry.line}: the image is listed twice (first at line {first[digest].line})")
             continue
         first[digest] = entry
-        last = continued.get((name, digest))
-        folder = last[2] if last else None
-        key = _reuse_key(boundary, entry, moment, folder) if entry.image is not None else None
-        planned.append(_Planned(entry=entry, slug=slug, key=key, previous=folder, continues=last[1] if last else None))
+        kept.append((entry, image_slug(name, digest), continued.get((name, digest))))
     if problems:
         raise BoundaryError(boundary.path, problems)
-    return planned
+
+    def key(entry: ImageEntry, last: PreviousImage | None) -> str | None:
+        return _reuse_key(boundary, entry, moment, last[2] if last else None) if entry.image is not None else None
+
+    # Every input file is read and hashed for the keys: in threads, which reading and hashing let run.
+    with ThreadPoolExecutor(max_workers=4) as threads:
+        keys = list(threads.map(key, [entry for entry, _, _ in kept], [last for _, _, last in kept]))
+    return [
+        _Planned(entry=entry, slug=slug, key=k, previous=last[2] if last else None, continues=last[1] if last else None)
+        for (entry, slug, last), k in zip(kept, keys, strict=True)
+    ]
 
 
 def assess_images(  # noqa: PLR0913 - one boundary run's options
@@ -318,6 +324,39 @@ def assess_images(  # noqa: PLR0913 - one boundary run's options
     show = progress or (lambda _message: None)
     root = staging / IMAGES_DIR
     root.mkdir(parents=True, exist_ok=True)
+    workers = max(1, min(jobs, len(boundary.images)))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        for _ in range(workers):  # each worker starts and imports the assessment while this process plans
+            pool.submit(_ready)
+        return _assess_all(
+            boundary,
+            root,
+            (pool, workers),
+            moment=moment,
+            replaced=replaced,
+            previous=previous,
+            show=show,
+            fragments=fragments,
+        )
+
+
+def _ready() -> None:
+    import evidence.boundary.oscal  # noqa: PLC0415 - in a worker, before its first image
+    import evidence.cli.verification  # noqa: PLC0415
+    import evidence.pipeline  # noqa: F401, PLC0415
+
+
+def _assess_all(  # noqa: PLR0913 - one boundary run's options
+    boundary: Boundary,
+    root: Path,
+    processes: tuple[ProcessPoolExecutor, int],  # the pool and its size
+    *,
+    moment: datetime,
+    replaced: dict[str, tuple[str, Path]] | None,
+    previous: Path | None,
+    show: Callable[[str], None],
+    fragments: tuple[str, Path] | None,
+) -> list[AssessedImage]:
     planned = _plan(boundary, moment, previous)
     reused: set[str] = set()
     jobs_to_run: list[_Job] = []
@@ -343,10 +382,11 @@ def assess_images(  # noqa: PLR0913 - one boundary run's options
             )
     if fragments is not None:
         fragments[1].mkdir(parents=True, exist_ok=True)
-    show(f"assessing {len(jobs_to_run)} image(s), {len(reused)} reused, with {max(1, jobs)} process(es)")
+    pool, size = processes
+    show(f"assessing {len(jobs_to_run)} image(s), {len(reused)} reused, with {size} process(es)")
     reads: list[tuple[ImageEntry, Path | None, Path]] = list(copies)
     reads += [(plan.entry, None, root / plan.slug) for plan in planned if plan.slug in reused]
-    facts = _run(boundary, jobs_to_run, reads, jobs, fragments)
+    facts = _run(boundary, pool, jobs_to_run, reads, fragments)
     return _assessed(boundary, planned, root, reused, facts)
 
 
@@ -365,32 +405,28 @@ def _read_one(source: Path | None, target: Path, fragments: tuple[str, Path] | N
 
 def _run(
     boundary: Boundary,
+    pool: ProcessPoolExecutor,
     jobs_to_run: list[_Job],
     reads: list[tuple[ImageEntry, Path | None, Path]],
-    jobs: int,
     fragments: tuple[str, Path] | None,
 ) -> dict[str, ImageFacts]:
     """Assess `jobs_to_run` and read the packages of `reads` (entry, the package to copy if any, its folder), in
-    `jobs` processes: every image's facts by slug (every image's whole package at once would not fit in memory;
-    its facts do)."""
-    if not jobs_to_run and not reads:
-        return {}
-    workers = max(1, min(jobs, len(jobs_to_run) + len(reads)))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        # The packages to read first: they are quick, and a bad one fails the run early.
-        tasks: list[tuple[ImageEntry, Path, str, Future[str | ImageFacts]]] = [
-            (entry, target, str(source or target.name), pool.submit(_read_one, source, target, fragments))
-            for entry, source, target in reads
-        ]
-        tasks += [(job.entry, job.out, job.out.name, pool.submit(_assess_one, job)) for job in jobs_to_run]
-        found: dict[str, ImageFacts] = {}
-        failures = []
-        for entry, target, shown, future in tasks:
-            result = future.result()
-            if isinstance(result, str):
-                failures.append(f"line {entry.line}: {shown}: {result}")
-            else:
-                found[target.name] = result
+    the pool's processes: every image's facts by slug (every image's whole package at once would not fit in
+    memory; its facts do)."""
+    # The packages to read first: they are quick, and a bad one fails the run early.
+    tasks: list[tuple[ImageEntry, Path, str, Future[str | ImageFacts]]] = [
+        (entry, target, str(source or target.name), pool.submit(_read_one, source, target, fragments))
+        for entry, source, target in reads
+    ]
+    tasks += [(job.entry, job.out, job.out.name, pool.submit(_assess_one, job)) for job in jobs_to_run]
+    found: dict[str, ImageFacts] = {}
+    failures = []
+    for entry, target, shown, future in tasks:
+        result = future.result()
+        if isinstance(result, str):
+            failures.append(f"line {entry.line}: {shown}: {result}")
+        else:
+            found[target.name] = result
     if failures:
         raise BoundaryError(boundary.path, failures)
     return found
