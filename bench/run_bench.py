@@ -1,5 +1,5 @@
 """`make bench`: Fromline beside its peers and floors, on the same generated files, as ratios, with the goals of
-issue 16 ("Fast at real sizes").
+issue 16 ("Fast at real sizes") and of issue 17 for the authorization boundary.
 
 One run generates the evidence (bench/generate.py: a Syft-like CycloneDX SBOM and Trivy and Grype scans over the same
 packages, at 1,000 components and 100 vulnerabilities, 10,000 and 2,000, 50,000 and 10,000; and bench/bench_sbom.py's
