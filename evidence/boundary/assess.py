@@ -421,11 +421,15 @@ def _run(
     tasks += [(job.entry, job.out, job.out.name, pool.submit(_assess_one, job)) for job in jobs_to_run]
     found: dict[str, ImageFacts] = {}
     failures = []
+    texts: dict[str, str] = {}  # one copy of each text of the images' POA&M rows: most are the same in every image
     for entry, target, shown, future in tasks:
         result = future.result()
         if isinstance(result, str):
             failures.append(f"line {entry.line}: {shown}: {result}")
         else:
+            rows = result.poam_rows
+            for key, row in rows.items():
+                rows[key] = tuple(texts.setdefault(cell, cell) if isinstance(cell, str) else cell for cell in row)
             found[target.name] = result
     if failures:
         raise BoundaryError(boundary.path, failures)

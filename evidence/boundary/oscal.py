@@ -210,6 +210,7 @@ def _system_item(bp: BoundaryPackage, item: SystemItem, image_items: dict[tuple[
 def _document(bp: BoundaryPackage, oscal_version: str, observations: _Spool, risks: _Spool, fragments: Path) -> Json:
     """The system POA&M without its observations and risks, which go to their spools image by image."""
     image_items: dict[tuple[str, str], Json] = {}
+    leading = {(item.images[0], item.item_id) for item in bp.items}  # whose item gives the system item's words
     metadata: list[Json] = []
     assets: list[Json] = []
     components: list[Json] = []
@@ -218,8 +219,14 @@ def _document(bp: BoundaryPackage, oscal_version: str, observations: _Spool, ris
         document = _image_document(image.slug, "poam", fragments)
         for poam_item in document.get("poam-items", []):
             poam_id = _poam_id(poam_item)
-            if poam_id is not None:
-                image_items[image.slug, poam_id] = poam_item
+            if poam_id is None:
+                continue
+            kept = (
+                poam_item
+                if (image.slug, poam_id) in leading
+                else {k: v for k, v in poam_item.items() if k in ("related-observations", "related-risks")}
+            )  # of the other images, only what the system item relates
+            image_items[image.slug, poam_id] = kept
         metadata.append(document["metadata"])
         assets.append(document.get("local-definitions", {}).get("assessment-assets", {}))
         components += document.get("local-definitions", {}).get("components", [])
