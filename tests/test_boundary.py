@@ -251,6 +251,18 @@ def test_the_same_inputs_and_time_give_the_same_bytes_reused_or_not(built: Path,
     assert files(fresh) == files(built)
 
 
+def test_a_reused_image_package_that_fails_its_manifest_is_assessed_again(tmp_path: Path) -> None:
+    boundary = load_boundary(boundary_file(tmp_path))
+    out = tmp_path / "out"
+    first = build_boundary(boundary, out, moment=NOW, jobs=1, formats=[])
+    audit = out / "images" / first.images[0].slug / "audit.json"
+    audit.write_bytes(audit.read_bytes().replace(b"fedramp", b"fedrump", 1))  # changed after it was written
+    again = build_boundary(boundary, out, moment=NOW, jobs=1, formats=[])
+    assert [image.reused for image in again.images] == [False, True]
+    assert b"fedrump" not in (out / "images" / first.images[0].slug / "audit.json").read_bytes()
+    assert verify_package(out).ok
+
+
 def test_a_changed_input_is_assessed_again(tmp_path: Path) -> None:
     boundary = load_boundary(boundary_file(tmp_path))
     out = tmp_path / "out"

@@ -340,6 +340,14 @@ def assess_images(  # noqa: PLR0913 - one boundary run's options
         )
 
 
+def _intact(package: Path) -> bool:
+    """Whether an image package of the package being replaced still passes its own manifest: one that does not
+    (a file changed or gone since) is assessed again rather than reused."""
+    from evidence.attest.verify import verify_package  # noqa: PLC0415
+
+    return package.is_dir() and verify_package(package).ok
+
+
 def _ready() -> None:
     import evidence.boundary.oscal  # noqa: PLC0415 - in a worker, before its first image
     import evidence.cli.verification  # noqa: PLC0415
@@ -366,7 +374,7 @@ def _assess_all(  # noqa: PLR0913 - one boundary run's options
         old = (replaced or {}).get(plan.slug)
         if plan.entry.package is not None:
             copies.append((plan.entry, plan.entry.package, target))
-        elif old is not None and old[0] == plan.key and old[1].is_dir():
+        elif old is not None and old[0] == plan.key and _intact(old[1]):
             shutil.copytree(old[1], target)
             reused.add(plan.slug)
         else:
