@@ -31,6 +31,7 @@ import orjson
 from evidence.boundary.assess import IMAGES_DIR, assess_images, boundary_audit, previous_images
 from evidence.boundary.config import Boundary, BoundaryError, load_boundary
 from evidence.boundary.rollup import BoundaryPackage, roll_up
+from evidence.cycles import no_cycle_collection
 from evidence.errors import InputError
 
 __all__ = ["BoundaryError", "BoundaryFormat", "build_boundary", "load_boundary"]
@@ -103,23 +104,25 @@ def build_boundary(  # noqa: PLR0913 - one run's options, keyword-only
     def fill(staging: Path) -> Hashed:
         # Every image's OSCAL documents are written as its package is read, into a folder the package does not keep.
         fragments = staging / ".oscal-images"
-        images = assess_images(
-            boundary,
-            staging,
-            moment=moment,
-            jobs=jobs,
-            replaced=replaced,
-            previous=previous,
-            progress=progress,
-            fragments=(DEFAULT_OSCAL_VERSION, fragments) if any(f in OSCAL_FORMATS for f in formats) else None,
-        )
+        with no_cycle_collection():  # the images' facts: hundreds of thousands of containers, no cycle
+            images = assess_images(
+                boundary,
+                staging,
+                moment=moment,
+                jobs=jobs,
+                replaced=replaced,
+                previous=previous,
+                progress=progress,
+                fragments=(DEFAULT_OSCAL_VERSION, fragments) if any(f in OSCAL_FORMATS for f in formats) else None,
+            )
         # An image assessed in this run, or a package checked against its manifest, is listed as its manifest
         # records it; a reused one is read again.
         known: Hashed = {}
         for image in images:
             if not image.reused:
                 known |= recorded_hashes(staging / IMAGES_DIR / image.slug, f"{IMAGES_DIR}/{image.slug}/")
-        package = roll_up(boundary, images, moment, previous_images(previous) if previous else None)
+        with no_cycle_collection():
+            package = roll_up(boundary, images, moment, previous_images(previous) if previous else None)
         built.append(package)
         html = functools.cache(lambda: render.report_html(package))  # one rendering for the HTML and the PDF
         writers: dict[BoundaryFormat, Callable[[BinaryIO], object]] = {

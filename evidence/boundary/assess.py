@@ -29,6 +29,7 @@ import orjson
 from evidence import __version__
 from evidence.boundary.config import Boundary, BoundaryError, ImageEntry
 from evidence.boundary.facts import ImageFacts, image_facts
+from evidence.cycles import no_cycle_collection
 from evidence.errors import EvidenceError, InputError
 from evidence.model import AssessmentContext, AuditPackage
 from evidence.render import safe_relative_path
@@ -115,6 +116,11 @@ def _facts(pkg: AuditPackage, slug: str, audit: Path, fragments: tuple[str, Path
 def _assess_one(job: _Job) -> str | ImageFacts:
     """Assess and write one image package; its facts, or the error message. (An exception with arguments of its
     own does not cross a process boundary intact, so the message does.)"""
+    with no_cycle_collection():  # an image's assessment makes hundreds of thousands of containers, and no cycle
+        return _assessed_in_worker(job)
+
+
+def _assessed_in_worker(job: _Job) -> str | ImageFacts:
     from evidence.cli.verification import verification_context  # noqa: PLC0415 - in the worker process
     from evidence.pipeline import LifecycleFiles, assess, write_package  # noqa: PLC0415
     from evidence.render import Format, as_written  # noqa: PLC0415
@@ -406,7 +412,8 @@ def _read_one(source: Path | None, target: Path, fragments: tuple[str, Path] | N
     if source is not None and (problem := _copy_package(source, target)) is not None:
         return problem
     try:
-        return _facts(load_package(target / AUDIT_JSON), target.name, target / AUDIT_JSON, fragments)
+        with no_cycle_collection():
+            return _facts(load_package(target / AUDIT_JSON), target.name, target / AUDIT_JSON, fragments)
     except EvidenceError as exc:
         return exc.diagnostics()
 
