@@ -115,12 +115,11 @@ def build_boundary(  # noqa: PLR0913 - one run's options, keyword-only
                 progress=progress,
                 fragments=(DEFAULT_OSCAL_VERSION, fragments) if any(f in OSCAL_FORMATS for f in formats) else None,
             )
-        # An image assessed in this run, or a package checked against its manifest, is listed as its manifest
-        # records it; a reused one is read again.
+        # Every image package was written in this run or checked against its manifest (a listed or reused one):
+        # its files are listed as its manifest records them, not read again.
         known: Hashed = {}
         for image in images:
-            if not image.reused:
-                known |= recorded_hashes(staging / IMAGES_DIR / image.slug, f"{IMAGES_DIR}/{image.slug}/")
+            known |= recorded_hashes(staging / IMAGES_DIR / image.slug, f"{IMAGES_DIR}/{image.slug}/")
         with no_cycle_collection():
             package = roll_up(boundary, images, moment, previous_images(previous) if previous else None)
         built.append(package)

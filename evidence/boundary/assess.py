@@ -103,24 +103,20 @@ class _Job:
     fragments: tuple[str, Path] | None  # the OSCAL version and folder of the image's OSCAL documents, if wanted
 
 
-def _facts(pkg: AuditPackage, slug: str, audit: Path, fragments: tuple[str, Path] | None) -> ImageFacts:
-    """The facts of an image package whose audit.json is at `audit`, and (with `fragments`) its OSCAL documents,
-    renamed for the system, written: the package is in memory once for both."""
+def _facts(pkg: AuditPackage, folder: Path, fragments: tuple[str, Path] | None) -> ImageFacts:
+    """The facts of the image package in `folder` (written in this run, or checked against its manifest), and
+    (with `fragments`) its OSCAL documents made for the system, written: the package is in memory once for both."""
     from evidence.boundary.oscal import write_fragments  # noqa: PLC0415 - in the worker
+    from evidence.render import recorded_hashes  # noqa: PLC0415
 
     if fragments is not None:
-        write_fragments(pkg, slug, *fragments)
-    return image_facts(pkg, hashlib.sha256(audit.read_bytes()).hexdigest())
+        write_fragments(pkg, folder.name, *fragments)
+    return image_facts(pkg, recorded_hashes(folder, "")[AUDIT_JSON][0])
 
 
 def _assess_one(job: _Job) -> str | ImageFacts:
     """Assess and write one image package; its facts, or the error message. (An exception with arguments of its
     own does not cross a process boundary intact, so the message does.)"""
-    with no_cycle_collection():  # an image's assessment makes hundreds of thousands of containers, and no cycle
-        return _assessed_in_worker(job)
-
-
-def _assessed_in_worker(job: _Job) -> str | ImageFacts:
     from evidence.cli.verification import verification_context  # noqa: PLC0415 - in the worker process
     from evidence.pipeline import LifecycleFiles, assess, write_package  # noqa: PLC0415
     from evidence.render import Format, as_written  # noqa: PLC0415
@@ -128,28 +124,32 @@ def _assessed_in_worker(job: _Job) -> str | ImageFacts:
     entry = job.entry
     if entry.image is None:
         return "names no image"
-    try:
-        options = argparse.Namespace(
-            policy=job.boundary.policy,
-            key=[*job.boundary.keys, *entry.keys],
-            artifact=[],
-            trusted_root=job.boundary.trusted_root,
-            staging=False,
-        )
-        image = entry.image if entry.release is None else type(entry.image).parse(entry.image.reference, entry.release)
-        pkg = assess(
-            list(entry.evidence),
-            image=image,
-            profile=entry.profile,
-            verification=verification_context(options, image=image.name),
-            lifecycle=LifecycleFiles(previous=job.previous) if job.previous else None,
-            now=job.moment,
-            assessment=AssessmentContext(system=job.boundary.system),
-        )
-        write_package(pkg, job.out, formats=[Format.AUDIT_JSON])
-        return _facts(as_written(pkg), job.out.name, job.out / AUDIT_JSON, job.fragments)
-    except EvidenceError as exc:
-        return exc.diagnostics()
+    options = argparse.Namespace(
+        policy=job.boundary.policy,
+        key=[*job.boundary.keys, *entry.keys],
+        artifact=[],
+        trusted_root=job.boundary.trusted_root,
+        staging=False,
+    )
+    # An image's assessment makes hundreds of thousands of containers, and no cycle.
+    with no_cycle_collection():
+        try:
+            image = entry.image
+            if entry.release is not None:
+                image = type(image).parse(image.reference, entry.release)
+            pkg = assess(
+                list(entry.evidence),
+                image=image,
+                profile=entry.profile,
+                verification=verification_context(options, image=image.name),
+                lifecycle=LifecycleFiles(previous=job.previous) if job.previous else None,
+                now=job.moment,
+                assessment=AssessmentContext(system=job.boundary.system),
+            )
+            write_package(pkg, job.out, formats=[Format.AUDIT_JSON])
+            return _facts(as_written(pkg), job.out, job.fragments)
+        except EvidenceError as exc:
+            return exc.diagnostics()
 
 
 def boundary_audit(path: Path) -> dict[str, Any]:
@@ -413,7 +413,7 @@ def _read_one(source: Path | None, target: Path, fragments: tuple[str, Path] | N
         return problem
     try:
         with no_cycle_collection():
-            return _facts(load_package(target / AUDIT_JSON), target.name, target / AUDIT_JSON, fragments)
+            return _facts(load_package(target / AUDIT_JSON), target, fragments)
     except EvidenceError as exc:
         return exc.diagnostics()
 

@@ -1,11 +1,11 @@
 """`oscal/poam.json` of a boundary: one OSCAL POA&M for the system, made of the images' own POA&M documents.
 
-Each image's document is built as its package's would be. Its UUIDs are then made unique across the system: every
-UUID the image's document defines (its component, observations, risks, items, resources) becomes a version 5
-UUID of the image's folder name and the old UUID, and every reference to it follows. The UUIDs of the parties,
-roles and assessment tools are shared, and each appears once. Evidence links point into the image's package
-(`../images/<slug>/evidence/...`). The system's POA&M items are the roll-up's: one item per weakness and original
-detection date, related to the risk and observations of each image it affects, with the system POA&M ID.
+Each image's document is built as its package's would be, except that the UUIDs of its own objects (its component,
+observations, risks, items, resources) are named under the image's folder (`uuid_scope`), so that they are unique
+across the system. The UUIDs of the parties, roles and assessment tools are shared, and each appears once. Evidence
+links point into the image's package (`../images/<slug>/evidence/...`). The system's POA&M items are the roll-up's:
+one item per weakness and original detection date (and images that agree on it), related to the risk and
+observations of each image it affects, with the system POA&M ID.
 
 The system documents are printed like the images' (keys sorted, two-space indent), except for their long lists
 (observations, risks, results: hundreds of thousands at a few hundred images), which hold one element to a line.
@@ -46,10 +46,6 @@ __all__ = ["system_assessment_results", "system_component_definition", "system_p
 
 _FILE = "oscal/poam.json"
 _SHARED = ("parties", "roles")  # metadata lists every image document repeats
-
-
-def _uuid(name: str) -> str:
-    return name_uuid(name)
 
 
 _UP = re.compile(rb'("href": ?")\.\./')
@@ -131,7 +127,7 @@ _MODELS: dict[str, tuple[Callable[[AuditPackage, str], Json], tuple[str, ...]]] 
 }
 
 
-def _renamed(pkg: AuditPackage, slug: str, oscal_version: str, model: str) -> list[bytes]:
+def _image_texts(pkg: AuditPackage, slug: str, oscal_version: str, model: str) -> list[bytes]:
     """The image's document of `model` as JSON text, built with its objects' UUIDs under the image's folder name
     (`uuid_scope`: those of parties and tools, listed once for the system, stay as they are), every relative link
     `../` pointing into the image's package: its body without its long lists, compact, then each long list as
@@ -146,10 +142,10 @@ def _renamed(pkg: AuditPackage, slug: str, oscal_version: str, model: str) -> li
 
 
 def write_fragments(pkg: AuditPackage, slug: str, oscal_version: str, folder: Path) -> None:
-    """One image's three OSCAL documents, renamed for the system, into `folder`, where the system documents read
+    """One image's three OSCAL documents, their UUIDs the system's own, into `folder`, where the system documents read
     them one image at a time: each document's body, and each of its long lists printed for copying in."""
     for model, (_, lists) in _MODELS.items():
-        body, *printed = _renamed(pkg, slug, oscal_version, model)
+        body, *printed = _image_texts(pkg, slug, oscal_version, model)
         (folder / f"{slug}.{model}.json").write_bytes(body)
         for name, text in zip(lists, printed, strict=True):
             _list_fragment(folder, slug, model, name).write_bytes(text)
@@ -160,7 +156,7 @@ def _list_fragment(folder: Path, slug: str, model: str, name: str) -> Path:
 
 
 def _image_document(slug: str, model: str, fragments: Path) -> Json:
-    """The image's document of `model`, renamed, as `write_fragments` wrote it, without its long lists."""
+    """The image's document of `model` as `write_fragments` wrote it, without its long lists."""
     document: Json = orjson.loads((fragments / f"{slug}.{model}.json").read_bytes())
     return document
 
@@ -193,7 +189,7 @@ def _system_item(bp: BoundaryPackage, item: SystemItem, image_items: dict[tuple[
     )
     return compact(
         {
-            "uuid": _uuid(f"boundary/{bp.system.name}/poam-item/{item.poam_id}"),
+            "uuid": name_uuid(f"boundary/{bp.system.name}/poam-item/{item.poam_id}"),
             "title": first["title"],
             "description": first["description"],
             "props": [{"name": "POAM-ID", "ns": FEDRAMP_NS, "value": item.poam_id}, *other_props],
@@ -239,7 +235,7 @@ def _document(bp: BoundaryPackage, oscal_version: str, observations: _Spool, ris
     items = [_system_item(bp, item, image_items) for item in bp.items]
     poam = compact(
         {
-            "uuid": _uuid(f"boundary/{system.name}@{moment}/poam"),
+            "uuid": name_uuid(f"boundary/{system.name}@{moment}/poam"),
             "metadata": _shared_metadata(
                 bp,
                 metadata,
@@ -287,7 +283,7 @@ def _unique_parties(metadata: list[Json]) -> list[Json] | None:
 
 def _empty(bp: BoundaryPackage) -> Json:
     return {
-        "uuid": _uuid(f"boundary/{bp.system.name}/poam-item/none"),
+        "uuid": name_uuid(f"boundary/{bp.system.name}/poam-item/none"),
         "title": "No weaknesses",
         "description": "No image of the boundary has a POA&M item. OSCAL requires at least one POA&M item; this one "
         "records that there is nothing to track.",
@@ -347,7 +343,7 @@ def system_assessment_results(bp: BoundaryPackage, oscal_version: str, out: Bina
         moment = timestamp(bp.assessed_at)
         body = compact(
             {
-                "uuid": _uuid(f"boundary/{bp.system.name}@{moment}/assessment-results"),
+                "uuid": name_uuid(f"boundary/{bp.system.name}@{moment}/assessment-results"),
                 "metadata": _shared_metadata(
                     bp,
                     [d["metadata"] for d in documents],
@@ -382,7 +378,7 @@ def system_component_definition(bp: BoundaryPackage, oscal_version: str, fragmen
         moment = timestamp(bp.assessed_at)
         body = compact(
             {
-                "uuid": _uuid(f"boundary/{bp.system.name}@{moment}/component-definition"),
+                "uuid": name_uuid(f"boundary/{bp.system.name}@{moment}/component-definition"),
                 "metadata": _shared_metadata(
                     bp,
                     [d["metadata"] for d in documents],

@@ -154,10 +154,6 @@ def _deviation_state(
     return {DeviationAnswer.YES: "approved", DeviationAnswer.PENDING: "pending"}.get(answer)
 
 
-def _uuid(name: str) -> str:
-    return object_uuid(name)
-
-
 class _Builder:
     def __init__(self, pkg: AuditPackage, oscal_version: str = OSCAL_VERSION) -> None:
         self.pkg = pkg
@@ -170,7 +166,7 @@ class _Builder:
         self.items = pkg.poam
         self.records = {item.poam_id: item_records(pkg, item) for item in self.items}
         self.evidence = {e.id: e for e in reversed(pkg.evidence)}
-        self.image_uuid = _uuid(f"{self.digest}/component/image")
+        self.image_uuid = object_uuid(f"{self.digest}/component/image")
         self.tool_uuid = name_uuid(f"tool/{pkg.tool.name}/{pkg.tool.version}")  # the tools: listed once in a boundary
         self._subjects = [{"subject-uuid": self.image_uuid, "type": "component", "title": md(asset_identifier(pkg))}]
         self._origins: dict[tuple[str, ...], list[Json]] = {}
@@ -185,20 +181,22 @@ class _Builder:
                 self.observation_uuid[id(record)] = observation_ids(f"{key}/{record.installed_version or ''}")
         self.controls = {i.poam_id: c for i in self.items if (c := item_control(pkg, i)) is not None}
         self.control_observation_uuid = {
-            poam_id: _uuid(f"{self.digest}@{self.assessed_at}/observation/control/{poam_id}")
+            poam_id: object_uuid(f"{self.digest}@{self.assessed_at}/observation/control/{poam_id}")
             for poam_id in self.controls
         }
         self.risk_uuids = {
-            i.poam_id: _uuid(
+            i.poam_id: object_uuid(
                 f"{self.image_class}/risk/{i.poam_id if i.source is WeaknessSource.CONTROL else i.vulnerability}"
             )
             for i in self.items
         }
         cited = {r.evidence_id for rs in self.records.values() for rec in rs for r in self._refs(rec)}
         cited |= {r.evidence_id for c in self.controls.values() for r in c.evidence}
-        self.resource_uuid = {e: _uuid(f"{self.digest}/resource/{e}") for e in sorted(cited) if e in self.evidence}
+        self.resource_uuid = {
+            e: object_uuid(f"{self.digest}/resource/{e}") for e in sorted(cited) if e in self.evidence
+        }
         self.lifecycle_uuid = {
-            s.kind: _uuid(f"{self.digest}/lifecycle/{s.kind}/{s.sha256}") for s in pkg.lifecycle_inputs
+            s.kind: object_uuid(f"{self.digest}/lifecycle/{s.kind}/{s.sha256}") for s in pkg.lifecycle_inputs
         }
         # Each point of contact named: the one of --poc is the metadata's party for that role, others are added.
         stated = party_text(pkg.context.point_of_contact)
@@ -229,7 +227,7 @@ class _Builder:
         summary = recorded_summary(pkg, _FILE)
         poam = compact(
             {
-                "uuid": _uuid(f"{self.digest}@{self.assessed_at}/poam"),
+                "uuid": object_uuid(f"{self.digest}@{self.assessed_at}/poam"),
                 "metadata": compact(
                     {
                         "title": title(md(doc_title), "Plan of action and milestones"),
@@ -534,7 +532,7 @@ class _Builder:
     def remediations(self, item: PoamItem, risk_uuid: str, due: datetime | None) -> list[Json]:
         plan = item.remediation_plan
         planned: Json = {
-            "uuid": _uuid(f"{risk_uuid}/remediation/planned"),
+            "uuid": object_uuid(f"{risk_uuid}/remediation/planned"),
             "lifecycle": "completed" if not item.is_open else "planned",
             "title": "Overall remediation plan",
             "description": md(plan),
@@ -542,14 +540,14 @@ class _Builder:
         resources = resources_required(item)
         if resources:
             planned["required-assets"] = [
-                {"uuid": _uuid(f"{risk_uuid}/remediation/resources"), "description": md(resources)}
+                {"uuid": object_uuid(f"{risk_uuid}/remediation/resources"), "description": md(resources)}
             ]
         contact = point_of_contact(self.pkg, item)
         if due is not None:
             planned["tasks"] = [
                 compact(
                     {
-                        "uuid": _uuid(f"{risk_uuid}/milestone/scheduled-completion"),
+                        "uuid": object_uuid(f"{risk_uuid}/milestone/scheduled-completion"),
                         "type": "milestone",
                         "title": "Scheduled completion",
                         "description": "The remediation deadline: the profile's days for the severity from the "
@@ -569,7 +567,7 @@ class _Builder:
         if item.first_detected and in_schema_range(item.first_detected):
             entries.append(
                 {
-                    "uuid": _uuid(f"{risk_uuid}/log/detected"),
+                    "uuid": object_uuid(f"{risk_uuid}/log/detected"),
                     "title": "Original detection",
                     "start": timestamp(item.first_detected),
                     "status-change": "open",
@@ -578,7 +576,7 @@ class _Builder:
         for n, change in enumerate(item.milestone_changes, start=1):
             entries.append(
                 {
-                    "uuid": _uuid(f"{risk_uuid}/log/milestone-change/{n}"),
+                    "uuid": object_uuid(f"{risk_uuid}/log/milestone-change/{n}"),
                     "title": f"Milestone change ({n})",
                     "description": md(change.text),
                     "start": timestamp(datetime.combine(change.on, time(), tzinfo=UTC)),
@@ -587,7 +585,7 @@ class _Builder:
         if not item.is_open and in_schema_range(item.status_date):
             entries.append(
                 {
-                    "uuid": _uuid(f"{risk_uuid}/log/closed"),
+                    "uuid": object_uuid(f"{risk_uuid}/log/closed"),
                     "title": "Closed",
                     "start": timestamp(item.status_date),
                     "status-change": "closed",
@@ -610,7 +608,7 @@ class _Builder:
         remarks += [f"Scanner disagreement: {md(d)}." for d in item.disagreements]
         return compact(
             {
-                "uuid": _uuid(f"{self.image_class}/poam-item/{item.vulnerability}"),
+                "uuid": object_uuid(f"{self.image_class}/poam-item/{item.vulnerability}"),
                 "title": title(md(f"{item.vulnerability}: {item.title}"), "POA&M item"),
                 "description": (
                     f"{md(item.vulnerability)} in {', '.join(md(p) for p in item.packages)}, "
@@ -634,7 +632,7 @@ class _Builder:
 
     def empty_item(self) -> Json:
         return {
-            "uuid": _uuid(f"{self.image_class}/poam-item/none"),
+            "uuid": object_uuid(f"{self.image_class}/poam-item/none"),
             "title": "No vulnerabilities",
             "description": "The scans bound to this image reported no vulnerability of Low severity or above. "
             "OSCAL requires at least one POA&M item; this one records that there is nothing to track.",
