@@ -18,9 +18,10 @@ the system up once (`rollup`), and write the boundary package (`render`), all or
 from __future__ import annotations
 
 import functools
+import gc
 import shutil
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -28,11 +29,11 @@ from typing import BinaryIO
 
 import orjson
 
-from evidence.boundary.assess import IMAGES_DIR, assess_images, boundary_audit, previous_images
+from evidence.boundary.assess import IMAGES_DIR, assess_images, boundary_audit, image_processes, previous_images
 from evidence.boundary.config import Boundary, BoundaryError, load_boundary
 from evidence.boundary.rollup import BoundaryPackage, roll_up
 from evidence.cycles import no_cycle_collection
-from evidence.errors import InputError
+from evidence.errors import InputError, RenderError
 
 __all__ = ["BoundaryError", "BoundaryFormat", "build_boundary", "load_boundary"]
 
@@ -49,9 +50,12 @@ class BoundaryFormat(StrEnum):
     PDF = "pdf"
 
 
-OSCAL_FORMATS = frozenset(
-    {BoundaryFormat.OSCAL_ASSESSMENT_RESULTS, BoundaryFormat.OSCAL_COMPONENT_DEFINITION, BoundaryFormat.OSCAL_POAM}
-)
+OSCAL_MODELS = {  # the OSCAL formats and their models
+    BoundaryFormat.OSCAL_ASSESSMENT_RESULTS: "assessment-results",
+    BoundaryFormat.OSCAL_COMPONENT_DEFINITION: "component-definition",
+    BoundaryFormat.OSCAL_POAM: "poam",
+}
+OSCAL_FORMATS = frozenset(OSCAL_MODELS)
 FILENAMES = {
     BoundaryFormat.AUDIT_JSON: "audit.json",
     BoundaryFormat.OSCAL_ASSESSMENT_RESULTS: "oscal/assessment-results.json",
@@ -63,6 +67,33 @@ FILENAMES = {
     BoundaryFormat.HTML: "report.html",
     BoundaryFormat.PDF: "report.pdf",
 }
+
+
+FRAGMENTS = ".oscal-images"  # the images' OSCAL documents, under the staging folder, until the system's are written
+
+
+def _submit_oscal(
+    pool: ProcessPoolExecutor,
+    package: BoundaryPackage,
+    formats: list[BoundaryFormat],
+    staging: Path,
+    show: Callable[[str], None],
+) -> list[Future[str | None]]:
+    """Have the pool's processes write the system's OSCAL documents of `formats` into `staging`, from the images'
+    documents in its fragments folder; each one's problem, if any, when done."""
+    from evidence.boundary import oscal  # noqa: PLC0415
+    from evidence.oscal_versions import DEFAULT_OSCAL_VERSION  # noqa: PLC0415
+
+    (staging / "oscal").mkdir(exist_ok=True)
+    view = oscal.SystemView.of(package)
+    submitted = []
+    for fmt in formats:
+        show(f"rendering {FILENAMES[fmt]}")
+        model, target = OSCAL_MODELS[fmt], staging / FILENAMES[fmt]
+        submitted.append(
+            pool.submit(oscal.write_document, model, view, DEFAULT_OSCAL_VERSION, staging / FRAGMENTS, target)
+        )
+    return submitted
 
 
 def _replaced(out: Path) -> dict[str, tuple[str, Path]]:
@@ -89,7 +120,7 @@ def build_boundary(  # noqa: PLR0913 - one run's options, keyword-only
     progress: Callable[[str], None] | None = None,
 ) -> BoundaryPackage:
     """Assess the boundary's images and write its package into `out`, all or nothing; the package's content."""
-    from evidence.boundary import oscal, render  # noqa: PLC0415 - renderers import the workbook and report code
+    from evidence.boundary import render  # noqa: PLC0415 - renderers import the workbook and report code
     from evidence.boundary.diff import boundary_diff, diff_markdown  # noqa: PLC0415
     from evidence.oscal_versions import DEFAULT_OSCAL_VERSION  # noqa: PLC0415
     from evidence.render import Hashed, recorded_hashes, write_staged  # noqa: PLC0415
@@ -101,20 +132,21 @@ def build_boundary(  # noqa: PLR0913 - one run's options, keyword-only
     replaced = _replaced(out)
     built: list[BoundaryPackage] = []
 
-    def fill(staging: Path) -> Hashed:
+    def fill(staging: Path, processes: tuple[ProcessPoolExecutor, int]) -> Hashed:
         # Every image's OSCAL documents are written as its package is read, into a folder the package does not keep.
-        fragments = staging / ".oscal-images"
+        fragments = staging / FRAGMENTS
         with no_cycle_collection():  # the images' facts: hundreds of thousands of containers, no cycle
             images = assess_images(
                 boundary,
                 staging,
+                processes=processes,
                 moment=moment,
-                jobs=jobs,
                 replaced=replaced,
                 previous=previous,
                 progress=progress,
                 fragments=(DEFAULT_OSCAL_VERSION, fragments) if any(f in OSCAL_FORMATS for f in formats) else None,
             )
+            gc.freeze()  # they live until the package is written: the collector, running again, need not walk them
         # Every image package was written in this run or checked against its manifest (a listed or reused one):
         # its files are listed as its manifest records them, not read again.
         known: Hashed = {}
@@ -122,17 +154,11 @@ def build_boundary(  # noqa: PLR0913 - one run's options, keyword-only
             known |= recorded_hashes(staging / IMAGES_DIR / image.slug, f"{IMAGES_DIR}/{image.slug}/")
         with no_cycle_collection():
             package = roll_up(boundary, images, moment, previous_images(previous) if previous else None)
+            gc.freeze()
         built.append(package)
         html = functools.cache(lambda: render.report_html(package))  # one rendering for the HTML and the PDF
         writers: dict[BoundaryFormat, Callable[[BinaryIO], object]] = {
             BoundaryFormat.AUDIT_JSON: lambda out: out.write(render.audit_json(package)),
-            BoundaryFormat.OSCAL_ASSESSMENT_RESULTS: lambda out: oscal.system_assessment_results(
-                package, DEFAULT_OSCAL_VERSION, out, fragments
-            ),
-            BoundaryFormat.OSCAL_COMPONENT_DEFINITION: lambda out: out.write(
-                oscal.system_component_definition(package, DEFAULT_OSCAL_VERSION, fragments)
-            ),
-            BoundaryFormat.OSCAL_POAM: lambda out: oscal.system_poam(package, DEFAULT_OSCAL_VERSION, out, fragments),
             BoundaryFormat.XLSX: lambda out: out.write(render.workbook_xlsx(package)),
             BoundaryFormat.POAM_XLSX: lambda out: out.write(render.poam_xlsx(package)),
             BoundaryFormat.INVENTORY_XLSX: lambda out: out.write(render.inventory_xlsx(package)),
@@ -147,14 +173,15 @@ def build_boundary(  # noqa: PLR0913 - one run's options, keyword-only
             with target.open("wb") as stream:
                 writers[fmt](stream)
 
-        # The OSCAL documents are mostly the images' fragments copied in by the kernel: written in a thread of
-        # their own while this one writes the rest.
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            oscal_written = pool.submit(lambda: list(map(write, (f for f in formats if f in OSCAL_FORMATS))))
-            rest = (f for f in formats if f not in OSCAL_FORMATS and f is not BoundaryFormat.AUDIT_JSON)
-            for fmt in (BoundaryFormat.AUDIT_JSON, *rest):
-                write(fmt)
-            oscal_written.result()
+        # The OSCAL documents, mostly the images' fragments copied in, are written by the pool's processes while
+        # this one writes the rest.
+        oscal_written = _submit_oscal(processes[0], package, [f for f in formats if f in OSCAL_FORMATS], staging, show)
+        rest = (f for f in formats if f not in OSCAL_FORMATS and f is not BoundaryFormat.AUDIT_JSON)
+        for fmt in (BoundaryFormat.AUDIT_JSON, *rest):
+            write(fmt)
+        for written in oscal_written:
+            if (problem := written.result()) is not None:
+                raise RenderError(problem)
         shutil.rmtree(fragments, ignore_errors=True)
         if previous is not None:
             show("rendering diff.json, diff.md")
@@ -163,5 +190,11 @@ def build_boundary(  # noqa: PLR0913 - one run's options, keyword-only
             (staging / "diff.md").write_text(diff_markdown(changes), encoding="utf-8")
         return known
 
-    write_staged(out, fill)
+    frozen = gc.get_freeze_count()
+    try:
+        with image_processes(jobs, len(boundary.images)) as processes:
+            write_staged(out, lambda staging: fill(staging, processes))
+    finally:
+        if not frozen:  # what fill froze goes back to the collector (what another caller froze stays so)
+            gc.unfreeze()
     return built[0]

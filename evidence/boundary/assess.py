@@ -10,13 +10,14 @@ is part of it because due dates and overdue items depend on it: a new month is a
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import hashlib
 import json
 import os
 import shutil
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,7 +35,15 @@ from evidence.errors import EvidenceError, InputError
 from evidence.model import AssessmentContext, AuditPackage
 from evidence.render import safe_relative_path
 
-__all__ = ["AssessedImage", "PreviousImage", "assess_images", "image_slug", "match_previous", "previous_images"]
+__all__ = [
+    "AssessedImage",
+    "PreviousImage",
+    "assess_images",
+    "image_processes",
+    "image_slug",
+    "match_previous",
+    "previous_images",
+]
 
 IMAGES_DIR = "images"
 AUDIT_JSON = "audit.json"
@@ -311,18 +320,31 @@ def _plan(boundary: Boundary, moment: datetime, previous: Path | None) -> list[_
     ]
 
 
+@contextlib.contextmanager
+def image_processes(jobs: int, images: int) -> Iterator[tuple[ProcessPoolExecutor, int]]:
+    """A pool of at most `jobs` processes (no more than `images`) and its size: each starts and imports the
+    assessment at once, while this process plans. It assesses and reads the images, then writes the system's OSCAL
+    documents."""
+    workers = max(1, min(jobs, images))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        for _ in range(workers):
+            pool.submit(_ready)
+        yield pool, workers
+
+
 def assess_images(  # noqa: PLR0913 - one boundary run's options
     boundary: Boundary,
     staging: Path,
     *,
+    processes: tuple[ProcessPoolExecutor, int],
     moment: datetime,
-    jobs: int,
     replaced: dict[str, tuple[str, Path]] | None = None,
     previous: Path | None = None,
     progress: Callable[[str], None] | None = None,
     fragments: tuple[str, Path] | None = None,
 ) -> list[AssessedImage]:
-    """Assess or copy every image of `boundary` into `staging/images/`, in the boundary file's order.
+    """Assess or copy every image of `boundary` into `staging/images/`, in the boundary file's order, in the
+    `processes` of `image_processes`.
 
     `replaced` maps a slug to the reuse key and folder of the image in the package this run replaces; `previous`
     is last month's boundary package, whose image packages carry detection dates forward; with `fragments` (an
@@ -330,20 +352,16 @@ def assess_images(  # noqa: PLR0913 - one boundary run's options
     show = progress or (lambda _message: None)
     root = staging / IMAGES_DIR
     root.mkdir(parents=True, exist_ok=True)
-    workers = max(1, min(jobs, len(boundary.images)))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        for _ in range(workers):  # each worker starts and imports the assessment while this process plans
-            pool.submit(_ready)
-        return _assess_all(
-            boundary,
-            root,
-            (pool, workers),
-            moment=moment,
-            replaced=replaced,
-            previous=previous,
-            show=show,
-            fragments=fragments,
-        )
+    return _assess_all(
+        boundary,
+        root,
+        processes,
+        moment=moment,
+        replaced=replaced,
+        previous=previous,
+        show=show,
+        fragments=fragments,
+    )
 
 
 def _intact(package: Path) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from evidence.lifecycle.poam import asset_identifier, utc_day
 from evidence.model import (
@@ -19,6 +19,7 @@ from evidence.model import (
     Binding,
     ControlResult,
     CountGroup,
+    DeviationAnswer,
     ImageRef,
     PoamItem,
     Severity,
@@ -30,9 +31,31 @@ from evidence.render.inventory_xlsx import inventory_rows
 from evidence.render.poam_xlsx import poam_row
 from evidence.render.xlsx import Row
 
-__all__ = ["SEVERITIES", "ImageFacts", "image_facts"]
+__all__ = ["SEVERITIES", "ControlFacts", "ImageFacts", "ItemFacts", "image_facts"]
 
 SEVERITIES = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.NEGLIGIBLE, Severity.UNKNOWN)
+
+
+class ItemFacts(NamedTuple):
+    """What the roll-up needs of one of the image's POA&M items (a tuple: hundreds of thousands cross from the
+    worker processes)."""
+
+    poam_id: str
+    first_detected: date | None  # the UTC day of the original detection
+    is_open: bool
+    severity: Severity  # as adjusted by an approved risk adjustment, else as rated
+    overdue: bool
+    pending: tuple[str, ...]  # the deviations requested and not yet approved, as the POA&M names them
+    request: str | None  # the deviation request's id; None when a VEX statement proposes it
+
+
+class ControlFacts(NamedTuple):
+    catalog: str
+    control_id: str
+    title: str
+    status: Status
+    partly_satisfied: bool
+    reason: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,8 +63,8 @@ class ImageFacts:
     subject: ImageRef
     profile: str
     assessed_at: datetime
-    controls: tuple[ControlResult, ...]
-    poam: tuple[PoamItem, ...]
+    controls: tuple[ControlFacts, ...]
+    poam: tuple[ItemFacts, ...]
     rubric_grade: str | None
     asset_identifier: str
     counts: dict[str, Any]  # controls by status, open findings by severity, overdue, rubric grade
@@ -95,14 +118,43 @@ def _ports(pkg: AuditPackage) -> tuple[tuple[str, str, str], ...]:
     return tuple((port, protocol, source) for (port, protocol), source in found.items())
 
 
+def _item(item: PoamItem) -> ItemFacts:
+    answers = {
+        "false positive": item.false_positive,
+        "risk adjustment": item.risk_adjustment,
+        "operational requirement": item.operational_requirement,
+        "vendor dependency": item.vendor_dependency,
+    }
+    return ItemFacts(
+        poam_id=item.poam_id,
+        first_detected=utc_day(item.first_detected),
+        is_open=item.is_open,
+        severity=item.adjusted_severity or item.severity,
+        overdue=item.overdue,
+        pending=tuple(kind for kind, answer in answers.items() if answer is DeviationAnswer.PENDING),
+        request=item.deviation.id if item.deviation is not None else None,
+    )
+
+
+def _control(control: ControlResult) -> ControlFacts:
+    return ControlFacts(
+        catalog=control.catalog,
+        control_id=control.control_id,
+        title=control.title,
+        status=control.status,
+        partly_satisfied=control.partly_satisfied,
+        reason=control.reason,
+    )
+
+
 def image_facts(pkg: AuditPackage, audit_sha256: str = "") -> ImageFacts:
     return ImageFacts(
         audit_sha256=audit_sha256,
         subject=pkg.subject,
         profile=pkg.profile,
         assessed_at=pkg.assessed_at,
-        controls=pkg.controls,
-        poam=pkg.poam,
+        controls=tuple(_control(control) for control in pkg.controls),
+        poam=tuple(_item(item) for item in pkg.poam),
         rubric_grade=pkg.rubric_grade,
         asset_identifier=asset_identifier(pkg),
         counts=_counts(pkg),

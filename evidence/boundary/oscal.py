@@ -14,9 +14,10 @@ The system documents are printed like the images' (keys sorted, two-space indent
 from __future__ import annotations
 
 import os
-import re
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -25,7 +26,7 @@ import orjson
 from evidence.boundary.rollup import BoundaryPackage, SystemItem
 from evidence.cycles import no_cycle_collection
 from evidence.errors import RenderError
-from evidence.model import AuditPackage
+from evidence.model import AuditPackage, SystemInfo
 from evidence.render.oscal import (
     FROMLINE_NS,
     Json,
@@ -42,13 +43,30 @@ from evidence.render.oscal import (
 from evidence.render.oscal_component import component_definition_document
 from evidence.render.oscal_poam import FEDRAMP_NS, poam_document
 
-__all__ = ["system_assessment_results", "system_component_definition", "system_poam"]
+__all__ = ["SystemView", "system_assessment_results", "system_component_definition", "system_poam", "write_document"]
 
 _FILE = "oscal/poam.json"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SystemView:
+    """What the system's OSCAL documents need of the roll-up: little enough to send to a worker process, which
+    writes a document while this one writes the workbooks."""
+
+    system: SystemInfo
+    assessed_at: datetime
+    assets: dict[str, str]  # each image's slug -> its Asset Identifier, in the boundary file's order
+    items: tuple[SystemItem, ...]
+
+    @classmethod
+    def of(cls, bp: BoundaryPackage) -> SystemView:
+        assets = {image.slug: image.facts.asset_identifier for image in bp.images}
+        return cls(system=bp.system, assessed_at=bp.assessed_at, assets=assets, items=bp.items)
+
+
 _SHARED = ("parties", "roles")  # metadata lists every image document repeats
 
 
-_UP = re.compile(rb'("href": ?")\.\./')
 _INDENT = b"      "  # of the elements of a list directly under the model's root object, as the document prints
 
 
@@ -89,6 +107,7 @@ def write_streamed(document: Json, spools: list[_Spool], out: BinaryIO, filename
             if number:
                 out.write(b",\n")
             _copy_in(part, out)
+            part.unlink()  # read once: its pages need never reach the disk
         out.write(b"\n" + _INDENT[:-2] + b"]")
     out.write(rest)
 
@@ -138,7 +157,7 @@ def _image_texts(pkg: AuditPackage, slug: str, oscal_version: str, model: str) -
     printed = [_printed_list(document.pop(name, [])) for name in lists]
     texts = [orjson.dumps(document), *printed]
     home = b"../images/" + slug.encode() + b"/"
-    return [_UP.sub(lambda m: m[1] + home, text) for text in texts]
+    return [text.replace(b'"href":"../', b'"href":"' + home) for text in texts]
 
 
 def write_fragments(pkg: AuditPackage, slug: str, oscal_version: str, folder: Path) -> None:
@@ -157,7 +176,9 @@ def _list_fragment(folder: Path, slug: str, model: str, name: str) -> Path:
 
 def _image_document(slug: str, model: str, fragments: Path) -> Json:
     """The image's document of `model` as `write_fragments` wrote it, without its long lists."""
-    document: Json = orjson.loads((fragments / f"{slug}.{model}.json").read_bytes())
+    path = fragments / f"{slug}.{model}.json"
+    document: Json = orjson.loads(path.read_bytes())
+    path.unlink()  # read once
     return document
 
 
@@ -174,12 +195,12 @@ def _unique(items: list[Json]) -> list[Json]:
     return list(seen.values())
 
 
-def _system_item(bp: BoundaryPackage, item: SystemItem, image_items: dict[tuple[str, str], Json]) -> Json:
+def _system_item(bp: SystemView, item: SystemItem, image_items: dict[tuple[str, str], Json]) -> Json:
     members = [image_items[slug, item.item_id] for slug in item.images if (slug, item.item_id) in image_items]
     if not members:
         raise RenderError(f"{_FILE}: no image document has the POA&M item {item.item_id}")
     first = members[0]
-    assets = [bp.image(slug).facts.asset_identifier for slug in item.images]
+    assets = [bp.assets[slug] for slug in item.images]
     other_props = [p for p in first.get("props", []) if p.get("name") != "POAM-ID"]
     remarks = "\n\n".join(
         [
@@ -203,7 +224,7 @@ def _system_item(bp: BoundaryPackage, item: SystemItem, image_items: dict[tuple[
     )
 
 
-def _document(bp: BoundaryPackage, oscal_version: str, observations: _Spool, risks: _Spool, fragments: Path) -> Json:
+def _document(bp: SystemView, oscal_version: str, observations: _Spool, risks: _Spool, fragments: Path) -> Json:
     """The system POA&M without its observations and risks, which go to their spools image by image."""
     image_items: dict[tuple[str, str], Json] = {}
     leading = {(item.images[0], item.item_id) for item in bp.items}  # whose item gives the system item's words
@@ -211,24 +232,24 @@ def _document(bp: BoundaryPackage, oscal_version: str, observations: _Spool, ris
     assets: list[Json] = []
     components: list[Json] = []
     resources: list[Json] = []
-    for image in bp.images:
-        document = _image_document(image.slug, "poam", fragments)
+    for slug in bp.assets:
+        document = _image_document(slug, "poam", fragments)
         for poam_item in document.get("poam-items", []):
             poam_id = _poam_id(poam_item)
             if poam_id is None:
                 continue
             kept = (
                 poam_item
-                if (image.slug, poam_id) in leading
+                if (slug, poam_id) in leading
                 else {k: v for k, v in poam_item.items() if k in ("related-observations", "related-risks")}
             )  # of the other images, only what the system item relates
-            image_items[image.slug, poam_id] = kept
+            image_items[slug, poam_id] = kept
         metadata.append(document["metadata"])
         assets.append(document.get("local-definitions", {}).get("assessment-assets", {}))
         components += document.get("local-definitions", {}).get("components", [])
         resources += document.get("back-matter", {}).get("resources", [])
-        observations.add(_list_fragment(fragments, image.slug, "poam", "observations"))
-        risks.add(_list_fragment(fragments, image.slug, "poam", "risks"))
+        observations.add(_list_fragment(fragments, slug, "poam", "observations"))
+        risks.add(_list_fragment(fragments, slug, "poam", "risks"))
     system = bp.system
     moment = timestamp(bp.assessed_at)
     open_items = sum(1 for i in bp.items if i.open)
@@ -281,7 +302,7 @@ def _unique_parties(metadata: list[Json]) -> list[Json] | None:
     return [{"role-id": role, "party-uuids": uuids} for role, uuids in by_role.items()] or None
 
 
-def _empty(bp: BoundaryPackage) -> Json:
+def _empty(bp: SystemView) -> Json:
     return {
         "uuid": name_uuid(f"boundary/{bp.system.name}/poam-item/none"),
         "title": "No weaknesses",
@@ -290,7 +311,7 @@ def _empty(bp: BoundaryPackage) -> Json:
     }
 
 
-def system_poam(bp: BoundaryPackage, oscal_version: str, out: BinaryIO, fragments: Path) -> None:
+def system_poam(bp: SystemView, oscal_version: str, out: BinaryIO, fragments: Path) -> None:
     spools = [_Spool(), _Spool()]
     with no_cycle_collection():
         document = _document(bp, oscal_version, spools[0], spools[1], fragments)
@@ -298,7 +319,7 @@ def system_poam(bp: BoundaryPackage, oscal_version: str, out: BinaryIO, fragment
 
 
 def _shared_metadata(
-    bp: BoundaryPackage,
+    bp: SystemView,
     metadata: list[Json],
     kind: str,
     oscal_version: str,
@@ -314,10 +335,10 @@ def _shared_metadata(
             "last-modified": moment,
             "version": moment[:10],
             "oscal-version": oscal_version,
-            "props": props(prop("generator", "fromline"), prop("images", str(len(bp.images))), *extra),
+            "props": props(prop("generator", "fromline"), prop("images", str(len(bp.assets))), *extra),
             **{key: _unique([x for m in metadata for x in m.get(key, [])]) or None for key in _SHARED},
             "responsible-parties": _unique_parties(metadata),
-            "remarks": f"The {remarks[0]} of the {len(bp.images)} container images of {md(bp.system.name)}'s "
+            "remarks": f"The {remarks[0]} of the {len(bp.assets)} container images of {md(bp.system.name)}'s "
             + remarks[1],
         }
     )
@@ -331,15 +352,15 @@ def _resources(documents: list[Json]) -> Json | None:
     return {"resources": resources} if resources else None
 
 
-def system_assessment_results(bp: BoundaryPackage, oscal_version: str, out: BinaryIO, fragments: Path) -> None:
+def system_assessment_results(bp: SystemView, oscal_version: str, out: BinaryIO, fragments: Path) -> None:
     """One result per image, as each image's assessment results has it, under one document; the results are
     spooled image by image."""
     results = _Spool()
     documents: list[Json] = []  # each image's document without its results: small
     with no_cycle_collection():
-        for image in bp.images:
-            documents.append(_image_document(image.slug, "assessment-results", fragments))
-            results.add(_list_fragment(fragments, image.slug, "assessment-results", "results"))
+        for slug in bp.assets:
+            documents.append(_image_document(slug, "assessment-results", fragments))
+            results.add(_list_fragment(fragments, slug, "assessment-results", "results"))
         moment = timestamp(bp.assessed_at)
         body = compact(
             {
@@ -370,11 +391,11 @@ def system_assessment_results(bp: BoundaryPackage, oscal_version: str, out: Bina
     write_streamed({"assessment-results": body}, [results], out, "oscal/assessment-results.json")
 
 
-def system_component_definition(bp: BoundaryPackage, oscal_version: str, fragments: Path) -> bytes:
+def system_component_definition(bp: SystemView, oscal_version: str, fragments: Path) -> bytes:
     """A component per image (each image's own component definition's components), under one document."""
 
     def build() -> Json:
-        documents = [_image_document(i.slug, "component-definition", fragments) for i in bp.images]
+        documents = [_image_document(slug, "component-definition", fragments) for slug in bp.assets]
         moment = timestamp(bp.assessed_at)
         body = compact(
             {
@@ -393,3 +414,20 @@ def system_component_definition(bp: BoundaryPackage, oscal_version: str, fragmen
         return {"component-definition": body}
 
     return document_bytes(build, "oscal/component-definition.json")
+
+
+def write_document(model: str, view: SystemView, oscal_version: str, fragments: Path, target: Path) -> str | None:
+    """Write the system's document of `model` ("assessment-results", "component-definition" or "poam") into
+    `target`, in a worker process; the problem, if any (an exception with arguments of its own does not cross a
+    process boundary intact, so its message does)."""
+    try:
+        with target.open("wb") as out:
+            if model == "poam":
+                system_poam(view, oscal_version, out, fragments)
+            elif model == "assessment-results":
+                system_assessment_results(view, oscal_version, out, fragments)
+            else:
+                out.write(system_component_definition(view, oscal_version, fragments))
+    except RenderError as exc:
+        return str(exc)
+    return None

@@ -21,10 +21,9 @@ from datetime import date, datetime
 
 from evidence.boundary.assess import AssessedImage, PreviousImage
 from evidence.boundary.config import Boundary
+from evidence.boundary.facts import ItemFacts
 from evidence.lifecycle.poam import utc_day
 from evidence.model import (
-    DeviationAnswer,
-    PoamItem,
     Severity,
     Status,
     SystemInfo,
@@ -151,12 +150,12 @@ _AGREED = tuple(i for i, name in enumerate(POAM_COLUMNS) if name not in PER_IMAG
 def _items(images: tuple[AssessedImage, ...]) -> tuple[SystemItem, ...]:
     """One item per weakness and original detection day whose images agree on every column but their own; where
     they do not, each set that agrees is an item of its own, numbered `-2`, `-3`... in the boundary file's order."""
-    groups: dict[tuple[str, date | None], dict[tuple[object, ...], list[tuple[AssessedImage, PoamItem]]]] = defaultdict(
-        dict
+    groups: dict[tuple[str, date | None], dict[tuple[object, ...], list[tuple[AssessedImage, ItemFacts]]]] = (
+        defaultdict(dict)
     )
     for image in images:
         for item in image.facts.poam:
-            day = utc_day(item.first_detected)
+            day = item.first_detected
             row = image.facts.poam_rows.get((item.poam_id, day), ())
             agreed = tuple(row[i] for i in _AGREED) if row else ()
             groups[item.poam_id, day].setdefault(agreed, []).append((image, item))
@@ -168,7 +167,7 @@ def _items(images: tuple[AssessedImage, ...]) -> tuple[SystemItem, ...]:
 
 
 def _system_item(
-    item_id: str, day: date | None, members: list[tuple[AssessedImage, PoamItem]], number: int
+    item_id: str, day: date | None, members: list[tuple[AssessedImage, ItemFacts]], number: int
 ) -> SystemItem:
     suffix = (day.strftime("%Y%m%d") if day else "undated") + (f"-{number}" if number > 1 else "")
     open_members = [i for _, i in members if i.is_open]
@@ -178,7 +177,7 @@ def _system_item(
         first_detected=day,
         images=tuple(image.slug for image, _ in members),
         open=bool(open_members),
-        severity=max((i.adjusted_severity or i.severity for _, i in members), key=lambda s: s.rank),
+        severity=max((i.severity for _, i in members), key=lambda s: s.rank),
         overdue=any(i.overdue for i in open_members),
     )
 
@@ -242,20 +241,12 @@ def _changes(
 
 
 def _pending(images: tuple[AssessedImage, ...]) -> tuple[PendingDeviation, ...]:
-    found = []
-    for image in images:
-        for item in image.facts.poam:
-            answers = {
-                "false positive": item.false_positive,
-                "risk adjustment": item.risk_adjustment,
-                "operational requirement": item.operational_requirement,
-                "vendor dependency": item.vendor_dependency,
-            }
-            kinds = tuple(kind for kind, answer in answers.items() if answer is DeviationAnswer.PENDING)
-            if item.is_open and kinds:
-                request = item.deviation.id if item.deviation is not None else None
-                found.append(PendingDeviation(image=image.slug, poam_id=item.poam_id, kinds=kinds, request=request))
-    return tuple(found)
+    return tuple(
+        PendingDeviation(image=image.slug, poam_id=item.poam_id, kinds=item.pending, request=item.request)
+        for image in images
+        for item in image.facts.poam
+        if item.is_open and item.pending
+    )
 
 
 def roll_up(
