@@ -14,6 +14,7 @@ class ExitCode(IntEnum):
     USAGE = 2
     BAD_INPUT = 3
     OUTPUT_FAILURE = 4
+    REGISTRY = 5  # fromline pull, package --pull: the registry could not give what was asked
     INTERRUPTED = 130  # Ctrl-C (SIGINT, 128 + 2): the run stops, its partial output removed
     PIPE_CLOSED = 141  # what a shell reports for a command ended by SIGPIPE (128 + 13), as `| head` does
     TERMINATED = 143  # SIGTERM (128 + 15), what a CI timeout sends: as for Ctrl-C

@@ -29,11 +29,19 @@ from typing import BinaryIO
 
 import orjson
 
-from evidence.boundary.assess import IMAGES_DIR, assess_images, boundary_audit, image_processes, previous_images
+from evidence.boundary.assess import (
+    IMAGES_DIR,
+    PULLED_DIR,
+    assess_images,
+    boundary_audit,
+    image_processes,
+    previous_images,
+)
 from evidence.boundary.config import Boundary, BoundaryError, load_boundary
 from evidence.boundary.rollup import BoundaryPackage, roll_up
 from evidence.cycles import no_cycle_collection
 from evidence.errors import InputError, RenderError
+from evidence.registry import PullOptions
 
 __all__ = ["BoundaryError", "BoundaryFormat", "build_boundary", "load_boundary"]
 
@@ -118,6 +126,7 @@ def build_boundary(  # noqa: PLR0913 - one run's options, keyword-only
     formats: Sequence[BoundaryFormat] = tuple(BoundaryFormat),
     previous: Path | None = None,
     progress: Callable[[str], None] | None = None,
+    pull_options: PullOptions | None = None,
 ) -> BoundaryPackage:
     """Assess the boundary's images and write its package into `out`, all or nothing; the package's content."""
     from evidence.boundary import render  # noqa: PLC0415 - renderers import the workbook and report code
@@ -145,8 +154,10 @@ def build_boundary(  # noqa: PLR0913 - one run's options, keyword-only
                 previous=previous,
                 progress=progress,
                 fragments=(DEFAULT_OSCAL_VERSION, fragments) if any(f in OSCAL_FORMATS for f in formats) else None,
+                pull_options=pull_options,
             )
             gc.freeze()  # they live until the package is written: the collector, running again, need not walk them
+        shutil.rmtree(staging / PULLED_DIR, ignore_errors=True)  # each image package holds what it read of it
         # Every image package was written in this run or checked against its manifest (a listed or reused one):
         # its files are listed as its manifest records them, not read again.
         known: Hashed = {}

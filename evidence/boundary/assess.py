@@ -33,6 +33,7 @@ from evidence.boundary.facts import ImageFacts, image_facts
 from evidence.cycles import no_cycle_collection
 from evidence.errors import EvidenceError, InputError
 from evidence.model import AssessmentContext, AuditPackage
+from evidence.registry import PullOptions
 from evidence.render import safe_relative_path
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
 ]
 
 IMAGES_DIR = "images"
+PULLED_DIR = ".pulled"  # under the staging folder: what `pull: true` images' registries hold, until assessed
 AUDIT_JSON = "audit.json"
 
 
@@ -274,6 +276,35 @@ def _skip(text: str, at: int) -> int:
     return at
 
 
+def _pulled(
+    boundary: Boundary,
+    kept: list[tuple[ImageEntry, str, PreviousImage | None]],
+    moment: datetime,
+    pulling: tuple[Path, PullOptions],
+) -> list[tuple[ImageEntry, str, PreviousImage | None]]:
+    """`kept` with the pulled folder of each `pull: true` image among its evidence; every registry's problem at once."""
+    from evidence.registry import RegistryError, pull  # noqa: PLC0415 - only boundaries that pull
+
+    folder, options = pulling
+
+    def one(entry: ImageEntry, slug: str) -> ImageEntry | str:
+        if not entry.pull or entry.image is None:
+            return entry
+        target = folder / slug
+        try:
+            pull(entry.image.reference, target, moment, options)
+        except (RegistryError, EvidenceError) as exc:
+            return f"line {entry.line}: {exc.diagnostics()}"
+        return dataclasses.replace(entry, evidence=(*entry.evidence, target))
+
+    with ThreadPoolExecutor(max_workers=4) as threads:  # the registry's answers are waited for, not computed
+        done = list(threads.map(one, [entry for entry, _, _ in kept], [slug for _, slug, _ in kept]))
+    problems = [d for d in done if isinstance(d, str)]
+    if problems:
+        raise BoundaryError(boundary.path, problems)
+    return [(d, slug, last) for d, (_, slug, last) in zip(done, kept, strict=True) if not isinstance(d, str)]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Planned:
     entry: ImageEntry
@@ -283,9 +314,12 @@ class _Planned:
     continues: str | None  # that image's digest
 
 
-def _plan(boundary: Boundary, moment: datetime, previous: Path | None) -> list[_Planned]:
+def _plan(
+    boundary: Boundary, moment: datetime, previous: Path | None, pulling: tuple[Path, PullOptions]
+) -> list[_Planned]:
     """Each entry's slug, reuse key and last month's package; an image listed twice (by digest, packages
-    included) is an error."""
+    included) is an error. An image with `pull: true` has what its registry holds pulled first (into the folder
+    `pulling` names, with its options), as part of its evidence: its key covers what was pulled."""
 
     subjects: list[tuple[ImageEntry, str, str]] = []
     for entry in boundary.images:
@@ -307,6 +341,8 @@ def _plan(boundary: Boundary, moment: datetime, previous: Path | None) -> list[_
         kept.append((entry, image_slug(name, digest), continued.get((name, digest))))
     if problems:
         raise BoundaryError(boundary.path, problems)
+    if any(entry.pull for entry, _, _ in kept):
+        kept = _pulled(boundary, kept, moment, pulling)
 
     def key(entry: ImageEntry, last: PreviousImage | None) -> str | None:
         return _reuse_key(boundary, entry, moment, last[2] if last else None) if entry.image is not None else None
@@ -342,9 +378,10 @@ def assess_images(  # noqa: PLR0913 - one boundary run's options
     previous: Path | None = None,
     progress: Callable[[str], None] | None = None,
     fragments: tuple[str, Path] | None = None,
+    pull_options: PullOptions | None = None,
 ) -> list[AssessedImage]:
     """Assess or copy every image of `boundary` into `staging/images/`, in the boundary file's order, in the
-    `processes` of `image_processes`.
+    `processes` of `image_processes`; an image with `pull: true` is pulled into `staging/.pulled/` first.
 
     `replaced` maps a slug to the reuse key and folder of the image in the package this run replaces; `previous`
     is last month's boundary package, whose image packages carry detection dates forward; with `fragments` (an
@@ -361,6 +398,7 @@ def assess_images(  # noqa: PLR0913 - one boundary run's options
         previous=previous,
         show=show,
         fragments=fragments,
+        pulling=(staging / PULLED_DIR, pull_options or PullOptions()),
     )
 
 
@@ -388,8 +426,9 @@ def _assess_all(  # noqa: PLR0913 - one boundary run's options
     previous: Path | None,
     show: Callable[[str], None],
     fragments: tuple[str, Path] | None,
+    pulling: tuple[Path, PullOptions],
 ) -> list[AssessedImage]:
-    planned = _plan(boundary, moment, previous)
+    planned = _plan(boundary, moment, previous, pulling)
     reused: set[str] = set()
     jobs_to_run: list[_Job] = []
     copies: list[tuple[ImageEntry, Path, Path]] = []  # a package given in the boundary file: entry, from, to

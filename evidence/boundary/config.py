@@ -34,7 +34,7 @@ INVENTORY_FIELDS = {
 }
 _TOP = {"version", "system", "profile", "policy", "keys", "trusted_root", "images"}
 _SYSTEM = {"name", "id", "impact", "csp"}
-_IMAGE = {"image", "evidence", "package", "profile", "keys", "release", *INVENTORY_FIELDS}
+_IMAGE = {"image", "evidence", "pull", "package", "profile", "keys", "release", *INVENTORY_FIELDS}
 
 
 class BoundaryError(EvidenceError):
@@ -52,8 +52,9 @@ class ImageEntry:
     """One image of the boundary: assessed from its evidence, or read from a package `fromline package` wrote."""
 
     line: int  # where the entry starts in the boundary file, for messages
-    image: ImageRef | None = None  # with `evidence`
+    image: ImageRef | None = None  # with `evidence`, or `pull`, or both
     evidence: tuple[Path, ...] = ()
+    pull: bool = False  # also read what the image's registry holds about its digest (`fromline pull`)
     package: Path | None = None
     profile: str
     release: str | None = None
@@ -203,8 +204,9 @@ class _Reader:
             inventory=self.inventory(fields, where),
         )
         if has_package:
-            if "evidence" in fields:
-                self.problem(fields["evidence"], f"{where}.evidence", "is read from the package; leave it out")
+            for read in ("evidence", "pull"):
+                if read in fields:
+                    self.problem(fields[read], f"{where}.{read}", "is read from the package; leave it out")
             return dataclasses.replace(
                 base, package=self.path_of(fields["package"], f"{where}.package", directory=True)
             )
@@ -215,10 +217,23 @@ class _Reader:
                 image = ImageRef.parse(reference)
             except ValueError as exc:
                 self.problem(fields["image"], f"{where}.image", str(exc))
-        if "evidence" not in fields:
-            self.problem(node, f"{where}.evidence", "is required with `image`: the files or directories to read")
+        pull = self.flag(fields.get("pull"), f"{where}.pull")
+        if "evidence" not in fields and not pull:
+            self.problem(
+                node,
+                f"{where}.evidence",
+                "is required with `image` (or `pull: true`): the files or directories to read",
+            )
         evidence = self.paths(fields.get("evidence"), f"{where}.evidence")
-        return dataclasses.replace(base, image=image, evidence=evidence)
+        return dataclasses.replace(base, image=image, evidence=evidence, pull=pull)
+
+    def flag(self, node: yaml.Node | None, where: str) -> bool:
+        if node is None:
+            return False
+        if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:bool":
+            return node.value.lower() in ("true", "yes", "on")
+        self.problem(node, where, "must be true or false")
+        return False
 
     def inventory(self, fields: dict[str, yaml.Node], where: str) -> dict[str, str]:
         found: dict[str, str] = {}

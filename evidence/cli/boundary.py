@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from evidence.cli.options import EXIT_CODES, add_common, output_directory, parse_timestamp, progress, terminal_lines
+from evidence.cli.pull import add_registry_options, registry_options
 
 # The boundary package's outputs, named here so that --help need not import the boundary code.
 BOUNDARY_FORMATS = ("oscal-ar", "oscal-cd", "oscal-poam", "workbook-xlsx", "poam-xlsx", "inventory-xlsx", "html", "pdf")
@@ -57,6 +58,7 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--zip", action="store_true", help="also write the package as OUTDIR.zip (reproducible, like every file)"
     )
+    add_registry_options(parser.add_argument_group("registry access (images with pull: true)"))
     add_common(parser)
     parser.set_defaults(run=run)
 
@@ -102,6 +104,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         formats=[BoundaryFormat(f) for f in formats],
         previous=args.previous,
         progress=show,
+        pull_options=registry_options(args),
     )
     if args.zip:
         root = args.out.resolve()

@@ -23,23 +23,32 @@ STOPPED_HELP = (
 )
 
 
-def exit_codes(one: str | None) -> str:
-    """The exit codes a command's --help lists; `one` says what 1 means, for the commands that return it."""
+REGISTRY_HELP = (
+    "  5  registry (pull, --pull, pull: true): unreachable, refused access, lacks the digest, or\n"
+    "     answered with something else than was asked\n"
+)
+
+
+def exit_codes(one: str | None, *, registry: bool = False) -> str:
+    """The exit codes a command's --help lists; `one` says what 1 means, for the commands that return it;
+    `registry` adds 5, for the commands that can read from a registry."""
     one = f"  1  {one}\n" if one else ""
     return (
         "exit codes:\n  0  done\n" + one + "  2  usage error\n"
         "  3  bad input: an evidence file, catalog or profile that cannot be used\n"
         "  4  render or output failure: the package could not be written; or a broken\n"
         "     installation (a bundled catalog, profile or template is missing)\n"
-        f"{STOPPED_HELP}\n"
+        + (REGISTRY_HELP if registry else "")
+        + f"{STOPPED_HELP}\n"
     )
 
 
-EXIT_CODES = exit_codes("controls not satisfied (only when --fail-on asks for it)")  # fromline package
+EXIT_CODES = exit_codes("controls not satisfied (only when --fail-on asks for it)", registry=True)  # package
 PLAIN_EXIT_CODES = exit_codes(None)  # commands that never return 1
 TOP_EXIT_CODES = exit_codes(
     "package --fail-on: controls not satisfied; diff --fail-on: a condition holds; verify: the package does\n"
-    "     not verify"
+    "     not verify",
+    registry=True,
 )
 
 # Where a command writes one file, or reads evidence, this name means standard output or standard input.

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import tempfile
 from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,12 +21,15 @@ from evidence.cli.options import (
     progress,
     terminal_lines,
 )
+from evidence.cli.pull import add_registry_options, registry_options
 from evidence.cli.verification import add_verification_options, verification_context
 from evidence.errors import BindError, ExitCode, RenderError
 from evidence.oscal_versions import DEFAULT_OSCAL_VERSION, OSCAL_VERSIONS
 
+LAYOUT_PREFIX = "oci:"  # as evidence.registry names it; not imported here, to keep --help instant
+
 if TYPE_CHECKING:
-    from evidence.model import AuditPackage, Status
+    from evidence.model import AuditPackage, ImageRef, Status
     from evidence.pipeline import LifecycleFiles
 
 # Values of `Status`, named here so that --help need not import the model (`parse_fail_on` turns them into statuses).
@@ -39,8 +46,20 @@ def register(commands: Any) -> None:
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="evidence files or directories")
+    parser.add_argument(
+        "inputs",
+        nargs="*",
+        type=Path,
+        metavar="INPUT",
+        help="evidence files or directories; oci:PATH reads what an OCI image layout holds about the image, offline",
+    )
     parser.add_argument("--image", required=True, metavar="REF@sha256:DIGEST", help="the image assessed, by digest")
+    parser.add_argument(
+        "--pull",
+        action="store_true",
+        help="also read what the image's registry holds about its digest (as `fromline pull` does) into the "
+        "package's evidence",
+    )
     parser.add_argument("--release", metavar="VERSION", help="the release this image is, e.g. 1.4.0")
     parser.add_argument("--profile", default="default", metavar="NAME", help="profile name or YAML file")
     parser.add_argument(
@@ -93,6 +112,7 @@ def register(commands: Any) -> None:
     add_lifecycle_options(parser)
     add_verification_options(parser)
     add_assessment_options(parser)
+    add_registry_options(parser.add_argument_group("registry access (--pull)"))
     add_common(parser)
     parser.set_defaults(run=run)
 
@@ -118,12 +138,29 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     except argparse.ArgumentTypeError as e:
         parser.error(str(e))
 
-    from evidence.pipeline import assess, write_package  # noqa: PLC0415 - keep --help instant
+    if not args.inputs and not args.pull:
+        parser.error("give evidence files or directories, oci:PATH, or --pull")
 
     show = progress(quiet=args.quiet)
+    with pulled_inputs(args, image, now, show) as inputs:
+        return _package(args, parser, image=image, parsed=(now, fail_on, assessment), inputs=inputs, show=show)
+
+
+def _package(  # noqa: PLR0913 - the command line, parsed
+    args: argparse.Namespace,
+    parser: argparse.ArgumentParser,
+    *,
+    image: ImageRef,
+    parsed: tuple[datetime, set[Status], Any],
+    inputs: list[Path],
+    show: Callable[[str], None],
+) -> int:
+    from evidence.pipeline import assess, write_package  # noqa: PLC0415
+
+    now, fail_on, assessment = parsed
     try:
         pkg = assess(
-            args.inputs,
+            inputs,
             image=image,
             profile=args.profile,
             catalogs=args.catalog,
@@ -142,6 +179,33 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print(summary(pkg, args.out, written))
     failing = [c for c in pkg.controls if c.status in fail_on]
     return ExitCode.CONTROLS_NOT_SATISFIED if failing else ExitCode.OK
+
+
+@contextlib.contextmanager
+def pulled_inputs(
+    args: argparse.Namespace, image: ImageRef, now: datetime, show: Callable[[str], None]
+) -> Iterator[list[Path]]:
+    """The inputs, each `oci:PATH` read from its OCI image layout and, with --pull, what the registry holds, into a
+    folder of its own that lasts as long as the run (the package keeps a copy of every file in its evidence)."""
+    inputs = [p for p in args.inputs if not str(p).startswith(LAYOUT_PREFIX)]
+    layouts = [str(p) for p in args.inputs if str(p).startswith(LAYOUT_PREFIX)]
+    if not layouts and not args.pull:
+        yield inputs
+        return
+    from evidence.registry import pull  # noqa: PLC0415
+
+    options = registry_options(args)
+    with tempfile.TemporaryDirectory(prefix="fromline-pull-") as folder:
+        for number, layout in enumerate(layouts, start=1):
+            target = Path(folder) / ("oci-layout" if len(layouts) == 1 else f"oci-layout-{number}")
+            show(f"reading {layout}")
+            pull(f"{layout}@{image.digest}", target, now, options)
+            inputs.append(target)
+        if args.pull:
+            show(f"pulling {image.reference}")
+            pull(image.reference, Path(folder) / "registry", now, options)
+            inputs.append(Path(folder) / "registry")
+        yield inputs
 
 
 def lifecycle_files(args: argparse.Namespace) -> LifecycleFiles:

@@ -31,6 +31,7 @@ from evidence.collectors.kubernetes import KubernetesWorkloads
 from evidence.collectors.oci import OciManifest
 from evidence.collectors.openvex import OpenVex
 from evidence.collectors.provenance import InTotoAttestation
+from evidence.collectors.pull_record import PullRecord
 from evidence.collectors.sarif import Sarif
 from evidence.collectors.sigstore_bundle import SigstoreBundle
 from evidence.collectors.snyk import SnykContainerJson
@@ -79,6 +80,7 @@ COLLECTORS: tuple[Collector, ...] = (
     AdmissionPolicies(),  # before KubernetesWorkloads: a file holding both is read as its policies
     KubernetesWorkloads(),
     DependabotConfig(),
+    PullRecord(),
     PublicKey(),
     DetachedSignature(),
     Dockerfile(),

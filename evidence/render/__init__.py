@@ -321,12 +321,17 @@ def write_package(  # noqa: PLR0913 - the package, where, and keyword-only optio
     return written
 
 
-def write_staged(out_dir: Path, fill: Callable[[Path], Hashed | None]) -> None:
+def write_staged(
+    out_dir: Path, fill: Callable[[Path], Hashed | None], *, marker: str = MANIFEST, what: str = "package"
+) -> None:
     """Make a package directory all or nothing: `fill` writes its files into a private staging directory (and
     may return the hashes of those it wrote from bytes already hashed), then the manifest is written and the
     directory moved into place (an earlier package there is replaced only then).
-    An `OSError` becomes a `RenderError` naming `out_dir`; on any error or signal the staging directory goes."""
-    _check_replaceable(out_dir)
+    An `OSError` becomes a `RenderError` naming `out_dir`; on any error or signal the staging directory goes.
+
+    With another `marker` than the manifest (the file that shows an existing directory is one Fromline wrote, and
+    may be replaced), no manifest is written: `fill` writes its own record, and `what` names the directory."""
+    _check_replaceable(out_dir, marker)
     # Named before it exists, so that a signal arriving just after it is made still finds it to remove.
     staging = out_dir.parent / f".{out_dir.name}.{secrets.token_hex(8)}"
     try:
@@ -336,10 +341,11 @@ def write_staged(out_dir: Path, fill: Callable[[Path], Hashed | None]) -> None:
         except OSError as e:
             raise RenderError(f"{out_dir}: cannot create the output directory: {e.strerror}") from e
         known = fill(staging)
-        (staging / MANIFEST).write_bytes(manifest(staging, known))
+        if marker == MANIFEST:
+            (staging / MANIFEST).write_bytes(manifest(staging, known))
         _swap_into_place(staging, out_dir)
     except OSError as e:
-        raise RenderError(f"{out_dir}: cannot write the package: {e.strerror or e}") from e
+        raise RenderError(f"{out_dir}: cannot write the {what}: {e.strerror or e}") from e
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
@@ -376,13 +382,14 @@ def replace_file(target: Path, write: Callable[[BinaryIO], object]) -> None:
         raise
 
 
-def _check_replaceable(out_dir: Path) -> None:
+def _check_replaceable(out_dir: Path, marker: str) -> None:
     if not out_dir.exists():
         return
     if not out_dir.is_dir():
         raise RenderError(f"{out_dir}: exists and is not a directory")
-    if any(out_dir.iterdir()) and not (out_dir / MANIFEST).is_file():
-        raise RenderError(f"{out_dir}: exists, is not empty and is not a Fromline package; refusing to replace it")
+    if any(out_dir.iterdir()) and not (out_dir / marker).is_file():
+        written_by = "a Fromline package" if marker == MANIFEST else f"what Fromline wrote (no {marker})"
+        raise RenderError(f"{out_dir}: exists, is not empty and is not {written_by}; refusing to replace it")
 
 
 def _swap_into_place(staging: Path, out_dir: Path) -> None:
