@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -22,26 +22,21 @@ class FakeRegistry:
     user: str | None = None  # with a user, every /v2/ request needs the bearer token the realm gives for it
     password: str | None = None
     referrers_api: bool = True
+    page_size: int = 0  # with a size, the referrers API answers in pages linked by `Link: <...>; rel="next"`
     port: int = 0
     throttle: int = 0  # answer 429 this many times first
     tamper: set[str] = field(default_factory=set)  # digests answered with other bytes
     served_as: dict[str, str] = field(default_factory=dict)  # digest -> Content-Type to answer with instead
     requests: list[tuple[str, str | None]] = field(default_factory=list)  # (path, Authorization)
-    hook: Callable[[str], tuple[int, dict[str, str], bytes] | None] | None = None
 
     @property
     def host(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def answer(self, path: str, authorization: str | None) -> tuple[int, dict[str, str], bytes]:  # noqa: C901, PLR0911
+    def answer(self, path: str, authorization: str | None) -> tuple[int, dict[str, str], bytes]:  # noqa: PLR0911
         self.requests.append((path, authorization))
-        if self.hook is not None and (hooked := self.hook(path)) is not None:
-            return hooked
         if path.startswith("/token"):
-            expected = "Basic " + base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
-            if authorization != expected:
-                return 401, {}, b'{"errors":[{"code":"UNAUTHORIZED"}]}'
-            return 200, {"Content-Type": "application/json"}, canonical({"token": TOKEN})
+            return self._token(authorization)
         if self.user is not None and authorization != f"Bearer {TOKEN}":
             challenge = (
                 f'Bearer realm="http://{self.host}/token",service="fake",'
@@ -62,10 +57,25 @@ class FakeRegistry:
         elif kind == "blobs" and reference in self.content.blobs:
             return self._body(reference, self.content.blobs[reference], "application/octet-stream")
         elif kind == "referrers" and self.referrers_api:
-            found = [d for d in self._manifest_descriptors() if d.pop("subject", None) == reference]
-            index = canonical({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": found})
-            return 200, {"Content-Type": OCI_INDEX}, index
+            return self._referrers(prefix, reference)
         return 404, {"Content-Type": "application/json"}, b'{"errors":[{"code":"MANIFEST_UNKNOWN"}]}'
+
+    def _token(self, authorization: str | None) -> tuple[int, dict[str, str], bytes]:
+        expected = "Basic " + base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
+        if authorization != expected:
+            return 401, {}, b'{"errors":[{"code":"UNAUTHORIZED"}]}'
+        return 200, {"Content-Type": "application/json"}, canonical({"token": TOKEN})
+
+    def _referrers(self, prefix: str, reference: str) -> tuple[int, dict[str, str], bytes]:
+        digest, _, query = reference.partition("?")
+        found = [d for d in self._manifest_descriptors() if d.pop("subject", None) == digest]
+        headers = {"Content-Type": OCI_INDEX}
+        if self.page_size:
+            page = int(query.removeprefix("page=") or 0)
+            if (page + 1) * self.page_size < len(found):
+                headers["Link"] = f'<{prefix}referrers/{digest}?page={page + 1}>; rel="next"'
+            found = found[page * self.page_size : (page + 1) * self.page_size]
+        return 200, headers, canonical({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": found})
 
     def _body(self, digest: str, data: bytes, media_type: str) -> tuple[int, dict[str, str], bytes]:
         body = data + b" " if digest in self.tamper else data

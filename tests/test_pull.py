@@ -325,3 +325,17 @@ def test_a_boundary_image_with_pull_true(
     package = tmp_path / "out" / entry["package"]
     assert ("cosign signature manifest", "verified") in _signatures(package)
     assert not list((tmp_path / "out").glob(".pulled*"))
+
+
+def test_the_referrers_api_in_pages(image: tuple[ImageContent, Path], tmp_path: Path) -> None:
+    content, _ = image
+    with serving(FakeRegistry(content=content, page_size=1)) as registry:
+        reference = f"{registry.host}/{REPOSITORY}@{content.digest}"
+        assert _pull(reference, tmp_path / "pulled", "--insecure-registry", registry.host) == 0
+        pages = [path for path, _ in registry.requests if "/referrers/" in path]
+    assert len(pages) == 2
+    record = orjson.loads((tmp_path / "pulled" / "pull.json").read_bytes())
+    assert sorted(f["role"] for f in record["files"] if f["role"].endswith("referrer")) == [
+        "sbom referrer",
+        "sigstore-bundle referrer",
+    ]

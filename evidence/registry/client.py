@@ -46,6 +46,7 @@ class Answer:
     media_type: str | None  # Content-Type without parameters
     body: bytes
     digest: str  # "sha256:<hex>" of the body
+    next_page: str | None = None  # a paginated answer's `Link: <...>; rel="next"`, resolved against the registry
 
 
 def _session(ca: Path | None) -> requests.Session:
@@ -118,8 +119,9 @@ class RegistryClient:
         return f"{self.base}/v2/{self.repository}"
 
     def get(self, path: str, *, accept: str | None, limit: int, expect: str | None = None) -> Answer | None:
-        """GET `/v2/<repository>/<path>`: the answer, None for 404. `expect` is the digest the body must have."""
-        response = self._send(f"{self.url}/{path}", accept)
+        """GET `/v2/<repository>/<path>` (or `path` itself when it starts with `/`, a page link from this
+        registry): the answer, None for 404. `expect` is the digest the body must have."""
+        response = self._send(f"{self.base}{path}" if path.startswith("/") else f"{self.url}/{path}", accept)
         try:
             if response.status_code == 404:
                 return None
@@ -133,7 +135,23 @@ class RegistryClient:
         if expect is not None and digest != expect:
             raise RegistryError(f"{self.shown}: {path} answered with content of digest {digest}, not {expect}")
         media_type = response.headers.get("Content-Type", "").split(";", 1)[0].strip() or None
-        return Answer(status=200, media_type=media_type, body=body, digest=digest)
+        return Answer(
+            status=200, media_type=media_type, body=body, digest=digest, next_page=self._next(response.headers)
+        )
+
+    def _next(self, headers: Any) -> str | None:
+        """The `rel="next"` link of a paginated answer, as a path on this registry; one elsewhere is an error."""
+        for link in str(headers.get("Link", "")).split(","):
+            target, _, params = link.partition(";")
+            if 'rel="next"' not in params.replace(" ", "") and "rel=next" not in params.replace(" ", ""):
+                continue
+            url = target.strip().removeprefix("<").removesuffix(">")
+            if url.startswith(self.base + "/"):
+                url = url.removeprefix(self.base)
+            if not url.startswith("/") or url.startswith("//"):
+                raise RegistryError(f"{self.shown}: the next page is on another host ({url[:200]}); not followed")
+            return url
+        return None
 
     def _read(self, response: requests.Response, path: str, limit: int) -> tuple[bytes, str]:
         import requests  # noqa: PLC0415

@@ -21,6 +21,11 @@ __all__ = ["LayoutSource", "RegistrySource"]
 
 _REF_NAME = "org.opencontainers.image.ref.name"
 _REFERRERS_ACCEPT = "application/vnd.oci.image.index.v1+json"
+_MAX_PAGES = 100
+
+
+def _digest(data: bytes) -> str:
+    return f"sha256:{hashlib.sha256(data).hexdigest()}"
 
 
 class RegistrySource:
@@ -39,15 +44,37 @@ class RegistrySource:
 
     def referrers(self, digest: str) -> Answer | None:
         """The referrers API's index, every page of it joined; None when the registry does not have the API."""
-        answer = self.client.get(f"referrers/{digest}", accept=_REFERRERS_ACCEPT, limit=MANIFEST_LIMIT)
-        if answer is None:
-            return None
-        if answer.media_type != _REFERRERS_ACCEPT:
-            # A registry without the API may answer with a page of its own rather than 404.
-            raise RegistryError(
-                f"{self.client.shown}: the referrers API answered with {answer.media_type}, not an OCI image index"
-            )
-        return answer
+        pages: list[Answer] = []
+        path: str | None = f"referrers/{digest}"
+        while path is not None:
+            if len(pages) == _MAX_PAGES:
+                raise RegistryError(f"{self.client.shown}: the referrers of {digest} run over {_MAX_PAGES} pages")
+            answer = self.client.get(path, accept=_REFERRERS_ACCEPT, limit=MANIFEST_LIMIT)
+            if answer is None:
+                if pages:
+                    raise RegistryError(f"{self.client.shown}: a page of the referrers of {digest} is not there")
+                return None
+            if answer.media_type != _REFERRERS_ACCEPT:
+                # A registry without the API may answer with a page of its own rather than 404.
+                raise RegistryError(
+                    f"{self.client.shown}: the referrers API answered with {answer.media_type}, not an OCI image index"
+                )
+            pages.append(answer)
+            path = answer.next_page
+        if len(pages) == 1:
+            return pages[0]
+        manifests: list[Any] = []
+        for page in pages:
+            try:
+                document = orjson.loads(page.body)
+            except orjson.JSONDecodeError as e:
+                raise RegistryError(
+                    f"{self.client.shown}: a page of the referrers of {digest} is not JSON ({e})"
+                ) from e
+            listed = document.get("manifests") if isinstance(document, dict) else None
+            manifests += listed if isinstance(listed, list) else []
+        body = orjson.dumps({"schemaVersion": 2, "mediaType": _REFERRERS_ACCEPT, "manifests": manifests})
+        return Answer(status=200, media_type=_REFERRERS_ACCEPT, body=body, digest=_digest(body))
 
 
 class LayoutSource:
