@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from evidence.catalog import load_catalogs, load_profile
+from evidence.catalog import Profile, load_catalogs, load_profile
 from evidence.collectors import asserted_paths, bind, collect
 from evidence.diff.compare import compare
 from evidence.evaluate import CHECKS, evaluate
@@ -71,7 +71,7 @@ def assess(  # noqa: PLR0913 - keyword-only options of one assessment
     inputs: Sequence[Path | str],
     *,
     image: ImageRef | str,
-    profile: str = "default",
+    profile: str | Profile = "default",
     catalogs: Sequence[str] = (),
     verification: VerificationContext | None = None,
     lifecycle: LifecycleFiles | LifecycleInputs | None = None,
@@ -84,7 +84,8 @@ def assess(  # noqa: PLR0913 - keyword-only options of one assessment
     """Assess the image from its evidence files (or directories) against a profile's catalogs.
 
     `image` is `NAME@sha256:<digest>` or an `ImageRef`; `profile` a bundled profile name or a YAML file;
-    `catalogs` more catalogs by id or file. Signatures are verified offline with `verification` (its keys,
+    `catalogs` more catalogs by id or file (`profile` may also be a `Profile` already loaded, as `bases` adjusts
+    it). Signatures are verified offline with `verification` (its keys,
     trust root and identity policy); lifecycle inputs feed the POA&M and, with a previous package, the
     `changes`. `now` is the assessment time (default: now, UTC). `bind` names input files the user states
     describe the image although they name no digest (`--bind`): recorded as `Binding.ASSERTED`, used for what
@@ -96,7 +97,7 @@ def assess(  # noqa: PLR0913 - keyword-only options of one assessment
     subject = image if isinstance(image, ImageRef) else ImageRef.parse(image)
     moment = (now or datetime.now(tz=UTC).replace(microsecond=0)).astimezone(UTC)
     show = progress or (lambda _message: None)
-    loaded = load_profile(profile)
+    loaded = profile if isinstance(profile, Profile) else load_profile(profile)
     catalog_set = load_catalogs([*loaded.catalogs, *catalogs], CHECKS)
     context = dataclasses.replace(verification or VerificationContext(), image=subject.name)
     paths = [Path(p) for p in inputs]

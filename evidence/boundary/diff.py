@@ -14,6 +14,7 @@ from typing import Any
 
 from evidence.boundary.assess import boundary_audit, match_previous
 from evidence.errors import InputError
+from evidence.render.markdown import markdown_cell
 
 __all__ = ["BOUNDARY_DIFF_SCHEMA_VERSION", "boundary_diff", "diff_markdown", "is_boundary_package"]
 
@@ -86,22 +87,14 @@ def boundary_diff(old: Path, new: Path) -> dict[str, Any]:
     }
 
 
-def _cell(text: object) -> str:
-    """A Markdown table cell: the pipe and line breaks escaped, nothing read as markup."""
-    escaped = str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-    for mark in ("*", "_", "`", "[", "]", "<", ">", "#"):
-        escaped = escaped.replace(mark, "\\" + mark)
-    return escaped
-
-
 def diff_markdown(diff: dict[str, Any]) -> str:
     totals, images, items = diff["totals"], diff["images"], diff["items"]
     lines = [
-        f"### Fromline: boundary changes for {_cell(diff['new']['system'])}",
+        f"### Fromline: boundary changes for {markdown_cell(diff['new']['system'])}",
         "",
         (
-            f"From {_cell(diff['old']['assessed_at'])} ({diff['old']['images']} images) "
-            f"to {_cell(diff['new']['assessed_at'])} ({diff['new']['images']} images)."
+            f"From {markdown_cell(diff['old']['assessed_at'])} ({diff['old']['images']} images) "
+            f"to {markdown_cell(diff['new']['assessed_at'])} ({diff['new']['images']} images)."
         ),
         "",
         (
@@ -129,13 +122,14 @@ def diff_markdown(diff: dict[str, Any]) -> str:
             else ("same digest" if entry["previous_digest"] == entry["digest"] else "new digest")
         )
         lines.append(
-            f"| {_cell(entry['name'])} | {_cell(entry['release'] or '')} | {change} | {summary.get('new', '')} "
+            f"| {markdown_cell(entry['name'])} | {markdown_cell(entry['release'] or '')} | {change} "
+            f"| {summary.get('new', '')} "
             f"| {summary.get('fixed', '')} | {summary.get('still_open', '')} | {summary.get('regressions', '')} |"
         )
-    lines += [f"| {_cell(removed['name'])} |  | removed |  |  |  |  |" for removed in images["removed"]]
+    lines += [f"| {markdown_cell(removed['name'])} |  | removed |  |  |  |  |" for removed in images["removed"]]
     for label, ids in (("opened", items["opened"]), ("closed", items["closed"])):
         if ids:
-            shown = ", ".join(_cell(i) for i in ids[:LISTED])
+            shown = ", ".join(markdown_cell(i) for i in ids[:LISTED])
             more = f" and {len(ids) - LISTED} more (all in diff.json)" if len(ids) > LISTED else ""
             lines += ["", f"POA&M items {label}: {shown}{more}."]
     return "\n".join(lines) + "\n"

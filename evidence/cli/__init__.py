@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from evidence import __version__
-from evidence.cli import boundary, completion, controls, diff, inspect, package, pull, sign, verify, version
+from evidence.cli import bases, boundary, completion, controls, diff, inspect, package, pull, sign, verify, version
 from evidence.cli.options import TOP_EXIT_CODES, Parser, UsageError
 from evidence.errors import EvidenceError, ExitCode
 from evidence.visible import visible
@@ -26,7 +26,19 @@ from evidence.visible import visible
 if TYPE_CHECKING:
     from types import FrameType, ModuleType
 
-COMMANDS: tuple[ModuleType, ...] = (package, boundary, pull, inspect, controls, diff, sign, verify, version, completion)
+COMMANDS: tuple[ModuleType, ...] = (
+    package,
+    boundary,
+    pull,
+    bases,
+    inspect,
+    controls,
+    diff,
+    sign,
+    verify,
+    version,
+    completion,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,9 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from evidence.registry.client import RegistryError
 from evidence.registry.pull import PULL_RECORD, PullResult
+
+if TYPE_CHECKING:
+    from evidence.registry.client import RegistryClient
+    from evidence.registry.reference import RegistryReference
 
 __all__ = ["LAYOUT_PREFIX", "PULL_RECORD", "PullOptions", "PullResult", "RegistryError", "pull"]
 
@@ -41,8 +46,6 @@ def pull(image: str, out: Path, moment: datetime, options: PullOptions = PullOpt
         write_pulled(result, out, pull_record(result, layout.where, moment))
         return result
 
-    from evidence.registry.client import RegistryClient  # noqa: PLC0415
-    from evidence.registry.credentials import find_credentials  # noqa: PLC0415
     from evidence.registry.reference import RegistryReference  # noqa: PLC0415
     from evidence.registry.sources import RegistrySource  # noqa: PLC0415
 
@@ -50,15 +53,40 @@ def pull(image: str, out: Path, moment: datetime, options: PullOptions = PullOpt
         reference = RegistryReference.parse(image)
     except ValueError as e:
         raise RegistryError(str(e)) from e
-    with RegistryClient(
+    with _client(reference, options) as client:
+        source = RegistrySource(client)
+        result = pull_into(source, reference.digest, platform=options.platform)
+    write_pulled(result, out, pull_record(result, source.where, moment))
+    return result
+
+
+def resolve_tag(image: str, options: PullOptions = PullOptions()) -> str:
+    """`NAME[:TAG]` (no tag: `latest`) as `NAME@sha256:...`, the digest of what the registry serves for the tag now."""
+    from evidence.registry.reference import RegistryReference  # noqa: PLC0415
+    from evidence.registry.sources import RegistrySource  # noqa: PLC0415
+
+    last = image.rsplit("/", 1)[-1]
+    name, tag = (image.rsplit(":", 1)[0], last.rsplit(":", 1)[1]) if ":" in last else (image, "latest")
+    try:
+        reference = RegistryReference.parse(f"{name}@sha256:{'0' * 64}")
+    except ValueError as e:
+        raise RegistryError(str(e).replace("@sha256:" + "0" * 64, f":{tag}")) from e
+    with _client(reference, options) as client:
+        answer = RegistrySource(client).manifest(tag, expect=None)
+    if answer is None:
+        raise RegistryError(f"{reference.host}/{reference.repository}: has no tag {tag}")
+    return f"{name}@{answer.digest}"
+
+
+def _client(reference: RegistryReference, options: PullOptions) -> RegistryClient:
+    from evidence.registry.client import RegistryClient  # noqa: PLC0415
+    from evidence.registry.credentials import find_credentials  # noqa: PLC0415
+
+    return RegistryClient(
         api_host=reference.api_host,
         shown_host=reference.host,
         repository=reference.repository,
         credentials=find_credentials(reference.host, options.docker_config),
         ca=options.registry_ca,
         insecure=reference.host in options.insecure_registries,
-    ) as client:
-        source = RegistrySource(client)
-        result = pull_into(source, reference.digest, platform=options.platform)
-    write_pulled(result, out, pull_record(result, source.where, moment))
-    return result
+    )
