@@ -18,7 +18,20 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from evidence import __version__
-from evidence.cli import bases, boundary, completion, controls, diff, inspect, package, pull, sign, verify, version
+from evidence.cli import (
+    bases,
+    boundary,
+    completion,
+    controls,
+    diff,
+    inspect,
+    package,
+    policy,
+    pull,
+    sign,
+    verify,
+    version,
+)
 from evidence.cli.options import TOP_EXIT_CODES, Parser, UsageError
 from evidence.errors import EvidenceError, ExitCode
 from evidence.visible import visible
@@ -31,6 +44,7 @@ COMMANDS: tuple[ModuleType, ...] = (
     boundary,
     pull,
     bases,
+    policy,
     inspect,
     controls,
     diff,
