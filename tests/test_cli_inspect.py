@@ -72,3 +72,47 @@ def test_inspect_verifies_a_keyless_bundle_with_policy_and_artifact(
     assert entry["verification"]["identity"] == "a@tny.town"  # type: ignore[index]
     _, entries = inspect_json(capsys, *args)
     assert entries[0]["verification"]["status"] == "unverifiable"  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("flags", "status"),
+    [
+        (
+            ["--certificate-identity", "a@tny.town", "--certificate-oidc-issuer", "https://github.com/login/oauth"],
+            "verified",
+        ),
+        (
+            [
+                "--certificate-identity-regexp",
+                r".*@tny\.town",
+                "--certificate-oidc-issuer",
+                "https://github.com/login/oauth",
+            ],
+            "verified",
+        ),
+        (
+            ["--certificate-identity", "b@tny.town", "--certificate-oidc-issuer", "https://github.com/login/oauth"],
+            "failed",
+        ),
+    ],
+)
+def test_cosign_style_identity_flags(capsys: pytest.CaptureFixture[str], flags: list[str], status: str) -> None:
+    bundle = CORPUS / "signatures" / "sigstore-bundle-v0.1-messagesig.bundle.txt.sigstore.json"
+    args = [str(bundle), "--staging", "--artifact", str(CORPUS / "signatures" / "bundle.txt"), *flags]
+    code, entries = inspect_json(capsys, *args)
+    assert code == 0
+    assert entries[0]["verification"]["status"] == status  # type: ignore[index]
+
+
+def test_an_identity_without_its_issuer_is_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
+    bundle = CORPUS / "signatures" / "sigstore-bundle-v0.1-messagesig.bundle.txt.sigstore.json"
+    assert main(["inspect", str(bundle), "--certificate-identity", "a@tny.town"]) == 3
+    assert "--certificate-oidc-issuer" in capsys.readouterr().err
+
+
+def test_verify_takes_cosign_spellings(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["verify", str(tmp_path), "--certificate-identity", "a@tny.town"]) == 2
+    assert "--issuer go together" in capsys.readouterr().err
+    regexp = ["verify", str(tmp_path), "--certificate-identity-regexp", ".*", "--certificate-oidc-issuer", "https://x"]
+    assert main(regexp) == 1  # the folder is no signed package
+    assert "not signed keylessly" in capsys.readouterr().out  # taken as keyless verification

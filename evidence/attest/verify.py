@@ -42,7 +42,8 @@ MAX_SIGNATURE_FILE = 64 * 1024 * 1024
 class Identity:
     """A keyless signer: the certificate's subject alternative name and the OIDC issuer."""
 
-    subject: str
+    subject: str | None  # exactly; or
+    subject_regexp: str | None = None  # a regular expression it must match
     issuer: str
     trust_root: TrustRoot | None = None  # None: the production instance
     trusted_root_path: Path | None = None
@@ -175,8 +176,9 @@ def _verified_payload(
         result.signature_reason = f"{key.algorithm} DSSE signature in {name} verified with {key.path} ({key.key_id})"
     else:
         assert identity is not None  # noqa: S101 - one of key and identity is given
+        signer = identity.subject or f"/{identity.subject_regexp}/"
         result.signature_reason = (
-            f"sigstore bundle {name} verified offline, signed by {identity.subject} (issuer {identity.issuer})"
+            f"sigstore bundle {name} verified offline, signed by {signer} (issuer {identity.issuer})"
         )
     return payload
 
@@ -211,7 +213,7 @@ def _bundle_payload(data: bytes, identity: Identity | None) -> bytes | str:
     from evidence.verify.keyless import verify_bundle  # noqa: PLC0415 - loads sigstore
     from evidence.verify.policy import IdentityPolicy, IdentityRule, Rule  # noqa: PLC0415
 
-    rule = IdentityRule(issuer=identity.issuer, subject=identity.subject)
+    rule = IdentityRule(issuer=identity.issuer, subject=identity.subject, subject_regexp=identity.subject_regexp)
     policy = IdentityPolicy(path="--identity/--issuer", rules=(Rule(identities=(rule,)),), keys=())
     context = VerificationContext(
         policy=policy,

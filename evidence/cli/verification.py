@@ -32,6 +32,7 @@ def add_verification_options(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="a public key (PEM) you trust to sign the evidence; repeatable. It may also be among the inputs",
     )
+    add_identity_options(group)
     roots = group.add_mutually_exclusive_group()
     roots.add_argument("--trusted-root", type=Path, metavar="FILE", help="a Sigstore trusted_root.json to trust")
     roots.add_argument("--staging", action="store_true", help="trust Sigstore's staging instance, not production")
@@ -43,6 +44,40 @@ def add_verification_options(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="a file signed by a sigstore bundle among the inputs (message signatures); repeatable",
     )
+
+
+def add_identity_options(group: Any) -> None:
+    """cosign's keyless identity flags: one identity accepted for every image, besides --policy's rules."""
+    exact = group.add_mutually_exclusive_group()
+    exact.add_argument("--certificate-identity", metavar="SAN", help="keyless: accept this signer identity, exactly")
+    exact.add_argument(
+        "--certificate-identity-regexp", metavar="REGEXP", help="keyless: accept identities this expression matches"
+    )
+    group.add_argument(
+        "--certificate-oidc-issuer", metavar="URL", help="keyless: the OIDC issuer of that identity, exactly"
+    )
+
+
+def identity_flags_policy(args: argparse.Namespace) -> Any:
+    """The identity policy rule the cosign-style flags state, or None; `VerificationInputError` when they are
+    incomplete."""
+    from evidence.verify.interface import VerificationInputError  # noqa: PLC0415
+    from evidence.verify.policy import IdentityPolicy, IdentityRule, Rule  # noqa: PLC0415
+
+    subject = getattr(args, "certificate_identity", None)
+    pattern = getattr(args, "certificate_identity_regexp", None)
+    issuer = getattr(args, "certificate_oidc_issuer", None)
+    if subject is None and pattern is None and issuer is None:
+        return None
+    if issuer is None or (subject is None and pattern is None):
+        raise VerificationInputError(
+            "--certificate-identity", "give --certificate-oidc-issuer with --certificate-identity or its -regexp"
+        )
+    try:
+        rule = IdentityRule(issuer=issuer, subject=subject, subject_regexp=pattern)
+    except ValueError as e:
+        raise VerificationInputError("--certificate-identity-regexp", str(e).split("\n")[-1].strip()) from e
+    return IdentityPolicy(path="--certificate-identity", rules=(Rule(identities=(rule,)),), keys=())
 
 
 def verification_context(args: argparse.Namespace, *, image: str | None = None) -> VerificationContext:
@@ -58,6 +93,15 @@ def verification_context(args: argparse.Namespace, *, image: str | None = None) 
     from evidence.verify.policy import load_policy  # noqa: PLC0415
 
     policy = load_policy(args.policy) if args.policy else None
+    flagged = identity_flags_policy(args)
+    if flagged is not None:
+        policy = (
+            dataclasses.replace(
+                policy, path=f"{policy.path} and --certificate-identity", rules=policy.rules + flagged.rules
+            )
+            if policy is not None
+            else flagged
+        )
     # A key is shown by its file name, as evidence is by its input's name: a package does not record where the
     # assessor keeps files, and reads the same on every machine.
     keys: dict[str, LoadedKey] = {}

@@ -39,8 +39,21 @@ def register(commands: Any) -> None:
     how.add_argument(
         "--key", type=Path, metavar="PUB", help="PEM public key (or certificate) the package was signed with"
     )
-    how.add_argument("--identity", metavar="SAN", help="keyless: the signer's identity (certificate SAN), exactly")
-    parser.add_argument("--issuer", metavar="URL", help="keyless: the OIDC issuer of the identity, exactly")
+    how.add_argument(
+        "--identity",
+        "--certificate-identity",
+        metavar="SAN",
+        help="keyless: the signer's identity (certificate SAN), exactly",
+    )
+    how.add_argument(
+        "--certificate-identity-regexp",
+        dest="identity_regexp",
+        metavar="REGEXP",
+        help="keyless: a regular expression the signer's identity must match (as cosign takes it)",
+    )
+    parser.add_argument(
+        "--issuer", "--certificate-oidc-issuer", metavar="URL", help="keyless: the OIDC issuer of the identity, exactly"
+    )
     roots = parser.add_mutually_exclusive_group()
     roots.add_argument(
         "--trusted-root", type=Path, metavar="FILE", help="keyless: a Sigstore trusted_root.json to verify against"
@@ -56,9 +69,10 @@ def register(commands: Any) -> None:
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     import orjson  # noqa: PLC0415 - keep --help instant
 
-    if (args.identity is None) != (args.issuer is None):
-        parser.error("--identity and --issuer go together")
-    if (args.trusted_root or args.staging) and args.identity is None:
+    keyless = args.identity is not None or args.identity_regexp is not None
+    if keyless != (args.issuer is not None):
+        parser.error("--identity (or --certificate-identity-regexp) and --issuer go together")
+    if (args.trusted_root or args.staging) and not keyless:
         parser.error("--trusted-root and --staging apply to keyless verification (--identity, --issuer)")
 
     from evidence.attest.verify import Identity, verify_package  # noqa: PLC0415 - keep --help instant
@@ -67,10 +81,14 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
     key = load_key_file(args.key) if args.key else None
     identity = None
-    if args.identity is not None:
+    if keyless:
         root = TrustRoot.FILE if args.trusted_root else TrustRoot.STAGING if args.staging else TrustRoot.PRODUCTION
         identity = Identity(
-            subject=args.identity, issuer=args.issuer, trust_root=root, trusted_root_path=args.trusted_root
+            subject=args.identity,
+            subject_regexp=args.identity_regexp,
+            issuer=args.issuer,
+            trust_root=root,
+            trusted_root_path=args.trusted_root,
         )
     result = verify_package(args.package, key=key, identity=identity)
     if args.json:
