@@ -272,7 +272,10 @@ def test_completion_answers_from_the_parser(line: str, expected: list[str], tmp_
         (["completion", "powershell"], "invalid choice: 'powershell'"),
         (["version", "--yaml"], "unrecognized arguments: --yaml"),
         (["sign", "pkg", "--key", "k.pem", "--staging"], "--staging applies to keyless signing"),
-        (["verify", "pkg", "--identity", "someone@example.com"], "--identity and --issuer go together"),
+        (
+            ["verify", "pkg", "--identity", "someone@example.com"],
+            "--identity (or --certificate-identity-regexp) and --issuer go together",
+        ),
         (["diff", "a", "b", "--fail-on", "bogus"], "unknown: bogus"),
         (["package", "x", "--image", "webapp:latest", "--out", "o"], "--image must be REF@sha256"),
         (["package", "x", "--image", f"w@sha256:{'0' * 64}", "--out", "-"], "a package cannot go to standard output"),

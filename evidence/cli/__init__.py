@@ -33,6 +33,7 @@ from evidence.cli import (
     version,
 )
 from evidence.cli.options import TOP_EXIT_CODES, Parser, UsageError
+from evidence.cli.settings import apply_settings, config_path
 from evidence.errors import EvidenceError, ExitCode
 from evidence.visible import visible
 
@@ -63,10 +64,22 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"fromline {__version__}")
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="settings a CI gives every time (profile, policy, keys, ...); default $FROMLINE_CONFIG, else "
+        "./fromline.yaml; a flag wins over a FROMLINE_* environment variable, which wins over the file",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
     for command in COMMANDS:
         command.register(commands)
     return parser
+
+
+def _command_parser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))  # noqa: SLF001
+    found: argparse.ArgumentParser = commands.choices[name]
+    return found
 
 
 STOPPED_BY = {signal.SIGINT: ("interrupted", ExitCode.INTERRUPTED), signal.SIGTERM: ("terminated", ExitCode.TERMINATED)}
@@ -134,12 +147,18 @@ def _run(argv: list[str] | None) -> int:
     if "_ARGCOMPLETE" in os.environ:  # a shell asks for completions: answer and exit (argcomplete loads only here)
         completion.complete(parser)
     try:
-        args = parser.parse_args(argv)
+        config, words = config_path(list(sys.argv[1:] if argv is None else argv))
+    except EvidenceError as e:
+        print(f"fromline: error: {visible(e.diagnostics())}", file=sys.stderr)
+        return e.exit_code
+    try:
+        args = parser.parse_args(words)
     except SystemExit as stop:  # --help and --version print, then argparse exits 0; usage errors raise UsageError
         return stop.code if isinstance(stop.code, int) else ExitCode.OK
     except UsageError as e:
         return _usage_error(e)
     try:
+        apply_settings(args, _command_parser(parser, args.command), words, config)
         code: int = args.run(args, parser)
     except UsageError as e:
         return _usage_error(e)
