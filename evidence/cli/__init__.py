@@ -76,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Their --key is the package's signing key (a private one for `sign`), not a key that signs evidence: settings
+# for the evidence do not apply to them.
+UNSETTLED = frozenset({"sign", "verify"})
+
+
 def _command_parser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
     commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))  # noqa: SLF001
     found: argparse.ArgumentParser = commands.choices[name]
@@ -158,7 +163,8 @@ def _run(argv: list[str] | None) -> int:
     except UsageError as e:
         return _usage_error(e)
     try:
-        apply_settings(args, _command_parser(parser, args.command), words, config)
+        if args.command not in UNSETTLED:
+            apply_settings(args, _command_parser(parser, args.command), words, config)
         code: int = args.run(args, parser)
     except UsageError as e:
         return _usage_error(e)
