@@ -75,3 +75,35 @@ def test_default_profile() -> None:
     profile = load_profile("default")
     assert profile.catalogs == ("nist-800-190",)
     assert profile.parameters.max_scan_age_days == 30
+
+
+def test_controls_validate_stops_at_the_first_bad_file_with_every_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from evidence.cli import main  # noqa: PLC0415
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        'catalog: bad\ntitle: Bad\nversion: "1"\ncontrols:\n  - id: X1\n    title: x\n    checks: [no.such.check]\n'
+    )
+    good = Path(__file__).parents[1] / "evidence" / "controls" / "nist-800-190.yaml"
+    profile = Path(__file__).parents[1] / "evidence" / "controls" / "profiles" / "fedramp-moderate.yaml"
+    assert main(["controls", "validate", str(good), str(profile)]) == 0
+    out = capsys.readouterr().out
+    assert "valid catalog nist-800-190" in out
+    assert "valid profile fedramp-moderate (4 catalogs)" in out
+    assert main(["controls", "validate", str(good), str(bad), str(profile)]) == 3
+    captured = capsys.readouterr()
+    assert "valid catalog nist-800-190" in captured.out
+    assert "profile" not in captured.out  # stopped at the bad file
+    assert "unknown check no.such.check" in captured.err
+    assert "scope: Field required" in captured.err  # every problem of the file
+
+
+def test_the_pre_commit_hook_runs_controls_validate() -> None:
+    import yaml  # noqa: PLC0415
+
+    hooks = yaml.safe_load((Path(__file__).parents[1] / ".pre-commit-hooks.yaml").read_text())
+    (hook,) = hooks
+    assert hook["entry"] == "fromline controls validate"
+    assert hook["language"] == "python"

@@ -239,7 +239,7 @@ def test_bash_accepts_the_bash_completion_code(tmp_path: Path, capsys: pytest.Ca
     ("line", "expected"),
     [
         ("fromline con", ["controls"]),
-        ("fromline controls ", ["-h", "--help", "list", "show"]),
+        ("fromline controls ", ["-h", "--help", "list", "show", "validate"]),
         ("fromline diff --fo", ["--format"]),
         ("fromline completion ", ["-h", "--help", "bash", "zsh", "fish"]),
         ("fromline version --j", ["--json"]),

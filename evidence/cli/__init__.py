@@ -81,12 +81,6 @@ def build_parser() -> argparse.ArgumentParser:
 UNSETTLED = frozenset({"sign", "verify"})
 
 
-def _command_parser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
-    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))  # noqa: SLF001
-    found: argparse.ArgumentParser = commands.choices[name]
-    return found
-
-
 STOPPED_BY = {signal.SIGINT: ("interrupted", ExitCode.INTERRUPTED), signal.SIGTERM: ("terminated", ExitCode.TERMINATED)}
 
 
@@ -164,7 +158,7 @@ def _run(argv: list[str] | None) -> int:
         return _usage_error(e)
     try:
         if args.command not in UNSETTLED:
-            apply_settings(args, _command_parser(parser, args.command), words, config)
+            apply_settings(args, words, config)
         code: int = args.run(args, parser)
     except UsageError as e:
         return _usage_error(e)

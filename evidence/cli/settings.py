@@ -28,12 +28,17 @@ class Setting:
     dest: str
     path: bool = False  # a file: relative to where it was given
     many: bool = False
+    also: tuple[str, ...] = ()  # the option's other spellings, besides --<dest with dashes>
+
+    @property
+    def options(self) -> tuple[str, ...]:
+        return ("--" + self.dest.replace("_", "-"), *self.also)
 
 
 SETTINGS = tuple(
     Setting(*spec)
     for spec in (
-        ("profile",),
+        ("profile", False, False, ("--compliance",)),
         ("policy", True),
         ("key", True, True),
         ("trusted_root", True),
@@ -121,25 +126,18 @@ def _environment_values() -> dict[str, Any]:
     return values
 
 
-def apply_settings(
-    args: argparse.Namespace, command: argparse.ArgumentParser, argv: list[str], path: Path | None
-) -> None:
+def apply_settings(args: argparse.Namespace, argv: list[str], path: Path | None) -> None:
     """Fill the command's options that the command line did not give, from the environment, then the file."""
-    options = {a.dest: a for a in command._actions if a.option_strings}  # noqa: SLF001 - argparse's own list
-    given = {
-        dest
-        for dest, action in options.items()
-        for word in argv
-        for option in action.option_strings
-        if word == option or word.startswith(option + "=")
-    }
+    from evidence.cli.assessment import IMPACT_CHOICES  # noqa: PLC0415
+
     values = (_file_values(path) if path is not None else {}) | _environment_values()
-    for dest, value in values.items():
-        action = options.get(dest)
-        if action is None or dest in given:
+    for setting in SETTINGS:
+        value = values.get(setting.dest)
+        if value is None or not hasattr(args, setting.dest):  # not set, or not an option of this command
             continue
-        if action.choices is not None and value not in action.choices:
-            raise InputError(
-                f"FROMLINE_{dest.upper()} or {path}", f"{dest} must be one of {', '.join(map(str, action.choices))}"
-            )
-        setattr(args, dest, value)
+        if any(word == option or word.startswith(option + "=") for word in argv for option in setting.options):
+            continue
+        if setting.dest == "impact" and value not in IMPACT_CHOICES:
+            where = f"FROMLINE_IMPACT or {path}" if path else "FROMLINE_IMPACT"
+            raise InputError(where, f"impact must be one of {', '.join(IMPACT_CHOICES)}")
+        setattr(args, setting.dest, value)
