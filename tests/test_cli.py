@@ -225,3 +225,21 @@ def test_identity_policy_requiring_an_sbom_attestation_fails_4_1_5(tmp_path: Pat
     assert control.status is Status.NOT_SATISFIED
     assert "sbom: no attestation of this type was supplied" in control.reason
     assert "slsa-provenance" not in control.reason
+
+
+def test_package_formats_choose_the_outputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    assert main([*sample_package_args("1.4.0", out, "--formats", "oscal,poam-xlsx"), "-q"]) == 0
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file() and "evidence" not in p.parts)
+    assert written == [
+        "audit.json",
+        "manifest.json",
+        "oscal/assessment-results.json",
+        "oscal/component-definition.json",
+        "oscal/poam.json",
+        "poam.xlsx",
+    ]
+    assert main([*sample_package_args("1.4.0", tmp_path / "diff", "--formats", "diff"), "-q"]) == 2
+    assert "do not apply" in capsys.readouterr().err
+    assert main([*sample_package_args("1.4.0", tmp_path / "x", "--formats", "pdf,docx")]) == 2
+    assert "unknown: docx" in capsys.readouterr().err

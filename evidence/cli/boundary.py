@@ -6,7 +6,15 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from evidence.cli.options import EXIT_CODES, add_common, output_directory, parse_timestamp, progress, terminal_lines
+from evidence.cli.options import (
+    EXIT_CODES,
+    add_common,
+    output_directory,
+    parse_format_list,
+    parse_timestamp,
+    progress,
+    terminal_lines,
+)
 from evidence.cli.pull import add_registry_options, registry_options
 
 # The boundary package's outputs, named here so that --help need not import the boundary code.
@@ -64,20 +72,7 @@ def register(commands: Any) -> None:
 
 
 def parse_formats(text: str | None) -> list[str]:
-    if text is None:
-        return list(BOUNDARY_FORMATS)
-    wanted: list[str] = []
-    for word in (w.strip() for w in text.split(",")):
-        if not word:
-            continue
-        names = FORMAT_GROUPS.get(word, (word,))
-        unknown = [n for n in names if n not in BOUNDARY_FORMATS]
-        if unknown:
-            raise argparse.ArgumentTypeError(
-                f"--formats takes {', '.join(BOUNDARY_FORMATS)}, oscal or xlsx; unknown: {', '.join(unknown)}"
-            )
-        wanted += [n for n in names if n not in wanted]
-    return wanted
+    return parse_format_list(text, BOUNDARY_FORMATS, FORMAT_GROUPS)
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

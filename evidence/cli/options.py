@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -137,3 +137,22 @@ def terminal_lines(lines: Iterable[str]) -> str:
 def add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
     parser.add_argument("--verbose", "-v", action="store_true", help="show tracebacks of errors")
+
+
+def parse_format_list(text: str | None, names: tuple[str, ...], groups: Mapping[str, tuple[str, ...]]) -> list[str]:
+    """A `--formats` value: names and group names, comma-separated, in the order given without repeats; all of
+    `names` when not given. `ArgumentTypeError` naming the unknown ones."""
+    if text is None:
+        return list(names)
+    wanted: list[str] = []
+    for word in (w.strip() for w in text.split(",")):
+        if not word:
+            continue
+        expanded = groups.get(word, (word,))
+        unknown = [n for n in expanded if n not in names]
+        if unknown:
+            raise argparse.ArgumentTypeError(
+                f"--formats takes {', '.join(names)}, or {' or '.join(groups)}; unknown: {', '.join(unknown)}"
+            )
+        wanted += [n for n in expanded if n not in wanted]
+    return wanted

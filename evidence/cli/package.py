@@ -16,6 +16,7 @@ from evidence.cli.options import (
     EXIT_CODES,
     add_common,
     output_directory,
+    parse_format_list,
     parse_image,
     parse_timestamp,
     progress,
@@ -26,6 +27,27 @@ from evidence.cli.verification import add_verification_options, verification_con
 from evidence.errors import BindError, ExitCode, RenderError
 from evidence.oscal_versions import DEFAULT_OSCAL_VERSION, OSCAL_VERSIONS
 
+# The package's outputs (evidence.render.Format), named here so that --help need not import the renderers.
+PACKAGE_FORMATS = (
+    "oscal-ar",
+    "oscal-cd",
+    "oscal-poam",
+    "html",
+    "pdf",
+    "xlsx",
+    "poam-xlsx",
+    "inventory-xlsx",
+    "diff-json",
+    "diff-markdown",
+    "emass-poam",
+    "cklb",
+)
+PACKAGE_FORMAT_GROUPS = {
+    "oscal": ("oscal-ar", "oscal-cd", "oscal-poam"),
+    "xlsx": ("xlsx", "poam-xlsx", "inventory-xlsx"),
+    "diff": ("diff-json", "diff-markdown"),
+    "dod": ("emass-poam", "cklb"),
+}
 LAYOUT_PREFIX = "oci:"  # as evidence.registry names it; not imported here, to keep --help instant
 
 if TYPE_CHECKING:
@@ -77,6 +99,15 @@ def register(commands: Any) -> None:
     )
     parser.add_argument(
         "--out", required=True, type=output_directory, metavar="OUTDIR", help="package directory to write"
+    )
+    parser.add_argument(
+        "--formats",
+        metavar="LIST",
+        help="the outputs besides audit.json and manifest.json, comma-separated: "
+        + ", ".join(PACKAGE_FORMATS)
+        + ", or the groups "
+        + ", ".join(PACKAGE_FORMAT_GROUPS)
+        + " (default: every one that applies; the diff files need --previous, the DoD exports the DISA catalog)",
     )
     parser.add_argument(
         "--zip", action="store_true", help="also write the package as OUTDIR.zip (reproducible, like every file)"
@@ -134,6 +165,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         image = parse_image(args.image, args.release)
         now = parse_timestamp(args.timestamp)
         fail_on = parse_fail_on(args.fail_on)
+        chosen = parse_format_list(args.formats, PACKAGE_FORMATS, PACKAGE_FORMAT_GROUPS) if args.formats else None
         assessment = assessment_context(args)
     except argparse.ArgumentTypeError as e:
         parser.error(str(e))
@@ -143,7 +175,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
     show = progress(quiet=args.quiet)
     with pulled_inputs(args, image, now, show) as inputs:
-        return _package(args, parser, image=image, parsed=(now, fail_on, assessment), inputs=inputs, show=show)
+        return _package(args, parser, image=image, parsed=(now, fail_on, assessment, chosen), inputs=inputs, show=show)
 
 
 def _package(  # noqa: PLR0913 - the command line, parsed
@@ -151,13 +183,13 @@ def _package(  # noqa: PLR0913 - the command line, parsed
     parser: argparse.ArgumentParser,
     *,
     image: ImageRef,
-    parsed: tuple[datetime, set[Status], Any],
+    parsed: tuple[datetime, set[Status], Any, list[str] | None],
     inputs: list[Path],
     show: Callable[[str], None],
 ) -> int:
     from evidence.pipeline import assess, write_package  # noqa: PLC0415
 
-    now, fail_on, assessment = parsed
+    now, fail_on, assessment, chosen = parsed
     try:
         pkg = assess(
             inputs,
@@ -174,7 +206,21 @@ def _package(  # noqa: PLR0913 - the command line, parsed
         )
     except BindError as e:
         parser.error(str(e))
-    written = write_package(pkg, args.out, zip=args.zip, progress=show, oscal_version=args.oscal_version)
+    formats = None
+    if chosen is not None:
+        from evidence.render import Format, formats_for  # noqa: PLC0415
+
+        applicable = formats_for(pkg)
+        missing = [name for name in chosen if Format(name) not in applicable]
+        if missing:
+            parser.error(
+                f"--formats: {', '.join(missing)} do not apply (the diff needs --previous, the DoD exports "
+                "the DISA catalog)"
+            )
+        formats = [Format.AUDIT_JSON, *(Format(name) for name in chosen)]
+    written = write_package(
+        pkg, args.out, formats=formats, zip=args.zip, progress=show, oscal_version=args.oscal_version
+    )
     if not args.quiet:
         print(summary(pkg, args.out, written))
     failing = [c for c in pkg.controls if c.status in fail_on]
