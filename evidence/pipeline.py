@@ -51,19 +51,20 @@ class LifecycleFiles:
         )
 
 
-def read_evidence(
+def read_evidence(  # noqa: PLR0913 - the inputs, and keyword-only options of how to read them
     inputs: Sequence[Path],
     *,
     image_digest: str | None,
     verification: VerificationContext | None = None,
     keep_going: bool = False,
     bind_paths: Sequence[Path] = (),
+    progress: Callable[[str], None] | None = None,
 ) -> EvidenceSet:
     """The evidence as an assessment reads it: collected, every signature verified, and bound to the image when
     a digest is given (`fromline inspect` binds nothing). `bind_paths` are files the user states describe the
     image (`--bind`): each must be among `inputs` (else `BindError`, before anything is read)."""
     asserted = asserted_paths(inputs, bind_paths)
-    verified = verify(collect(inputs, keep_going=keep_going), verification)
+    verified = verify(collect(inputs, keep_going=keep_going, progress=progress), verification)
     return verified if image_digest is None else bind(verified, image_digest, asserted=asserted)
 
 
@@ -108,6 +109,7 @@ def assess(  # noqa: PLR0913 - keyword-only options of one assessment
         verification=context,
         keep_going=keep_going,
         bind_paths=[Path(p) for p in bind],
+        progress=progress,
     )
     lifecycle_inputs = lifecycle.read(collected) if isinstance(lifecycle, LifecycleFiles) else lifecycle
     show(f"evaluating {sum(len(c.controls) for c in catalog_set)} controls against {len(collected.items)} file(s)")

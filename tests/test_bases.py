@@ -159,3 +159,37 @@ def test_a_bad_candidates_file_is_bad_input(
     err = capsys.readouterr().err
     assert message in err
     assert "Traceback" not in err
+
+
+def test_progress_on_a_terminal_never_reaches_standard_output(tmp_path: Path) -> None:
+    """With stderr a terminal and stdout a pipe, the progress line goes to the terminal only, and the JSON on
+    standard output is whole."""
+    import os  # noqa: PLC0415
+    import pty  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    main_fd, terminal = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "evidence", "bases", str(_candidates(tmp_path)), "--format", "json"],
+            stdout=subprocess.PIPE,
+            stderr=terminal,
+            check=False,
+            timeout=120,
+        )
+        os.close(terminal)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(main_fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(main_fd)
+    assert done.returncode == 0
+    assert orjson.loads(done.stdout)["candidates"][0]["name"] == "webapp"
+    assert b"fromline: " in shown  # the progress line, on the terminal

@@ -457,7 +457,7 @@ def _assess_all(  # noqa: PLR0913 - one boundary run's options
     show(f"assessing {len(jobs_to_run)} image(s), {len(reused)} reused, with {size} process(es)")
     reads: list[tuple[ImageEntry, Path | None, Path]] = list(copies)
     reads += [(plan.entry, None, root / plan.slug) for plan in planned if plan.slug in reused]
-    facts = _run(boundary, pool, jobs_to_run, reads, fragments)
+    facts = _run(boundary, pool, jobs_to_run, reads, fragments, show=show)
     return _assessed(boundary, planned, root, reused, facts)
 
 
@@ -475,12 +475,14 @@ def _read_one(source: Path | None, target: Path, fragments: tuple[str, Path] | N
         return exc.diagnostics()
 
 
-def _run(
+def _run(  # noqa: PLR0913 - the boundary, the pool, what to do in it, and where to say how far it got
     boundary: Boundary,
     pool: ProcessPoolExecutor,
     jobs_to_run: list[_Job],
     reads: list[tuple[ImageEntry, Path | None, Path]],
     fragments: tuple[str, Path] | None,
+    *,
+    show: Callable[[str], None],
 ) -> dict[str, ImageFacts]:
     """Assess `jobs_to_run` and read the packages of `reads` (entry, the package to copy if any, its folder), in
     the pool's processes: every image's facts by slug (every image's whole package at once would not fit in
@@ -494,8 +496,9 @@ def _run(
     found: dict[str, ImageFacts] = {}
     failures = []
     texts: dict[str, str] = {}  # one copy of each text of the images' POA&M rows: most are the same in every image
-    for entry, target, shown, future in tasks:
+    for number, (entry, target, shown, future) in enumerate(tasks, start=1):
         result = future.result()
+        show(f"{number} of {len(tasks)} images assessed or read")
         if isinstance(result, str):
             failures.append(f"line {entry.line}: {shown}: {result}")
         else:

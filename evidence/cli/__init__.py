@@ -32,7 +32,7 @@ from evidence.cli import (
     verify,
     version,
 )
-from evidence.cli.options import TOP_EXIT_CODES, Parser, UsageError
+from evidence.cli.options import TOP_EXIT_CODES, Parser, UsageError, stop_progress
 from evidence.cli.settings import apply_settings, config_path
 from evidence.errors import EvidenceError, ExitCode
 from evidence.visible import visible
@@ -159,7 +159,10 @@ def _run(argv: list[str] | None) -> int:
     try:
         if args.command not in UNSETTLED:
             apply_settings(args, words, config)
-        code: int = args.run(args, parser)
+        try:
+            code: int = args.run(args, parser)
+        finally:
+            stop_progress()
     except UsageError as e:
         return _usage_error(e)
     except EvidenceError as e:

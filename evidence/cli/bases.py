@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from evidence.cli.options import add_common, exit_codes, output_file, parse_timestamp, progress
+from evidence.cli.options import add_common, exit_codes, output_file, parse_timestamp, progress, stop_progress
 from evidence.cli.pull import add_registry_options, registry_options
 from evidence.cli.verification import add_verification_options
 from evidence.errors import ExitCode
@@ -78,6 +78,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         show=progress(quiet=args.quiet),
     )
     data = render(assessment, args.format)
+    stop_progress()
     if args.output is None:
         sys.stdout.buffer.write(data)
     else:

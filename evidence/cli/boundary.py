@@ -13,6 +13,7 @@ from evidence.cli.options import (
     parse_format_list,
     parse_timestamp,
     progress,
+    stop_progress,
     terminal_lines,
 )
 from evidence.cli.pull import add_registry_options, registry_options
@@ -104,6 +105,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.zip:
         root = args.out.resolve()
         write_package_zip(root, root.with_name(f"{root.name}.zip"), moment)
+    stop_progress()
     if not args.quiet:
         reused = sum(1 for image in package.images if image.reused)
         from_packages = sum(1 for image in package.images if image.entry.package is not None)

@@ -15,6 +15,7 @@ from evidence.cli.options import (
     parse_image,
     parse_timestamp,
     progress,
+    stop_progress,
     terminal_lines,
 )
 from evidence.cli.package import add_lifecycle_options, lifecycle_files
@@ -136,6 +137,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     # NEW is assessed with OLD as its previous package, as `package --previous` would: first detections carry over.
     new = _load(args, args.new, new_image, now, show, previous=old)
     diff = compare(old, new)
+    stop_progress()
     _write(diff_text(diff, args.format), args.output)
     held = holding(diff, fail_on)
     for name, facts in held.items():

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from evidence.visible import visible
 
@@ -118,15 +118,39 @@ def parse_timestamp(text: str | None) -> datetime:
     return datetime.now(tz=UTC).replace(microsecond=0)
 
 
+_LIVE: list[Any] = []  # the progress line on the terminal, while one is shown
+
+
 def progress(*, quiet: bool) -> Callable[[str], None]:
-    """Stage messages on stderr when it is a terminal; silent otherwise or with --quiet."""
+    """What the run is doing, on one line of stderr that each message replaces (rich's spinner and text), when
+    stderr is a terminal: the stage, the file being read, the images assessed. Silent otherwise, or with --quiet.
+    The line is removed by `stop_progress`, which a command calls before it prints its result."""
     if quiet or not sys.stderr.isatty():
         return lambda _message: None
+    from rich.console import Console  # noqa: PLC0415 - only on a terminal
+    from rich.live import Live  # noqa: PLC0415
+    from rich.spinner import Spinner  # noqa: PLC0415
+    from rich.text import Text  # noqa: PLC0415
+
+    spinner = Spinner("dots")
 
     def show(message: str) -> None:
-        print(f"fromline: {visible(message)}…", file=sys.stderr, flush=True)
+        spinner.update(text=Text(f"fromline: {visible(message)}"))  # Text: nothing in it read as markup
+        if not _LIVE:
+            # Nothing else is redirected: standard output stays what it is (a pipe, a file), never the terminal's.
+            live = Live(
+                spinner, console=Console(stderr=True), transient=True, redirect_stdout=False, redirect_stderr=False
+            )
+            live.start()
+            _LIVE.append(live)
 
     return show
+
+
+def stop_progress() -> None:
+    """Remove the progress line, if one is shown: before a command prints, and when it ends."""
+    while _LIVE:
+        _LIVE.pop().stop()
 
 
 def terminal_lines(lines: Iterable[str]) -> str:

@@ -20,6 +20,7 @@ from evidence.cli.options import (
     parse_image,
     parse_timestamp,
     progress,
+    stop_progress,
     terminal_lines,
 )
 from evidence.cli.pull import add_registry_options, registry_options
@@ -221,6 +222,7 @@ def _package(  # noqa: PLR0913 - the command line, parsed
     written = write_package(
         pkg, args.out, formats=formats, zip=args.zip, progress=show, oscal_version=args.oscal_version
     )
+    stop_progress()
     if not args.quiet:
         print(summary(pkg, args.out, written))
     failing = [c for c in pkg.controls if c.status in fail_on]

@@ -6,7 +6,15 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from evidence.cli.options import STOPPED_HELP, add_common, output_directory, parse_timestamp, progress, terminal_lines
+from evidence.cli.options import (
+    STOPPED_HELP,
+    add_common,
+    output_directory,
+    parse_timestamp,
+    progress,
+    stop_progress,
+    terminal_lines,
+)
 from evidence.errors import ExitCode
 
 EXIT_CODES = f"""\
@@ -85,6 +93,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     show = progress(quiet=args.quiet)
     show(f"pulling {args.image}")
     result = pull(args.image, args.out, moment, registry_options(args))
+    stop_progress()
     if not args.quiet:
         kinds: dict[str, int] = {}
         for f in result.files:

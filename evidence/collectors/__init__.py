@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import orjson
@@ -251,7 +251,13 @@ def _json_problem(doc: Document) -> str | None:
     return None
 
 
-def collect(inputs: Sequence[Path], *, keep_going: bool = False, documents: Sequence[Document] = ()) -> EvidenceSet:
+def collect(
+    inputs: Sequence[Path],
+    *,
+    keep_going: bool = False,
+    documents: Sequence[Document] = (),
+    progress: Callable[[str], None] | None = None,
+) -> EvidenceSet:
     """Read and parse every input: no signature is checked (`evidence.verify.verify` does that) and nothing is
     bound to an image (`bind`). Items come sorted by kind and path, and `contents` keeps the bytes of each.
 
@@ -273,6 +279,8 @@ def collect(inputs: Sequence[Path], *, keep_going: bool = False, documents: Sequ
                 category = SkipCategory.NOT_READ if isinstance(doc, SkipFile) else SkipCategory.UNREADABLE
                 skipped.append((Skipped(path=doc.path, reason=doc.problem, category=category), doc.given or doc.path))
                 continue
+            if progress is not None:
+                progress(f"reading {doc.given or doc.path} ({len(items) + len(skipped) + 1})")
             collector = recognize(doc)
             if collector is None:
                 unknown = unrecognized(doc)
