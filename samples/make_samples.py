@@ -9,9 +9,13 @@ grype, vexctl, cosign, docker) but were made by this script, not by those tools.
 (identifiers, affected packages and versions, fixed versions, severities, CVSS vectors) are real
 public facts; digests, dates, run ids and the signing keys are invented.
 
+It also writes samples/bases/: four candidate base images for `fromline bases` (a general-purpose Debian 12, its
+slim variant, a distroless-style static image and a hardened vendor base at two successive digests), with
+candidates.yaml, which lists them.
+
 Run from the repository root:  .venv/bin/python samples/make_samples.py [--new-keys]
 Output: samples/webapp-1.4.0/, samples/webapp-1.3.0/, samples/boundary/ (the boundary file and the other
-images' folders) and one public key per team in samples/keys/. The keys are written outside the evidence
+images' folders), samples/bases/ and one public key per team in samples/keys/. The keys are written outside the evidence
 folders: a key inside the evidence is not a trust anchor, so the demo names them with `--key` or the boundary
 file's `keys`. Only public keys are kept, so nothing can be signed again with them: a rerun keeps a team's key
 and its images' signatures as long as they still sign exactly what the run writes, and so writes the same bytes.
@@ -31,6 +35,7 @@ import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -190,8 +195,22 @@ def oci_purl(name: str, digest: str) -> str:
     return f"pkg:oci/{name}@{_pct(digest)}?arch=amd64&repository_url={_pct(f'{REGISTRY}/{name}')}"
 
 
+def image_purl(rel: Image) -> str:
+    """The image as trivy names it: a purl's name is the repository's last path segment."""
+    if isinstance(rel, Candidate):
+        last = rel.name.rsplit("/", 1)[-1]
+        return f"pkg:oci/{last}@{_pct(rel.digest)}?arch=amd64&repository_url={_pct(rel.repository)}"
+    return oci_purl(rel.name, rel.digest)
+
+
 def vex_product(name: str, digest: str) -> str:
     return f"pkg:oci/{name}@{_pct(digest)}?repository_url={REGISTRY}/{name}"
+
+
+def vex_product_of(rel: Image) -> str:
+    if isinstance(rel, Candidate):
+        return f"pkg:oci/{rel.name.rsplit('/', 1)[-1]}@{_pct(rel.digest)}?repository_url={rel.repository}"
+    return vex_product(rel.name, rel.digest)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -493,8 +512,9 @@ PY_WORKER = (
 
 # --------------------------------------------------------------------------------------------------
 # Vulnerabilities. Only real CVEs, with the packages and versions they really affect. A Debian one is found in
-# every image holding one of its packages (none is fixed in bookworm); a Python one where the installed version
-# is in its affected range (`constraint`).
+# every image holding one of its packages below the version bookworm fixed it in (`fixed`, compared as dpkg
+# does; with none, in any version); a Python one where the installed version is in its affected range
+# (`constraint`).
 
 
 @dataclass(frozen=True, slots=True)
@@ -646,6 +666,101 @@ VULNS: tuple[Vuln, ...] = (
         description="",
         published="",
         modified="",
+    ),
+    # ----- Debian 12 advisories fixed in bookworm (DSA-5770-1 for expat, DSA-5611-1 for glibc): found only below
+    # the fixed version, so in none of the images above, only in the older base-image candidates. The dates are
+    # NVD's publication day; the time of day and the last modification are not recorded here.
+    *(
+        Vuln(
+            cve=cve,
+            packages=("libexpat1",),
+            ecosystem="deb",
+            trivy_severity="CRITICAL",
+            grype_severity="Critical",
+            fixed="2.5.0-1+deb12u1",
+            severity_source="nvd",
+            title=title,
+            description=f"libexpat before 2.6.3: {description}",
+            nvd_vector="CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+            cwe=cwe,
+            published="2024-08-30T00:00:00Z",
+            modified="",
+        )
+        for cve, title, description, cwe in (
+            (
+                "CVE-2024-45490",
+                "libexpat: negative length for XML_ParseBuffer()",
+                "XML_ParseBuffer accepts a negative length instead of rejecting it.",
+                (),
+            ),
+            (
+                "CVE-2024-45491",
+                "libexpat: integer overflow in dtdCopy",
+                (
+                    "dtdCopy in xmlparse.c can overflow the integer that counts default attributes (nDefaultAtts) on "
+                    "32-bit platforms."
+                ),
+                ("CWE-190",),
+            ),
+            (
+                "CVE-2024-45492",
+                "libexpat: integer overflow in nextScaffoldPart",
+                (
+                    "nextScaffoldPart in xmlparse.c can overflow the integer that holds the group size "
+                    "(m_groupSize) on 32-bit platforms."
+                ),
+                ("CWE-190",),
+            ),
+        )
+    ),
+    *(
+        Vuln(
+            cve=cve,
+            packages=("libc-bin", "libc6"),
+            ecosystem="deb",
+            trivy_severity=severity,
+            grype_severity=severity.capitalize(),
+            fixed="2.36-9+deb12u4",
+            severity_source="nvd",
+            title=title,
+            description=f"In the GNU C Library, {description}",
+            nvd_vector=vector,
+            published="2024-01-31T00:00:00Z",
+            modified="",
+        )
+        for cve, severity, vector, title, description in (
+            (
+                "CVE-2023-6246",
+                "HIGH",
+                "CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H",
+                "glibc: heap-based buffer overflow in __vsyslog_internal()",
+                (
+                    "__vsyslog_internal, which syslog and vsyslog call, overflows a heap buffer when openlog was not "
+                    "called or was given a NULL ident and the program name is very long; a local user can use it to "
+                    "gain root through a setuid program such as su."
+                ),
+            ),
+            (
+                "CVE-2023-6779",
+                "HIGH",
+                "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H",
+                "glibc: off-by-one heap-based buffer overflow in __vsyslog_internal()",
+                (
+                    "an off-by-one error in __vsyslog_internal overflows a heap buffer with very long messages, which "
+                    "can crash the program."
+                ),
+            ),
+            (
+                "CVE-2023-6780",
+                "MEDIUM",
+                "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:L",
+                "glibc: integer overflow in __vsyslog_internal()",
+                (
+                    "an integer overflow in __vsyslog_internal with very long messages can make it write a wrong "
+                    "buffer size and crash the program."
+                ),
+            ),
+        )
     ),
     # ----- Python packages.
     Vuln(
@@ -1085,37 +1200,47 @@ class NginxProxy:
 
 
 @dataclass(frozen=True, slots=True)
-class Release:
+class Pushed:
+    """An image pushed to REGISTRY: its name, digest and packages, and when it was built and described."""
+
     name: str  # the repository, under REGISTRY
-    version: str
+    version: str  # its tag
     label: str  # seeds its invented identifiers; webapp's, older than the other images, are its bare version
     # The manifest digest. The script rebuilds the image manifest and checks it hashes to this value, so every
-    # file of a release names the same digest and an edit that changes the image fails loudly.
+    # file of an image names the same digest and an edit that changes the image fails loudly.
     digest: str
-    key: str  # the team key that signs it: keys/<key>.pub
     folder: str  # its evidence, under samples/
+    debs: tuple[Deb, ...]
+    image_created: str
+    sbom_time: str
+    trivy_time: str
+    grype_time: str
+    db_built: str
+
+    @property
+    def repository(self) -> str:
+        return f"{REGISTRY}/{self.name}"
+
+    @property
+    def tag(self) -> str:
+        return f"{self.repository}:{self.version}"
+
+
+@dataclass(frozen=True, slots=True)
+class Release(Pushed):
+    key: str  # the team key that signs it: keys/<key>.pub
     summary: str  # what it is, for the Dockerfile's first comment
     description: str  # the org.opencontainers.image.description label
     base: BaseImage
     pinned_base: bool
     app: PythonApp | NginxProxy
-    debs: tuple[Deb, ...]
     pys: tuple[Py, ...]
     commit: str
     run_id: int
     build_started: str
-    image_created: str
     build_finished: str
-    sbom_time: str
-    trivy_time: str
-    grype_time: str
-    db_built: str
     vex_time: str
     signed_at: str
-
-    @property
-    def repository(self) -> str:
-        return f"{REGISTRY}/{self.name}"
 
     @property
     def source_repo(self) -> str:
@@ -1130,13 +1255,54 @@ class Release:
         return self.base.digest
 
     @property
-    def tag(self) -> str:
-        return f"{self.repository}:{self.version}"
-
-    @property
     def layers(self) -> tuple[Layer, ...]:
         own = tuple(make_layer(f"app-{self.label}/{s.layer[0]}", s.layer[1]) for s in final_stage(self) if s.layer)
         return self.base.layers + own
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate(Pushed):
+    """A candidate base image for `fromline bases`, with no Dockerfile: its evidence goes under samples/bases/."""
+
+    kind: str  # distro, minimal-distro, distroless, hardened
+    key: str | None  # keys/<key>.pub signs it; None: unsigned
+    debian: str  # /etc/debian_version
+    layer_sizes: tuple[tuple[str, int], ...]  # (what it holds, compressed size) of each layer
+    steps: tuple[tuple[str, int | None], ...]  # (history created_by, index of the layer it adds or None)
+    comment: str  # what the history entries and docker inspect name as the builder
+    user: str
+    env: tuple[str, ...]
+    cmd: tuple[str, ...]
+    workdir: str
+    labels: tuple[tuple[str, str], ...]
+    commit: str = ""
+    source_repo: str = ""
+    source_ref: str = ""  # the git ref its provenance names
+    run_id: int = 0
+    build_started: str = ""
+    build_finished: str = ""
+    builder: str | None = None  # the SLSA provenance's builder id; None: no provenance
+    base_ref: str | None = None  # the image it is built on, repository@digest (a provenance dependency)
+    attested: bool = False  # its SBOM and VEX are signed attestations (sbom.intoto.json, openvex.intoto.json)
+    vex_author: str = ""
+    vex_time: str = ""
+    vex_claims: tuple[VexClaim, ...] = ()
+    pys: tuple[Py, ...] = ()
+
+    @property
+    def reference(self) -> str:
+        return f"{self.repository}@{self.digest}"
+
+    @property
+    def layers(self) -> tuple[Layer, ...]:
+        # a layer named by its base image's reference is that image's, and the same in every image built on it
+        return tuple(
+            make_layer(name if "@" in name else f"candidate-{self.label}/{name}", size)
+            for name, size in self.layer_sizes
+        )
+
+
+Image = Release | Candidate
 
 
 def final_stage(rel: Release) -> tuple[Step, ...]:
@@ -1200,21 +1366,29 @@ def final_stage(rel: Release) -> tuple[Step, ...]:
     return tuple(steps)
 
 
-def app_cmd(rel: Release) -> tuple[str, ...]:
+def app_cmd(rel: Image) -> tuple[str, ...]:
+    if isinstance(rel, Candidate):
+        return rel.cmd
     return ("nginx", "-g", "daemon off;") if isinstance(rel.app, NginxProxy) else rel.app.cmd
 
 
-def app_user(rel: Release) -> str:
+def app_user(rel: Image) -> str:
     """The USER of the final stage; the proxy has none: nginx's master process starts as root to bind 80 and 443."""
+    if isinstance(rel, Candidate):
+        return rel.user
     return "" if isinstance(rel.app, NginxProxy) else "10001:10001"
 
 
-def app_workdir(rel: Release) -> str:
+def app_workdir(rel: Image) -> str:
+    if isinstance(rel, Candidate):
+        return rel.workdir
     return "" if isinstance(rel.app, NginxProxy) else "/app"
 
 
-def exposed_ports(rel: Release) -> dict[str, Obj]:
+def exposed_ports(rel: Image) -> dict[str, Obj]:
     """As Go marshals the map: by key."""
+    if isinstance(rel, Candidate):
+        return {}
     if isinstance(rel.app, NginxProxy):
         ports = ["80/tcp", "443/tcp"]
     else:
@@ -1222,11 +1396,15 @@ def exposed_ports(rel: Release) -> dict[str, Obj]:
     return {port: {} for port in sorted(ports)}
 
 
-def app_healthcheck(rel: Release) -> tuple[str, ...] | None:
+def app_healthcheck(rel: Image) -> tuple[str, ...] | None:
+    if isinstance(rel, Candidate):
+        return None
     return None if isinstance(rel.app, NginxProxy) else rel.app.healthcheck
 
 
-def env(rel: Release) -> list[str]:
+def env(rel: Image) -> list[str]:
+    if isinstance(rel, Candidate):
+        return list(rel.env)
     own = (f"NGINX_VERSION={rel.app.nginx}",) if isinstance(rel.app, NginxProxy) else APP_ENV
     return [*rel.base.env, *own]
 
@@ -1384,7 +1562,9 @@ RELEASES = (
 )
 
 
-def labels(rel: Release) -> dict[str, str]:
+def labels(rel: Image) -> dict[str, str]:
+    if isinstance(rel, Candidate):
+        return dict(sorted(rel.labels))
     out = {
         "org.opencontainers.image.base.name": f"docker.io/library/{rel.base.tag}",
         "org.opencontainers.image.created": rel.image_created[:19] + "Z",
@@ -1410,23 +1590,28 @@ def healthcheck_obj(command: tuple[str, ...]) -> Obj:
     }
 
 
-def history(rel: Release) -> list[Obj]:
+def history(rel: Image) -> list[Obj]:
     """The OCI history: the base image's steps, then the Dockerfile's final stage."""
+    if isinstance(rel, Candidate):
+        return [history_entry(rel.image_created, by, empty=size is None, comment=rel.comment) for by, size in rel.steps]
     own = [history_entry(rel.image_created, s.recorded, empty=s.layer is None) for s in final_stage(rel)]
     return rel.base.history() + own
 
 
-def image_config(rel: Release) -> Obj:
+def image_config(rel: Image) -> Obj:
     """The OCI image configuration blob, as BuildKit writes it (empty fields left out)."""
     config: Obj = {}
     if user := app_user(rel):
         config["User"] = user
     if ports := exposed_ports(rel):
         config["ExposedPorts"] = ports
-    config |= {"Env": env(rel), "Cmd": list(app_cmd(rel))}
+    config["Env"] = env(rel)
+    if cmd := app_cmd(rel):
+        config["Cmd"] = list(cmd)
     if workdir := app_workdir(rel):
         config["WorkingDir"] = workdir
-    config["Labels"] = labels(rel)
+    if tags := labels(rel):
+        config["Labels"] = tags
     if command := app_healthcheck(rel):
         config["Healthcheck"] = healthcheck_obj(command)
     return {
@@ -1439,15 +1624,15 @@ def image_config(rel: Release) -> Obj:
     }
 
 
-def config_bytes(rel: Release) -> bytes:
+def config_bytes(rel: Image) -> bytes:
     return go_json(image_config(rel), indent=None, escape_html=False).encode()
 
 
-def image_id(rel: Release) -> str:
+def image_id(rel: Image) -> str:
     return sha256_of(config_bytes(rel))
 
 
-def manifest_bytes(rel: Release) -> bytes:
+def manifest_bytes(rel: Image) -> bytes:
     cfg = config_bytes(rel)
     manifest = {
         "schemaVersion": 2,
@@ -1461,7 +1646,7 @@ def manifest_bytes(rel: Release) -> bytes:
     return go_json(manifest, indent=2, escape_html=False).encode()
 
 
-def check_digest(rel: Release) -> None:
+def check_digest(rel: Image) -> None:
     computed = sha256_of(manifest_bytes(rel))
     if computed != rel.digest:
         raise SystemExit(
@@ -1470,7 +1655,7 @@ def check_digest(rel: Release) -> None:
         )
 
 
-def layer_of(rel: Release, index: int) -> Layer:
+def layer_of(rel: Image, index: int) -> Layer:
     return rel.layers[index]
 
 
@@ -1492,7 +1677,7 @@ class Pkg:
     path: str  # where the package database entry lives, relative to /
 
 
-def packages(rel: Release) -> dict[str, Pkg]:
+def packages(rel: Image) -> dict[str, Pkg]:
     out: dict[str, Pkg] = {}
     for d in rel.debs:
         out[d.name] = Pkg(
@@ -1524,7 +1709,7 @@ def packages(rel: Release) -> dict[str, Pkg]:
     return out
 
 
-def release_vulns(rel: Release) -> list[tuple[Vuln, Pkg]]:
+def release_vulns(rel: Image) -> list[tuple[Vuln, Pkg]]:
     pkgs = packages(rel)
     return [(v, pkgs[name]) for v in VULNS for name in v.packages if name in pkgs and affects(v, pkgs[name])]
 
@@ -1532,7 +1717,49 @@ def release_vulns(rel: Release) -> list[tuple[Vuln, Pkg]]:
 def affects(v: Vuln, pkg: Pkg) -> bool:
     if v.ecosystem != pkg.ecosystem:
         return False
-    return v.ecosystem == "deb" or SpecifierSet(v.constraint).contains(Version(pkg.version), prereleases=True)
+    if v.ecosystem == "deb":
+        return v.fixed is None or dpkg_compare(pkg.version, v.fixed) < 0
+    return SpecifierSet(v.constraint).contains(Version(pkg.version), prereleases=True)
+
+
+def _dpkg_order(text: str, i: int) -> int:
+    """The weight dpkg gives a non-digit character: "~" sorts before everything, even the end of the string."""
+    if i >= len(text) or text[i].isdigit():
+        return 0
+    char = text[i]
+    if char.isalpha():
+        return ord(char)
+    return -1 if char == "~" else ord(char) + 256
+
+
+def _dpkg_part(a: str, b: str) -> int:
+    """dpkg's comparison of two upstream versions or two revisions."""
+    i = j = 0
+    while i < len(a) or j < len(b):
+        while (i < len(a) and not a[i].isdigit()) or (j < len(b) and not b[j].isdigit()):
+            diff = _dpkg_order(a, i) - _dpkg_order(b, j)
+            if diff:
+                return diff
+            i, j = i + 1, j + 1
+        start_a, start_b = i, j
+        while i < len(a) and a[i].isdigit():
+            i += 1
+        while j < len(b) and b[j].isdigit():
+            j += 1
+        diff = int(a[start_a:i] or "0") - int(b[start_b:j] or "0")
+        if diff:
+            return diff
+    return 0
+
+
+def dpkg_compare(a: str, b: str) -> int:
+    """Negative, zero or positive as Debian version a sorts before, with or after b."""
+    (epoch_a, rest_a), (epoch_b, rest_b) = split_epoch(a), split_epoch(b)
+    if int(epoch_a or 0) != int(epoch_b or 0):
+        return int(epoch_a or 0) - int(epoch_b or 0)
+    up_a, _, rev_a = rest_a.rpartition("-") if "-" in rest_a else (rest_a, "", "")
+    up_b, _, rev_b = rest_b.rpartition("-") if "-" in rest_b else (rest_b, "", "")
+    return _dpkg_part(up_a, up_b) or _dpkg_part(rev_a, rev_b)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1573,9 +1800,9 @@ def cdx_component(pkg: Pkg) -> Obj:
     return comp
 
 
-def sbom(rel: Release) -> Obj:
+def sbom(rel: Image) -> Obj:
     pkgs = packages(rel)
-    root_ref = oci_purl(rel.name, rel.digest)
+    root_ref = image_purl(rel)
     os_ref = str(uuid.UUID(fake_hex(f"cdx-os/{rel.label}", 32), version=4))
     root_props = [prop("DiffID", layer.diff_id) for layer in sorted(rel.layers, key=lambda la: la.diff_id)]
     root_props += [
@@ -1703,7 +1930,8 @@ def trivy_vuln(v: Vuln, pkg: Pkg) -> Obj:
     if not temp:
         entry["References"] = references(v)
         entry["PublishedDate"] = v.published
-        entry["LastModifiedDate"] = v.modified
+        if v.modified:
+            entry["LastModifiedDate"] = v.modified
     return entry
 
 
@@ -1712,14 +1940,11 @@ def trivy_sort_key(entry: Obj) -> tuple[str, str, int, str]:
     return (str(entry["PkgName"]), str(entry["InstalledVersion"]), rank, str(entry["VulnerabilityID"]))
 
 
-def trivy_image_config(rel: Release) -> Obj:
+def trivy_image_config(rel: Image) -> Obj:
     """go-containerregistry's ConfigFile, which orders its fields differently from BuildKit."""
     oci = image_config(rel)
     src = oci["config"]
-    config: Obj = {"Cmd": src["Cmd"]}
-    if "Healthcheck" in src:
-        config["Healthcheck"] = src["Healthcheck"]
-    config |= {"Env": src["Env"], "Labels": src["Labels"]}
+    config: Obj = {key: src[key] for key in ("Cmd", "Healthcheck", "Env", "Labels") if key in src}
     config |= {key: src[key] for key in ("User", "WorkingDir", "ExposedPorts") if key in src}
     return {
         "architecture": oci["architecture"],
@@ -1731,7 +1956,7 @@ def trivy_image_config(rel: Release) -> Obj:
     }
 
 
-def trivy_report(rel: Release) -> Obj:
+def trivy_report(rel: Image) -> Obj:
     found = release_vulns(rel)
     os_vulns = sorted((trivy_vuln(v, p) for v, p in found if v.ecosystem == "deb"), key=trivy_sort_key)
     py_vulns = sorted((trivy_vuln(v, p) for v, p in found if v.ecosystem == "python"), key=trivy_sort_key)
@@ -1853,6 +2078,12 @@ def grype_artifact(pkg: Pkg) -> Obj:
     }
 
 
+def deb_fix(v: Vuln) -> Obj:
+    if v.fixed:
+        return {"versions": [v.fixed], "state": "fixed"}
+    return {"versions": [], "state": "wont-fix" if v.status == "will_not_fix" else "not-fixed"}
+
+
 def grype_match(v: Vuln, pkg: Pkg) -> Obj:
     if v.ecosystem == "deb":
         vuln: Obj = {
@@ -1862,7 +2093,7 @@ def grype_match(v: Vuln, pkg: Pkg) -> Obj:
             "severity": v.grype_severity,
             "urls": [f"https://security-tracker.debian.org/tracker/{v.cve}"],
             "cvss": [],
-            "fix": {"versions": [], "state": "wont-fix" if v.status == "will_not_fix" else "not-fixed"},
+            "fix": deb_fix(v),
             "advisories": [],
             "risk": 0.0,
         }
@@ -1874,8 +2105,10 @@ def grype_match(v: Vuln, pkg: Pkg) -> Obj:
                 "namespace": "debian:distro:debian:12",
                 "package": {"name": pkg.source, "version": pkg.source_version},
             },
-            "found": {"vulnerabilityID": v.cve, "versionConstraint": "none (deb)"},
+            "found": {"vulnerabilityID": v.cve, "versionConstraint": f"< {v.fixed} (deb)" if v.fixed else "none (deb)"},
         }
+        if v.fixed:
+            detail["fix"] = {"suggestedVersion": v.fixed}
     else:
         vuln = {
             "id": v.ghsa,
@@ -1991,7 +2224,7 @@ def grype_configuration() -> Obj:
     }
 
 
-def grype_db(rel: Release) -> Obj:
+def grype_db(rel: Image) -> Obj:
     day = rel.db_built[:10]
     providers = {
         name: {"captured": f"{day}T01:{31 + i}:{(17 * i) % 60:02d}Z", "input": "xxh64:" + fake_hex(f"{day}/{name}", 16)}
@@ -2011,7 +2244,7 @@ def grype_db(rel: Release) -> Obj:
     }
 
 
-def grype_report(rel: Release) -> Obj:
+def grype_report(rel: Image) -> Obj:
     found = [(v, p) for v, p in release_vulns(rel) if v.grype_severity]
     matches = [grype_match(v, p) for v, p in found]
     matches.sort(
@@ -2126,11 +2359,11 @@ VEX_CLAIMS = {
 }
 
 
-def vex_document(rel: Release) -> Obj:
+def vex_document(rel: Image) -> Obj:
     pkgs = packages(rel)
     by_id = {v.cve: v for v in VULNS}
     statements = []
-    for claim in VEX_CLAIMS[rel.folder]:
+    for claim in rel.vex_claims if isinstance(rel, Candidate) else VEX_CLAIMS[rel.folder]:
         vuln = by_id[claim.cve]
         subject: Obj = {"@id": nvd_url(claim.cve), "name": claim.cve}
         if vuln.ghsa:
@@ -2140,7 +2373,7 @@ def vex_document(rel: Release) -> Obj:
             "timestamp": rel.vex_time,
             "products": [
                 {
-                    "@id": vex_product(rel.name, rel.digest),
+                    "@id": vex_product_of(rel),
                     "subcomponents": [{"@id": pkgs[name].trivy_purl} for name in claim.packages],
                 }
             ],
@@ -2157,7 +2390,7 @@ def vex_document(rel: Release) -> Obj:
     return {
         "@context": "https://openvex.dev/ns/v0.2.0",
         "@id": "https://openvex.dev/docs/public/vex-" + hashlib.sha256(body.encode()).hexdigest(),
-        "author": "Example Org Product Security <psirt@example.com>",
+        "author": rel.vex_author if isinstance(rel, Candidate) else "Example Org Product Security <psirt@example.com>",
         "role": "Document Creator",
         "timestamp": rel.vex_time,
         "version": 1,
@@ -2194,7 +2427,7 @@ RUN pip wheel --require-hashes --wheel-dir /wheels --requirement requirements.tx
 {final}"""
 
 
-def docker_inspect(rel: Release) -> list[Obj]:
+def docker_inspect(rel: Image) -> list[Obj]:
     config: Obj = {
         "Hostname": "",
         "Domainname": "",
@@ -2205,7 +2438,7 @@ def docker_inspect(rel: Release) -> list[Obj]:
     }
     if ports := exposed_ports(rel):
         config["ExposedPorts"] = ports
-    config |= {"Tty": False, "OpenStdin": False, "StdinOnce": False, "Env": env(rel), "Cmd": list(app_cmd(rel))}
+    config |= {"Tty": False, "OpenStdin": False, "StdinOnce": False, "Env": env(rel), "Cmd": list(app_cmd(rel)) or None}
     if command := app_healthcheck(rel):
         config["Healthcheck"] = healthcheck_obj(command)
     config |= {
@@ -2214,7 +2447,7 @@ def docker_inspect(rel: Release) -> list[Obj]:
         "WorkingDir": app_workdir(rel),
         "Entrypoint": None,
         "OnBuild": None,
-        "Labels": labels(rel),
+        "Labels": labels(rel) or None,
     }
     overlay = [fake_hex(f"overlay/{rel.label}/{i}") for i in range(len(rel.layers))]
     top = overlay[-1]
@@ -2224,7 +2457,7 @@ def docker_inspect(rel: Release) -> list[Obj]:
             "RepoTags": [rel.tag],
             "RepoDigests": [f"{rel.repository}@{rel.digest}"],
             "Parent": "",
-            "Comment": "buildkit.dockerfile.v0",
+            "Comment": rel.comment if isinstance(rel, Candidate) else "buildkit.dockerfile.v0",
             "Created": rel.image_created,
             "DockerVersion": "",
             "Author": "",
@@ -2350,17 +2583,35 @@ def envelope_for(body: bytes, signature: str) -> str:
 # --------------------------------------------------------------------------------------------------
 
 
+def new_team_key(team: str, folders: list[str]) -> ec.EllipticCurvePrivateKey:
+    """A fresh key for a team: its public half written to keys/<team>.pub, its private half only returned."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    path = KEYS / f"{team}.pub"
+    path.write_bytes(
+        key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    print(f"wrote {path.relative_to(HERE.parent)}: a new key for {', '.join(folders)}")
+    return key
+
+
+def write_reports(image: Image, *, with_sbom: bool) -> Path:
+    """Write the image's SBOM (unless it is signed as an attestation) and scans into its folder, made if need be."""
+    out = HERE / image.folder
+    out.mkdir(parents=True, exist_ok=True)
+    if with_sbom:
+        write(out / "sbom.cdx.json", go_json(sbom(image), indent=2, escape_html=False) + "\n")
+    write(out / "trivy.json", go_json(trivy_report(image), indent=2, escape_html=True) + "\n")
+    write(out / "grype.json", go_json(grype_report(image), indent=1, escape_html=False) + "\n")
+    return out
+
+
 def key_file(rel: Release) -> Path:
     return KEYS / f"{rel.key}.pub"
 
 
 def write_release(rel: Release, key: ec.EllipticCurvePrivateKey | None) -> Path:
     """Write the release's evidence; with no key, keep the signatures already there (`signatures_hold`)."""
-    out = HERE / rel.folder
-    out.mkdir(parents=True, exist_ok=True)
-    write(out / "sbom.cdx.json", go_json(sbom(rel), indent=2, escape_html=False) + "\n")
-    write(out / "trivy.json", go_json(trivy_report(rel), indent=2, escape_html=True) + "\n")
-    write(out / "grype.json", go_json(grype_report(rel), indent=1, escape_html=False) + "\n")
+    out = write_reports(rel, with_sbom=True)
     if rel.folder in VEX_CLAIMS:
         write(out / "openvex.json", go_json(vex_document(rel), indent=2, escape_html=True) + "\n")
     write(out / "Dockerfile", dockerfile(rel))
@@ -2487,30 +2738,475 @@ def boundary_yaml() -> str:
     return "\n".join(lines) + "\n"
 
 
+# --------------------------------------------------------------------------------------------------
+# samples/bases/: four candidate base images for `fromline bases`, one of them at two successive digests, and
+# candidates.yaml, which lists them. Like the images above they are synthetic; their vulnerability facts are real.
+
+BASES = HERE / "bases"
+
+# Packages of the hardened vendor's own repository, which Debian does not ship: the OpenSSL 3.1.2 FIPS provider
+# (the module of CMVP certificate #4985) and the configuration that makes it OpenSSL's default (fips=yes).
+VENDOR_ROWS = """
+openssl-provider-fips|3.1.2-1+hv1|amd64|openssl-provider-fips||Apache-2.0|libc6,libssl3
+openssl-config-fipshardened|1.2-1+hv1|all|openssl-config-fipshardened||Apache-2.0|openssl-provider-fips,libssl3
+"""
+DEBIAN_PACKAGES = frozenset(row.split("|", 1)[0] for row in DEB_TABLE.strip().splitlines())
+STATIC_PACKAGES = frozenset({"base-files", "ca-certificates", "netbase", "tzdata"})
+VENDOR_PACKAGES = STATIC_PACKAGES | {
+    "gcc-12-base",
+    "libgcc-s1",
+    "libc6",
+    "libssl3",
+    "zlib1g",
+    "openssl-provider-fips",
+    "openssl-config-fipshardened",
+}
+# The versions before DSA-5611-1 (glibc) and DSA-5770-1 (expat).
+OLD_GLIBC = "2.36-9+deb12u3"
+OLD_EXPAT = "2.5.0-1"
+
+
+def candidate_debs(
+    keep: frozenset[str],
+    *,
+    base_files: str,
+    tzdata: str,
+    older: dict[str, str] | None = None,
+    layer: Callable[[str], int] = lambda _: 0,
+) -> tuple[Deb, ...]:
+    """The packages named in `keep` of DEB_TABLE and VENDOR_ROWS, some at `older` versions; dependencies on packages
+    the image does not hold are left out, as dpkg lists only what is installed."""
+    rows = [*DEB_TABLE.format(base_files=base_files, tzdata=tzdata).strip().splitlines()]
+    rows += VENDOR_ROWS.strip().splitlines()
+    chosen = [row.split("|") for row in rows if row.split("|", 1)[0] in keep]
+    names = {row[0] for row in chosen}
+    out = []
+    for name, row_version, arch, source, row_source_version, licenses, depends in chosen:
+        version = (older or {}).get(name, row_version)
+        source_version = version if version != row_version else row_source_version or _source_version(version)
+        out.append(
+            Deb(
+                name=name,
+                version=version,
+                arch=arch,
+                source=source,
+                source_version=source_version,
+                licenses=tuple(licenses.split(",")),
+                depends=tuple(d for d in depends.split(",") if d in names),
+                layer=layer(name),
+            )
+        )
+    return tuple(out)
+
+
+def debuerreotype_step(created: str) -> str:
+    epoch = int(datetime.fromisoformat(created).timestamp())
+    return f"# debian.sh --arch 'amd64' out/ 'bookworm' '@{epoch}'"
+
+
+NONROOT_ENV = (DEBIAN_PATH, "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt")
+HARDENED_STATIC = f"{REGISTRY}/vendor/hardened-static@sha256:" + fake_hex("base/vendor/hardened-static/2026-11-02")
+VENDOR = "Example Hardened Images, Inc."
+VENDOR_SOURCE = "https://git.vendor.example/hardened/base"
+VENDOR_BUILDER = "https://build.vendor.example/hardened-builder/v2"
+DISTROLESS_SOURCE = "https://git.example.com/distroless/static"
+DISTROLESS_BUILDER = "https://ci.example.com/hosted-runner/v1"
+CANDIDATE_DB_BUILT = "2026-12-03T04:06:12Z"  # the grype database of the nightly scan of 2026-12-03
+
+VENDOR_VEX = (
+    VexClaim(
+        "CVE-2023-45853",
+        ("zlib1g",),
+        "not_affected",
+        "vulnerable_code_not_present",
+        impact="The vulnerable MiniZip code (contrib/minizip) is not built into Debian's zlib1g; it ships only in "
+        "libminizip1, which the image does not contain.",
+    ),
+    VexClaim(
+        "CVE-2019-1010022",
+        ("libc6",),
+        "not_affected",
+        "vulnerable_code_cannot_be_controlled_by_adversary",
+        impact="Disputed upstream: the report needs a separate memory-corruption bug in the program to bypass the "
+        "stack guard, and describes no flaw in glibc an attacker can reach through it.",
+    ),
+)
+
+
+def debian_rootfs(tag: str, created: str, **fields: Any) -> Candidate:
+    """A Debian image as debuerreotype builds it: one rootfs layer, run as root with bash; no labels."""
+    return Candidate(
+        name="library/debian",
+        version=tag,
+        label=f"debian-{tag}",
+        folder=f"bases/debian-{tag}",
+        steps=((debuerreotype_step(created), 0), ('CMD ["bash"]', None)),
+        comment="debuerreotype 0.15",
+        user="",
+        env=(DEBIAN_PATH,),
+        cmd=("bash",),
+        workdir="",
+        labels=(),
+        image_created=created,
+        db_built=CANDIDATE_DB_BUILT,
+        **fields,
+    )
+
+
+def nonroot_image(copies: tuple[tuple[str, int], ...], **fields: Any) -> Candidate:
+    """An image BuildKit assembles from root filesystems (`copies`: each COPY step and the layer it adds), run as
+    user 65532 in /home/nonroot, with no command: the application image built on it sets one."""
+    return Candidate(
+        steps=(
+            *copies,
+            (f"ENV {NONROOT_ENV[0]} {NONROOT_ENV[1]}", None),
+            ("USER 65532:65532", None),
+            ("WORKDIR /home/nonroot", None),
+        ),
+        comment="buildkit.dockerfile.v0",
+        user="65532:65532",
+        env=NONROOT_ENV,
+        cmd=(),
+        workdir="/home/nonroot",
+        **fields,
+    )
+
+
+def hardened_vendor(release: str, digest: str, glibc: str | None, **fields: Any) -> Candidate:
+    """The vendor's base: its static base's layer (base-files, CA certificates, netbase, tzdata), then glibc, the C
+    runtime, OpenSSL with the vendor's FIPS provider and zlib; no shell, no package manager, user 65532."""
+    created = str(fields["image_created"])
+    return nonroot_image(
+        name="vendor/hardened-base",
+        version=release,
+        label=f"hardened-vendor-{release}",
+        digest=digest,
+        kind="hardened",
+        key="vendor",
+        folder=f"bases/hardened-vendor-{release}",
+        debian="12.13",
+        debs=candidate_debs(
+            VENDOR_PACKAGES,
+            base_files="12.4+deb12u13",
+            tzdata="2026a-0+deb12u1",
+            older={"libc6": glibc} if glibc else None,
+            layer=lambda name: 0 if name in STATIC_PACKAGES else 1,
+        ),
+        layer_sizes=((HARDENED_STATIC, 1_046_518), ("runtime", 9_812_440)),
+        copies=(("COPY static-rootfs/ / # buildkit", 0), ("COPY runtime-rootfs/ / # buildkit", 1)),
+        labels=(
+            ("org.opencontainers.image.base.digest", HARDENED_STATIC.split("@")[1]),
+            ("org.opencontainers.image.base.name", HARDENED_STATIC.split("@")[0]),
+            ("org.opencontainers.image.created", created[:19] + "Z"),
+            ("org.opencontainers.image.description", "Hardened Debian 12 runtime base with a FIPS OpenSSL provider"),
+            ("org.opencontainers.image.licenses", "Apache-2.0"),
+            ("org.opencontainers.image.revision", fake_hex(f"commit/hardened-vendor-{release}", 40)),
+            ("org.opencontainers.image.source", VENDOR_SOURCE),
+            ("org.opencontainers.image.title", "hardened-base"),
+            ("org.opencontainers.image.vendor", VENDOR),
+            ("org.opencontainers.image.version", release),
+        ),
+        commit=fake_hex(f"commit/hardened-vendor-{release}", 40),
+        source_repo=VENDOR_SOURCE,
+        source_ref=f"refs/tags/{release}",
+        builder=VENDOR_BUILDER,
+        base_ref=HARDENED_STATIC,
+        attested=True,
+        vex_author=f"{VENDOR} Product Security <psirt@vendor.example>",
+        vex_claims=VENDOR_VEX,
+        **fields,
+    )
+
+
+CANDIDATES = (
+    # An unmaintained general-purpose Debian 12 base: its rootfs is of Debian 12.4 (December 2023), with CA
+    # certificates, tzdata and the common runtime libraries, and its glibc and expat predate their security updates.
+    debian_rootfs(
+        "12",
+        "2023-12-11T00:00:00Z",
+        digest="sha256:81b1e8da1f74cc1bfc76b99e1a15562570370641eddf04500c650f5fe6aaeba1",
+        kind="distro",
+        key=None,
+        debian="12.4",
+        debs=candidate_debs(
+            DEBIAN_PACKAGES,
+            base_files="12.4+deb12u4",
+            tzdata="2023c-5+deb12u1",
+            older={"libc6": OLD_GLIBC, "libc-bin": OLD_GLIBC, "libexpat1": OLD_EXPAT},
+        ),
+        layer_sizes=(("rootfs", 49_602_113),),
+        sbom_time="2026-12-03T05:02:41+00:00",
+        trivy_time="2026-12-03T05:03:18.550912337Z",
+        grype_time="2026-12-03T05:04:02.118463920Z",
+    ),
+    # debian:12-slim's rootfs at Debian 12.13, as the proxy's base above, rebuilt on 2026-11-17.
+    debian_rootfs(
+        "12-slim",
+        "2026-11-17T00:00:00Z",
+        digest="sha256:e54590681609dac1ff766d8ae8957c057e3d3cc4bd0121e99648e618d91c00dd",
+        kind="minimal-distro",
+        key="bases-community",
+        debian="12.13",
+        debs=candidate_debs(
+            frozenset(name for name in DEBIAN_PACKAGES if proxy_layer(name) == 0),
+            base_files="12.4+deb12u13",
+            tzdata="2026a-0+deb12u1",
+        ),
+        layer_sizes=(("rootfs", 28_240_771),),
+        sbom_time="2026-12-03T05:05:12+00:00",
+        trivy_time="2026-12-03T05:05:40.903117254Z",
+        grype_time="2026-12-03T05:06:19.330285016Z",
+    ),
+    nonroot_image(
+        name="distroless/static",
+        version="nonroot",
+        label="distroless-static",
+        digest="sha256:caa24ab583a77e03b47657cac386a0f9f7129be66aee108d6a6feab3cad15da4",
+        kind="distroless",
+        key="bases-distroless",
+        folder="bases/distroless-static",
+        debian="12.13",
+        debs=candidate_debs(STATIC_PACKAGES, base_files="12.4+deb12u13", tzdata="2026a-0+deb12u1"),
+        layer_sizes=(("rootfs", 1_021_904),),
+        copies=(("COPY rootfs/ / # buildkit", 0),),
+        labels=(
+            ("org.opencontainers.image.created", "2026-11-20T03:12:44Z"),
+            ("org.opencontainers.image.description", "Distroless-style static base: Debian 12 data files, no libc"),
+            ("org.opencontainers.image.licenses", "Apache-2.0"),
+            ("org.opencontainers.image.revision", fake_hex("commit/distroless-static", 40)),
+            ("org.opencontainers.image.source", DISTROLESS_SOURCE),
+            ("org.opencontainers.image.title", "static"),
+        ),
+        image_created="2026-11-20T03:12:44.607213998Z",
+        sbom_time="2026-12-03T05:07:02+00:00",
+        trivy_time="2026-12-03T05:07:21.784402961Z",
+        grype_time="2026-12-03T05:07:49.027731564Z",
+        commit=fake_hex("commit/distroless-static", 40),
+        source_repo=DISTROLESS_SOURCE,
+        source_ref="refs/heads/main",
+        run_id=88412,
+        build_started="2026-11-20T03:10:05Z",
+        build_finished="2026-11-20T03:13:31Z",
+        builder=DISTROLESS_BUILDER,
+        db_built=CANDIDATE_DB_BUILT,
+    ),
+    # Scanned on 2026-11-30: glibc's CVE-2023-6246 and CVE-2023-6779 (High) listed as fixed in 2.36-9+deb12u4.
+    hardened_vendor(
+        "2026.11",
+        "sha256:16b6a4caccde9416cecee5b5a52e7b441565ed34eafa71c14ad27397d29dc136",
+        OLD_GLIBC,
+        image_created="2026-11-27T03:08:51.772014630Z",
+        sbom_time="2026-11-27T03:10:36+00:00",
+        trivy_time="2026-11-30T05:12:07.418203911Z",
+        grype_time="2026-11-30T05:12:48.902617733Z",
+        db_built="2026-11-30T04:02:37Z",
+        run_id=5120,
+        build_started="2026-11-27T03:04:12Z",
+        build_finished="2026-11-27T03:09:40Z",
+        vex_time="2026-11-27T03:10:58Z",
+    ),
+    # Built two days after that scan, with the fixed glibc: its scan no longer lists them.
+    hardened_vendor(
+        "2026.12",
+        "sha256:753db844a125157d38b2cc521c610abfe92ef3da6080700d39df2c81bb496e88",
+        None,
+        image_created="2026-12-02T05:12:31.086642175Z",
+        sbom_time="2026-12-02T05:14:10+00:00",
+        trivy_time="2026-12-03T05:08:33.205916447Z",
+        grype_time="2026-12-03T05:09:11.640128375Z",
+        run_id=5163,
+        build_started="2026-12-02T05:08:02Z",
+        build_finished="2026-12-02T05:13:20Z",
+        vex_time="2026-12-02T05:14:33Z",
+        db_built=CANDIDATE_DB_BUILT,
+    ),
+)
+
+
+def candidate_payload(c: Candidate) -> bytes:
+    optional: Obj = {"release": c.version}
+    if c.source_repo:
+        optional = {"git-sha": c.commit, "release": c.version, "source": c.source_repo}
+    payload = {
+        "critical": {
+            "identity": {"docker-reference": c.repository},
+            "image": {"docker-manifest-digest": c.digest},
+            "type": "cosign container image signature",
+        },
+        "optional": optional,
+    }
+    return go_json(payload, indent=None, escape_html=True).encode()
+
+
+def candidate_statement(c: Candidate, predicate_type: str, predicate: Obj) -> bytes:
+    statement = {
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": c.repository, "digest": {"sha256": c.digest.removeprefix("sha256:")}}],
+        "predicateType": predicate_type,
+        "predicate": predicate,
+    }
+    return go_json(statement, indent=None, escape_html=True).encode()
+
+
+def candidate_provenance(c: Candidate) -> Obj:
+    ref = c.source_ref
+    dependencies: list[Obj] = [{"uri": f"git+{c.source_repo}@{ref}", "digest": {"gitCommit": c.commit}}]
+    if c.base_ref:
+        repository, _, digest = c.base_ref.partition("@")
+        dependencies.append(
+            {"uri": f"oci://{repository}@{digest}", "digest": {"sha256": digest.removeprefix("sha256:")}}
+        )
+    return {
+        "buildDefinition": {
+            "buildType": f"{c.builder}/buildtypes/oci-image/v1",
+            "externalParameters": {"source": {"repository": c.source_repo, "ref": ref}},
+            "internalParameters": {"builder_pool": "hosted", "isolated": True},
+            "resolvedDependencies": dependencies,
+        },
+        "runDetails": {
+            "builder": {"id": c.builder},
+            "metadata": {
+                "invocationId": f"{c.builder}/runs/{c.run_id}",
+                "startedOn": c.build_started,
+                "finishedOn": c.build_finished,
+            },
+        },
+    }
+
+
+def candidate_envelopes(c: Candidate) -> dict[str, bytes]:
+    """The in-toto statements a candidate signs, by the file their DSSE envelope goes to."""
+    out: dict[str, bytes] = {}
+    if c.builder:
+        out["provenance.intoto.json"] = candidate_statement(
+            c, "https://slsa.dev/provenance/v1", candidate_provenance(c)
+        )
+    if c.attested:
+        out["sbom.intoto.json"] = candidate_statement(c, "https://cyclonedx.org/bom", sbom(c))
+        out["openvex.intoto.json"] = candidate_statement(c, "https://openvex.dev/ns/v0.2.0", vex_document(c))
+    return out
+
+
+def candidate_key_file(c: Candidate) -> Path:
+    return KEYS / f"{c.key}.pub"
+
+
+def write_candidate(c: Candidate, key: ec.EllipticCurvePrivateKey | None) -> None:
+    """Write a candidate's evidence; with no key, keep the signatures already there (`candidate_signatures_hold`)."""
+    out = write_reports(c, with_sbom=not c.attested)
+    write(out / "image-inspect.json", go_json(docker_inspect(c), indent=4, escape_html=True) + "\n")
+    if c.key is None:
+        return
+    payload = candidate_payload(c)
+    (out / "cosign-payload.json").write_bytes(payload)
+    envelopes = candidate_envelopes(c)
+    if key is None:
+        print(f"kept {out.relative_to(HERE.parent)}/{', '.join(['cosign-payload.sig', *envelopes])}: they still verify")
+        return
+    (out / "cosign-payload.sig").write_text(sign(key, payload), encoding="ascii")
+    for name, body in envelopes.items():
+        write(out / name, envelope_for(body, sign(key, pae(PAYLOAD_TYPE, body))))
+    print(f"wrote {out.relative_to(HERE.parent)}/cosign-payload.json, cosign-payload.sig")
+
+
+def candidate_signatures_hold(c: Candidate) -> bool:
+    out = HERE / c.folder
+    try:
+        pub = public_key(candidate_key_file(c))
+        if not verify(pub, candidate_payload(c), (out / "cosign-payload.sig").read_text(encoding="ascii")):
+            return False
+        for name, body in candidate_envelopes(c).items():
+            written = (out / name).read_text(encoding="utf-8")
+            sig = str(json.loads(written)["signatures"][0]["sig"])
+            if written != envelope_for(body, sig) or not verify(pub, pae(PAYLOAD_TYPE, body), sig):
+                return False
+    except (OSError, ValueError, LookupError, TypeError, SystemExit):
+        return False
+    return True
+
+
+def check_candidate_signatures(c: Candidate) -> None:
+    """Verify what was written, from the files alone, the way a consumer would."""
+    if c.key is None:
+        return
+    out = HERE / c.folder
+    pub = public_key(candidate_key_file(c))
+    if not verify(pub, (out / "cosign-payload.json").read_bytes(), (out / "cosign-payload.sig").read_text("ascii")):
+        raise SystemExit(f"{c.folder}: cosign-payload.sig does not verify with {candidate_key_file(c).name}")
+    names = list(candidate_envelopes(c))
+    for name in names:
+        env_obj = json.loads((out / name).read_text(encoding="utf-8"))
+        body = base64.b64decode(env_obj["payload"])
+        if not verify(pub, pae(env_obj["payloadType"], body), env_obj["signatures"][0]["sig"]):
+            raise SystemExit(f"{c.folder}: {name} signature does not verify with {candidate_key_file(c).name}")
+    signed = ", ".join(["cosign-payload.sig", *names])
+    print(f"verified {c.folder}: {signed}, with {candidate_key_file(c).name}")
+
+
+# The vendor's published patch SLA, in days from a fix being available (synthetic, like the vendor).
+VENDOR_SLA = {"critical": 2, "high": 7}
+
+
+def candidates_yaml() -> str:
+    by_folder = {c.folder.removeprefix("bases/"): c for c in CANDIDATES}
+    vendor_history = [c for c in CANDIDATES if c.kind == "hardened"]
+    lines = [
+        "# Written by samples/make_samples.py; synthetic, like the evidence it names (samples/README.md).",
+        "# Candidate base images for `fromline bases`, each with its evidence folder (relative to this file) and the",
+        "# key that signs it (relative to samples/). hardened-vendor's history lists its earlier digests, oldest",
+        "# first, and sla_days its vendor's stated patch SLA: days from a fix being available to an image with it.",
+        "version: 1",
+        "candidates:",
+    ]
+    for name in ("debian-12", "debian-12-slim", "distroless-static"):
+        c = by_folder[name]
+        lines += [f"  - name: {name}", f"    image: {c.reference}", f"    kind: {c.kind}", f"    evidence: {name}/"]
+        if c.key:
+            lines.append(f"    key: keys/{c.key}.pub")
+    latest, *earlier = reversed(vendor_history)
+    lines += [
+        "  - name: hardened-vendor",
+        f"    image: {latest.reference}",
+        f"    kind: {latest.kind}",
+        f"    evidence: {latest.folder.removeprefix('bases/')}/",
+        f"    history: [{', '.join(c.folder.removeprefix('bases/') + '/' for c in reversed(earlier))}]",
+        f"    sla_days: {{{', '.join(f'{k}: {v}' for k, v in VENDOR_SLA.items())}}}",
+        f"    key: keys/{latest.key}.pub",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_candidates(new_keys: bool) -> None:
+    for team in dict.fromkeys(c.key for c in CANDIDATES):
+        signed = [c for c in CANDIDATES if c.key == team]
+        key = None
+        if team is not None and (new_keys or not all(candidate_signatures_hold(c) for c in signed)):
+            key = new_team_key(team, [c.folder for c in signed])
+        for c in signed:
+            write_candidate(c, key)
+    write(BASES / "candidates.yaml", candidates_yaml())
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--new-keys", action="store_true", help="give every team a fresh key and sign again")
     args = parser.parse_args(argv)
-    for rel in RELEASES:  # before anything is written
-        check_digest(rel)
+    for image in (*RELEASES, *CANDIDATES):  # before anything is written
+        check_digest(image)
     KEYS.mkdir(exist_ok=True)
     for team in dict.fromkeys(rel.key for rel in RELEASES):
         releases = [rel for rel in RELEASES if rel.key == team]
         key = None
         if args.new_keys or not all(signatures_hold(rel) for rel in releases):
-            key = ec.generate_private_key(ec.SECP256R1())
-            path = KEYS / f"{team}.pub"
-            path.write_bytes(
-                key.public_key().public_bytes(
-                    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-                )
-            )
-            print(f"wrote {path.relative_to(HERE.parent)}: a new key for {', '.join(r.folder for r in releases)}")
+            key = new_team_key(team, [rel.folder for rel in releases])
         for rel in releases:
             write_release(rel, key)
     write(HERE / "boundary" / "boundary.yaml", boundary_yaml())
+    write_candidates(args.new_keys)
     for rel in RELEASES:
         check_signatures(rel)
+    for candidate in CANDIDATES:
+        check_candidate_signatures(candidate)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,10 @@ from evidence.boundary import BoundaryFormat, build_boundary, load_boundary
 from evidence.boundary.rollup import BoundaryPackage
 from evidence.render.poam_xlsx import POAM_COLUMNS, POAM_HEADER_ROW
 
-SIGNATURE_FILES = frozenset({"cosign-payload.sig", "provenance.intoto.json"})
+# The signed files: detached signatures and DSSE envelopes (the base-image candidates also sign their SBOM and VEX).
+RELEASE_SIGNATURES = frozenset({"cosign-payload.sig", "provenance.intoto.json"})
+SIGNATURE_FILES = RELEASE_SIGNATURES | {"sbom.intoto.json", "openvex.intoto.json"}
+SIGNED_IMAGES = 5 + 4  # the boundary's five, and the four signed base-image candidates under samples/bases/
 # webapp 1.4.0, api and worker are built on this image, by digest.
 SHARED_BASE = "python:3.12-slim-bookworm@sha256:3b8e1f0c7d2a94e6b5f0c1d8a7e3b29f6c4d0e8a1b7f5c3e9d2a6b0f4c8e1d73"
 
@@ -56,8 +59,8 @@ def test_the_committed_samples_are_exactly_what_the_generator_writes(tmp_path: P
     regenerated = generated(copy)
     assert sorted(regenerated) == sorted(committed)
     assert [path for path in committed if regenerated[path] != committed[path]] == []
-    assert output.count("verified ") == 5
-    assert output.count("kept ") == 5  # every signature still signs what the run writes: no new key
+    assert output.count("verified ") == SIGNED_IMAGES
+    assert output.count("kept ") == SIGNED_IMAGES  # every signature still signs what the run writes: no new key
 
 
 def test_changed_signatures_give_the_team_a_new_key_and_the_rest_is_unchanged(tmp_path: Path) -> None:
@@ -71,10 +74,10 @@ def test_changed_signatures_give_the_team_a_new_key_and_the_rest_is_unchanged(tm
     # the backend team's images are signed again with a new key; the other teams' keys and signatures stay
     assert changed == {
         "keys/backend.pub",
-        *(f"boundary/{image}/{name}" for image in ("api-2.1.0", "worker-1.8.2") for name in SIGNATURE_FILES),
+        *(f"boundary/{image}/{name}" for image in ("api-2.1.0", "worker-1.8.2") for name in RELEASE_SIGNATURES),
     }
     assert "wrote samples/keys/backend.pub" in output
-    assert output.count("verified ") == 5
+    assert output.count("verified ") == SIGNED_IMAGES
 
 
 @pytest.fixture(scope="module")
