@@ -3005,19 +3005,19 @@ CANDIDATES = (
         build_finished="2026-11-27T03:09:40Z",
         vex_time="2026-11-27T03:10:58Z",
     ),
-    # Built two days after that scan, with the fixed glibc: its scan no longer lists them.
+    # Built within two days of that scan (its stated SLA), with the fixed glibc: its scan no longer lists them.
     hardened_vendor(
         "2026.12",
-        "sha256:753db844a125157d38b2cc521c610abfe92ef3da6080700d39df2c81bb496e88",
+        "sha256:9060a5050c071029e4e6a33bef41b8bb36f2e3e624da25cb5d7137edbf55ea36",
         None,
-        image_created="2026-12-02T05:12:31.086642175Z",
-        sbom_time="2026-12-02T05:14:10+00:00",
+        image_created="2026-12-02T02:12:31.086642175Z",
+        sbom_time="2026-12-02T02:14:10+00:00",
         trivy_time="2026-12-03T05:08:33.205916447Z",
         grype_time="2026-12-03T05:09:11.640128375Z",
         run_id=5163,
-        build_started="2026-12-02T05:08:02Z",
-        build_finished="2026-12-02T05:13:20Z",
-        vex_time="2026-12-02T05:14:33Z",
+        build_started="2026-12-02T02:08:02Z",
+        build_finished="2026-12-02T02:13:20Z",
+        vex_time="2026-12-02T02:14:33Z",
         db_built=CANDIDATE_DB_BUILT,
     ),
 )
@@ -3152,8 +3152,8 @@ def candidates_yaml() -> str:
     vendor_history = [c for c in CANDIDATES if c.kind == "hardened"]
     lines = [
         "# Written by samples/make_samples.py; synthetic, like the evidence it names (samples/README.md).",
-        "# Candidate base images for `fromline bases`, each with its evidence folder (relative to this file) and the",
-        "# key that signs it (relative to samples/). hardened-vendor's history lists its earlier digests, oldest",
+        "# Candidate base images for `fromline bases`, each with its evidence folder and the key that signs it",
+        "# (paths relative to this file). hardened-vendor's history lists its earlier digests, oldest",
         "# first, and sla_days its vendor's stated patch SLA: days from a fix being available to an image with it.",
         "version: 1",
         "candidates:",
@@ -3162,7 +3162,7 @@ def candidates_yaml() -> str:
         c = by_folder[name]
         lines += [f"  - name: {name}", f"    image: {c.reference}", f"    kind: {c.kind}", f"    evidence: {name}/"]
         if c.key:
-            lines.append(f"    key: keys/{c.key}.pub")
+            lines.append(f"    key: ../keys/{c.key}.pub")
     latest, *earlier = reversed(vendor_history)
     lines += [
         "  - name: hardened-vendor",
@@ -3171,7 +3171,7 @@ def candidates_yaml() -> str:
         f"    evidence: {latest.folder.removeprefix('bases/')}/",
         f"    history: [{', '.join(c.folder.removeprefix('bases/') + '/' for c in reversed(earlier))}]",
         f"    sla_days: {{{', '.join(f'{k}: {v}' for k, v in VENDOR_SLA.items())}}}",
-        f"    key: keys/{latest.key}.pub",
+        f"    key: ../keys/{latest.key}.pub",
     ]
     return "\n".join(lines) + "\n"
 

@@ -121,6 +121,7 @@ class Candidate:
     sla_days: dict[str, int] = field(default_factory=dict)  # the vendor's stated SLA: severity -> days
     keys: tuple[Path, ...] = ()
     by_tag: bool = False  # given as a tag, resolved to a digest when pulled
+    kind: str | None = None  # as the candidates file describes it: "distro", "distroless", ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -133,6 +134,7 @@ class CriterionResult:
 @dataclass(slots=True, kw_only=True)
 class CandidateResult:
     name: str
+    kind: str | None
     reference: str
     digest: str
     scores: dict[str, CriterionResult]
@@ -308,6 +310,7 @@ def score_candidate(
     ]
     return CandidateResult(
         name=candidate.name,
+        kind=candidate.kind,
         reference=candidate.reference if candidate.by_tag else latest.subject.reference,
         digest=latest.subject.digest,
         scores=scores,

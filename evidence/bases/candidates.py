@@ -2,7 +2,8 @@
 
 A candidate is given as:
 - a candidates file (YAML; `version: 1`, `candidates:` a list of `name`, `image` (`NAME@sha256:...`),
-  `evidence` (folders or files) or `package` (a package folder), `history` (earlier digests' evidence folders or
+  `kind` (a free description: distro, distroless...), `evidence` (folders or files) or `package` (a package
+  folder), `history` (earlier digests' evidence folders or
   packages, oldest first), `sla_days` (the vendor's stated SLA: `critical`, `high`, ... in days) and `keys`;
   paths relative to the file);
 - a package folder (`fromline package` wrote it: its audit.json is read, its stated SLA unknown);
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Assessment", "assess_candidates", "read_candidates"]
 
-_CANDIDATE_KEYS = {"name", "image", "evidence", "package", "history", "sla_days", "keys", "key"}
+_CANDIDATE_KEYS = {"name", "image", "kind", "evidence", "package", "history", "sla_days", "keys", "key"}
 _SEVERITIES = ("critical", "high", "medium", "low")
 
 
@@ -112,6 +113,7 @@ def _candidates_file(path: Path) -> list[Candidate]:
                 history=paths["history"],
                 sla_days=dict(sla),
                 keys=keys,
+                kind=str(entry["kind"]) if entry.get("kind") is not None else None,
             )
         )
     if problems:

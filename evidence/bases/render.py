@@ -42,6 +42,7 @@ def as_json(assessment: Assessment) -> dict[str, Any]:
             {
                 "rank": r.rank,
                 "name": r.name,
+                "kind": r.kind,
                 "reference": r.reference,
                 "digest": r.digest,
                 "grade": r.grade,
