@@ -21,7 +21,9 @@ CEL rules (`x-kubernetes-validations`) are not evaluated: none of the bundled CR
 some is refused (`UnsupportedSchemaError`) rather than half checked. What an engine's own admission webhook checks
 beyond its CRD (Kyverno's policy validation, Gatekeeper's Rego compilation) is outside these checks too.
 
-Connaisseur has no CRD: it is configured by its Helm chart's values; `connaisseur_errors` is about those.
+A Gatekeeper constraint's CRD is generated from its ConstraintTemplate: `gatekeeper_constraint_errors` builds it
+as Gatekeeper does. Connaisseur has no CRD: it is configured by its Helm chart's values, and publishes no schema of
+them; `connaisseur_errors` checks them against Fromline's reading of its configuration loader.
 """
 
 from __future__ import annotations
@@ -352,6 +354,131 @@ def schema_errors(document: dict[str, Any], *, allow_deprecated: bool = False) -
     if "metadata" not in document:
         errors.append("$.metadata: missing (every resource has a metadata.name)")
     return errors + _metadata_errors(document.get("metadata"), crd.namespaced)
+
+
+# --- Gatekeeper constraints -----------------------------------------------------------------------------------
+# A constraint's CRD has no file: Gatekeeper generates it when its ConstraintTemplate is applied
+# (open-policy-agent/frameworks, constraint/pkg/client/crds: CreateSchema and CreateCRD). Its schema, as built
+# here after that code: `spec.match` is Gatekeeper's match schema (bundled: the generated
+# match.gatekeeper.sh_matchcrd.yaml, its `embeddedMatch`), `spec.enforcementAction` a string defaulting to deny,
+# `spec.scopedEnforcementActions` a list of {action, enforcementPoints: [{name}]}, `spec.parameters` the
+# template's schema, `metadata.name` at most 63 characters, `status` anything. A template with `legacySchema`
+# (the default before templates.gatekeeper.sh/v1) keeps unknown fields at every level of its parameters.
+
+GATEKEEPER_MATCH_FILE = "gatekeeper/match.gatekeeper.sh_matchcrd.yaml"
+CONSTRAINT_GROUP = "constraints.gatekeeper.sh"
+CONSTRAINT_VERSIONS = ("v1beta1", "v1alpha1")  # both served; v1beta1 stored
+# What Gatekeeper's webhook (pkg/util/enforcement_action.go) accepts beyond the generated CRD's plain strings.
+ENFORCEMENT_ACTIONS = ("deny", "dryrun", "warn", "scoped")
+SCOPED_ACTIONS = ("deny", "dryrun", "warn")
+ENFORCEMENT_POINTS = ("validation.gatekeeper.sh", "audit.gatekeeper.sh", "gator.gatekeeper.sh", "vap.k8s.io", "*")
+
+
+def _preserving_unknown_fields(schema: dict[str, Any]) -> dict[str, Any]:
+    """A copy of an OpenAPI schema that keeps unknown fields at every object (or untyped) level, as Gatekeeper
+    makes a legacy template's parameters."""
+    out = dict(schema)
+    if out.get("type") in {None, "object"}:
+        out["x-kubernetes-preserve-unknown-fields"] = True
+    if isinstance(out.get("properties"), dict):
+        out["properties"] = {name: _preserving_unknown_fields(sub) for name, sub in out["properties"].items()}
+    if out.get("type") == "array" and not isinstance(out.get("items"), dict):
+        out["items"] = {}
+    for key in ("items", "additionalProperties"):
+        if isinstance(out.get(key), dict):
+            out[key] = _preserving_unknown_fields(out[key])
+    return out
+
+
+def gatekeeper_constraint_schema(template: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI schema Gatekeeper gives the constraints of a ConstraintTemplate."""
+    crd_spec = template["spec"]["crd"]["spec"]
+    legacy_default = template["apiVersion"] != "templates.gatekeeper.sh/v1"
+    validation = crd_spec.get("validation") or {"legacySchema": legacy_default}
+    parameters = validation.get("openAPIV3Schema")
+    if validation.get("legacySchema", legacy_default):
+        parameters = _preserving_unknown_fields(parameters or {})
+    match = _crd(GATEKEEPER_MATCH_FILE)["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]
+    scoped_action = {
+        "type": "object",
+        "properties": {
+            "action": {"type": "string"},
+            "enforcementPoints": {
+                "type": "array",
+                "items": {"type": "object", "properties": {"name": {"type": "string"}}},
+            },
+        },
+    }
+    spec: dict[str, Any] = {
+        "match": match["embeddedMatch"],
+        "enforcementAction": {"type": "string", "default": "deny"},
+        "scopedEnforcementActions": {"type": "array", "items": scoped_action},
+    }
+    if parameters is not None:
+        spec["parameters"] = parameters
+    return {
+        "type": "object",
+        "properties": {
+            "spec": {"type": "object", "properties": spec},
+            "status": {"x-kubernetes-preserve-unknown-fields": True},
+        },
+    }
+
+
+def gatekeeper_constraint_errors(constraint: dict[str, Any], template: dict[str, Any]) -> list[str]:
+    """Where a Gatekeeper constraint breaks the CRD its ConstraintTemplate makes Gatekeeper generate, or what
+    Gatekeeper's webhook checks of its enforcement action, each as `JSON path: message`. The template is assumed
+    valid (`schema_errors` checks it); one whose name is not its kind in lower case makes no CRD at all."""
+    kind = template["spec"]["crd"]["spec"]["names"]["kind"]
+    errors = []
+    if template["metadata"]["name"] != kind.lower():
+        errors.append(f"template: its name must be its kind in lower case, {kind.lower()!r}, for its CRD to exist")
+    group, _, version = str(constraint.get("apiVersion", "")).partition("/")
+    if group != CONSTRAINT_GROUP or version not in CONSTRAINT_VERSIONS:
+        served = " or ".join(f"{CONSTRAINT_GROUP}/{v}" for v in CONSTRAINT_VERSIONS)
+        errors.append(f"$.apiVersion: {constraint.get('apiVersion')!r} is not {served}")
+    if constraint.get("kind") != kind:
+        errors.append(f"$.kind: {constraint.get('kind')!r} is not the template's kind {kind!r}")
+    schema = openapi_to_json_schema(gatekeeper_constraint_schema(template))
+    schema["properties"] |= ROOT_FIELDS
+    schema["properties"]["metadata"] = {**OBJECT_META, "properties": {**OBJECT_META["properties"]}}
+    schema["properties"]["metadata"]["properties"]["name"] = {"type": "string", "maxLength": 63}
+    validator = jsonschema_rs.Draft4Validator(schema, validate_formats=True, keywords={LIST_MAP_KEYWORD: _UniqueByKeys})
+    errors += located_errors(validator, schema, constraint)
+    if "metadata" not in constraint:
+        errors.append("$.metadata: missing (every resource has a metadata.name)")
+    errors += _metadata_errors(constraint.get("metadata"), namespaced=False)
+    spec = constraint.get("spec")
+    return errors + (_enforcement_errors(spec) if isinstance(spec, dict) else [])
+
+
+def _enforcement_errors(spec: dict[str, Any]) -> list[str]:
+    action = spec.get("enforcementAction", "deny")
+    if not isinstance(action, str):
+        return []  # the schema reports it
+    if action not in ENFORCEMENT_ACTIONS:
+        return [f"$.spec.enforcementAction: {action!r} is not one of {', '.join(ENFORCEMENT_ACTIONS)}"]
+    scoped = spec.get("scopedEnforcementActions")
+    if action != "scoped" or not isinstance(scoped, list):
+        return (
+            ["$.spec.scopedEnforcementActions: missing (enforcementAction scoped needs it)"]
+            if action == "scoped"
+            else []
+        )
+    errors = []
+    for index, entry in enumerate(scoped):
+        at = json_path(["spec", "scopedEnforcementActions", index])
+        if not isinstance(entry, dict):
+            continue
+        if entry.get("action") not in SCOPED_ACTIONS:
+            errors.append(f"{at}.action: {entry.get('action')!r} is not one of {', '.join(SCOPED_ACTIONS)}")
+        points = entry.get("enforcementPoints") or [{}]
+        errors += [
+            f"{at}.enforcementPoints: {point.get('name')!r} is not one of {', '.join(ENFORCEMENT_POINTS)}"
+            for point in points
+            if isinstance(point, dict) and point.get("name") not in ENFORCEMENT_POINTS
+        ]
+    return errors
 
 
 # --- Connaisseur ------------------------------------------------------------------------------------------------

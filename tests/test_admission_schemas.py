@@ -1,8 +1,9 @@
 """The check `fromline policy` output is held to (tests/admission_schemas.py) is a real one: each engine's bundled
 schema accepts a correct minimal resource written from the engine's documentation, rejects a broken one (a wrong
 type, an unknown enum value, a missing required field, an unknown field), and accepts the real policies of the
-corpus; the translation of Kubernetes' OpenAPI dialect to JSON Schema keeps the API server's meaning; and the
-bundled files are the ones SOURCES.md names."""
+corpus; a Gatekeeper constraint is checked against the CRD its template makes, a Connaisseur configuration
+against what Connaisseur's loader accepts; the translation of Kubernetes' OpenAPI dialect to JSON Schema keeps
+the API server's meaning; and the bundled files are the ones SOURCES.md names."""
 
 from __future__ import annotations
 
@@ -17,11 +18,13 @@ import pytest
 import yaml
 from admission_schemas import (
     CRD_FILES,
+    GATEKEEPER_MATCH_FILE,
     SCHEMAS,
     UnknownKindError,
     UnsupportedSchemaError,
     connaisseur_errors,
     crd_version,
+    gatekeeper_constraint_errors,
     openapi_to_json_schema,
     schema_errors,
 )
@@ -398,6 +401,67 @@ def test_a_broken_connaisseur_configuration_is_rejected_where_it_breaks(path: st
     assert any(expected in error for error in errors), errors
 
 
+# --- a Gatekeeper constraint, against the CRD its template makes --------------------------------------------------
+
+GATEKEEPER_CONSTRAINT = load("""
+apiVersion: constraints.gatekeeper.sh/v1beta1
+kind: K8sVerifiedImages
+metadata:
+  name: verified-images
+spec:
+  enforcementAction: deny
+  match:
+    scope: Namespaced
+    kinds:
+      - apiGroups: [""]
+        kinds: [Pod]
+    excludedNamespaces: [kube-*]
+  parameters:
+    repositories: [registry.example.com/]
+""")
+
+
+def test_a_correct_gatekeeper_constraint_is_accepted() -> None:
+    assert gatekeeper_constraint_errors(GATEKEEPER_CONSTRAINT, GATEKEEPER) == []
+    scoped = broken(GATEKEEPER_CONSTRAINT, "spec.enforcementAction", "scoped")
+    scoped["spec"]["scopedEnforcementActions"] = [{"action": "warn", "enforcementPoints": [{"name": "*"}]}]
+    assert gatekeeper_constraint_errors(scoped, GATEKEEPER) == []
+
+
+GATEKEEPER_BROKEN = {
+    "parameter of a wrong type": ("spec.parameters.repositories", "registry.example.com/", 'repositories: "registry'),
+    "unknown parameter": ("spec.parameters.registries", [], "('registries' was unexpected)"),
+    "unknown enforcement action": ("spec.enforcementAction", "block", "'block' is not one of deny, dryrun, warn"),
+    "scoped without its actions": ("spec.enforcementAction", "scoped", "enforcementAction scoped needs it"),
+    "unknown match source": ("spec.match.source", "Everything", '"Everything" is not one of "All", "Generated", "Orig'),
+    "match namespace pattern": ("spec.match.excludedNamespaces.0", "Kube System", "does not match"),
+    "unknown match field": ("spec.match.kind", ["Pod"], "('kind' was unexpected)"),
+    "another kind": ("kind", "K8sVerifiedImage", "is not the template's kind 'K8sVerifiedImages'"),
+    "an unserved version": ("apiVersion", "constraints.gatekeeper.sh/v2", "is not constraints.gatekeeper.sh/v1beta1"),
+    "a name over 63 characters": ("metadata.name", "a" * 64, "$.metadata.name: "),
+}
+
+
+@pytest.mark.parametrize(("path", "value", "expected"), GATEKEEPER_BROKEN.values(), ids=GATEKEEPER_BROKEN.keys())
+def test_a_broken_gatekeeper_constraint_is_rejected_where_it_breaks(path: str, value: Any, expected: str) -> None:
+    errors = gatekeeper_constraint_errors(broken(GATEKEEPER_CONSTRAINT, path, value), GATEKEEPER)
+    assert any(expected in error for error in errors), errors
+
+
+def test_a_legacy_template_keeps_unknown_parameters_and_a_misnamed_one_makes_no_crd() -> None:
+    legacy = broken(GATEKEEPER, "apiVersion", "templates.gatekeeper.sh/v1beta1")
+    extra = broken(GATEKEEPER_CONSTRAINT, "spec.parameters.registries", ["a"])
+    assert gatekeeper_constraint_errors(extra, legacy) == []
+    legacy_v1 = broken(GATEKEEPER, "spec.crd.spec.validation.legacySchema", value=True)
+    assert gatekeeper_constraint_errors(extra, legacy_v1) == []
+    wrong_type = broken(GATEKEEPER_CONSTRAINT, "spec.parameters.repositories", "x")
+    assert gatekeeper_constraint_errors(wrong_type, legacy) != []
+    misnamed = broken(GATEKEEPER, "metadata.name", "verified-images")
+    assert gatekeeper_constraint_errors(GATEKEEPER_CONSTRAINT, misnamed) == [
+        "template: its name must be its kind in lower case, 'k8sverifiedimages', for its CRD to exist"
+    ]
+
+
 # --- the real policies of the corpus ----------------------------------------------------------------------------
 
 
@@ -490,7 +554,7 @@ def test_every_bundled_file_is_the_one_sources_names() -> None:
     """Each file is byte for byte the upstream file whose git blob SOURCES.md gives, and is one the check uses."""
     sources = (SCHEMAS / "SOURCES.md").read_text(encoding="utf-8")
     bundled = sorted(p for p in SCHEMAS.rglob("*.yaml"))
-    assert {p.relative_to(SCHEMAS).as_posix() for p in bundled} == set(CRD_FILES.values())
+    assert {p.relative_to(SCHEMAS).as_posix() for p in bundled} == {*CRD_FILES.values(), GATEKEEPER_MATCH_FILE}
     for path in bundled:
         row = next((line for line in sources.splitlines() if f"`{path.relative_to(SCHEMAS).as_posix()}`" in line), "")
         assert re.search(rf"`{git_blob(path)}`", row), f"{path.name}: no row of SOURCES.md gives its blob"
