@@ -19,11 +19,13 @@ translates it for jsonschema-rs with the API server's meaning:
 
 CEL rules (`x-kubernetes-validations`) are not evaluated: none of the bundled CRDs has any, and a CRD that brings
 some is refused (`UnsupportedSchemaError`) rather than half checked. What an engine's own admission webhook checks
-beyond its CRD (Kyverno's policy validation, Gatekeeper's Rego compilation) is outside these checks too.
+beyond its CRD (Kyverno's policy validation, Gatekeeper's Rego compilation, Ratify's controllers) is outside
+these checks too, with one exception: policy-controller's CRD declares types only, so `policy_controller_errors`
+checks what its validating webhook adds (required fields, allowed values, one-of choices).
 
 A Gatekeeper constraint's CRD is generated from its ConstraintTemplate: `gatekeeper_constraint_errors` builds it
-as Gatekeeper does. Connaisseur has no CRD: it is configured by its Helm chart's values, and publishes no schema of
-them; `connaisseur_errors` checks them against Fromline's reading of its configuration loader.
+as Gatekeeper does. Connaisseur has no CRD: it is configured by its Helm chart's values, and publishes no schema
+of them; `connaisseur_errors` checks them against Fromline's reading of its configuration loader.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ from typing import Any
 
 import jsonschema_rs
 import yaml
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
 
 SCHEMAS = Path(__file__).resolve().parent / "data" / "admission-schemas"
 
@@ -354,6 +358,150 @@ def schema_errors(document: dict[str, Any], *, allow_deprecated: bool = False) -
     if "metadata" not in document:
         errors.append("$.metadata: missing (every resource has a metadata.name)")
     return errors + _metadata_errors(document.get("metadata"), crd.namespaced)
+
+
+# --- policy-controller's webhook ------------------------------------------------------------------------------
+# policy-controller's CRD declares types only: no enum, no required field. Its validating webhook checks the rest
+# (pkg/apis/policy/v1beta1/clusterimagepolicy_validation.go at v0.15.1, with its defaults: fail-on-empty-authorities
+# true). `policy_controller_errors` checks those rules as Fromline reads them; it is not a copy of that code. Left
+# out: glob and regular-expression syntax (Go's), OCI repository syntax, KMS URI details past the scheme, and a
+# secretRef's namespace (it must be the one policy-controller runs in, which depends on the install).
+
+CIP_MODES = ("enforce", "warn")
+CIP_STATIC_ACTIONS = ("fail", "pass")
+CIP_HASH_ALGORITHMS = ("sha224", "sha256", "sha384", "sha512")
+CIP_KMS_SCHEMES = ("awskms://", "azurekms://", "hashivault://", "gcpkms://")
+CIP_POLICY_TYPES = ("cue", "rego")
+# Fields of a policy that only the policy of the whole spec may set, not an attestation's.
+CIP_SPEC_POLICY_ONLY = ("fetchConfigFile", "includeSpec", "includeObjectMeta", "includeTypeMeta")
+
+
+def _given(node: dict[str, Any], fields: Iterable[str]) -> list[str]:
+    """The fields of a node that are set, as Go reads them: an object (a pointer) when present, a string or a list
+    when not empty."""
+    return [field for field in fields if node.get(field) not in (None, "", [])]
+
+
+def _exactly_one(node: dict[str, Any], fields: tuple[str, ...], at: str) -> list[str]:
+    given = _given(node, fields)
+    if len(given) == 1:
+        return []
+    return [f"{at}: exactly one of {', '.join(fields)} (given: {', '.join(given) or 'none'})"]
+
+
+def policy_controller_errors(document: dict[str, Any]) -> list[str]:
+    """Where a ClusterImagePolicy breaks what policy-controller's validating webhook (v0.15.1) rejects beyond its
+    CRD, each as `JSON path: message`; `schema_errors` checks the CRD. Expects a document the CRD accepts."""
+    spec = document.get("spec")
+    if not isinstance(spec, dict):
+        return ["$.spec: missing"]
+    errors = []
+    images = spec.get("images") or []
+    if not images:
+        errors.append("$.spec.images: missing (at least one image glob)")
+    errors += [f"$.spec.images[{i}].glob: missing" for i, image in enumerate(images) if not _given(image, ["glob"])]
+    authorities = spec.get("authorities") or []
+    if not authorities:
+        errors.append("$.spec.authorities: missing (at least one authority)")
+    for index, authority in enumerate(authorities):
+        errors += _authority_errors(authority, f"$.spec.authorities[{index}]")
+    mode = spec.get("mode")
+    if mode and mode not in CIP_MODES:
+        errors.append(f"$.spec.mode: {mode!r} is not one of {', '.join(CIP_MODES)}")
+    for index, match in enumerate(spec.get("match") or []):
+        if match.get("selector") is not None and not _given(match, ["resource", "version", "group"]):
+            errors.append(f"$.spec.match[{index}].selector: a selector needs a resource, version or group")
+    if spec.get("policy") is not None:
+        errors += _cip_policy_errors(spec["policy"], "$.spec.policy", whole_spec=True)
+    return errors
+
+
+def _authority_errors(authority: dict[str, Any], at: str) -> list[str]:
+    kinds = _exactly_one(authority, ("key", "keyless", "static"), at)
+    if kinds:
+        return kinds  # the webhook says only this, too
+    errors = []
+    if authority.get("key") is not None:
+        errors += _key_errors(authority["key"], f"{at}.key")
+    elif authority.get("keyless") is not None:
+        errors += _keyless_errors(authority["keyless"], f"{at}.keyless")
+    else:
+        action = authority["static"].get("action")
+        if action not in CIP_STATIC_ACTIONS:
+            errors.append(f"{at}.static.action: {action!r} is not one of {', '.join(CIP_STATIC_ACTIONS)}")
+        static_excludes = ("attestations", "source", "ctlog", "rfc3161timestamp")
+        errors += [f"{at}: static excludes {field}" for field in _given(authority, static_excludes)]
+    return errors + _sources_and_attestations_errors(authority, at)
+
+
+def _sources_and_attestations_errors(authority: dict[str, Any], at: str) -> list[str]:
+    errors = []
+    sources = authority.get("source") or []
+    if len(sources) > 1:
+        errors.append(f"{at}.source: only one source is supported")
+    for index, source in enumerate(sources):
+        for secret, pull_secret in enumerate(source.get("signaturePullSecrets") or []):
+            if not _given(pull_secret, ["name"]):
+                errors.append(f"{at}.source[{index}].signaturePullSecrets[{secret}].name: missing")
+    for index, attestation in enumerate(authority.get("attestations") or []):
+        where = f"{at}.attestations[{index}]"
+        errors += [
+            f"{where}.{field}: missing" for field in ("name", "predicateType") if not _given(attestation, [field])
+        ]
+        if attestation.get("policy") is not None:
+            errors += _cip_policy_errors(attestation["policy"], f"{where}.policy", whole_spec=False)
+    return errors
+
+
+def _key_errors(key: dict[str, Any], at: str) -> list[str]:
+    """A key (or a keyless authority's ca-cert): one of inline PEM data, a KMS URI or a secret."""
+    errors = _exactly_one(key, ("data", "kms", "secretRef"), at)
+    algorithm = key.get("hashAlgorithm")
+    if algorithm and algorithm.strip().lower() not in CIP_HASH_ALGORITHMS:
+        errors.append(f"{at}.hashAlgorithm: {algorithm!r} is not one of {', '.join(CIP_HASH_ALGORITHMS)}")
+    if isinstance(key.get("data"), str) and key["data"]:
+        try:
+            serialization.load_pem_public_key(key["data"].encode())
+        except (ValueError, UnsupportedAlgorithm):
+            errors.append(f"{at}.data: not a PEM public key")
+    kms = key.get("kms")
+    if kms and not kms.startswith(CIP_KMS_SCHEMES):
+        errors.append(f"{at}.kms: {kms!r} starts with none of {', '.join(CIP_KMS_SCHEMES)}")
+    return errors
+
+
+def _keyless_errors(keyless: dict[str, Any], at: str) -> list[str]:
+    errors = _exactly_one(keyless, ("url", "ca-cert"), at)
+    if keyless.get("ca-cert"):
+        errors += _key_errors(keyless["ca-cert"], f"{at}.ca-cert")
+    identities = keyless.get("identities") or []
+    if not identities:
+        errors.append(f"{at}.identities: missing (at least one identity)")
+    for index, identity in enumerate(identities):
+        errors += _exactly_one(identity, ("issuer", "issuerRegExp"), f"{at}.identities[{index}]")
+        errors += _exactly_one(identity, ("subject", "subjectRegExp"), f"{at}.identities[{index}]")
+    return errors
+
+
+def _cip_policy_errors(policy: dict[str, Any], at: str, *, whole_spec: bool) -> list[str]:
+    errors = []
+    if policy.get("type") not in CIP_POLICY_TYPES:
+        errors.append(f"{at}.type: {policy.get('type')!r} is not one of {', '.join(CIP_POLICY_TYPES)}")
+    errors += _exactly_one(policy, ("data", "configMapRef", "remote"), at)
+    remote = policy.get("remote")
+    if isinstance(remote, dict):
+        url = str(remote.get("url", ""))
+        if not re.match(r"https://[^/?#]+", url):
+            errors.append(f"{at}.remote.url: {url!r} is not an https URL with a host")
+        if not _given(remote, ["sha256sum"]):
+            errors.append(f"{at}.remote.sha256sum: missing")
+    reference = policy.get("configMapRef")
+    if isinstance(reference, dict):
+        errors += [f"{at}.configMapRef.{field}: missing" for field in ("name", "key") if not _given(reference, [field])]
+    if not whole_spec:
+        only = [field for field in CIP_SPEC_POLICY_ONLY if policy.get(field) is not None]
+        errors += [f"{at}.{field}: only the policy of the whole spec may set it" for field in only]
+    return errors
 
 
 # --- Gatekeeper constraints -----------------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """The check `fromline policy` output is held to (tests/admission_schemas.py) is a real one: each engine's bundled
 schema accepts a correct minimal resource written from the engine's documentation, rejects a broken one (a wrong
 type, an unknown enum value, a missing required field, an unknown field), and accepts the real policies of the
-corpus; a Gatekeeper constraint is checked against the CRD its template makes, a Connaisseur configuration
-against what Connaisseur's loader accepts; the translation of Kubernetes' OpenAPI dialect to JSON Schema keeps
-the API server's meaning; and the bundled files are the ones SOURCES.md names."""
+corpus; policy-controller's webhook rules catch what its CRD cannot; a Gatekeeper constraint is checked against
+the CRD its template makes, a Connaisseur configuration against what Connaisseur's loader accepts; the
+translation of Kubernetes' OpenAPI dialect to JSON Schema keeps the API server's meaning; and the bundled files
+are the ones SOURCES.md names."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from admission_schemas import (
     crd_version,
     gatekeeper_constraint_errors,
     openapi_to_json_schema,
+    policy_controller_errors,
     schema_errors,
 )
 from conftest import corpus_files
@@ -338,12 +340,77 @@ def test_a_broken_resource_is_rejected_where_it_breaks(
     assert any(expected in error for error in errors), errors
 
 
-def test_what_policy_controller_checks_beyond_its_crd_is_not_checked_here() -> None:
-    """policy-controller's CRD declares types only, no enum and no required field: its webhook checks the rest (an
-    image glob and an authority are given, `mode` is enforce or warn, an authority is one of key, keyless and
-    static). A resource that breaks only those passes this check; `fromline policy`'s own tests must cover them."""
-    assert schema_errors(broken(POLICY_CONTROLLER, "spec.mode", "enforcing")) == []
-    assert schema_errors(broken(POLICY_CONTROLLER, "spec.images", [])) == []
+KEYLESS_AUTHORITY = {
+    "name": "release-workflow",
+    "keyless": {
+        "url": "https://fulcio.sigstore.dev",
+        "identities": [{"issuer": "https://token.actions.githubusercontent.com", "subjectRegExp": "^https://github"}],
+    },
+    "attestations": [
+        {
+            "name": "provenance",
+            "predicateType": "https://slsa.dev/provenance/v1",
+            "policy": {"type": "cue", "data": 'predicateType: "https://slsa.dev/provenance/v1"'},
+        }
+    ],
+}
+
+
+def test_policy_controller_s_webhook_rules_accept_a_correct_policy() -> None:
+    assert policy_controller_errors(POLICY_CONTROLLER) == []
+    both = broken(POLICY_CONTROLLER, "spec.authorities", [*POLICY_CONTROLLER["spec"]["authorities"], KEYLESS_AUTHORITY])
+    assert schema_errors(both) == []
+    assert policy_controller_errors(both) == []
+
+
+A = "spec.authorities.0"
+POLICY_CONTROLLER_BROKEN = {
+    "unknown mode": ("spec.mode", "enforcing", "$.spec.mode: 'enforcing' is not one of enforce, warn"),
+    "no images": ("spec.images", [], "$.spec.images: missing"),
+    "no glob": ("spec.images.0", {}, "$.spec.images[0].glob: missing"),
+    "no authorities": ("spec.authorities", [], "$.spec.authorities: missing"),
+    "key and keyless": (f"{A}.keyless", KEYLESS_AUTHORITY["keyless"], "exactly one of key, keyless, static (given"),
+    "key data and kms": (f"{A}.key.kms", "awskms:///alias/release", "exactly one of data, kms, secretRef"),
+    "unknown hash": (f"{A}.key.hashAlgorithm", "sha1", "'sha1' is not one of sha224, sha256, sha384, sha512"),
+    "not a PEM key": (f"{A}.key.data", "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", "not a PEM"),
+    "unknown static action": (f"{A}", {"static": {"action": "allow"}}, "static.action: 'allow' is not one of fail"),
+}
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "expected"), POLICY_CONTROLLER_BROKEN.values(), ids=POLICY_CONTROLLER_BROKEN.keys()
+)
+def test_policy_controller_s_webhook_rules_reject_what_its_crd_cannot(path: str, value: Any, expected: str) -> None:
+    """policy-controller's CRD declares types only, no enum and no required field: these pass `schema_errors`,
+    and `policy_controller_errors` rejects them as its webhook does."""
+    document = broken(POLICY_CONTROLLER, path, value)
+    assert schema_errors(document) == []
+    errors = policy_controller_errors(document)
+    assert any(expected in error for error in errors), errors
+
+
+KEYLESS_BROKEN = {
+    "no identities": ("keyless.identities", [], "keyless.identities: missing"),
+    "subject twice": ("keyless.identities.0.subject", "s", "exactly one of subject, subjectRegExp (given: subject, s"),
+    "no issuer": ("keyless.identities.0.issuer", DELETE, "exactly one of issuer, issuerRegExp (given: none)"),
+    "url and ca-cert": ("keyless.ca-cert", {"data": PUBLIC_KEY}, "exactly one of url, ca-cert"),
+    "no predicate type": ("attestations.0.predicateType", DELETE, "attestations[0].predicateType: missing"),
+    "unknown policy type": ("attestations.0.policy.type", "opa", "policy.type: 'opa' is not one of cue, rego"),
+    "a remote policy over http": (
+        "attestations.0.policy",
+        {"type": "rego", "remote": {"url": "http://example.com/p.rego", "sha256sum": "ab"}},
+        "policy.remote.url: 'http://example.com/p.rego' is not an https URL",
+    ),
+    "spec-only field": ("attestations.0.policy.includeSpec", True, "includeSpec: only the policy of the whole"),
+}
+
+
+@pytest.mark.parametrize(("path", "value", "expected"), KEYLESS_BROKEN.values(), ids=KEYLESS_BROKEN.keys())
+def test_policy_controller_s_webhook_rules_on_keyless_authorities(path: str, value: Any, expected: str) -> None:
+    document = broken(POLICY_CONTROLLER, "spec.authorities", [broken(KEYLESS_AUTHORITY, path, value)])
+    assert schema_errors(document) == []
+    errors = policy_controller_errors(document)
+    assert any(expected in error for error in errors), errors
 
 
 def test_a_missing_metadata_is_an_error() -> None:
