@@ -45,6 +45,7 @@ from cryptography.hazmat.primitives import serialization
 
 SCHEMAS = Path(__file__).resolve().parent / "data" / "admission-schemas"
 
+RATIFY = "config.ratify.deislabs.io"
 # The CRD file that defines each (API group, kind), relative to SCHEMAS.
 CRD_FILES: dict[tuple[str, str], str] = {
     ("kyverno.io", "ClusterPolicy"): "kyverno/kyverno.io_clusterpolicies.yaml",
@@ -52,14 +53,11 @@ CRD_FILES: dict[tuple[str, str], str] = {
     ("policy.sigstore.dev", "ClusterImagePolicy"): "policy-controller/300-clusterimagepolicy.yaml",
     ("templates.gatekeeper.sh", "ConstraintTemplate"): "gatekeeper/constrainttemplate-customresourcedefinition.yaml",
     ("externaldata.gatekeeper.sh", "Provider"): "gatekeeper/provider-customresourcedefinition.yaml",
-    ("config.ratify.deislabs.io", "Verifier"): "ratify/verifier-customresourcedefinition.yaml",
-    (
-        "config.ratify.deislabs.io",
-        "KeyManagementProvider",
-    ): "ratify/keymanagementprovider-customresourcedefinition.yaml",
-    ("config.ratify.deislabs.io", "Store"): "ratify/store-customresourcedefinition.yaml",
-    ("config.ratify.deislabs.io", "CertificateStore"): "ratify/certificatestore-customresourcedefinition.yaml",
-    ("config.ratify.deislabs.io", "Policy"): "ratify/policy-customresourcedefinition.yaml",
+    (RATIFY, "Verifier"): "ratify/verifier-customresourcedefinition.yaml",
+    (RATIFY, "KeyManagementProvider"): "ratify/keymanagementprovider-customresourcedefinition.yaml",
+    (RATIFY, "Store"): "ratify/store-customresourcedefinition.yaml",
+    (RATIFY, "CertificateStore"): "ratify/certificatestore-customresourcedefinition.yaml",
+    (RATIFY, "Policy"): "ratify/policy-customresourcedefinition.yaml",
 }
 
 # Formats both JSON Schema (as jsonschema-rs checks them) and the API server give the same meaning.
