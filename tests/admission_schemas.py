@@ -26,6 +26,8 @@ checks what its validating webhook adds (required fields, allowed values, one-of
 A Gatekeeper constraint's CRD is generated from its ConstraintTemplate: `gatekeeper_constraint_errors` builds it
 as Gatekeeper does. Connaisseur has no CRD: it is configured by its Helm chart's values, and publishes no schema
 of them; `connaisseur_errors` checks them against Fromline's reading of its configuration loader.
+
+`documents_errors` runs the checks that apply to each of a set of resources applied together.
 """
 
 from __future__ import annotations
@@ -855,4 +857,32 @@ def _rule_reference_errors(policy: Any, trust_roots: dict[str, set[str]]) -> lis
             for name in named
             if name != "*" and name not in trust_roots[validator]
         ]
+    return errors
+
+
+def documents_errors(documents: Iterable[dict[str, Any]]) -> list[str]:
+    """Every error of a set of resources applied together (one `fromline policy` output), each prefixed with the
+    document's index and kind: each against its CRD, a ClusterImagePolicy also against policy-controller's webhook
+    rules, a Gatekeeper constraint against the CRD of the ConstraintTemplate of its kind among the documents."""
+    documents = list(documents)
+    templates = {
+        doc["spec"]["crd"]["spec"]["names"]["kind"]: doc
+        for doc in documents
+        if doc.get("kind") == "ConstraintTemplate" and not schema_errors(doc)
+    }
+    errors = []
+    for index, document in enumerate(documents):
+        kind = document.get("kind")
+        if str(document.get("apiVersion", "")).startswith(f"{CONSTRAINT_GROUP}/"):
+            template = templates.get(str(kind))
+            found = (
+                gatekeeper_constraint_errors(document, template)
+                if template is not None
+                else [f"$.kind: no valid ConstraintTemplate among the documents makes kind {kind!r}"]
+            )
+        else:
+            found = schema_errors(document)
+            if kind == "ClusterImagePolicy" and not found:
+                found = policy_controller_errors(document)
+        errors += [f"document {index} ({kind}): {error}" for error in found]
     return errors

@@ -25,6 +25,7 @@ from admission_schemas import (
     UnsupportedSchemaError,
     connaisseur_errors,
     crd_version,
+    documents_errors,
     gatekeeper_constraint_errors,
     openapi_to_json_schema,
     policy_controller_errors,
@@ -526,6 +527,17 @@ def test_a_legacy_template_keeps_unknown_parameters_and_a_misnamed_one_makes_no_
     misnamed = broken(GATEKEEPER, "metadata.name", "verified-images")
     assert gatekeeper_constraint_errors(GATEKEEPER_CONSTRAINT, misnamed) == [
         "template: its name must be its kind in lower case, 'k8sverifiedimages', for its CRD to exist"
+    ]
+
+
+def test_the_documents_of_one_output_are_checked_together() -> None:
+    documents = [GATEKEEPER, GATEKEEPER_CONSTRAINT, GATEKEEPER_PROVIDER, POLICY_CONTROLLER, KYVERNO]
+    assert documents_errors(documents) == []
+    orphan = broken(GATEKEEPER_CONSTRAINT, "kind", "K8sOther")
+    no_images = broken(POLICY_CONTROLLER, "spec.images", [])
+    assert documents_errors([GATEKEEPER, orphan, no_images]) == [
+        "document 1 (K8sOther): $.kind: no valid ConstraintTemplate among the documents makes kind 'K8sOther'",
+        "document 2 (ClusterImagePolicy): $.spec.images: missing (at least one image glob)",
     ]
 
 
