@@ -192,6 +192,11 @@ def _keyword(key: str, value: Any, schema: dict[str, Any], *, structural: bool) 
     return {key: value}  # type, enum, pattern, the bounds, a kept format: the same in both
 
 
+def _validator(schema: dict[str, Any]) -> jsonschema_rs.Validator:
+    """The validator of a translated schema: draft 4, formats checked, the list-map keyword known."""
+    return jsonschema_rs.Draft4Validator(schema, validate_formats=True, keywords={LIST_MAP_KEYWORD: _UniqueByKeys})
+
+
 @functools.cache
 def _crd(file: str) -> dict[str, Any]:
     with (SCHEMAS / file).open("rb") as stream:
@@ -218,9 +223,7 @@ def crd_version(group: str, kind: str, version: str) -> CrdVersion | None:
             # The server knows these three of every resource, whether the CRD declares them or not
             # (policy-controller's declares only spec and status).
             schema.setdefault("properties", {}).update(ROOT_FIELDS)
-            validator = jsonschema_rs.Draft4Validator(
-                schema, validate_formats=True, keywords={LIST_MAP_KEYWORD: _UniqueByKeys}
-            )
+            validator = _validator(schema)
             return CrdVersion(
                 group=group,
                 kind=kind,
@@ -299,7 +302,7 @@ def _metadata_errors(metadata: Any, namespaced: bool) -> list[str]:
             f"$.metadata.name: {name!r} is not a DNS subdomain (lower-case letters, digits, '-' and '.', "
             "starting and ending with a letter or digit, at most 253 characters)"
         )
-    if not namespaced and "namespace" in metadata:
+    if not namespaced and metadata.get("namespace"):
         errors.append("$.metadata.namespace: not allowed on a cluster-scoped resource")
     for field in ("labels", "annotations"):
         entries = metadata.get(field)
@@ -354,10 +357,17 @@ def schema_errors(document: dict[str, Any], *, allow_deprecated: bool = False) -
     if crd.deprecated and not allow_deprecated:
         warning = f": {crd.deprecation_warning}" if crd.deprecation_warning else ""
         errors.append(f"$.apiVersion: version {version} of {kind} is deprecated{warning}")
-    errors += located_errors(crd.validator, crd.schema, document)
+    return errors + _resource_errors(crd.validator, crd.schema, document, namespaced=crd.namespaced)
+
+
+def _resource_errors(
+    validator: jsonschema_rs.Validator, schema: dict[str, Any], document: dict[str, Any], *, namespaced: bool
+) -> list[str]:
+    """A resource's errors against the JSON Schema of its CRD, then those of its metadata."""
+    errors = located_errors(validator, schema, document)
     if "metadata" not in document:
         errors.append("$.metadata: missing (every resource has a metadata.name)")
-    return errors + _metadata_errors(document.get("metadata"), crd.namespaced)
+    return errors + _metadata_errors(document.get("metadata"), namespaced)
 
 
 # --- policy-controller's webhook ------------------------------------------------------------------------------
@@ -591,11 +601,7 @@ def gatekeeper_constraint_errors(constraint: dict[str, Any], template: dict[str,
     schema["properties"] |= ROOT_FIELDS
     schema["properties"]["metadata"] = {**OBJECT_META, "properties": {**OBJECT_META["properties"]}}
     schema["properties"]["metadata"]["properties"]["name"] = {"type": "string", "maxLength": 63}
-    validator = jsonschema_rs.Draft4Validator(schema, validate_formats=True, keywords={LIST_MAP_KEYWORD: _UniqueByKeys})
-    errors += located_errors(validator, schema, constraint)
-    if "metadata" not in constraint:
-        errors.append("$.metadata: missing (every resource has a metadata.name)")
-    errors += _metadata_errors(constraint.get("metadata"), namespaced=False)
+    errors += _resource_errors(_validator(schema), schema, constraint, namespaced=False)
     spec = constraint.get("spec")
     return errors + (_enforcement_errors(spec) if isinstance(spec, dict) else [])
 
