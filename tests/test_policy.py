@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 import pytest
 import yaml
+from admission_schemas import connaisseur_errors, documents_errors
 from conftest import SAMPLES, sample_package_args
 
 from evidence.admission import CANNOT, ENGINES
@@ -106,3 +107,14 @@ def test_a_package_with_the_generated_policy_satisfies_admission_enforcement(tmp
 def test_without_keys_or_identities_it_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["policy", "--format", "kyverno"]) == 2
     assert "give --policy or --key" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("signers", ["policy", "keys"])
+def test_each_output_is_valid_for_its_engines_schema(engine: str, signers: str, tmp_path: Path) -> None:
+    """Against the engines' own CRD schemas (tests/data/admission-schemas, SOURCES.md), and for Connaisseur, which
+    publishes none, the checks written from its configuration types."""
+    given = ["--policy", str(_identity_policy(tmp_path))] if signers == "policy" else ["--key", str(KEY)]
+    _, documents = _written(tmp_path, engine, *given)
+    errors = connaisseur_errors(documents[0]) if engine == "connaisseur" else documents_errors(documents)
+    assert errors == []

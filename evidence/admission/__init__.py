@@ -512,6 +512,13 @@ def ratify(inputs: AdmissionInputs) -> list[dict[str, Any]]:
 # --- Connaisseur --------------------------------------------------------------------------------------------------
 
 
+def _connaisseur_identity(signer: Signer) -> dict[str, Any]:
+    """Connaisseur spells the expression `subjectRegex`."""
+    if signer.subject is not None:
+        return {"issuer": signer.issuer, "subject": signer.subject}
+    return {"issuer": signer.issuer, "subjectRegex": signer.subject_regexp}
+
+
 def connaisseur(inputs: AdmissionInputs) -> list[dict[str, Any]]:
     validators = []
     policy = []
@@ -519,7 +526,7 @@ def connaisseur(inputs: AdmissionInputs) -> list[dict[str, Any]]:
         roots: list[dict[str, Any]] = [
             {"name": signer.name, "key": signer.pem}
             if signer.pem
-            else {"name": signer.name, "keyless": _identity(signer)}
+            else {"name": signer.name, "keyless": _connaisseur_identity(signer)}
             for signer in rule.signers
         ]
         name = f"{NAME}-rule-{number}"
