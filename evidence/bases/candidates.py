@@ -192,7 +192,7 @@ def _score(
 
     profile = load_profile(workload.profile)
     sla = candidate.sla_days.get("critical")
-    rubric = profile.parameters.rubric.model_copy(update={"vendor_sla_days": sla})
+    rubric = profile.parameters.rubric.model_copy(update={"vendor_sla_days": sla, "base_image": True})
     adjusted = Profile(
         name=profile.name,
         title=profile.title,

@@ -103,6 +103,9 @@ class RubricParameters(_Strict):
     pass_score: int = Field(default=2, ge=0, le=4)  # a criterion scoring at least this is satisfied
     # FedRAMP and DoD want STIG and FIPS evidence: without both, compliance posture is capped at 2.
     require_stig_and_fips: bool = False
+    # The image is a base image (`fromline bases` sets it): a HEALTHCHECK belongs to the application built on it,
+    # so compliance posture does not ask for one.
+    base_image: bool = False
 
 
 class Parameters(_Strict):

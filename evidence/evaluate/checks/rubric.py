@@ -418,10 +418,14 @@ FIPS_CHECKS = ("fips.validated_module", "fips.no_bundled_crypto")
 
 @criterion("rubric.compliance")
 def compliance(ctx: Context) -> Score:  # noqa: PLR0911 - a scoring ladder, one return per rung
-    results = {name: CHECKS[name](ctx) for name in AUTOMATED_CHECKS}
+    # A base image's health check is the application's to add: for a base, it is not asked for.
+    skipped = {"config.healthcheck"} if ctx.params.rubric.base_image else set()
+    results = {name: CHECKS[name](ctx) for name in AUTOMATED_CHECKS if name not in skipped}
     # the evidence of what held: an outcome that did not decide (a signature not verified) is not cited for a pass
     evidence = tuple(dict.fromkeys(r for o in results.values() if o.status is Status.SATISFIED for r in o.evidence))
-    basics = ("config.non_root_user", "config.healthcheck", "config.no_secret_env")
+    basics = tuple(
+        n for n in ("config.non_root_user", "config.healthcheck", "config.no_secret_env") if n not in skipped
+    )
     if all(results[n].status is Status.EVIDENCE_MISSING for n in basics):
         return Score(points=0, reason="No image config or Dockerfile was supplied.", missing=True)
     for name in ("config.non_root_user", "config.no_secret_env"):
@@ -465,8 +469,8 @@ def compliance(ctx: Context) -> Score:  # noqa: PLR0911 - a scoring ladder, one 
         return Score(
             points=2,
             evidence=evidence,
-            reason=f"Non-root, health check and no secret variables, but no validated FIPS module in FIPS mode and "
-            f"no hardening scan{rest}.",
+            reason=f"Non-root{'' if skipped else ', health check'} and no secret variables, but no validated FIPS "
+            f"module in FIPS mode and no hardening scan{rest}.",
         )
     unknown = [n for n in basics if results[n].status is not Status.SATISFIED]
     return Score(points=1, evidence=evidence, reason=f"Basic checks not decided: {', '.join(unknown)}.")
