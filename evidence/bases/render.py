@@ -29,6 +29,16 @@ HEADINGS = {
 }
 
 
+SHORT = {  # column headings of the HTML table, each with its full name as a tooltip
+    "minimization": "Min.",
+    "provenance": "Prov.",
+    "signing": "Sign.",
+    "patch_sla": "Patch",
+    "sbom_vex": "SBOM/VEX",
+    "compliance": "Compl.",
+}
+
+
 def as_json(assessment: Assessment) -> dict[str, Any]:
     from evidence.render.oscal import timestamp  # noqa: PLC0415
 
@@ -125,6 +135,7 @@ def html(assessment: Assessment) -> str:
         results=assessment.results,
         criteria=CRITERIA,
         headings=HEADINGS,
+        short=SHORT,
         inputs=_inputs_line(assessment),
         gates=GATES,
         version=__version__,
