@@ -57,8 +57,8 @@ OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 OCI_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
-# What `LiveRegistry.get` accepts unless told otherwise: without the OCI types in Accept, distribution answers
-# 404 for an OCI manifest fetched by tag.
+# What `LiveRegistry.get` accepts unless told otherwise: without the OCI type in Accept, distribution 2.8 answers
+# 404 MANIFEST_UNKNOWN for an OCI manifest, by tag or by digest, and `*/*` does not count.
 MANIFEST_ACCEPT = f"{OCI_MANIFEST}, {OCI_INDEX}, {DOCKER_MANIFEST}, {DOCKER_MANIFEST_LIST}"
 
 STARTUP_SECONDS = 30.0

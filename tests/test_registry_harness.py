@@ -18,6 +18,7 @@ import registry_harness
 from conftest import require_tools
 from registry_harness import (
     BUSYBOX,
+    DOCKER_MANIFEST,
     OCI_CONFIG,
     OCI_INDEX,
     OCI_MANIFEST,
@@ -94,6 +95,10 @@ def test_the_pushed_manifest_is_served_by_digest_as_skopeo_pushed_it(
         "HEAD", f"/v2/{image.repository}/manifests/{image.tag}", headers={"Accept": OCI_MANIFEST}
     )
     assert (status, headers["docker-content-digest"]) == (200, image.digest)
+    # Without the OCI type in Accept this registry hides an OCI manifest, even by digest and to `*/*`.
+    for accept in ("", "*/*", DOCKER_MANIFEST):
+        status, _, hidden = live_registry.get(f"/v2/{image.repository}/manifests/{image.digest}", accept=accept)
+        assert (status, json.loads(hidden)["errors"][0]["code"]) == (404, "MANIFEST_UNKNOWN"), accept
 
     manifest = json.loads(body)
     assert manifest["config"] == {"mediaType": OCI_CONFIG, "digest": image.config_digest, "size": len(image.config)}
