@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import socket
 import subprocess
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
 import orjson
@@ -44,6 +45,9 @@ from evidence.model import (
 from evidence.pipeline import read_evidence
 from evidence.render import oscal, oscal_component, oscal_poam
 from evidence.render.poam_xlsx import POAM_COLUMNS, POAM_HEADER_ROW
+
+if TYPE_CHECKING:
+    from registry_harness import LiveRegistry, PushedImage
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"
@@ -452,3 +456,41 @@ def offline(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFa
         monkeypatch.setenv(name, str(home / name.lower()))
     yield home
     assert list(home.rglob("*")) == [], "verification wrote to the home directory"
+
+
+# --- a real registry and a real image in it (tests/registry_harness.py) --------------------------------------------
+# The harness is imported where it is used: conftest.py alone (as test_suite_guards copies it) still loads.
+
+
+def require_tools(*tools: str) -> None:
+    """Skip the test, naming the packages of `tools` (names from registry_harness.TOOLS) that are not installed;
+    under CI (the variable CI set, as CI sets it) fail instead: CI must run every test that needs them."""
+    from registry_harness import missing_tools  # noqa: PLC0415
+
+    missing = missing_tools(tools)
+    if not missing:
+        return
+    reason = f"not installed: {', '.join(missing)} (scripts/install-system-deps and the test extra install them)"
+    if os.environ.get("CI", "").lower() not in {"", "0", "false"}:
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def live_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveRegistry]:
+    """A registry of this worker's own on 127.0.0.1: TLS under its `ca`, htpasswd authentication."""
+    require_tools("docker-registry")
+    from registry_harness import running_registry  # noqa: PLC0415
+
+    with running_registry(tmp_path_factory.mktemp("registry")) as registry:
+        yield registry
+
+
+@pytest.fixture(scope="session")
+def busybox_image(live_registry: LiveRegistry, tmp_path_factory: pytest.TempPathFactory) -> PushedImage:
+    """A one-layer busybox image pushed with skopeo to `fromline/busybox:1.0` of `live_registry`; its OCI layout
+    is kept for syft. No test may push over its tag."""
+    require_tools("skopeo", "busybox-static")
+    from registry_harness import push_busybox_image  # noqa: PLC0415
+
+    return push_busybox_image(live_registry, "fromline/busybox", tmp_path_factory.mktemp("busybox"))
