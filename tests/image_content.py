@@ -89,10 +89,23 @@ def signed_image(repository: str, key: ec.EllipticCurvePrivateKey, *, layer: byt
         },
         tag="1.0.0",
     )
-    digest = str(image["digest"])
+    attach(content, str(image["digest"]), int(str(image["size"])), key)
+    return content
+
+
+def attach(
+    content: ImageContent,
+    digest: str,
+    size: int,
+    key: ec.EllipticCurvePrivateKey,
+    extra: tuple[tuple[str, bytes], ...] = (),
+) -> ImageContent:
+    """To the image `digest` (its manifest `size` bytes): a cosign signature (`.sig`) and SLSA provenance
+    attestation (`.att`) signed with `key`, and referrers by the tag schema holding the corpus's sigstore bundle and
+    SBOM, and `extra` (artifact type, bytes) files."""
+    repository = content.repository
     content.digest = digest
     hex_digest = digest.removeprefix("sha256:")
-
     content.payload = canonical(
         {
             "critical": {
@@ -155,10 +168,12 @@ def signed_image(repository: str, key: ec.EllipticCurvePrivateKey, *, layer: byt
     )
 
     referrers = []
-    for artifact_type, path in (
-        ("application/vnd.dev.sigstore.bundle.v0.3+json", BUNDLE),
-        ("application/vnd.cyclonedx+json", SBOM),
-    ):
+    files = (
+        ("application/vnd.dev.sigstore.bundle.v0.3+json", BUNDLE.read_bytes()),
+        ("application/vnd.cyclonedx+json", SBOM.read_bytes()),
+        *extra,
+    )
+    for artifact_type, data in files:
         referrers.append(
             content.manifest(
                 {
@@ -166,8 +181,8 @@ def signed_image(repository: str, key: ec.EllipticCurvePrivateKey, *, layer: byt
                     "mediaType": OCI_MANIFEST,
                     "artifactType": artifact_type,
                     "config": content.blob(b"{}", EMPTY),
-                    "layers": [content.blob(path.read_bytes(), artifact_type)],
-                    "subject": {"mediaType": OCI_MANIFEST, "digest": digest, "size": image["size"]},
+                    "layers": [content.blob(data, artifact_type)],
+                    "subject": {"mediaType": OCI_MANIFEST, "digest": digest, "size": size},
                 }
             )
         )

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
-from evidence.errors import EvidenceError, ExitCode
+from evidence.errors import EvidenceError, ExitCode, InputError
 from evidence.registry.credentials import Credentials
 
 if TYPE_CHECKING:
@@ -54,7 +54,10 @@ def _session(ca: Path | None) -> requests.Session:
     from requests.adapters import HTTPAdapter  # noqa: PLC0415
     from urllib3.util.retry import Retry  # noqa: PLC0415
 
-    context = ssl.create_default_context(cafile=str(ca) if ca else None)
+    try:
+        context = ssl.create_default_context(cafile=str(ca) if ca else None)
+    except (ssl.SSLError, OSError) as e:
+        raise InputError(ca or "the system's CA certificates", f"holds no CA certificate that can be used ({e})") from e
     retry = Retry(
         total=4,
         connect=4,
