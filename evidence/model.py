@@ -378,6 +378,7 @@ class ImageConfigFacts:
     layers: tuple[str, ...] = ()  # diff ids, base first: OCI rootfs.diff_ids, docker inspect RootFS.Layers
     architecture: str | None = None
     os: str | None = None
+    size: int | None = None  # bytes, uncompressed, as docker inspect's `Size` gives it; an OCI config has none
     config_location: str = ""  # JSON pointer to the config object: "/0/Config" (docker inspect), "/config" (OCI)
     created_location: str = ""
 

@@ -193,3 +193,24 @@ def test_progress_on_a_terminal_never_reaches_standard_output(tmp_path: Path) ->
     assert done.returncode == 0
     assert orjson.loads(done.stdout)["candidates"][0]["name"] == "webapp"
     assert b"fromline: " in shown  # the progress line, on the terminal
+
+
+def test_the_sample_candidates_ranked_for_a_static_workload(capsys: pytest.CaptureFixture[str]) -> None:
+    result = _bases(
+        capsys, str(SAMPLES / "bases" / "candidates.yaml"), "--workload", "static", "--compliance", "fedramp-moderate"
+    )
+    ranked = {c["name"]: c for c in result["candidates"]}
+    assert [c["name"] for c in result["candidates"]] == [
+        "hardened-vendor",
+        "distroless-static",
+        "debian-12-slim",
+        "debian-12",
+    ]
+    vendor = ranked["hardened-vendor"]
+    assert vendor["patch_latency_days"] < 2
+    assert vendor["scores"]["patch_sla"] == 4
+    assert vendor["compliance_ok"] is True  # no HEALTHCHECK is asked of a base
+    assert ranked["distroless-static"]["tie_broken_by"] == "compliance posture"
+    assert all(c["size_bytes"] for c in result["candidates"])  # every sample's docker inspect gives its size
+    assert "32.6 MB" in vendor["why"]
+    assert any(g.startswith("unsigned") for g in ranked["debian-12"]["gates_failed"])

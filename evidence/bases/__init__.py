@@ -144,6 +144,7 @@ class CandidateResult:
     high: int
     fixable: int  # open findings with a fixed version
     packages: int | None  # components of the SBOM bound to the digest; None without one
+    size_bytes: int | None  # the image's size, uncompressed, where its docker inspect output gives it
     vendor: str | None  # the image config's org.opencontainers.image.vendor label
     sla_days: dict[str, int]
     latency_days: float | None  # measured between successive digests; None with one digest or none fixed
@@ -228,6 +229,13 @@ def _created(pkg: AuditPackage) -> datetime | None:
         if e.image_config is not None and e.binding is Binding.MATCH and e.image_config.created is not None:
             return e.image_config.created
     return None
+
+
+def _size(pkg: AuditPackage) -> int | None:
+    from evidence.model import Binding  # noqa: PLC0415
+
+    sizes = [e.image_config.size for e in pkg.evidence if e.image_config is not None and e.binding is Binding.MATCH]
+    return next((s for s in sizes if s is not None), None)
 
 
 def _vendor(pkg: AuditPackage) -> str | None:
@@ -320,6 +328,7 @@ def score_candidate(
         high=sum(1 for v in open_records if v.severity is Severity.HIGH),
         fixable=sum(1 for v in open_records if v.fixed_versions),
         packages=len(components) if components else None,
+        size_bytes=_size(latest),
         vendor=_vendor(latest),
         sla_days=dict(candidate.sla_days),
         latency_days=latency,
@@ -339,14 +348,15 @@ def latest_pass_score(pkg: AuditPackage) -> int:
         return 2
 
 
-def _key(result: CandidateResult, lock_in: Level) -> tuple[object, ...]:
+def _key(result: CandidateResult, lock_in: Level, by_bytes: bool) -> tuple[object, ...]:
     stated = result.sla_days.get("critical")
+    size = result.size_bytes if by_bytes else result.packages
     return (
         bool(result.gates_failed),
         not result.compliance_ok,
         -result.scores["patch_sla"].score,
         stated if stated is not None else 10**6,
-        result.packages if result.packages is not None else 10**9,
+        size if size is not None else 10**15,
         -result.weighted,
         lock_in is Level.LOW and result.vendor is not None,
         result.name,
@@ -358,7 +368,7 @@ _KEY_WORDS = (
     "compliance posture",
     "patch SLA points",
     "the stated patch SLA",
-    "size (packages)",
+    "size",
     "the weighted total",
     "vendor lock-in",
     "name",
@@ -366,30 +376,37 @@ _KEY_WORDS = (
 
 
 def rank(results: list[CandidateResult], workload: Workload) -> list[CandidateResult]:
-    """`results` in rank order, each with its rank, why it stands there, and what broke its tie."""
-    ordered = sorted(results, key=lambda r: _key(r, workload.lock_in_tolerance))
+    """`results` in rank order, each with its rank, why it stands there, and what broke its tie. Size is in bytes
+    where every candidate's evidence gives it (docker inspect), else packages in the SBOM: never one candidate's
+    bytes against another's package count."""
+    by_bytes = all(r.size_bytes is not None for r in results)
+    lock_in = workload.lock_in_tolerance
+    ordered = sorted(results, key=lambda r: _key(r, lock_in, by_bytes))
     for number, result in enumerate(ordered, start=1):
         result.rank = number
-        result.why = _why(result)
+        result.why = _why(result, by_bytes)
         if number > 1:
-            above, mine = (
-                _key(ordered[number - 2], workload.lock_in_tolerance),
-                _key(result, workload.lock_in_tolerance),
-            )
+            above, mine = _key(ordered[number - 2], lock_in, by_bytes), _key(result, lock_in, by_bytes)
             result.tie_broken_by = next(
                 (_KEY_WORDS[i] for i, (a, b) in enumerate(zip(above, mine, strict=True)) if a != b), None
             )
     return ordered
 
 
-def _why(result: CandidateResult) -> str:
+def _why(result: CandidateResult, by_bytes: bool) -> str:
     if result.gates_failed:
         return "Excluded: " + "; ".join(result.gates_failed) + "."
+    if by_bytes and result.size_bytes is not None:
+        size = f"{result.size_bytes / 1e6:.1f} MB"
+    elif result.packages is not None:
+        size = f"{result.packages} packages"
+    else:
+        size = "size unknown (no SBOM)"
     parts = [
         "satisfies the compliance posture" if result.compliance_ok else "does not satisfy the compliance posture",
         f"patch SLA {result.scores['patch_sla'].score}/4"
         + (f" (stated {result.sla_days['critical']} days for Critical)" if "critical" in result.sla_days else ""),
-        f"{result.packages} packages" if result.packages is not None else "size unknown (no SBOM)",
+        size,
     ]
     text = "; ".join(parts)
     return text[:1].upper() + text[1:] + "."

@@ -62,6 +62,7 @@ def as_json(assessment: Assessment) -> dict[str, Any]:
                 "gates_failed": r.gates_failed,
                 "cves": {"critical": r.critical, "high": r.high, "fixable": r.fixable},
                 "packages": r.packages,
+                "size_bytes": r.size_bytes,
                 "vendor": r.vendor,
                 "sla_days": r.sla_days,
                 "patch_latency_days": round(r.latency_days, 1) if r.latency_days is not None else None,
@@ -73,6 +74,10 @@ def as_json(assessment: Assessment) -> dict[str, Any]:
             for r in assessment.results
         ],
     }
+
+
+def _megabytes(size: int | None) -> str:
+    return f"{size / 1e6:.1f} MB" if size is not None else "?"
 
 
 def render(assessment: Assessment, fmt: str) -> bytes:
@@ -101,8 +106,8 @@ def markdown(assessment: Assessment) -> str:
         "",
         "| Rank | Candidate | "
         + " | ".join(HEADINGS[c] for c in CRITERIA)
-        + " | Grade | CVEs C/H/fixable | Packages | Gates |",
-        "|---:|---|" + "---:|" * len(CRITERIA) + ":---:|---|---:|---|",
+        + " | Grade | CVEs C/H/fixable | Packages | Size | Gates |",
+        "|---:|---|" + "---:|" * len(CRITERIA) + ":---:|---|---:|---:|---|",
     ]
     for r in assessment.results:
         gates = "; ".join(r.gates_failed) or "none"
@@ -110,7 +115,7 @@ def markdown(assessment: Assessment) -> str:
             f"| {r.rank} | {markdown_cell(r.name)} | "
             + " | ".join(str(r.scores[c].score) for c in CRITERIA)
             + f" | {r.grade} | {r.critical}/{r.high}/{r.fixable} | {r.packages if r.packages is not None else '?'} "
-            f"| {markdown_cell(gates)} |"
+            f"| {_megabytes(r.size_bytes)} | {markdown_cell(gates)} |"
         )
     lines += ["", "Why each stands where it does:", ""]
     for r in assessment.results:
@@ -121,7 +126,8 @@ def markdown(assessment: Assessment) -> str:
         "",
         "Scores 0 to 4 per criterion (the secure base-image rubric); weights "
         + ", ".join(f"{HEADINGS[c]} {assessment.weights[c]:g}" for c in CRITERIA)
-        + ". Ranked: no failed gate, then compliance posture, then patch SLA, then size.",
+        + ". Ranked: no failed gate, then compliance posture, then patch SLA, then size (bytes where every "
+        "candidate's docker inspect output gives it, else packages).",
         "",
     ]
     return "\n".join(lines)
@@ -157,6 +163,7 @@ def xlsx(assessment: Assessment) -> bytes:
         "High",
         "Fixable",
         "Packages",
+        "Size (bytes)",
         "Stated SLA (Critical, days)",
         "Measured patch latency (days)",
         "Gates failed",
@@ -175,6 +182,7 @@ def xlsx(assessment: Assessment) -> bytes:
             r.high,
             r.fixable,
             r.packages,
+            r.size_bytes,
             r.sla_days.get("critical"),
             round(r.latency_days, 1) if r.latency_days is not None else None,
             "\n".join(r.gates_failed),

@@ -146,6 +146,7 @@ class DockerInspect:
             created=parse_time(image.get("Created")),
             architecture=r.text(image, "Architecture"),
             os=r.text(image, "Os"),
+            size=_size(image.get("Size")),
             layers=tuple(r.strings(rootfs, "Layers", "RootFS")),
             config_location=r.at("Config"),
             created_location=r.at("Created"),
@@ -179,3 +180,8 @@ class DockerInspect:
             collected_at=created,
             image_config=facts,
         )
+
+
+def _size(value: object) -> int | None:
+    """docker inspect's `Size`: a whole number of bytes; anything else is not read."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
