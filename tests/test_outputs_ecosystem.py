@@ -19,6 +19,7 @@ from typing import Any
 import jsonschema_rs
 import orjson
 import pytest
+from conftest import SAMPLES, sample_package_args
 
 from evidence.cli import main
 from evidence.collectors import collect
@@ -41,7 +42,6 @@ from evidence.model import (
     VulnerabilityState,
 )
 from evidence.render import OPT_IN_FORMATS, Format, formats_for, make_renderer
-from tests.conftest import SAMPLES, sample_package_args
 
 SCHEMAS = Path(__file__).parent / "data" / "output-schemas"
 FILES = {
@@ -295,19 +295,30 @@ def test_cyclonedx_python_lib_reads_the_bom(built: tuple[Path, Path]) -> None:
     assert len(bom.components) == len(_load(built[0], Format.CDX_VEX)["components"])
 
 
-@pytest.mark.skipif(shutil.which("saf") is None, reason="the MITRE SAF CLI (npm @mitre/saf) is not installed")
-def test_saf_cli_summarizes_the_hdf(built: tuple[Path, Path]) -> None:
+def _saf_summary(hdf: Path) -> dict[str, Any]:
     run = subprocess.run(
-        ["saf", "view", "summary", "-i", str(built[0] / "hdf.json")],
-        check=False,
-        capture_output=True,
-        text=True,
+        ["saf", "view", "summary", "-i", str(hdf), "-f", "json"], check=False, capture_output=True, text=True,
         timeout=300,
-    )
+    )  # fmt: skip
     assert run.returncode == 0, run.stderr
-    # Written without the CLI at hand (@mitre/saf 1.5.3 did not install from the npm registry here): only the exit
-    # status and that it printed a summary are checked, not the summary's layout.
-    assert run.stdout.strip()
+    (summary,) = json.loads(run.stdout)
+    assert isinstance(summary, dict)
+    return summary
+
+
+@pytest.mark.skipif(shutil.which("saf") is None, reason="the MITRE SAF CLI (npm @mitre/saf) is not installed")
+def test_saf_cli_counts_the_verdicts(built: tuple[Path, Path], tmp_path: Path) -> None:
+    """The SAF CLI's summary of hdf.json counts each status as Fromline's verdicts say."""
+    summary = _saf_summary(built[0] / "hdf.json")
+    assert summary["profileName"] == "fromline-default"
+    statuses = [c["status"] for c in _audit(built[0])["controls"]]
+    failed = sum(s in ("not-satisfied", "evidence-missing") for s in statuses)
+    assert summary["failed"]["total"] == failed
+    assert summary["failed"]["total"] + summary["passed"]["total"] + summary["skipped"]["total"] == len(statuses)
+    hand = tmp_path / "hdf.json"
+    hand.write_bytes(_render(_package(), Format.HDF))
+    counts = {k: v["total"] for k, v in _saf_summary(hand).items() if isinstance(v, dict)}
+    assert counts == {"passed": 1, "failed": 2, "skipped": 3, "error": 0, "no_impact": 1}
 
 
 @pytest.mark.skipif(shutil.which("sarif") is None, reason="sarif-tools (PyPI sarif-tools) is not installed")

@@ -187,6 +187,14 @@ class _Builder:
             ]
         return result
 
+    def run_properties(self) -> Json:
+        pkg = self.pkg
+        properties: Json = {"image": pkg.subject.reference, "profile": text(pkg.profile)}
+        if pkg.subject.release:
+            properties["release"] = text(pkg.subject.release)
+        properties["assessedAt"] = moment(pkg.assessed_at)
+        return properties
+
     def document(self) -> Json:
         controls = [c for c in self.pkg.controls if c.status in FINDING_STATUSES]
         rules = [self.control_rule(c) for c in controls]
@@ -213,12 +221,7 @@ class _Builder:
                     },
                     "invocations": [{"executionSuccessful": True, "endTimeUtc": moment(pkg.assessed_at)}],
                     "results": results,
-                    "properties": {
-                        "image": pkg.subject.reference,
-                        "release": text(pkg.subject.release) if pkg.subject.release else None,
-                        "profile": text(pkg.profile),
-                        "assessedAt": moment(pkg.assessed_at),
-                    },
+                    "properties": self.run_properties(),
                 }
             ],
         }
