@@ -295,10 +295,11 @@ def test_cyclonedx_python_lib_reads_the_bom(built: tuple[Path, Path]) -> None:
     assert len(bom.components) == len(_load(built[0], Format.CDX_VEX)["components"])
 
 
-def _saf_summary(hdf: Path) -> dict[str, Any]:
+def _saf_summary(hdf: Path, cwd: Path) -> dict[str, Any]:
+    """`saf view summary` of one HDF file, run in `cwd`: the CLI writes its saf-cli.log where it runs."""
     run = subprocess.run(
         ["saf", "view", "summary", "-i", str(hdf), "-f", "json"], check=False, capture_output=True, text=True,
-        timeout=300,
+        timeout=300, cwd=cwd,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     (summary,) = json.loads(run.stdout)
@@ -309,7 +310,7 @@ def _saf_summary(hdf: Path) -> dict[str, Any]:
 @pytest.mark.skipif(shutil.which("saf") is None, reason="the MITRE SAF CLI (npm @mitre/saf) is not installed")
 def test_saf_cli_counts_the_verdicts(built: tuple[Path, Path], tmp_path: Path) -> None:
     """The SAF CLI's summary of hdf.json counts each status as Fromline's verdicts say."""
-    summary = _saf_summary(built[0] / "hdf.json")
+    summary = _saf_summary(built[0] / "hdf.json", tmp_path)
     assert summary["profileName"] == "fromline-default"
     statuses = [c["status"] for c in _audit(built[0])["controls"]]
     failed = sum(s in ("not-satisfied", "evidence-missing") for s in statuses)
@@ -317,7 +318,7 @@ def test_saf_cli_counts_the_verdicts(built: tuple[Path, Path], tmp_path: Path) -
     assert summary["failed"]["total"] + summary["passed"]["total"] + summary["skipped"]["total"] == len(statuses)
     hand = tmp_path / "hdf.json"
     hand.write_bytes(_render(_package(), Format.HDF))
-    counts = {k: v["total"] for k, v in _saf_summary(hand).items() if isinstance(v, dict)}
+    counts = {k: v["total"] for k, v in _saf_summary(hand, tmp_path).items() if isinstance(v, dict)}
     assert counts == {"passed": 1, "failed": 2, "skipped": 3, "error": 0, "no_impact": 1}
 
 
