@@ -42,12 +42,17 @@ PACKAGE_FORMATS = (
     "diff-markdown",
     "emass-poam",
     "cklb",
+    "sarif",
+    "openvex",
+    "cdx-vex",
+    "hdf",
 )
 PACKAGE_FORMAT_GROUPS = {
     "oscal": ("oscal-ar", "oscal-cd", "oscal-poam"),
     "xlsx": ("xlsx", "poam-xlsx", "inventory-xlsx"),
     "diff": ("diff-json", "diff-markdown"),
     "dod": ("emass-poam", "cklb"),
+    "vex": ("openvex", "cdx-vex"),
 }
 LAYOUT_PREFIX = "oci:"  # as evidence.registry names it; not imported here, to keep --help instant
 
@@ -108,7 +113,8 @@ def register(commands: Any) -> None:
         + ", ".join(PACKAGE_FORMATS)
         + ", or the groups "
         + ", ".join(PACKAGE_FORMAT_GROUPS)
-        + " (default: every one that applies; the diff files need --previous, the DoD exports the DISA catalog)",
+        + " (default: every one that applies but sarif, openvex, cdx-vex and hdf, written only when named; the diff "
+        "files need --previous, the DoD exports the DISA catalog)",
     )
     parser.add_argument(
         "--zip", action="store_true", help="also write the package as OUTDIR.zip (reproducible, like every file)"
@@ -209,9 +215,9 @@ def _package(  # noqa: PLR0913 - the command line, parsed
         parser.error(str(e))
     formats = None
     if chosen is not None:
-        from evidence.render import Format, formats_for  # noqa: PLC0415
+        from evidence.render import OPT_IN_FORMATS, Format, formats_for  # noqa: PLC0415
 
-        applicable = formats_for(pkg)
+        applicable = [*formats_for(pkg), *OPT_IN_FORMATS]  # an opt-in format applies to every package
         missing = [name for name in chosen if Format(name) not in applicable]
         if missing:
             parser.error(

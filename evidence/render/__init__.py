@@ -33,6 +33,7 @@ __all__ = [
     "DOD_FORMATS",
     "EVIDENCE_DIR",
     "MANIFEST",
+    "OPT_IN_FORMATS",
     "Format",
     "Hashed",
     "RenderError",
@@ -69,20 +70,30 @@ class Format(StrEnum):
     DIFF_MARKDOWN = "diff-markdown"  # only with --previous
     EMASS_POAM = "emass-poam"  # only when the DISA catalog was assessed
     STIG_CHECKLIST = "cklb"  # only when the DISA catalog was assessed
+    SARIF = "sarif"  # opt-in: only when --formats names it
+    OPENVEX = "openvex"  # opt-in
+    CDX_VEX = "cdx-vex"  # opt-in
+    HDF = "hdf"  # opt-in
 
 
 # The formats that render `AuditPackage.changes`: written only when the package has a previous one.
 CHANGES_FORMATS = frozenset({Format.DIFF_JSON, Format.DIFF_MARKDOWN})
 # The DoD exports, of the DISA catalog's controls: written only when the profile (or --catalog) assessed it.
 DOD_FORMATS = frozenset({Format.EMASS_POAM, Format.STIG_CHECKLIST})
+# The outputs for other tools (code scanning, VEX consumers, Heimdall): written only when --formats names them.
+OPT_IN_FORMATS = frozenset({Format.SARIF, Format.OPENVEX, Format.CDX_VEX, Format.HDF})
 
 
 def formats_for(pkg: AuditPackage) -> list[Format]:
-    """Every format, but the diff files only when there is a diff, and the DoD exports only when the package
-    assessed the DISA catalog."""
+    """Every format but the opt-in ones, the diff files only when there is a diff, and the DoD exports only
+    when the package assessed the DISA catalog."""
     disa = any(c.id == DISA_CATALOG for c in pkg.catalogs)
     return [
-        f for f in Format if (pkg.changes is not None or f not in CHANGES_FORMATS) and (disa or f not in DOD_FORMATS)
+        f
+        for f in Format
+        if (pkg.changes is not None or f not in CHANGES_FORMATS)
+        and (disa or f not in DOD_FORMATS)
+        and f not in OPT_IN_FORMATS
     ]
 
 
@@ -144,6 +155,22 @@ def make_renderer(  # noqa: C901, PLR0911, PLR0912 - one case per format, checke
             from evidence.render.cklb import StigChecklist  # noqa: PLC0415
 
             return StigChecklist()
+        case Format.SARIF:
+            from evidence.render.sarif import Sarif  # noqa: PLC0415
+
+            return Sarif()
+        case Format.OPENVEX:
+            from evidence.render.openvex import OpenVex  # noqa: PLC0415
+
+            return OpenVex()
+        case Format.CDX_VEX:
+            from evidence.render.cdx_vex import CycloneDxVex  # noqa: PLC0415
+
+            return CycloneDxVex()
+        case Format.HDF:
+            from evidence.render.hdf import Hdf  # noqa: PLC0415
+
+            return Hdf()
         case _:
             assert_never(fmt)
 
