@@ -34,7 +34,8 @@ typecheck: $(READY)
 # Tests run in parallel, one worker per core; a test file stays on one worker, so the packages its
 # module-scoped fixtures build are built once.
 unit: $(READY)
-	$(BIN)/pytest -n auto --dist loadfile
+	./scripts/install-node-tools
+	PATH="$(CURDIR)/.tools/saf/node_modules/.bin:$$PATH" $(BIN)/pytest -n auto --dist loadfile
 
 # The built wheel, installed into a fresh venv, run from outside the checkout on the samples.
 installed: $(READY)
