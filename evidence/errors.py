@@ -24,6 +24,10 @@ class EvidenceError(Exception):
     """Root of every error the user can fix; `cli.main` catches it in one place."""
 
     exit_code: ExitCode = ExitCode.BAD_INPUT
+    # A file with several problems (a catalog, a boundary file): the first line, and each problem, which the
+    # command line prints on lines of their own. Empty: `diagnostics()` is the one line.
+    headline: str = ""
+    problem_lines: tuple[str, ...] = ()
 
     def diagnostics(self) -> str:
         """Return the one-line message shown to the user."""

@@ -107,3 +107,21 @@ def test_the_pre_commit_hook_runs_controls_validate() -> None:
     (hook,) = hooks
     assert hook["entry"] == "fromline controls validate"
     assert hook["language"] == "python"
+
+
+def test_each_problem_of_a_file_is_a_line_and_none_can_forge_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from evidence.cli import main  # noqa: PLC0415
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        'catalog: bad\ntitle: Bad\nversion: "1"\ncontrols:\n'
+        '  - id: "X1\\nfromline: error: forged"\n    title: x\n    checks: [no.such.check]\n'
+    )
+    assert main(["controls", "validate", str(bad)]) == 3
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == f"fromline: error: {bad}: 3 problem(s):"
+    assert len(lines) == 4
+    assert sum(line.startswith("fromline: error:") for line in lines) == 1  # the id's newline is shown escaped
+    assert any("X1\\nfromline: error: forged" in line for line in lines[1:])

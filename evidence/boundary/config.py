@@ -43,8 +43,9 @@ class BoundaryError(EvidenceError):
     def __init__(self, path: Path | str, problems: list[str]) -> None:
         self.path = str(path)
         self.problems = problems
-        listed = "\n".join(f"  {p}" for p in problems)
-        super().__init__(f"{self.path}: {len(problems)} problem{'s' if len(problems) != 1 else ''}:\n{listed}")
+        self.headline = f"{self.path}: {len(problems)} problem{'s' if len(problems) != 1 else ''}:"
+        self.problem_lines = tuple(f"  {p}" for p in problems)
+        super().__init__("\n".join([self.headline, *self.problem_lines]))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -90,7 +90,9 @@ def _validate(shown: str, raw: Any, spec: type[_Spec], extra: list[str] | None =
     else:
         if not problems:
             return result
-    raise CatalogError("\n".join([f"{shown}: {len(problems)} problem(s):", *problems]))
+    error = CatalogError("\n".join([f"{shown}: {len(problems)} problem(s):", *problems]))
+    error.headline, error.problem_lines = f"{shown}: {len(problems)} problem(s):", tuple(problems)
+    raise error
 
 
 def _describe(raw: Any, error: ValidationError) -> list[str]:

@@ -148,7 +148,7 @@ def _run(argv: list[str] | None) -> int:
     try:
         config, words = config_path(list(sys.argv[1:] if argv is None else argv))
     except EvidenceError as e:
-        print(f"fromline: error: {visible(e.diagnostics())}", file=sys.stderr)
+        print(_error_text(e), file=sys.stderr)
         return e.exit_code
     try:
         args = parser.parse_args(words)
@@ -168,9 +168,17 @@ def _run(argv: list[str] | None) -> int:
     except EvidenceError as e:
         if getattr(args, "verbose", False):
             raise
-        print(f"fromline: error: {visible(e.diagnostics())}", file=sys.stderr)
+        print(_error_text(e), file=sys.stderr)
         return e.exit_code
     return code
+
+
+def _error_text(error: EvidenceError) -> str:
+    """`fromline: error: ...` on one line; a file's several problems each on a line of its own after it. Every
+    line is escaped on its own (`visible`), so no text of an input can start a line."""
+    if not error.problem_lines:
+        return f"fromline: error: {visible(error.diagnostics())}"
+    return "\n".join([f"fromline: error: {visible(error.headline)}", *(visible(p) for p in error.problem_lines)])
 
 
 def _usage_error(error: UsageError) -> int:
