@@ -339,3 +339,52 @@ def test_the_referrers_api_in_pages(image: tuple[ImageContent, Path], tmp_path: 
         "sbom referrer",
         "sigstore-bundle referrer",
     ]
+
+
+def _corpus_layout(root: Path) -> str:
+    """An OCI image layout of real blobs from the corpus: the example-package image index (its linux/amd64
+    manifest and config, and BuildKit's attestation manifest with its SLSA provenance layer), as crane and cosign
+    saved them (PROVENANCE.md). The index's digest."""
+    import hashlib  # noqa: PLC0415
+
+    corpus = BUNDLE.parents[1]
+    files = [
+        corpus / "oci" / "ghcr-example-package-image-index.oci-index.json",
+        corpus / "oci" / "ghcr-example-package-linux-amd64.oci-manifest.json",
+        corpus / "oci" / "ghcr-example-package-linux-amd64.oci-image-config.json",
+        corpus / "oci" / "ghcr-example-package-buildkit-attestation.oci-manifest.json",
+        corpus / "provenance" / "buildkit-slsa-v0.2-statement-container-image.intoto.json",
+    ]
+    blobs = root / "blobs" / "sha256"
+    blobs.mkdir(parents=True)
+    for path in files:
+        data = path.read_bytes()
+        (blobs / hashlib.sha256(data).hexdigest()).write_bytes(data)
+    index = "sha256:" + hashlib.sha256(files[0].read_bytes()).hexdigest()
+    entry = {"mediaType": "application/vnd.oci.image.index.v1+json", "digest": index, "size": files[0].stat().st_size}
+    (root / "index.json").write_bytes(orjson.dumps({"schemaVersion": 2, "manifests": [entry]}))
+    (root / "oci-layout").write_text('{"imageLayoutVersion":"1.0.0"}')
+    return index
+
+
+def test_an_index_of_real_blobs_with_its_platform_and_attestation_manifests(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    index = _corpus_layout(tmp_path / "layout")
+    layout = f"oci:{tmp_path / 'layout'}@{index}"
+    assert _pull(layout, tmp_path / "all") == 0
+    record = orjson.loads((tmp_path / "all" / "pull.json").read_bytes())
+    roles = sorted(f["role"] for f in record["files"])
+    assert roles == ["attestation layer", "attestation manifest", "config", "index", "manifest"]
+    names = {f["path"] for f in record["files"]}
+    assert any(n.startswith("image/manifest-linux-amd64-") for n in names)
+    assert _pull(layout, tmp_path / "amd64", "--platform", "linux/amd64") == 0
+    assert _pull(layout, tmp_path / "arm64", "--platform", "linux/arm64") == ExitCode.REGISTRY
+    assert "no manifest for the platform linux/arm64" in capsys.readouterr().err
+    reference = f"ghcr.io/slsa-framework/example-package@{index}"
+    out = tmp_path / "pkg"
+    assert main(["package", str(tmp_path / "all"), "--image", reference, "--out", str(out), "-q"]) == 0
+    audit = orjson.loads((out / "audit.json").read_bytes())
+    kinds = {(e["kind"], e.get("binding")) for e in audit["evidence"]}
+    assert ("provenance", "match") in kinds  # BuildKit's provenance, bound through the index
+    assert ("image-index", "match") in kinds
