@@ -65,6 +65,12 @@ class CatalogError(EvidenceError):
     """A control catalog or profile that is not valid."""
 
 
+class RegistryError(EvidenceError):
+    """The registry could not be reached, refused access, lacks what was asked, or answered with something else."""
+
+    exit_code = ExitCode.REGISTRY
+
+
 class RenderError(EvidenceError):
     """A renderer or the package writer could not produce its output."""
 

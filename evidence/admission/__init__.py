@@ -113,12 +113,15 @@ class AdmissionInputs:
 def admission_inputs(policy_path: Path | None, keys: list[Path], profile_name: str) -> AdmissionInputs:
     """The inputs from the identity policy (its rules), the `--key` files (a rule for every image), the profile."""
     from evidence.catalog import load_profile  # noqa: PLC0415
+    from evidence.verify.keys import load_key_file  # noqa: PLC0415
     from evidence.verify.policy import load_policy  # noqa: PLC0415
 
     profile = load_profile(profile_name)
     rules: list[RuleInputs] = []
     if keys:
-        signers = tuple(Signer(name=f"key-{n}", pem=_pem(path)) for n, path in enumerate(keys, start=1))
+        signers = tuple(
+            Signer(name=f"key-{n}", pem=_key_pem(load_key_file(path).key)) for n, path in enumerate(keys, start=1)
+        )
         rules.append(RuleInputs(images=("*",), signers=signers, attestations=()))
     policy = load_policy(policy_path) if policy_path else None
     loaded = dict(policy.keys) if policy else {}
@@ -141,7 +144,7 @@ def admission_inputs(policy_path: Path | None, keys: list[Path], profile_name: s
         images = policy_rule.images or ("*",)
         rules.append(RuleInputs(images=images, signers=tuple(signers_list), attestations=tuple(types)))
     params = profile.parameters
-    ages = {kind.value if hasattr(kind, "value") else str(kind): days for kind, days in params.max_age_days.items()}
+    ages = {str(kind): days for kind, days in params.max_age_days.items()}
     hours = {}
     for rule in rules:
         for predicate in rule.attestations:
@@ -165,18 +168,6 @@ def _key_pem(key: Any) -> str:
     return data.decode("ascii")
 
 
-def _pem(path: Path) -> str:
-    from evidence.errors import InputError  # noqa: PLC0415
-
-    try:
-        text = path.read_text(encoding="ascii")
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(path, f"cannot be read as a PEM public key: {e}") from e
-    if "-----BEGIN PUBLIC KEY-----" not in text:
-        raise InputError(path, "is not a PEM public key (-----BEGIN PUBLIC KEY-----)")
-    return text.strip() + "\n"
-
-
 def _annotations(engine: str) -> dict[str, str]:
     return {
         "fromline.dev/generated-by": f"fromline {__version__}",
@@ -184,11 +175,12 @@ def _annotations(engine: str) -> dict[str, str]:
     }
 
 
-def _identity(signer: Signer) -> dict[str, Any]:
-    """A keyless identity as these engines spell it: `issuer`, and `subject` or `subjectRegExp`."""
+def _identity(signer: Signer, regexp: str = "subjectRegExp") -> dict[str, Any]:
+    """A keyless identity as these engines spell it: `issuer`, and `subject` or the expression under `regexp`
+    (Connaisseur calls it `subjectRegex`)."""
     if signer.subject is not None:
         return {"issuer": signer.issuer, "subject": signer.subject}
-    return {"issuer": signer.issuer, "subjectRegExp": signer.subject_regexp}
+    return {"issuer": signer.issuer, regexp: signer.subject_regexp}
 
 
 def _made_at(predicate: str) -> str | None:
@@ -512,13 +504,6 @@ def ratify(inputs: AdmissionInputs) -> list[dict[str, Any]]:
 # --- Connaisseur --------------------------------------------------------------------------------------------------
 
 
-def _connaisseur_identity(signer: Signer) -> dict[str, Any]:
-    """Connaisseur spells the expression `subjectRegex`."""
-    if signer.subject is not None:
-        return {"issuer": signer.issuer, "subject": signer.subject}
-    return {"issuer": signer.issuer, "subjectRegex": signer.subject_regexp}
-
-
 def connaisseur(inputs: AdmissionInputs) -> list[dict[str, Any]]:
     validators = []
     policy = []
@@ -526,7 +511,7 @@ def connaisseur(inputs: AdmissionInputs) -> list[dict[str, Any]]:
         roots: list[dict[str, Any]] = [
             {"name": signer.name, "key": signer.pem}
             if signer.pem
-            else {"name": signer.name, "keyless": _connaisseur_identity(signer)}
+            else {"name": signer.name, "keyless": _identity(signer, "subjectRegex")}
             for signer in rule.signers
         ]
         name = f"{NAME}-rule-{number}"

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 from evidence.errors import InputError
 
 if TYPE_CHECKING:
+    from evidence.catalog.schema import Parameters
     from evidence.model import AuditPackage, RubricScore
 
 __all__ = [
@@ -262,16 +263,17 @@ def score_candidate(
     latest: AuditPackage,
     history: list[AuditPackage],
     workload: Workload,
-    critical_sla: int,
+    parameters: Parameters,
 ) -> CandidateResult:
-    """The candidate's scores, gates and facts, from its latest digest's package and its earlier ones.
-    `critical_sla` is the days a Critical fix may wait: the vendor's stated SLA, else the profile's."""
+    """The candidate's scores, gates and facts, from its latest digest's package and its earlier ones, assessed with
+    the profile `parameters` (its Critical remediation time, where the vendor states none, and its pass score)."""
     from evidence.evaluate.checks.rubric import grade  # noqa: PLC0415
     from evidence.model import RubricScore, Severity, VulnerabilityState  # noqa: PLC0415
 
     scores = criterion_scores(latest.rubric)
     latency, latency_reason = _latency(history, latest)
     stated = candidate.sla_days.get("critical")
+    critical_sla = stated if stated is not None else parameters.sla_days.critical
     if (
         latency is not None
         and stated is not None
@@ -333,19 +335,9 @@ def score_candidate(
         sla_days=dict(candidate.sla_days),
         latency_days=latency,
         latency_reason=latency_reason,
-        compliance_ok=scores["compliance"].score >= latest_pass_score(latest),
+        compliance_ok=scores["compliance"].score >= parameters.rubric.pass_score,
         weighted=sum(r.score * r.weight for r in scores.values()),
     )
-
-
-def latest_pass_score(pkg: AuditPackage) -> int:
-    """The score a criterion must reach to be satisfied, as the package's profile set it (2 by default)."""
-    from evidence.catalog.loader import load_profile  # noqa: PLC0415
-
-    try:
-        return load_profile(pkg.profile).parameters.rubric.pass_score
-    except Exception:  # noqa: BLE001 - a profile file that moved since: the default
-        return 2
 
 
 def _key(result: CandidateResult, lock_in: Level, by_bytes: bool) -> tuple[object, ...]:

@@ -206,8 +206,7 @@ def _score(
 
     latest = assessed(candidate.package, candidate.evidence)
     history = [assessed(p if (p / "audit.json").is_file() else None, (p,)) for p in candidate.history]
-    critical = sla if sla is not None else profile.parameters.sla_days.critical
-    return score_candidate(candidate, latest, history, workload, critical)
+    return score_candidate(candidate, latest, history, workload, adjusted.parameters)
 
 
 def _assessed(  # noqa: PLR0913 - the candidate, which of its digests, and how to assess it

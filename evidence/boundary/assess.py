@@ -283,7 +283,7 @@ def _pulled(
     pulling: tuple[Path, PullOptions],
 ) -> list[tuple[ImageEntry, str, PreviousImage | None]]:
     """`kept` with the pulled folder of each `pull: true` image among its evidence; every registry's problem at once."""
-    from evidence.registry import RegistryError, pull  # noqa: PLC0415 - only boundaries that pull
+    from evidence.registry import pull  # noqa: PLC0415 - only boundaries that pull
 
     folder, options = pulling
 
@@ -293,7 +293,7 @@ def _pulled(
         target = folder / slug
         try:
             pull(entry.image.reference, target, moment, options)
-        except (RegistryError, EvidenceError) as exc:
+        except EvidenceError as exc:
             return f"line {entry.line}: {exc.diagnostics()}"
         return dataclasses.replace(entry, evidence=(*entry.evidence, target))
 

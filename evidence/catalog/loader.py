@@ -136,7 +136,10 @@ def load_catalog(name_or_path: str, known_checks: Collection[str]) -> Catalog:
 
 @functools.lru_cache(maxsize=32)  # a boundary assesses hundreds of images against the same few catalogs
 def _catalog(shown: str, name: str, data: bytes, known_checks: frozenset[str]) -> Catalog:
-    raw = _parse_yaml(shown, data)
+    return _catalog_from(shown, name, data, _parse_yaml(shown, data), known_checks)
+
+
+def _catalog_from(shown: str, name: str, data: bytes, raw: Any, known_checks: frozenset[str]) -> Catalog:
     spec = _validate(shown, raw, CatalogSpec, _unknown_checks(raw, known_checks))
     return Catalog(
         id=spec.catalog,
@@ -151,10 +154,24 @@ def _catalog(shown: str, name: str, data: bytes, known_checks: frozenset[str]) -
 def load_profile(name_or_path: str) -> Profile:
     """A bundled profile by name, or a profile file by path."""
     source = _locate(name_or_path, PROFILES, "profile")
-    spec = _validate(_shown(source), _load_yaml(source), ProfileSpec)
+    return _profile(_shown(source), _load_yaml(source))
+
+
+def _profile(shown: str, raw: Any) -> Profile:
+    spec = _validate(shown, raw, ProfileSpec)
     return Profile(
         name=spec.profile, title=spec.title, catalogs=spec.catalogs, parameters=spec.parameters, strict=spec.strict
     )
+
+
+def load_catalog_or_profile(path: Path, known_checks: Collection[str]) -> Catalog | Profile:
+    """A catalog or a profile file, told apart by its content (a profile names `profile` and no `controls`), read
+    and parsed once and checked as `load_catalog` or `load_profile` would."""
+    shown, data = _shown(path), _read(path)
+    raw = _parse_yaml(shown, data)
+    if isinstance(raw, dict) and "profile" in raw and "controls" not in raw:
+        return _profile(shown, raw)
+    return _catalog_from(shown, path.name, data, raw, frozenset(known_checks))
 
 
 def load_fips_modules(path: Path | None = None) -> tuple[FipsModuleSpec, ...]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import textwrap
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evidence.cli.options import PLAIN_EXIT_CODES, add_common, terminal_lines
@@ -171,25 +172,16 @@ def _wrapped(label: str, text: str | None) -> list[str]:
 
 
 def run_validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:  # noqa: ARG001 - as every run
-    import yaml  # noqa: PLC0415
-
-    from evidence.catalog import load_catalog, load_catalogs, load_profile  # noqa: PLC0415
-    from evidence.errors import CatalogError  # noqa: PLC0415
+    from evidence.catalog import Profile, load_catalog_or_profile, load_catalogs  # noqa: PLC0415
     from evidence.evaluate import CHECKS  # noqa: PLC0415
 
     for name in args.files:
-        try:
-            with open(name, "rb") as stream:  # noqa: PTH123 - a name as given
-                head = yaml.safe_load(stream)
-        except (OSError, yaml.YAMLError) as e:
-            raise CatalogError(f"{name}: cannot be read as YAML: {e}") from e
-        if isinstance(head, dict) and "profile" in head and "controls" not in head:
-            profile = load_profile(name)
-            load_catalogs(profile.catalogs, CHECKS)  # every catalog the profile names exists and is valid
-            what = f"profile {profile.name} ({len(profile.catalogs)} catalogs)"
+        loaded = load_catalog_or_profile(Path(name), CHECKS)
+        if isinstance(loaded, Profile):
+            load_catalogs(loaded.catalogs, CHECKS)  # every catalog the profile names exists and is valid
+            what = f"profile {loaded.name} ({len(loaded.catalogs)} catalogs)"
         else:
-            catalog = load_catalog(name, CHECKS)
-            what = f"catalog {catalog.id} ({len(catalog.controls)} controls)"
+            what = f"catalog {loaded.id} ({len(loaded.controls)} controls)"
         if not args.quiet:
             print(terminal_lines([f"{name}: valid {what}"]))
     return ExitCode.OK

@@ -11,14 +11,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from evidence.registry.client import RegistryError
-from evidence.registry.pull import PULL_RECORD, PullResult
+from evidence.errors import RegistryError
+from evidence.registry.pull import PullResult  # first: `pull` below is the function, not this module
 
 if TYPE_CHECKING:
     from evidence.registry.client import RegistryClient
     from evidence.registry.reference import RegistryReference
 
-__all__ = ["LAYOUT_PREFIX", "PULL_RECORD", "PullOptions", "PullResult", "RegistryError", "pull"]
+__all__ = ["LAYOUT_PREFIX", "PullOptions", "PullResult", "RegistryError", "pull", "resolve_tag"]
 
 LAYOUT_PREFIX = "oci:"  # `oci:PATH@sha256:...`: an OCI image layout directory instead of a registry
 

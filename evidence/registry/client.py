@@ -21,23 +21,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
-from evidence.errors import EvidenceError, ExitCode, InputError
+from evidence.errors import InputError, RegistryError
 from evidence.registry.credentials import Credentials
 
 if TYPE_CHECKING:
     import requests
 
-__all__ = ["Answer", "RegistryClient", "RegistryError"]
+__all__ = ["Answer", "RegistryClient"]
 
 _TIMEOUT = (10, 60)  # seconds to connect, and between bytes read
 _CHUNK = 1 << 20
 _CHALLENGE = re.compile(r'(\w+)="([^"]*)"')
-
-
-class RegistryError(EvidenceError):
-    """The registry could not be reached, refused access, lacks what was asked, or answered with something else."""
-
-    exit_code = ExitCode.REGISTRY
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

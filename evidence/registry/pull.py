@@ -27,7 +27,8 @@ import orjson
 from evidence import __version__
 from evidence.collectors import MAX_FILE_BYTES
 from evidence.collectors.oci import DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST
-from evidence.registry.client import Answer, RegistryError
+from evidence.errors import RegistryError
+from evidence.registry.client import Answer
 
 __all__ = ["PULL_RECORD", "PullResult", "Source", "pull_into"]
 

@@ -14,7 +14,8 @@ from typing import Any
 
 import orjson
 
-from evidence.registry.client import Answer, RegistryClient, RegistryError
+from evidence.errors import RegistryError
+from evidence.registry.client import Answer, RegistryClient
 from evidence.registry.pull import ACCEPT_MANIFESTS, MANIFEST_LIMIT, MANIFEST_TYPES
 
 __all__ = ["LayoutSource", "RegistrySource"]

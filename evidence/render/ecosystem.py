@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -24,6 +24,7 @@ from evidence.model import (
     VulnerabilityRecord,
     VulnerabilityState,
 )
+from evidence.render.oscal import timestamp
 from evidence.visible import visible
 
 __all__ = [
@@ -67,8 +68,7 @@ def dump(document: Json) -> bytes:
 
 def moment(when: datetime) -> str:
     """RFC 3339 in UTC with `Z`, to the second: what every one of these formats accepts as a date-time."""
-    when = when if when.tzinfo else when.replace(tzinfo=UTC)
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return timestamp(when.replace(microsecond=0))
 
 
 def fingerprint(*parts: str) -> str:
