@@ -243,3 +243,11 @@ def test_package_formats_choose_the_outputs(tmp_path: Path, capsys: pytest.Captu
     assert "do not apply" in capsys.readouterr().err
     assert main([*sample_package_args("1.4.0", tmp_path / "x", "--formats", "pdf,docx")]) == 2
     assert "unknown: docx" in capsys.readouterr().err
+
+
+def test_package_formats_default_adds_to_every_output(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert main([*sample_package_args("1.4.0", out, "--formats", "default,sarif"), "-q"]) == 0
+    written = {p.name for p in out.iterdir()}
+    assert {"report.pdf", "workbook.xlsx", "poam.xlsx", "oscal", "fromline.sarif"} <= written
+    assert "hdf.json" not in written  # an opt-in format is written only when named

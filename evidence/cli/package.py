@@ -47,6 +47,7 @@ PACKAGE_FORMATS = (
     "cdx-vex",
     "hdf",
 )
+EVERY_DEFAULT = "default"  # in --formats: every output that applies, as when --formats is not given
 PACKAGE_FORMAT_GROUPS = {
     "oscal": ("oscal-ar", "oscal-cd", "oscal-poam"),
     "xlsx": ("xlsx", "poam-xlsx", "inventory-xlsx"),
@@ -111,10 +112,11 @@ def register(commands: Any) -> None:
         metavar="LIST",
         help="the outputs besides audit.json and manifest.json, comma-separated: "
         + ", ".join(PACKAGE_FORMATS)
-        + ", or the groups "
+        + ", the groups "
         + ", ".join(PACKAGE_FORMAT_GROUPS)
-        + " (default: every one that applies but sarif, openvex, cdx-vex and hdf, written only when named; the diff "
-        "files need --previous, the DoD exports the DISA catalog)",
+        + f", or {EVERY_DEFAULT}: what is written without --formats, every one that applies but sarif, openvex, "
+        f"cdx-vex and hdf, which are written only when named ({EVERY_DEFAULT},sarif adds SARIF); the diff files "
+        "need --previous, the DoD exports the DISA catalog",
     )
     parser.add_argument(
         "--zip", action="store_true", help="also write the package as OUTDIR.zip (reproducible, like every file)"
@@ -172,7 +174,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         image = parse_image(args.image, args.release)
         now = parse_timestamp(args.timestamp)
         fail_on = parse_fail_on(args.fail_on)
-        chosen = parse_format_list(args.formats, PACKAGE_FORMATS, PACKAGE_FORMAT_GROUPS) if args.formats else None
+        names = (*PACKAGE_FORMATS, EVERY_DEFAULT)
+        chosen = parse_format_list(args.formats, names, PACKAGE_FORMAT_GROUPS) if args.formats else None
         assessment = assessment_context(args)
     except argparse.ArgumentTypeError as e:
         parser.error(str(e))
@@ -217,14 +220,17 @@ def _package(  # noqa: PLR0913 - the command line, parsed
     if chosen is not None:
         from evidence.render import OPT_IN_FORMATS, Format, formats_for  # noqa: PLC0415
 
-        applicable = [*formats_for(pkg), *OPT_IN_FORMATS]  # an opt-in format applies to every package
-        missing = [name for name in chosen if Format(name) not in applicable]
+        defaults = formats_for(pkg)
+        named = [name for name in chosen if name != EVERY_DEFAULT]
+        applicable = [*defaults, *OPT_IN_FORMATS]  # an opt-in format applies to every package
+        missing = [name for name in named if Format(name) not in applicable]
         if missing:
             parser.error(
                 f"--formats: {', '.join(missing)} do not apply (the diff needs --previous, the DoD exports "
                 "the DISA catalog)"
             )
-        formats = [Format.AUDIT_JSON, *(Format(name) for name in chosen)]
+        every = defaults if EVERY_DEFAULT in chosen else []
+        formats = list(dict.fromkeys([Format.AUDIT_JSON, *every, *(Format(name) for name in named)]))
     written = write_package(
         pkg, args.out, formats=formats, zip=args.zip, progress=show, oscal_version=args.oscal_version
     )
